@@ -1,0 +1,15 @@
+// The project is ESM (NestJS 12 is ESM-only); jest runs it through ts-jest's ESM mode,
+// which needs NODE_OPTIONS=--experimental-vm-modules (set in the npm scripts).
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }],
+  },
+  testMatch: ['<rootDir>/{src,projections,test}/**/*.spec.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  testTimeout: 60000,
+};

@@ -1,0 +1,115 @@
+import pg from 'pg';
+
+export const LOG_CHANGED_CHANNEL = 'es_log_changed';
+
+/**
+ * Wakes subscribers when the log may have grown.
+ *
+ * Appends made by this process wake local subscribers at once. Other processes learn of them by
+ * LISTEN/NOTIFY; the NOTIFY is sent after the append committed, from a separate connection and
+ * coalesced (one in flight, at most one queued), because a NOTIFY inside every append transaction
+ * would serialise all commits on PostgreSQL's notification queue lock. A lost notification only
+ * costs latency: subscribers also poll.
+ */
+export class LogChangeNotifier {
+  private readonly waiters = new Set<() => void>();
+  private listener: pg.Client | undefined;
+  private listening: Promise<void> | undefined;
+  private notifyInFlight = false;
+  private notifyQueued = false;
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+  ) {}
+
+  /** Called after an append committed. */
+  appended(): void {
+    this.wakeLocal();
+    this.sendNotify();
+  }
+
+  /**
+   * Resolves when the log may have changed, after `timeoutMs`, or when the signal aborts,
+   * whichever comes first.
+   */
+  async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    await this.ensureListening();
+    if (signal?.aborted || this.closed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeLocal();
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) await listener.end().catch(() => undefined);
+  }
+
+  private wakeLocal(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  private sendNotify(): void {
+    if (this.closed) return;
+    if (this.notifyInFlight) {
+      this.notifyQueued = true;
+      return;
+    }
+    this.notifyInFlight = true;
+    this.pool
+      .query('SELECT pg_notify($1, NULL)', [LOG_CHANGED_CHANNEL])
+      .catch(() => undefined)
+      .finally(() => {
+        this.notifyInFlight = false;
+        if (this.notifyQueued) {
+          this.notifyQueued = false;
+          this.sendNotify();
+        }
+      });
+  }
+
+  private ensureListening(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.listening ??= this.listen().catch(() => {
+      // Without LISTEN the subscribers still poll; try again on the next wait.
+      this.listening = undefined;
+    });
+    return this.listening;
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      application_name: 'tenancy-listener',
+    });
+    client.on('notification', () => this.wakeLocal());
+    client.on('error', () => {
+      // A broken listener connection is replaced on the next wait; polling covers the gap.
+      if (this.listener === client) {
+        this.listener = undefined;
+        this.listening = undefined;
+      }
+      client.end().catch(() => undefined);
+    });
+    await client.connect();
+    await client.query(`LISTEN ${LOG_CHANGED_CHANNEL}`);
+    if (this.closed) {
+      await client.end();
+      return;
+    }
+    this.listener = client;
+  }
+}

@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import {
+  ConcurrencyError,
+  type AppendResult,
+  type EventFilter,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type JsonObject,
+  type Position,
+  type ReadAllOptions,
+  type ReadAllPage,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../event-store.port.js';
+import { comparePositions, decodePosition, encodePosition } from '../position.js';
+import { assertAppendable } from '../append-validation.js';
+import { LogChangeNotifier } from './log-change-notifier.js';
+
+/** SQLSTATE raised by es_append when the expected revision is not met (migrations/0001). */
+const WRONG_EXPECTED_REVISION = 'ES409';
+const UNIQUE_VIOLATION = '23505';
+
+const STREAM_PAGE_SIZE = 1000;
+const SUBSCRIPTION_PAGE_SIZE = 500;
+
+export interface PostgresEventStoreOptions {
+  /** How long an idle subscriber waits for a notification before it polls anyway. */
+  readonly pollIntervalMs?: number;
+  /**
+   * How soon a subscriber looks again while committed events are held back behind a transaction
+   * that is still running (they become readable the moment it ends, which may not be announced).
+   */
+  readonly heldBackRetryMs?: number;
+}
+
+interface EventRow {
+  event_id: string;
+  event_type: string;
+  data: JsonObject;
+  metadata: JsonObject;
+  stream_name: string;
+  stream_revision: number;
+  transaction_id: string;
+  global_position: number;
+  recorded_at: Date;
+}
+
+function eventColumns(alias: string): string {
+  return [
+    'event_id',
+    'event_type',
+    'data',
+    'metadata',
+    'stream_name',
+    'stream_revision',
+    'transaction_id::text',
+    'global_position',
+    'recorded_at',
+  ]
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
+}
+
+/**
+ * The PostgreSQL adapter of the EventStore port.
+ *
+ * Ordering: global_position comes from a sequence at INSERT time, so a transaction can hold an
+ * earlier value yet commit after a later one. Readers therefore order by (transaction_id,
+ * global_position) and only read rows whose transaction is older than the oldest transaction
+ * still running (pg_snapshot_xmin). Such rows can no longer change, and any transaction that
+ * commits later has a larger transaction id, so "read after the last position seen" never skips
+ * an event that commits late.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly notifier: LogChangeNotifier;
+  private readonly pollIntervalMs: number;
+  private readonly heldBackRetryMs: number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    connectionString: string,
+    options: PostgresEventStoreOptions = {},
+  ) {
+    this.notifier = new LogChangeNotifier(pool, connectionString);
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.heldBackRetryMs = options.heldBackRetryMs ?? 5;
+  }
+
+  async appendToStream(
+    streamName: string,
+    events: readonly EventToAppend[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
+    assertAppendable(streamName, events, expectedRevision);
+    let row: { next_revision: number; transaction_id: string; global_position: number } | undefined;
+    try {
+      const result = await this.pool.query<{
+        next_revision: number;
+        transaction_id: string;
+        global_position: number;
+      }>(
+        'SELECT next_revision, transaction_id::text, global_position FROM es_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])',
+        [
+          streamName,
+          String(expectedRevision),
+          events.map((event) => event.id ?? randomUUID()),
+          events.map((event) => event.type),
+          events.map((event) => JSON.stringify(event.data)),
+          events.map((event) => JSON.stringify(event.metadata ?? {})),
+        ],
+      );
+      row = result.rows[0];
+    } catch (error) {
+      throw await this.translateAppendError(error, streamName, expectedRevision);
+    }
+    if (!row) throw new Error(`es_append returned nothing for ${streamName}`);
+    this.notifier.appended();
+    return {
+      nextExpectedRevision: row.next_revision,
+      position: encodePosition(BigInt(row.transaction_id), BigInt(row.global_position)),
+    };
+  }
+
+  async *readStream(streamName: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    let cursor = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    while (remaining > 0) {
+      const limit = Math.min(STREAM_PAGE_SIZE, remaining);
+      const { rows } = await this.pool.query<EventRow>(
+        backwards
+          ? `SELECT ${eventColumns('e')} FROM events e WHERE e.stream_name = $1 AND e.stream_revision <= $2
+             ORDER BY e.stream_revision DESC LIMIT $3`
+          : `SELECT ${eventColumns('e')} FROM events e WHERE e.stream_name = $1 AND e.stream_revision >= $2
+             ORDER BY e.stream_revision LIMIT $3`,
+        [streamName, cursor, limit],
+      );
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      const last = rows[rows.length - 1] as EventRow;
+      cursor = backwards ? last.stream_revision - 1 : last.stream_revision + 1;
+      if (cursor < 0) return;
+    }
+  }
+
+  async streamRevision(streamName: string): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ revision: number }>(
+      'SELECT revision FROM event_streams WHERE stream_name = $1',
+      [streamName],
+    );
+    return rows[0]?.revision;
+  }
+
+  async readAll(options: ReadAllOptions): Promise<ReadAllPage> {
+    const { heldBack: _heldBack, ...page } = await this.readPage(options);
+    return page;
+  }
+
+  async *subscribe(options: SubscribeOptions): AsyncIterable<RecordedEvent> {
+    const { signal, filter } = options;
+    let after: Position | undefined =
+      options.from === 'start'
+        ? undefined
+        : options.from === 'end'
+          ? await this.headPosition()
+          : options.from;
+    while (!signal?.aborted) {
+      const page = await this.readPage({ after, maxCount: SUBSCRIPTION_PAGE_SIZE, filter });
+      for (const event of page.events) {
+        if (signal?.aborted) return;
+        yield event;
+      }
+      after = page.nextPosition ?? after;
+      if (page.isEnd) {
+        await this.notifier.waitForChange(page.heldBack ? this.heldBackRetryMs : this.pollIntervalMs, signal);
+      }
+    }
+  }
+
+  comparePositions(a: Position, b: Position): number {
+    return comparePositions(a, b);
+  }
+
+  async headPosition(): Promise<Position | undefined> {
+    const { rows } = await this.pool.query<{ transaction_id: string; global_position: number }>(
+      `SELECT transaction_id::text, global_position FROM events
+       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    );
+    const row = rows[0];
+    return row ? encodePosition(BigInt(row.transaction_id), BigInt(row.global_position)) : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.notifier.close();
+  }
+
+  private async readPage(options: ReadAllOptions): Promise<ReadAllPage & { heldBack: boolean }> {
+    const after = options.after ? decodePosition(options.after) : { major: 0n, minor: 0n };
+    const [filterSql, filterParams] = filterClause(options.filter, 4);
+    // One statement, so the page, the head and the held-back check share one snapshot.
+    const { rows } = await this.pool.query<
+      EventRow & { head_txid: string | null; head_position: number | null; held_back: boolean }
+    >(
+      `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+       page AS (
+         SELECT ${eventColumns('e')}
+         FROM events e, horizon h
+         WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
+           AND e.transaction_id < h.xmin
+           ${filterSql}
+         ORDER BY e.transaction_id, e.global_position
+         LIMIT $3
+       ),
+       head AS (
+         SELECT e.transaction_id::text AS head_txid, e.global_position AS head_position
+         FROM events e, horizon h
+         WHERE e.transaction_id < h.xmin
+         ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
+       )
+       SELECT page.*, head.head_txid, head.head_position,
+              EXISTS (SELECT 1 FROM events e, horizon h WHERE e.transaction_id >= h.xmin) AS held_back
+       FROM head LEFT JOIN page ON true`,
+      [after.major.toString(), after.minor.toString(), options.maxCount, ...filterParams],
+    );
+    const first = rows[0];
+    if (!first) {
+      // Nothing readable in the log at all.
+      return { events: [], nextPosition: options.after, isEnd: true, heldBack: await this.anyHeldBack() };
+    }
+    const events = rows.filter((row) => row.event_id !== null).map(toRecordedEvent);
+    const head = encodePosition(BigInt(first.head_txid ?? '0'), BigInt(first.head_position ?? 0));
+    const isEnd = events.length < options.maxCount;
+    const lastEvent = events[events.length - 1];
+    // A short filtered page scanned everything up to the head, so the next read can start there.
+    const nextPosition = isEnd ? maxPosition(head, options.after) : lastEvent?.position;
+    return { events, nextPosition, isEnd, heldBack: first.held_back };
+  }
+
+  private async anyHeldBack(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ held_back: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
+    );
+    return rows[0]?.held_back ?? false;
+  }
+
+  private async translateAppendError(
+    error: unknown,
+    streamName: string,
+    expected: ExpectedRevision,
+  ): Promise<unknown> {
+    if (!(error instanceof pg.DatabaseError)) return error;
+    if (error.code === WRONG_EXPECTED_REVISION) {
+      const actual =
+        error.detail === 'no_stream' || error.detail === undefined ? 'no_stream' : Number(error.detail);
+      return new ConcurrencyError(streamName, expected, actual);
+    }
+    if (error.code === UNIQUE_VIOLATION && error.constraint === 'events_stream_revision_unique') {
+      // Unreachable while es_append holds the stream row lock; kept so a broken invariant still
+      // surfaces as a conflict rather than a server error.
+      return new ConcurrencyError(
+        streamName,
+        expected,
+        (await this.streamRevision(streamName)) ?? 'no_stream',
+      );
+    }
+    return error;
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.event_type,
+    data: row.data,
+    metadata: row.metadata,
+    streamName: row.stream_name,
+    revision: row.stream_revision,
+    position: encodePosition(BigInt(row.transaction_id), BigInt(row.global_position)),
+    recordedAt: row.recorded_at,
+  };
+}
+
+function maxPosition(a: Position, b: Position | undefined): Position {
+  return b !== undefined && comparePositions(b, a) > 0 ? b : a;
+}
+
+function filterClause(filter: EventFilter | undefined, firstParam: number): [string, unknown[]] {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter?.streamPrefixes && filter.streamPrefixes.length > 0) {
+    params.push(filter.streamPrefixes.map((prefix) => `${escapeLike(prefix)}%`));
+    clauses.push(`AND e.stream_name LIKE ANY ($${firstParam + params.length - 1}::text[])`);
+  }
+  if (filter?.eventTypes && filter.eventTypes.length > 0) {
+    params.push(filter.eventTypes);
+    clauses.push(`AND e.event_type = ANY ($${firstParam + params.length - 1}::text[])`);
+  }
+  return [clauses.join(' '), params];
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+
+export const MIGRATIONS_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../migrations',
+);
+const MIGRATIONS_TABLE = 'schema_migrations';
+
+export interface MigrationOutcome {
+  readonly applied: readonly string[];
+}
+
+/**
+ * Applies every pending migration in migrations/ and records it in schema_migrations. Several
+ * service instances may start at once: the library's advisory lock makes the others wait and then
+ * find nothing left to do, instead of failing.
+ */
+export async function runMigrations(
+  connectionString: string,
+  log: (line: string) => void = () => undefined,
+): Promise<MigrationOutcome> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const ran = await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      migrationsTable: MIGRATIONS_TABLE,
+      direction: 'up',
+      checkOrder: true,
+      singleTransaction: true,
+      advisoryLockMode: 'wait',
+      log: (message: string) => log(message),
+    });
+    return { applied: ran.map((migration) => migration.name) };
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,26 @@
+import pg from 'pg';
+
+// int8 (bigint) columns arrive as strings by default; counts and revisions here stay far below
+// 2^53, and positions are read as text on purpose, so parse int8 as a number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+export interface PoolOptions {
+  readonly connectionString: string;
+  readonly max?: number;
+  readonly applicationName?: string;
+}
+
+/**
+ * Every pooled connection bounds its statements and its idle transactions, so a stuck client can
+ * neither block other writers of a stream nor hold back the log's read horizon for long.
+ */
+export function createPool(options: PoolOptions): pg.Pool {
+  return new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 20,
+    application_name: options.applicationName ?? 'tenancy',
+    statement_timeout: 30_000,
+    idle_in_transaction_session_timeout: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+}
