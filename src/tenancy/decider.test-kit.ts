@@ -1,0 +1,129 @@
+/**
+ * given(events).when(command).then(events) for the tenancy decider. Test support only: it asserts
+ * with node:assert so that it needs no jest import outside spec files.
+ */
+import assert from 'node:assert/strict';
+import type { TenancyCommand } from './tenancy.commands.js';
+import { decide, evolve, initialState, ROOT_WORKSPACE_NAME } from './tenancy.decider.js';
+import { TenancyRuleViolation, type TenancyErrorCode } from './tenancy.errors.js';
+import type { TenancyEvent, WorkspaceDeletionReason } from './tenancy.events.js';
+import { rootWorkspaceIdOf } from './tenant-stream.js';
+import type { TenantState } from './tenant.state.js';
+
+export function fold(events: readonly TenancyEvent[], state: TenantState = initialState()): TenantState {
+  return events.reduce(evolve, state);
+}
+
+export interface Outcome {
+  /** Exactly these events, in this order. */
+  then(...expected: TenancyEvent[]): void;
+  thenFails(code: TenancyErrorCode): void;
+  thenNothing(): void;
+}
+
+export function given(...history: TenancyEvent[]) {
+  return {
+    when(command: TenancyCommand): Outcome {
+      const state = fold(history);
+      const decideUnchanged = (): TenancyEvent[] => {
+        const before = snapshotOf(state);
+        try {
+          return decide(command, state);
+        } finally {
+          assert.deepEqual(snapshotOf(state), before, 'decide must not change the state');
+        }
+      };
+      return {
+        then(...expected) {
+          assert.deepEqual(decideUnchanged(), expected);
+        },
+        thenFails(code) {
+          assert.throws(decideUnchanged, (error: unknown) => {
+            assert.ok(
+              error instanceof TenancyRuleViolation,
+              `expected a TenancyRuleViolation, got ${String(error)}`,
+            );
+            assert.equal(error.code, code);
+            return true;
+          });
+        },
+        thenNothing() {
+          assert.deepEqual(decideUnchanged(), []);
+        },
+      };
+    },
+  };
+}
+
+/** Everything observable through TenantState, as plain data. */
+export function snapshotOf(state: TenantState): unknown {
+  return {
+    status: state.status,
+    tenantId: state.tenantId,
+    name: state.name,
+    nameKey: state.nameKey,
+    rootWorkspaceId: state.rootWorkspaceId,
+    liveWorkspaceCount: state.liveWorkspaceCount,
+    deletionTops: [...state.deletionTops],
+    workspaces: [...state.workspaces.values()].map((workspace) => ({
+      ...workspace,
+      liveChildren: [...state.liveChildren(workspace.workspaceId)],
+    })),
+  };
+}
+
+export const TENANT_ID = '0b7e6f4c-2d1a-4e8b-9c3f-5a6b7c8d9e0f';
+export const ROOT_ID = rootWorkspaceIdOf(TENANT_ID);
+
+/** A readable, valid, distinct workspace id per number. */
+export function workspaceId(n: number): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+export const tenantCreated = (name = 'Acme', tenantId = TENANT_ID): TenancyEvent => ({
+  type: 'TenantCreated',
+  data: { tenantId, name },
+});
+
+export const rootCreated = (tenantId = TENANT_ID): TenancyEvent => ({
+  type: 'WorkspaceCreated',
+  data: {
+    tenantId,
+    workspaceId: rootWorkspaceIdOf(tenantId),
+    parentWorkspaceId: null,
+    name: ROOT_WORKSPACE_NAME,
+    isRoot: true,
+  },
+});
+
+export const workspaceCreated = (id: string, parentId: string, name: string): TenancyEvent => ({
+  type: 'WorkspaceCreated',
+  data: { tenantId: TENANT_ID, workspaceId: id, parentWorkspaceId: parentId, name, isRoot: false },
+});
+
+export const workspaceRenamed = (id: string, name: string): TenancyEvent => ({
+  type: 'WorkspaceRenamed',
+  data: { tenantId: TENANT_ID, workspaceId: id, name },
+});
+
+export const workspaceDeletionStarted = (id: string): TenancyEvent => ({
+  type: 'WorkspaceDeletionStarted',
+  data: { tenantId: TENANT_ID, workspaceId: id },
+});
+
+export const workspaceDeleted = (
+  id: string,
+  parentId: string | null,
+  reason: WorkspaceDeletionReason,
+  isRoot = false,
+): TenancyEvent => ({
+  type: 'WorkspaceDeleted',
+  data: { tenantId: TENANT_ID, workspaceId: id, parentWorkspaceId: parentId, isRoot, reason },
+});
+
+export const tenantDeletionStarted = (): TenancyEvent => ({
+  type: 'TenantDeletionStarted',
+  data: { tenantId: TENANT_ID },
+});
+
+export const tenantDeleted = (): TenancyEvent => ({ type: 'TenantDeleted', data: { tenantId: TENANT_ID } });

@@ -1,0 +1,61 @@
+import { TenancyRuleViolation } from './tenancy.errors.js';
+
+/** In Unicode code points, so that an emoji or a CJK character counts as one, whatever its UTF-16 length. */
+export const MAX_NAME_LENGTH = 200;
+
+export interface ResourceName {
+  /** What the user typed, trimmed and NFC-normalised: stored in events and shown back. */
+  readonly display: string;
+  /** The case-insensitive comparison key: two names with the same key collide. */
+  readonly key: string;
+}
+
+// Control characters (category Cc, which includes \n, \r, \t and NEL) and the two Unicode line and
+// paragraph separators break single-line display and logs. Lone surrogates are refused because they
+// cannot be encoded as UTF-8 (PostgreSQL's jsonb rejects them).
+const FORBIDDEN_CHARACTER = /[\p{Cc}\u2028\u2029]|\p{Cs}/u;
+
+/**
+ * Checks and normalises a tenant or workspace name. The display form is NFC-normalised so that
+ * visually identical names are stored identically.
+ */
+export function parseResourceName(raw: unknown): ResourceName {
+  if (typeof raw !== 'string') {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', 'name must be a string');
+  }
+  // Checked before trimming: trim() would silently drop a leading or trailing line break.
+  if (FORBIDDEN_CHARACTER.test(raw)) {
+    throw new TenancyRuleViolation(
+      'VALIDATION_FAILED',
+      'name must not contain control characters, line breaks or unpaired surrogates',
+    );
+  }
+  const display = raw.trim().normalize('NFC');
+  const length = codePointLength(display);
+  if (length < 1 || length > MAX_NAME_LENGTH) {
+    throw new TenancyRuleViolation(
+      'VALIDATION_FAILED',
+      `name must be 1 to ${MAX_NAME_LENGTH} characters long after trimming (got ${length})`,
+    );
+  }
+  return { display, key: resourceNameKey(display) };
+}
+
+/**
+ * The comparison key of a name already accepted by parseResourceName. Never throws, so that folding
+ * old events cannot fail if the validation rules are tightened later.
+ *
+ * toLowerCase() rather than toLocaleLowerCase(): it is locale-independent by specification (the
+ * Unicode default case mapping), so keys do not depend on the host's ICU data or locale. It is simple
+ * lowercasing, not full case folding: 'ß' and 'ss' are different keys, as are 'ı' and 'i'.
+ * NFC is applied on both sides because lowercasing may produce a non-normalised sequence.
+ */
+export function resourceNameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase().normalize('NFC');
+}
+
+function codePointLength(text: string): number {
+  let length = 0;
+  for (const _codePoint of text) length += 1;
+  return length;
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from '@jest/globals';
+import { MAX_NAME_LENGTH, parseResourceName, resourceNameKey } from './resource-name.js';
+import { TenancyRuleViolation } from './tenancy.errors.js';
+
+function refusal(raw: unknown): TenancyRuleViolation {
+  try {
+    parseResourceName(raw);
+  } catch (error) {
+    if (error instanceof TenancyRuleViolation) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
+}
+
+describe('parseResourceName', () => {
+  it('trims surrounding whitespace from the display form', () => {
+    expect(parseResourceName('  Sales Team \u00a0')).toEqual({ display: 'Sales Team', key: 'sales team' });
+  });
+
+  it('keeps inner whitespace as typed', () => {
+    expect(parseResourceName('a  b').display).toBe('a  b');
+  });
+
+  it('accepts exactly MAX_NAME_LENGTH code points and refuses one more', () => {
+    expect(MAX_NAME_LENGTH).toBe(200);
+    expect(parseResourceName('x'.repeat(200)).display).toHaveLength(200);
+    expect(refusal('x'.repeat(201)).code).toBe('VALIDATION_FAILED');
+  });
+
+  it('counts the length after trimming', () => {
+    expect(parseResourceName(`   ${'x'.repeat(200)}   `).display).toHaveLength(200);
+  });
+
+  it('counts an emoji outside the BMP as one character, not two UTF-16 units', () => {
+    const twoHundredEmoji = '😀'.repeat(200);
+    expect(twoHundredEmoji.length).toBe(400);
+    expect(parseResourceName(twoHundredEmoji).display).toBe(twoHundredEmoji);
+    expect(refusal('😀'.repeat(201)).code).toBe('VALIDATION_FAILED');
+  });
+
+  it.each(['', '   ', '\u3000'])('refuses a name that is empty after trimming: %j', (raw) => {
+    const error = refusal(raw);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toMatch(/1 to 200 characters/);
+  });
+
+  it.each([
+    ['NUL', 'a\u0000b'],
+    ['unit separator', 'a\u001fb'],
+    ['DEL', 'a\u007fb'],
+    ['C1 control', 'a\u009fb'],
+    ['tab', 'a\tb'],
+    ['line feed inside', 'a\nb'],
+    ['carriage return', 'a\rb'],
+    ['trailing line feed that trim would hide', 'abc\n'],
+    ['leading control character', '\u0001abc'],
+    ['next line (NEL)', 'a\u0085b'],
+    ['line separator', 'a\u2028b'],
+    ['paragraph separator', 'a\u2029b'],
+    ['unpaired surrogate', 'a\ud800b'],
+  ])('refuses a %s', (_label, raw) => {
+    const error = refusal(raw);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toMatch(/control characters/);
+  });
+
+  it.each([undefined, null, 42, {}, ['a']])('refuses a non-string: %j', (raw) => {
+    expect(refusal(raw).code).toBe('VALIDATION_FAILED');
+  });
+
+  it('keeps emoji sequences joined by ZWJ (a format character, not a control character)', () => {
+    expect(parseResourceName('👩‍💻 devs').display).toBe('👩‍💻 devs');
+  });
+
+  it('gives names that differ only in case the same key', () => {
+    expect(parseResourceName('ÉQUIPE Ventes').key).toBe(parseResourceName('équipe ventes').key);
+    expect(parseResourceName('Straße').key).toBe(parseResourceName('STRAßE').key);
+  });
+
+  it('gives canonically equivalent names (composed vs decomposed) the same display and key', () => {
+    const composed = parseResourceName('Caf\u00e9');
+    const decomposed = parseResourceName('Cafe\u0301');
+    expect(decomposed).toEqual(composed);
+  });
+
+  it('does not fold ß to ss: the key is lowercasing, not full case folding', () => {
+    expect(parseResourceName('Straße').key).not.toBe(parseResourceName('STRASSE').key);
+  });
+
+  it('computes the same key from a stored display form without validating it', () => {
+    expect(resourceNameKey('Sales')).toBe(parseResourceName('SALES').key);
+    expect(() => resourceNameKey('x'.repeat(500))).not.toThrow();
+  });
+});

@@ -1,0 +1,467 @@
+import type {
+  BootstrapRootWorkspace,
+  ContinueDeletion,
+  CreateTenant,
+  CreateWorkspace,
+  DeleteTenant,
+  DeleteWorkspace,
+  RenameWorkspace,
+  TenancyCommand,
+} from './tenancy.commands.js';
+import { TenancyRuleViolation } from './tenancy.errors.js';
+import type {
+  TenancyEvent,
+  WorkspaceCreated,
+  WorkspaceDeleted,
+  WorkspaceDeletionReason,
+} from './tenancy.events.js';
+import { parseResourceName, resourceNameKey } from './resource-name.js';
+import { rootWorkspaceIdOf } from './tenant-stream.js';
+import {
+  deletingAncestorOrSelf,
+  findLiveWorkspace,
+  MutableTenantState,
+  type TenantState,
+  type WorkspaceState,
+} from './tenant.state.js';
+import { isCanonicalUuid } from './uuid.js';
+
+/** The one place that names the root workspace a tenant starts with. Users may rename it later. */
+export const ROOT_WORKSPACE_NAME = 'Root';
+
+export function initialState(): TenantState {
+  return new MutableTenantState();
+}
+
+/**
+ * Applies one event IN PLACE and returns the same state object: copying the indexes per event would
+ * make folding (and keeping warm) a tenant with 100k workspaces quadratic. The previous state must not
+ * be used after evolve; a caller that needs the old state must fold it again from the events.
+ *
+ * Tolerant by design: an event that does not fit the state (unknown workspace, repeated creation,
+ * unknown type from a newer writer) is ignored instead of failing the whole fold.
+ */
+export function evolve(state: TenantState, event: TenancyEvent): TenantState {
+  if (!(state instanceof MutableTenantState)) {
+    throw new Error('evolve needs a state made by initialState()');
+  }
+  switch (event.type) {
+    case 'TenantCreated':
+      if (state.status === 'none') {
+        state.status = 'active';
+        state.tenantId = event.data.tenantId;
+        state.name = event.data.name;
+        state.nameKey = resourceNameKey(event.data.name);
+      }
+      return state;
+    case 'WorkspaceCreated':
+      applyWorkspaceCreated(state, event);
+      return state;
+    case 'WorkspaceRenamed': {
+      const workspace = findLiveWorkspace(state, event.data.workspaceId);
+      if (workspace !== undefined) {
+        state.replaceWorkspace(workspace, {
+          ...workspace,
+          name: event.data.name,
+          nameKey: resourceNameKey(event.data.name),
+        });
+      }
+      return state;
+    }
+    case 'WorkspaceDeletionStarted': {
+      const workspace = state.workspaces.get(event.data.workspaceId);
+      if (workspace?.status === 'live')
+        state.replaceWorkspace(workspace, { ...workspace, status: 'deleting' });
+      return state;
+    }
+    case 'WorkspaceDeleted': {
+      const workspace = findLiveWorkspace(state, event.data.workspaceId);
+      if (workspace !== undefined) state.replaceWorkspace(workspace, { ...workspace, status: 'deleted' });
+      return state;
+    }
+    case 'TenantDeletionStarted':
+      if (state.status === 'active') state.status = 'deleting';
+      return state;
+    case 'TenantDeleted':
+      if (state.status !== 'none') state.status = 'deleted';
+      return state;
+    default: {
+      const _exhaustive: never = event;
+      return state;
+    }
+  }
+}
+
+function applyWorkspaceCreated(state: MutableTenantState, event: WorkspaceCreated): void {
+  const { workspaceId, parentWorkspaceId, name, isRoot } = event.data;
+  if (state.workspaces.has(workspaceId)) return;
+  let depth = 0;
+  if (isRoot) {
+    if (state.rootWorkspaceId !== undefined) return;
+  } else {
+    const parent = parentWorkspaceId === null ? undefined : findLiveWorkspace(state, parentWorkspaceId);
+    // An orphan would be unreachable by the cascade and keep the tenant from ever finishing its deletion.
+    if (parent === undefined) return;
+    depth = parent.depth + 1;
+  }
+  state.addWorkspace({
+    workspaceId,
+    parentWorkspaceId: isRoot ? null : parentWorkspaceId,
+    name,
+    nameKey: resourceNameKey(name),
+    isRoot,
+    depth,
+    status: 'live',
+  });
+}
+
+/**
+ * Decides what a command changes: the events to append, [] when it changes nothing (a repeat), or a
+ * TenancyRuleViolation. Deterministic, never mutates the state, and costs O(depth + batch): it never
+ * iterates over all workspaces.
+ */
+export function decide(command: TenancyCommand, state: TenantState): TenancyEvent[] {
+  if (state.status !== 'none' && state.tenantId !== command.tenantId) {
+    // The application loaded the wrong stream: a bug, not a rule the client could have broken.
+    throw new Error(
+      `command for tenant ${command.tenantId} decided on the state of tenant ${state.tenantId}`,
+    );
+  }
+  switch (command.type) {
+    case 'CreateTenant':
+      return createTenant(command, state);
+    case 'BootstrapRootWorkspace':
+      return bootstrapRootWorkspace(command, state);
+    case 'CreateWorkspace':
+      return createWorkspace(command, state);
+    case 'RenameWorkspace':
+      return renameWorkspace(command, state);
+    case 'DeleteWorkspace':
+      return deleteWorkspace(command, state);
+    case 'DeleteTenant':
+      return deleteTenant(command, state);
+    case 'ContinueDeletion':
+      return continueDeletion(command, state);
+    default: {
+      const _exhaustive: never = command;
+      throw new Error(`unknown tenancy command ${(command as { type?: unknown }).type}`);
+    }
+  }
+}
+
+function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[] {
+  if (!isCanonicalUuid(command.tenantId)) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', 'tenantId must be a lowercase UUID');
+  }
+  const name = parseResourceName(command.name);
+  switch (state.status) {
+    case 'none':
+      return [{ type: 'TenantCreated', data: { tenantId: command.tenantId, name: name.display } }];
+    case 'active':
+      if (state.nameKey === name.key) return [];
+      throw new TenancyRuleViolation(
+        'TENANT_ALREADY_EXISTS',
+        `tenant ${command.tenantId} already exists with another name`,
+      );
+    case 'deleting':
+    case 'deleted':
+      throw new TenancyRuleViolation(
+        'TENANT_ALREADY_EXISTS',
+        `tenant ${command.tenantId} existed and was deleted; tenant ids are never reused`,
+      );
+    default: {
+      const _exhaustive: never = state.status;
+      throw new Error('unreachable');
+    }
+  }
+}
+
+function bootstrapRootWorkspace(command: BootstrapRootWorkspace, state: TenantState): TenancyEvent[] {
+  switch (state.status) {
+    case 'none':
+      throw tenantNotFound(command.tenantId);
+    case 'deleting':
+    case 'deleted':
+      return [];
+    case 'active':
+      return state.rootWorkspaceId === undefined ? [rootWorkspaceCreated(command.tenantId)] : [];
+    default: {
+      const _exhaustive: never = state.status;
+      throw new Error('unreachable');
+    }
+  }
+}
+
+function rootWorkspaceCreated(tenantId: string): WorkspaceCreated {
+  return {
+    type: 'WorkspaceCreated',
+    data: {
+      tenantId,
+      workspaceId: rootWorkspaceIdOf(tenantId),
+      parentWorkspaceId: null,
+      name: ROOT_WORKSPACE_NAME,
+      isRoot: true,
+    },
+  };
+}
+
+function createWorkspace(command: CreateWorkspace, state: TenantState): TenancyEvent[] {
+  const { tenantId, workspaceId } = command;
+  requireActiveTenant(state, tenantId);
+  if (!isCanonicalUuid(workspaceId)) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', 'workspaceId must be a lowercase UUID');
+  }
+  const name = parseResourceName(command.name);
+  const rootId = rootWorkspaceIdOf(tenantId);
+  if (workspaceId === rootId) {
+    throw new TenancyRuleViolation(
+      'WORKSPACE_ID_TAKEN',
+      `workspace ${workspaceId} is the tenant's root workspace`,
+    );
+  }
+  const parentId = command.parentWorkspaceId ?? rootId;
+
+  const existing = state.workspaces.get(workspaceId);
+  if (existing !== undefined) {
+    if (
+      existing.status !== 'deleted' &&
+      existing.parentWorkspaceId === parentId &&
+      existing.nameKey === name.key
+    ) {
+      return [];
+    }
+    throw new TenancyRuleViolation(
+      'WORKSPACE_ID_TAKEN',
+      existing.status === 'deleted'
+        ? `workspace ${workspaceId} was deleted; workspace ids are never reused`
+        : `workspace ${workspaceId} already exists with another parent or name`,
+    );
+  }
+
+  // Root bootstrap is asynchronous: a client may create a workspace before it has happened.
+  const events: TenancyEvent[] = [];
+  if (state.rootWorkspaceId === undefined) {
+    if (parentId !== rootId) throw workspaceNotFound(parentId);
+    events.push(rootWorkspaceCreated(tenantId));
+  } else {
+    const parent = findLiveWorkspace(state, parentId);
+    if (parent === undefined) throw workspaceNotFound(parentId);
+    const deleting = deletingAncestorOrSelf(state, parent);
+    if (deleting !== undefined) throw workspaceDeleting(deleting.workspaceId);
+    if (state.liveChildNamed(parentId, name.key) !== undefined) {
+      throw new TenancyRuleViolation(
+        'WORKSPACE_NAME_TAKEN',
+        `workspace ${parentId} already has a child named '${name.display}'`,
+      );
+    }
+  }
+  events.push({
+    type: 'WorkspaceCreated',
+    data: { tenantId, workspaceId, parentWorkspaceId: parentId, name: name.display, isRoot: false },
+  });
+  return events;
+}
+
+function renameWorkspace(command: RenameWorkspace, state: TenantState): TenancyEvent[] {
+  requireActiveTenant(state, command.tenantId);
+  const name = parseResourceName(command.name);
+  const workspace = findLiveWorkspace(state, command.workspaceId);
+  if (workspace === undefined) throw workspaceNotFound(command.workspaceId);
+  const deleting = deletingAncestorOrSelf(state, workspace);
+  if (deleting !== undefined) throw workspaceDeleting(deleting.workspaceId);
+  if (workspace.name === name.display) return [];
+  if (workspace.parentWorkspaceId !== null) {
+    const holder = state.liveChildNamed(workspace.parentWorkspaceId, name.key);
+    // The workspace itself holding the key is a change of case only, which is allowed.
+    if (holder !== undefined && holder !== workspace.workspaceId) {
+      throw new TenancyRuleViolation(
+        'WORKSPACE_NAME_TAKEN',
+        `workspace ${workspace.parentWorkspaceId} already has a child named '${name.display}'`,
+      );
+    }
+  }
+  return [
+    {
+      type: 'WorkspaceRenamed',
+      data: { tenantId: command.tenantId, workspaceId: workspace.workspaceId, name: name.display },
+    },
+  ];
+}
+
+function deleteWorkspace(command: DeleteWorkspace, state: TenantState): TenancyEvent[] {
+  requireActiveTenant(state, command.tenantId);
+  // Deleted answers "not found" rather than nothing-to-do: the API promises 404 for a deleted workspace.
+  const workspace = findLiveWorkspace(state, command.workspaceId);
+  if (workspace === undefined) throw workspaceNotFound(command.workspaceId);
+  if (workspace.isRoot) {
+    throw new TenancyRuleViolation(
+      'ROOT_WORKSPACE_UNDELETABLE',
+      'the root workspace goes only with its tenant; delete the tenant instead',
+    );
+  }
+  // Already inside a cascade (its own or an ancestor's): the process manager will delete it anyway.
+  if (deletingAncestorOrSelf(state, workspace) !== undefined) return [];
+  if (command.cascade) {
+    return [
+      {
+        type: 'WorkspaceDeletionStarted',
+        data: { tenantId: command.tenantId, workspaceId: workspace.workspaceId },
+      },
+    ];
+  }
+  if (state.liveChildren(workspace.workspaceId).size > 0) {
+    throw new TenancyRuleViolation(
+      'WORKSPACE_HAS_CHILDREN',
+      `workspace ${workspace.workspaceId} has live children; delete them first or ask for a cascade`,
+    );
+  }
+  return [workspaceDeleted(command.tenantId, workspace, 'requested')];
+}
+
+function deleteTenant(command: DeleteTenant, state: TenantState): TenancyEvent[] {
+  switch (state.status) {
+    case 'none':
+    case 'deleted':
+      throw tenantNotFound(command.tenantId);
+    case 'deleting':
+      return [];
+    case 'active':
+      return [{ type: 'TenantDeletionStarted', data: { tenantId: command.tenantId } }];
+    default: {
+      const _exhaustive: never = state.status;
+      throw new Error('unreachable');
+    }
+  }
+}
+
+/**
+ * The next batch of a cascade, children first. Each call walks down from the cascade tops with an
+ * explicit stack (trees can be deeper than the call stack) and stops at maxBatch; because earlier
+ * batches are already folded out of liveChildren, a call costs O(maxBatch + depth), not O(subtree).
+ * Order is deterministic: cascade tops oldest first, children in creation order.
+ */
+function continueDeletion(command: ContinueDeletion, state: TenantState): TenancyEvent[] {
+  const { tenantId, maxBatch } = command;
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', 'maxBatch must be a positive integer');
+  }
+  switch (state.status) {
+    case 'none':
+      throw tenantNotFound(tenantId);
+    case 'deleted':
+      return [];
+    case 'deleting': {
+      const batch = new PostOrderDeletionBatch(state, tenantId, maxBatch);
+      if (state.rootWorkspaceId !== undefined) batch.deleteSubtree(state.rootWorkspaceId, 'tenant-deleted');
+      if (!batch.isFull() && batch.deletedCount() === state.liveWorkspaceCount) {
+        return [...batch.events, { type: 'TenantDeleted', data: { tenantId } }];
+      }
+      return batch.events;
+    }
+    case 'active': {
+      const batch = new PostOrderDeletionBatch(state, tenantId, maxBatch);
+      for (const top of state.deletionTops) {
+        if (batch.isFull()) break;
+        batch.deleteSubtree(top, 'cascade');
+      }
+      return batch.events;
+    }
+    default: {
+      const _exhaustive: never = state.status;
+      throw new Error('unreachable');
+    }
+  }
+}
+
+class PostOrderDeletionBatch {
+  readonly events: WorkspaceDeleted[] = [];
+  // Deleted in this batch but still live in the state: a later cascade top may contain an earlier one.
+  private readonly deleted = new Set<string>();
+
+  constructor(
+    private readonly state: TenantState,
+    private readonly tenantId: string,
+    private readonly maxBatch: number,
+  ) {}
+
+  isFull(): boolean {
+    return this.events.length >= this.maxBatch;
+  }
+
+  deletedCount(): number {
+    return this.deleted.size;
+  }
+
+  deleteSubtree(topId: string, reason: WorkspaceDeletionReason): void {
+    if (this.deleted.has(topId) || findLiveWorkspace(this.state, topId) === undefined) return;
+    const stack: { readonly workspaceId: string; readonly children: Iterator<string> }[] = [
+      { workspaceId: topId, children: this.state.liveChildren(topId).values() },
+    ];
+    while (!this.isFull()) {
+      const frame = stack.at(-1);
+      if (frame === undefined) return;
+      const child = this.nextPendingChild(frame.children);
+      if (child !== undefined) {
+        stack.push({ workspaceId: child, children: this.state.liveChildren(child).values() });
+        continue;
+      }
+      stack.pop();
+      const workspace = this.state.workspaces.get(frame.workspaceId);
+      if (workspace === undefined) continue;
+      this.events.push(workspaceDeleted(this.tenantId, workspace, reason));
+      this.deleted.add(workspace.workspaceId);
+    }
+  }
+
+  private nextPendingChild(children: Iterator<string>): string | undefined {
+    for (let next = children.next(); next.done !== true; next = children.next()) {
+      if (!this.deleted.has(next.value)) return next.value;
+    }
+    return undefined;
+  }
+}
+
+function workspaceDeleted(
+  tenantId: string,
+  workspace: WorkspaceState,
+  reason: WorkspaceDeletionReason,
+): WorkspaceDeleted {
+  return {
+    type: 'WorkspaceDeleted',
+    data: {
+      tenantId,
+      workspaceId: workspace.workspaceId,
+      parentWorkspaceId: workspace.parentWorkspaceId,
+      isRoot: workspace.isRoot,
+      reason,
+    },
+  };
+}
+
+function requireActiveTenant(state: TenantState, tenantId: string): void {
+  switch (state.status) {
+    case 'active':
+      return;
+    case 'none':
+    case 'deleted':
+      throw tenantNotFound(tenantId);
+    case 'deleting':
+      throw new TenancyRuleViolation('TENANT_DELETING', `tenant ${tenantId} is being deleted`);
+    default: {
+      const _exhaustive: never = state.status;
+      throw new Error('unreachable');
+    }
+  }
+}
+
+function tenantNotFound(tenantId: string): TenancyRuleViolation {
+  return new TenancyRuleViolation('TENANT_NOT_FOUND', `tenant ${tenantId} does not exist`);
+}
+
+function workspaceNotFound(workspaceId: string): TenancyRuleViolation {
+  return new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `workspace ${workspaceId} does not exist`);
+}
+
+function workspaceDeleting(deletingWorkspaceId: string): TenancyRuleViolation {
+  return new TenancyRuleViolation('WORKSPACE_DELETING', `workspace ${deletingWorkspaceId} is being deleted`);
+}

@@ -1,0 +1,159 @@
+/**
+ * The folded state of one tenant stream, indexed so that deciding a command costs O(depth of the
+ * workspace) or O(batch), never O(number of workspaces): a tenant may hold 100,000 workspaces.
+ *
+ * The state is MUTABLE under the hood: `evolve` applies an event in place and returns the same object,
+ * because copying the indexes on every event would make folding a large tenant quadratic. The previous
+ * state must not be used after evolve. Consumers see it read-only; only the decider's evolve changes it.
+ *
+ * Vocabulary: a workspace is "live" (in liveChildren, liveWorkspaceCount, findLiveWorkspace) until
+ * its WorkspaceDeleted; its status is 'deleting' from its WorkspaceDeletionStarted on, and it keeps its
+ * place (and its name) among its siblings until it is actually deleted.
+ */
+
+export type TenantStatus = 'none' | 'active' | 'deleting' | 'deleted';
+export type WorkspaceStatus = 'live' | 'deleting' | 'deleted';
+
+/** An immutable snapshot of one workspace: evolve replaces the entry rather than changing it. */
+export interface WorkspaceState {
+  readonly workspaceId: string;
+  readonly parentWorkspaceId: string | null;
+  readonly name: string;
+  readonly nameKey: string;
+  readonly isRoot: boolean;
+  /** The root is at depth 0. */
+  readonly depth: number;
+  readonly status: WorkspaceStatus;
+}
+
+/** Read-only view of the folded tenant. The previous state must not be used after evolve. */
+export interface TenantState {
+  readonly status: TenantStatus;
+  readonly tenantId: string | undefined;
+  readonly name: string | undefined;
+  readonly nameKey: string | undefined;
+  /** Set once the root's WorkspaceCreated has been applied. */
+  readonly rootWorkspaceId: string | undefined;
+  /** Every workspace ever created, deleted ones included, so that ids are never reused. */
+  readonly workspaces: ReadonlyMap<string, WorkspaceState>;
+  readonly liveWorkspaceCount: number;
+  /**
+   * Tops of the subtree cascades under way (status 'deleting'), oldest first. A top may lie inside
+   * another one when the inner cascade was started first.
+   */
+  readonly deletionTops: ReadonlySet<string>;
+  /** The not-yet-deleted children of a workspace, in creation order; empty for an unknown id. */
+  liveChildren(workspaceId: string): ReadonlySet<string>;
+  /** The live child of `parentWorkspaceId` whose name has this key, if any. */
+  liveChildNamed(parentWorkspaceId: string, nameKey: string): string | undefined;
+}
+
+export function findLiveWorkspace(state: TenantState, workspaceId: string): WorkspaceState | undefined {
+  const workspace = state.workspaces.get(workspaceId);
+  return workspace !== undefined && workspace.status !== 'deleted' ? workspace : undefined;
+}
+
+/**
+ * The workspace itself or its nearest ancestor in status 'deleting', if any: such a workspace is
+ * already being cascade-deleted. O(depth).
+ */
+export function deletingAncestorOrSelf(
+  state: TenantState,
+  workspace: WorkspaceState,
+): WorkspaceState | undefined {
+  let current: WorkspaceState | undefined = workspace;
+  while (current !== undefined) {
+    if (current.status === 'deleting') return current;
+    current =
+      current.parentWorkspaceId === null ? undefined : state.workspaces.get(current.parentWorkspaceId);
+  }
+  return undefined;
+}
+
+const NO_CHILDREN: ReadonlySet<string> = new Set();
+
+/**
+ * The only implementation of TenantState. Its mutators are meant for the decider's evolve alone;
+ * everything else receives it typed as the read-only TenantState.
+ */
+export class MutableTenantState implements TenantState {
+  status: TenantStatus = 'none';
+  tenantId: string | undefined = undefined;
+  name: string | undefined = undefined;
+  nameKey: string | undefined = undefined;
+  rootWorkspaceId: string | undefined = undefined;
+  liveWorkspaceCount = 0;
+  readonly workspaces = new Map<string, WorkspaceState>();
+  readonly deletionTops = new Set<string>();
+  // Allocated only for workspaces that have children: most workspaces in a large tenant are leaves.
+  private readonly childrenByParent = new Map<string, Set<string>>();
+  private readonly childByNameKeyByParent = new Map<string, Map<string, string>>();
+
+  liveChildren(workspaceId: string): ReadonlySet<string> {
+    return this.childrenByParent.get(workspaceId) ?? NO_CHILDREN;
+  }
+
+  liveChildNamed(parentWorkspaceId: string, nameKey: string): string | undefined {
+    return this.childByNameKeyByParent.get(parentWorkspaceId)?.get(nameKey);
+  }
+
+  addWorkspace(workspace: WorkspaceState): void {
+    this.workspaces.set(workspace.workspaceId, workspace);
+    this.liveWorkspaceCount += 1;
+    if (workspace.isRoot) this.rootWorkspaceId = workspace.workspaceId;
+    this.attach(workspace);
+  }
+
+  replaceWorkspace(previous: WorkspaceState, next: WorkspaceState): void {
+    this.workspaces.set(next.workspaceId, next);
+    if (previous.nameKey !== next.nameKey) {
+      this.detachName(previous);
+      this.attachName(next);
+    }
+    if (next.status === 'deleting') this.deletionTops.add(next.workspaceId);
+    if (next.status === 'deleted') {
+      this.liveWorkspaceCount -= 1;
+      this.deletionTops.delete(next.workspaceId);
+      this.childrenByParent.delete(next.workspaceId);
+      this.childByNameKeyByParent.delete(next.workspaceId);
+      this.detach(previous);
+    }
+  }
+
+  private attach(workspace: WorkspaceState): void {
+    if (workspace.parentWorkspaceId === null) return;
+    let children = this.childrenByParent.get(workspace.parentWorkspaceId);
+    if (children === undefined) {
+      children = new Set();
+      this.childrenByParent.set(workspace.parentWorkspaceId, children);
+    }
+    children.add(workspace.workspaceId);
+    this.attachName(workspace);
+  }
+
+  private detach(workspace: WorkspaceState): void {
+    if (workspace.parentWorkspaceId === null) return;
+    const children = this.childrenByParent.get(workspace.parentWorkspaceId);
+    children?.delete(workspace.workspaceId);
+    if (children?.size === 0) this.childrenByParent.delete(workspace.parentWorkspaceId);
+    this.detachName(workspace);
+  }
+
+  private attachName(workspace: WorkspaceState): void {
+    if (workspace.parentWorkspaceId === null) return;
+    let names = this.childByNameKeyByParent.get(workspace.parentWorkspaceId);
+    if (names === undefined) {
+      names = new Map();
+      this.childByNameKeyByParent.set(workspace.parentWorkspaceId, names);
+    }
+    names.set(workspace.nameKey, workspace.workspaceId);
+  }
+
+  private detachName(workspace: WorkspaceState): void {
+    if (workspace.parentWorkspaceId === null) return;
+    const names = this.childByNameKeyByParent.get(workspace.parentWorkspaceId);
+    // Only if it is still ours: a tolerant fold must not drop another workspace's claim on the name.
+    if (names?.get(workspace.nameKey) === workspace.workspaceId) names.delete(workspace.nameKey);
+    if (names?.size === 0) this.childByNameKeyByParent.delete(workspace.parentWorkspaceId);
+  }
+}
