@@ -8,6 +8,8 @@ export type TenancyErrorCode =
   | 'TENANT_NOT_FOUND'
   /** The tenantId is already taken: created with another name, or deleting/deleted (ids are never reused). */
   | 'TENANT_ALREADY_EXISTS'
+  /** Another tenant holds this name (case-insensitively). */
+  | 'TENANT_NAME_TAKEN'
   | 'TENANT_DELETING'
   | 'WORKSPACE_NOT_FOUND'
   | 'WORKSPACE_NAME_TAKEN'

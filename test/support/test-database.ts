@@ -15,7 +15,10 @@ export interface TestDatabase {
 
 export function testServerUrl(): string {
   const url = process.env[TEST_SERVER_URL_VARIABLE];
-  if (!url) throw new Error(`${TEST_SERVER_URL_VARIABLE} is not set: run the tests through jest (test/support/global-setup.ts)`);
+  if (!url)
+    throw new Error(
+      `${TEST_SERVER_URL_VARIABLE} is not set: run the tests through jest (test/support/global-setup.ts)`,
+    );
   return url;
 }
 
@@ -33,7 +36,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     pool,
     async drop() {
       await pool.end();
-      await withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`));
+      await withAdmin(serverUrl, (admin) =>
+        admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`),
+      );
     },
   };
 }

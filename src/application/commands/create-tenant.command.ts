@@ -1,0 +1,13 @@
+import { Command } from '@nestjs/cqrs';
+import type { CommandContext } from '../command-context.js';
+import type { TenantBody, WriteResult } from '../write-results.js';
+
+export class CreateTenantCommand extends Command<WriteResult<TenantBody>> {
+  constructor(
+    readonly tenantId: string,
+    readonly name: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}

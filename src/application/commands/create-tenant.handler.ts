@@ -1,0 +1,42 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { parseResourceName } from '../../tenancy/resource-name.js';
+import { rootWorkspaceIdOf } from '../../tenancy/tenant-stream.js';
+import { TenantCommandExecutor } from '../tenant-command.executor.js';
+import { TenantNameRegistry } from '../tenant-name.registry.js';
+import type { TenantBody, WriteResult } from '../write-results.js';
+import { CreateTenantCommand } from './create-tenant.command.js';
+
+/** The revision of TenantCreated: the first event of every tenant stream. */
+const CREATED_REVISION = 0;
+
+@CommandHandler(CreateTenantCommand)
+export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand, WriteResult<TenantBody>> {
+  constructor(
+    private readonly tenants: TenantCommandExecutor,
+    private readonly names: TenantNameRegistry,
+  ) {}
+
+  async execute({ tenantId, name, context }: CreateTenantCommand): Promise<WriteResult<TenantBody>> {
+    const parsed = parseResourceName(name);
+    const current = await this.tenants.read(tenantId);
+    // A repeat must not touch the name registry: the name is already this tenant's.
+    if (current.state.status === 'none') await this.names.reserve(tenantId, parsed, context);
+    const outcome = await this.tenants.execute({ type: 'CreateTenant', tenantId, name }, context);
+    const body: TenantBody = {
+      tenantId,
+      name: outcome.state.name ?? parsed.display,
+      status: 'active',
+      rootWorkspaceId: rootWorkspaceIdOf(tenantId),
+    };
+    if (outcome.events.length > 0) {
+      return { changed: true, body, revision: CREATED_REVISION, position: outcome.position };
+    }
+    // The same create again: the same answer as the first time.
+    return {
+      changed: false,
+      body,
+      revision: CREATED_REVISION,
+      position: await this.tenants.positionAt(tenantId, CREATED_REVISION),
+    };
+  }
+}

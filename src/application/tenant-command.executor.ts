@@ -1,0 +1,167 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  ConcurrencyError,
+  EVENT_STORE,
+  type EventStore,
+  type Position,
+} from '../event-store/event-store.port.js';
+import type { TenancyCommand } from '../tenancy/tenancy.commands.js';
+import { decide, evolve, initialState } from '../tenancy/tenancy.decider.js';
+import type { TenancyEvent } from '../tenancy/tenancy.events.js';
+import type { TenantState } from '../tenancy/tenant.state.js';
+import { tenantStreamName } from '../tenancy/tenant-stream.js';
+import { Metrics } from '../observability/metrics.js';
+import { toEventToAppend, type CommandContext } from './command-context.js';
+import { KeyedMutex } from './support/keyed-mutex.js';
+import { decodeTenancyEvent } from './tenancy-event.codec.js';
+
+/** How many tenants' folded states one instance keeps in memory. */
+const CACHED_TENANTS = 2_000;
+/** Attempts before a command that keeps losing the race to other instances gives up. */
+const MAX_ATTEMPTS = 25;
+
+export interface CommandOutcome {
+  readonly events: readonly TenancyEvent[];
+  /** The tenant after the command; read it before the next command on this tenant. */
+  readonly state: TenantState;
+  /** The stream's revision after the command; undefined when the stream does not exist. */
+  readonly revision: number | undefined;
+  /** Log position of the last event appended; undefined when the command changed nothing. */
+  readonly position: Position | undefined;
+}
+
+export interface ExecuteOptions {
+  /** The client's If-Match: the command applies only to exactly this revision, never retried. */
+  readonly expectedRevision?: number;
+}
+
+/** The stream revision a client expected is no longer the current one. */
+export class RevisionMismatchError extends Error {
+  override name = 'RevisionMismatchError';
+  constructor(
+    readonly expected: number,
+    readonly actual: number | undefined,
+  ) {
+    super(`expected revision ${expected}, the tenant is at ${actual ?? 'no revision'}`);
+  }
+}
+
+interface CachedTenant {
+  state: TenantState;
+  revision: number | undefined;
+}
+
+/**
+ * Load, decide, append: the one path every tenancy command takes.
+ *
+ * The folded state of each recently used tenant stays in memory together with its revision, so a
+ * command reads only the events appended since (by other instances) instead of re-folding the whole
+ * stream; a tenant with 100,000 workspaces costs the same per command as a small one. Commands on
+ * one tenant take turns inside this instance; between instances the expected revision on the append
+ * decides, and the loser catches up and decides again.
+ */
+@Injectable()
+export class TenantCommandExecutor {
+  private readonly cache = new Map<string, CachedTenant>();
+  private readonly turns = new KeyedMutex();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly metrics: Metrics,
+  ) {}
+
+  execute(
+    command: TenancyCommand,
+    context: CommandContext,
+    options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
+    return this.turns.run(command.tenantId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const tenant = await this.load(command.tenantId);
+        if (options.expectedRevision !== undefined && options.expectedRevision !== tenant.revision) {
+          throw new RevisionMismatchError(options.expectedRevision, tenant.revision);
+        }
+        const events = decide(command, tenant.state);
+        if (events.length === 0)
+          return { events, state: tenant.state, revision: tenant.revision, position: undefined };
+        try {
+          const result = await this.store.appendToStream(
+            tenantStreamName(command.tenantId),
+            events.map((event) => toEventToAppend(event, context)),
+            tenant.revision ?? 'no_stream',
+          );
+          for (const event of events) tenant.state = evolve(tenant.state, event);
+          tenant.revision = result.nextExpectedRevision;
+          return { events, state: tenant.state, revision: tenant.revision, position: result.position };
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError)) throw error;
+          if (options.expectedRevision !== undefined) {
+            throw new RevisionMismatchError(
+              options.expectedRevision,
+              error.actual === 'no_stream' ? undefined : error.actual,
+            );
+          }
+          if (attempt >= MAX_ATTEMPTS) throw error;
+          this.metrics.concurrencyRetries.inc();
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
+        }
+      }
+    });
+  }
+
+  /** The tenant as of now, caught up with the store; for answers that need no command. */
+  read(tenantId: string): Promise<{ state: TenantState; revision: number | undefined }> {
+    return this.turns.run(tenantId, async () => {
+      const { state, revision } = await this.load(tenantId);
+      return { state, revision };
+    });
+  }
+
+  /**
+   * Log position of one event of the tenant's stream (its last one when no revision is given): what a
+   * write response reports when the command repeated an earlier one and appended nothing.
+   */
+  async positionAt(tenantId: string, revision?: number): Promise<Position | undefined> {
+    const options =
+      revision === undefined
+        ? { direction: 'backwards' as const, maxCount: 1 }
+        : { fromRevision: revision, maxCount: 1 };
+    for await (const event of this.store.readStream(tenantStreamName(tenantId), options))
+      return event.position;
+    return undefined;
+  }
+
+  private async load(tenantId: string): Promise<CachedTenant> {
+    let tenant = this.cache.get(tenantId);
+    if (tenant) {
+      // Most recently used last, so the first key is the one to evict.
+      this.cache.delete(tenantId);
+    } else {
+      tenant = { state: initialState(), revision: undefined };
+    }
+    this.cache.set(tenantId, tenant);
+    this.evictBeyondCapacity();
+    const from = tenant.revision === undefined ? 0 : tenant.revision + 1;
+    try {
+      for await (const recorded of this.store.readStream(tenantStreamName(tenantId), {
+        fromRevision: from,
+      })) {
+        tenant.state = evolve(tenant.state, decodeTenancyEvent(recorded));
+        tenant.revision = recorded.revision;
+      }
+    } catch (error) {
+      // A half-applied catch-up must not be trusted by the next command.
+      this.cache.delete(tenantId);
+      throw error;
+    }
+    return tenant;
+  }
+
+  private evictBeyondCapacity(): void {
+    while (this.cache.size > CACHED_TENANTS) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) return;
+      this.cache.delete(oldest);
+    }
+  }
+}

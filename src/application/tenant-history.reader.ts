@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore, type JsonObject } from '../event-store/event-store.port.js';
+import { TenancyRuleViolation } from '../tenancy/tenancy.errors.js';
+import { tenantStreamName } from '../tenancy/tenant-stream.js';
+
+export interface TenantHistoryItem {
+  readonly revision: number;
+  readonly position: string;
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly metadata: JsonObject;
+  readonly recordedAt: string;
+}
+
+export interface TenantHistoryPage {
+  readonly items: readonly TenantHistoryItem[];
+  /** Pass as `after` for the next page; null at the end of the stream. */
+  readonly next: number | null;
+}
+
+/** One tenant's audit trail, straight from its stream in the event store. */
+@Injectable()
+export class TenantHistoryReader {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async page(tenantId: string, after: number, limit: number): Promise<TenantHistoryPage> {
+    const stream = tenantStreamName(tenantId);
+    const items: TenantHistoryItem[] = [];
+    // One more than asked, to know whether another page follows.
+    for await (const event of this.store.readStream(stream, {
+      fromRevision: after + 1,
+      maxCount: limit + 1,
+    })) {
+      items.push({
+        revision: event.revision,
+        position: event.position,
+        type: event.type,
+        data: event.data,
+        metadata: event.metadata,
+        recordedAt: event.recordedAt.toISOString(),
+      });
+    }
+    if (items.length === 0 && (await this.store.streamRevision(stream)) === undefined) {
+      throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+    }
+    const more = items.length > limit;
+    const page = more ? items.slice(0, limit) : items;
+    return { items: page, next: more ? (page[page.length - 1]?.revision ?? null) : null };
+  }
+}

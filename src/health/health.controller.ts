@@ -1,0 +1,58 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type pg from 'pg';
+import type { EventStore } from '../event-store/event-store.port.js';
+import { EVENT_STORE } from '../event-store/event-store.port.js';
+import { PG_POOL } from '../infrastructure/tokens.js';
+
+/** Liveness (the process answers) and readiness (its database and event store answer). */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+  ) {}
+
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get(['ready', ''])
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.database(), () => this.events()]);
+  }
+
+  private async database() {
+    const indicator = this.indicators.check('database');
+    try {
+      await this.pool.query('SELECT 1');
+      return indicator.up({
+        pool: { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount },
+      });
+    } catch (error) {
+      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private async events() {
+    const indicator = this.indicators.check('eventStore');
+    try {
+      const head = await this.eventStore.headPosition();
+      const state = connectionStateOf(this.eventStore);
+      return state === 'disconnected'
+        ? indicator.down({ connection: state })
+        : indicator.up({ head: head ?? null, ...(state ? { connection: state } : {}) });
+    } catch (error) {
+      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+function connectionStateOf(store: EventStore): string | undefined {
+  const candidate = store as EventStore & { connectionState?: () => string };
+  return typeof candidate.connectionState === 'function' ? candidate.connectionState() : undefined;
+}

@@ -1,0 +1,55 @@
+import { ConsoleLogger, ValidationPipe, type INestApplication, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule, type AppModuleOptions } from '../app.module.js';
+import { ProblemError, problem } from './problem.js';
+
+/** Request bodies are small JSON documents; anything larger is refused with 413 before parsing. */
+export const BODY_LIMIT = '64kb';
+
+/** Builds the HTTP application on an opened runtime; used by main.ts and by the end-to-end tests. */
+export async function createHttpApp(
+  options: AppModuleOptions,
+  logger?: LoggerService,
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
+    logger: logger ?? new ConsoleLogger({ json: true, logLevels: logLevelsFrom(options.config.logLevel) }),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.set('etag', false);
+  app.set('x-powered-by', false);
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: (errors) =>
+        new ProblemError(
+          problem(400, 'VALIDATION_FAILED', 'Validation failed', 'The request is not valid.', {
+            errors: errors.flatMap((error) =>
+              Object.values(error.constraints ?? { invalid: 'is not valid' }).map((message) => ({
+                field: error.property,
+                message,
+              })),
+            ),
+          }),
+        ),
+    }),
+  );
+  return app;
+}
+
+function logLevelsFrom(level: string): ('debug' | 'log' | 'warn' | 'error' | 'fatal')[] {
+  switch (level) {
+    case 'debug':
+      return ['debug', 'log', 'warn', 'error', 'fatal'];
+    case 'warn':
+      return ['warn', 'error', 'fatal'];
+    case 'error':
+      return ['error', 'fatal'];
+    default:
+      return ['log', 'warn', 'error', 'fatal'];
+  }
+}

@@ -1,0 +1,162 @@
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ConcurrencyError } from '../event-store/event-store.port.js';
+import { InvalidPositionError } from '../event-store/position.js';
+import { RevisionMismatchError } from '../application/tenant-command.executor.js';
+import { TenancyRuleViolation, type TenancyErrorCode } from '../tenancy/tenancy.errors.js';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type Problem } from './problem.js';
+
+/** Where each rule of the domain lands in HTTP: missing 404, rule 409, invalid input 400. */
+const RULE_STATUS: Record<TenancyErrorCode, number> = {
+  VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
+  TENANT_NOT_FOUND: HttpStatus.NOT_FOUND,
+  WORKSPACE_NOT_FOUND: HttpStatus.NOT_FOUND,
+  TENANT_ALREADY_EXISTS: HttpStatus.CONFLICT,
+  TENANT_NAME_TAKEN: HttpStatus.CONFLICT,
+  TENANT_DELETING: HttpStatus.CONFLICT,
+  WORKSPACE_NAME_TAKEN: HttpStatus.CONFLICT,
+  WORKSPACE_DELETING: HttpStatus.CONFLICT,
+  WORKSPACE_HAS_CHILDREN: HttpStatus.CONFLICT,
+  ROOT_WORKSPACE_UNDELETABLE: HttpStatus.CONFLICT,
+  WORKSPACE_ID_TAKEN: HttpStatus.CONFLICT,
+};
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  409: 'CONFLICT',
+  412: 'REVISION_MISMATCH',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** The one place where errors become HTTP answers. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const [body, headers] = this.toProblem(exception, request);
+    if (body.status >= 500) {
+      this.logger.error(
+        `${request.method} ${request.originalUrl} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+      );
+    }
+    if (response.headersSent) return;
+    response
+      .status(body.status)
+      .set({ ...headers, 'Content-Type': PROBLEM_CONTENT_TYPE })
+      .send(JSON.stringify(body));
+  }
+
+  private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
+    if (exception instanceof ProblemError) return [exception.problem, exception.headers];
+    if (exception instanceof TenancyRuleViolation) {
+      return [
+        problem(RULE_STATUS[exception.code], exception.code, titleOf(exception.code), exception.message),
+        {},
+      ];
+    }
+    if (exception instanceof RevisionMismatchError) {
+      return [
+        problem(412, 'REVISION_MISMATCH', 'Revision mismatch', exception.message, {
+          currentRevision: exception.actual ?? null,
+        }),
+        {},
+      ];
+    }
+    if (exception instanceof ConcurrencyError) {
+      return [
+        problem(
+          412,
+          'REVISION_MISMATCH',
+          'Revision mismatch',
+          'The resource changed since the revision you sent; read it again.',
+        ),
+        {},
+      ];
+    }
+    if (exception instanceof InvalidPositionError) {
+      return [problem(400, 'VALIDATION_FAILED', 'Validation failed', exception.message), {}];
+    }
+    if (exception instanceof HttpException) return [fromHttpException(exception, request), {}];
+    if (isBodyParserError(exception)) {
+      return exception.status === 413
+        ? [
+            problem(
+              413,
+              'PAYLOAD_TOO_LARGE',
+              'Payload too large',
+              'The request body exceeds the size limit.',
+            ),
+            {},
+          ]
+        : [problem(400, 'MALFORMED_BODY', 'Malformed body', 'The request body is not valid JSON.'), {}];
+    }
+    return [
+      problem(
+        500,
+        'INTERNAL_ERROR',
+        'Internal error',
+        'The request could not be completed; it changed nothing unless a write response said so.',
+      ),
+      {},
+    ];
+  }
+}
+
+function fromHttpException(exception: HttpException, request: Request): Problem {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  if (
+    status === 404 &&
+    typeof response === 'object' &&
+    /Cannot \w+ /.test(String((response as { message?: unknown }).message))
+  ) {
+    return problem(404, 'ROUTE_NOT_FOUND', 'Not found', `No route ${request.method} ${request.path}`);
+  }
+  if (typeof response === 'object' && response !== null && 'code' in response) {
+    return response as Problem;
+  }
+  const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+  const messages = Array.isArray(message) ? message.map(String) : [String(message ?? exception.message)];
+  const code = HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
+  if (status === 400) {
+    return problem(400, 'VALIDATION_FAILED', 'Validation failed', messages.join('; '), {
+      errors: messages.map((text) => ({ field: text.split(' ')[0] ?? '', message: text })),
+    });
+  }
+  return problem(status, code, titleOf(code), messages.join('; '));
+}
+
+function titleOf(code: string): string {
+  const words = code.toLowerCase().split('_').join(' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function isBodyParserError(exception: unknown): exception is { status: number; type: string } {
+  return (
+    typeof exception === 'object' &&
+    exception !== null &&
+    'type' in exception &&
+    'status' in exception &&
+    typeof (exception as { type: unknown }).type === 'string' &&
+    String((exception as { type: string }).type).startsWith('entity.')
+  );
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Body,
+  Controller,
+  Delete,
+  Headers,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Request, Response } from 'express';
+import { CreateWorkspaceCommand } from '../../application/commands/create-workspace.command.js';
+import { DeleteWorkspaceCommand } from '../../application/commands/delete-workspace.command.js';
+import { RenameWorkspaceCommand } from '../../application/commands/rename-workspace.command.js';
+import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
+import { ProblemError, problem } from '../problem.js';
+import { commandContextOf } from '../request-context.js';
+import { UuidParamPipe } from '../uuid-param.pipe.js';
+import { parseIfMatch, sendWrite } from '../write-response.js';
+import {
+  CreateWorkspaceRequestDto,
+  DeleteWorkspaceQueryDto,
+  RenameWorkspaceRequestDto,
+} from './tenancy.request.dto.js';
+
+@Controller('v1/tenants/:tenantId/workspaces')
+export class WorkspacesHttpController {
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  async create(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Body() body: CreateWorkspaceRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const workspaceId = body.workspaceId?.toLowerCase() ?? randomUUID();
+    const result = await this.commands.execute(
+      new CreateWorkspaceCommand(
+        tenantId,
+        workspaceId,
+        body.parentWorkspaceId?.toLowerCase(),
+        body.name,
+        commandContextOf(request, this.clock),
+      ),
+    );
+    response.setHeader('Location', `/v1/tenants/${tenantId}/workspaces/${workspaceId}`);
+    return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Patch(':workspaceId')
+  async rename(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('workspaceId', UuidParamPipe) workspaceId: string,
+    @Body() body: RenameWorkspaceRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const expectedRevision = parseIfMatch(ifMatch);
+    if (expectedRevision === 'invalid') {
+      throw new ProblemError(
+        problem(400, 'VALIDATION_FAILED', 'Validation failed', 'If-Match must be a revision such as "3".'),
+      );
+    }
+    const result = await this.commands.execute(
+      new RenameWorkspaceCommand(
+        tenantId,
+        workspaceId,
+        body.name,
+        expectedRevision,
+        commandContextOf(request, this.clock),
+      ),
+    );
+    return sendWrite(response, result, 200);
+  }
+
+  @Delete(':workspaceId')
+  async delete(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('workspaceId', UuidParamPipe) workspaceId: string,
+    @Query() query: DeleteWorkspaceQueryDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const cascade = query.cascade === 'true';
+    const result = await this.commands.execute(
+      new DeleteWorkspaceCommand(tenantId, workspaceId, cascade, commandContextOf(request, this.clock)),
+    );
+    if (!cascade) {
+      sendWrite(response, result, 204);
+      return undefined;
+    }
+    const { status, position } = sendWrite(response, result, 202);
+    return { tenantId, workspaceId, status, position };
+  }
+}

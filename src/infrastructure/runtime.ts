@@ -1,0 +1,101 @@
+import path from 'node:path';
+import pg from 'pg';
+import type { AppConfig } from '../config/app-config.js';
+import type { EventStore } from '../event-store/event-store.port.js';
+import { PostgresEventStore } from '../event-store/postgres/postgres-event-store.js';
+import { quoteIdentifier, withDatabase } from './database/database-urls.js';
+import { startEmbeddedPostgres, type RunningPostgres } from './database/embedded-postgres.server.js';
+import { runMigrations } from './database/migrations.js';
+import { createPool } from './database/postgres-pool.js';
+
+const EMBEDDED_DATABASE = 'tenancy';
+
+/** The outside world the service runs on: its database and its event store, opened once at start. */
+export interface Runtime {
+  readonly databaseUrl: string;
+  readonly pool: pg.Pool;
+  readonly eventStore: EventStore;
+  readonly eventStoreKind: 'postgresql' | 'eventstoredb';
+  /** Describes where the data lives, for the start-up log (no secrets). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+type Log = (line: string) => void;
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded PostgreSQL (data kept under the data
+ * directory) when none is configured; applies pending migrations; opens the event store.
+ */
+export async function openRuntime(config: AppConfig, log: Log): Promise<Runtime> {
+  let embedded: RunningPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const dataDir = path.join(config.dataDir, 'postgres');
+    log(`DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir}`);
+    embedded = await startEmbeddedPostgres({ dataDir, persistent: true });
+    databaseUrl = withDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
+    await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
+  }
+  try {
+    const { applied } = await runMigrations(databaseUrl);
+    log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    return await openWithDatabase(config, databaseUrl, embedded);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+async function openWithDatabase(
+  config: AppConfig,
+  databaseUrl: string,
+  embedded: RunningPostgres | undefined,
+): Promise<Runtime> {
+  const pool = createPool({ connectionString: databaseUrl });
+  const eventStore = await openEventStore(config, pool, databaseUrl);
+  const where = embedded ? 'embedded PostgreSQL' : `PostgreSQL at ${redact(databaseUrl)}`;
+  return {
+    databaseUrl,
+    pool,
+    eventStore,
+    eventStoreKind: config.eventStoreUrl ? 'eventstoredb' : 'postgresql',
+    description: config.eventStoreUrl
+      ? `events in EventStoreDB at ${redact(config.eventStoreUrl)}, read models in ${where}`
+      : `events and read models in ${where}`,
+    async close() {
+      await eventStore.close();
+      await pool.end();
+      await embedded?.stop();
+    },
+  };
+}
+
+async function openEventStore(config: AppConfig, pool: pg.Pool, databaseUrl: string): Promise<EventStore> {
+  if (config.eventStoreUrl) {
+    const { createEsdbEventStore } = await import('../event-store/esdb/esdb-event-store.js');
+    return createEsdbEventStore(config.eventStoreUrl);
+  }
+  return new PostgresEventStore(pool, databaseUrl);
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${quoteIdentifier(database)}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+function redact(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

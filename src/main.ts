@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from './config/app-config.js';
+import { createHttpApp } from './http/create-http-app.js';
+import { openRuntime } from './infrastructure/runtime.js';
+
+async function main(): Promise<void> {
+  const logger = new Logger('Tenancy');
+  let config = loadConfig();
+  if (!config.operatorKey) {
+    // A fresh checkout must be usable at once; the generated key lives only as long as the process.
+    const generated = randomBytes(24).toString('base64url');
+    config = { ...config, operatorKey: generated };
+    logger.warn(`TENANCY_OPERATOR_KEY is not set; this run accepts the operator key ${generated}`);
+  }
+  const runtime = await openRuntime(config, (line) => logger.log(line));
+  logger.log(runtime.description);
+  const app = await createHttpApp({ runtime, config });
+  const shutdown = async (): Promise<void> => {
+    await app.close();
+    await runtime.close();
+  };
+  process.once('SIGINT', () => void shutdown().finally(() => process.exit(0)));
+  process.once('SIGTERM', () => void shutdown().finally(() => process.exit(0)));
+  await app.listen(config.port);
+  logger.log(`listening on port ${config.port}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import type { Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { runMigrations } from '../../src/infrastructure/database/migrations.js';
+import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/** Behaviour specific to the PostgreSQL adapter, beyond the shared contract. */
+describe('PostgreSQL event store', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = new PostgresEventStore(database.pool, database.url);
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  const appendInOpenTransaction = async (client: pg.Client, stream: string, n: number): Promise<number> => {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ global_position: string }>(
+      `SELECT global_position::text FROM es_append($1, 'any', ARRAY[$2::uuid], ARRAY['Slow'], ARRAY[$3::jsonb], ARRAY['{}'::jsonb])`,
+      [stream, randomUUID(), JSON.stringify({ n })],
+    );
+    return Number(rows[0]?.global_position);
+  };
+
+  describe('with a slow writer whose transaction commits after later ones', () => {
+    it('delivers every event exactly once, in log order, across many writers and repetitions', async () => {
+      const prefix = `slow${randomUUID().slice(0, 8)}-`;
+      const start = await store.headPosition();
+      const controller = new AbortController();
+      const delivered: RecordedEvent[] = [];
+      const consuming = (async () => {
+        for await (const event of store.subscribe({
+          from: start ?? 'start',
+          filter: { streamPrefixes: [prefix] },
+          signal: controller.signal,
+        })) {
+          delivered.push(event);
+        }
+      })();
+
+      const repetitions = 5;
+      const writers = 20;
+      let expectedCount = 0;
+      for (let round = 0; round < repetitions; round++) {
+        const slow = new pg.Client({ connectionString: database.url });
+        await slow.connect();
+        try {
+          const slowSequenceValue = await appendInOpenTransaction(slow, `${prefix}slow-${round}`, round);
+          // Writers that take later sequence values and commit while the slow one is still open.
+          const results = await Promise.all(
+            Array.from({ length: writers }, (_, w) =>
+              store.appendToStream(
+                `${prefix}fast-${round}-${w}`,
+                [1, 2, 3].map((n) => ({ type: 'Fast', data: { round, w, n } })),
+                'no_stream',
+              ),
+            ),
+          );
+          const fastSequenceValues = await database.pool.query<{ max: number }>(
+            `SELECT max(global_position) AS max FROM events WHERE stream_name LIKE $1`,
+            [`${prefix}fast-${round}-%`],
+          );
+          // The race really happened: later sequence values were committed first.
+          expect(Number(fastSequenceValues.rows[0]?.max)).toBeGreaterThan(slowSequenceValue);
+          expect(results).toHaveLength(writers);
+          // Give the subscriber every chance to run ahead of the open transaction.
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          const rollBack = round === repetitions - 1;
+          await slow.query(rollBack ? 'ROLLBACK' : 'COMMIT');
+          expectedCount += writers * 3 + (rollBack ? 0 : 1);
+        } finally {
+          await slow.end();
+        }
+      }
+
+      const deadline = Date.now() + 10_000;
+      while (delivered.length < expectedCount && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort();
+      await consuming;
+
+      const committed = await database.pool.query<{ event_id: string }>(
+        `SELECT event_id FROM events WHERE stream_name LIKE $1 ORDER BY transaction_id, global_position`,
+        [`${prefix}%`],
+      );
+      const deliveredIds = delivered.map((event) => event.id);
+      expect(new Set(deliveredIds).size).toBe(deliveredIds.length);
+      expect(deliveredIds).toEqual(committed.rows.map((row) => row.event_id));
+      expect(deliveredIds).toHaveLength(expectedCount);
+      expect(delivered.filter((event) => event.type === 'Slow')).toHaveLength(repetitions - 1);
+    });
+
+    it('a reader that resumes from its last position after every page never skips the late commit', async () => {
+      const prefix = `resume${randomUUID().slice(0, 8)}-`;
+      let checkpoint = await store.headPosition();
+      const seen: string[] = [];
+      const readNewPages = async (): Promise<void> => {
+        for (;;) {
+          const page = await store.readAll({
+            after: checkpoint,
+            maxCount: 3,
+            filter: { streamPrefixes: [prefix] },
+          });
+          seen.push(...page.events.map((event) => event.id));
+          checkpoint = page.nextPosition ?? checkpoint;
+          if (page.isEnd) return;
+        }
+      };
+      const slow = new pg.Client({ connectionString: database.url });
+      await slow.connect();
+      try {
+        await appendInOpenTransaction(slow, `${prefix}slow`, 0);
+        await store.appendToStream(`${prefix}fast`, [{ type: 'Fast', data: {} }], 'no_stream');
+        await readNewPages();
+        await slow.query('COMMIT');
+      } finally {
+        await slow.end();
+      }
+      await readNewPages();
+      const committed = await database.pool.query<{ event_id: string }>(
+        `SELECT event_id FROM events WHERE stream_name LIKE $1 ORDER BY transaction_id, global_position`,
+        [`${prefix}%`],
+      );
+      expect(seen).toEqual(committed.rows.map((row) => row.event_id));
+      expect(seen).toHaveLength(2);
+    });
+  });
+
+  it('a 1,000-event append that fails on its last event leaves nothing behind', async () => {
+    const stream = `poison-${randomUUID()}`;
+    const events = Array.from({ length: 1000 }, (_, i) => ({
+      type: 'Bulk',
+      data: { i } as Record<string, unknown>,
+    }));
+    // jsonb cannot hold the NUL character: PostgreSQL rejects the statement at the last row.
+    events[999] = { type: 'Bulk', data: { i: 999, text: 'nul \u0000 here' } };
+    await expect(store.appendToStream(stream, events, 'no_stream')).rejects.toThrow();
+    expect(await store.streamRevision(stream)).toBeUndefined();
+    const { rows } = await database.pool.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM events WHERE stream_name = $1',
+      [stream],
+    );
+    expect(rows[0]?.count).toBe(0);
+  });
+
+  it('wakes a subscriber in another process through LISTEN/NOTIFY', async () => {
+    // A second store on its own pool stands for another service instance: only a notification
+    // can wake it before its (long) polling interval.
+    const otherPool = createPool({ connectionString: database.url, max: 2 });
+    const other = new PostgresEventStore(otherPool, database.url, { pollIntervalMs: 10_000 });
+    const stream = `notify-${randomUUID()}`;
+    const controller = new AbortController();
+    try {
+      const iterator = other
+        .subscribe({ from: 'end', filter: { streamPrefixes: [stream] }, signal: controller.signal })
+        [Symbol.asyncIterator]();
+      const next = iterator.next();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const appendedAt = Date.now();
+      await store.appendToStream(stream, [{ type: 'A', data: {} }], 'no_stream');
+      const received = await next;
+      expect(received.done).toBe(false);
+      expect(Date.now() - appendedAt).toBeLessThan(2_000);
+    } finally {
+      controller.abort();
+      await other.close();
+      await otherPool.end();
+    }
+  });
+
+  it('ends a transaction left idle, so it cannot hold back the log for long', async () => {
+    const pool = createPool({ connectionString: database.url, max: 1 });
+    try {
+      const { rows } = await pool.query<{ idle: string; statement: string }>(
+        `SELECT current_setting('idle_in_transaction_session_timeout') AS idle, current_setting('statement_timeout') AS statement`,
+      );
+      expect(rows[0]).toEqual({ idle: '10s', statement: '30s' });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('positions round-trip through the opaque encoding and resume reads', async () => {
+    const stream = `roundtrip-${randomUUID()}`;
+    const { position } = await store.appendToStream(stream, [{ type: 'A', data: {} }], 'no_stream');
+    const page = await store.readAll({
+      after: position as Position,
+      maxCount: 10,
+      filter: { streamPrefixes: [stream] },
+    });
+    expect(page.events).toEqual([]);
+  });
+});
+
+describe('migrations', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  const schemaFingerprint = async (): Promise<string> => {
+    const { rows } = await database.pool.query<{ fingerprint: string }>(
+      `SELECT md5(string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, column_name)) AS fingerprint
+       FROM information_schema.columns WHERE table_schema = 'public'`,
+    );
+    return rows[0]?.fingerprint ?? '';
+  };
+
+  it('run twice in a row: the second run applies nothing and changes nothing', async () => {
+    const before = await schemaFingerprint();
+    const recorded = await database.pool.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM schema_migrations',
+    );
+    const first = await runMigrations(database.url);
+    const second = await runMigrations(database.url);
+    expect(first.applied).toEqual([]);
+    expect(second.applied).toEqual([]);
+    expect(await schemaFingerprint()).toBe(before);
+    const after = await database.pool.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM schema_migrations',
+    );
+    expect(after.rows[0]?.count).toBe(recorded.rows[0]?.count);
+    expect(recorded.rows[0]?.count).toBeGreaterThan(0);
+  });
+
+  it('several instances migrating a fresh database at once all succeed, applying each migration once', async () => {
+    const fresh = await createEmptyDatabase(database.url);
+    try {
+      const outcomes = await Promise.all([
+        runMigrations(fresh.url),
+        runMigrations(fresh.url),
+        runMigrations(fresh.url),
+      ]);
+      const applied = outcomes.flatMap((outcome) => outcome.applied);
+      const { rows } = await fresh.pool.query<{ name: string }>(
+        'SELECT name FROM schema_migrations ORDER BY id',
+      );
+      expect(applied.sort()).toEqual(rows.map((row) => row.name).sort());
+      expect(rows.length).toBeGreaterThan(0);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
+async function createEmptyDatabase(
+  anyUrl: string,
+): Promise<{ url: string; pool: pg.Pool; drop(): Promise<void> }> {
+  const name = `tenancy_empty_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: anyUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(anyUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool({ connectionString: url.toString(), max: 2 });
+  return {
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.end();
+      const dropper = new pg.Client({ connectionString: anyUrl });
+      await dropper.connect();
+      await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await dropper.end();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { INestApplication } from '@nestjs/common';
+import { ConsoleLogger } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { createHttpApp } from '../../src/http/create-http-app.js';
+import type { Runtime } from '../../src/infrastructure/runtime.js';
+import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export const OPERATOR_KEY = 'test-operator-key-0123456789';
+export const AUTH = { Authorization: `Bearer ${OPERATOR_KEY}` };
+
+export interface TestApp {
+  readonly app: INestApplication;
+  readonly server: Server;
+  readonly runtime: Runtime;
+  readonly database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** The whole service over HTTP on a database of its own, as main.ts builds it. */
+export async function startTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const app = await startTestAppOn(database, overrides);
+  return {
+    ...app,
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * Another service instance on an existing database, with its own pool and event store, as a second
+ * process would have. Closing it leaves the database alone.
+ */
+export async function startTestAppOn(
+  database: TestDatabase,
+  overrides: Partial<AppConfig> = {},
+): Promise<TestApp> {
+  const pool = createPool({
+    connectionString: database.url,
+    max: 20,
+    applicationName: 'tenancy-test-instance',
+  });
+  const eventStore = new PostgresEventStore(pool, database.url);
+  const runtime: Runtime = {
+    databaseUrl: database.url,
+    pool,
+    eventStore,
+    eventStoreKind: 'postgresql',
+    description: 'test database',
+    close: async () => {
+      await eventStore.close();
+      await pool.end();
+    },
+  };
+  const config: AppConfig = {
+    ...loadConfig({}),
+    operatorKey: OPERATOR_KEY,
+    ...overrides,
+    databaseUrl: database.url,
+  };
+  const app = await createHttpApp({ runtime, config }, new ConsoleLogger({ logLevels: ['error', 'fatal'] }));
+  await app.init();
+  return {
+    app,
+    server: app.getHttpServer() as Server,
+    runtime,
+    database,
+    async close() {
+      await app.close();
+      await runtime.close();
+    },
+  };
+}
