@@ -1,12 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 
-export const MIGRATIONS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../migrations',
-);
+export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
 const MIGRATIONS_TABLE = 'schema_migrations';
 
 export interface MigrationOutcome {
@@ -39,4 +37,15 @@ export async function runMigrations(
   } finally {
     await client.end();
   }
+}
+
+/** The folder holding package.json: migrations/ sits beside it, whether run from src or from dist. */
+function projectRoot(): string {
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(directory, 'package.json'))) {
+    const parent = path.dirname(directory);
+    if (parent === directory) throw new Error('package.json not found above the migrations runner');
+    directory = parent;
+  }
+  return directory;
 }
