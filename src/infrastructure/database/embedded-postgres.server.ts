@@ -54,13 +54,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
     await server.initialise();
   } else {
-    await stopOrphanedServer(options.dataDir, log);
+    const runningPort = await runningServerPort(options.dataDir);
+    if (runningPort !== undefined) {
+      log(`using the PostgreSQL already running on ${options.dataDir} (port ${runningPort})`);
+      // Not ours to stop: whoever started it stops it.
+      return { adminUrl: adminUrl(runningPort), stop: async () => undefined };
+    }
   }
   await server.start();
-  return {
-    adminUrl: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => server.stop(),
-  };
+  return { adminUrl: adminUrl(port), stop: () => server.stop() };
+}
+
+function adminUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
 }
 
 async function findFreePort(): Promise<number> {
@@ -76,19 +82,18 @@ async function findFreePort(): Promise<number> {
 }
 
 /**
- * A service killed without a chance to stop its PostgreSQL leaves it running on the data directory,
- * which would refuse a second server. Stop that orphan (fast shutdown) before starting again.
+ * A server already running on the data directory (another process of this checkout, such as the
+ * service while an operator runs the CLI, or one left behind by a killed run) is used as it is:
+ * a second server cannot open the same directory. Returns its port, or undefined if none runs.
  */
-async function stopOrphanedServer(dataDir: string, log: (line: string) => void): Promise<void> {
+async function runningServerPort(dataDir: string): Promise<number | undefined> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  log(`stopping the PostgreSQL (pid ${pid}) a previous run left on ${dataDir}`);
-  process.kill(pid, 'SIGINT');
-  for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 100) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !Number.isInteger(port)) return undefined;
+  return port;
 }
 
 function isAlive(pid: number): boolean {
