@@ -48,7 +48,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
       const events: RecordedEvent[] = [];
       let cursor = after;
       for (;;) {
-        const page = await store.readAll({ after: cursor, maxCount: 100, filter: { streamPrefixes: [runPrefix] } });
+        const page = await store.readAll({
+          after: cursor,
+          maxCount: 100,
+          filter: { streamPrefixes: [runPrefix] },
+        });
         events.push(...page.events);
         cursor = page.nextPosition ?? cursor;
         if (page.isEnd) return events;
@@ -67,7 +71,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
       it('records events with their type, data, metadata and id, numbering revisions from 0', async () => {
         const stream = newStream();
         const id = randomUUID();
-        const result = await store.appendToStream(stream, [{ ...event('Happened', 1), id }, event('Happened', 2)], 'no_stream');
+        const result = await store.appendToStream(
+          stream,
+          [{ ...event('Happened', 1), id }, event('Happened', 2)],
+          'no_stream',
+        );
         expect(result.nextExpectedRevision).toBe(1);
         const events = await collect(store.readStream(stream));
         expect(events.map((e) => [e.revision, e.type, e.data, e.metadata, e.streamName])).toEqual([
@@ -128,20 +136,25 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         const stream = newStream();
         await store.appendToStream(stream, [event('Seed', 0)], 'no_stream');
         const outcomes = await Promise.allSettled(
-          Array.from({ length: 50 }, (_, i) => store.appendToStream(stream, [event('Raced', i), event('Raced', i)], 0)),
+          Array.from({ length: 50 }, (_, i) =>
+            store.appendToStream(stream, [event('Raced', i), event('Raced', i)], 0),
+          ),
         );
         const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
         const lost = outcomes.filter((outcome) => outcome.status === 'rejected');
         expect(won).toHaveLength(1);
         expect(lost).toHaveLength(49);
-        for (const outcome of lost) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+        for (const outcome of lost)
+          expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
         const revisions = (await collect(store.readStream(stream))).map((e) => e.revision);
         expect(revisions).toEqual([0, 1, 2]);
       });
 
       it('concurrent appends with any leave a gap-free, duplicate-free stream', async () => {
         const stream = newStream();
-        await Promise.all(Array.from({ length: 40 }, (_, i) => store.appendToStream(stream, [event('A', i)], 'any')));
+        await Promise.all(
+          Array.from({ length: 40 }, (_, i) => store.appendToStream(stream, [event('A', i)], 'any')),
+        );
         const revisions = (await collect(store.readStream(stream))).map((e) => e.revision);
         expect(revisions).toEqual(Array.from({ length: 40 }, (_, i) => i));
       });
@@ -185,7 +198,9 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         expect(slice.map((e) => e.data.n)).toEqual([1200, 1201, 1202]);
         const lastTwo = await collect(store.readStream(stream, { direction: 'backwards', maxCount: 2 }));
         expect(lastTwo.map((e) => e.revision)).toEqual([2499, 2498]);
-        const before = await collect(store.readStream(stream, { direction: 'backwards', fromRevision: 1, maxCount: 5 }));
+        const before = await collect(
+          store.readStream(stream, { direction: 'backwards', fromRevision: 1, maxCount: 5 }),
+        );
         expect(before.map((e) => e.revision)).toEqual([1, 0]);
       });
     });
@@ -203,7 +218,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         const seen: string[] = [];
         let cursor = start;
         for (;;) {
-          const page = await store.readAll({ after: cursor, maxCount: 7, filter: { streamPrefixes: [`${runPrefix}_paged`] } });
+          const page = await store.readAll({
+            after: cursor,
+            maxCount: 7,
+            filter: { streamPrefixes: [`${runPrefix}_paged`] },
+          });
           expect(page.events.length).toBeLessThanOrEqual(7);
           seen.push(...page.events.map((e) => `${e.streamName}:${String(e.data.n)}`));
           cursor = page.nextPosition ?? cursor;
@@ -215,7 +234,12 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
       it('positions grow strictly along the log', async () => {
         const log = await ownLog();
         for (let i = 1; i < log.length; i++) {
-          expect(store.comparePositions((log[i - 1] as RecordedEvent).position, (log[i] as RecordedEvent).position)).toBeLessThan(0);
+          expect(
+            store.comparePositions(
+              (log[i - 1] as RecordedEvent).position,
+              (log[i] as RecordedEvent).position,
+            ),
+          ).toBeLessThan(0);
         }
       });
 
@@ -225,7 +249,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         const other = newStream('other');
         await store.appendToStream(kept, [event('Wanted', 1), event('Unwanted', 2)], 'no_stream');
         await store.appendToStream(other, [event('Wanted', 3)], 'no_stream');
-        const byPrefix = await store.readAll({ after: start, maxCount: 100, filter: { streamPrefixes: [`${runPrefix}_kept`] } });
+        const byPrefix = await store.readAll({
+          after: start,
+          maxCount: 100,
+          filter: { streamPrefixes: [`${runPrefix}_kept`] },
+        });
         expect(byPrefix.events.map((e) => e.data.n)).toEqual([1, 2]);
         const byType = await store.readAll({
           after: start,
@@ -238,7 +266,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
       it('a filtered read that matched nothing still moves its cursor forward', async () => {
         const start = await store.headPosition();
         await store.appendToStream(newStream('skipped'), [event('A', 1)], 'no_stream');
-        const page = await store.readAll({ after: start, maxCount: 10, filter: { streamPrefixes: [`${runPrefix}_nothing`] } });
+        const page = await store.readAll({
+          after: start,
+          maxCount: 10,
+          filter: { streamPrefixes: [`${runPrefix}_nothing`] },
+        });
         expect(page.events).toEqual([]);
         expect(page.isEnd).toBe(true);
         expect(page.nextPosition).toBeDefined();
@@ -267,7 +299,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         await store.appendToStream(stream, [event('A', 1), event('A', 2)], 'no_stream');
         const controller = new AbortController();
         const received = take(
-          store.subscribe({ from: start ?? 'start', filter: { streamPrefixes: [`${runPrefix}_live`] }, signal: controller.signal }),
+          store.subscribe({
+            from: start ?? 'start',
+            filter: { streamPrefixes: [`${runPrefix}_live`] },
+            signal: controller.signal,
+          }),
           4,
           controller,
         );
@@ -279,12 +315,20 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
 
       it('resumes exactly after a stored position', async () => {
         const stream = newStream('resume');
-        await store.appendToStream(stream, [1, 2, 3, 4, 5].map((n) => event('A', n)), 'no_stream');
+        await store.appendToStream(
+          stream,
+          [1, 2, 3, 4, 5].map((n) => event('A', n)),
+          'no_stream',
+        );
         const all = await collect(store.readStream(stream));
         const checkpoint = (all[1] as RecordedEvent).position;
         const controller = new AbortController();
         const resumed = await take(
-          store.subscribe({ from: checkpoint, filter: { streamPrefixes: [`${runPrefix}_resume`] }, signal: controller.signal }),
+          store.subscribe({
+            from: checkpoint,
+            filter: { streamPrefixes: [`${runPrefix}_resume`] },
+            signal: controller.signal,
+          }),
           3,
           controller,
         );
@@ -304,7 +348,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
           controller,
         );
         const stream = newStream('mixed');
-        await store.appendToStream(stream, [event('Kept', 1), event('Dropped', 2), event('Kept', 3)], 'no_stream');
+        await store.appendToStream(
+          stream,
+          [event('Kept', 1), event('Dropped', 2), event('Kept', 3)],
+          'no_stream',
+        );
         await store.appendToStream(newStream('unrelated'), [event('Kept', 99)], 'no_stream');
         await store.appendToStream(stream, [event('Dropped', 4), event('Kept', 5)], 2);
         expect((await received).map((e) => [e.type, e.data.n])).toEqual([
@@ -319,7 +367,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         await store.appendToStream(stream, [event('A', 1)], 'no_stream');
         const controller = new AbortController();
         const iterator = store
-          .subscribe({ from: 'end', filter: { streamPrefixes: [`${runPrefix}_tail`] }, signal: controller.signal })
+          .subscribe({
+            from: 'end',
+            filter: { streamPrefixes: [`${runPrefix}_tail`] },
+            signal: controller.signal,
+          })
           [Symbol.asyncIterator]();
         const next = iterator.next();
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -334,7 +386,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         const stream = newStream('prompt');
         const controller = new AbortController();
         const iterator = store
-          .subscribe({ from: 'end', filter: { streamPrefixes: [`${runPrefix}_prompt`] }, signal: controller.signal })
+          .subscribe({
+            from: 'end',
+            filter: { streamPrefixes: [`${runPrefix}_prompt`] },
+            signal: controller.signal,
+          })
           [Symbol.asyncIterator]();
         const next = iterator.next();
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -350,7 +406,11 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
       it('stops cleanly when aborted while waiting', async () => {
         const controller = new AbortController();
         const iterator = store
-          .subscribe({ from: 'end', filter: { streamPrefixes: [`${runPrefix}_silent`] }, signal: controller.signal })
+          .subscribe({
+            from: 'end',
+            filter: { streamPrefixes: [`${runPrefix}_silent`] },
+            signal: controller.signal,
+          })
           [Symbol.asyncIterator]();
         const next = iterator.next();
         setTimeout(() => controller.abort(), 50);
