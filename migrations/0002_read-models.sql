@@ -27,6 +27,17 @@ BEGIN
   END IF;
 END $$;
 
+-- Lets a projection statement fail loudly when what it expects is not there (a parent row, say),
+-- instead of silently changing nothing.
+CREATE FUNCTION rm_assert(p_condition boolean, p_message text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_condition IS NOT TRUE THEN
+    RAISE EXCEPTION 'read model: %', p_message USING ERRCODE = 'P0004';
+  END IF;
+  RETURN true;
+END;
+$$;
+
 CREATE FUNCTION rm_forbid_tenant_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
@@ -158,8 +169,21 @@ CREATE TABLE process_checkpoints (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE TABLE process_failures (
+  process text NOT NULL,
+  position text NOT NULL,
+  event_id uuid NOT NULL,
+  event_type text NOT NULL,
+  attempts integer NOT NULL,
+  error text NOT NULL,
+  failed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (process, position)
+);
+
 -- Down Migration
+DROP TABLE process_failures;
 DROP TABLE process_checkpoints;
 DROP SCHEMA read_model CASCADE;
 DROP FUNCTION rm_create_schema(text);
 DROP FUNCTION rm_forbid_tenant_change();
+DROP FUNCTION rm_assert(boolean, text);

@@ -13,6 +13,7 @@ import { HttpMetricsInterceptor } from './observability/http-metrics.interceptor
 import { Metrics } from './observability/metrics.js';
 import { MetricsController } from './observability/metrics.controller.js';
 import { HttpApiModule } from './http/http.module.js';
+import { BackgroundModule } from './background/background.module.js';
 
 export interface AppModuleOptions {
   readonly runtime: Runtime;
@@ -45,7 +46,13 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfrastructureModule.register(options), CqrsModule.forRoot(), TerminusModule, HttpApiModule],
+      imports: [
+        InfrastructureModule.register(options),
+        CqrsModule.forRoot(),
+        TerminusModule,
+        BackgroundModule,
+        HttpApiModule,
+      ],
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

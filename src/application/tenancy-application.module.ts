@@ -7,8 +7,13 @@ import { RenameWorkspaceHandler } from './commands/rename-workspace.handler.js';
 import { TenantCommandExecutor } from './tenant-command.executor.js';
 import { TenantHistoryReader } from './tenant-history.reader.js';
 import { TenantNameRegistry } from './tenant-name.registry.js';
+import { CascadeDeletionProcess } from './process-managers/cascade-deletion.process.js';
+import { RootBootstrapProcess } from './process-managers/root-bootstrap.process.js';
+import { DefaultTenantInitializer } from './default-tenant.initializer.js';
+import { ReadModelQueries } from './queries/read-model.queries.js';
+import { ScopedReader } from './queries/scoped-reader.js';
 
-/** The write side of tenancy: the command handlers and what they share. */
+/** Tenancy's use cases: command handlers, process managers and read-model queries. */
 @Module({
   providers: [
     TenantCommandExecutor,
@@ -19,7 +24,20 @@ import { TenantNameRegistry } from './tenant-name.registry.js';
     RenameWorkspaceHandler,
     DeleteWorkspaceHandler,
     DeleteTenantHandler,
+    RootBootstrapProcess,
+    CascadeDeletionProcess,
+    DefaultTenantInitializer,
+    ScopedReader,
+    ReadModelQueries,
   ],
-  exports: [TenantCommandExecutor, TenantHistoryReader],
+  exports: [
+    TenantCommandExecutor,
+    TenantHistoryReader,
+    RootBootstrapProcess,
+    CascadeDeletionProcess,
+    DefaultTenantInitializer,
+    ScopedReader,
+    ReadModelQueries,
+  ],
 })
 export class TenancyApplicationModule {}

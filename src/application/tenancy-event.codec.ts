@@ -1,8 +1,24 @@
-import type { RecordedEvent } from '../event-store/event-store.port.js';
-import { isTenancyEventType, type TenancyEvent } from '../tenancy/tenancy.events.js';
+import type { JsonObject, RecordedEvent } from '../event-store/event-store.port.js';
+import {
+  CURRENT_SCHEMA_VERSION,
+  isTenancyEventType,
+  type TenancyEvent,
+  type TenancyEventType,
+} from '../tenancy/tenancy.events.js';
+import { tenancyUpcasters } from './upcasting/upcaster-chain.js';
 
 export class UnknownEventError extends Error {
   override name = 'UnknownEventError';
+}
+
+/** A stored event as every reader outside the domain fold wants it: in the current shape, with its metadata. */
+export interface DecodedEvent {
+  readonly event: TenancyEvent;
+  /** The stored metadata with schemaVersion set to the version `event` is now in. */
+  readonly metadata: JsonObject & { readonly schemaVersion: number };
+  /** The version the event was written with, for auditors who want to know what was upcast. */
+  readonly storedSchemaVersion: number;
+  readonly recorded: RecordedEvent;
 }
 
 /**
@@ -10,10 +26,46 @@ export class UnknownEventError extends Error {
  * projections, process managers), so that older shapes are upcast in exactly one place.
  */
 export function decodeTenancyEvent(recorded: RecordedEvent): TenancyEvent {
+  return upcastEvent(recorded, tenancyTypeOf(recorded), storedSchemaVersionOf(recorded));
+}
+
+/** For the event feed and export: the decoded event together with the metadata it is published with. */
+export function decodeRecorded(recorded: RecordedEvent): DecodedEvent {
+  const type = tenancyTypeOf(recorded);
+  const storedSchemaVersion = storedSchemaVersionOf(recorded);
+  return {
+    event: upcastEvent(recorded, type, storedSchemaVersion),
+    metadata: { ...recorded.metadata, schemaVersion: CURRENT_SCHEMA_VERSION },
+    storedSchemaVersion,
+    recorded,
+  };
+}
+
+/**
+ * The version an event was written with. Metadata without one predates versioning: that earliest
+ * shape is version 0.
+ */
+export function storedSchemaVersionOf(recorded: RecordedEvent): number {
+  const version = recorded.metadata.schemaVersion;
+  if (version === undefined) return 0;
+  if (typeof version !== 'number') {
+    throw new UnknownEventError(
+      `${recorded.streamName}@${recorded.revision}: schemaVersion ${JSON.stringify(version)} is not a number`,
+    );
+  }
+  return version;
+}
+
+function tenancyTypeOf(recorded: RecordedEvent): TenancyEventType {
   if (!isTenancyEventType(recorded.type)) {
     throw new UnknownEventError(
       `${recorded.streamName}@${recorded.revision}: unknown event type ${recorded.type}`,
     );
   }
-  return { type: recorded.type, data: recorded.data } as TenancyEvent;
+  return recorded.type;
+}
+
+function upcastEvent(recorded: RecordedEvent, type: TenancyEventType, fromVersion: number): TenancyEvent {
+  const data = tenancyUpcasters.upcast(type, recorded.data, fromVersion, { streamName: recorded.streamName });
+  return { type, data } as TenancyEvent;
 }

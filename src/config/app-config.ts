@@ -11,6 +11,8 @@ export interface AppConfig {
   readonly eventStoreUrl: string | undefined;
   readonly operatorKey: string | undefined;
   readonly defaultTenant: string | undefined;
+  /** false: this instance serves HTTP only and runs no projections or process managers. */
+  readonly runConsumers: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventStoreUrl: nonEmpty(env.EVENTSTORE_URL),
     operatorKey: nonEmpty(env.TENANCY_OPERATOR_KEY),
     defaultTenant: nonEmpty(env.TENANCY_DEFAULT_TENANT),
+    runConsumers: (env.TENANCY_RUN_CONSUMERS ?? 'true').toLowerCase() !== 'false',
     logLevel,
   };
 }

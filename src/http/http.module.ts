@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TenancyApplicationModule } from '../application/tenancy-application.module.js';
+import { EventFeedHttpModule } from './events/event-feed-http.module.js';
 import { TenantsHttpController } from './tenants/tenants.http.controller.js';
 import { WorkspacesHttpController } from './tenants/workspaces.http.controller.js';
+import { TenantQueriesHttpController } from './queries/tenant-queries.http.controller.js';
 
 /** The /v1 API: controllers translate HTTP into commands and queries, nothing more. */
 @Module({
-  imports: [TenancyApplicationModule],
-  controllers: [TenantsHttpController, WorkspacesHttpController],
+  imports: [TenancyApplicationModule, EventFeedHttpModule],
+  controllers: [TenantsHttpController, WorkspacesHttpController, TenantQueriesHttpController],
 })
 export class HttpApiModule {}

@@ -1,0 +1,48 @@
+/**
+ * A parameterised SQL statement. Projections return these; the runner inlines the values as
+ * escaped literals so a whole batch of events travels to PostgreSQL in one round trip.
+ */
+export interface SqlStatement {
+  readonly text: string;
+  readonly values: readonly SqlValue[];
+}
+
+export type SqlValue = string | number | boolean | null | readonly string[];
+
+/** Builds a statement from a template: each interpolated value becomes a parameter. */
+export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlStatement {
+  let text = strings[0] ?? '';
+  values.forEach((_, index) => {
+    text += `$${index + 1}${strings[index + 1] ?? ''}`;
+  });
+  return { text, values };
+}
+
+/**
+ * The statement with its parameters replaced by literals, for the simple-query protocol (which
+ * takes many statements at once but no parameters). Strings are quoted the way PostgreSQL's own
+ * quote_literal does with standard_conforming_strings on (the default since 9.1).
+ */
+export function inlineStatement(statement: SqlStatement): string {
+  return statement.text.replace(/\$(\d+)/g, (_, index: string) => {
+    const value = statement.values[Number(index) - 1];
+    if (value === undefined) throw new RangeError(`statement has no value for $${index}`);
+    return literal(value);
+  });
+}
+
+function literal(value: SqlValue): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string') return quoteString(value);
+  return `ARRAY[${value.map(quoteString).join(',')}]::text[]`;
+}
+
+function quoteString(value: string): string {
+  if (value.includes('\u0000')) throw new RangeError('PostgreSQL text cannot hold NUL characters');
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,52 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, CLOCK, type Clock } from '../infrastructure/tokens.js';
+import { parseResourceName } from '../tenancy/resource-name.js';
+import { uuidV5 } from '../tenancy/uuid.js';
+import { TenantCommandExecutor } from './tenant-command.executor.js';
+import { TenantNameRegistry } from './tenant-name.registry.js';
+
+/** Namespace of default-tenant ids: the id follows from the name, so every instance agrees on it. */
+const DEFAULT_TENANT_NAMESPACE = '3f5e8a2c-7b14-4d9e-a6c1-0e2f4b7d9a13';
+
+/**
+ * With TENANCY_DEFAULT_TENANT set, start-up ensures that tenant and its root exist. Instances
+ * starting at once all derive the same tenant id, so the stream's expected revision lets exactly
+ * one create it and the others find it there.
+ */
+@Injectable()
+export class DefaultTenantInitializer {
+  private readonly logger = new Logger('DefaultTenant');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly tenants: TenantCommandExecutor,
+    private readonly names: TenantNameRegistry,
+  ) {}
+
+  async ensure(): Promise<string | undefined> {
+    const rawName = this.config.defaultTenant;
+    if (!rawName) return undefined;
+    const name = parseResourceName(rawName);
+    const tenantId = defaultTenantIdFor(name.key);
+    const context = {
+      actor: 'system:default-tenant',
+      correlationId: `default-tenant-${tenantId}`,
+      causationId: 'startup',
+      now: this.clock.now(),
+    };
+    const current = await this.tenants.read(tenantId);
+    if (current.state.status === 'none') await this.names.reserve(tenantId, name, context);
+    const created = await this.tenants.execute({ type: 'CreateTenant', tenantId, name: rawName }, context);
+    await this.tenants.execute({ type: 'BootstrapRootWorkspace', tenantId }, context);
+    this.logger.log(
+      `default tenant ${JSON.stringify(name.display)} (${tenantId}) ${created.events.length > 0 ? 'created' : 'present'}`,
+    );
+    return tenantId;
+  }
+}
+
+export function defaultTenantIdFor(nameKey: string): string {
+  return uuidV5(nameKey, DEFAULT_TENANT_NAMESPACE);
+}

@@ -1,0 +1,229 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import type { Position } from '../../event-store/event-store.port.js';
+import { PG_POOL } from '../../infrastructure/tokens.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { tenancyReadModelProjection } from '../../../projections/tenancy-read-model.projection.js';
+import { LIVE_READ_MODEL_SCHEMA } from '../../../projections/read-model.projections.js';
+import { decodeCursor, encodeCursor } from './keyset-cursor.js';
+import { ScopedReader } from './scoped-reader.js';
+
+export interface DeletionProgress {
+  readonly deleted: number;
+  readonly total: number;
+}
+
+export interface TenantView {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly status: 'active' | 'deleting';
+  readonly rootWorkspaceId: string | null;
+  readonly workspaceCount: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly revision: number;
+  readonly deletion?: DeletionProgress;
+}
+
+export interface WorkspaceView {
+  readonly workspaceId: string;
+  readonly tenantId: string;
+  readonly parentWorkspaceId: string | null;
+  readonly name: string;
+  readonly isRoot: boolean;
+  readonly depth: number;
+  readonly path: readonly string[];
+  readonly childCount: number;
+  readonly status: 'live' | 'deleting';
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The tenant stream's revision: what If-Match on a change to this workspace compares with. */
+  readonly revision: number;
+  readonly deletion?: DeletionProgress;
+}
+
+export interface Page<Item> {
+  readonly items: readonly Item[];
+  readonly nextCursor: string | null;
+}
+
+interface TenantRow {
+  tenant_id: string;
+  name: string;
+  status: 'active' | 'deleting' | 'deleted';
+  root_workspace_id: string | null;
+  workspace_count: number;
+  deletion_total: number | null;
+  deletion_done: number | null;
+  revision: number;
+  created_position: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface WorkspaceRow {
+  tenant_id: string;
+  workspace_id: string;
+  parent_workspace_id: string | null;
+  name: string;
+  is_root: boolean;
+  depth: number;
+  path: string[];
+  child_count: number;
+  status: 'live' | 'deleting';
+  deletion_total: number | null;
+  deletion_done: number | null;
+  created_position: string;
+  created_at: Date;
+  updated_at: Date;
+  tenant_revision: number;
+}
+
+const WORKSPACE_COLUMNS = `w.tenant_id, w.workspace_id, w.parent_workspace_id, w.name, w.is_root, w.depth, w.path::text[] AS path,
+  w.child_count, w.status, w.deletion_total, w.deletion_done, w.created_position, w.created_at, w.updated_at,
+  t.revision AS tenant_revision`;
+
+/** Reads of the tenant and workspace read models, always within one tenant's row-level scope. */
+@Injectable()
+export class ReadModelQueries {
+  constructor(
+    private readonly reader: ScopedReader,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+  ) {}
+
+  async tenant(tenantId: string): Promise<TenantView> {
+    const row = await this.reader.read({ kind: 'tenant', tenantId }, async (client) => {
+      const { rows } = await client.query<TenantRow>(
+        `SELECT * FROM tenants WHERE tenant_id = $1 AND status <> 'deleted'`,
+        [tenantId],
+      );
+      return rows[0];
+    });
+    if (!row) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+    return tenantView(row);
+  }
+
+  async tenants(limit: number, cursor: string | undefined): Promise<Page<TenantView>> {
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await this.reader.read({ kind: 'all-tenants' }, async (client) => {
+      const result = await client.query<TenantRow>(
+        `SELECT * FROM tenants
+         WHERE status <> 'deleted' AND ($1::text IS NULL OR (created_position, tenant_id) > ($1::text, $2::uuid))
+         ORDER BY created_position, tenant_id LIMIT $3`,
+        [after?.position ?? null, after?.id ?? null, limit + 1],
+      );
+      return result.rows;
+    });
+    return page(rows, limit, tenantView, (row) => ({ position: row.created_position, id: row.tenant_id }));
+  }
+
+  async workspaces(
+    tenantId: string,
+    parentWorkspaceId: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<WorkspaceView>> {
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await this.reader.read({ kind: 'tenant', tenantId }, async (client) => {
+      const tenant = await client.query(
+        `SELECT 1 FROM tenants WHERE tenant_id = $1 AND status <> 'deleted'`,
+        [tenantId],
+      );
+      if (tenant.rowCount === 0) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+      if (parentWorkspaceId) {
+        const parent = await client.query(
+          'SELECT 1 FROM workspaces WHERE tenant_id = $1 AND workspace_id = $2',
+          [tenantId, parentWorkspaceId],
+        );
+        if (parent.rowCount === 0)
+          throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${parentWorkspaceId}.`);
+      }
+      const result = await client.query<WorkspaceRow>(
+        `SELECT ${WORKSPACE_COLUMNS}
+         FROM workspaces w JOIN tenants t ON t.tenant_id = w.tenant_id
+         WHERE w.tenant_id = $1
+           AND ($2::uuid IS NULL OR w.parent_workspace_id = $2::uuid)
+           AND ($3::text IS NULL OR (w.created_position, w.workspace_id) > ($3::text, $4::uuid))
+         ORDER BY w.created_position, w.workspace_id LIMIT $5`,
+        [tenantId, parentWorkspaceId ?? null, after?.position ?? null, after?.id ?? null, limit + 1],
+      );
+      return result.rows;
+    });
+    return page(rows, limit, workspaceView, (row) => ({
+      position: row.created_position,
+      id: row.workspace_id,
+    }));
+  }
+
+  async workspace(tenantId: string, workspaceId: string): Promise<WorkspaceView> {
+    const row = await this.reader.read({ kind: 'tenant', tenantId }, async (client) => {
+      const { rows } = await client.query<WorkspaceRow>(
+        `SELECT ${WORKSPACE_COLUMNS} FROM workspaces w JOIN tenants t ON t.tenant_id = w.tenant_id
+         WHERE w.tenant_id = $1 AND w.workspace_id = $2 AND t.status <> 'deleted'`,
+        [tenantId, workspaceId],
+      );
+      return rows[0];
+    });
+    if (!row) throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
+    return workspaceView(row);
+  }
+
+  /** Whether the tenancy read model has applied the event at this position (or later ones). */
+  async hasApplied(position: Position): Promise<boolean> {
+    const { rows } = await this.pool.query<{ position: string }>(
+      `SELECT position FROM ${LIVE_READ_MODEL_SCHEMA}.checkpoints WHERE projection = $1`,
+      [tenancyReadModelProjection.name],
+    );
+    const applied = rows[0]?.position;
+    return applied !== undefined && applied >= position;
+  }
+}
+
+function tenantView(row: TenantRow): TenantView {
+  if (row.status === 'deleted') throw new Error('a deleted tenant has no view');
+  return {
+    tenantId: row.tenant_id,
+    name: row.name,
+    status: row.status,
+    rootWorkspaceId: row.root_workspace_id,
+    workspaceCount: row.workspace_count,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    revision: row.revision,
+    ...(row.status === 'deleting'
+      ? { deletion: { deleted: row.deletion_done ?? 0, total: row.deletion_total ?? 0 } }
+      : {}),
+  };
+}
+
+function workspaceView(row: WorkspaceRow): WorkspaceView {
+  return {
+    workspaceId: row.workspace_id,
+    tenantId: row.tenant_id,
+    parentWorkspaceId: row.parent_workspace_id,
+    name: row.name,
+    isRoot: row.is_root,
+    depth: row.depth,
+    path: row.path,
+    childCount: row.child_count,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    revision: row.tenant_revision,
+    ...(row.status === 'deleting'
+      ? { deletion: { deleted: row.deletion_done ?? 0, total: row.deletion_total ?? 0 } }
+      : {}),
+  };
+}
+
+function page<Row, Item>(
+  rows: readonly Row[],
+  limit: number,
+  view: (row: Row) => Item,
+  keyOf: (row: Row) => { position: string; id: string },
+): Page<Item> {
+  const more = rows.length > limit;
+  const shown = more ? rows.slice(0, limit) : rows;
+  const last = shown[shown.length - 1];
+  return { items: shown.map(view), nextCursor: more && last ? encodeCursor(keyOf(last)) : null };
+}

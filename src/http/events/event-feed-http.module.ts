@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { EVENT_FEED_CONFIG, loadEventFeedConfig } from './event-feed.config.js';
+import { EventFeedReader } from './event-feed.reader.js';
+import { EVENT_SCHEMA_CATALOG, loadEventSchemaCatalog } from './event-schema.catalog.js';
+import { EventFeedHttpController } from './events.http.controller.js';
+
+/** /v1/events: the feed and the catalog for consuming services. */
+@Module({
+  controllers: [EventFeedHttpController],
+  providers: [
+    EventFeedReader,
+    // Read once at start: a broken catalog fails the start, not a consumer's request.
+    { provide: EVENT_SCHEMA_CATALOG, useFactory: () => loadEventSchemaCatalog() },
+    { provide: EVENT_FEED_CONFIG, useFactory: () => loadEventFeedConfig() },
+  ],
+})
+export class EventFeedHttpModule {}

@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeRecorded } from '../../application/tenancy-event.codec.js';
+import {
+  EVENT_STORE,
+  type EventFilter,
+  type EventStore,
+  type JsonObject,
+  type Position,
+} from '../../event-store/event-store.port.js';
+import { TENANT_STREAM_PREFIX, tenantStreamName } from '../../tenancy/tenant-stream.js';
+import type { TenancyEventType } from '../../tenancy/tenancy.events.js';
+
+/** One event as consumers see it: in the current schema version, with its place in the log. */
+export interface FeedItem {
+  readonly position: Position;
+  readonly streamName: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly metadata: JsonObject;
+  readonly recordedAt: string;
+}
+
+export interface FeedPage {
+  readonly items: readonly FeedItem[];
+  /** Pass as `after` for the next page; null only while the log holds nothing readable. */
+  readonly next: Position | null;
+}
+
+export interface FeedSelection {
+  readonly tenantId?: string;
+  readonly types?: readonly TenancyEventType[];
+}
+
+/**
+ * The tenancy events of the log for other services. Only tenant streams are published: the name
+ * reservation streams are an implementation detail of uniqueness and would leak tenant names.
+ */
+@Injectable()
+export class EventFeedReader {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async page(after: Position | undefined, limit: number, selection: FeedSelection): Promise<FeedPage> {
+    const page = await this.store.readAll({ after, maxCount: limit, filter: filterOf(selection) });
+    return { items: page.events.map(toFeedItem), next: page.nextPosition ?? after ?? null };
+  }
+
+  async *live(
+    from: Position | 'start' | 'end',
+    selection: FeedSelection,
+    signal: AbortSignal,
+  ): AsyncIterable<FeedItem> {
+    // One event decoded per pull, so the consumer's pace is the subscription's pace.
+    for await (const recorded of this.store.subscribe({ from, filter: filterOf(selection), signal })) {
+      yield toFeedItem(recorded);
+    }
+  }
+}
+
+function filterOf(selection: FeedSelection): EventFilter {
+  return {
+    streamPrefixes: [
+      selection.tenantId === undefined ? TENANT_STREAM_PREFIX : tenantStreamName(selection.tenantId),
+    ],
+    ...(selection.types === undefined ? {} : { eventTypes: selection.types }),
+  };
+}
+
+export function toFeedItem(recorded: Parameters<typeof decodeRecorded>[0]): FeedItem {
+  const { event, metadata } = decodeRecorded(recorded);
+  return {
+    position: recorded.position,
+    streamName: recorded.streamName,
+    revision: recorded.revision,
+    type: event.type,
+    data: event.data,
+    metadata,
+    recordedAt: recorded.recordedAt.toISOString(),
+  };
+}

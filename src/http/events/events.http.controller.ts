@@ -1,0 +1,136 @@
+import {
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Logger,
+  Query,
+  Res,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import type { Position } from '../../event-store/event-store.port.js';
+import { InvalidPositionError, isPosition } from '../../event-store/position.js';
+import {
+  isTenancyEventType,
+  TENANCY_EVENT_TYPES,
+  type TenancyEventType,
+} from '../../tenancy/tenancy.events.js';
+import { ProblemError, problem } from '../problem.js';
+import { EVENT_FEED_CONFIG, type EventFeedConfig } from './event-feed.config.js';
+import { EventFeedReader, type FeedPage, type FeedSelection } from './event-feed.reader.js';
+import { EventFeedQueryDto, EventStreamQueryDto } from './event-feed.request.dto.js';
+import { EVENT_SCHEMA_CATALOG, type EventSchemaEntry } from './event-schema.catalog.js';
+import { pumpServerSentEvents, serverSentEventFrame } from './server-sent-events.pump.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+/** How long a disconnected EventSource waits before it reconnects (with Last-Event-ID). */
+const RECONNECT_DELAY_MS = 2_000;
+
+/** The log for consuming services: pages, a live Server-Sent Events stream, and the event catalog. */
+@Controller('v1/events')
+export class EventFeedHttpController implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('EventFeed');
+  private readonly openStreams = new Set<AbortController>();
+
+  constructor(
+    private readonly feed: EventFeedReader,
+    @Inject(EVENT_SCHEMA_CATALOG) private readonly catalog: readonly EventSchemaEntry[],
+    @Inject(EVENT_FEED_CONFIG) private readonly config: EventFeedConfig,
+  ) {}
+
+  @Get()
+  page(@Query() query: EventFeedQueryDto): Promise<FeedPage> {
+    const after = query.after === undefined ? undefined : parsePosition(query.after);
+    return this.feed.page(after, query.limit ?? DEFAULT_PAGE_SIZE, selectionOf(query));
+  }
+
+  @Get('schemas')
+  schemas(): { items: readonly EventSchemaEntry[] } {
+    return { items: this.catalog };
+  }
+
+  /**
+   * Plain express instead of Nest's @Sse, which buffers whatever its Observable emits: here the
+   * subscription is pulled only as fast as the client reads.
+   */
+  @Get('stream')
+  async stream(
+    @Query() query: EventStreamQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    const selection = selectionOf(query);
+    const resumeFrom = lastEventId?.trim() || query.from;
+    const from =
+      resumeFrom === undefined || resumeFrom === 'start' || resumeFrom === 'end'
+        ? (resumeFrom ?? 'start')
+        : parsePosition(resumeFrom);
+
+    const abort = new AbortController();
+    this.openStreams.add(abort);
+    response.on('close', () => abort.abort());
+    response.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // nginx would otherwise hold events back in its response buffer.
+      'X-Accel-Buffering': 'no',
+    });
+    response.flushHeaders();
+    response.write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
+    try {
+      await pumpServerSentEvents({
+        source: this.feed.live(from, selection, abort.signal),
+        sink: response,
+        frame: (item) => serverSentEventFrame(item.position, item.type, item),
+        heartbeatMs: this.config.heartbeatMs,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      // The status line is long gone: the client learns of the failure by the stream ending, and
+      // resumes from its Last-Event-ID.
+      this.logger.error(
+        `event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    } finally {
+      this.openStreams.delete(abort);
+      abort.abort();
+      response.end();
+    }
+  }
+
+  /** Open streams would keep the HTTP server from closing. */
+  beforeApplicationShutdown(): void {
+    for (const stream of this.openStreams) stream.abort();
+  }
+}
+
+function parsePosition(value: string): Position {
+  if (!isPosition(value)) throw new InvalidPositionError(value);
+  return value;
+}
+
+function selectionOf(query: { tenantId?: string; types?: string }): FeedSelection {
+  return {
+    ...(query.tenantId === undefined ? {} : { tenantId: query.tenantId.toLowerCase() }),
+    ...(query.types === undefined ? {} : { types: parseTypes(query.types) }),
+  };
+}
+
+function parseTypes(list: string): TenancyEventType[] {
+  const names = list.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !isTenancyEventType(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new ProblemError(
+      problem(
+        400,
+        'VALIDATION_FAILED',
+        'Validation failed',
+        `types must be a comma-separated list of ${TENANCY_EVENT_TYPES.join(', ')}.`,
+        { errors: unknown.map((name) => ({ field: 'types', message: `unknown event type '${name}'` })) },
+      ),
+    );
+  }
+  return [...new Set(names as TenancyEventType[])];
+}

@@ -1,0 +1,249 @@
+import pg from 'pg';
+import type { EventFilter, EventStore, Position, RecordedEvent } from '../../event-store/event-store.port.js';
+import { takeBatch } from './take-batch.js';
+
+/** Where a consumer keeps its position; read and written inside the consumer's transactions. */
+export interface CheckpointStore {
+  load(client: pg.ClientBase, consumer: string): Promise<Position | undefined>;
+  save(client: pg.ClientBase, consumer: string, position: Position): Promise<void>;
+  /** Records an event the consumer gave up on; the consumer stops there. */
+  recordFailure(
+    client: pg.ClientBase,
+    consumer: string,
+    event: RecordedEvent,
+    attempts: number,
+    error: string,
+  ): Promise<void>;
+}
+
+/** The work of a consumer: applies a batch inside the transaction that then stores the checkpoint. */
+export type BatchHandler = (client: pg.ClientBase, events: readonly RecordedEvent[]) => Promise<void>;
+
+export interface ConsumerOptions {
+  readonly name: string;
+  readonly filter: EventFilter;
+  readonly store: EventStore;
+  readonly connectionString: string;
+  readonly checkpoints: CheckpointStore;
+  readonly handle: BatchHandler;
+  /** Runs at the start of every transaction (role, search path). */
+  readonly prepareTransaction?: (client: pg.ClientBase) => Promise<void>;
+  readonly batchSize?: number;
+  /** Attempts at one event before it is recorded as poison and the consumer stops. */
+  readonly maxAttempts?: number;
+  /** How often a standby instance tries to take over. */
+  readonly standbyRetryMs?: number;
+  readonly log?: (level: 'log' | 'warn' | 'error', message: string) => void;
+  /** Called after each committed batch with the new checkpoint. */
+  readonly onCommitted?: (position: Position, events: readonly RecordedEvent[]) => void;
+}
+
+export type ConsumerState = 'starting' | 'standby' | 'active' | 'failed' | 'stopped';
+
+export interface ConsumerStatus {
+  readonly name: string;
+  readonly state: ConsumerState;
+  readonly position: Position | undefined;
+  readonly eventsApplied: number;
+  readonly failure: string | undefined;
+}
+
+/**
+ * Runs a consumer of the log with exactly-once effect on PostgreSQL: it reads from its checkpoint,
+ * applies a batch and stores the new checkpoint in one transaction.
+ *
+ * Only one instance of a consumer is active at a time, even with several service instances: the
+ * active one holds a session advisory lock on the very connection it writes through. If that
+ * connection dies, PostgreSQL drops the lock together with any half-written transaction, and a
+ * standby instance takes over from the last committed checkpoint.
+ *
+ * An event whose handling keeps failing is retried a bounded number of times, then recorded and
+ * reported; the consumer stops before it rather than skipping it silently.
+ */
+export class CheckpointedConsumer {
+  private state: ConsumerState = 'starting';
+  private position: Position | undefined;
+  private eventsApplied = 0;
+  private failure: string | undefined;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private client: pg.Client | undefined;
+
+  constructor(private readonly options: ConsumerOptions) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.client?.end().catch(() => undefined);
+    await this.running;
+    if (this.state !== 'failed') this.state = 'stopped';
+  }
+
+  status(): ConsumerStatus {
+    return {
+      name: this.options.name,
+      state: this.state,
+      position: this.position,
+      eventsApplied: this.eventsApplied,
+      failure: this.failure,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted && !this.hasFailed()) {
+      try {
+        await this.leadWhenPossible(signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.log('warn', `${this.options.name}: ${describe(error)}; starting over`);
+        await sleep(this.options.standbyRetryMs ?? 1000, signal);
+      } finally {
+        const client = this.client;
+        this.client = undefined;
+        await client?.end().catch(() => undefined);
+      }
+    }
+  }
+
+  private async leadWhenPossible(signal: AbortSignal): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      application_name: `consumer:${this.options.name}`,
+    });
+    client.on('error', () => undefined);
+    this.client = client;
+    await client.connect();
+    for (;;) {
+      const { rows } = await client.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_lock(hashtext('tenancy-consumer'), hashtext($1)) AS locked`,
+        [this.options.name],
+      );
+      if (rows[0]?.locked) break;
+      this.state = 'standby';
+      await sleep(this.options.standbyRetryMs ?? 1000, signal);
+      if (signal.aborted) return;
+    }
+    this.state = 'active';
+    this.position = await this.inTransaction(client, () =>
+      this.options.checkpoints.load(client, this.options.name),
+    );
+    this.log('log', `${this.options.name}: active from ${this.position ?? 'the start of the log'}`);
+    const events = this.options.store
+      .subscribe({ from: this.position ?? 'start', filter: this.options.filter, signal })
+      [Symbol.asyncIterator]();
+    const batchSize = this.options.batchSize ?? 500;
+    for (;;) {
+      const batch = await takeBatch(events, batchSize);
+      if (batch.length === 0 || signal.aborted) return;
+      await this.applyBatch(client, batch);
+      if (this.hasFailed()) return;
+    }
+  }
+
+  private async applyBatch(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
+    try {
+      await this.commit(client, batch);
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        await this.retryOrGiveUp(client, batch[0] as RecordedEvent, error);
+        return;
+      }
+      this.log(
+        'warn',
+        `${this.options.name}: batch of ${batch.length} failed (${describe(error)}); applying one by one`,
+      );
+    }
+    for (const event of batch) {
+      try {
+        await this.commit(client, [event]);
+      } catch (error) {
+        await this.retryOrGiveUp(client, event, error);
+        if (this.hasFailed()) return;
+      }
+    }
+  }
+
+  private async retryOrGiveUp(client: pg.Client, event: RecordedEvent, firstError: unknown): Promise<void> {
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    let lastError = firstError;
+    for (let attempt = 2; attempt <= maxAttempts; attempt++) {
+      await sleep(Math.min(2000, 50 * 2 ** attempt), this.abort.signal);
+      if (this.abort.signal.aborted) return;
+      try {
+        await this.commit(client, [event]);
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    this.failure = `event ${event.id} (${event.type}) at ${event.position}: ${describe(lastError)}`;
+    this.state = 'failed';
+    this.log('error', `${this.options.name}: stopped after ${maxAttempts} attempts at ${this.failure}`);
+    await this.inTransaction(client, () =>
+      this.options.checkpoints.recordFailure(
+        client,
+        this.options.name,
+        event,
+        maxAttempts,
+        describe(lastError),
+      ),
+    ).catch((error: unknown) =>
+      this.log('error', `${this.options.name}: could not record the failure: ${describe(error)}`),
+    );
+  }
+
+  private async commit(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
+    const last = batch[batch.length - 1];
+    if (!last) return;
+    await this.inTransaction(client, async () => {
+      await this.options.handle(client, batch);
+      await this.options.checkpoints.save(client, this.options.name, last.position);
+    });
+    this.position = last.position;
+    this.eventsApplied += batch.length;
+    this.options.onCommitted?.(last.position, batch);
+  }
+
+  private async inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
+    await client.query('BEGIN');
+    try {
+      await this.options.prepareTransaction?.(client);
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private hasFailed(): boolean {
+    return this.state === 'failed';
+  }
+
+  private log(level: 'log' | 'warn' | 'error', message: string): void {
+    this.options.log?.(level, message);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,65 @@
+import type pg from 'pg';
+import type { Position, RecordedEvent } from '../../event-store/event-store.port.js';
+import type { CheckpointStore } from './checkpointed-consumer.js';
+
+/**
+ * Checkpoints of the read-model projections live in the read-model schema itself (unqualified
+ * names, resolved by the transaction's search path), so a rebuilt schema carries its own.
+ */
+export const readModelCheckpoints: CheckpointStore = {
+  async load(client, consumer) {
+    const { rows } = await client.query<{ position: string }>(
+      'SELECT position FROM checkpoints WHERE projection = $1',
+      [consumer],
+    );
+    return rows[0]?.position as Position | undefined;
+  },
+  async save(client, consumer, position) {
+    await client.query(
+      `INSERT INTO checkpoints (projection, position, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
+      [consumer, position],
+    );
+  },
+  async recordFailure(client, consumer, event, attempts, error) {
+    await insertFailure(client, 'projection_failures', 'projection', consumer, event, attempts, error);
+  },
+};
+
+/** Checkpoints of the process managers, outside the read models: a rebuild must not re-trigger them. */
+export const processCheckpoints: CheckpointStore = {
+  async load(client, consumer) {
+    const { rows } = await client.query<{ position: string }>(
+      'SELECT position FROM public.process_checkpoints WHERE process = $1',
+      [consumer],
+    );
+    return rows[0]?.position as Position | undefined;
+  },
+  async save(client, consumer, position) {
+    await client.query(
+      `INSERT INTO public.process_checkpoints (process, position, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (process) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
+      [consumer, position],
+    );
+  },
+  async recordFailure(client, consumer, event, attempts, error) {
+    await insertFailure(client, 'public.process_failures', 'process', consumer, event, attempts, error);
+  },
+};
+
+async function insertFailure(
+  client: pg.ClientBase,
+  table: string,
+  column: string,
+  consumer: string,
+  event: RecordedEvent,
+  attempts: number,
+  error: string,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${table} (${column}, position, event_id, event_type, attempts, error)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (${column}, position) DO UPDATE SET attempts = EXCLUDED.attempts, error = EXCLUDED.error, failed_at = now()`,
+    [consumer, event.position, event.id, event.type, attempts, error.slice(0, 2000)],
+  );
+}
