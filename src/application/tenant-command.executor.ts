@@ -76,14 +76,36 @@ export class TenantCommandExecutor {
     options: ExecuteOptions = {},
   ): Promise<CommandOutcome> {
     return this.turns.run(command.tenantId, async () => {
+      // A cached state is usually current (this instance wrote the last events), so the command is
+      // decided on it without a read, and the expected revision on the append checks that it was.
+      // Anything short of a successful append on a cached state (a conflict, a refusal, nothing
+      // to do) is decided again on a caught-up state before it is answered.
+      let tenant = this.cache.get(command.tenantId);
+      let caughtUp = false;
+      if (!tenant || options.expectedRevision !== undefined) {
+        tenant = await this.load(command.tenantId);
+        caughtUp = true;
+      }
       for (let attempt = 1; ; attempt++) {
-        const tenant = await this.load(command.tenantId);
         if (options.expectedRevision !== undefined && options.expectedRevision !== tenant.revision) {
           throw new RevisionMismatchError(options.expectedRevision, tenant.revision);
         }
-        const events = decide(command, tenant.state);
-        if (events.length === 0)
-          return { events, state: tenant.state, revision: tenant.revision, position: undefined };
+        let events: TenancyEvent[];
+        try {
+          events = decide(command, tenant.state);
+        } catch (error) {
+          if (caughtUp) throw error;
+          tenant = await this.load(command.tenantId);
+          caughtUp = true;
+          continue;
+        }
+        if (events.length === 0) {
+          if (caughtUp)
+            return { events, state: tenant.state, revision: tenant.revision, position: undefined };
+          tenant = await this.load(command.tenantId);
+          caughtUp = true;
+          continue;
+        }
         try {
           const result = await this.store.appendToStream(
             tenantStreamName(command.tenantId),
@@ -102,8 +124,13 @@ export class TenantCommandExecutor {
             );
           }
           if (attempt >= MAX_ATTEMPTS) throw error;
-          this.metrics.concurrencyRetries.inc();
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
+          if (caughtUp) {
+            // Lost a race with another instance: back off a little so the rivals spread out.
+            this.metrics.concurrencyRetries.inc();
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
+          }
+          tenant = await this.load(command.tenantId);
+          caughtUp = true;
         }
       }
     });

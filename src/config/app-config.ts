@@ -13,6 +13,8 @@ export interface AppConfig {
   readonly defaultTenant: string | undefined;
   /** false: this instance serves HTTP only and runs no projections or process managers. */
   readonly runConsumers: boolean;
+  /** Workspaces the cascade deletes per append. */
+  readonly cascadeBatchSize: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -36,8 +38,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     operatorKey: nonEmpty(env.TENANCY_OPERATOR_KEY),
     defaultTenant: nonEmpty(env.TENANCY_DEFAULT_TENANT),
     runConsumers: (env.TENANCY_RUN_CONSUMERS ?? 'true').toLowerCase() !== 'false',
+    cascadeBatchSize: positiveInteger(env.TENANCY_CASCADE_BATCH_SIZE, 500, 'TENANCY_CASCADE_BATCH_SIZE'),
     logLevel,
   };
+}
+
+function positiveInteger(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(`${name} must be a positive integer, not ${raw}`);
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { EventStore } from '../event-store/event-store.port.js';
 import { EVENT_STORE } from '../event-store/event-store.port.js';
 import { PG_POOL } from '../infrastructure/tokens.js';
+import { ConsumerHost } from '../background/consumer-host.service.js';
 
 /** Liveness (the process answers) and readiness (its database and event store answer). */
 @Controller('health')
@@ -13,6 +14,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+    private readonly consumerHost: ConsumerHost,
   ) {}
 
   @Get('live')
@@ -23,7 +25,7 @@ export class HealthController {
   @Get(['ready', ''])
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.database(), () => this.events()]);
+    return this.health.check([() => this.database(), () => this.events(), () => this.consumerStates()]);
   }
 
   private async database() {
@@ -36,6 +38,25 @@ export class HealthController {
     } catch (error) {
       return indicator.down({ message: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /** A consumer that gave up on an event needs an operator: the instance is not healthy. */
+  private consumerStates() {
+    const indicator = this.indicators.check('consumers');
+    const statuses = this.consumerHost.statuses();
+    const details = Object.fromEntries(
+      statuses.map((status) => [
+        status.name,
+        {
+          state: status.state,
+          position: status.position ?? null,
+          ...(status.failure ? { failure: status.failure } : {}),
+        },
+      ]),
+    );
+    return statuses.some((status) => status.state === 'failed')
+      ? indicator.down(details)
+      : indicator.up(details);
   }
 
   private async events() {

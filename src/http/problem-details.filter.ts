@@ -53,7 +53,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     const [body, headers] = this.toProblem(exception, request);
-    if (body.status >= 500) {
+    if (body.status >= 500 && !(exception instanceof ProblemError)) {
       this.logger.error(
         `${request.method} ${request.originalUrl} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
       );

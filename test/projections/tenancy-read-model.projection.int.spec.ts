@@ -35,7 +35,12 @@ describe('read-model projections', () => {
     await database.drop();
   });
 
-  const context = { actor: 'test', correlationId: 'c', causationId: 'c', now: new Date('2026-03-01T10:00:00Z') };
+  const context = {
+    actor: 'test',
+    correlationId: 'c',
+    causationId: 'c',
+    now: new Date('2026-03-01T10:00:00Z'),
+  };
 
   /** Runs commands through the decider and stores their events; returns what was stored. */
   const history = async (tenantId: string, commands: TenancyCommand[]): Promise<RecordedEvent[]> => {
@@ -63,7 +68,11 @@ describe('read-model projections', () => {
     return schema;
   };
 
-  const apply = async (schema: string, projection: Projection, events: readonly RecordedEvent[]): Promise<void> => {
+  const apply = async (
+    schema: string,
+    projection: Projection,
+    events: readonly RecordedEvent[],
+  ): Promise<void> => {
     await client.query('BEGIN');
     try {
       await enterReadModelSchema(client, schema);
@@ -104,7 +113,12 @@ describe('read-model projections', () => {
     it('builds the tenant row with its root and workspace count', async () => {
       const schema = await freshSchema();
       await apply(schema, tenancyReadModelProjection, events);
-      expect(await rows(schema, 'SELECT tenant_id, name, status, root_workspace_id, workspace_count, revision FROM tenants')).toEqual([
+      expect(
+        await rows(
+          schema,
+          'SELECT tenant_id, name, status, root_workspace_id, workspace_count, revision FROM tenants',
+        ),
+      ).toEqual([
         {
           tenant_id: ids.tenant,
           name: 'Projected',
@@ -121,19 +135,53 @@ describe('read-model projections', () => {
       await apply(schema, tenancyReadModelProjection, events);
       const root = rootWorkspaceIdOf(ids.tenant);
       expect(
-        await rows(schema, 'SELECT workspace_id, parent_workspace_id, name, depth, path::text[] AS path, child_count FROM workspaces ORDER BY depth'),
+        await rows(
+          schema,
+          'SELECT workspace_id, parent_workspace_id, name, depth, path::text[] AS path, child_count FROM workspaces ORDER BY depth',
+        ),
       ).toEqual([
-        { workspace_id: root, parent_workspace_id: null, name: 'Root', depth: 0, path: [root], child_count: 1 },
-        { workspace_id: ids.a, parent_workspace_id: root, name: 'A', depth: 1, path: [root, ids.a], child_count: 1 },
-        { workspace_id: ids.b, parent_workspace_id: ids.a, name: 'B renamed', depth: 2, path: [root, ids.a, ids.b], child_count: 1 },
-        { workspace_id: ids.c, parent_workspace_id: ids.b, name: 'C', depth: 3, path: [root, ids.a, ids.b, ids.c], child_count: 0 },
+        {
+          workspace_id: root,
+          parent_workspace_id: null,
+          name: 'Root',
+          depth: 0,
+          path: [root],
+          child_count: 1,
+        },
+        {
+          workspace_id: ids.a,
+          parent_workspace_id: root,
+          name: 'A',
+          depth: 1,
+          path: [root, ids.a],
+          child_count: 1,
+        },
+        {
+          workspace_id: ids.b,
+          parent_workspace_id: ids.a,
+          name: 'B renamed',
+          depth: 2,
+          path: [root, ids.a, ids.b],
+          child_count: 1,
+        },
+        {
+          workspace_id: ids.c,
+          parent_workspace_id: ids.b,
+          name: 'C',
+          depth: 3,
+          path: [root, ids.a, ids.b, ids.c],
+          child_count: 0,
+        },
       ]);
     });
 
     it('writes one audit row per event, each workspace event naming its workspace', async () => {
       const schema = await freshSchema();
       await apply(schema, auditLogProjection, events);
-      const audit = await rows(schema, 'SELECT event_type, workspace_id, actor, correlation_id FROM audit_log ORDER BY position');
+      const audit = await rows(
+        schema,
+        'SELECT event_type, workspace_id, actor, correlation_id FROM audit_log ORDER BY position',
+      );
       expect(audit.map((row) => row.event_type)).toEqual(events.map((event) => event.type));
       for (const row of audit) {
         if (String(row.event_type).startsWith('Workspace')) expect(row.workspace_id).not.toBeNull();
@@ -141,18 +189,21 @@ describe('read-model projections', () => {
       }
     });
 
-    it.each([tenancyReadModelProjection, auditLogProjection])('$name: the same events delivered twice give the same rows', async (projection) => {
-      const once = await freshSchema();
-      const twice = await freshSchema();
-      await apply(once, projection, events);
-      await apply(twice, projection, events);
-      await apply(twice, projection, events);
-      await apply(twice, projection, events.slice(2, 4));
-      const table = projection === auditLogProjection ? 'audit_log' : 'workspaces';
-      const snapshot = async (schema: string) => rows(schema, `SELECT * FROM ${table} ORDER BY 1, 2`);
-      expect(await snapshot(twice)).toEqual(await snapshot(once));
-      expect(await rows(twice, 'SELECT * FROM tenants')).toEqual(await rows(once, 'SELECT * FROM tenants'));
-    });
+    it.each([tenancyReadModelProjection, auditLogProjection])(
+      '$name: the same events delivered twice give the same rows',
+      async (projection) => {
+        const once = await freshSchema();
+        const twice = await freshSchema();
+        await apply(once, projection, events);
+        await apply(twice, projection, events);
+        await apply(twice, projection, events);
+        await apply(twice, projection, events.slice(2, 4));
+        const table = projection === auditLogProjection ? 'audit_log' : 'workspaces';
+        const snapshot = async (schema: string) => rows(schema, `SELECT * FROM ${table} ORDER BY 1, 2`);
+        expect(await snapshot(twice)).toEqual(await snapshot(once));
+        expect(await rows(twice, 'SELECT * FROM tenants')).toEqual(await rows(once, 'SELECT * FROM tenants'));
+      },
+    );
   });
 
   describe('given deletions', () => {
@@ -167,9 +218,9 @@ describe('read-model projections', () => {
       const schema = await freshSchema();
       await apply(schema, tenancyReadModelProjection, events);
       expect(await rows(schema, 'SELECT count(*)::int AS count FROM workspaces')).toEqual([{ count: 0 }]);
-      expect(await rows(schema, 'SELECT status, workspace_count, deletion_total, deletion_done FROM tenants')).toEqual([
-        { status: 'deleted', workspace_count: 0, deletion_total: 3, deletion_done: 3 },
-      ]);
+      expect(
+        await rows(schema, 'SELECT status, workspace_count, deletion_total, deletion_done FROM tenants'),
+      ).toEqual([{ status: 'deleted', workspace_count: 0, deletion_total: 3, deletion_done: 3 }]);
     });
 
     it('tracks the progress of a subtree cascade on its top', async () => {
@@ -181,9 +232,12 @@ describe('read-model projections', () => {
       ]);
       const schema = await freshSchema();
       await apply(schema, tenancyReadModelProjection, events);
-      expect(await rows(schema, `SELECT status, deletion_total, deletion_done FROM workspaces WHERE workspace_id = '${ids.a}'`)).toEqual([
-        { status: 'deleting', deletion_total: 3, deletion_done: 1 },
-      ]);
+      expect(
+        await rows(
+          schema,
+          `SELECT status, deletion_total, deletion_done FROM workspaces WHERE workspace_id = '${ids.a}'`,
+        ),
+      ).toEqual([{ status: 'deleting', deletion_total: 3, deletion_done: 1 }]);
     });
 
     it('a parent deleted before its children fails loudly on the composite foreign key', async () => {
@@ -196,7 +250,13 @@ describe('read-model projections', () => {
         id: randomUUID(),
         type: 'WorkspaceDeleted',
         revision: 99,
-        data: { tenantId, workspaceId: ids.a, parentWorkspaceId: rootWorkspaceIdOf(tenantId), isRoot: false, reason: 'requested' },
+        data: {
+          tenantId,
+          workspaceId: ids.a,
+          parentWorkspaceId: rootWorkspaceIdOf(tenantId),
+          isRoot: false,
+          reason: 'requested',
+        },
       };
       await expect(apply(schema, tenancyReadModelProjection, [parentFirst])).rejects.toThrow(/foreign key/);
     });
@@ -209,7 +269,9 @@ describe('read-model projections', () => {
       await client.query('BEGIN');
       try {
         await enterReadModelSchema(client, schema);
-        await expect(client.query(`UPDATE tenants SET tenant_id = '${randomUUID()}'`)).rejects.toThrow(/never changes/);
+        await expect(client.query(`UPDATE tenants SET tenant_id = '${randomUUID()}'`)).rejects.toThrow(
+          /never changes/,
+        );
       } finally {
         await client.query('ROLLBACK');
       }

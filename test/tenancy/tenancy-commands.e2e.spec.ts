@@ -9,7 +9,8 @@ describe('tenancy command API', () => {
   const http = () => request(app.server);
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // The write side alone: no process manager finishing a deletion under a test that needs it pending.
+    app = await startTestApp({ runConsumers: false });
   });
   afterAll(async () => {
     await app.close();

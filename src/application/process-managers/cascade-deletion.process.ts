@@ -1,12 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, CLOCK, type Clock } from '../../infrastructure/tokens.js';
 import { tenantIdOfStream, TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
 import { TenantCommandExecutor } from '../tenant-command.executor.js';
 import { contextCausedBy, type ProcessManager } from './process-manager.js';
-
-/** Workspaces deleted per append: large enough to be quick, small enough to keep appends short. */
-export const CASCADE_BATCH = 500;
 
 /**
  * Carries out a started deletion: ContinueDeletion deletes the next batch children-first (the
@@ -26,6 +24,7 @@ export class CascadeDeletionProcess implements ProcessManager {
   constructor(
     private readonly tenants: TenantCommandExecutor,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async handle(event: RecordedEvent): Promise<void> {
@@ -38,7 +37,7 @@ export class CascadeDeletionProcess implements ProcessManager {
     let deleted = 0;
     for (;;) {
       const outcome = await this.tenants.execute(
-        { type: 'ContinueDeletion', tenantId, maxBatch: CASCADE_BATCH },
+        { type: 'ContinueDeletion', tenantId, maxBatch: this.config.cascadeBatchSize },
         contextCausedBy(event, `process:${this.name}`, this.clock.now()),
       );
       if (outcome.events.length === 0) break;

@@ -15,7 +15,7 @@ export interface PoolOptions {
  * neither block other writers of a stream nor hold back the log's read horizon for long.
  */
 export function createPool(options: PoolOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 20,
     application_name: options.applicationName ?? 'tenancy',
@@ -23,4 +23,8 @@ export function createPool(options: PoolOptions): pg.Pool {
     idle_in_transaction_session_timeout: 10_000,
     idleTimeoutMillis: 30_000,
   });
+  // An idle connection the server closed (restart, failover, administrator) is simply dropped
+  // from the pool; the next query opens a new one. Unhandled, the event would end the process.
+  pool.on('error', () => undefined);
+  return pool;
 }

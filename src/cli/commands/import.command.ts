@@ -1,0 +1,174 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import cliProgress from 'cli-progress';
+import { ConcurrencyError, type EventStore, type EventToAppend } from '../../event-store/event-store.port.js';
+import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation.js';
+import { TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
+import { UsageError, type CliCommand } from '../cli-command.js';
+import type { ExportedEvent } from './export.command.js';
+
+export interface ImportProgress {
+  readonly events: number;
+  readonly bytes: number;
+}
+
+export class ImportError extends Error {
+  override name = 'ImportError';
+}
+
+/** Events per append: one transaction each, and a bound on what is held in memory. */
+const BATCH_SIZE = 500;
+
+/**
+ * Loads an export into an event store that holds none of this service's streams yet. Event ids,
+ * types, data, metadata, stream revisions and the order of the file are kept: consecutive lines of
+ * one stream go in one append whose expected revision is exactly the one before the first, so a file
+ * with a gap, a repeat or a foreign writer in between fails instead of producing a different history.
+ * Positions and recording times are the target store's own.
+ */
+export async function importEvents(
+  store: EventStore,
+  input: Readable,
+  onProgress: (progress: ImportProgress) => void = () => undefined,
+): Promise<ImportProgress> {
+  const existing = await store.readAll({
+    maxCount: 1,
+    filter: { streamPrefixes: [TENANT_STREAM_PREFIX, TENANT_NAME_STREAM_PREFIX] },
+  });
+  if (existing.events.length > 0) {
+    throw new ImportError('the event store already holds tenancy events; import only into an empty store');
+  }
+
+  let batch: ExportedEvent[] = [];
+  let events = 0;
+  let bytes = 0;
+  let lineNumber = 0;
+  let previousPosition: string | undefined;
+  const flush = async () => {
+    const first = batch[0];
+    if (first === undefined) return;
+    try {
+      await store.appendToStream(
+        first.streamName,
+        batch.map((line): EventToAppend => ({
+          id: line.id,
+          type: line.type,
+          data: line.data,
+          metadata: line.metadata,
+        })),
+        first.revision === 0 ? 'no_stream' : first.revision - 1,
+      );
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      throw new ImportError(
+        `${first.streamName} revision ${first.revision} (line ${lineNumber - batch.length + 1}) does not follow ` +
+          `the stream's revision ${String(error.actual)}: the file has a gap or a repeat, or something else is writing`,
+      );
+    }
+    events += batch.length;
+    batch = [];
+    onProgress({ events, bytes });
+  };
+
+  for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    lineNumber++;
+    bytes += Buffer.byteLength(text) + 1;
+    if (text.trim() === '') continue;
+    const line = parseLine(text, lineNumber);
+    if (previousPosition !== undefined && line.position <= previousPosition) {
+      throw new ImportError(
+        `line ${lineNumber}: position ${line.position} is not after the line before; the file is not in log order`,
+      );
+    }
+    previousPosition = line.position;
+    const last = batch[batch.length - 1];
+    if (last !== undefined && (last.streamName !== line.streamName || batch.length >= BATCH_SIZE))
+      await flush();
+    const previous = batch[batch.length - 1];
+    if (previous !== undefined && line.revision !== previous.revision + 1) {
+      throw new ImportError(
+        `line ${lineNumber}: ${line.streamName} jumps from revision ${previous.revision} to ${line.revision}`,
+      );
+    }
+    batch.push(line);
+  }
+  await flush();
+  return { events, bytes };
+}
+
+function parseLine(text: string, lineNumber: number): ExportedEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ImportError(`line ${lineNumber}: not JSON`);
+  }
+  const line = value as Partial<Record<keyof ExportedEvent, unknown>>;
+  const problems = [
+    typeof line.position === 'string' || 'position must be a string',
+    (typeof line.streamName === 'string' && line.streamName.length > 0) || 'streamName must be a string',
+    (Number.isSafeInteger(line.revision) && (line.revision as number) >= 0) ||
+      'revision must be a non-negative integer',
+    typeof line.id === 'string' || 'id must be a string',
+    (typeof line.type === 'string' && line.type.length > 0) || 'type must be a string',
+    isObject(line.data) || 'data must be an object',
+    isObject(line.metadata) || 'metadata must be an object',
+  ].filter((check): check is string => check !== true);
+  if (problems.length > 0) throw new ImportError(`line ${lineNumber}: ${problems.join(', ')}`);
+  return line as ExportedEvent;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'load an export file into an empty event store',
+  positionals: true,
+  help: `Usage: tenancy import <file>
+
+Loads a file written by \`tenancy export\` into an event store that holds no tenancy events yet, and
+refuses otherwise. Keeps every event's id, type, data and metadata, each stream's revisions and the
+order of the file; positions and recording times are the new store's own. Progress goes to stderr.
+
+Stop the service (and its process managers) while importing: anything else writing to the store
+would be refused by the import's exact expected revisions, and the import would stop there.
+
+Options:
+  -h, --help      show this help
+`,
+  options: {},
+  async run(_options, positionals, context) {
+    const [file, ...extra] = positionals;
+    if (file === undefined || extra.length > 0) throw new UsageError('give exactly one file to import');
+    const size = (await stat(file)).size;
+    const store = await context.eventStore();
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: context.stderr,
+        format: 'import |{bar}| {percentage}% | {events} events | {rate} events/s | ETA {eta_formatted}',
+        noTTYOutput: true,
+        notTTYSchedule: 5_000,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const started = Date.now();
+    bar.start(Math.max(size, 1), 0, { events: 0, rate: 0 });
+    try {
+      const result = await importEvents(store, createReadStream(file), ({ events, bytes }) => {
+        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+        bar.update(Math.min(bytes, size), { events, rate: Math.round(events / seconds) });
+      });
+      bar.update(Math.max(size, 1), { events: result.events });
+      bar.stop();
+      context.stderr.write(`imported ${result.events} events from ${file}\n`);
+      return 0;
+    } catch (error) {
+      bar.stop();
+      throw error;
+    }
+  },
+};

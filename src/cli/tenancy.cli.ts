@@ -1,0 +1,109 @@
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/app-config.js';
+import type { EventStore } from '../event-store/event-store.port.js';
+import { openRuntime, type Runtime } from '../infrastructure/runtime.js';
+import { UsageError, type CliCommand, type CliContext } from './cli-command.js';
+import { exportCommand } from './commands/export.command.js';
+import { historyCommand } from './commands/history.command.js';
+import { importCommand } from './commands/import.command.js';
+
+/** Every sub-command, in the order the overview lists them. */
+export const TENANCY_COMMANDS: readonly CliCommand[] = [historyCommand, exportCommand, importCommand];
+
+export interface CliEnvironment {
+  readonly stdin: CliContext['stdin'];
+  readonly stdout: CliContext['stdout'];
+  readonly stderr: CliContext['stderr'];
+  /** Opens the service's runtime; called at most once, and only by a command that needs the store. */
+  openEventStore(): Promise<{ eventStore: EventStore; close(): Promise<void> }>;
+}
+
+function overview(commands: readonly CliCommand[]): string {
+  const width = Math.max(...commands.map((command) => command.name.length));
+  return `Usage: tenancy <command> [options]
+
+Operator and auditor tools that work on the event log directly. They connect like the service does:
+DATABASE_URL (or the embedded PostgreSQL under TENANCY_DATA_DIR), EVENTSTORE_URL for EventStoreDB.
+
+Commands:
+${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
+
+Run \`tenancy <command> --help\` for a command's options.
+`;
+}
+
+/** Parses argv, runs one command and returns the process exit code (0 ok, 1 failed, 2 usage). */
+export async function runTenancyCli(
+  argv: readonly string[],
+  environment: CliEnvironment,
+  commands: readonly CliCommand[] = TENANCY_COMMANDS,
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    environment.stdout.write(overview(commands));
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((candidate) => candidate.name === name);
+  if (command === undefined) {
+    environment.stderr.write(`tenancy: unknown command '${name}'\n\n${overview(commands)}`);
+    return 2;
+  }
+
+  let runtime: { eventStore: EventStore; close(): Promise<void> } | undefined;
+  const context: CliContext = {
+    stdin: environment.stdin,
+    stdout: environment.stdout,
+    stderr: environment.stderr,
+    async eventStore() {
+      runtime ??= await environment.openEventStore();
+      return runtime.eventStore;
+    },
+  };
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...rest],
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: command.positionals === true,
+      strict: true,
+    });
+    if (values.help === true) {
+      environment.stdout.write(command.help);
+      return 0;
+    }
+    return await command.run(values, positionals, context);
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      environment.stderr.write(
+        `tenancy ${name}: ${(error as Error).message}\nRun 'tenancy ${name} --help' for usage.\n`,
+      );
+      return 2;
+    }
+    environment.stderr.write(`tenancy ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await runtime?.close();
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/** The process entry: the service's own configuration, logs on stderr so stdout stays data. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  return runTenancyCli(argv, {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    async openEventStore(): Promise<Runtime> {
+      return openRuntime(loadConfig(), (line) => process.stderr.write(`${line}\n`));
+    },
+  });
+}
+
+// `tsx src/cli/tenancy.cli.ts` (the npm script) runs this file directly; bin/tenancy.js calls main().
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main();
+}
