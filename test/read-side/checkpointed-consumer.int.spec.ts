@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
+import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import {
+  CheckpointedConsumer,
+  type ConsumerOptions,
+} from '../../src/infrastructure/consumers/checkpointed-consumer.js';
+import { processCheckpoints } from '../../src/infrastructure/consumers/sql-checkpoint-stores.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+
+describe('checkpointed consumer', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = new PostgresEventStore(database.pool, database.url);
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  const consumer = (
+    name: string,
+    stream: string,
+    handle: ConsumerOptions['handle'],
+    extra: Partial<ConsumerOptions> = {},
+  ) =>
+    new CheckpointedConsumer({
+      name,
+      filter: { streamPrefixes: [stream] },
+      store,
+      connectionString: database.url,
+      checkpoints: processCheckpoints,
+      handle,
+      standbyRetryMs: 50,
+      ...extra,
+    });
+
+  const checkpointOf = async (name: string) =>
+    (
+      await database.pool.query<{ position: string }>(
+        'SELECT position FROM process_checkpoints WHERE process = $1',
+        [name],
+      )
+    ).rows[0]?.position;
+
+  const append = async (stream: string, types: string[]) => {
+    let last;
+    for (const type of types) last = await store.appendToStream(stream, [{ type, data: {} }], 'any');
+    return last?.position;
+  };
+
+  /** Records what a consumer applied, in a table written in the consumer's own transaction. */
+  const recordingHandler =
+    (table: string) => async (client: pg.ClientBase, events: readonly RecordedEvent[]) => {
+      for (const event of events)
+        await client.query(`INSERT INTO ${table} (event_id) VALUES ($1)`, [event.id]);
+    };
+
+  it('applies every event once, in order, storing the checkpoint with the effect', async () => {
+    const stream = `once-${randomUUID()}`;
+    const table = `applied_${randomUUID().slice(0, 8)}`;
+    await database.pool.query(`CREATE TABLE ${table} (n serial, event_id uuid UNIQUE)`);
+    const last = await append(stream, ['A', 'B', 'C', 'D']);
+    const first = consumer(`once-${stream}`, stream, recordingHandler(table));
+    first.start();
+    await waitFor(async () => (await checkpointOf(`once-${stream}`)) === last, 5000);
+    await first.stop();
+    // A second run from the stored checkpoint applies only what is new.
+    const newer = await append(stream, ['E']);
+    const second = consumer(`once-${stream}`, stream, recordingHandler(table));
+    second.start();
+    await waitFor(async () => (await checkpointOf(`once-${stream}`)) === newer, 5000);
+    await second.stop();
+    const { rows } = await database.pool.query<{ event_id: string }>(
+      `SELECT event_id FROM ${table} ORDER BY n`,
+    );
+    const ids: string[] = [];
+    for await (const event of store.readStream(stream)) ids.push(event.id);
+    expect(rows.map((row) => row.event_id)).toEqual(ids);
+  });
+
+  it('a poison event is retried a bounded number of times, recorded, and never skipped', async () => {
+    const stream = `poison-${randomUUID()}`;
+    const name = `poison-${stream}`;
+    const good = await append(stream, ['Good']);
+    await append(stream, ['Poison', 'AfterPoison']);
+    let attempts = 0;
+    const poisoned = consumer(
+      name,
+      stream,
+      async (_client, events) => {
+        for (const event of events) {
+          if (event.type === 'Poison') {
+            attempts++;
+            throw new Error('cannot project this');
+          }
+        }
+      },
+      { maxAttempts: 3 },
+    );
+    poisoned.start();
+    await waitFor(async () => poisoned.status().state === 'failed', 15_000);
+    // Three attempts on its own, after the failed attempt at the batch it arrived in.
+    expect(attempts).toBe(4);
+    expect(await checkpointOf(name)).toBe(good);
+    expect(poisoned.status().failure).toMatch(/Poison.*cannot project this/);
+    const failures = await database.pool.query(
+      'SELECT event_type, attempts, error FROM process_failures WHERE process = $1',
+      [name],
+    );
+    expect(failures.rows).toEqual([{ event_type: 'Poison', attempts: 3, error: 'cannot project this' }]);
+    await poisoned.stop();
+  });
+
+  it('only one of several instances is active; when it stops, a standby takes over from its checkpoint', async () => {
+    const stream = `leader-${randomUUID()}`;
+    const name = `leader-${stream}`;
+    const table = `leader_${randomUUID().slice(0, 8)}`;
+    await database.pool.query(`CREATE TABLE ${table} (n serial, event_id uuid UNIQUE)`);
+    const instances = [1, 2, 3].map(() => consumer(name, stream, recordingHandler(table)));
+    instances.forEach((instance) => instance.start());
+    await waitFor(
+      async () => instances.filter((instance) => instance.status().state === 'active').length === 1,
+      5000,
+    );
+    await waitFor(
+      async () => instances.filter((instance) => instance.status().state === 'standby').length === 2,
+      5000,
+    );
+    const first = await append(stream, ['A', 'B']);
+    await waitFor(async () => (await checkpointOf(name)) === first, 5000);
+    const leader = instances.find((instance) => instance.status().state === 'active') as CheckpointedConsumer;
+    await leader.stop();
+    const second = await append(stream, ['C']);
+    await waitFor(async () => (await checkpointOf(name)) === second, 5000);
+    expect(instances.filter((instance) => instance.status().state === 'active')).toHaveLength(1);
+    for (const instance of instances) await instance.stop();
+    // Unique event ids in the table: a duplicate application would have failed the insert.
+    const { rows } = await database.pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM ${table}`,
+    );
+    expect(rows[0]?.count).toBe(3);
+  });
+});

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from '@jest/globals';
+import { TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import type { TestApp } from './test-app.js';
+
+const context = () => ({
+  actor: 'test',
+  correlationId: randomUUID(),
+  causationId: randomUUID(),
+  now: new Date(),
+});
+
+/** Creates a tenant with a tree of the given fan-out per level, through the command path. Returns its id. */
+export async function buildTree(app: TestApp, fanOut: number[]): Promise<string> {
+  const executor = app.app.get(TenantCommandExecutor);
+  const tenantId = randomUUID();
+  await executor.execute({ type: 'CreateTenant', tenantId, name: `Tree ${tenantId}` }, context());
+  let parents: (string | undefined)[] = [undefined];
+  for (const width of fanOut) {
+    const next: string[] = [];
+    for (const parent of parents) {
+      for (let i = 0; i < width; i++) {
+        const workspaceId = randomUUID();
+        await executor.execute(
+          {
+            type: 'CreateWorkspace',
+            tenantId,
+            workspaceId,
+            name: `W${i}`,
+            ...(parent ? { parentWorkspaceId: parent } : {}),
+          },
+          context(),
+        );
+        next.push(workspaceId);
+      }
+    }
+    parents = next;
+  }
+  return tenantId;
+}
+
+/** Every WorkspaceDeleted comes after those of all the workspace's children; for a tenant, the root last and TenantDeleted at the end. */
+export async function expectChildrenFirst(app: TestApp, tenantId: string, wholeTenant = true): Promise<void> {
+  const { rows } = await app.database.pool.query<{
+    type: string;
+    data: { workspaceId?: string; parentWorkspaceId?: string | null; isRoot?: boolean };
+  }>(`SELECT event_type AS type, data FROM events WHERE stream_name = $1 ORDER BY stream_revision`, [
+    `tenant-${tenantId}`,
+  ]);
+  const deletedAt = new Map<string, number>();
+  rows.forEach((row, index) => {
+    if (row.type === 'WorkspaceDeleted' && row.data.workspaceId) {
+      expect(deletedAt.has(row.data.workspaceId)).toBe(false);
+      deletedAt.set(row.data.workspaceId, index);
+    }
+  });
+  const created = rows.filter((row) => row.type === 'WorkspaceCreated');
+  for (const row of created) {
+    const parent = row.data.parentWorkspaceId;
+    const child = row.data.workspaceId as string;
+    if (parent && deletedAt.has(parent)) {
+      expect(deletedAt.get(child)).toBeLessThan(deletedAt.get(parent) as number);
+    }
+  }
+  if (wholeTenant) {
+    expect(deletedAt.size).toBe(created.length);
+    expect(rows[rows.length - 1]?.type).toBe('TenantDeleted');
+    const lastDeleted = [...rows].reverse().find((row) => row.type === 'WorkspaceDeleted');
+    expect(lastDeleted?.data.isRoot).toBe(true);
+  }
+}
