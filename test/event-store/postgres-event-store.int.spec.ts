@@ -190,6 +190,19 @@ describe('PostgreSQL event store', () => {
     }
   });
 
+  it('the head is the last event appended, also once transaction ids gain a digit', async () => {
+    // Transaction ids of a fresh test database sit in the hundreds; 1,100 appends carry them past
+    // 1,000, where comparing them as text instead of numbers would go wrong.
+    const stream = `head-${randomUUID()}`;
+    let last: Position | undefined;
+    for (let i = 0; i < 1100; i++) {
+      last = (await store.appendToStream(stream, [{ type: 'A', data: { i } }], 'any')).position;
+      if (i % 100 === 99) expect(await store.headPosition()).toBe(last);
+    }
+    const { rows } = await database.pool.query<{ txid: string }>('SELECT max(transaction_id)::text AS txid FROM events');
+    expect(Number(rows[0]?.txid)).toBeGreaterThan(1000);
+  });
+
   it('positions round-trip through the opaque encoding and resume reads', async () => {
     const stream = `roundtrip-${randomUUID()}`;
     const { position } = await store.appendToStream(stream, [{ type: 'A', data: {} }], 'no_stream');

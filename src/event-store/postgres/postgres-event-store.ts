@@ -186,13 +186,15 @@ export class PostgresEventStore implements EventStore {
   }
 
   async headPosition(): Promise<Position | undefined> {
-    const { rows } = await this.pool.query<{ transaction_id: string; global_position: number }>(
-      `SELECT transaction_id::text, global_position FROM events
-       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    // The text form gets its own name: ordering by a column named transaction_id would otherwise
+    // sort the text, where '997' comes after '1315'.
+    const { rows } = await this.pool.query<{ txid: string; global_position: number }>(
+      `SELECT e.transaction_id::text AS txid, e.global_position FROM events e
+       WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
     );
     const row = rows[0];
-    return row ? encodePosition(BigInt(row.transaction_id), BigInt(row.global_position)) : undefined;
+    return row ? encodePosition(BigInt(row.txid), BigInt(row.global_position)) : undefined;
   }
 
   async close(): Promise<void> {
