@@ -17,7 +17,11 @@ export interface TableComparison {
  * Compares two read-model schemas table by table, row for row (every column). Runs as the
  * projector role, whose policy sees every tenant's rows.
  */
-export async function compareReadModels(client: pg.ClientBase, left: string, right: string): Promise<TableComparison[]> {
+export async function compareReadModels(
+  client: pg.ClientBase,
+  left: string,
+  right: string,
+): Promise<TableComparison[]> {
   await client.query('BEGIN READ ONLY; SET LOCAL ROLE tenancy_projector');
   try {
     const results: TableComparison[] = [];

@@ -45,7 +45,11 @@ export async function resumeRebuild(options: RebuildOptions): Promise<Map<string
     let count = 0;
     let after = await inSchema(client, schema, () => readModelCheckpoints.load(client, projection.name));
     while (until !== undefined && (after === undefined || store.comparePositions(after, until) < 0)) {
-      const page = await store.readAll({ after, maxCount: options.batchSize ?? 2000, filter: projection.filter });
+      const page = await store.readAll({
+        after,
+        maxCount: options.batchSize ?? 2000,
+        filter: projection.filter,
+      });
       const events = page.events.filter((event) => store.comparePositions(event.position, until) <= 0);
       const next = events.length > 0 ? events[events.length - 1]?.position : undefined;
       if (next !== undefined) {

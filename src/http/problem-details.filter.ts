@@ -135,7 +135,9 @@ function fromHttpException(exception: HttpException, request: Request): Problem 
     return response as Problem;
   }
   const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-  const messages = Array.isArray(message) ? message.map(String) : [String(message ?? exception.message)];
+  const messages = Array.isArray(message)
+    ? message.map((item) => String(item))
+    : [typeof message === 'string' ? message : exception.message];
   const code = HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
   if (status === 400) {
     return problem(400, 'VALIDATION_FAILED', 'Validation failed', messages.join('; '), {

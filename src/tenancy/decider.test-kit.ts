@@ -65,6 +65,8 @@ export function snapshotOf(state: TenantState): unknown {
     rootWorkspaceId: state.rootWorkspaceId,
     liveWorkspaceCount: state.liveWorkspaceCount,
     deletionTops: [...state.deletionTops],
+    activeApiKeyCount: state.activeApiKeyCount,
+    apiKeys: [...state.apiKeys.values()],
     workspaces: [...state.workspaces.values()].map((workspace) => ({
       ...workspace,
       liveChildren: [...state.liveChildren(workspace.workspaceId)],
@@ -127,3 +129,32 @@ export const tenantDeletionStarted = (): TenancyEvent => ({
 });
 
 export const tenantDeleted = (): TenancyEvent => ({ type: 'TenantDeleted', data: { tenantId: TENANT_ID } });
+
+export const SECRET_HASH = `sha256:${'ab'.repeat(32)}`;
+export const ISSUED_AT = '2025-03-01T12:00:00.000Z';
+
+export const apiKeyIssued = (
+  apiKeyId: string,
+  options: {
+    role?: 'admin' | 'reader';
+    workspaceId?: string | null;
+    name?: string | null;
+    secretHash?: string;
+  } = {},
+): TenancyEvent => ({
+  type: 'ApiKeyIssued',
+  data: {
+    tenantId: TENANT_ID,
+    apiKeyId,
+    role: options.role ?? 'admin',
+    workspaceId: options.workspaceId ?? null,
+    name: options.name ?? null,
+    secretHash: options.secretHash ?? SECRET_HASH,
+    issuedAt: ISSUED_AT,
+  },
+});
+
+export const apiKeyRevoked = (apiKeyId: string): TenancyEvent => ({
+  type: 'ApiKeyRevoked',
+  data: { tenantId: TENANT_ID, apiKeyId },
+});

@@ -3,6 +3,8 @@
  * except the root workspace id, which is derived from the tenantId so that a retry cannot duplicate it).
  */
 
+import type { ApiKeyRole } from './tenancy.events.js';
+
 type CommandOf<Type extends string, Data> = { readonly type: Type } & Readonly<Data>;
 
 export type CreateTenant = CommandOf<'CreateTenant', { tenantId: string; name: string }>;
@@ -41,6 +43,23 @@ export type DeleteTenant = CommandOf<'DeleteTenant', { tenantId: string }>;
 /** Issued by the cascade process manager until it returns no events: deletes the next batch, children first. */
 export type ContinueDeletion = CommandOf<'ContinueDeletion', { tenantId: string; maxBatch: number }>;
 
+export type IssueApiKey = CommandOf<
+  'IssueApiKey',
+  {
+    tenantId: string;
+    apiKeyId: string;
+    role: ApiKeyRole;
+    /** Absent or null: a key for the whole tenant. */
+    workspaceId?: string | null;
+    name?: string | null;
+    /** The application generates the secret and hashes it: decide never sees a secret. */
+    secretHash: string;
+    issuedAt: string;
+  }
+>;
+
+export type RevokeApiKey = CommandOf<'RevokeApiKey', { tenantId: string; apiKeyId: string }>;
+
 export type TenancyCommand =
   | CreateTenant
   | BootstrapRootWorkspace
@@ -48,6 +67,8 @@ export type TenancyCommand =
   | RenameWorkspace
   | DeleteWorkspace
   | DeleteTenant
-  | ContinueDeletion;
+  | ContinueDeletion
+  | IssueApiKey
+  | RevokeApiKey;
 
 export type TenancyCommandType = TenancyCommand['type'];

@@ -5,7 +5,9 @@ import type {
   CreateWorkspace,
   DeleteTenant,
   DeleteWorkspace,
+  IssueApiKey,
   RenameWorkspace,
+  RevokeApiKey,
   TenancyCommand,
 } from './tenancy.commands.js';
 import { TenancyRuleViolation } from './tenancy.errors.js';
@@ -25,6 +27,15 @@ import {
   type WorkspaceState,
 } from './tenant.state.js';
 import { isCanonicalUuid } from './uuid.js';
+
+/**
+ * Keys live in the tenant's state and in every instance's in-memory key registry: a bound keeps
+ * both small whatever a client does.
+ */
+export const MAX_ACTIVE_API_KEYS = 100;
+
+const SECRET_HASH = /^sha256:[0-9a-f]{64}$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
 /** The one place that names the root workspace a tenant starts with. Users may rename it later. */
 export const ROOT_WORKSPACE_NAME = 'Root';
@@ -85,6 +96,17 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
     case 'TenantDeleted':
       if (state.status !== 'none') state.status = 'deleted';
       return state;
+    case 'ApiKeyIssued':
+      if (!state.apiKeys.has(event.data.apiKeyId)) {
+        const { apiKeyId, role, workspaceId, name, secretHash, issuedAt } = event.data;
+        state.addApiKey({ apiKeyId, role, workspaceId, name, secretHash, issuedAt, status: 'active' });
+      }
+      return state;
+    case 'ApiKeyRevoked': {
+      const key = state.apiKeys.get(event.data.apiKeyId);
+      if (key !== undefined) state.revokeApiKey(key);
+      return state;
+    }
     default: {
       const _exhaustive: never = event;
       return state;
@@ -142,9 +164,13 @@ export function decide(command: TenancyCommand, state: TenantState): TenancyEven
       return deleteTenant(command, state);
     case 'ContinueDeletion':
       return continueDeletion(command, state);
+    case 'IssueApiKey':
+      return issueApiKey(command, state);
+    case 'RevokeApiKey':
+      return revokeApiKey(command, state);
     default: {
       const _exhaustive: never = command;
-      throw new Error(`unknown tenancy command ${(command as { type?: unknown }).type}`);
+      throw new Error(`unknown tenancy command ${String((command as { type?: unknown }).type)}`);
     }
   }
 }
@@ -436,6 +462,70 @@ function workspaceDeleted(
       reason,
     },
   };
+}
+
+function issueApiKey(command: IssueApiKey, state: TenantState): TenancyEvent[] {
+  const { tenantId, apiKeyId, role, secretHash, issuedAt } = command;
+  requireActiveTenant(state, tenantId);
+  if (!isCanonicalUuid(apiKeyId)) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', 'apiKeyId must be a lowercase UUID');
+  }
+  if (role !== 'admin' && role !== 'reader') {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', "role must be 'admin' or 'reader'");
+  }
+  if (typeof secretHash !== 'string' || !SECRET_HASH.test(secretHash)) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', "secretHash must be 'sha256:' and 64 hex digits");
+  }
+  if (typeof issuedAt !== 'string' || !ISO_INSTANT.test(issuedAt) || Number.isNaN(Date.parse(issuedAt))) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', 'issuedAt must be an ISO 8601 UTC instant');
+  }
+  const name = command.name === undefined || command.name === null ? null : parseResourceName(command.name).display;
+  const workspaceId = command.workspaceId ?? null;
+  if (workspaceId !== null) {
+    if (!isCanonicalUuid(workspaceId)) {
+      throw new TenancyRuleViolation('VALIDATION_FAILED', 'workspaceId must be a lowercase UUID');
+    }
+    const workspace = findLiveWorkspace(state, workspaceId);
+    if (workspace === undefined) throw workspaceNotFound(workspaceId);
+    const deleting = deletingAncestorOrSelf(state, workspace);
+    if (deleting !== undefined) throw workspaceDeleting(deleting.workspaceId);
+  }
+
+  const existing = state.apiKeys.get(apiKeyId);
+  if (existing !== undefined) {
+    const sameKey =
+      existing.status === 'active' &&
+      existing.role === role &&
+      existing.workspaceId === workspaceId &&
+      existing.name === name &&
+      existing.secretHash === secretHash;
+    if (sameKey) return [];
+    throw new TenancyRuleViolation(
+      'API_KEY_ID_TAKEN',
+      existing.status === 'revoked'
+        ? `api key ${apiKeyId} was revoked; key ids are never reused`
+        : `api key ${apiKeyId} already exists with another role, scope, name or secret`,
+    );
+  }
+  if (state.activeApiKeyCount >= MAX_ACTIVE_API_KEYS) {
+    throw new TenancyRuleViolation(
+      'API_KEY_LIMIT_REACHED',
+      `a tenant holds at most ${MAX_ACTIVE_API_KEYS} active keys; revoke one first`,
+    );
+  }
+  return [
+    { type: 'ApiKeyIssued', data: { tenantId, apiKeyId, role, workspaceId, name, secretHash, issuedAt } },
+  ];
+}
+
+function revokeApiKey(command: RevokeApiKey, state: TenantState): TenancyEvent[] {
+  requireActiveTenant(state, command.tenantId);
+  const key = state.apiKeys.get(command.apiKeyId);
+  if (key === undefined) {
+    throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `api key ${command.apiKeyId} does not exist`);
+  }
+  if (key.status === 'revoked') return [];
+  return [{ type: 'ApiKeyRevoked', data: { tenantId: command.tenantId, apiKeyId: key.apiKeyId } }];
 }
 
 function requireActiveTenant(state: TenantState, tenantId: string): void {

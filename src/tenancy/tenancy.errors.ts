@@ -18,7 +18,13 @@ export type TenancyErrorCode =
   | 'WORKSPACE_HAS_CHILDREN'
   | 'ROOT_WORKSPACE_UNDELETABLE'
   /** The workspaceId exists with another parent or name, is deleted, or is the tenant's root id. */
-  | 'WORKSPACE_ID_TAKEN';
+  | 'WORKSPACE_ID_TAKEN'
+  /** No such key in this tenant (revoked keys are still found: revoking one again changes nothing). */
+  | 'API_KEY_NOT_FOUND'
+  /** The apiKeyId exists with another role, scope, name or secret. */
+  | 'API_KEY_ID_TAKEN'
+  /** The tenant holds MAX_ACTIVE_API_KEYS active keys already; revoke one first. */
+  | 'API_KEY_LIMIT_REACHED';
 
 /** A command the tenant's current state refuses. Anything else thrown by the decider is a bug. */
 export class TenancyRuleViolation extends Error {

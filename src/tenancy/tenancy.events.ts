@@ -54,6 +54,29 @@ export type TenantDeletionStarted = EventOf<'TenantDeletionStarted', { tenantId:
 
 export type TenantDeleted = EventOf<'TenantDeleted', { tenantId: string }>;
 
+export type ApiKeyRole = 'admin' | 'reader';
+
+/**
+ * A key that acts for this tenant (workspaceId null) or for one workspace and its descendants.
+ * Only a digest of the secret is ever recorded: the secret itself is shown once, at issue time.
+ */
+export type ApiKeyIssued = EventOf<
+  'ApiKeyIssued',
+  {
+    tenantId: string;
+    apiKeyId: string;
+    role: ApiKeyRole;
+    workspaceId: string | null;
+    name: string | null;
+    /** 'sha256:' followed by the lowercase hex SHA-256 digest of the secret. */
+    secretHash: string;
+    /** ISO 8601; carried in data (not only in metadata) so that key listings need no metadata. */
+    issuedAt: string;
+  }
+>;
+
+export type ApiKeyRevoked = EventOf<'ApiKeyRevoked', { tenantId: string; apiKeyId: string }>;
+
 export type TenancyEvent =
   | TenantCreated
   | WorkspaceCreated
@@ -61,7 +84,9 @@ export type TenancyEvent =
   | WorkspaceDeletionStarted
   | WorkspaceDeleted
   | TenantDeletionStarted
-  | TenantDeleted;
+  | TenantDeleted
+  | ApiKeyIssued
+  | ApiKeyRevoked;
 
 export type TenancyEventType = TenancyEvent['type'];
 
@@ -74,6 +99,8 @@ const EVENT_TYPE_NAMES: { readonly [Type in TenancyEventType]: true } = {
   WorkspaceDeleted: true,
   TenantDeletionStarted: true,
   TenantDeleted: true,
+  ApiKeyIssued: true,
+  ApiKeyRevoked: true,
 };
 
 export const TENANCY_EVENT_TYPES: readonly TenancyEventType[] = Object.freeze(

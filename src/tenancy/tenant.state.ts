@@ -26,6 +26,19 @@ export interface WorkspaceState {
   readonly status: WorkspaceStatus;
 }
 
+export type ApiKeyStatus = 'active' | 'revoked';
+
+/** An immutable snapshot of one API key of the tenant (never its secret: only the digest). */
+export interface ApiKeyState {
+  readonly apiKeyId: string;
+  readonly role: 'admin' | 'reader';
+  readonly workspaceId: string | null;
+  readonly name: string | null;
+  readonly secretHash: string;
+  readonly issuedAt: string;
+  readonly status: ApiKeyStatus;
+}
+
 /** Read-only view of the folded tenant. The previous state must not be used after evolve. */
 export interface TenantState {
   readonly status: TenantStatus;
@@ -42,6 +55,9 @@ export interface TenantState {
    * another one when the inner cascade was started first.
    */
   readonly deletionTops: ReadonlySet<string>;
+  /** Every key ever issued, revoked ones included, in issue order, so that key ids are never reused. */
+  readonly apiKeys: ReadonlyMap<string, ApiKeyState>;
+  readonly activeApiKeyCount: number;
   /** The not-yet-deleted children of a workspace, in creation order; empty for an unknown id. */
   liveChildren(workspaceId: string): ReadonlySet<string>;
   /** The live child of `parentWorkspaceId` whose name has this key, if any. */
@@ -83,7 +99,9 @@ export class MutableTenantState implements TenantState {
   nameKey: string | undefined = undefined;
   rootWorkspaceId: string | undefined = undefined;
   liveWorkspaceCount = 0;
+  activeApiKeyCount = 0;
   readonly workspaces = new Map<string, WorkspaceState>();
+  readonly apiKeys = new Map<string, ApiKeyState>();
   readonly deletionTops = new Set<string>();
   // Allocated only for workspaces that have children: most workspaces in a large tenant are leaves.
   private readonly childrenByParent = new Map<string, Set<string>>();
@@ -118,6 +136,17 @@ export class MutableTenantState implements TenantState {
       this.childByNameKeyByParent.delete(next.workspaceId);
       this.detach(previous);
     }
+  }
+
+  addApiKey(key: ApiKeyState): void {
+    this.apiKeys.set(key.apiKeyId, key);
+    if (key.status === 'active') this.activeApiKeyCount += 1;
+  }
+
+  revokeApiKey(key: ApiKeyState): void {
+    if (key.status !== 'active') return;
+    this.apiKeys.set(key.apiKeyId, { ...key, status: 'revoked' });
+    this.activeApiKeyCount -= 1;
   }
 
   private attach(workspace: WorkspaceState): void {

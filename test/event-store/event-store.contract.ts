@@ -144,8 +144,7 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         const lost = outcomes.filter((outcome) => outcome.status === 'rejected');
         expect(won).toHaveLength(1);
         expect(lost).toHaveLength(49);
-        for (const outcome of lost)
-          expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+        for (const outcome of lost) expect(outcome.reason).toBeInstanceOf(ConcurrencyError);
         const revisions = (await collect(store.readStream(stream))).map((e) => e.revision);
         expect(revisions).toEqual([0, 1, 2]);
       });

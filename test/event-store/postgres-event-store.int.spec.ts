@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import type { Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
+import type { EventToAppend, Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { runMigrations } from '../../src/infrastructure/database/migrations.js';
 import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
@@ -138,10 +138,7 @@ describe('PostgreSQL event store', () => {
 
   it('a 1,000-event append that fails on its last event leaves nothing behind', async () => {
     const stream = `poison-${randomUUID()}`;
-    const events = Array.from({ length: 1000 }, (_, i) => ({
-      type: 'Bulk',
-      data: { i } as Record<string, unknown>,
-    }));
+    const events: EventToAppend[] = Array.from({ length: 1000 }, (_, i) => ({ type: 'Bulk', data: { i } }));
     // jsonb cannot hold the NUL character: PostgreSQL rejects the statement at the last row.
     events[999] = { type: 'Bulk', data: { i: 999, text: 'nul \u0000 here' } };
     await expect(store.appendToStream(stream, events, 'no_stream')).rejects.toThrow();
@@ -199,7 +196,9 @@ describe('PostgreSQL event store', () => {
       last = (await store.appendToStream(stream, [{ type: 'A', data: { i } }], 'any')).position;
       if (i % 100 === 99) expect(await store.headPosition()).toBe(last);
     }
-    const { rows } = await database.pool.query<{ txid: string }>('SELECT max(transaction_id)::text AS txid FROM events');
+    const { rows } = await database.pool.query<{ txid: string }>(
+      'SELECT max(transaction_id)::text AS txid FROM events',
+    );
     expect(Number(rows[0]?.txid)).toBeGreaterThan(1000);
   });
 
@@ -207,7 +206,7 @@ describe('PostgreSQL event store', () => {
     const stream = `roundtrip-${randomUUID()}`;
     const { position } = await store.appendToStream(stream, [{ type: 'A', data: {} }], 'no_stream');
     const page = await store.readAll({
-      after: position as Position,
+      after: position,
       maxCount: 10,
       filter: { streamPrefixes: [stream] },
     });

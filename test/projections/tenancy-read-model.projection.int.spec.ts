@@ -210,7 +210,7 @@ describe('read-model projections', () => {
     it('removes deleted workspaces, keeps counts right and marks a deleted tenant', async () => {
       const tenantId = randomUUID();
       const events = await history(tenantId, [
-        ...tree(tenantId).map((command) => ({ ...command, tenantId }) as TenancyCommand),
+        ...tree(tenantId).map((command) => ({ ...command, tenantId })),
         { type: 'DeleteWorkspace', tenantId, workspaceId: ids.c, cascade: false },
         { type: 'DeleteTenant', tenantId },
         { type: 'ContinueDeletion', tenantId, maxBatch: 100 },

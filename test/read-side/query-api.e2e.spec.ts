@@ -180,8 +180,8 @@ describe('query API over the read models', () => {
 
   it('a tenant whose deletion completed answers 404; while deleting it shows its progress', async () => {
     const tenant = await createTenant();
-    let last = await createWorkspace(tenant.tenantId, 'One');
-    last = await createWorkspace(tenant.tenantId, 'Two', last.workspaceId);
+    const one = await createWorkspace(tenant.tenantId, 'One');
+    await createWorkspace(tenant.tenantId, 'Two', one.workspaceId);
     const deletion = await http().delete(`/v1/tenants/${tenant.tenantId}`).set(AUTH);
     expect(deletion.status).toBe(202);
     const during = await http()

@@ -13,7 +13,7 @@ export interface UpcastContext {
 export interface Upcaster {
   readonly type: TenancyEventType;
   readonly fromVersion: number;
-  upcast(data: JsonObject, context: UpcastContext): JsonObject;
+  readonly upcast: (data: JsonObject, context: UpcastContext) => JsonObject;
 }
 
 /** A stored event whose shape cannot be brought to the current version. */

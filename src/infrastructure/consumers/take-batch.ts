@@ -22,7 +22,7 @@ export async function takeBatch<T>(iterator: AsyncIterator<T>, max: number): Pro
       pendingNext.set(iterator, next);
       break;
     }
-    const settled = result as IteratorResult<T>;
+    const settled = result;
     if (settled.done) break;
     batch.push(settled.value);
   }
