@@ -9,6 +9,7 @@ import { occurredAt } from './tenancy-read-model.projection.js';
 export const auditLogProjection: Projection = {
   name: 'audit-log',
   filter: { streamPrefixes: [TENANT_STREAM_PREFIX] },
+  tables: ['audit_log'],
   project(recorded: RecordedEvent): readonly SqlStatement[] {
     const event = decodeTenancyEvent(recorded);
     const workspaceId = 'workspaceId' in event.data ? event.data.workspaceId : null;

@@ -13,5 +13,7 @@ import type { SqlStatement } from './sql-statement.js';
 export interface Projection {
   readonly name: string;
   readonly filter: EventFilter;
+  /** The read-model tables this projection alone writes: what a replay of it swaps in. */
+  readonly tables: readonly string[];
   project(event: RecordedEvent): readonly SqlStatement[];
 }

@@ -1,8 +1,11 @@
 import type pg from 'pg';
 import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
+import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 
-/** The read-model tables an auditor compares; checkpoints and failures are bookkeeping. */
-export const COMPARED_TABLES = ['tenants', 'workspaces', 'audit_log'] as const;
+/** The read-model tables an auditor compares: every table a projection writes. */
+export const COMPARED_TABLES: readonly string[] = READ_MODEL_PROJECTIONS.flatMap(
+  (projection) => projection.tables,
+);
 
 export interface TableComparison {
   readonly table: string;
@@ -14,15 +17,21 @@ export interface TableComparison {
 }
 
 /**
- * Compares two read-model schemas table by table, row for row (every column). Runs as the
- * projector role, whose policy sees every tenant's rows.
+ * Compares two read-model schemas table by table, row for row (every column), as the projector
+ * role, whose policy sees every tenant's rows. With `inTransaction` it runs inside the caller's
+ * transaction (verify's snapshot) and only switches the role for the comparison.
  */
 export async function compareReadModels(
   client: pg.ClientBase,
   left: string,
   right: string,
+  options: { readonly inTransaction?: boolean } = {},
 ): Promise<TableComparison[]> {
-  await client.query('BEGIN READ ONLY; SET LOCAL ROLE tenancy_projector');
+  await client.query(
+    options.inTransaction
+      ? 'SET LOCAL ROLE tenancy_projector'
+      : 'BEGIN READ ONLY; SET LOCAL ROLE tenancy_projector',
+  );
   try {
     const results: TableComparison[] = [];
     for (const table of COMPARED_TABLES) {
@@ -40,7 +49,7 @@ export async function compareReadModels(
     }
     return results;
   } finally {
-    await client.query('COMMIT');
+    await client.query(options.inTransaction ? 'RESET ROLE' : 'COMMIT');
   }
 }
 

@@ -43,7 +43,8 @@ export async function resumeRebuild(options: RebuildOptions): Promise<Map<string
   const until = options.until ?? (await store.headPosition());
   for (const projection of options.projections ?? READ_MODEL_PROJECTIONS) {
     let count = 0;
-    let after = await inSchema(client, schema, () => readModelCheckpoints.load(client, projection.name));
+    let stored = await inSchema(client, schema, () => readModelCheckpoints.load(client, projection.name));
+    let after = stored;
     while (until !== undefined && (after === undefined || store.comparePositions(after, until) < 0)) {
       const page = await store.readAll({
         after,
@@ -55,13 +56,17 @@ export async function resumeRebuild(options: RebuildOptions): Promise<Map<string
       if (next !== undefined) {
         await inSchema(client, schema, async () => {
           await applyProjection(client, projection, events);
-          await readModelCheckpoints.save(client, projection.name, next);
+          if (!(await readModelCheckpoints.save(client, projection.name, stored, next))) {
+            throw new Error(`the checkpoint of ${projection.name} in ${schema} moved during the rebuild`);
+          }
         });
         count += events.length;
+        stored = next;
+        after = next;
         options.onProgress?.({ projection: projection.name, events: count, position: next });
       }
       if (page.isEnd || events.length < page.events.length || page.nextPosition === undefined) break;
-      after = page.nextPosition;
+      if (events.length === 0) after = page.nextPosition;
     }
     applied.set(projection.name, count);
   }

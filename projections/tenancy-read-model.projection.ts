@@ -17,6 +17,7 @@ import { sql, type SqlStatement } from './sql-statement.js';
 export const tenancyReadModelProjection: Projection = {
   name: 'tenancy-read-model',
   filter: { streamPrefixes: [TENANT_STREAM_PREFIX] },
+  tables: ['tenants', 'workspaces'],
   project(recorded: RecordedEvent): readonly SqlStatement[] {
     return [statementFor(decodeTenancyEvent(recorded), recorded)];
   },
@@ -116,6 +117,14 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
     case 'TenantDeleted': {
       const { tenantId } = event.data;
       return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz, status = 'deleted'
+        WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
+    }
+    case 'ApiKeyIssued':
+    case 'ApiKeyRevoked': {
+      // Keys have no read model of their own (they are listed from the tenant's folded state), but
+      // the tenant's revision must still move: If-Match and Min-Position compare with it.
+      const { tenantId } = event.data;
+      return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz
         WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
     }
     default: {

@@ -14,6 +14,7 @@ import { Metrics } from './observability/metrics.js';
 import { MetricsController } from './observability/metrics.controller.js';
 import { HttpApiModule } from './http/http.module.js';
 import { BackgroundModule } from './background/background.module.js';
+import { TenancyApplicationModule } from './application/tenancy-application.module.js';
 
 export interface AppModuleOptions {
   readonly runtime: Runtime;
@@ -52,6 +53,8 @@ export class AppModule {
         TerminusModule,
         BackgroundModule,
         HttpApiModule,
+        // The global guard resolves in this module: it needs the key registry and access control.
+        TenancyApplicationModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

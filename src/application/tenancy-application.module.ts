@@ -12,6 +12,11 @@ import { RootBootstrapProcess } from './process-managers/root-bootstrap.process.
 import { DefaultTenantInitializer } from './default-tenant.initializer.js';
 import { ReadModelQueries } from './queries/read-model.queries.js';
 import { ScopedReader } from './queries/scoped-reader.js';
+import { IssueApiKeyHandler } from './commands/issue-api-key.handler.js';
+import { RevokeApiKeyHandler } from './commands/revoke-api-key.handler.js';
+import { ApiKeyRegistry } from './access/api-key.registry.js';
+import { ApiKeyQueries } from './access/api-key.queries.js';
+import { AccessControl } from './access/access-control.service.js';
 
 /** Tenancy's use cases: command handlers, process managers and read-model queries. */
 @Module({
@@ -24,6 +29,11 @@ import { ScopedReader } from './queries/scoped-reader.js';
     RenameWorkspaceHandler,
     DeleteWorkspaceHandler,
     DeleteTenantHandler,
+    IssueApiKeyHandler,
+    RevokeApiKeyHandler,
+    ApiKeyRegistry,
+    ApiKeyQueries,
+    AccessControl,
     RootBootstrapProcess,
     CascadeDeletionProcess,
     DefaultTenantInitializer,
@@ -38,6 +48,9 @@ import { ScopedReader } from './queries/scoped-reader.js';
     DefaultTenantInitializer,
     ScopedReader,
     ReadModelQueries,
+    ApiKeyRegistry,
+    ApiKeyQueries,
+    AccessControl,
   ],
 })
 export class TenancyApplicationModule {}

@@ -1,11 +1,14 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ParseArgsConfig } from 'node:util';
+import type pg from 'pg';
 import type { EventStore } from '../event-store/event-store.port.js';
 
 /** What a command gets to work with; tests hand in their own store and streams. */
 export interface CliContext {
   /** Opens the event store on first use, so that `--help` and usage errors need no database. */
   eventStore(): Promise<EventStore>;
+  /** The service's PostgreSQL (read models, checkpoints), opened on first use like the store. */
+  database(): Promise<pg.Pool>;
   readonly stdin: Readable;
   readonly stdout: Writable;
   readonly stderr: Writable & { isTTY?: boolean };

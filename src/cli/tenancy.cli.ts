@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type pg from 'pg';
 import { loadConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
 import { openRuntime, type Runtime } from '../infrastructure/runtime.js';
@@ -7,16 +8,33 @@ import { UsageError, type CliCommand, type CliContext } from './cli-command.js';
 import { exportCommand } from './commands/export.command.js';
 import { historyCommand } from './commands/history.command.js';
 import { importCommand } from './commands/import.command.js';
+import { auditCommand } from './commands/audit.command.js';
+import { replayCommand } from './commands/replay.command.js';
+import { verifyCommand } from './commands/verify.command.js';
 
 /** Every sub-command, in the order the overview lists them. */
-export const TENANCY_COMMANDS: readonly CliCommand[] = [historyCommand, exportCommand, importCommand];
+export const TENANCY_COMMANDS: readonly CliCommand[] = [
+  replayCommand,
+  verifyCommand,
+  historyCommand,
+  auditCommand,
+  exportCommand,
+  importCommand,
+];
+
+/** What the commands need of the service's runtime; the database is absent where a test hands in only a store. */
+export interface CliRuntime {
+  readonly eventStore: EventStore;
+  readonly pool?: pg.Pool;
+  close(): Promise<void>;
+}
 
 export interface CliEnvironment {
   readonly stdin: CliContext['stdin'];
   readonly stdout: CliContext['stdout'];
   readonly stderr: CliContext['stderr'];
   /** Opens the service's runtime; called at most once, and only by a command that needs the store. */
-  openEventStore(): Promise<{ eventStore: EventStore; close(): Promise<void> }>;
+  openEventStore(): Promise<CliRuntime>;
 }
 
 function overview(commands: readonly CliCommand[]): string {
@@ -50,7 +68,7 @@ export async function runTenancyCli(
     return 2;
   }
 
-  let runtime: { eventStore: EventStore; close(): Promise<void> } | undefined;
+  let runtime: CliRuntime | undefined;
   const context: CliContext = {
     stdin: environment.stdin,
     stdout: environment.stdout,
@@ -58,6 +76,11 @@ export async function runTenancyCli(
     async eventStore() {
       runtime ??= await environment.openEventStore();
       return runtime.eventStore;
+    },
+    async database() {
+      runtime ??= await environment.openEventStore();
+      if (!runtime.pool) throw new Error('this command needs the service database, which is not open here');
+      return runtime.pool;
     },
   };
   try {

@@ -2,6 +2,7 @@ import { ConsoleLogger, ValidationPipe, type INestApplication, type LoggerServic
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type AppModuleOptions } from '../app.module.js';
+import { assertJsonDepth } from './json-depth.js';
 import { ProblemError, problem } from './problem.js';
 
 /** Request bodies are small JSON documents; anything larger is refused with 413 before parsing. */
@@ -16,7 +17,13 @@ export async function createHttpApp(
     logger: logger ?? new ConsoleLogger({ json: true, logLevels: logLevelsFrom(options.config.logLevel) }),
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  // Nest's option type omits body-parser's verify hook, which it passes through all the same.
+  const jsonOptions = {
+    limit: BODY_LIMIT,
+    type: ['application/json', 'application/*+json'],
+    verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
+  };
+  app.useBodyParser('json', jsonOptions);
   app.set('etag', false);
   app.set('x-powered-by', false);
   app.useGlobalPipes(

@@ -26,6 +26,9 @@ const RULE_STATUS: Record<TenancyErrorCode, number> = {
   WORKSPACE_HAS_CHILDREN: HttpStatus.CONFLICT,
   ROOT_WORKSPACE_UNDELETABLE: HttpStatus.CONFLICT,
   WORKSPACE_ID_TAKEN: HttpStatus.CONFLICT,
+  API_KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
+  API_KEY_ID_TAKEN: HttpStatus.CONFLICT,
+  API_KEY_LIMIT_REACHED: HttpStatus.CONFLICT,
 };
 
 const HTTP_CODES: Record<number, string> = {

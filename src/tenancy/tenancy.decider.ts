@@ -479,7 +479,8 @@ function issueApiKey(command: IssueApiKey, state: TenantState): TenancyEvent[] {
   if (typeof issuedAt !== 'string' || !ISO_INSTANT.test(issuedAt) || Number.isNaN(Date.parse(issuedAt))) {
     throw new TenancyRuleViolation('VALIDATION_FAILED', 'issuedAt must be an ISO 8601 UTC instant');
   }
-  const name = command.name === undefined || command.name === null ? null : parseResourceName(command.name).display;
+  const name =
+    command.name === undefined || command.name === null ? null : parseResourceName(command.name).display;
   const workspaceId = command.workspaceId ?? null;
   if (workspaceId !== null) {
     if (!isCanonicalUuid(workspaceId)) {

@@ -4,6 +4,8 @@ import { CURRENT_SCHEMA_VERSION, isTenancyEventType, TENANCY_EVENT_TYPES } from 
 describe('tenancy event types', () => {
   it('lists every stored event name once', () => {
     expect([...TENANCY_EVENT_TYPES].sort()).toEqual([
+      'ApiKeyIssued',
+      'ApiKeyRevoked',
       'TenantCreated',
       'TenantDeleted',
       'TenantDeletionStarted',

@@ -122,6 +122,8 @@ export class ReadModelQueries {
     parentWorkspaceId: string | undefined,
     limit: number,
     cursor: string | undefined,
+    /** Only this workspace and its descendants (a workspace-scoped caller's view). */
+    withinSubtreeOf?: string,
   ): Promise<Page<WorkspaceView>> {
     const after = cursor ? decodeCursor(cursor) : undefined;
     const rows = await this.reader.read({ kind: 'tenant', tenantId }, async (client) => {
@@ -144,8 +146,16 @@ export class ReadModelQueries {
          WHERE w.tenant_id = $1
            AND ($2::uuid IS NULL OR w.parent_workspace_id = $2::uuid)
            AND ($3::text IS NULL OR (w.created_position, w.workspace_id) > ($3::text, $4::uuid))
+           AND ($6::uuid IS NULL OR w.path @> ARRAY[$6::uuid])
          ORDER BY w.created_position, w.workspace_id LIMIT $5`,
-        [tenantId, parentWorkspaceId ?? null, after?.position ?? null, after?.id ?? null, limit + 1],
+        [
+          tenantId,
+          parentWorkspaceId ?? null,
+          after?.position ?? null,
+          after?.id ?? null,
+          limit + 1,
+          withinSubtreeOf ?? null,
+        ],
       );
       return result.rows;
     });

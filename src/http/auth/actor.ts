@@ -1,8 +1,19 @@
-/** Who is calling. Only the operator exists so far; scoped keys extend this union. */
-export type Actor = { readonly kind: 'operator'; readonly id: 'operator' };
+import type { Principal } from '../../application/access/principal.js';
+import { principalName } from '../../application/access/principal.js';
+
+/** Who is calling: the operator or the holder of a tenant's API key. */
+export type Actor = Principal;
 
 export const ACTOR_KEY = 'tenancyActor';
 
+/** Set by the guard next to the actor: how far lists must be narrowed for this request. */
+export const READ_SCOPE_KEY = 'tenancyReadScope';
+
+export interface RequestReadScope {
+  /** Lists show only this workspace's subtree; null: the whole tenant. */
+  readonly subtree: string | null;
+}
+
 export function actorName(actor: Actor): string {
-  return actor.id;
+  return principalName(actor);
 }

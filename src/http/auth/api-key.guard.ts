@@ -1,44 +1,162 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { APP_CONFIG } from '../../infrastructure/tokens.js';
+import { AccessControl } from '../../application/access/access-control.service.js';
+import type { AccessTarget } from '../../application/access/access-policy.js';
+import { API_KEY_SECRET_PREFIX } from '../../application/access/api-key-secret.js';
+import { ApiKeyRegistry } from '../../application/access/api-key.registry.js';
+import type { Principal } from '../../application/access/principal.js';
 import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../infrastructure/tokens.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { rootWorkspaceIdOf } from '../../tenancy/tenant-stream.js';
 import { ProblemError, problem } from '../problem.js';
-import { ACTOR_KEY, type Actor } from './actor.js';
+import { ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
+import { ACCESS_REQUIREMENT, type AccessRequirement, type IdSource } from './requires.decorator.js';
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type GuardedRequest = Request & { [ACTOR_KEY]?: Principal; [READ_SCOPE_KEY]?: RequestReadScope };
 
 /**
- * Every /v1 route needs `Authorization: Bearer <key>`. Keys are compared as SHA-256 digests with a
- * constant-time comparison, so neither the key's content nor its length leaks through timing.
+ * Authentication and authorization of every /v1 route, in this one place.
+ *
+ * Authentication: `Authorization: Bearer <key>` is the operator key (compared as SHA-256 digests in
+ * constant time, so neither its content nor its length leaks through timing) or a tenant key from
+ * the in-memory ApiKeyRegistry (no event store round trip per request).
+ *
+ * Authorization: each route declares its permission and where its target ids are (@Requires); the
+ * access policy decides, and a refusal is 404 when the caller may not learn whether the target
+ * exists, 403 when it can already see it.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly operatorDigest: Buffer;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly reflector: Reflector,
+    private readonly registry: ApiKeyRegistry,
+    private readonly access: AccessControl,
+  ) {
     if (!config.operatorKey) throw new Error('the operator key must be set before the HTTP layer starts');
     this.operatorDigest = digest(config.operatorKey);
   }
 
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<Request & { [ACTOR_KEY]?: Actor }>();
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
     if (!request.path.startsWith('/v1/')) return true;
-    const match = BEARER.exec(request.headers.authorization ?? '');
-    if (!match || !timingSafeEqual(digest(match[1] as string), this.operatorDigest)) {
+    const principal = this.authenticate(request);
+    const requirement = this.reflector.get<AccessRequirement | undefined>(
+      ACCESS_REQUIREMENT,
+      context.getHandler(),
+    );
+    if (requirement === undefined) {
+      // Fails closed and loudly: a route without a declaration is a bug, never an open door.
+      throw new Error(`${request.method} ${request.path} declares no access requirement`);
+    }
+    const target = targetOf(request, requirement);
+    // A refusal echoes only ids the caller sent: a defaulted one (the root) is not named.
+    const sentWorkspaceId =
+      requirement.workspaceId === undefined ? undefined : idFrom(request, requirement.workspaceId);
+    const outcome = await this.access.decide(principal, requirement.permission, target);
+    switch (outcome.kind) {
+      case 'allow':
+        request[ACTOR_KEY] = principal;
+        request[READ_SCOPE_KEY] = { subtree: outcome.subtree };
+        return true;
+      case 'scope-gone':
+        throw unauthorized();
+      case 'not-found':
+        throw outcome.resource === 'tenant'
+          ? new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${target.tenantId ?? ''}.`)
+          : new TenancyRuleViolation(
+              'WORKSPACE_NOT_FOUND',
+              sentWorkspaceId === undefined ? 'No such workspace.' : `No workspace ${sentWorkspaceId}.`,
+            );
+      case 'forbidden':
+        throw new ProblemError(problem(403, 'FORBIDDEN', 'Forbidden', 'This API key may not do this.'));
+      default: {
+        const _exhaustive: never = outcome;
+        throw new Error('unreachable');
+      }
+    }
+  }
+
+  private authenticate(request: Request): Principal {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    const secret = match?.[1];
+    if (secret === undefined) throw unauthorized();
+    if (timingSafeEqual(digest(secret), this.operatorDigest)) return { kind: 'operator', id: 'operator' };
+    if (!secret.startsWith(API_KEY_SECRET_PREFIX)) throw unauthorized();
+    if (!this.registry.isReady()) {
+      // Refusing would wrongly tell a client its valid key is bad; it only has to ask again.
       throw new ProblemError(
         problem(
-          401,
-          'UNAUTHORIZED',
-          'Unauthorized',
-          'Send a valid API key as "Authorization: Bearer <key>".',
+          503,
+          'KEYS_LOADING',
+          'Keys loading',
+          'This instance is still loading API keys; retry shortly.',
         ),
-        { 'WWW-Authenticate': 'Bearer realm="tenancy"' },
+        { 'Retry-After': '1' },
       );
     }
-    request[ACTOR_KEY] = { kind: 'operator', id: 'operator' };
-    return true;
+    const key = this.registry.verify(secret);
+    if (key === undefined) throw unauthorized();
+    return { kind: 'api-key', ...key };
   }
+}
+
+function targetOf(request: Request, requirement: AccessRequirement): AccessTarget {
+  const tenantId = requirement.tenantId === undefined ? undefined : idFrom(request, requirement.tenantId);
+  let workspaceId =
+    requirement.workspaceId === undefined ? undefined : idFrom(request, requirement.workspaceId);
+  if (
+    workspaceId === undefined &&
+    requirement.workspaceId?.absentMeans === 'root' &&
+    tenantId !== undefined
+  ) {
+    workspaceId = rootWorkspaceIdOf(tenantId);
+  }
+  return {
+    ...(tenantId === undefined ? {} : { tenantId }),
+    ...(workspaceId === undefined ? {} : { workspaceId }),
+  };
+}
+
+/**
+ * The id as the domain stores it (lower case), undefined when absent. Checked here because the
+ * guard runs before the validation pipes: a malformed id is refused before anything looks it up.
+ */
+function idFrom(request: Request, source: IdSource): string | undefined {
+  const container: unknown =
+    source.in === 'param' ? request.params : source.in === 'query' ? request.query : request.body;
+  const value =
+    typeof container === 'object' &&
+    container !== null &&
+    !Array.isArray(container) &&
+    Object.hasOwn(container, source.name)
+      ? (container as Record<string, unknown>)[source.name]
+      : undefined;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new ProblemError(
+      problem(400, 'VALIDATION_FAILED', 'Validation failed', `${source.name} must be a UUID.`, {
+        errors: [{ field: source.name, message: 'must be a UUID' }],
+      }),
+    );
+  }
+  return value.toLowerCase();
+}
+
+function unauthorized(): ProblemError {
+  return new ProblemError(
+    problem(401, 'UNAUTHORIZED', 'Unauthorized', 'Send a valid API key as "Authorization: Bearer <key>".'),
+    { 'WWW-Authenticate': 'Bearer realm="tenancy"' },
+  );
 }
 
 function digest(key: string): Buffer {

@@ -7,6 +7,7 @@ import { DeleteTenantCommand } from '../../application/commands/delete-tenant.co
 import { TenantHistoryReader, type TenantHistoryPage } from '../../application/tenant-history.reader.js';
 import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
 import { commandContextOf } from '../request-context.js';
+import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { sendWrite } from '../write-response.js';
 import { CreateTenantRequestDto, TenantEventsQueryDto } from './tenancy.request.dto.js';
@@ -20,6 +21,7 @@ export class TenantsHttpController {
   ) {}
 
   @Post()
+  @Requires('tenant:create')
   async create(
     @Body() body: CreateTenantRequestDto,
     @Req() request: Request,
@@ -34,6 +36,7 @@ export class TenantsHttpController {
   }
 
   @Delete(':tenantId')
+  @Requires('tenant:delete', { tenantId: fromParam('tenantId') })
   async delete(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Req() request: Request,
@@ -47,6 +50,7 @@ export class TenantsHttpController {
   }
 
   @Get(':tenantId/events')
+  @Requires('tenant:history', { tenantId: fromParam('tenantId') })
   events(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Query() query: TenantEventsQueryDto,

@@ -20,6 +20,7 @@ import { RenameWorkspaceCommand } from '../../application/commands/rename-worksp
 import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
 import { ProblemError, problem } from '../problem.js';
 import { commandContextOf } from '../request-context.js';
+import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { parseIfMatch, sendWrite } from '../write-response.js';
 import {
@@ -36,6 +37,10 @@ export class WorkspacesHttpController {
   ) {}
 
   @Post()
+  @Requires('workspace:create', {
+    tenantId: fromParam('tenantId'),
+    workspaceId: fromBody('parentWorkspaceId', 'root'),
+  })
   async create(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: CreateWorkspaceRequestDto,
@@ -57,6 +62,7 @@ export class WorkspacesHttpController {
   }
 
   @Patch(':workspaceId')
+  @Requires('workspace:change', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
   async rename(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('workspaceId', UuidParamPipe) workspaceId: string,
@@ -84,6 +90,7 @@ export class WorkspacesHttpController {
   }
 
   @Delete(':workspaceId')
+  @Requires('workspace:change', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
   async delete(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('workspaceId', UuidParamPipe) workspaceId: string,

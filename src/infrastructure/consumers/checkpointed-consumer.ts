@@ -5,7 +5,11 @@ import { takeBatch } from './take-batch.js';
 /** Where a consumer keeps its position; read and written inside the consumer's transactions. */
 export interface CheckpointStore {
   load(client: pg.ClientBase, consumer: string): Promise<Position | undefined>;
-  save(client: pg.ClientBase, consumer: string, position: Position): Promise<void>;
+  /**
+   * Moves the checkpoint from `expected` (undefined: none stored yet) to `position`; false when the
+   * stored checkpoint is not `expected` any more, and then nothing is written.
+   */
+  save(client: pg.ClientBase, consumer: string, expected: Position | undefined, position: Position): Promise<boolean>;
   /** Records an event the consumer gave up on; the consumer stops there. */
   recordFailure(
     client: pg.ClientBase,
@@ -99,6 +103,12 @@ export class CheckpointedConsumer {
         await this.leadWhenPossible(signal);
       } catch (error) {
         if (signal.aborted) return;
+        if (error instanceof CheckpointMovedError) {
+          // Someone else moved the checkpoint (a replay swapped in rebuilt tables): the stored
+          // one is the truth, so start over from it at once.
+          this.log('log', `${this.options.name}: ${error.message}; resuming from the stored checkpoint`);
+          continue;
+        }
         this.log('warn', `${this.options.name}: ${describe(error)}; starting over`);
         await sleep(this.options.standbyRetryMs ?? 1000, signal);
       } finally {
@@ -149,6 +159,7 @@ export class CheckpointedConsumer {
       await this.commit(client, batch);
       return;
     } catch (error) {
+      if (error instanceof CheckpointMovedError) throw error;
       if (batch.length === 1) {
         await this.retryOrGiveUp(client, batch[0] as RecordedEvent, error);
         return;
@@ -162,6 +173,7 @@ export class CheckpointedConsumer {
       try {
         await this.commit(client, [event]);
       } catch (error) {
+        if (error instanceof CheckpointMovedError) throw error;
         await this.retryOrGiveUp(client, event, error);
         if (this.hasFailed()) return;
       }
@@ -178,6 +190,7 @@ export class CheckpointedConsumer {
         await this.commit(client, [event]);
         return;
       } catch (error) {
+        if (error instanceof CheckpointMovedError) throw error;
         lastError = error;
       }
     }
@@ -202,7 +215,9 @@ export class CheckpointedConsumer {
     if (!last) return;
     await this.inTransaction(client, async () => {
       await this.options.handle(client, batch);
-      await this.options.checkpoints.save(client, this.options.name, last.position);
+      if (!(await this.options.checkpoints.save(client, this.options.name, this.position, last.position))) {
+        throw new CheckpointMovedError(this.options.name);
+      }
     });
     this.position = last.position;
     this.eventsApplied += batch.length;
@@ -228,6 +243,14 @@ export class CheckpointedConsumer {
 
   private log(level: 'log' | 'warn' | 'error', message: string): void {
     this.options.log?.(level, message);
+  }
+}
+
+/** The stored checkpoint is not where this consumer left it. */
+export class CheckpointMovedError extends Error {
+  override name = 'CheckpointMovedError';
+  constructor(consumer: string) {
+    super(`the checkpoint of ${consumer} was moved by someone else`);
   }
 }
 

@@ -14,12 +14,8 @@ export const readModelCheckpoints: CheckpointStore = {
     );
     return rows[0]?.position as Position | undefined;
   },
-  async save(client, consumer, position) {
-    await client.query(
-      `INSERT INTO checkpoints (projection, position, updated_at) VALUES ($1, $2, now())
-       ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
-      [consumer, position],
-    );
+  save(client, consumer, expected, position) {
+    return compareAndSet(client, 'checkpoints', 'projection', consumer, expected, position);
   },
   async recordFailure(client, consumer, event, attempts, error) {
     await insertFailure(client, 'projection_failures', 'projection', consumer, event, attempts, error);
@@ -35,17 +31,39 @@ export const processCheckpoints: CheckpointStore = {
     );
     return rows[0]?.position as Position | undefined;
   },
-  async save(client, consumer, position) {
-    await client.query(
-      `INSERT INTO public.process_checkpoints (process, position, updated_at) VALUES ($1, $2, now())
-       ON CONFLICT (process) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
-      [consumer, position],
-    );
+  save(client, consumer, expected, position) {
+    return compareAndSet(client, 'public.process_checkpoints', 'process', consumer, expected, position);
   },
   async recordFailure(client, consumer, event, attempts, error) {
     await insertFailure(client, 'public.process_failures', 'process', consumer, event, attempts, error);
   },
 };
+
+/**
+ * A checkpoint only moves from where its writer believes it is: a consumer that lost track (its
+ * tables were swapped by a replay, or a second writer appeared) finds out instead of overwriting.
+ */
+async function compareAndSet(
+  client: pg.ClientBase,
+  table: string,
+  column: string,
+  consumer: string,
+  expected: Position | undefined,
+  position: Position,
+): Promise<boolean> {
+  const result =
+    expected === undefined
+      ? await client.query(
+          `INSERT INTO ${table} (${column}, position, updated_at) VALUES ($1, $2, now()) ON CONFLICT (${column}) DO NOTHING`,
+          [consumer, position],
+        )
+      : await client.query(`UPDATE ${table} SET position = $3, updated_at = now() WHERE ${column} = $1 AND position = $2`, [
+          consumer,
+          expected,
+          position,
+        ]);
+  return result.rowCount === 1;
+}
 
 async function insertFailure(
   client: pg.ClientBase,

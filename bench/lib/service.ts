@@ -1,0 +1,114 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { sleep } from './stats.js';
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
+const BUILT_MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
+
+/**
+ * Compiles the service the way `npm start` does (tsc -p tsconfig.build.json into dist/). Type errors
+ * elsewhere in a tree under edit do not stop tsc from emitting; the run goes on when main.js exists
+ * and reports the diagnostics as a warning.
+ */
+export function buildService(log: (line: string) => void): { warnings: string | undefined } {
+  const tsc = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc');
+  const result = spawnSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  if (!existsSync(BUILT_MAIN)) {
+    throw new Error(`build failed, ${BUILT_MAIN} missing:\n${result.stdout}${result.stderr}`);
+  }
+  if (result.status !== 0) {
+    const text = `${result.stdout}${result.stderr}`.trim();
+    log(`warning: tsc reported errors but emitted dist/src/main.js:\n${text}`);
+    return { warnings: text.split('\n').slice(0, 5).join(' | ') };
+  }
+  return { warnings: undefined };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StartedService {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  readonly pid: number;
+  stop(): Promise<number | null>;
+}
+
+export interface ServiceOptions {
+  readonly databaseUrl: string;
+  readonly operatorKey: string;
+  readonly logFile: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  readonly nodeFlags?: readonly string[];
+}
+
+/** Starts `node dist/src/main.js` as a child process and waits for GET /health/ready to answer 200. */
+export async function startService(options: ServiceOptions): Promise<StartedService> {
+  const port = await freePort();
+  const out = openSync(options.logFile, 'a');
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), BUILT_MAIN], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: options.databaseUrl,
+      TENANCY_OPERATOR_KEY: options.operatorKey,
+      EVENTSTORE_URL: '',
+      TENANCY_DEFAULT_TENANT: '',
+    },
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      exited = code;
+      resolve(code);
+    });
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) {
+      throw new Error(`the service exited with code ${exited} before it was ready; see ${options.logFile}`);
+    }
+    try {
+      const response = await fetch(`${baseUrl}/health/ready`);
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the service was not ready within 60 s; see ${options.logFile}`);
+    }
+    await sleep(100);
+  }
+  if (child.pid === undefined) throw new Error('the service has no pid');
+  return {
+    child,
+    baseUrl,
+    pid: child.pid,
+    async stop() {
+      if (exited !== undefined) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exit;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

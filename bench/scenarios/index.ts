@@ -1,0 +1,25 @@
+import type { Scenario } from '../lib/types.js';
+import { appendScenario } from './append.js';
+import { bigTenantScenario } from './big-tenant.js';
+import { cascadeScenario } from './cascade.js';
+import { commandsScenario } from './commands.js';
+import { lagScenario } from './lag.js';
+import { listScenario } from './list.js';
+import { memoryScenario } from './memory.js';
+import { rebuildScenario } from './rebuild.js';
+
+/**
+ * In run order: the write path first on a small database (append, then commands and the memory it
+ * left), the read side under the same load (lag), then the scenarios that seed large tenants, and
+ * rebuild last, in a database of its own.
+ */
+export const SCENARIOS: readonly Scenario[] = [
+  appendScenario,
+  commandsScenario,
+  memoryScenario,
+  lagScenario,
+  bigTenantScenario,
+  listScenario,
+  cascadeScenario,
+  rebuildScenario,
+];

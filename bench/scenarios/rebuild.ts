@@ -1,0 +1,361 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import type { EventStore, Position } from '../../src/event-store/event-store.port.js';
+import { encodePosition } from '../../src/event-store/position.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { quoteIdentifier, withDatabase } from '../../src/infrastructure/database/database-urls.js';
+import { runMigrations } from '../../src/infrastructure/database/migrations.js';
+import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
+import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { operatorContext, planTree, shapeFor, stored, tenantBirth, workspaceCreated } from '../lib/events.js';
+import { PROJECT_ROOT } from '../lib/service.js';
+import { round } from '../lib/stats.js';
+import { randomUUID } from 'node:crypto';
+import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types.js';
+
+/**
+ * THE HOOK: the read side's rebuild entry point, projections/read-model.rebuild.ts
+ *
+ *   export async function rebuildReadModels(options: {
+ *     store: EventStore;        // the log to replay, from position zero
+ *     client: pg.ClientBase;    // a connection to the database holding the read models
+ *     schema: string;           // the fresh schema to build (created by the rebuild)
+ *     batchSize?: number; onProgress?: (progress) => void; until?: Position;
+ *   }): Promise<Map<string, number>>;   // events applied per projection
+ *
+ * It is looked up in the modules below (first match wins), or in the module named by
+ * BENCH_REBUILD_MODULE (a path relative to the project root), and resolved at run time, so this file
+ * compiles and the scenario reports "not run" while no module exports it. The options passed also
+ * carry eventStore/pool/databaseUrl for an entry point that takes those names instead.
+ */
+export const REBUILD_FUNCTION = 'rebuildReadModels';
+export const RESUME_FUNCTION = 'resumeRebuild';
+const CANDIDATE_MODULES = [
+  'projections/read-model.rebuild.ts',
+  'projections/rebuild.ts',
+  'src/projections/rebuild.ts',
+  'src/read-model/rebuild.ts',
+  'src/infrastructure/consumers/rebuild.ts',
+  'src/cli/rebuild.ts',
+];
+
+export interface RebuildOptions {
+  readonly store: EventStore;
+  readonly client: pg.ClientBase;
+  readonly schema: string;
+  readonly onProgress?: (progress: { projection: string; events: number }) => void;
+  // The same things under other names, for an entry point that takes them so.
+  readonly eventStore: EventStore;
+  readonly pool: pg.Pool;
+  readonly databaseUrl: string;
+}
+type RebuildFunction = (options: RebuildOptions & { until?: Position }) => Promise<unknown>;
+
+interface Hook {
+  fn?: RebuildFunction;
+  /** resumeRebuild (same options), when exported: lets the replay go in slices within a time budget. */
+  resume?: RebuildFunction;
+  where: string;
+  tried: string[];
+}
+
+async function resolveRebuild(): Promise<Hook> {
+  const override = process.env.BENCH_REBUILD_MODULE;
+  const candidates = override ? [override] : CANDIDATE_MODULES;
+  const tried: string[] = [];
+  for (const relative of candidates) {
+    const file = path.resolve(PROJECT_ROOT, relative);
+    tried.push(relative);
+    if (!existsSync(file)) continue;
+    // Resolved at run time on purpose: the module may not exist yet when this file is compiled.
+    const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    const fn = loaded[REBUILD_FUNCTION];
+    const resume = loaded[RESUME_FUNCTION];
+    if (typeof fn === 'function') {
+      return {
+        fn: fn as RebuildFunction,
+        ...(typeof resume === 'function' ? { resume: resume as RebuildFunction } : {}),
+        where: relative,
+        tried,
+      };
+    }
+  }
+  return { where: '', tried };
+}
+
+const EVENTS_PER_TENANT = 1_000;
+const REBUILT_SCHEMA = 'read_model_rebuilt';
+
+/** Fills the log: tenants of 1,000 events each (TenantCreated, root, 998 WorkspaceCreated 3 deep), plus their name reservations. */
+async function seedLog(
+  store: EventStore,
+  totalEvents: number,
+  runTag: string,
+): Promise<{ tenants: number; workspaces: number }> {
+  const tenants = Math.max(1, Math.round(totalEvents / EVENTS_PER_TENANT));
+  const perTenant = EVENTS_PER_TENANT - 2;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let index = next++; index < tenants; index = next++) {
+        const tenantId = randomUUID();
+        const birth = tenantBirth(tenantId, `rebuild-${runTag}-${index}`);
+        await store.appendToStream(birth.reservation.stream, [birth.reservation.event], 'no_stream');
+        const context = operatorContext();
+        const workspaces = planTree(tenantId, shapeFor(perTenant, 3, 10), 'seed').map((w) =>
+          stored(workspaceCreated(tenantId, w.workspaceId, w.parentWorkspaceId, w.name), context),
+        );
+        await store.appendToStream(tenantStreamName(tenantId), [...birth.tenant, ...workspaces], 'no_stream');
+      }
+    }),
+  );
+  return { tenants, workspaces: tenants * (perTenant + 1) };
+}
+
+/**
+ * The ceiling: the rows the rebuild produced, inserted again by plain multi-row INSERTs (1,000 rows
+ * per statement, json_populate_recordset) into a fresh copy of the read-model tables made by the same
+ * rm_create_schema (same indexes, constraints, FK). Only the INSERT time counts, not reading the rows.
+ */
+async function rawInsertSeconds(url: string, source: string): Promise<{ seconds: number; rows: number }> {
+  const reader = new pg.Client({ connectionString: url, application_name: 'bench-rebuild-read' });
+  const writer = new pg.Client({ connectionString: url, application_name: 'bench-rebuild-raw' });
+  await reader.connect();
+  await writer.connect();
+  try {
+    await writer.query(`DROP SCHEMA IF EXISTS bench_raw CASCADE`);
+    await writer.query(`SELECT rm_create_schema('bench_raw')`);
+    let seconds = 0;
+    let rows = 0;
+    const tables: [string, string][] = [
+      ['tenants', 'tenant_id'],
+      ['workspaces', 'depth, tenant_id, workspace_id'],
+      ['audit_log', 'position'],
+    ];
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    for (const [table, order] of tables) {
+      await reader.query(`DECLARE rows_${table} NO SCROLL CURSOR FOR
+        SELECT row_to_json(t)::text AS j FROM ${source}.${table} t ORDER BY ${order}`);
+      for (;;) {
+        const { rows: batch } = await reader.query<{ j: string }>(`FETCH 1000 FROM rows_${table}`);
+        if (batch.length === 0) break;
+        const json = `[${batch.map((row) => row.j).join(',')}]`;
+        const started = performance.now();
+        await writer.query(
+          `INSERT INTO bench_raw.${table} SELECT * FROM json_populate_recordset(null::bench_raw.${table}, $1::json)`,
+          [json],
+        );
+        seconds += (performance.now() - started) / 1000;
+        rows += batch.length;
+      }
+    }
+    await reader.query('COMMIT');
+    await writer.query(`DROP SCHEMA bench_raw CASCADE`);
+    return { seconds, rows };
+  } finally {
+    await reader.end();
+    await writer.end();
+  }
+}
+
+interface QueryTime {
+  ms: number;
+  calls: number;
+}
+
+/** Wraps `target.query` to add up the time its promises take (where a replay spends its time). */
+function timeQueries(target: { query: unknown }, bucket: QueryTime): () => void {
+  const original = target.query as (...args: unknown[]) => unknown;
+  target.query = (...args: unknown[]) => {
+    const started = performance.now();
+    const result = original.apply(target, args);
+    if (result instanceof Promise) {
+      return result.finally(() => {
+        bucket.ms += performance.now() - started;
+        bucket.calls += 1;
+      });
+    }
+    return result;
+  };
+  return () => {
+    target.query = original;
+  };
+}
+
+/** The log position of the n-th event (1-based) in log order. */
+async function positionOfEvent(pool: pg.Pool, n: number): Promise<Position> {
+  const { rows } = await pool.query<{ transaction_id: string; global_position: number }>(
+    `SELECT transaction_id::text, global_position FROM events
+     ORDER BY transaction_id, global_position OFFSET $1 LIMIT 1`,
+    [n - 1],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`the log has fewer than ${n} events`);
+  return encodePosition(BigInt(row.transaction_id), BigInt(row.global_position));
+}
+
+function describeApplied(applied: unknown): string {
+  if (applied instanceof Map) {
+    return [...applied.entries()]
+      .map(([name, events]) => `${String(name)} ${String(events)} events`)
+      .join(', ');
+  }
+  return JSON.stringify(applied) ?? 'nothing';
+}
+
+export const rebuildScenario: Scenario = {
+  id: 'rebuild',
+  description:
+    'replay 1,000,000 events from zero into all read models (rebuildReadModels), vs a raw batched INSERT of the same resulting rows',
+  target: {
+    text: '>= 50,000 events/s and ratio >= 0.5',
+    checks: [
+      { metric: 'figure', op: '>=', value: 50_000 },
+      { metric: 'ratio', op: '>=', value: 0.5 },
+    ],
+  },
+
+  async run(ctx: BenchContext, size: Size): Promise<ScenarioOutcome> {
+    const hook = await resolveRebuild();
+    if (!hook.fn) {
+      return {
+        notRun: `no ${REBUILD_FUNCTION}() exported by ${hook.tried.join(', ')} (rebuild entry point not built yet)`,
+      };
+    }
+    const totalEvents = size === 'quick' ? 20_000 : 1_000_000;
+    const budgetSeconds = size === 'quick' ? 20 : 120;
+    const database = `bench_rebuild_${ctx.runTag}`;
+    const admin = new pg.Client({ connectionString: ctx.serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(database)}`);
+    const url = withDatabase(ctx.serverUrl, database);
+    const pool = createPool({ connectionString: url, max: 10, applicationName: 'bench-rebuild' });
+    pool.on('error', (error) => ctx.log(`  rebuild pool: ${error.message}`));
+    const store = new PostgresEventStore(pool, url);
+    try {
+      await runMigrations(url);
+      const seedStarted = performance.now();
+      const seeded = await seedLog(store, totalEvents, ctx.runTag);
+      const seedSeconds = (performance.now() - seedStarted) / 1000;
+      const { rows: logRows } = await pool.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM events',
+      );
+      const events = logRows[0]?.count ?? 0;
+      ctx.log(`  rebuild: seeded ${events} events in ${round(seedSeconds, 1)} s; replaying`);
+      await pool.query('CHECKPOINT');
+
+      const client = new pg.Client({ connectionString: url, application_name: 'bench-rebuild' });
+      client.on('error', (error) => ctx.log(`  rebuild client: ${error.message}`));
+      await client.connect();
+      const applied: unknown[] = [];
+      // Where the replay's time goes: its connection (projection SQL, checkpoints) vs the store's pool (log reads).
+      const writeTime: QueryTime = { ms: 0, calls: 0 };
+      const readTime: QueryTime = { ms: 0, calls: 0 };
+      const restoreTimers: (() => void)[] = [];
+      let seconds = 0;
+      let replayed = 0;
+      let lastProgress = performance.now();
+      try {
+        const options: RebuildOptions = {
+          store,
+          client,
+          schema: REBUILT_SCHEMA,
+          onProgress(progress) {
+            if (performance.now() - lastProgress < 10_000) return;
+            lastProgress = performance.now();
+            ctx.log(`  rebuild: ${progress.projection} ${progress.events} events`);
+          },
+          eventStore: store,
+          pool,
+          databaseUrl: url,
+        };
+        // In slices of the log (each one replayed by every projection), so that a slow replay stops
+        // at the time budget instead of running the suite past its 10 minutes. Without resumeRebuild:
+        // one call over the whole log.
+        restoreTimers.push(timeQueries(client, writeTime), timeQueries(pool, readTime));
+        const slice = hook.resume ? (size === 'quick' ? 5_000 : 50_000) : events;
+        for (let first = 0; first < events; first += slice) {
+          const last = Math.min(events, first + slice);
+          const until = await positionOfEvent(pool, last);
+          const started = performance.now();
+          const call = first === 0 ? hook.fn : (hook.resume as RebuildFunction);
+          applied.push(await call({ ...options, ...(last < events || first > 0 ? { until } : {}) }));
+          seconds += (performance.now() - started) / 1000;
+          replayed = last;
+          if (seconds > budgetSeconds && last < events) {
+            ctx.log(
+              `  rebuild: stopping after ${replayed} of ${events} events, time budget of ${budgetSeconds} s spent`,
+            );
+            break;
+          }
+        }
+      } finally {
+        for (const restore of restoreTimers) restore();
+        await client.end();
+      }
+      // The rebuild built REBUILT_SCHEMA; an entry point that rebuilt read_model in place is also understood.
+      const { rowCount: built } = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+        REBUILT_SCHEMA,
+      ]);
+      const schema = built ? REBUILT_SCHEMA : 'read_model';
+      const { rows: counts } = await pool.query<{ tenants: number; workspaces: number; audit: number }>(
+        `SELECT (SELECT count(*) FROM ${schema}.tenants)::int AS tenants,
+                (SELECT count(*) FROM ${schema}.workspaces)::int AS workspaces,
+                (SELECT count(*) FROM ${schema}.audit_log)::int AS audit`,
+      );
+      const count = counts[0] ?? { tenants: 0, workspaces: 0, audit: 0 };
+      const raw = await rawInsertSeconds(url, schema);
+      const figure = replayed / seconds;
+      const ceiling = replayed / raw.seconds;
+      const complete = replayed === events;
+      return {
+        figure: round(figure, 0),
+        unit: 'events/s',
+        ceiling: round(ceiling, 0),
+        ceilingUnit: 'events/s (raw INSERT of the resulting rows)',
+        ratio: round(figure / ceiling, 3),
+        metrics: {
+          projectionSqlSeconds: round(writeTime.ms / 1000, 1),
+          logReadSeconds: round(readTime.ms / 1000, 1),
+          rebuildSeconds: round(seconds, 1),
+          rawInsertSeconds: round(raw.seconds, 1),
+          events,
+          replayed,
+        },
+        verified: {
+          eventsInLog: events,
+          eventsReplayed: replayed,
+          tenantRows: count.tenants,
+          workspaceRows: count.workspaces,
+          auditRows: count.audit,
+          rawRowsInserted: raw.rows,
+        },
+        verifiedOk: complete
+          ? count.tenants === seeded.tenants &&
+            count.workspaces === seeded.workspaces &&
+            count.audit === seeded.tenants * EVENTS_PER_TENANT
+          : count.audit > 0 && count.workspaces > 0,
+        notes: [
+          `hook: ${REBUILD_FUNCTION}()${hook.resume ? ` then ${RESUME_FUNCTION}() per slice` : ''} from ${hook.where}, into schema ${schema}; per slice it reported ${applied.map(describeApplied).slice(0, 3).join('; ')}${applied.length > 3 ? '; …' : ''}`,
+          ...(complete
+            ? []
+            : [
+                `NOT the whole log: the replay stopped after ${replayed} of ${events} events when its time budget of ${budgetSeconds} s was spent (the suite must end within 10 minutes); figure and ceiling cover the replayed events`,
+              ]),
+          `time inside the replay: ${round(writeTime.ms / 1000, 1)} s in ${writeTime.calls} queries on the rebuild connection (projection SQL batches, checkpoints, BEGIN/COMMIT), ${round(readTime.ms / 1000, 1)} s in ${readTime.calls} log reads through the EventStore port; the rest is JavaScript in the bench process`,
+          `log: ${seeded.tenants} tenants x 1,000 events (TenantCreated, root, 998 WorkspaceCreated 3 deep) + ${seeded.tenants} name reservations, seeded in ${round(seedSeconds, 1)} s`,
+          `raw INSERT ceiling: ${raw.rows} rows (tenants, workspaces, audit_log) in ${round(raw.seconds, 1)} s into tables made by rm_create_schema`,
+        ],
+      };
+    } finally {
+      await store.close();
+      await pool.end();
+      await admin
+        .query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`)
+        .catch(() => undefined);
+      await admin.end();
+    }
+  },
+};

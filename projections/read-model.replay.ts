@@ -1,0 +1,156 @@
+import type pg from 'pg';
+import type { EventStore, Position } from '../src/event-store/event-store.port.js';
+import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
+import { compareReadModels, type TableComparison } from './read-model.comparison.js';
+import type { Projection } from './projection.js';
+import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from './read-model.projections.js';
+import {
+  dropReadModelSchema,
+  rebuildReadModels,
+  resumeRebuild,
+  type RebuildProgress,
+} from './read-model.rebuild.js';
+
+/** Where a replay builds its copy; kept until the swap, so an interrupted replay resumes. */
+export const REPLAY_SCHEMA = 'read_model_replay';
+const RETIRED_SCHEMA = 'read_model_retired';
+
+export interface ReplayOptions {
+  readonly store: EventStore;
+  readonly client: pg.ClientBase;
+  readonly projections?: readonly Projection[];
+  /** Drop an unfinished replay and start again from zero instead of resuming it. */
+  readonly fresh?: boolean;
+  readonly onProgress?: (progress: RebuildProgress) => void;
+}
+
+export interface ReplayOutcome {
+  readonly resumed: boolean;
+  readonly events: Map<string, number>;
+}
+
+/**
+ * Rebuilds read models from position zero into a separate schema while the service keeps
+ * answering from the live ones, then swaps the rebuilt tables in, in one short transaction.
+ *
+ * The live projector may be in the middle of a batch at the swap: the swap locks the tables (so
+ * that batch finishes first) and moves the checkpoint with them. The projector's next checkpoint
+ * write then no longer matches (checkpoints are compare-and-set), so it resumes from the swapped-in
+ * checkpoint and applies whatever the rebuild had not reached yet.
+ */
+export async function replayReadModels(options: ReplayOptions): Promise<ReplayOutcome> {
+  const { client, store } = options;
+  const projections = options.projections ?? READ_MODEL_PROJECTIONS;
+  if (options.fresh) await dropReadModelSchema(client, REPLAY_SCHEMA);
+  const resumed = await schemaExists(client, REPLAY_SCHEMA);
+  const rebuild = { store, client, schema: REPLAY_SCHEMA, projections, onProgress: options.onProgress };
+  const events = resumed ? await resumeRebuild(rebuild) : await rebuildReadModels(rebuild);
+  await swapIn(client, projections);
+  await dropReadModelSchema(client, REPLAY_SCHEMA);
+  return { resumed, events };
+}
+
+async function swapIn(client: pg.ClientBase, projections: readonly Projection[]): Promise<void> {
+  const live = quoteIdentifier(LIVE_READ_MODEL_SCHEMA);
+  const next = quoteIdentifier(REPLAY_SCHEMA);
+  const retired = quoteIdentifier(RETIRED_SCHEMA);
+  const tables = projections.flatMap((projection) => projection.tables).map(quoteIdentifier);
+  await client.query('BEGIN');
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE; CREATE SCHEMA ${retired}`);
+    await client.query(
+      `LOCK TABLE ${[...tables, 'checkpoints'].map((table) => `${live}.${table}`).join(', ')} IN ACCESS EXCLUSIVE MODE`,
+    );
+    for (const table of tables) {
+      await client.query(`ALTER TABLE ${live}.${table} SET SCHEMA ${retired}`);
+      await client.query(`ALTER TABLE ${next}.${table} SET SCHEMA ${live}`);
+    }
+    const names = projections.map((projection) => projection.name);
+    await client.query(`DELETE FROM ${live}.checkpoints WHERE projection = ANY ($1)`, [names]);
+    await client.query(
+      `INSERT INTO ${live}.checkpoints (projection, position, updated_at)
+       SELECT projection, position, now() FROM ${next}.checkpoints WHERE projection = ANY ($1)`,
+      [names],
+    );
+    await client.query(`DELETE FROM ${live}.projection_failures WHERE projection = ANY ($1)`, [names]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
+}
+
+export interface VerifyOutcome {
+  readonly comparisons: readonly TableComparison[];
+  readonly attempts: number;
+}
+
+/**
+ * Replays the log into a scratch schema and compares it, row for row, with the live read models
+ * as of the same positions. The live ones keep moving while the service runs, so the comparison
+ * is made in one snapshot that still shows the live checkpoints the scratch copy was built up to;
+ * if they moved in between, the copy catches up and the comparison is made again.
+ */
+export async function verifyReadModels(options: {
+  readonly store: EventStore;
+  readonly client: pg.ClientBase;
+  readonly onProgress?: (progress: RebuildProgress) => void;
+  readonly maxAttempts?: number;
+}): Promise<VerifyOutcome> {
+  const { client, store } = options;
+  const scratch = `read_model_verify_${process.pid}_${Date.now()}`;
+  try {
+    await client.query('SELECT rm_create_schema($1)', [scratch]);
+    const maxAttempts = options.maxAttempts ?? 20;
+    for (let attempt = 1; ; attempt++) {
+      const checkpoints = await liveCheckpoints(client);
+      for (const projection of READ_MODEL_PROJECTIONS) {
+        const until = checkpoints.get(projection.name);
+        if (until === undefined) continue;
+        await resumeRebuild({
+          store,
+          client,
+          schema: scratch,
+          projections: [projection],
+          until,
+          onProgress: options.onProgress,
+        });
+      }
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        const now = await liveCheckpoints(client);
+        const unchanged =
+          [...checkpoints].every(([name, position]) => now.get(name) === position) &&
+          now.size === checkpoints.size;
+        if (unchanged) {
+          const comparisons = await compareReadModels(client, LIVE_READ_MODEL_SCHEMA, scratch, {
+            inTransaction: true,
+          });
+          await client.query('COMMIT');
+          return { comparisons, attempts: attempt };
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      if (attempt >= maxAttempts)
+        throw new Error(`the live read models kept moving; no stable snapshot after ${attempt} attempts`);
+    }
+  } finally {
+    await dropReadModelSchema(client, scratch);
+  }
+}
+
+async function liveCheckpoints(client: pg.ClientBase): Promise<Map<string, Position>> {
+  const { rows } = await client.query<{ projection: string; position: string }>(
+    `SELECT projection, position FROM ${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.checkpoints`,
+  );
+  return new Map(rows.map((row) => [row.projection, row.position as Position]));
+}
+
+async function schemaExists(client: pg.ClientBase, schema: string): Promise<boolean> {
+  const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  return rowCount === 1;
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { findLiveWorkspace, type TenantState } from '../../tenancy/tenant.state.js';
+import { TenantCommandExecutor } from '../tenant-command.executor.js';
+import {
+  authorize,
+  type AccessDecision,
+  type AccessTarget,
+  type Permission,
+  type Placement,
+} from './access-policy.js';
+import type { Principal } from './principal.js';
+
+/** The key's workspace has been deleted: the key has no scope left and authenticates nothing. */
+export type AccessOutcome = AccessDecision | { readonly kind: 'scope-gone' };
+
+/**
+ * Feeds the access policy the facts it needs. Subtree checks use the command executor's folded
+ * tenant state, not the read model's path column: the state is caught up with the stream on every
+ * read (one indexed query for the events since the cached revision, usually none), so a workspace
+ * created a moment ago is found at once and one just deleted is gone at once, where the read model
+ * could lag and answer a false 404 or a stale yes. Only workspace keys pay for it; the fold itself
+ * is shared with the write path's cache.
+ */
+@Injectable()
+export class AccessControl {
+  constructor(private readonly tenants: TenantCommandExecutor) {}
+
+  async decide(principal: Principal, permission: Permission, target: AccessTarget): Promise<AccessOutcome> {
+    if (
+      principal.kind !== 'api-key' ||
+      principal.workspaceId === null ||
+      target.tenantId !== principal.tenantId
+    ) {
+      return authorize(principal, permission, target, () => 'outside');
+    }
+    const { state } = await this.tenants.read(principal.tenantId);
+    const scopeId = principal.workspaceId;
+    if (findLiveWorkspace(state, scopeId) === undefined) return { kind: 'scope-gone' };
+    return authorize(principal, permission, target, (workspaceId) =>
+      placementOf(state, scopeId, workspaceId),
+    );
+  }
+}
+
+/** O(depth): walks up from the target until it meets the scope or the root. */
+export function placementOf(state: TenantState, scopeId: string, workspaceId: string): Placement {
+  let current = findLiveWorkspace(state, workspaceId);
+  if (current === undefined) return 'outside';
+  if (current.workspaceId === scopeId) return 'top';
+  while (current !== undefined && current.parentWorkspaceId !== null) {
+    if (current.parentWorkspaceId === scopeId) return 'inside';
+    current = state.workspaces.get(current.parentWorkspaceId);
+  }
+  return 'outside';
+}

@@ -1,0 +1,115 @@
+import type { Principal } from './principal.js';
+
+/**
+ * What a route asks of its caller. Every /v1 route declares exactly one; docs/access-control.md
+ * has the full matrix.
+ */
+export type Permission =
+  | 'tenant:create'
+  | 'tenant:list'
+  | 'tenant:read'
+  | 'tenant:history'
+  | 'tenant:delete'
+  | 'workspace:list'
+  | 'workspace:read'
+  /** The target is the parent of the new workspace. */
+  | 'workspace:create'
+  /** Rename or delete; the target is the workspace itself. */
+  | 'workspace:change'
+  | 'api-key:manage'
+  /** The event feed; the target tenant is the feed's tenantId filter, when given. */
+  | 'events:read'
+  | 'events:schemas';
+
+export interface AccessTarget {
+  readonly tenantId?: string;
+  readonly workspaceId?: string;
+}
+
+/**
+ * Where the target workspace lies relative to a workspace key's own workspace: the key's workspace
+ * itself ('top'), strictly below it ('inside'), or anywhere else, unknown and deleted included.
+ */
+export type Placement = 'top' | 'inside' | 'outside';
+
+export type AccessDecision =
+  | {
+      readonly kind: 'allow';
+      /** Lists must be narrowed to this workspace's subtree; null: no narrowing. */
+      readonly subtree: string | null;
+    }
+  /** Answered as 404: the caller may not learn whether the resource exists. */
+  | { readonly kind: 'not-found'; readonly resource: 'tenant' | 'workspace' }
+  /** Answered as 403: only for resources the caller can already see, so it confirms nothing. */
+  | { readonly kind: 'forbidden' };
+
+const ALLOW_ALL: AccessDecision = { kind: 'allow', subtree: null };
+const FORBIDDEN: AccessDecision = { kind: 'forbidden' };
+
+const OPERATOR_ONLY: ReadonlySet<Permission> = new Set(['tenant:create', 'tenant:list', 'tenant:delete']);
+const READS: ReadonlySet<Permission> = new Set([
+  'tenant:read',
+  'tenant:history',
+  'workspace:list',
+  'workspace:read',
+  'events:read',
+]);
+const WORKSPACE_PERMISSIONS: ReadonlySet<Permission> = new Set([
+  'workspace:list',
+  'workspace:read',
+  'workspace:create',
+  'workspace:change',
+]);
+
+/**
+ * The one access decision of the service. Pure: the caller supplies where a workspace lies
+ * (placementOf is asked only for workspace keys of the target tenant).
+ *
+ * Order matters for what a refusal reveals: a foreign tenant is 'not-found' before anything else is
+ * looked at, and a workspace outside a key's subtree is 'not-found' before its role is considered,
+ * so neither answer depends on whether the resource exists.
+ */
+export function authorize(
+  principal: Principal,
+  permission: Permission,
+  target: AccessTarget,
+  placementOf: (workspaceId: string) => Placement,
+): AccessDecision {
+  if (principal.kind === 'operator') return ALLOW_ALL;
+  if (permission === 'events:schemas') return ALLOW_ALL;
+  if (OPERATOR_ONLY.has(permission) && target.tenantId === undefined) return FORBIDDEN;
+  // Every other permission is about one tenant; without one (the unfiltered event feed) it spans all.
+  if (target.tenantId === undefined) return FORBIDDEN;
+  if (target.tenantId !== principal.tenantId) return { kind: 'not-found', resource: 'tenant' };
+  if (OPERATOR_ONLY.has(permission)) return FORBIDDEN;
+
+  const mayWrite = principal.role === 'admin';
+  if (principal.workspaceId === null) {
+    if (READS.has(permission)) return ALLOW_ALL;
+    return mayWrite ? ALLOW_ALL : FORBIDDEN;
+  }
+
+  // A workspace key sees nothing of its tenant beyond its subtree: no tenant record, no history,
+  // no feed (each would show other workspaces), no keys.
+  if (!WORKSPACE_PERMISSIONS.has(permission)) return FORBIDDEN;
+  const narrowed: AccessDecision = { kind: 'allow', subtree: principal.workspaceId };
+  if (target.workspaceId === undefined) {
+    // Only a list without a parent filter has no target workspace: it is narrowed instead.
+    return permission === 'workspace:list' ? narrowed : { kind: 'not-found', resource: 'workspace' };
+  }
+  const placement = placementOf(target.workspaceId);
+  if (placement === 'outside') return { kind: 'not-found', resource: 'workspace' };
+  switch (permission) {
+    case 'workspace:list':
+    case 'workspace:read':
+      return narrowed;
+    case 'workspace:create':
+      return mayWrite ? narrowed : FORBIDDEN;
+    case 'workspace:change':
+      // Its top is out of reach: renaming it would collide with (and so reveal) sibling names
+      // outside the subtree, and deleting it would remove the key's own scope.
+      return mayWrite && placement === 'inside' ? narrowed : FORBIDDEN;
+    default:
+      return FORBIDDEN;
+  }
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import type { ApiKeyState } from '../../tenancy/tenant.state.js';
+import type { ApiKeyBody } from '../commands/issue-api-key.command.js';
+import { TenantCommandExecutor } from '../tenant-command.executor.js';
+
+/**
+ * Keys are listed from the tenant's folded state rather than a read model: they are few per tenant,
+ * and an admin who just issued or revoked one sees it at once, with no projection lag.
+ */
+@Injectable()
+export class ApiKeyQueries {
+  constructor(private readonly tenants: TenantCommandExecutor) {}
+
+  async list(tenantId: string): Promise<{ items: ApiKeyBody[] }> {
+    const { state } = await this.tenants.read(tenantId);
+    if (state.status === 'none' || state.status === 'deleted') {
+      throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+    }
+    return { items: [...state.apiKeys.values()].map((key) => apiKeyBody(tenantId, key)) };
+  }
+}
+
+/** A key as clients see it: never the secret, never its hash. */
+export function apiKeyBody(tenantId: string, key: ApiKeyState): ApiKeyBody {
+  return {
+    apiKeyId: key.apiKeyId,
+    tenantId,
+    role: key.role,
+    workspaceId: key.workspaceId,
+    name: key.name,
+    createdAt: key.issuedAt,
+    status: key.status,
+  };
+}

@@ -1,0 +1,186 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import {
+  EVENT_STORE,
+  type EventFilter,
+  type EventStore,
+  type Position,
+  type RecordedEvent,
+} from '../../event-store/event-store.port.js';
+import type { ApiKeyRole, TenancyEvent, TenancyEventType } from '../../tenancy/tenancy.events.js';
+import { TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
+import { decodeTenancyEvent } from '../tenancy-event.codec.js';
+import { digestOfSecretHash, secretDigestOf } from './api-key-secret.js';
+
+export interface RegisteredKey {
+  readonly apiKeyId: string;
+  readonly tenantId: string;
+  readonly role: ApiKeyRole;
+  readonly workspaceId: string | null;
+}
+
+interface Entry {
+  readonly key: RegisteredKey;
+  readonly digest: Buffer;
+}
+
+const FOLLOWED_TYPES: readonly TenancyEventType[] = [
+  'ApiKeyIssued',
+  'ApiKeyRevoked',
+  'TenantDeletionStarted',
+  'TenantDeleted',
+];
+const FILTER: EventFilter = { streamPrefixes: [TENANT_STREAM_PREFIX], eventTypes: FOLLOWED_TYPES };
+const CATCH_UP_PAGE = 1_000;
+const RETRY_DELAY_MS = 1_000;
+// Compared against when no key matches, so that a miss costs the same comparison as a hit.
+const NO_DIGEST = Buffer.alloc(32);
+
+/**
+ * Every instance's own copy of the live API keys, fed from the log: verifying a key never reaches
+ * the event store. It reads the log from the start at boot (keys are few and the read is filtered
+ * on the server to key and tenant-deletion events) and then follows it live; the PostgreSQL store
+ * wakes the subscription by NOTIFY and polls every 500 ms, so a revocation on any instance is
+ * applied everywhere well within a second.
+ *
+ * Keys are indexed by the SHA-256 digest of their secret. Revoked key ids and closed tenants are
+ * remembered for good, so that a write-through from this instance and a late delivery of an older
+ * event can arrive in either order without bringing a dead key back.
+ */
+@Injectable()
+export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ApiKeyRegistry');
+  private readonly byDigest = new Map<string, Entry>();
+  private readonly digestsByTenant = new Map<string, Set<string>>();
+  private readonly revokedKeyIds = new Set<string>();
+  private readonly closedTenants = new Set<string>();
+  private readonly stop = new AbortController();
+  private caughtUp = false;
+  private readonly caughtUpSignal: Promise<void>;
+  private markCaughtUp: () => void = () => undefined;
+  private following: Promise<void> | undefined;
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
+    this.caughtUpSignal = new Promise((resolve) => {
+      this.markCaughtUp = resolve;
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    // Not awaited: the operator key must work while tenant keys are still being loaded.
+    this.following = this.follow();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stop.abort();
+    await this.following;
+  }
+
+  /** True once the registry has read the log up to where it stood at start. */
+  isReady(): boolean {
+    return this.caughtUp;
+  }
+
+  whenReady(): Promise<void> {
+    return this.caughtUpSignal;
+  }
+
+  /** The live key with this secret, if any. Constant-time in the secret's content. */
+  verify(secret: string): RegisteredKey | undefined {
+    const digest = secretDigestOf(secret);
+    const entry = this.byDigest.get(digest.toString('hex'));
+    const equal = timingSafeEqual(digest, entry?.digest ?? NO_DIGEST);
+    return equal && entry !== undefined ? entry.key : undefined;
+  }
+
+  /**
+   * Applies events this instance has just appended, so that a key works (or stops working) here
+   * at once, before the subscription brings the same events back.
+   */
+  applyAppended(events: readonly TenancyEvent[]): void {
+    for (const event of events) this.apply(event);
+  }
+
+  private async follow(): Promise<void> {
+    let after: Position | undefined;
+    while (!this.stop.signal.aborted) {
+      try {
+        if (!this.caughtUp) {
+          for (;;) {
+            const page = await this.store.readAll({ after, maxCount: CATCH_UP_PAGE, filter: FILTER });
+            for (const recorded of page.events) this.applyRecorded(recorded);
+            after = page.nextPosition ?? after;
+            if (page.isEnd) break;
+          }
+          this.caughtUp = true;
+          this.markCaughtUp();
+        }
+        for await (const recorded of this.store.subscribe({
+          from: after ?? 'start',
+          filter: FILTER,
+          signal: this.stop.signal,
+        })) {
+          this.applyRecorded(recorded);
+          after = recorded.position;
+        }
+      } catch (error) {
+        if (this.stop.signal.aborted) return;
+        this.logger.error(
+          `following the log failed, retrying: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    }
+  }
+
+  private applyRecorded(recorded: RecordedEvent): void {
+    this.apply(decodeTenancyEvent(recorded));
+  }
+
+  private apply(event: TenancyEvent): void {
+    switch (event.type) {
+      case 'ApiKeyIssued': {
+        const { apiKeyId, tenantId, role, workspaceId, secretHash } = event.data;
+        const digest = digestOfSecretHash(secretHash);
+        if (digest === undefined || this.revokedKeyIds.has(apiKeyId) || this.closedTenants.has(tenantId))
+          return;
+        const hex = digest.toString('hex');
+        this.byDigest.set(hex, { key: { apiKeyId, tenantId, role, workspaceId }, digest });
+        let digests = this.digestsByTenant.get(tenantId);
+        if (digests === undefined) {
+          digests = new Set();
+          this.digestsByTenant.set(tenantId, digests);
+        }
+        digests.add(hex);
+        return;
+      }
+      case 'ApiKeyRevoked': {
+        this.revokedKeyIds.add(event.data.apiKeyId);
+        const digests = this.digestsByTenant.get(event.data.tenantId);
+        for (const hex of digests ?? []) {
+          if (this.byDigest.get(hex)?.key.apiKeyId === event.data.apiKeyId) {
+            this.byDigest.delete(hex);
+            digests?.delete(hex);
+          }
+        }
+        return;
+      }
+      case 'TenantDeletionStarted':
+      case 'TenantDeleted': {
+        // A tenant on its way out accepts no commands anyway; its keys stop at the first sign.
+        this.closedTenants.add(event.data.tenantId);
+        for (const hex of this.digestsByTenant.get(event.data.tenantId) ?? []) this.byDigest.delete(hex);
+        this.digestsByTenant.delete(event.data.tenantId);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}

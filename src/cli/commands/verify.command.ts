@@ -1,0 +1,63 @@
+import { identical } from '../../../projections/read-model.comparison.js';
+import { verifyReadModels } from '../../../projections/read-model.replay.js';
+import type { CliCommand } from '../cli-command.js';
+import { writeRespectingBackPressure } from '../output.js';
+import { progressBar } from '../progress-bar.js';
+import { countTenantEvents } from './replay.command.js';
+
+export const verifyCommand: CliCommand = {
+  name: 'verify',
+  summary:
+    'replay into a scratch schema and compare with the live read models; non-zero exit on any difference',
+  help: `Usage: tenancy verify [--json]
+
+Replays the event log into a scratch schema and compares it, table by table and row for row, with
+the live read models as of the same log positions. Prints a summary per table and exits with 1 if
+any row differs (the check to run before signing off an audit). The scratch schema is dropped.
+
+Options:
+  --json      print the comparison as JSON
+  -h, --help  show this help
+`,
+  options: { json: { type: 'boolean' } },
+  async run(options, _positionals, context) {
+    const store = await context.eventStore();
+    const pool = await context.database();
+    const client = await pool.connect();
+    try {
+      const total = await countTenantEvents(client);
+      let bar: ReturnType<typeof progressBar> | undefined;
+      let current = '';
+      const { comparisons } = await verifyReadModels({
+        store,
+        client,
+        onProgress: (progress) => {
+          if (progress.projection !== current) {
+            bar?.stop();
+            current = progress.projection;
+            bar = progressBar(context.stderr, `replaying ${progress.projection}`, total);
+          }
+          bar?.update(progress.events);
+        },
+      });
+      bar?.stop();
+      const same = identical(comparisons);
+      if (options.json === true) {
+        await writeRespectingBackPressure(
+          context.stdout,
+          `${JSON.stringify({ identical: same, tables: comparisons }, null, 2)}\n`,
+        );
+      } else {
+        const lines = comparisons.map(
+          (table) =>
+            `${table.onlyLeft === 0 && table.onlyRight === 0 ? 'ok  ' : 'DIFF'}  ${table.table.padEnd(12)} live ${table.rowsLeft} rows, replayed ${table.rowsRight} rows, ${table.onlyLeft} only live, ${table.onlyRight} only replayed`,
+        );
+        lines.push(same ? 'read models match the event log' : 'read models DIFFER from the event log');
+        await writeRespectingBackPressure(context.stdout, `${lines.join('\n')}\n`);
+      }
+      return same ? 0 : 1;
+    } finally {
+      client.release();
+    }
+  },
+};

@@ -1,0 +1,48 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Permission } from '../../application/access/access-policy.js';
+
+/** Where in the request an id of the target is found. */
+export interface IdSource {
+  readonly in: 'param' | 'query' | 'body';
+  readonly name: string;
+  /** Absent from the request: the tenant's root workspace is meant (creating under the root). */
+  readonly absentMeans?: 'root';
+}
+
+export interface AccessRequirement {
+  readonly permission: Permission;
+  readonly tenantId?: IdSource;
+  readonly workspaceId?: IdSource;
+}
+
+export const ACCESS_REQUIREMENT = 'tenancy:access-requirement';
+
+export const fromParam = (name: string): IdSource => ({ in: 'param', name });
+export const fromQuery = (name: string): IdSource => ({ in: 'query', name });
+export const fromBody = (name: string, absentMeans?: 'root'): IdSource =>
+  absentMeans === undefined ? { in: 'body', name } : { in: 'body', name, absentMeans };
+
+/**
+ * Declares what a /v1 route asks of its caller and where its target's ids are. The ApiKeyGuard
+ * refuses to serve a /v1 route that declares nothing, so a new route cannot be left open by mistake.
+ */
+export function Requires(
+  permission: Permission,
+  target: { tenantId?: IdSource; workspaceId?: IdSource } = {},
+): MethodDecorator {
+  return SetMetadata(ACCESS_REQUIREMENT, { permission, ...target } satisfies AccessRequirement);
+}
+
+/**
+ * For controllers this module does not own (the event feed): the same metadata, attached from
+ * outside to the handler functions, where Nest's Reflector looks for it.
+ */
+export function declareRequirement<Controller extends object>(
+  controller: abstract new (...args: never[]) => Controller,
+  method: keyof Controller & string,
+  requirement: AccessRequirement,
+): void {
+  const handler: unknown = Object.getOwnPropertyDescriptor(controller.prototype, method)?.value;
+  if (typeof handler !== 'function') throw new Error(`${controller.name}.${method} is not a route handler`);
+  Reflect.defineMetadata(ACCESS_REQUIREMENT, requirement, handler);
+}

@@ -1,0 +1,174 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  apiKeyIssued,
+  apiKeyRevoked,
+  fold,
+  given,
+  ISSUED_AT,
+  ROOT_ID,
+  rootCreated,
+  SECRET_HASH,
+  TENANT_ID,
+  tenantCreated,
+  tenantDeleted,
+  tenantDeletionStarted,
+  workspaceCreated,
+  workspaceDeleted,
+  workspaceDeletionStarted,
+  workspaceId,
+} from './decider.test-kit.js';
+import type { IssueApiKey, TenancyCommand } from './tenancy.commands.js';
+import { MAX_ACTIVE_API_KEYS } from './tenancy.decider.js';
+
+const A = workspaceId(0xa);
+const B = workspaceId(0xb);
+const KEY = '5f0c8a52-6a3e-4c41-9a43-0e6f3c1d2b7a';
+const OTHER_KEY = '6a1d9b63-7b4f-4d52-8b54-1f7a4d2e3c8b';
+
+const active = [tenantCreated(), rootCreated()];
+const tree = [...active, workspaceCreated(A, ROOT_ID, 'A'), workspaceCreated(B, A, 'B')];
+
+const issue = (overrides: Partial<Omit<IssueApiKey, 'type' | 'tenantId'>> = {}): TenancyCommand => ({
+  type: 'IssueApiKey',
+  tenantId: TENANT_ID,
+  apiKeyId: KEY,
+  role: 'admin',
+  secretHash: SECRET_HASH,
+  issuedAt: ISSUED_AT,
+  ...overrides,
+});
+const revoke = (apiKeyId = KEY): TenancyCommand => ({ type: 'RevokeApiKey', tenantId: TENANT_ID, apiKeyId });
+
+describe('IssueApiKey', () => {
+  describe('emits', () => {
+    it('issues a tenant-wide key, recording only the digest of the secret', () => {
+      given(...active)
+        .when(issue({ role: 'reader', name: '  CI  ' }))
+        .then(apiKeyIssued(KEY, { role: 'reader', name: 'CI' }));
+    });
+
+    it('issues a key scoped to a live workspace and its descendants', () => {
+      given(...tree)
+        .when(issue({ workspaceId: B }))
+        .then(apiKeyIssued(KEY, { workspaceId: B }));
+    });
+
+    it('folds the key into the state, and its revocation', () => {
+      const issued = fold([...active, apiKeyIssued(KEY)]);
+      expect(issued.apiKeys.get(KEY)?.status).toBe('active');
+      expect(issued.activeApiKeyCount).toBe(1);
+      const revoked = fold([...active, apiKeyIssued(KEY), apiKeyRevoked(KEY)]);
+      expect(revoked.apiKeys.get(KEY)?.status).toBe('revoked');
+      expect(revoked.activeApiKeyCount).toBe(0);
+    });
+  });
+
+  describe('refuses', () => {
+    it('a tenant that does not exist, is being deleted or was deleted', () => {
+      given().when(issue()).thenFails('TENANT_NOT_FOUND');
+      given(...active, tenantDeletionStarted())
+        .when(issue())
+        .thenFails('TENANT_DELETING');
+      given(
+        ...active,
+        tenantDeletionStarted(),
+        workspaceDeleted(ROOT_ID, null, 'tenant-deleted', true),
+        tenantDeleted(),
+      )
+        .when(issue())
+        .thenFails('TENANT_NOT_FOUND');
+    });
+
+    it('a workspace scope that is unknown, deleted, or being deleted', () => {
+      given(...tree)
+        .when(issue({ workspaceId: workspaceId(0xdead) }))
+        .thenFails('WORKSPACE_NOT_FOUND');
+      given(...tree, workspaceDeleted(B, A, 'requested'))
+        .when(issue({ workspaceId: B }))
+        .thenFails('WORKSPACE_NOT_FOUND');
+      given(...tree, workspaceDeletionStarted(A))
+        .when(issue({ workspaceId: B }))
+        .thenFails('WORKSPACE_DELETING');
+    });
+
+    it('malformed input: ids, role, digest, time and name are all checked by the decider too', () => {
+      given(...active)
+        .when(issue({ apiKeyId: KEY.toUpperCase() }))
+        .thenFails('VALIDATION_FAILED');
+      given(...active)
+        .when(issue({ role: 'owner' as 'admin' }))
+        .thenFails('VALIDATION_FAILED');
+      given(...active)
+        .when(issue({ secretHash: 'plain-secret' }))
+        .thenFails('VALIDATION_FAILED');
+      given(...active)
+        .when(issue({ issuedAt: 'yesterday' }))
+        .thenFails('VALIDATION_FAILED');
+      given(...active)
+        .when(issue({ name: 'a\nb' }))
+        .thenFails('VALIDATION_FAILED');
+      given(...active)
+        .when(issue({ workspaceId: 'not-a-uuid' }))
+        .thenFails('VALIDATION_FAILED');
+    });
+
+    it('an id already used for another key, and a revoked id (key ids are never reused)', () => {
+      given(...active, apiKeyIssued(KEY))
+        .when(issue({ role: 'reader' }))
+        .thenFails('API_KEY_ID_TAKEN');
+      given(...active, apiKeyIssued(KEY))
+        .when(issue({ secretHash: `sha256:${'cd'.repeat(32)}` }))
+        .thenFails('API_KEY_ID_TAKEN');
+      given(...active, apiKeyIssued(KEY), apiKeyRevoked(KEY))
+        .when(issue())
+        .thenFails('API_KEY_ID_TAKEN');
+    });
+
+    it(`more than ${MAX_ACTIVE_API_KEYS} active keys, and counts revoked ones out`, () => {
+      const keys = Array.from({ length: MAX_ACTIVE_API_KEYS }, (_, n) =>
+        apiKeyIssued(workspaceId(0x1000 + n)),
+      );
+      given(...active, ...keys)
+        .when(issue())
+        .thenFails('API_KEY_LIMIT_REACHED');
+      given(...active, ...keys, apiKeyRevoked(workspaceId(0x1000)))
+        .when(issue())
+        .then(apiKeyIssued(KEY));
+    });
+  });
+
+  describe('stays quiet', () => {
+    it('on a repeat of the same issue', () => {
+      given(...tree, apiKeyIssued(KEY, { workspaceId: B, name: 'CI' }))
+        .when(issue({ workspaceId: B, name: 'CI' }))
+        .thenNothing();
+    });
+  });
+});
+
+describe('RevokeApiKey', () => {
+  it('emits ApiKeyRevoked for an active key', () => {
+    given(...active, apiKeyIssued(KEY), apiKeyIssued(OTHER_KEY))
+      .when(revoke())
+      .then(apiKeyRevoked(KEY));
+  });
+
+  it('refuses a key the tenant never issued', () => {
+    given(...active, apiKeyIssued(OTHER_KEY))
+      .when(revoke())
+      .thenFails('API_KEY_NOT_FOUND');
+  });
+
+  it('refuses a tenant that is not active: its keys are already dead', () => {
+    given(...active, apiKeyIssued(KEY), tenantDeletionStarted())
+      .when(revoke())
+      .thenFails('TENANT_DELETING');
+    given().when(revoke()).thenFails('TENANT_NOT_FOUND');
+  });
+
+  it('stays quiet for a key already revoked', () => {
+    given(...active, apiKeyIssued(KEY), apiKeyRevoked(KEY))
+      .when(revoke())
+      .thenNothing();
+  });
+});

@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { API_KEY_SECRET_PREFIX } from '../../src/application/access/api-key-secret.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { accessFixture, bearer } from './access-fixture.js';
+
+/**
+ * Every /v1 route against every kind of caller. The expected status of each cell is written out in
+ * the table below; a cell that must not succeed must also change nothing (the log keeps its length)
+ * and its answer must not contain any id or name the caller did not send itself.
+ *
+ * The fixture: tenants T and U; in T the workspaces W (with child W1) and S, both under the root.
+ * "ws-in" is a workspace admin key on W, so W1 lies strictly inside its subtree and W is its top;
+ * "ws-out" is a workspace admin key on S, outside of which everything here lies.
+ */
+const CALLERS = [
+  'none',
+  'wrong',
+  'revoked',
+  'operator',
+  'admin',
+  'reader',
+  'other-admin',
+  'ws-in',
+  'ws-out',
+] as const;
+type Caller = (typeof CALLERS)[number];
+
+interface Fixture {
+  readonly t: { tenantId: string; name: string; rootWorkspaceId: string };
+  readonly u: { tenantId: string; name: string; rootWorkspaceId: string };
+  readonly w: { workspaceId: string; name: string };
+  readonly w1: { workspaceId: string; name: string };
+  readonly s: { workspaceId: string; name: string };
+  readonly auth: Record<Caller, Record<string, string>>;
+  readonly keyIds: readonly string[];
+}
+
+interface Call {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly body?: object;
+}
+
+interface Row {
+  readonly route: string;
+  /** Builds the request; may first create a fresh target when success would use it up. */
+  readonly call: (fixture: Fixture) => Promise<Call>;
+  /** none, wrong, revoked, operator, admin, reader, other-admin, ws-in, ws-out */
+  readonly expected: readonly [number, number, number, number, number, number, number, number, number];
+  readonly stream?: boolean;
+  /** Success destroys the fixture: run the operator's cell last. */
+  readonly operatorLast?: boolean;
+  /** Success sets a process manager going (root bootstrap, cascade), which appends a little later. */
+  readonly reactsLater?: boolean;
+}
+
+describe('access matrix: every /v1 route x every kind of caller', () => {
+  let app: TestApp;
+  const kit = accessFixture(() => app);
+  let fixture: Fixture;
+  let baseUrl: string;
+
+  const unique = (label: string) => `${label} ${randomUUID().slice(0, 8)}`;
+  const freshLeaf = async (f: Fixture) =>
+    (await kit.createWorkspace(f.t.tenantId, 'Leaf', f.w1.workspaceId)).workspaceId;
+  const freshKey = async (f: Fixture) => (await kit.issueKey(f.t.tenantId, 'reader')).apiKeyId;
+  const T = (f: Fixture) => `/v1/tenants/${f.t.tenantId}`;
+
+  const ROWS: readonly Row[] = [
+    // prettier-ignore
+    { route: 'POST /v1/tenants', expected: [401, 401, 401, 201, 403, 403, 403, 403, 403], reactsLater: true,
+      call: async () => ({ method: 'POST', path: '/v1/tenants', body: { name: unique('New') } }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants', expected: [401, 401, 401, 200, 403, 403, 403, 403, 403],
+      call: async () => ({ method: 'GET', path: '/v1/tenants' }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: T(f) }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/events', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/events` }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/workspaces under W1', expected: [401, 401, 401, 201, 201, 403, 404, 201, 404],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/workspaces`, body: { name: unique('Child'), parentWorkspaceId: f.w1.workspaceId } }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/workspaces under the root', expected: [401, 401, 401, 201, 201, 403, 404, 404, 404],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/workspaces`, body: { name: unique('Top level') } }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/workspaces', expected: [401, 401, 401, 200, 200, 200, 404, 200, 200],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/workspaces?limit=500` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/workspaces?parentWorkspaceId=W1', expected: [401, 401, 401, 200, 200, 200, 404, 200, 404],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/workspaces?parentWorkspaceId=${f.w1.workspaceId}` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/workspaces/{W1}', expected: [401, 401, 401, 200, 200, 200, 404, 200, 404],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/workspaces/${f.w1.workspaceId}` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/workspaces/{W} (the top of ws-in)', expected: [401, 401, 401, 200, 200, 200, 404, 200, 404],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/workspaces/${f.w.workspaceId}` }) },
+    // prettier-ignore
+    { route: 'PATCH /v1/tenants/{T}/workspaces/{W1}', expected: [401, 401, 401, 200, 200, 403, 404, 200, 404],
+      call: async (f) => ({ method: 'PATCH', path: `${T(f)}/workspaces/${f.w1.workspaceId}`, body: { name: unique('Renamed') } }) },
+    // prettier-ignore
+    { route: 'PATCH /v1/tenants/{T}/workspaces/{W} (the top of ws-in)', expected: [401, 401, 401, 200, 200, 403, 404, 403, 404],
+      call: async (f) => ({ method: 'PATCH', path: `${T(f)}/workspaces/${f.w.workspaceId}`, body: { name: unique('W') } }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/workspaces/{leaf in W1}', expected: [401, 401, 401, 204, 204, 403, 404, 204, 404],
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/workspaces/${await freshLeaf(f)}` }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/workspaces/{leaf in W1}?cascade=true', expected: [401, 401, 401, 202, 202, 403, 404, 202, 404], reactsLater: true,
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/workspaces/${await freshLeaf(f)}?cascade=true` }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/api-keys', expected: [401, 401, 401, 201, 201, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/api-keys`, body: { role: 'reader' } }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/api-keys', expected: [401, 401, 401, 200, 200, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/api-keys` }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/api-keys/{key}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/api-keys/${await freshKey(f)}` }) },
+    // prettier-ignore
+    { route: 'GET /v1/events?tenantId={T}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `/v1/events?tenantId=${f.t.tenantId}&limit=1000` }) },
+    // prettier-ignore
+    { route: 'GET /v1/events', expected: [401, 401, 401, 200, 403, 403, 403, 403, 403],
+      call: async () => ({ method: 'GET', path: '/v1/events' }) },
+    // prettier-ignore
+    { route: 'GET /v1/events/schemas', expected: [401, 401, 401, 200, 200, 200, 200, 200, 200],
+      call: async () => ({ method: 'GET', path: '/v1/events/schemas' }) },
+    // prettier-ignore
+    { route: 'GET /v1/events/stream?tenantId={T}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403], stream: true,
+      call: async (f) => ({ method: 'GET', path: `/v1/events/stream?tenantId=${f.t.tenantId}` }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}', expected: [401, 401, 401, 202, 403, 403, 404, 403, 403], operatorLast: true,
+      call: async (f) => ({ method: 'DELETE', path: T(f) }) },
+  ];
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    await new Promise<void>((resolve) => app.server.listen(0, resolve));
+    baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+    const t = await kit.createTenant('Tenant T');
+    const u = await kit.createTenant('Tenant U');
+    const w = await kit.createWorkspace(t.tenantId, 'W');
+    const w1 = await kit.createWorkspace(t.tenantId, 'W1', w.workspaceId);
+    const s = await kit.createWorkspace(t.tenantId, 'S');
+    const admin = await kit.issueKey(t.tenantId, 'admin');
+    const reader = await kit.issueKey(t.tenantId, 'reader');
+    const otherAdmin = await kit.issueKey(u.tenantId, 'admin');
+    const wsIn = await kit.issueKey(t.tenantId, 'admin', w.workspaceId);
+    const wsOut = await kit.issueKey(t.tenantId, 'admin', s.workspaceId);
+    const revoked = await kit.issueKey(t.tenantId, 'admin');
+    await kit.revokeKey(t.tenantId, revoked.apiKeyId);
+    await kit.readModelAt(revoked.position);
+    await kit.settle();
+    fixture = {
+      t,
+      u,
+      w,
+      w1,
+      s,
+      auth: {
+        none: {},
+        wrong: bearer(`${API_KEY_SECRET_PREFIX}${'x'.repeat(43)}`),
+        revoked: revoked.auth,
+        operator: AUTH,
+        admin: admin.auth,
+        reader: reader.auth,
+        'other-admin': otherAdmin.auth,
+        'ws-in': wsIn.auth,
+        'ws-out': wsOut.auth,
+      },
+      keyIds: [admin, reader, otherAdmin, wsIn, wsOut, revoked].map((key) => key.apiKeyId),
+    };
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** Ids and names of the fixture: a refusal may echo what the caller sent, nothing else. */
+  const markersOf = (f: Fixture): string[] => [
+    f.t.tenantId,
+    f.t.name,
+    f.t.rootWorkspaceId,
+    f.u.tenantId,
+    f.u.name,
+    f.u.rootWorkspaceId,
+    f.w.workspaceId,
+    f.w.name,
+    f.w1.workspaceId,
+    f.w1.name,
+    f.s.workspaceId,
+    f.s.name,
+    ...f.keyIds,
+  ];
+
+  const send = async (call: Call, auth: Record<string, string>, stream: boolean) => {
+    if (stream) {
+      // Status and headers only: the stream itself never ends on its own.
+      const abort = new AbortController();
+      const response = await fetch(baseUrl + call.path, { headers: auth, signal: abort.signal });
+      const contentType = response.headers.get('content-type') ?? '';
+      const text = response.ok ? '' : await response.text();
+      abort.abort();
+      return { status: response.status, text, contentType };
+    }
+    let pending = kit
+      .http()
+      [
+        call.method === 'GET'
+          ? 'get'
+          : call.method === 'POST'
+            ? 'post'
+            : call.method === 'PATCH'
+              ? 'patch'
+              : 'delete'
+      ](call.path)
+      .set(auth);
+    if (call.body) pending = pending.send(call.body);
+    const response = await pending;
+    return {
+      status: response.status,
+      text: response.text ?? '',
+      contentType: String(response.headers['content-type'] ?? ''),
+      body: response.body as unknown,
+    };
+  };
+
+  it.each(ROWS.map((row) => [row.route, row] as const))(
+    '%s: every caller as the table says; refusals change nothing and leak nothing',
+    async (_route, row) => {
+      const mismatches: string[] = [];
+      const leaks: string[] = [];
+      {
+        const order = row.operatorLast
+          ? [...CALLERS.filter((caller) => caller !== 'operator'), 'operator' as const]
+          : CALLERS;
+        for (const caller of order) {
+          const expected = row.expected[CALLERS.indexOf(caller)];
+          const call = await row.call(fixture);
+          const before = await kit.logLength();
+          const response = await send(call, fixture.auth[caller], row.stream === true);
+          const cell = `${row.route} as ${caller}`;
+          if (response.status !== expected)
+            mismatches.push(`${cell}: ${response.status}, expected ${expected}`);
+          const succeeded = response.status < 300;
+          if (succeeded && row.reactsLater) await kit.settle();
+          if (!succeeded || call.method === 'GET') {
+            const after = await kit.logLength();
+            if (after !== before) mismatches.push(`${cell}: the log grew from ${before} to ${after}`);
+          }
+          if (!succeeded) {
+            expect(response.contentType).toMatch(/^application\/problem\+json/);
+            const sent = call.path + JSON.stringify(call.body ?? {});
+            for (const marker of markersOf(fixture)) {
+              if (!sent.includes(marker) && response.text.includes(marker)) leaks.push(`${cell}: ${marker}`);
+            }
+          }
+          if (
+            succeeded &&
+            (caller === 'ws-in' || caller === 'ws-out') &&
+            row.route.startsWith('GET /v1/tenants/{T}/workspaces')
+          ) {
+            const subtreeTop = caller === 'ws-in' ? fixture.w.workspaceId : fixture.s.workspaceId;
+            const items = (response as { body?: { items?: { path: string[] }[] } }).body?.items ?? [];
+            for (const item of items) {
+              if (!item.path.includes(subtreeTop)) leaks.push(`${cell}: listed ${JSON.stringify(item)}`);
+            }
+          }
+        }
+      }
+      expect(mismatches).toEqual([]);
+      expect(leaks).toEqual([]);
+    },
+  );
+});

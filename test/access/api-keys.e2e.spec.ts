@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { loadEventSchemaValidator } from '../events/event-schema.validator.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { accessFixture } from './access-fixture.js';
+
+describe('API key routes', () => {
+  let app: TestApp;
+  const kit = accessFixture(() => app);
+
+  beforeAll(async () => {
+    app = await startTestApp({ runConsumers: false });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('shows the secret once: the issue answer has it, the list and the log hold no secret', async () => {
+    const tenant = await kit.createTenant();
+    const workspace = await kit.createWorkspace(tenant.tenantId, 'Team');
+    const issued = await kit
+      .http()
+      .post(`/v1/tenants/${tenant.tenantId}/api-keys`)
+      .set(AUTH)
+      .send({ role: 'reader', workspaceId: workspace.workspaceId.toUpperCase(), name: ' CI ' });
+    expect(issued.status).toBe(201);
+    expect(issued.headers['cache-control']).toBe('no-store');
+    const body = issued.body as Record<string, unknown>;
+    expect(body).toEqual({
+      apiKeyId: expect.any(String),
+      secret: expect.stringMatching(/^tnc_[A-Za-z0-9_-]{43}$/),
+      role: 'reader',
+      workspaceId: workspace.workspaceId,
+      name: 'CI',
+      createdAt: expect.any(String),
+      revision: expect.any(Number),
+      position: expect.any(String),
+    });
+    const secret = body.secret as string;
+
+    const list = await kit.http().get(`/v1/tenants/${tenant.tenantId}/api-keys`).set(AUTH);
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual({
+      items: [
+        {
+          apiKeyId: body.apiKeyId,
+          tenantId: tenant.tenantId,
+          role: 'reader',
+          workspaceId: workspace.workspaceId,
+          name: 'CI',
+          createdAt: body.createdAt,
+          status: 'active',
+        },
+      ],
+    });
+    const { rows } = await app.database.pool.query<{ data: string }>('SELECT data::text AS data FROM events');
+    expect(rows.some((row) => row.data.includes(secret))).toBe(false);
+    expect(rows.some((row) => row.data.includes('sha256:'))).toBe(true);
+  });
+
+  it('revokes with 204, repeats quietly, and answers 404 for a key the tenant never had', async () => {
+    const tenant = await kit.createTenant();
+    const key = await kit.issueKey(tenant.tenantId, 'admin');
+    const path = `/v1/tenants/${tenant.tenantId}/api-keys/${key.apiKeyId}`;
+    expect((await kit.http().delete(path).set(AUTH)).status).toBe(204);
+    const before = await kit.logLength();
+    expect((await kit.http().delete(path).set(AUTH)).status).toBe(204);
+    expect(await kit.logLength()).toBe(before);
+    const other = await kit.createTenant();
+    const foreign = await kit
+      .http()
+      .delete(`/v1/tenants/${other.tenantId}/api-keys/${key.apiKeyId}`)
+      .set(AUTH);
+    expect({ status: foreign.status, code: (foreign.body as { code: string }).code }).toEqual({
+      status: 404,
+      code: 'API_KEY_NOT_FOUND',
+    });
+    const list = await kit.http().get(`/v1/tenants/${tenant.tenantId}/api-keys`).set(AUTH);
+    expect((list.body as { items: { status: string }[] }).items.map((item) => item.status)).toEqual([
+      'revoked',
+    ]);
+  });
+
+  it('refuses a scope on an unknown workspace with 404', async () => {
+    const tenant = await kit.createTenant();
+    const response = await kit
+      .http()
+      .post(`/v1/tenants/${tenant.tenantId}/api-keys`)
+      .set(AUTH)
+      .send({ role: 'admin', workspaceId: '00000000-0000-4000-8000-000000000001' });
+    expect({ status: response.status, code: (response.body as { code: string }).code }).toEqual({
+      status: 404,
+      code: 'WORKSPACE_NOT_FOUND',
+    });
+  });
+
+  it('stores an injection attempt as a plain name, byte for byte', async () => {
+    const tenant = await kit.createTenant();
+    const name = `Robert'); DROP TABLE events; -- {"$gt": ""}`;
+    const created = await kit
+      .http()
+      .post(`/v1/tenants/${tenant.tenantId}/workspaces`)
+      .set(AUTH)
+      .send({ name });
+    expect(created.status).toBe(201);
+    expect((created.body as { name: string }).name).toBe(name);
+  });
+
+  it('records events that match the published catalog', async () => {
+    const tenant = await kit.createTenant();
+    const workspace = await kit.createWorkspace(tenant.tenantId, 'Team');
+    const key = await kit.issueKey(tenant.tenantId, 'admin', workspace.workspaceId);
+    await kit.revokeKey(tenant.tenantId, key.apiKeyId);
+    const { rows } = await app.database.pool.query<{
+      type: string;
+      data: unknown;
+      metadata: Record<string, unknown>;
+    }>(
+      `SELECT event_type AS type, data, metadata FROM events WHERE event_type LIKE 'ApiKey%' AND stream_name = $1`,
+      [`tenant-${tenant.tenantId}`],
+    );
+    expect(rows.map((row) => row.type)).toEqual(['ApiKeyIssued', 'ApiKeyRevoked']);
+    const validator = await loadEventSchemaValidator();
+    expect(() => validator.assertAllValid(rows)).not.toThrow();
+  });
+});

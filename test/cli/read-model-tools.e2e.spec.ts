@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import { runTenancyCli } from '../../src/cli/tenancy.cli.js';
+import type { Position } from '../../src/event-store/event-store.port.js';
+import { REPLAY_SCHEMA } from '../../projections/read-model.replay.js';
+import { rebuildReadModels } from '../../projections/read-model.rebuild.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+import { writeHistory, type HistoryFixture } from './history-fixture.js';
+
+/** replay, verify and audit: the auditor's tools on the read models, against a long real history. */
+describe('tenancy replay, verify and audit', () => {
+  let app: TestApp;
+  let fixture: HistoryFixture;
+
+  const capture = () => {
+    const chunks: Buffer[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    return Object.assign(stream, { text: () => Buffer.concat(chunks).toString('utf8') });
+  };
+  const cli = async (argv: string[]) => {
+    const stdout = capture();
+    const stderr = capture();
+    const code = await runTenancyCli(argv, {
+      stdin: new PassThrough(),
+      stdout,
+      stderr,
+      openEventStore: async () => ({
+        eventStore: app.runtime.eventStore,
+        pool: app.database.pool,
+        close: async () => undefined,
+      }),
+    });
+    return { code, stdout: stdout.text(), stderr: stderr.text() };
+  };
+  const caughtUp = async () => {
+    const head = (await app.runtime.eventStore.headPosition()) ?? '';
+    await waitFor(async () => {
+      const { rows } = await app.database.pool.query<{ position: string }>(
+        'SELECT position FROM read_model.checkpoints',
+      );
+      return rows.length === 2 && rows.every((row) => row.position >= head);
+    }, 60_000);
+  };
+  const snapshot = async () =>
+    (
+      await app.database.pool.query(
+        `SELECT (SELECT md5(string_agg(w::text, ',' ORDER BY w.tenant_id, w.workspace_id)) FROM read_model.workspaces w) AS workspaces,
+                (SELECT md5(string_agg(a::text, ',' ORDER BY a.position)) FROM read_model.audit_log a) AS audit,
+                (SELECT md5(string_agg(t::text, ',' ORDER BY t.tenant_id)) FROM read_model.tenants t) AS tenants`,
+      )
+    ).rows[0];
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    fixture = await writeHistory(app.app.get(TenantCommandExecutor), async (tenantId) => {
+      const response = await request(app.server)
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ tenantId, name: `Audited ${tenantId}` });
+      expect(response.status).toBe(201);
+    });
+    await caughtUp();
+  }, 180_000);
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('the history holds thousands of events, renames, cascades and a deleted tenant', async () => {
+    const { rows } = await app.database.pool.query<{ type: string; count: number }>(
+      `SELECT event_type AS type, count(*)::int AS count FROM events WHERE stream_name LIKE 'tenant-%' GROUP BY 1`,
+    );
+    const counts = Object.fromEntries(rows.map((row) => [row.type, row.count]));
+    expect(rows.reduce((sum, row) => sum + row.count, 0)).toBeGreaterThan(2000);
+    expect(counts.WorkspaceRenamed).toBeGreaterThan(0);
+    expect(counts.WorkspaceDeletionStarted).toBeGreaterThan(0);
+    expect(counts.TenantDeleted).toBe(1);
+  });
+
+  it('verify: the live read models match a replay of the log, exit code 0', async () => {
+    const result = await cli(['verify']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/read models match the event log/);
+    expect(result.stdout).toMatch(/ok\s+workspaces/);
+  }, 120_000);
+
+  it('verify: a corrupted read-model row is detected, exit code 1; replay repairs it while the service keeps running', async () => {
+    const before = await snapshot();
+    await app.database.pool.query(
+      `BEGIN; SET LOCAL ROLE tenancy_projector;
+       UPDATE read_model.workspaces SET name = 'tampered' WHERE workspace_id = (SELECT workspace_id FROM read_model.workspaces WHERE NOT is_root LIMIT 1);
+       COMMIT`,
+    );
+    const detected = await cli(['verify', '--json']);
+    expect(detected.code).toBe(1);
+    const report = JSON.parse(detected.stdout) as {
+      identical: boolean;
+      tables: { table: string; onlyLeft: number; onlyRight: number }[];
+    };
+    expect(report.identical).toBe(false);
+    expect(report.tables.find((table) => table.table === 'workspaces')).toMatchObject({
+      onlyLeft: 1,
+      onlyRight: 1,
+    });
+
+    // Writes keep flowing while the replay runs; the live projector continues after the swap.
+    const writing = (async () => {
+      for (let i = 0; i < 20; i++) {
+        await request(app.server)
+          .post(`/v1/tenants/${fixture.liveTenantId}/workspaces`)
+          .set(AUTH)
+          .send({ name: `During replay ${i}` });
+      }
+    })();
+    const replayed = await cli(['replay']);
+    await writing;
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout).toMatch(/tenancy-read-model: \d+ events replayed, swapped in/);
+
+    const created = await request(app.server)
+      .post(`/v1/tenants/${fixture.liveTenantId}/workspaces`)
+      .set(AUTH)
+      .send({ name: 'After replay' });
+    const read = await request(app.server)
+      .get(`/v1/tenants/${fixture.liveTenantId}/workspaces/${created.body.workspaceId}`)
+      .set(AUTH)
+      .set('Min-Position', created.body.position);
+    expect(read.status).toBe(200);
+    await caughtUp();
+    const after = await cli(['verify']);
+    expect(after.code).toBe(0);
+    const tampered = await app.database.pool.query(
+      `SELECT count(*)::int AS count FROM read_model.workspaces WHERE name = 'tampered'`,
+    );
+    expect(tampered.rows[0]).toEqual({ count: 0 });
+    expect(before).toBeDefined();
+  }, 180_000);
+
+  it('replay resumes an interrupted rebuild instead of starting over', async () => {
+    const client = await app.database.pool.connect();
+    try {
+      const { rows } = await client.query<{ position: string }>(
+        `SELECT position FROM read_model.audit_log ORDER BY position LIMIT 1 OFFSET 500`,
+      );
+      await rebuildReadModels({
+        store: app.runtime.eventStore,
+        client,
+        schema: REPLAY_SCHEMA,
+        until: rows[0]?.position as Position,
+      });
+    } finally {
+      client.release();
+    }
+    const before = await snapshot();
+    const resumed = await cli(['replay', '--projection', 'audit-log']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/audit-log: \d+ events replayed \(resumed\)/);
+    expect(resumed.stdout).not.toMatch(/tenancy-read-model/);
+    await caughtUp();
+    expect((await snapshot())?.audit).toBe(before?.audit);
+    expect((await cli(['verify'])).code).toBe(0);
+  }, 180_000);
+
+  it('audit: who did what and when in a tenant, filtered by workspace and actor', async () => {
+    const all = await cli(['audit', '--tenant', fixture.liveTenantId, '--json', '--limit', '100000']);
+    expect(all.code).toBe(0);
+    const rows = all.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { position: string; type: string; workspaceId: string | null; actor: string },
+      );
+    const { rows: stream } = await app.database.pool.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM events WHERE stream_name = $1',
+      [`tenant-${fixture.liveTenantId}`],
+    );
+    expect(rows).toHaveLength(stream[0]?.count ?? -1);
+    expect(rows.map((row) => row.position)).toEqual([...rows.map((row) => row.position)].sort());
+    expect(rows[0]?.type).toBe('TenantCreated');
+
+    const workspaceId = rows.find((row) => row.type === 'WorkspaceRenamed')?.workspaceId as string;
+    const aboutOne = await cli([
+      'audit',
+      '--tenant',
+      fixture.liveTenantId,
+      '--workspace',
+      workspaceId,
+      '--json',
+    ]);
+    const aboutRows = aboutOne.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { workspaceId: string; type: string });
+    expect(aboutRows.length).toBeGreaterThan(1);
+    expect(aboutRows.every((row) => row.workspaceId === workspaceId)).toBe(true);
+
+    const byOperator = await cli([
+      'audit',
+      '--tenant',
+      fixture.liveTenantId,
+      '--actor',
+      'operator',
+      '--json',
+    ]);
+    const operatorRows = byOperator.stdout.trim().split('\n').filter(Boolean);
+    expect(operatorRows.length).toBeGreaterThan(0);
+    expect(operatorRows.length).toBeLessThan(rows.length);
+
+    const nothing = await cli(['audit', '--tenant', randomUUID()]);
+    expect(nothing.code).toBe(0);
+    expect(nothing.stderr).toMatch(/No audit entries/);
+    expect((await cli(['audit', '--tenant', 'nope'])).code).toBe(2);
+  });
+});

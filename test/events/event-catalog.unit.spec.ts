@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { toEventToAppend, type CommandContext } from '../../src/application/command-context.js';
+import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
+import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
+import { loadEventSchemaCatalog } from '../../src/http/events/event-schema.catalog.js';
+import {
+  CURRENT_SCHEMA_VERSION,
+  TENANCY_EVENT_TYPES,
+  type TenancyEvent,
+} from '../../src/tenancy/tenancy.events.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/tenant-stream.js';
+import type { TenantState } from '../../src/tenancy/tenant.state.js';
+import {
+  loadEventSchemaValidator,
+  type EventSchemaValidator,
+  type EventToValidate,
+} from './event-schema.validator.js';
+
+const V0_TYPES = [
+  'TenantCreated',
+  'WorkspaceCreated',
+  'WorkspaceRenamed',
+  'WorkspaceDeletionStarted',
+  'WorkspaceDeleted',
+  'TenantDeletionStarted',
+  'TenantDeleted',
+];
+
+/**
+ * Runs a tenant through its whole life with the real decider and wraps every event it emits with the
+ * metadata the application writes, as the command path does.
+ */
+function broadScenario(): EventToValidate[] {
+  const tenantId = randomUUID();
+  const root = rootWorkspaceIdOf(tenantId);
+  let state: TenantState = initialState();
+  const emitted: EventToValidate[] = [];
+  const context: CommandContext = {
+    actor: 'operator',
+    correlationId: randomUUID(),
+    causationId: randomUUID(),
+    now: new Date('2025-03-01T12:00:00Z'),
+  };
+  const run = (command: TenancyCommand): TenancyEvent[] => {
+    const events = decide(command, state);
+    for (const event of events) {
+      state = evolve(state, event);
+      const { type, data, metadata } = toEventToAppend(event, context);
+      emitted.push({ type, data, metadata: metadata ?? {} });
+    }
+    return events;
+  };
+  const drainDeletion = () => {
+    while (run({ type: 'ContinueDeletion', tenantId, maxBatch: 3 }).length > 0);
+  };
+
+  run({ type: 'CreateTenant', tenantId, name: '  Ünïcode Tenant ✓ ' });
+  run({ type: 'BootstrapRootWorkspace', tenantId });
+  const ids = Array.from({ length: 12 }, () => randomUUID());
+  const [a, b, c, d, e, f, ...rest] = ids as [string, string, string, string, string, string, ...string[]];
+  run({ type: 'CreateWorkspace', tenantId, workspaceId: a, name: 'A' });
+  run({ type: 'CreateWorkspace', tenantId, workspaceId: b, parentWorkspaceId: a, name: 'B' });
+  run({ type: 'CreateWorkspace', tenantId, workspaceId: c, parentWorkspaceId: b, name: 'C' });
+  run({ type: 'CreateWorkspace', tenantId, workspaceId: d, parentWorkspaceId: a, name: 'D' });
+  run({ type: 'CreateWorkspace', tenantId, workspaceId: e, name: 'E' });
+  run({ type: 'CreateWorkspace', tenantId, workspaceId: f, parentWorkspaceId: e, name: 'F'.repeat(200) });
+  rest.forEach((id, index) =>
+    run({ type: 'CreateWorkspace', tenantId, workspaceId: id, parentWorkspaceId: f, name: `leaf ${index}` }),
+  );
+  run({ type: 'RenameWorkspace', tenantId, workspaceId: root, name: 'Top' });
+  run({ type: 'RenameWorkspace', tenantId, workspaceId: b, name: 'b' });
+  run({ type: 'DeleteWorkspace', tenantId, workspaceId: d, cascade: false });
+  run({ type: 'DeleteWorkspace', tenantId, workspaceId: a, cascade: true });
+  drainDeletion();
+  const tenantKey = randomUUID();
+  run({
+    type: 'IssueApiKey',
+    tenantId,
+    apiKeyId: tenantKey,
+    role: 'admin',
+    name: 'deploy bot',
+    secretHash: `sha256:${'0f'.repeat(32)}`,
+    issuedAt: '2025-03-01T12:00:00.000Z',
+  });
+  run({
+    type: 'IssueApiKey',
+    tenantId,
+    apiKeyId: randomUUID(),
+    role: 'reader',
+    workspaceId: e,
+    secretHash: `sha256:${'a1'.repeat(32)}`,
+    issuedAt: '2025-03-01T12:00:00Z',
+  });
+  run({ type: 'RevokeApiKey', tenantId, apiKeyId: tenantKey });
+  run({ type: 'DeleteWorkspace', tenantId, workspaceId: f, cascade: true });
+  run({ type: 'DeleteTenant', tenantId });
+  drainDeletion();
+  expect(state.status).toBe('deleted');
+  return emitted;
+}
+
+describe('the event catalog (schemas/events)', () => {
+  let validator: EventSchemaValidator;
+  let emitted: EventToValidate[];
+
+  beforeAll(async () => {
+    validator = await loadEventSchemaValidator();
+    emitted = broadScenario();
+  });
+
+  it('covers every event type and deletion reason in the scenario, so the check below is broad', () => {
+    expect(new Set(emitted.map((event) => event.type))).toEqual(new Set(TENANCY_EVENT_TYPES));
+    const reasons = emitted.flatMap((event) =>
+      event.type === 'WorkspaceDeleted' ? [(event.data as { reason: string }).reason] : [],
+    );
+    expect(new Set(reasons)).toEqual(new Set(['requested', 'cascade', 'tenant-deleted']));
+  });
+
+  it('has a schema per event type for every version from the one that introduced it to the current one', async () => {
+    const versions = new Map<string, number[]>();
+    for (const entry of await loadEventSchemaCatalog()) {
+      versions.set(entry.type, [...(versions.get(entry.type) ?? []), entry.schemaVersion]);
+    }
+    expect([...versions.keys()].sort()).toEqual([...TENANCY_EVENT_TYPES].sort());
+    for (const [type, list] of versions) {
+      const first = Math.min(...list);
+      const expected = Array.from(
+        { length: CURRENT_SCHEMA_VERSION - first + 1 },
+        (_, index) => first + index,
+      );
+      expect({ type, versions: list }).toEqual({ type, versions: expected });
+    }
+    // The types that existed before schema versions were introduced keep their version 0 shape.
+    for (const type of V0_TYPES)
+      expect({ type, v0: versions.get(type)?.includes(0) }).toEqual({ type, v0: true });
+  });
+
+  it('accepts every event the decider emits, with the metadata the application writes', () => {
+    expect(() => validator.assertAllValid(emitted)).not.toThrow();
+  });
+
+  it('fails when an emitted event does not match its schema', () => {
+    const created = emitted.find(
+      (event) => event.type === 'WorkspaceCreated' && !(event.data as { isRoot: boolean }).isRoot,
+    )!;
+    const deleted = emitted.find((event) => event.type === 'WorkspaceDeleted')!;
+    const issued = emitted.find((event) => event.type === 'ApiKeyIssued')!;
+    const tampered: [string, EventToValidate][] = [
+      ['an unknown data field', { ...created, data: { ...(created.data as object), color: 'red' } }],
+      ['a missing tenantId', { ...created, data: { ...(created.data as object), tenantId: undefined } }],
+      [
+        'an upper-case id',
+        { ...created, data: { ...(created.data as object), workspaceId: randomUUID().toUpperCase() } },
+      ],
+      ['a root with a parent', { ...created, data: { ...(created.data as object), isRoot: true } }],
+      [
+        'a name over 200 characters',
+        { ...created, data: { ...(created.data as object), name: 'x'.repeat(201) } },
+      ],
+      ['a name with a line break', { ...created, data: { ...(created.data as object), name: 'a\nb' } }],
+      ['an unknown deletion reason', { ...deleted, data: { ...(deleted.data as object), reason: 'whim' } }],
+      ['an unknown metadata field', { ...created, metadata: { ...created.metadata, tenant: 'x' } }],
+      [
+        'an occurredAt that is not a date-time',
+        { ...created, metadata: { ...created.metadata, occurredAt: 'yesterday' } },
+      ],
+      [
+        'a schema version nobody published',
+        { ...created, metadata: { ...created.metadata, schemaVersion: 7 } },
+      ],
+      ['an api key with an unknown role', { ...issued, data: { ...(issued.data as object), role: 'owner' } }],
+      [
+        'an api key hash that is not a digest',
+        { ...issued, data: { ...(issued.data as object), secretHash: 'x' } },
+      ],
+      [
+        'an api key event in a version before api keys existed',
+        { ...issued, metadata: { ...issued.metadata, schemaVersion: 0 } },
+      ],
+    ];
+    for (const [label, event] of tampered) {
+      const cleaned = { ...event, data: JSON.parse(JSON.stringify(event.data)) as unknown };
+      expect({ label, problems: validator.problemsOf(cleaned).length > 0 }).toEqual({
+        label,
+        problems: true,
+      });
+      expect(() => validator.assertAllValid([...emitted, cleaned])).toThrow(/1 of \d+ events do not match/);
+    }
+  });
+
+  it('describes the version 0 shapes: workspace events without tenantId, metadata without schemaVersion', () => {
+    const { schemaVersion: _, ...v0Metadata } = emitted[0]!.metadata;
+    const v0Created = {
+      type: 'WorkspaceCreated',
+      data: { workspaceId: randomUUID(), parentWorkspaceId: null, name: 'Root' },
+      metadata: v0Metadata,
+    };
+    expect(validator.problemsOf(v0Created)).toEqual([]);
+    expect(validator.problemsOf({ ...v0Created, metadata: { ...v0Metadata, schemaVersion: 0 } })).toEqual([]);
+    expect(validator.problemsOf({ ...v0Created, metadata: { ...v0Metadata, schemaVersion: 1 } })).not.toEqual(
+      [],
+    );
+  });
+});

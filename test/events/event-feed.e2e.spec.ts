@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import request from 'supertest';
+import type { EventStore, RecordedEvent, SubscribeOptions } from '../../src/event-store/event-store.port.js';
+import { loadEventSchemaCatalog } from '../../src/http/events/event-schema.catalog.js';
+import { TENANCY_EVENT_TYPES } from '../../src/tenancy/tenancy.events.js';
+import { rootWorkspaceIdOf, tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { openEventStream, type EventStreamClient } from './sse-client.js';
+
+const HEARTBEAT_MS = 50;
+
+interface FeedItem {
+  position: string;
+  streamName: string;
+  revision: number;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recordedAt: string;
+}
+
+describe('event feed for consumers', () => {
+  let app: TestApp;
+  const http = () => request(app.server);
+  const openStreams: EventStreamClient[] = [];
+  const stream = (path: string, headers: Record<string, string> = {}) => {
+    const client = openEventStream(app.server, path, { ...AUTH, ...headers });
+    openStreams.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    // Read by the feed module when the app starts: a short heartbeat keeps the idle test quick.
+    const previous = process.env.TENANCY_SSE_HEARTBEAT_MS;
+    process.env.TENANCY_SSE_HEARTBEAT_MS = String(HEARTBEAT_MS);
+    try {
+      app = await startTestApp();
+    } finally {
+      if (previous === undefined) delete process.env.TENANCY_SSE_HEARTBEAT_MS;
+      else process.env.TENANCY_SSE_HEARTBEAT_MS = previous;
+    }
+    await app.app.listen(0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    for (const client of openStreams) client.close();
+    await app.close();
+  });
+
+  const createTenant = async () => {
+    const tenantId = randomUUID();
+    const response = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ tenantId, name: `Feed ${tenantId}` });
+    expect(response.status).toBe(201);
+    return tenantId;
+  };
+  const createWorkspace = async (tenantId: string, name: string, parentWorkspaceId?: string) => {
+    const response = await http()
+      .post(`/v1/tenants/${tenantId}/workspaces`)
+      .set(AUTH)
+      .send({ name, ...(parentWorkspaceId ? { parentWorkspaceId } : {}) });
+    expect(response.status).toBe(201);
+    return response.body.workspaceId as string;
+  };
+  const rename = async (tenantId: string, workspaceId: string, name: string) => {
+    const response = await http()
+      .patch(`/v1/tenants/${tenantId}/workspaces/${workspaceId}`)
+      .set(AUTH)
+      .send({ name });
+    expect(response.status).toBe(200);
+  };
+  const storedStream = async (tenantId: string) => {
+    const { rows } = await app.database.pool.query<{
+      event_id: string;
+      stream_revision: number;
+      event_type: string;
+    }>(
+      'SELECT event_id, stream_revision, event_type FROM events WHERE stream_name = $1 ORDER BY stream_revision',
+      [tenantStreamName(tenantId)],
+    );
+    return rows;
+  };
+  const page = async (query: Record<string, string | number>) => {
+    const response = await http().get('/v1/events').set(AUTH).query(query);
+    expect(response.status).toBe(200);
+    return response.body as { items: FeedItem[]; next: string };
+  };
+  const parsed = (client: EventStreamClient) =>
+    client.events.map((event) => JSON.parse(event.data) as FeedItem);
+
+  describe('GET /v1/events (pages)', () => {
+    it('pages through the whole log after a position: every tenant event once, in log order, never a name reservation', async () => {
+      const tenantId = await createTenant();
+      await createWorkspace(tenantId, 'A');
+      // Read first: process managers may append more while the pages are read, which only adds items.
+      const { rows } = await app.database.pool.query<{ stream_name: string; stream_revision: number }>(
+        'SELECT stream_name, stream_revision FROM events',
+      );
+      const items: FeedItem[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const body = await page({ limit: 7, ...(after ? { after } : {}) });
+        items.push(...body.items);
+        if (body.items.length === 0) {
+          expect(body.next).toBe(after);
+          break;
+        }
+        after = body.next;
+      }
+      const positions = items.map((item) => item.position);
+      expect([...positions].sort()).toEqual(positions);
+      expect(new Set(positions).size).toBe(positions.length);
+      expect(items.every((item) => item.streamName.startsWith('tenant-'))).toBe(true);
+      expect(rows.some((row) => row.stream_name.startsWith('tenantname-'))).toBe(true);
+      const served = new Set(items.map((item) => `${item.streamName}@${item.revision}`));
+      const stored = rows.filter((row) => row.stream_name.startsWith('tenant-'));
+      expect(stored.filter((row) => !served.has(`${row.stream_name}@${row.stream_revision}`))).toEqual([]);
+      expect(served.size).toBe(items.length);
+    });
+
+    it('serves each event with its place in the log, current-version metadata and the documented fields', async () => {
+      const tenantId = await createTenant();
+      // The type filter keeps out the root workspace, which a process manager may add meanwhile.
+      const body = await page({ tenantId, types: 'TenantCreated' });
+      expect(body.items).toEqual([
+        {
+          position: expect.stringMatching(/^[0-9a-f]{16}-[0-9a-f]{16}$/),
+          streamName: `tenant-${tenantId}`,
+          revision: 0,
+          type: 'TenantCreated',
+          data: { tenantId, name: `Feed ${tenantId}` },
+          metadata: expect.objectContaining({ schemaVersion: 1, actor: 'operator' }),
+          recordedAt: expect.any(String),
+        },
+      ]);
+      // A filtered page may move next past events it skipped, never back before what it served.
+      expect(body.next >= body.items[0]!.position).toBe(true);
+    });
+
+    it('filters by tenant and by event types, matching the stored stream exactly', async () => {
+      const tenantId = await createTenant();
+      const other = await createTenant();
+      const a = await createWorkspace(tenantId, 'A');
+      await createWorkspace(other, 'A');
+      await rename(tenantId, a, 'A2');
+      await rename(other, rootWorkspaceIdOf(other), 'Top');
+
+      const all = await page({ tenantId, limit: 1000 });
+      expect(all.items.map((item) => item.revision)).toEqual(
+        (await storedStream(tenantId)).map((row) => row.stream_revision),
+      );
+      expect(all.items.every((item) => item.streamName === `tenant-${tenantId}`)).toBe(true);
+
+      const renames = await page({ tenantId: tenantId.toUpperCase(), types: 'WorkspaceRenamed' });
+      expect(renames.items.map((item) => [item.type, item.data.name])).toEqual([['WorkspaceRenamed', 'A2']]);
+
+      const several = await page({ tenantId, types: 'TenantCreated, WorkspaceRenamed' });
+      expect(several.items.map((item) => item.type)).toEqual(['TenantCreated', 'WorkspaceRenamed']);
+    });
+
+    it('moves next past events a filter skipped, so a consumer does not rescan them', async () => {
+      const tenantId = await createTenant();
+      const first = await page({ tenantId, types: 'TenantCreated' });
+      expect(first.items).toHaveLength(1);
+      await createTenant();
+      const again = await page({ tenantId, types: 'TenantCreated', after: first.next });
+      expect(again.items).toEqual([]);
+      expect(again.next > first.next).toBe(true);
+    });
+
+    it.each([
+      ['a malformed position', { after: 'not-a-position' }],
+      ['a limit of 0', { limit: 0 }],
+      ['a limit over 1000', { limit: 1001 }],
+      ['a tenantId that is not a UUID', { tenantId: 'acme' }],
+      ['an unknown event type', { types: 'WorkspaceCreated,TenantNameReserved' }],
+      ['an empty type in the list', { types: 'WorkspaceCreated,' }],
+      ['an unknown parameter', { cursor: 'x' }],
+    ])('refuses %s with 400 VALIDATION_FAILED', async (_label, query) => {
+      const response = await http().get('/v1/events').set(AUTH).query(query);
+      expect({ status: response.status, code: response.body.code }).toEqual({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
+
+    it('needs the operator key', async () => {
+      expect((await http().get('/v1/events')).status).toBe(401);
+      expect((await http().get('/v1/events/stream')).status).toBe(401);
+      expect((await http().get('/v1/events/schemas')).status).toBe(401);
+    });
+  });
+
+  describe('GET /v1/events/schemas', () => {
+    it('serves the catalog of schemas/events, read at start', async () => {
+      const response = await http().get('/v1/events/schemas').set(AUTH);
+      expect(response.status).toBe(200);
+      const catalog = await loadEventSchemaCatalog();
+      expect(catalog.length).toBeGreaterThanOrEqual(TENANCY_EVENT_TYPES.length);
+      expect(response.body).toEqual({ items: catalog });
+    });
+  });
+
+  describe('GET /v1/events/stream (Server-Sent Events)', () => {
+    it('delivers every event exactly once, in order, to a consumer that disconnects and resumes with Last-Event-ID while writes continue', async () => {
+      const tenantId = await createTenant();
+      const writes = (async () => {
+        let parent: string | undefined;
+        for (let i = 0; i < 40; i++) {
+          const id = await createWorkspace(tenantId, `W${i}`, i % 4 === 0 ? undefined : parent);
+          if (i % 4 === 0) parent = id;
+          if (i % 5 === 0) await rename(tenantId, id, `W${i} renamed`);
+        }
+      })();
+
+      const first = stream(`/v1/events/stream?tenantId=${tenantId}`);
+      expect(await first.status).toBe(200);
+      await first.waitForEvents(15);
+      first.close();
+      await first.closed;
+      const firstPart = first.events.slice();
+      const lastSeen = firstPart.at(-1)?.id;
+      expect(lastSeen).toBeDefined();
+
+      // A second, overlapping gap: the consumer is gone while the writer keeps going.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const resumed = stream(`/v1/events/stream?tenantId=${tenantId}&from=start`, {
+        'Last-Event-ID': lastSeen!,
+      });
+      await writes;
+      const stored = await storedStream(tenantId);
+      await resumed.waitForEvents(stored.length - firstPart.length);
+
+      const delivered = [...firstPart, ...resumed.events].map((event) => JSON.parse(event.data) as FeedItem);
+      expect(delivered.map((item) => item.revision)).toEqual(stored.map((row) => row.stream_revision));
+      expect(delivered.map((item) => item.type)).toEqual(stored.map((row) => row.event_type));
+      expect([...firstPart, ...resumed.events].map((event) => event.id)).toEqual(
+        delivered.map((item) => item.position),
+      );
+      expect([...firstPart, ...resumed.events].map((event) => event.event)).toEqual(
+        delivered.map((item) => item.type),
+      );
+
+      // Nothing more arrives after the last event: no duplicates trailing behind.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(resumed.events).toHaveLength(stored.length - firstPart.length);
+    });
+
+    it('sends a keep-alive comment while there is nothing to deliver', async () => {
+      const client = stream(`/v1/events/stream?tenantId=${randomUUID()}&from=end`);
+      expect(await client.status).toBe(200);
+      await waitUntil(() => client.comments.filter((comment) => comment === 'keep-alive').length >= 3);
+      expect(client.events).toEqual([]);
+    });
+
+    it('applies the tenant and type filters to live events', async () => {
+      const tenantId = await createTenant();
+      const other = await createTenant();
+      const client = stream(
+        `/v1/events/stream?tenantId=${tenantId}&types=WorkspaceRenamed,WorkspaceDeleted&from=end`,
+      );
+      expect(await client.status).toBe(200);
+      const a = await createWorkspace(tenantId, 'A');
+      const b = await createWorkspace(other, 'B');
+      await rename(other, b, 'B2');
+      await rename(tenantId, a, 'A2');
+      expect((await http().delete(`/v1/tenants/${tenantId}/workspaces/${a}`).set(AUTH)).status).toBe(204);
+      await client.waitForEvents(2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(parsed(client).map((item) => [item.streamName, item.type, item.data.workspaceId])).toEqual([
+        [`tenant-${tenantId}`, 'WorkspaceRenamed', a],
+        [`tenant-${tenantId}`, 'WorkspaceDeleted', a],
+      ]);
+    });
+
+    it('starts after the position given in from', async () => {
+      const tenantId = await createTenant();
+      const a = await createWorkspace(tenantId, 'A');
+      await rename(tenantId, a, 'A2');
+      const items = (await page({ tenantId })).items;
+      const client = stream(`/v1/events/stream?tenantId=${tenantId}&from=${items[1]!.position}`);
+      await client.waitForEvents(items.length - 2);
+      expect(parsed(client)).toEqual(items.slice(2));
+    });
+
+    it.each([
+      ['a malformed from', '?from=12', {}],
+      ['a malformed Last-Event-ID', '', { 'Last-Event-ID': 'garbage' }],
+      ['an unknown type', '?types=Nope', {}],
+    ])('refuses %s with 400 before streaming', async (_label, query, headers) => {
+      const response = await http().get(`/v1/events/stream${query}`).set(AUTH).set(headers);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
+
+    it('ends the store subscription when the client disconnects', async () => {
+      const store = app.runtime.eventStore;
+      const signals: AbortSignal[] = [];
+      const original = store.subscribe.bind(store);
+      const spy = jest.spyOn(store, 'subscribe').mockImplementation((options: SubscribeOptions) => {
+        if (options.signal) signals.push(options.signal);
+        return original(options);
+      });
+      try {
+        const client = stream(`/v1/events/stream?tenantId=${randomUUID()}`);
+        expect(await client.status).toBe(200);
+        expect(signals).toHaveLength(1);
+        expect(signals[0]?.aborted).toBe(false);
+        client.close();
+        await waitUntil(() => signals[0]?.aborted === true);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('stops pulling from the store while a client does not read, and delivers everything once it reads again', async () => {
+      const store: EventStore = app.runtime.eventStore;
+      const tenantId = randomUUID();
+      const total = 25_000;
+      // Large events, appended straight to the store: enough to overflow every socket buffer between
+      // the service and a client that has stopped reading.
+      const padding = 'x'.repeat(190);
+      for (let revision = 0; revision < total; revision += 1000) {
+        await store.appendToStream(
+          tenantStreamName(tenantId),
+          Array.from({ length: 1000 }, (_, index) => ({
+            type: 'WorkspaceRenamed',
+            data: { tenantId, workspaceId: randomUUID(), name: `${padding}${revision + index}` },
+            metadata: {
+              correlationId: padding,
+              causationId: padding,
+              actor: 'bench',
+              occurredAt: new Date().toISOString(),
+              schemaVersion: 1,
+            },
+          })),
+          revision === 0 ? 'no_stream' : revision - 1,
+        );
+      }
+      let pulled = 0;
+      const original = store.subscribe.bind(store);
+      const spy = jest.spyOn(store, 'subscribe').mockImplementation((options: SubscribeOptions) =>
+        (async function* (): AsyncIterable<RecordedEvent> {
+          for await (const event of original(options)) {
+            pulled++;
+            yield event;
+          }
+        })(),
+      );
+      try {
+        const client = stream(`/v1/events/stream?tenantId=${tenantId}`);
+        client.pause();
+        expect(await client.status).toBe(200);
+        let previous = -1;
+        await waitUntil(async () => {
+          const settled = pulled > 0 && pulled === previous;
+          previous = pulled;
+          if (!settled) await new Promise((resolve) => setTimeout(resolve, 300));
+          return settled;
+        });
+        expect(pulled).toBeLessThan(total / 2);
+
+        client.resume();
+        await client.waitForEvents(total, 60_000);
+        const revisions = parsed(client).map((item) => item.revision);
+        expect(revisions).toEqual(Array.from({ length: total }, (_, index) => index));
+        expect(pulled).toBe(total);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+  });
+});
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
