@@ -204,28 +204,29 @@ export class PostgresEventStore implements EventStore {
   private async readPage(options: ReadAllOptions): Promise<ReadAllPage & { heldBack: boolean }> {
     const after = options.after ? decodePosition(options.after) : { major: 0n, minor: 0n };
     const [filterSql, filterParams] = filterClause(options.filter, 4);
-    // One statement, so the page, the head and the held-back check share one snapshot.
+    // One statement, so the page, the head and the held-back check share one snapshot. The horizon
+    // is written out in each condition (a stable function, evaluated once) rather than joined from a
+    // CTE, so that every condition can use the (transaction_id, global_position) index.
     const { rows } = await this.pool.query<
       EventRow & { head_txid: string | null; head_position: number | null; held_back: boolean }
     >(
-      `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-       page AS (
+      `WITH page AS (
          SELECT ${eventColumns('e')}
-         FROM events e, horizon h
+         FROM events e
          WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
-           AND e.transaction_id < h.xmin
+           AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
            ${filterSql}
          ORDER BY e.transaction_id, e.global_position
          LIMIT $3
        ),
        head AS (
          SELECT e.transaction_id::text AS head_txid, e.global_position AS head_position
-         FROM events e, horizon h
-         WHERE e.transaction_id < h.xmin
+         FROM events e
+         WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
        )
        SELECT page.*, head.head_txid, head.head_position,
-              EXISTS (SELECT 1 FROM events e, horizon h WHERE e.transaction_id >= h.xmin) AS held_back
+              EXISTS (SELECT 1 FROM events e WHERE e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back
        FROM head LEFT JOIN page ON true`,
       [after.major.toString(), after.minor.toString(), options.maxCount, ...filterParams],
     );
