@@ -38,6 +38,25 @@ BEGIN
 END;
 $$;
 
+-- Moves a projection's checkpoint from where its writer believes it is, or fails (ES412) so that
+-- the batch it closes rolls back: lets a whole batch, checkpoint included, travel in one round
+-- trip. `checkpoints` resolves through the search path, like the projections' tables.
+CREATE FUNCTION rm_move_checkpoint(p_projection text, p_expected text, p_position text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_expected IS NULL THEN
+    INSERT INTO checkpoints (projection, position, updated_at) VALUES (p_projection, p_position, now())
+    ON CONFLICT (projection) DO NOTHING;
+  ELSE
+    UPDATE checkpoints SET position = p_position, updated_at = now()
+    WHERE projection = p_projection AND position = p_expected;
+  END IF;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'the checkpoint of % moved', p_projection USING ERRCODE = 'ES412';
+  END IF;
+END;
+$$;
+
 CREATE FUNCTION rm_forbid_tenant_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
@@ -186,4 +205,5 @@ DROP TABLE process_checkpoints;
 DROP SCHEMA read_model CASCADE;
 DROP FUNCTION rm_create_schema(text);
 DROP FUNCTION rm_forbid_tenant_change();
+DROP FUNCTION rm_move_checkpoint(text, text, text);
 DROP FUNCTION rm_assert(boolean, text);

@@ -1,17 +1,27 @@
 import type pg from 'pg';
-import type { RecordedEvent } from '../src/event-store/event-store.port.js';
+import type { Position, RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
 import type { Projection } from './projection.js';
-import { inlineStatement } from './sql-statement.js';
+import { inlineStatement, sql } from './sql-statement.js';
 
 /**
  * Points the open transaction at a read-model schema, as the projector role: the projections'
  * unqualified table names then resolve to that schema, and row-level security applies.
  */
+export function enterReadModelSchemaSql(schema: string): string {
+  return `SET LOCAL ROLE tenancy_projector; SET LOCAL search_path TO ${quoteIdentifier(schema)}, public`;
+}
+
 export async function enterReadModelSchema(client: pg.ClientBase, schema: string): Promise<void> {
-  await client.query(
-    `SET LOCAL ROLE tenancy_projector; SET LOCAL search_path TO ${quoteIdentifier(schema)}, public`,
-  );
+  await client.query(enterReadModelSchemaSql(schema));
+}
+
+/** The statements applying a batch of events, as one text for the simple-query protocol. */
+export function projectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
+  return events
+    .flatMap((event) => projection.project(event))
+    .map(inlineStatement)
+    .join(';\n');
 }
 
 /** Applies a batch of events to the schema the transaction points at, in one round trip. */
@@ -20,6 +30,15 @@ export async function applyProjection(
   projection: Projection,
   events: readonly RecordedEvent[],
 ): Promise<void> {
-  const statements = events.flatMap((event) => projection.project(event)).map(inlineStatement);
-  if (statements.length > 0) await client.query(statements.join(';\n'));
+  const text = projectionSql(projection, events);
+  if (text.length > 0) await client.query(text);
+}
+
+/** The statement moving a projection's checkpoint (rm_move_checkpoint, migrations/0002). */
+export function moveCheckpointSql(
+  projection: string,
+  expected: Position | undefined,
+  position: Position,
+): string {
+  return inlineStatement(sql`SELECT rm_move_checkpoint(${projection}, ${expected ?? null}, ${position})`);
 }

@@ -22,7 +22,13 @@ import {
 import type { Runtime } from '../infrastructure/runtime.js';
 import { APP_CONFIG, RUNTIME } from '../infrastructure/tokens.js';
 import { Metrics } from '../observability/metrics.js';
-import { applyProjection, enterReadModelSchema } from '../../projections/projection.applier.js';
+import {
+  applyProjection,
+  enterReadModelSchema,
+  enterReadModelSchemaSql,
+  moveCheckpointSql,
+  projectionSql,
+} from '../../projections/projection.applier.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { ProjectionProgress } from './projection-progress.js';
 
@@ -79,6 +85,11 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           checkpoints: readModelCheckpoints,
           prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
           handle: (client, events) => applyProjection(client, projection, events),
+          sqlBatch: {
+            prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
+            toSql: (events) => projectionSql(projection, events),
+            moveCheckpoint: moveCheckpointSql,
+          },
           log: (level, message) => this.logger[level](message),
           onCommitted: (position, events) => {
             this.progress.committed(projection.name, position);

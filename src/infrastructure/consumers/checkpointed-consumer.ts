@@ -9,7 +9,12 @@ export interface CheckpointStore {
    * Moves the checkpoint from `expected` (undefined: none stored yet) to `position`; false when the
    * stored checkpoint is not `expected` any more, and then nothing is written.
    */
-  save(client: pg.ClientBase, consumer: string, expected: Position | undefined, position: Position): Promise<boolean>;
+  save(
+    client: pg.ClientBase,
+    consumer: string,
+    expected: Position | undefined,
+    position: Position,
+  ): Promise<boolean>;
   /** Records an event the consumer gave up on; the consumer stops there. */
   recordFailure(
     client: pg.ClientBase,
@@ -23,6 +28,21 @@ export interface CheckpointStore {
 /** The work of a consumer: applies a batch inside the transaction that then stores the checkpoint. */
 export type BatchHandler = (client: pg.ClientBase, events: readonly RecordedEvent[]) => Promise<void>;
 
+/**
+ * A consumer whose whole work is SQL (a projection) can hand over the batch as text instead:
+ * the transaction, the batch and the checkpoint then travel to PostgreSQL in one round trip.
+ */
+export interface SqlBatch {
+  /** Statements opening the transaction's context (role, search path). */
+  readonly prepare: string;
+  /** The batch's statements. */
+  toSql(events: readonly RecordedEvent[]): string;
+  /** A statement moving the checkpoint from `expected` to `position`, failing with SQLSTATE ES412 if it moved. */
+  moveCheckpoint(consumer: string, expected: Position | undefined, position: Position): string;
+}
+
+const CHECKPOINT_MOVED = 'ES412';
+
 export interface ConsumerOptions {
   readonly name: string;
   readonly filter: EventFilter;
@@ -30,6 +50,8 @@ export interface ConsumerOptions {
   readonly connectionString: string;
   readonly checkpoints: CheckpointStore;
   readonly handle: BatchHandler;
+  /** The one-round-trip form of `handle`, used instead of it where given. */
+  readonly sqlBatch?: SqlBatch;
   /** Runs at the start of every transaction (role, search path). */
   readonly prepareTransaction?: (client: pg.ClientBase) => Promise<void>;
   readonly batchSize?: number;
@@ -213,12 +235,26 @@ export class CheckpointedConsumer {
   private async commit(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
     const last = batch[batch.length - 1];
     if (!last) return;
-    await this.inTransaction(client, async () => {
-      await this.options.handle(client, batch);
-      if (!(await this.options.checkpoints.save(client, this.options.name, this.position, last.position))) {
-        throw new CheckpointMovedError(this.options.name);
+    const sqlBatch = this.options.sqlBatch;
+    if (sqlBatch) {
+      try {
+        await client.query(
+          `BEGIN; ${sqlBatch.prepare}; ${sqlBatch.toSql(batch)}; ${sqlBatch.moveCheckpoint(this.options.name, this.position, last.position)}; COMMIT`,
+        );
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (error instanceof pg.DatabaseError && error.code === CHECKPOINT_MOVED)
+          throw new CheckpointMovedError(this.options.name);
+        throw error;
       }
-    });
+    } else {
+      await this.inTransaction(client, async () => {
+        await this.options.handle(client, batch);
+        if (!(await this.options.checkpoints.save(client, this.options.name, this.position, last.position))) {
+          throw new CheckpointMovedError(this.options.name);
+        }
+      });
+    }
     this.position = last.position;
     this.eventsApplied += batch.length;
     this.options.onCommitted?.(last.position, batch);

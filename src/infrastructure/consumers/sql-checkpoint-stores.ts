@@ -57,11 +57,10 @@ async function compareAndSet(
           `INSERT INTO ${table} (${column}, position, updated_at) VALUES ($1, $2, now()) ON CONFLICT (${column}) DO NOTHING`,
           [consumer, position],
         )
-      : await client.query(`UPDATE ${table} SET position = $3, updated_at = now() WHERE ${column} = $1 AND position = $2`, [
-          consumer,
-          expected,
-          position,
-        ]);
+      : await client.query(
+          `UPDATE ${table} SET position = $3, updated_at = now() WHERE ${column} = $1 AND position = $2`,
+          [consumer, expected, position],
+        );
   return result.rowCount === 1;
 }
 
