@@ -61,12 +61,13 @@ export async function singleRowInsertRun(
 ): Promise<ThroughputRun> {
   const sql = `INSERT INTO ${table} (stream_name, stream_revision, event_id, event_type, data, metadata)
                VALUES ($1, $2, $3, $4, $5, $6)`;
-  const offset = Date.now() % 1_000_000_000;
+  // A stream of its own per worker and round: rounds of one run never collide on a revision.
+  const round = randomUUID().slice(0, 8);
   return runWorkers(workers, durationMs, async (worker, iteration) => {
     const event = payload(worker, iteration);
     await pool.query(sql, [
-      `ceiling-${tag}-${worker}`,
-      offset + iteration,
+      `ceiling-${tag}-${round}-${worker}`,
+      iteration,
       event.id ?? randomUUID(),
       event.type,
       JSON.stringify(event.data),
