@@ -116,6 +116,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           connectionString: this.runtime.databaseUrl,
           checkpoints: processCheckpoints,
           batchSize: 50,
+          coalesceMs: 25,
           handle: async (_client, events) => {
             for (const event of events) await process.handle(event);
           },
