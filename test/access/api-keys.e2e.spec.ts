@@ -115,7 +115,7 @@ describe('API key routes', () => {
       data: unknown;
       metadata: Record<string, unknown>;
     }>(
-      `SELECT event_type AS type, data, metadata FROM events WHERE event_type LIKE 'ApiKey%' AND stream_name = $1`,
+      `SELECT event_type AS type, data, metadata FROM events WHERE event_type LIKE 'ApiKey%' AND stream_name = $1 ORDER BY stream_revision`,
       [`tenant-${tenant.tenantId}`],
     );
     expect(rows.map((row) => row.type)).toEqual(['ApiKeyIssued', 'ApiKeyRevoked']);

@@ -95,10 +95,9 @@ const badAuthorization = fc.oneof(
   fc.constantFrom(...INJECTIONS).map((value) => `Bearer tnc_${value.replace(/[^\x21-\x7e]/g, '')}`),
 );
 
-/** How the query DTOs read a number (Number(), so ' 7 ', '0x1f' and '-0' count too). */
+/** How the query DTOs read a number: plain decimal digits only (src/http/strict-integer.transform.ts). */
 function isIntegerWithin(text: string, min: number, max: number): boolean {
-  const value = Number(text);
-  return text.trim() !== '' && Number.isInteger(value) && value >= min && value <= max;
+  return /^-?\d{1,16}$/.test(text) && Number(text) >= min && Number(text) <= max;
 }
 
 interface HostileRequest {

@@ -391,7 +391,8 @@ describe('tenancy CLI on a long history', () => {
   it('lists its commands, and refuses an unknown one', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['replay', 'verify', 'history', 'audit', 'export', 'import']) expect(help.stdout).toContain(`  ${name}`);
+    for (const name of ['replay', 'verify', 'history', 'audit', 'export', 'import'])
+      expect(help.stdout).toContain(`  ${name}`);
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");

@@ -1,12 +1,12 @@
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { StrictInteger } from '../strict-integer.transform.js';
 
 /** Pages are capped: a client asking for more gets a validation error, not a slow answer. */
 export const MAX_PAGE_SIZE = 500;
 
 export class ListTenantsQueryDto {
   @IsOptional()
-  @Type(() => Number)
+  @StrictInteger()
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)

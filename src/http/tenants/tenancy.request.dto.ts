@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { StrictInteger } from '../strict-integer.transform.js';
 
 /**
  * Shapes and bounds only: names are checked by the domain's own rules (resource-name.ts) so there is
@@ -46,14 +46,14 @@ export class DeleteWorkspaceQueryDto {
 export class TenantEventsQueryDto {
   /** The revision after which to start; absent: from the first event. */
   @IsOptional()
-  @Type(() => Number)
+  @StrictInteger()
   @IsInt()
   @Min(-1)
   @Max(Number.MAX_SAFE_INTEGER)
   after?: number;
 
   @IsOptional()
-  @Type(() => Number)
+  @StrictInteger()
   @IsInt()
   @Min(1)
   @Max(1000)
