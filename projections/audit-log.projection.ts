@@ -2,7 +2,7 @@ import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { decodeTenancyEvent } from '../src/application/tenancy-event.codec.js';
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import type { Projection } from './projection.js';
-import { sql, type SqlStatement } from './sql-statement.js';
+import { sql, type SqlStatement } from '../src/infrastructure/database/sql-statement.js';
 import { occurredAt } from './tenancy-read-model.projection.js';
 
 /** One row per tenant event: who did what, when, and under which correlation. */

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Position, RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
 import type { Projection } from './projection.js';
-import { inlineStatement, sql } from './sql-statement.js';
+import { inlineStatement, sql } from '../src/infrastructure/database/sql-statement.js';
 
 /**
  * Points the open transaction at a read-model schema, as the projector role: the projections'

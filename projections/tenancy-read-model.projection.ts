@@ -3,7 +3,7 @@ import { decodeTenancyEvent } from '../src/application/tenancy-event.codec.js';
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
 import type { Projection } from './projection.js';
-import { sql, type SqlStatement } from './sql-statement.js';
+import { sql, type SqlStatement } from '../src/infrastructure/database/sql-statement.js';
 
 /**
  * Tenants and their workspace trees (parent, depth, path from the root, child counts, deletion

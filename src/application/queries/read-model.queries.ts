@@ -7,6 +7,7 @@ import { tenancyReadModelProjection } from '../../../projections/tenancy-read-mo
 import { LIVE_READ_MODEL_SCHEMA } from '../../../projections/read-model.projections.js';
 import { decodeCursor, encodeCursor } from './keyset-cursor.js';
 import { ScopedReader } from './scoped-reader.js';
+import { sql, sqlText } from '../../infrastructure/database/sql-statement.js';
 
 export interface DeletionProgress {
   readonly deleted: number;
@@ -92,28 +93,24 @@ export class ReadModelQueries {
   ) {}
 
   async tenant(tenantId: string): Promise<TenantView> {
-    const row = await this.reader.read({ kind: 'tenant', tenantId }, async (client) => {
-      const { rows } = await client.query<TenantRow>(
-        `SELECT * FROM tenants WHERE tenant_id = $1 AND status <> 'deleted'`,
-        [tenantId],
-      );
-      return rows[0];
-    });
+    const [row] = await this.reader.query<TenantRow>(
+      { kind: 'tenant', tenantId },
+      sql`SELECT * FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted'`,
+    );
     if (!row) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
     return tenantView(row);
   }
 
   async tenants(limit: number, cursor: string | undefined): Promise<Page<TenantView>> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await this.reader.read({ kind: 'all-tenants' }, async (client) => {
-      const result = await client.query<TenantRow>(
-        `SELECT * FROM tenants
-         WHERE status <> 'deleted' AND ($1::text IS NULL OR (created_position, tenant_id) > ($1::text, $2::uuid))
-         ORDER BY created_position, tenant_id LIMIT $3`,
-        [after?.position ?? null, after?.id ?? null, limit + 1],
-      );
-      return result.rows;
-    });
+    const rows = await this.reader.query<TenantRow>(
+      { kind: 'all-tenants' },
+      sql`SELECT * FROM tenants
+          WHERE status <> 'deleted'
+            AND (${after?.position ?? null}::text IS NULL
+                 OR (created_position, tenant_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
+          ORDER BY created_position, tenant_id LIMIT ${limit + 1}`,
+    );
     return page(rows, limit, tenantView, (row) => ({ position: row.created_position, id: row.tenant_id }));
   }
 
@@ -126,39 +123,22 @@ export class ReadModelQueries {
     withinSubtreeOf?: string,
   ): Promise<Page<WorkspaceView>> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await this.reader.read({ kind: 'tenant', tenantId }, async (client) => {
-      const tenant = await client.query(
-        `SELECT 1 FROM tenants WHERE tenant_id = $1 AND status <> 'deleted'`,
-        [tenantId],
-      );
-      if (tenant.rowCount === 0) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
-      if (parentWorkspaceId) {
-        const parent = await client.query(
-          'SELECT 1 FROM workspaces WHERE tenant_id = $1 AND workspace_id = $2',
-          [tenantId, parentWorkspaceId],
-        );
-        if (parent.rowCount === 0)
-          throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${parentWorkspaceId}.`);
-      }
-      const result = await client.query<WorkspaceRow>(
-        `SELECT ${WORKSPACE_COLUMNS}
-         FROM workspaces w JOIN tenants t ON t.tenant_id = w.tenant_id
-         WHERE w.tenant_id = $1
-           AND ($2::uuid IS NULL OR w.parent_workspace_id = $2::uuid)
-           AND ($3::text IS NULL OR (w.created_position, w.workspace_id) > ($3::text, $4::uuid))
-           AND ($6::uuid IS NULL OR w.path @> ARRAY[$6::uuid])
-         ORDER BY w.created_position, w.workspace_id LIMIT $5`,
-        [
-          tenantId,
-          parentWorkspaceId ?? null,
-          after?.position ?? null,
-          after?.id ?? null,
-          limit + 1,
-          withinSubtreeOf ?? null,
-        ],
-      );
-      return result.rows;
-    });
+    const parent = parentWorkspaceId ?? null;
+    const subtree = withinSubtreeOf ?? null;
+    const rows = await this.reader.query<WorkspaceRow>(
+      { kind: 'tenant', tenantId },
+      sql`SELECT ${sqlText(WORKSPACE_COLUMNS)}
+          FROM workspaces w JOIN tenants t ON t.tenant_id = w.tenant_id
+          WHERE w.tenant_id = ${tenantId}::uuid AND t.status <> 'deleted'
+            AND (${parent}::uuid IS NULL OR w.parent_workspace_id = ${parent}::uuid)
+            AND (${after?.position ?? null}::text IS NULL
+                 OR (w.created_position, w.workspace_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
+            AND (${subtree}::uuid IS NULL OR w.path @> ARRAY[${subtree}::uuid])
+          ORDER BY w.created_position, w.workspace_id LIMIT ${limit + 1}`,
+    );
+    // An empty page needs telling apart from a missing tenant or parent; only then is it worth a
+    // second look (a live tenant always has its root, so this is rare).
+    if (rows.length === 0) await this.assertListable(tenantId, parentWorkspaceId);
     return page(rows, limit, workspaceView, (row) => ({
       position: row.created_position,
       id: row.workspace_id,
@@ -166,16 +146,26 @@ export class ReadModelQueries {
   }
 
   async workspace(tenantId: string, workspaceId: string): Promise<WorkspaceView> {
-    const row = await this.reader.read({ kind: 'tenant', tenantId }, async (client) => {
-      const { rows } = await client.query<WorkspaceRow>(
-        `SELECT ${WORKSPACE_COLUMNS} FROM workspaces w JOIN tenants t ON t.tenant_id = w.tenant_id
-         WHERE w.tenant_id = $1 AND w.workspace_id = $2 AND t.status <> 'deleted'`,
-        [tenantId, workspaceId],
-      );
-      return rows[0];
-    });
+    const [row] = await this.reader.query<WorkspaceRow>(
+      { kind: 'tenant', tenantId },
+      sql`SELECT ${sqlText(WORKSPACE_COLUMNS)} FROM workspaces w JOIN tenants t ON t.tenant_id = w.tenant_id
+          WHERE w.tenant_id = ${tenantId}::uuid AND w.workspace_id = ${workspaceId}::uuid AND t.status <> 'deleted'`,
+    );
     if (!row) throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
     return workspaceView(row);
+  }
+
+  private async assertListable(tenantId: string, parentWorkspaceId: string | undefined): Promise<void> {
+    const [found] = await this.reader.query<{ tenant: boolean; parent: boolean }>(
+      { kind: 'tenant', tenantId },
+      sql`SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted') AS tenant,
+                 EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = ${tenantId}::uuid
+                           AND workspace_id = ${parentWorkspaceId ?? null}::uuid) AS parent`,
+    );
+    if (!found?.tenant) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+    if (parentWorkspaceId && !found.parent) {
+      throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${parentWorkspaceId}.`);
+    }
   }
 
   /** Whether the tenancy read model has applied the event at this position (or later ones). */

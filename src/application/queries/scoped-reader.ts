@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { quoteIdentifier } from '../../infrastructure/database/database-urls.js';
+import { inlineStatement, type SqlStatement } from '../../infrastructure/database/sql-statement.js';
 import { PG_POOL } from '../../infrastructure/tokens.js';
 import { LIVE_READ_MODEL_SCHEMA } from '../../../projections/read-model.projections.js';
 
@@ -37,6 +38,32 @@ export class ScopedReader {
       const result = await work(client);
       await client.query('COMMIT');
       return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        healthy = false;
+      });
+      throw error;
+    } finally {
+      client.release(!healthy);
+    }
+  }
+
+  /**
+   * One query in the scope, in one round trip: the transaction, the role, the tenant and the query
+   * travel together as a simple query (values inlined as escaped literals).
+   */
+  async query<Row>(
+    scope: ReadScope,
+    statement: SqlStatement,
+    schema = LIVE_READ_MODEL_SCHEMA,
+  ): Promise<Row[]> {
+    const client = await this.pool.connect();
+    let healthy = true;
+    try {
+      const results = (await client.query(
+        `BEGIN READ ONLY; SET LOCAL ROLE tenancy_api; SET LOCAL search_path TO ${quoteIdentifier(schema)}; ${scopeSetting(scope)}; ${inlineStatement(statement)}; COMMIT`,
+      )) as unknown as pg.QueryResult[];
+      return (results[4]?.rows ?? []) as Row[];
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         healthy = false;

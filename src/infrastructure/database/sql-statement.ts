@@ -9,13 +9,29 @@ export interface SqlStatement {
 
 export type SqlValue = string | number | boolean | null | readonly string[];
 
+/** SQL text written into a statement as it is (column lists, never values). */
+export interface SqlText {
+  readonly sqlText: string;
+}
+
+export function sqlText(text: string): SqlText {
+  return { sqlText: text };
+}
+
 /** Builds a statement from a template: each interpolated value becomes a parameter. */
-export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlStatement {
+export function sql(strings: TemplateStringsArray, ...values: (SqlValue | SqlText)[]): SqlStatement {
   let text = strings[0] ?? '';
-  values.forEach((_, index) => {
-    text += `$${index + 1}${strings[index + 1] ?? ''}`;
+  const parameters: SqlValue[] = [];
+  values.forEach((value, index) => {
+    if (value !== null && typeof value === 'object' && 'sqlText' in value) {
+      text += value.sqlText;
+    } else {
+      parameters.push(value);
+      text += `$${parameters.length}`;
+    }
+    text += strings[index + 1] ?? '';
   });
-  return { text, values };
+  return { text, values: parameters };
 }
 
 /**
