@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 export const LOG_CHANGED_CHANNEL = 'es_log_changed';
@@ -18,6 +19,8 @@ export class LogChangeNotifier {
   private notifyInFlight = false;
   private notifyQueued = false;
   private closed = false;
+  /** Tells this store's notifications from other processes' ones. */
+  private readonly origin = randomUUID();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -70,7 +73,7 @@ export class LogChangeNotifier {
     }
     this.notifyInFlight = true;
     this.pool
-      .query('SELECT pg_notify($1, NULL)', [LOG_CHANGED_CHANNEL])
+      .query('SELECT pg_notify($1, $2)', [LOG_CHANGED_CHANNEL, this.origin])
       .catch(() => undefined)
       .finally(() => {
         this.notifyInFlight = false;
@@ -95,7 +98,11 @@ export class LogChangeNotifier {
       connectionString: this.connectionString,
       application_name: 'tenancy-listener',
     });
-    client.on('notification', () => this.wakeLocal());
+    // This process's own appends woke its subscribers already: its echo would only make each of
+    // them read the log a second time.
+    client.on('notification', (message) => {
+      if (message.payload !== this.origin) this.wakeLocal();
+    });
     client.on('error', () => {
       // A broken listener connection is replaced on the next wait; polling covers the gap.
       if (this.listener === client) {
