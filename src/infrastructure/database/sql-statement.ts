@@ -47,7 +47,8 @@ export function inlineStatement(statement: SqlStatement): string {
   });
 }
 
-function literal(value: SqlValue): string {
+/** A value as an SQL literal (see inlineStatement). */
+export function literal(value: SqlValue): string {
   if (value === null) return 'NULL';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
