@@ -2,8 +2,7 @@ import type pg from 'pg';
 import type { Position, RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
 import type { Projection } from './projection.js';
-import { inlineStatement, sql, type SqlStatement } from '../src/infrastructure/database/sql-statement.js';
-import { forgetPrepared, preparedCalls } from '../src/infrastructure/database/prepared-statements.js';
+import { inlineStatement, sql } from '../src/infrastructure/database/sql-statement.js';
 
 /**
  * Points the open transaction at a read-model schema, as the projector role: the projections'
@@ -17,12 +16,12 @@ export async function enterReadModelSchema(client: pg.ClientBase, schema: string
   await client.query(enterReadModelSchemaSql(schema));
 }
 
-/** The statements applying a batch of events. */
-export function projectionStatements(
-  projection: Projection,
-  events: readonly RecordedEvent[],
-): SqlStatement[] {
-  return events.flatMap((event) => projection.project(event));
+/** The statements applying a batch of events, as one text for the simple-query protocol. */
+export function projectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
+  return events
+    .flatMap((event) => projection.project(event))
+    .map(inlineStatement)
+    .join(';\n');
 }
 
 /** Applies a batch of events to the schema the transaction points at, in one round trip. */
@@ -31,14 +30,8 @@ export async function applyProjection(
   projection: Projection,
   events: readonly RecordedEvent[],
 ): Promise<void> {
-  const statements = projectionStatements(projection, events);
-  if (statements.length === 0) return;
-  try {
-    await client.query(preparedCalls(client, statements));
-  } catch (error) {
-    forgetPrepared(client);
-    throw error;
-  }
+  const text = projectionSql(projection, events);
+  if (text.length > 0) await client.query(text);
 }
 
 /** The statement moving a projection's checkpoint (rm_move_checkpoint, migrations/0002). */

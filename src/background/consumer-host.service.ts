@@ -27,7 +27,7 @@ import {
   enterReadModelSchema,
   enterReadModelSchemaSql,
   moveCheckpointSql,
-  projectionStatements,
+  projectionSql,
 } from '../../projections/projection.applier.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { ProjectionProgress } from './projection-progress.js';
@@ -87,7 +87,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           handle: (client, events) => applyProjection(client, projection, events),
           sqlBatch: {
             prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
-            statements: (events) => projectionStatements(projection, events),
+            toSql: (events) => projectionSql(projection, events),
             moveCheckpoint: moveCheckpointSql,
           },
           log: (level, message) => this.logger[level](message),

@@ -9,6 +9,7 @@ import { REPLAY_SCHEMA } from '../../projections/read-model.replay.js';
 import { rebuildReadModels } from '../../projections/read-model.rebuild.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
+import { capture } from '../support/capture.js';
 import { writeHistory, type HistoryFixture } from './history-fixture.js';
 
 /** replay, verify and audit: the auditor's tools on the read models, against a long real history. */
@@ -16,12 +17,6 @@ describe('tenancy replay, verify and audit', () => {
   let app: TestApp;
   let fixture: HistoryFixture;
 
-  const capture = () => {
-    const chunks: Buffer[] = [];
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    return Object.assign(stream, { text: () => Buffer.concat(chunks).toString('utf8') });
-  };
   const cli = async (argv: string[]) => {
     const stdout = capture();
     const stderr = capture();

@@ -19,17 +19,10 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 import { rootWorkspaceIdOf, tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { capture } from '../support/capture.js';
 import { rowsOf, writeHistory, type HistoryFixture } from './history-fixture.js';
 
 const run = promisify(execFile);
-
-/** Collects what a command writes. */
-function capture(): PassThrough & { text(): string } {
-  const chunks: Buffer[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return Object.assign(stream, { text: () => Buffer.concat(chunks).toString('utf8') });
-}
 
 async function readWholeLog(store: EventStore): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];

@@ -2,13 +2,20 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 export const LOG_CHANGED_CHANNEL = 'es_log_changed';
+/** How long appends gather before one NOTIFY announces them to other processes. */
+const NOTIFY_INTERVAL_MS = 3;
+/**
+ * How long a woken subscriber lets further appends arrive before it reads: under load, one read
+ * then takes many events instead of each append costing every subscriber a read of its own.
+ */
+export const WAKE_SETTLE_MS = 3;
 
 /**
  * Wakes subscribers when the log may have grown.
  *
  * Appends made by this process wake local subscribers at once. Other processes learn of them by
  * LISTEN/NOTIFY; the NOTIFY is sent after the append committed, from a separate connection and
- * coalesced (one in flight, at most one queued), because a NOTIFY inside every append transaction
+ * coalesced (at most one per few milliseconds), because a NOTIFY inside every append transaction
  * would serialise all commits on PostgreSQL's notification queue lock. A lost notification only
  * costs latency: subscribers also poll.
  */
@@ -16,8 +23,7 @@ export class LogChangeNotifier {
   private readonly waiters = new Set<() => void>();
   private listener: pg.Client | undefined;
   private listening: Promise<void> | undefined;
-  private notifyInFlight = false;
-  private notifyQueued = false;
+  private notifyScheduled = false;
   private closed = false;
   /** Tells this store's notifications from other processes' ones. */
   private readonly origin = randomUUID();
@@ -34,22 +40,24 @@ export class LogChangeNotifier {
   }
 
   /**
-   * Resolves when the log may have changed, after `timeoutMs`, or when the signal aborts,
-   * whichever comes first.
+   * Resolves when the log may have changed (true), after `timeoutMs` or when the signal aborts
+   * (false), whichever comes first.
    */
-  async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     await this.ensureListening();
-    if (signal?.aborted || this.closed) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
+    if (signal?.aborted || this.closed) return false;
+    return new Promise<boolean>((resolve) => {
+      const finish = (woken: boolean): void => {
         clearTimeout(timer);
-        this.waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
+        this.waiters.delete(wake);
+        signal?.removeEventListener('abort', stop);
+        resolve(woken);
       };
-      const timer = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
+      const wake = (): void => finish(true);
+      const stop = (): void => finish(false);
+      const timer = setTimeout(stop, timeoutMs);
+      this.waiters.add(wake);
+      signal?.addEventListener('abort', stop, { once: true });
     });
   }
 
@@ -65,23 +73,18 @@ export class LogChangeNotifier {
     for (const wake of [...this.waiters]) wake();
   }
 
+  /**
+   * At most one NOTIFY per interval, sent at its end: under load one notification then stands for
+   * many appends, and other processes' subscribers read them in one go instead of one read each.
+   */
   private sendNotify(): void {
-    if (this.closed) return;
-    if (this.notifyInFlight) {
-      this.notifyQueued = true;
-      return;
-    }
-    this.notifyInFlight = true;
-    this.pool
-      .query('SELECT pg_notify($1, $2)', [LOG_CHANGED_CHANNEL, this.origin])
-      .catch(() => undefined)
-      .finally(() => {
-        this.notifyInFlight = false;
-        if (this.notifyQueued) {
-          this.notifyQueued = false;
-          this.sendNotify();
-        }
-      });
+    if (this.closed || this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setTimeout(() => {
+      this.notifyScheduled = false;
+      if (this.closed) return;
+      this.pool.query('SELECT pg_notify($1, $2)', [LOG_CHANGED_CHANNEL, this.origin]).catch(() => undefined);
+    }, NOTIFY_INTERVAL_MS);
   }
 
   private ensureListening(): Promise<void> {

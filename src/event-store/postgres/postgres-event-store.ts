@@ -17,7 +17,7 @@ import {
 } from '../event-store.port.js';
 import { comparePositions, decodePosition, encodePosition } from '../position.js';
 import { assertAppendable } from '../append-validation.js';
-import { LogChangeNotifier } from './log-change-notifier.js';
+import { LogChangeNotifier, WAKE_SETTLE_MS } from './log-change-notifier.js';
 
 /** SQLSTATE raised by es_append when the expected revision is not met (migrations/0001). */
 const WRONG_EXPECTED_REVISION = 'ES409';
@@ -176,7 +176,11 @@ export class PostgresEventStore implements EventStore {
       }
       after = page.nextPosition ?? after;
       if (page.isEnd) {
-        await this.notifier.waitForChange(page.heldBack ? this.heldBackRetryMs : this.pollIntervalMs, signal);
+        const woken = await this.notifier.waitForChange(
+          page.heldBack ? this.heldBackRetryMs : this.pollIntervalMs,
+          signal,
+        );
+        if (woken) await sleep(WAKE_SETTLE_MS, signal);
       }
     }
   }
@@ -308,4 +312,17 @@ function filterClause(filter: EventFilter | undefined, firstParam: number): [str
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

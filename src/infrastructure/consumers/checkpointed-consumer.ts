@@ -1,8 +1,6 @@
 import pg from 'pg';
 import type { EventFilter, EventStore, Position, RecordedEvent } from '../../event-store/event-store.port.js';
 import { takeBatch } from './take-batch.js';
-import { forgetPrepared, preparedCalls } from '../database/prepared-statements.js';
-import type { SqlStatement } from '../database/sql-statement.js';
 
 /** Where a consumer keeps its position; read and written inside the consumer's transactions. */
 export interface CheckpointStore {
@@ -37,8 +35,8 @@ export type BatchHandler = (client: pg.ClientBase, events: readonly RecordedEven
 export interface SqlBatch {
   /** Statements opening the transaction's context (role, search path). */
   readonly prepare: string;
-  /** The batch's statements (prepared on the consumer's connection and executed by name). */
-  statements(events: readonly RecordedEvent[]): readonly SqlStatement[];
+  /** The batch's statements. */
+  toSql(events: readonly RecordedEvent[]): string;
   /** A statement moving the checkpoint from `expected` to `position`, failing with SQLSTATE ES412 if it moved. */
   moveCheckpoint(consumer: string, expected: Position | undefined, position: Position): string;
 }
@@ -247,12 +245,10 @@ export class CheckpointedConsumer {
     const sqlBatch = this.options.sqlBatch;
     if (sqlBatch) {
       try {
-        const calls = preparedCalls(client, sqlBatch.statements(batch));
         await client.query(
-          `BEGIN; ${sqlBatch.prepare}; ${calls}; ${sqlBatch.moveCheckpoint(this.options.name, this.position, last.position)}; COMMIT`,
+          `BEGIN; ${sqlBatch.prepare}; ${sqlBatch.toSql(batch)}; ${sqlBatch.moveCheckpoint(this.options.name, this.position, last.position)}; COMMIT`,
         );
       } catch (error) {
-        forgetPrepared(client);
         await client.query('ROLLBACK').catch(() => undefined);
         if (error instanceof pg.DatabaseError && error.code === CHECKPOINT_MOVED)
           throw new CheckpointMovedError(this.options.name);

@@ -47,8 +47,7 @@ export function inlineStatement(statement: SqlStatement): string {
   });
 }
 
-/** A value as an SQL literal (see inlineStatement). */
-export function literal(value: SqlValue): string {
+function literal(value: SqlValue): string {
   if (value === null) return 'NULL';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
