@@ -9,7 +9,10 @@ import { inlineStatement, sql } from '../src/infrastructure/database/sql-stateme
  * unqualified table names then resolve to that schema, and row-level security applies.
  */
 export function enterReadModelSchemaSql(schema: string): string {
-  return `SET LOCAL ROLE tenancy_projector; SET LOCAL search_path TO ${quoteIdentifier(schema)}, public`;
+  // Read models are derived: a crash may lose the last few commits of a projector, but rows and
+  // checkpoint commit together, so it resumes from a checkpoint that matches its rows. Not waiting
+  // for each of these commits to reach the disk leaves the flushes to the appends that need them.
+  return `SET LOCAL ROLE tenancy_projector; SET LOCAL search_path TO ${quoteIdentifier(schema)}, public; SET LOCAL synchronous_commit TO off`;
 }
 
 export async function enterReadModelSchema(client: pg.ClientBase, schema: string): Promise<void> {
