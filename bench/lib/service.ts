@@ -1,6 +1,6 @@
+import { findFreePort } from '../../src/infrastructure/database/embedded-postgres.server.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { sleep } from './stats.js';
 
@@ -26,17 +26,7 @@ export function buildService(log: (line: string) => void): { warnings: string | 
   return { warnings: undefined };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = findFreePort;
 
 export interface StartedService {
   readonly child: ChildProcess;

@@ -35,3 +35,29 @@ export function progressBar(
     },
   };
 }
+
+/**
+ * Progress of a rebuild on stderr: a bar per projection, replaced when the rebuild moves on to the
+ * next one. Returns the callback for the rebuild and a function that closes the last bar.
+ */
+export function rebuildProgress(
+  stderr: Writable & { isTTY?: boolean },
+  total: number | undefined,
+  label: (projection: string) => string = (projection) => projection,
+): { onProgress: (progress: { projection: string; events: number }) => void; done: () => void } {
+  let bar: ReturnType<typeof progressBar> | undefined;
+  let current = '';
+  return {
+    onProgress: (progress) => {
+      if (progress.projection !== current) {
+        bar?.stop();
+        current = progress.projection;
+        bar = progressBar(stderr, label(progress.projection), total);
+      }
+      bar?.update(progress.events);
+    },
+    done: () => {
+      bar?.stop();
+    },
+  };
+}

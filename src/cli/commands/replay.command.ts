@@ -3,7 +3,7 @@ import { READ_MODEL_PROJECTIONS } from '../../../projections/read-model.projecti
 import { replayReadModels, REPLAY_SCHEMA } from '../../../projections/read-model.replay.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { writeRespectingBackPressure } from '../output.js';
-import { progressBar } from '../progress-bar.js';
+import { rebuildProgress } from '../progress-bar.js';
 
 export const replayCommand: CliCommand = {
   name: 'replay',
@@ -32,23 +32,15 @@ Options:
     const client = await pool.connect();
     try {
       const total = await countTenantEvents(client);
-      let bar: ReturnType<typeof progressBar> | undefined;
-      let current = '';
+      const progress = rebuildProgress(context.stderr, total);
       const outcome = await replayReadModels({
         store,
         client,
         projections,
         fresh: options.fresh === true,
-        onProgress: (progress) => {
-          if (progress.projection !== current) {
-            bar?.stop();
-            current = progress.projection;
-            bar = progressBar(context.stderr, progress.projection, total);
-          }
-          bar?.update(progress.events);
-        },
+        onProgress: progress.onProgress,
       });
-      bar?.stop();
+      progress.done();
       for (const [name, events] of outcome.events) {
         await writeRespectingBackPressure(
           context.stdout,

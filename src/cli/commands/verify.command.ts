@@ -2,7 +2,7 @@ import { identical } from '../../../projections/read-model.comparison.js';
 import { verifyReadModels } from '../../../projections/read-model.replay.js';
 import type { CliCommand } from '../cli-command.js';
 import { writeRespectingBackPressure } from '../output.js';
-import { progressBar } from '../progress-bar.js';
+import { rebuildProgress } from '../progress-bar.js';
 import { countTenantEvents } from './replay.command.js';
 
 export const verifyCommand: CliCommand = {
@@ -26,21 +26,13 @@ Options:
     const client = await pool.connect();
     try {
       const total = await countTenantEvents(client);
-      let bar: ReturnType<typeof progressBar> | undefined;
-      let current = '';
+      const progress = rebuildProgress(context.stderr, total, (projection) => `replaying ${projection}`);
       const { comparisons } = await verifyReadModels({
         store,
         client,
-        onProgress: (progress) => {
-          if (progress.projection !== current) {
-            bar?.stop();
-            current = progress.projection;
-            bar = progressBar(context.stderr, `replaying ${progress.projection}`, total);
-          }
-          bar?.update(progress.events);
-        },
+        onProgress: progress.onProgress,
       });
-      bar?.stop();
+      progress.done();
       const same = identical(comparisons);
       if (options.json === true) {
         await writeRespectingBackPressure(

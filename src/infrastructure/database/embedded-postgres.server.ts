@@ -69,7 +69,8 @@ function adminUrl(port: number): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
 }
 
-async function findFreePort(): Promise<number> {
+/** A TCP port free on loopback right now (for the embedded server, and for tools that start the service). */
+export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
