@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { Position, RecordedEvent } from '../src/event-store/event-store.port.js';
+import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
 import type { Projection } from './projection.js';
-import { inlineStatement, sql } from '../src/infrastructure/database/sql-statement.js';
+import { inlineStatement } from '../src/infrastructure/database/sql-statement.js';
 
 /**
  * Points the open transaction at a read-model schema, as the projector role: the projections'
@@ -35,13 +35,4 @@ export async function applyProjection(
 ): Promise<void> {
   const text = projectionSql(projection, events);
   if (text.length > 0) await client.query(text);
-}
-
-/** The statement moving a projection's checkpoint (rm_move_checkpoint, migrations/0002). */
-export function moveCheckpointSql(
-  projection: string,
-  expected: Position | undefined,
-  position: Position,
-): string {
-  return inlineStatement(sql`SELECT rm_move_checkpoint(${projection}, ${expected ?? null}, ${position})`);
 }

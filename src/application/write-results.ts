@@ -1,5 +1,5 @@
 import type { Position } from '../event-store/event-store.port.js';
-import type { TenantState, WorkspaceState } from '../tenancy/tenant.state.js';
+import type { WorkspaceState } from '../tenancy/tenant.state.js';
 
 /** What a write answers: the resource, the stream revision (ETag) and the log position to wait for. */
 export interface WriteResult<Body> {
@@ -33,9 +33,4 @@ export function workspaceBody(tenantId: string, workspace: WorkspaceState): Work
     name: workspace.name,
     isRoot: workspace.isRoot,
   };
-}
-
-export function tenantStatusOf(state: TenantState): TenantBody['status'] {
-  if (state.status === 'none') throw new Error('a tenant that does not exist has no status');
-  return state.status;
 }

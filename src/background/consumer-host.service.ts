@@ -16,6 +16,7 @@ import {
   type ConsumerStatus,
 } from '../infrastructure/consumers/checkpointed-consumer.js';
 import {
+  moveReadModelCheckpointSql,
   processCheckpoints,
   readModelCheckpoints,
 } from '../infrastructure/consumers/sql-checkpoint-stores.js';
@@ -23,10 +24,8 @@ import type { Runtime } from '../infrastructure/runtime.js';
 import { APP_CONFIG, RUNTIME } from '../infrastructure/tokens.js';
 import { Metrics } from '../observability/metrics.js';
 import {
-  applyProjection,
   enterReadModelSchema,
   enterReadModelSchemaSql,
-  moveCheckpointSql,
   projectionSql,
 } from '../../projections/projection.applier.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
@@ -84,11 +83,10 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           connectionString: this.runtime.databaseUrl,
           checkpoints: readModelCheckpoints,
           prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
-          handle: (client, events) => applyProjection(client, projection, events),
           sqlBatch: {
             prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
             toSql: (events) => projectionSql(projection, events),
-            moveCheckpoint: moveCheckpointSql,
+            moveCheckpoint: moveReadModelCheckpointSql,
           },
           log: (level, message) => this.logger[level](message),
           onCommitted: (position, events) => {

@@ -41,7 +41,8 @@ export interface SqlBatch {
   moveCheckpoint(consumer: string, expected: Position | undefined, position: Position): string;
 }
 
-const CHECKPOINT_MOVED = 'ES412';
+/** SQLSTATE of a checkpoint move that found the checkpoint moved by someone else. */
+export const CHECKPOINT_MOVED = 'ES412';
 
 export interface ConsumerOptions {
   readonly name: string;
@@ -49,7 +50,8 @@ export interface ConsumerOptions {
   readonly store: EventStore;
   readonly connectionString: string;
   readonly checkpoints: CheckpointStore;
-  readonly handle: BatchHandler;
+  /** Required unless `sqlBatch` is given. */
+  readonly handle?: BatchHandler;
   /** The one-round-trip form of `handle`, used instead of it where given. */
   readonly sqlBatch?: SqlBatch;
   /** Runs at the start of every transaction (role, search path). */
@@ -101,7 +103,10 @@ export class CheckpointedConsumer {
   private running: Promise<void> | undefined;
   private client: pg.Client | undefined;
 
-  constructor(private readonly options: ConsumerOptions) {}
+  constructor(private readonly options: ConsumerOptions) {
+    if (!options.handle && !options.sqlBatch)
+      throw new TypeError(`consumer ${options.name} needs a handler or an SQL batch`);
+  }
 
   start(): void {
     this.running ??= this.run();
@@ -255,8 +260,10 @@ export class CheckpointedConsumer {
         throw error;
       }
     } else {
+      const handle = this.options.handle;
+      if (!handle) throw new Error(`consumer ${this.options.name} has neither a handler nor an SQL batch`);
       await this.inTransaction(client, async () => {
-        await this.options.handle(client, batch);
+        await handle(client, batch);
         if (!(await this.options.checkpoints.save(client, this.options.name, this.position, last.position))) {
           throw new CheckpointMovedError(this.options.name);
         }

@@ -1,6 +1,7 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Position, RecordedEvent } from '../../event-store/event-store.port.js';
-import type { CheckpointStore } from './checkpointed-consumer.js';
+import { CHECKPOINT_MOVED, type CheckpointStore } from './checkpointed-consumer.js';
+import { inlineStatement, sql } from '../database/sql-statement.js';
 
 /**
  * Checkpoints of the read-model projections live in the read-model schema itself (unqualified
@@ -14,13 +15,32 @@ export const readModelCheckpoints: CheckpointStore = {
     );
     return rows[0]?.position as Position | undefined;
   },
-  save(client, consumer, expected, position) {
-    return compareAndSet(client, 'checkpoints', 'projection', consumer, expected, position);
+  async save(client, consumer, expected, position) {
+    try {
+      await client.query(moveReadModelCheckpointSql(consumer, expected, position));
+      return true;
+    } catch (error) {
+      if (error instanceof pg.DatabaseError && error.code === CHECKPOINT_MOVED) return false;
+      throw error;
+    }
   },
   async recordFailure(client, consumer, event, attempts, error) {
     await insertFailure(client, 'projection_failures', 'projection', consumer, event, attempts, error);
   },
 };
+
+/**
+ * The statement moving a read-model checkpoint (rm_move_checkpoint, migrations/0002): fails with
+ * CHECKPOINT_MOVED when the stored checkpoint is not `expected`, so it can close a one-round-trip
+ * batch and roll it back.
+ */
+export function moveReadModelCheckpointSql(
+  consumer: string,
+  expected: Position | undefined,
+  position: Position,
+): string {
+  return inlineStatement(sql`SELECT rm_move_checkpoint(${consumer}, ${expected ?? null}, ${position})`);
+}
 
 /** Checkpoints of the process managers, outside the read models: a rebuild must not re-trigger them. */
 export const processCheckpoints: CheckpointStore = {
