@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
 import request from 'supertest';
 import { AUTH, type TestApp } from '../support/test-app.js';
-import { waitFor } from '../support/wait-for.js';
+import { processManagersSettled } from '../support/process-managers-settled.js';
 
 /** Writes through the API as the operator, for arranging access tests. */
 export function accessFixture(app: () => TestApp) {
@@ -56,22 +56,10 @@ export function accessFixture(app: () => TestApp) {
   };
 
   /**
-   * Waits until the process managers have finished reacting (root bootstrap, cascades): the log
-   * stays the same length for a while. Without this, their appends would be blamed on the next
-   * request.
+   * Waits until the process managers have finished reacting (root bootstrap, cascades); without
+   * this, their appends would be blamed on the next request.
    */
-  const settle = async (): Promise<void> => {
-    let last = await logLength();
-    let quietSince = Date.now();
-    await waitFor(async () => {
-      const now = await logLength();
-      if (now !== last) {
-        last = now;
-        quietSince = Date.now();
-      }
-      return Date.now() - quietSince >= 300;
-    }, 15_000);
-  };
+  const settle = (): Promise<void> => processManagersSettled(app());
 
   /** Waits until the read models have applied this position. */
   const readModelAt = async (position: string): Promise<void> => {
