@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { RecordedEvent } from '../src/event-store/event-store.port.js';
-import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
+import { quoteIdentifier } from '../src/database/database-urls.js';
 import type { Projection } from './projection.js';
-import { inlineStatement } from '../src/infrastructure/database/sql-statement.js';
+import { inlineStatement } from '../src/database/sql-statement.js';
 
 /**
  * Points the open transaction at a read-model schema, as the projector role: the projections'

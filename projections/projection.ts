@@ -1,5 +1,5 @@
 import type { EventFilter, RecordedEvent } from '../src/event-store/event-store.port.js';
-import type { SqlStatement } from '../src/infrastructure/database/sql-statement.js';
+import type { SqlStatement } from '../src/database/sql-statement.js';
 
 /**
  * A read-model projection: a pure function from one stored event to the SQL that applies it. The

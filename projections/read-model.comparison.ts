@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
+import { quoteIdentifier } from '../src/database/database-urls.js';
+import { inTransaction } from '../src/database/transaction.js';
 import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 
 /** The read-model tables an auditor compares: every table a projection writes. */
@@ -27,12 +28,7 @@ export async function compareReadModels(
   right: string,
   options: { readonly inTransaction?: boolean } = {},
 ): Promise<TableComparison[]> {
-  await client.query(
-    options.inTransaction
-      ? 'SET LOCAL ROLE tenancy_projector'
-      : 'BEGIN READ ONLY; SET LOCAL ROLE tenancy_projector',
-  );
-  try {
+  const compare = async (): Promise<TableComparison[]> => {
     const results: TableComparison[] = [];
     for (const table of COMPARED_TABLES) {
       const a = `${quoteIdentifier(left)}.${quoteIdentifier(table)}`;
@@ -48,8 +44,15 @@ export async function compareReadModels(
       if (rows[0]) results.push(rows[0]);
     }
     return results;
+  };
+  if (!options.inTransaction) {
+    return inTransaction(client, compare, 'BEGIN READ ONLY; SET LOCAL ROLE tenancy_projector');
+  }
+  await client.query('SET LOCAL ROLE tenancy_projector');
+  try {
+    return await compare();
   } finally {
-    await client.query(options.inTransaction ? 'RESET ROLE' : 'COMMIT');
+    await client.query('RESET ROLE');
   }
 }
 

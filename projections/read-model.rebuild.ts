@@ -1,8 +1,9 @@
 import pg from 'pg';
 import type { EventStore, Position } from '../src/event-store/event-store.port.js';
-import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
-import { readModelCheckpoints } from '../src/infrastructure/consumers/sql-checkpoint-stores.js';
-import { applyProjection, enterReadModelSchema } from './projection.applier.js';
+import { quoteIdentifier } from '../src/database/database-urls.js';
+import { inTransaction } from '../src/database/transaction.js';
+import { applyProjection, enterReadModelSchemaSql } from './projection.applier.js';
+import { loadReadModelCheckpoint, moveReadModelCheckpoint } from './read-model.checkpoints.js';
 import type { Projection } from './projection.js';
 import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 
@@ -43,7 +44,7 @@ export async function resumeRebuild(options: RebuildOptions): Promise<Map<string
   const until = options.until ?? (await store.headPosition());
   for (const projection of options.projections ?? READ_MODEL_PROJECTIONS) {
     let count = 0;
-    let stored = await inSchema(client, schema, () => readModelCheckpoints.load(client, projection.name));
+    let stored = await inSchema(client, schema, () => loadReadModelCheckpoint(client, projection.name));
     let after = stored;
     while (until !== undefined && (after === undefined || store.comparePositions(after, until) < 0)) {
       const page = await store.readAll({
@@ -56,7 +57,7 @@ export async function resumeRebuild(options: RebuildOptions): Promise<Map<string
       if (next !== undefined) {
         await inSchema(client, schema, async () => {
           await applyProjection(client, projection, events);
-          if (!(await readModelCheckpoints.save(client, projection.name, stored, next))) {
+          if (!(await moveReadModelCheckpoint(client, projection.name, stored, next))) {
             throw new Error(`the checkpoint of ${projection.name} in ${schema} moved during the rebuild`);
           }
         });
@@ -73,17 +74,9 @@ export async function resumeRebuild(options: RebuildOptions): Promise<Map<string
   return applied;
 }
 
-async function inSchema<T>(client: pg.ClientBase, schema: string, work: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await enterReadModelSchema(client, schema);
-    const result = await work();
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+/** A transaction whose unqualified table names resolve to the schema being built, as the projector. */
+function inSchema<T>(client: pg.ClientBase, schema: string, work: () => Promise<T>): Promise<T> {
+  return inTransaction(client, work, `BEGIN; ${enterReadModelSchemaSql(schema)}`);
 }
 
 /** Drops a read-model schema built by a rebuild (never the live one by accident: the name is checked). */

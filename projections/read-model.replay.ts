@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { EventStore, Position } from '../src/event-store/event-store.port.js';
-import { quoteIdentifier } from '../src/infrastructure/database/database-urls.js';
+import { quoteIdentifier } from '../src/database/database-urls.js';
+import { inTransaction } from '../src/database/transaction.js';
 import { compareReadModels, type TableComparison } from './read-model.comparison.js';
 import type { Projection } from './projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from './read-model.projections.js';
@@ -55,8 +56,7 @@ async function swapIn(client: pg.ClientBase, projections: readonly Projection[])
   const next = quoteIdentifier(REPLAY_SCHEMA);
   const retired = quoteIdentifier(RETIRED_SCHEMA);
   const tables = projections.flatMap((projection) => projection.tables).map(quoteIdentifier);
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE; CREATE SCHEMA ${retired}`);
     await client.query(
       `LOCK TABLE ${[...tables, 'checkpoints'].map((table) => `${live}.${table}`).join(', ')} IN ACCESS EXCLUSIVE MODE`,
@@ -73,11 +73,7 @@ async function swapIn(client: pg.ClientBase, projections: readonly Projection[])
       [names],
     );
     await client.query(`DELETE FROM ${live}.projection_failures WHERE projection = ANY ($1)`, [names]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
   await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
 }
 
@@ -117,24 +113,20 @@ export async function verifyReadModels(options: {
           onProgress: options.onProgress,
         });
       }
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      try {
-        const now = await liveCheckpoints(client);
-        const unchanged =
-          [...checkpoints].every(([name, position]) => now.get(name) === position) &&
-          now.size === checkpoints.size;
-        if (unchanged) {
-          const comparisons = await compareReadModels(client, LIVE_READ_MODEL_SCHEMA, scratch, {
-            inTransaction: true,
-          });
-          await client.query('COMMIT');
-          return { comparisons, attempts: attempt };
-        }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      const comparisons = await inTransaction(
+        client,
+        async () => {
+          const now = await liveCheckpoints(client);
+          const unchanged =
+            [...checkpoints].every(([name, position]) => now.get(name) === position) &&
+            now.size === checkpoints.size;
+          return unchanged
+            ? compareReadModels(client, LIVE_READ_MODEL_SCHEMA, scratch, { inTransaction: true })
+            : undefined;
+        },
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      );
+      if (comparisons !== undefined) return { comparisons, attempts: attempt };
       if (attempt >= maxAttempts)
         throw new Error(`the live read models kept moving; no stable snapshot after ${attempt} attempts`);
     }

@@ -1,9 +1,10 @@
 import type { RecordedEvent } from '../src/event-store/event-store.port.js';
-import { decodeTenancyEvent } from '../src/application/tenancy-event.codec.js';
+import { occurredAt } from '../src/stored-events/event-metadata.js';
+import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
 import type { Projection } from './projection.js';
-import { sql, type SqlStatement } from '../src/infrastructure/database/sql-statement.js';
+import { sql, type SqlStatement } from '../src/database/sql-statement.js';
 
 /**
  * Tenants and their workspace trees (parent, depth, path from the root, child counts, deletion
@@ -132,12 +133,4 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
       return exhaustive;
     }
   }
-}
-
-/** When the fact happened, as the command recorded it; older events fall back to the store's time. */
-export function occurredAt(recorded: RecordedEvent): string {
-  const value = recorded.metadata.occurredAt;
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value))
-    ? value
-    : recorded.recordedAt.toISOString();
 }

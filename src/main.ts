@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config.js';
-import { createHttpApp } from './http/create-http-app.js';
-import { openRuntime } from './infrastructure/runtime.js';
+import { createHttpApp } from './app/create-http-app.js';
+import { openRuntime } from './app/runtime.js';
 
 async function main(): Promise<void> {
   const logger = new Logger('Tenancy');

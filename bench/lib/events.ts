@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { toEventToAppend, type CommandContext } from '../../src/application/command-context.js';
+import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
+import type { CommandContext } from '../../src/application/commands/command-context.js';
 import {
   ConcurrencyError,
   type EventStore,
@@ -9,7 +10,8 @@ import { actorName } from '../../src/http/auth/actor.js';
 import { resourceNameKey } from '../../src/tenancy/resource-name.js';
 import type { TenancyEvent, WorkspaceCreated } from '../../src/tenancy/tenancy.events.js';
 import { tenantNameReserved, tenantNameStreamName } from '../../src/tenancy/tenant-name-reservation.js';
-import { rootWorkspaceIdOf, tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { rootWorkspaceCreated, rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 
 /** The context a request by the operator gives its events (src/http/request-context.ts). */
 export function operatorContext(): CommandContext {
@@ -22,7 +24,7 @@ export function operatorContext(): CommandContext {
   };
 }
 
-/** A domain event wrapped exactly as the service stores it (command-context.ts toEventToAppend). */
+/** A domain event wrapped exactly as the service stores it (stored-events/event-metadata.ts). */
 export function stored(event: TenancyEvent, context: CommandContext = operatorContext()): EventToAppend {
   return toEventToAppend(event, context);
 }
@@ -36,19 +38,6 @@ export function workspaceCreated(
   return {
     type: 'WorkspaceCreated',
     data: { tenantId, workspaceId, parentWorkspaceId, name, isRoot: false },
-  };
-}
-
-export function rootCreated(tenantId: string): WorkspaceCreated {
-  return {
-    type: 'WorkspaceCreated',
-    data: {
-      tenantId,
-      workspaceId: rootWorkspaceIdOf(tenantId),
-      parentWorkspaceId: null,
-      name: 'Root',
-      isRoot: true,
-    },
   };
 }
 
@@ -66,7 +55,7 @@ export function tenantBirth(
     },
     tenant: [
       toEventToAppend({ type: 'TenantCreated', data: { tenantId, name } }, context),
-      toEventToAppend(rootCreated(tenantId), context),
+      toEventToAppend(rootWorkspaceCreated(tenantId), context),
     ],
   };
 }

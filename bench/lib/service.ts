@@ -1,4 +1,4 @@
-import { findFreePort } from '../../src/infrastructure/database/embedded-postgres.server.js';
+import { findFreePort } from '../../src/database/embedded-postgres.server.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';

@@ -5,9 +5,9 @@ import pg from 'pg';
 import type { EventStore, Position } from '../../src/event-store/event-store.port.js';
 import { encodePosition } from '../../src/event-store/position.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { quoteIdentifier, withDatabase } from '../../src/infrastructure/database/database-urls.js';
-import { runMigrations } from '../../src/infrastructure/database/migrations.js';
-import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
+import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
+import { runMigrations } from '../../src/database/migrations.js';
+import { createPool } from '../../src/database/postgres-pool.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { operatorContext, planTree, shapeFor, stored, tenantBirth, workspaceCreated } from '../lib/events.js';
 import { PROJECT_ROOT } from '../lib/service.js';
@@ -32,14 +32,7 @@ import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types
  */
 export const REBUILD_FUNCTION = 'rebuildReadModels';
 export const RESUME_FUNCTION = 'resumeRebuild';
-const CANDIDATE_MODULES = [
-  'projections/read-model.rebuild.ts',
-  'projections/rebuild.ts',
-  'src/projections/rebuild.ts',
-  'src/read-model/rebuild.ts',
-  'src/infrastructure/consumers/rebuild.ts',
-  'src/cli/rebuild.ts',
-];
+const CANDIDATE_MODULES = ['projections/read-model.rebuild.ts'];
 
 export interface RebuildOptions {
   readonly store: EventStore;

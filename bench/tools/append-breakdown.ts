@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { withDatabase } from '../../src/infrastructure/database/database-urls.js';
-import { startEmbeddedPostgres } from '../../src/infrastructure/database/embedded-postgres.server.js';
-import { runMigrations } from '../../src/infrastructure/database/migrations.js';
+import { withDatabase } from '../../src/database/database-urls.js';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
+import { runMigrations } from '../../src/database/migrations.js';
 import { operatorContext, stored, workspaceCreated } from '../lib/events.js';
 import { benchPool, createInsertCeilingTable, runWorkers, singleRowInsertRun } from '../lib/pg-ceiling.js';
 

@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG, CLOCK, type Clock } from '../infrastructure/tokens.js';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CLOCK, type Clock } from './clock.js';
 import { parseResourceName } from '../tenancy/resource-name.js';
 import { uuidV5 } from '../tenancy/uuid.js';
-import { TenantCommandExecutor } from './tenant-command.executor.js';
-import { TenantNameRegistry } from './tenant-name.registry.js';
+import { TenantCommandExecutor } from './commands/tenant-command.executor.js';
+import { TenantNameRegistry } from './commands/tenant-name.registry.js';
 
 /** Namespace of default-tenant ids: the id follows from the name, so every instance agrees on it. */
 const DEFAULT_TENANT_NAMESPACE = '3f5e8a2c-7b14-4d9e-a6c1-0e2f4b7d9a13';
@@ -15,7 +15,7 @@ const DEFAULT_TENANT_NAMESPACE = '3f5e8a2c-7b14-4d9e-a6c1-0e2f4b7d9a13';
  * one create it and the others find it there.
  */
 @Injectable()
-export class DefaultTenantInitializer {
+export class DefaultTenantInitializer implements OnApplicationBootstrap {
   private readonly logger = new Logger('DefaultTenant');
 
   constructor(
@@ -24,6 +24,10 @@ export class DefaultTenantInitializer {
     private readonly tenants: TenantCommandExecutor,
     private readonly names: TenantNameRegistry,
   ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensure();
+  }
 
   async ensure(): Promise<string | undefined> {
     const rawName = this.config.defaultTenant;

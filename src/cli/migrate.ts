@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/app-config.js';
-import { openRuntime } from '../infrastructure/runtime.js';
+import { openRuntime } from '../app/runtime.js';
 
 /**
  * `npm run migrate`: applies pending migrations to DATABASE_URL, or to the embedded PostgreSQL of

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { loadConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
-import { openRuntime, type Runtime } from '../infrastructure/runtime.js';
+import { openRuntime, type Runtime } from '../app/runtime.js';
 import { UsageError, type CliCommand, type CliContext } from './cli-command.js';
 import { exportCommand } from './commands/export.command.js';
 import { historyCommand } from './commands/history.command.js';

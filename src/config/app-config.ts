@@ -54,3 +54,6 @@ function positiveInteger(raw: string | undefined, fallback: number, name: string
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
+
+/** Injection token of the AppConfig the service started with. */
+export const APP_CONFIG = Symbol('AppConfig');

@@ -3,8 +3,8 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import type pg from 'pg';
 import type { EventStore } from '../event-store/event-store.port.js';
 import { EVENT_STORE } from '../event-store/event-store.port.js';
-import { PG_POOL } from '../infrastructure/tokens.js';
-import { ConsumerHost } from '../background/consumer-host.service.js';
+import { PG_POOL } from '../database/postgres-pool.js';
+import { ConsumerHost } from '../consumers/consumer-host.service.js';
 
 /** Liveness (the process answers) and readiness (its database and event store answer). */
 @Controller('health')

@@ -5,10 +5,6 @@ import { TenantsHttpController } from './tenants/tenants.http.controller.js';
 import { WorkspacesHttpController } from './tenants/workspaces.http.controller.js';
 import { TenantQueriesHttpController } from './queries/tenant-queries.http.controller.js';
 import { ApiKeysHttpController } from './tenants/api-keys.http.controller.js';
-import { EVENT_FEED_ACCESS_DECLARED } from './auth/event-feed.access.js';
-
-// The event feed's access requirements are declared from outside its controller (see the file).
-if (!EVENT_FEED_ACCESS_DECLARED) throw new Error('event feed access not declared');
 
 /** The /v1 API: controllers translate HTTP into commands and queries, nothing more. */
 @Module({

@@ -9,7 +9,7 @@ import {
 import type { Request, Response } from 'express';
 import { ConcurrencyError } from '../event-store/event-store.port.js';
 import { InvalidPositionError } from '../event-store/position.js';
-import { RevisionMismatchError } from '../application/tenant-command.executor.js';
+import { RevisionMismatchError } from '../application/commands/tenant-command.executor.js';
 import { TenancyRuleViolation, type TenancyErrorCode } from '../tenancy/tenancy.errors.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type Problem } from './problem.js';
 

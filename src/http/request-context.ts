@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import type { CommandContext } from '../application/command-context.js';
-import type { Clock } from '../infrastructure/tokens.js';
+import type { CommandContext } from '../application/commands/command-context.js';
+import type { Clock } from '../application/clock.js';
 import { ACTOR_KEY, actorName, type Actor } from './auth/actor.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';

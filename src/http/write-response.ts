@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { WriteResult } from '../application/write-results.js';
+import type { WriteResult } from '../application/commands/write-results.js';
 
 /** Write answers carry the stream revision (as ETag too) and the log position to read after. */
 export function sendWrite<Body extends object>(

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import type { TenancyCommand } from './tenancy.commands.js';
-import { decide, evolve, initialState, ROOT_WORKSPACE_NAME } from './tenancy.decider.js';
+import { decide, evolve, initialState } from './tenancy.decider.js';
 import { TenancyRuleViolation, type TenancyErrorCode } from './tenancy.errors.js';
 import type { TenancyEvent, WorkspaceDeletionReason } from './tenancy.events.js';
-import { rootWorkspaceIdOf } from './tenant-stream.js';
+import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
 import type { TenantState } from './tenant.state.js';
 
 export function fold(events: readonly TenancyEvent[], state: TenantState = initialState()): TenantState {
@@ -87,16 +87,7 @@ export const tenantCreated = (name = 'Acme', tenantId = TENANT_ID): TenancyEvent
   data: { tenantId, name },
 });
 
-export const rootCreated = (tenantId = TENANT_ID): TenancyEvent => ({
-  type: 'WorkspaceCreated',
-  data: {
-    tenantId,
-    workspaceId: rootWorkspaceIdOf(tenantId),
-    parentWorkspaceId: null,
-    name: ROOT_WORKSPACE_NAME,
-    isRoot: true,
-  },
-});
+export const rootCreated = (tenantId = TENANT_ID): TenancyEvent => rootWorkspaceCreated(tenantId);
 
 export const workspaceCreated = (id: string, parentId: string, name: string): TenancyEvent => ({
   type: 'WorkspaceCreated',

@@ -18,7 +18,7 @@ import type {
   WorkspaceDeletionReason,
 } from './tenancy.events.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
-import { rootWorkspaceIdOf } from './tenant-stream.js';
+import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
 import {
   deletingAncestorOrSelf,
   findLiveWorkspace,
@@ -36,9 +36,6 @@ export const MAX_ACTIVE_API_KEYS = 100;
 
 const SECRET_HASH = /^sha256:[0-9a-f]{64}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-
-/** The one place that names the root workspace a tenant starts with. Users may rename it later. */
-export const ROOT_WORKSPACE_NAME = 'Root';
 
 export function initialState(): TenantState {
   return new MutableTenantState();
@@ -216,19 +213,6 @@ function bootstrapRootWorkspace(command: BootstrapRootWorkspace, state: TenantSt
       throw new Error('unreachable');
     }
   }
-}
-
-function rootWorkspaceCreated(tenantId: string): WorkspaceCreated {
-  return {
-    type: 'WorkspaceCreated',
-    data: {
-      tenantId,
-      workspaceId: rootWorkspaceIdOf(tenantId),
-      parentWorkspaceId: null,
-      name: ROOT_WORKSPACE_NAME,
-      isRoot: true,
-    },
-  };
 }
 
 function createWorkspace(command: CreateWorkspace, state: TenantState): TenancyEvent[] {

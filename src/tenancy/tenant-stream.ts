@@ -1,5 +1,3 @@
-import { uuidV5 } from './uuid.js';
-
 export const TENANT_STREAM_PREFIX = 'tenant-';
 
 /** One stream per tenant: the tenant aggregate owns its whole workspace tree. */
@@ -12,12 +10,4 @@ export function tenantIdOfStream(streamName: string): string | undefined {
   return streamName.startsWith(TENANT_STREAM_PREFIX) && streamName.length > TENANT_STREAM_PREFIX.length
     ? streamName.slice(TENANT_STREAM_PREFIX.length)
     : undefined;
-}
-
-/**
- * Derived, not generated: the root bootstrap process manager and CreateWorkspace (which creates the
- * root on demand) must agree on it, and a redelivered bootstrap must not create a second root.
- */
-export function rootWorkspaceIdOf(tenantId: string): string {
-  return uuidV5('root', tenantId);
 }

@@ -1,10 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  rootWorkspaceIdOf,
-  TENANT_STREAM_PREFIX,
-  tenantIdOfStream,
-  tenantStreamName,
-} from './tenant-stream.js';
+import { TENANT_STREAM_PREFIX, tenantIdOfStream, tenantStreamName } from './tenant-stream.js';
+import { rootWorkspaceIdOf } from './root-workspace.js';
 import { isCanonicalUuid, uuidV5 } from './uuid.js';
 
 const DNS_NAMESPACE = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';

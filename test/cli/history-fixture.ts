@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandContext } from '../../src/application/command-context.js';
-import type { CommandOutcome, TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import type { CommandContext } from '../../src/application/commands/command-context.js';
+import type {
+  CommandOutcome,
+  TenantCommandExecutor,
+} from '../../src/application/commands/tenant-command.executor.js';
 import type { Position } from '../../src/event-store/event-store.port.js';
 import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
-import { rootWorkspaceIdOf } from '../../src/tenancy/tenant-stream.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import type { TenantState } from '../../src/tenancy/tenant.state.js';
 
 /** A live workspace as a plain row, comparable across the ways a tree is rebuilt. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import { runTenancyCli } from '../../src/cli/tenancy.cli.js';
 import type { Position } from '../../src/event-store/event-store.port.js';
 import { REPLAY_SCHEMA } from '../../projections/read-model.replay.js';

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { EventToAppend, Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { runMigrations } from '../../src/infrastructure/database/migrations.js';
-import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
+import { runMigrations } from '../../src/database/migrations.js';
+import { createPool } from '../../src/database/postgres-pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** Behaviour specific to the PostgreSQL adapter, beyond the shared contract. */

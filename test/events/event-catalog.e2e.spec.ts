@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import type { JsonObject } from '../../src/event-store/event-store.port.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { loadEventSchemaValidator, type EventSchemaValidator } from './event-schema.validator.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { toEventToAppend, type CommandContext } from '../../src/application/command-context.js';
+import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
+import type { CommandContext } from '../../src/application/commands/command-context.js';
 import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
 import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
 import { loadEventSchemaCatalog } from '../../src/http/events/event-schema.catalog.js';
@@ -9,7 +10,7 @@ import {
   TENANCY_EVENT_TYPES,
   type TenancyEvent,
 } from '../../src/tenancy/tenancy.events.js';
-import { rootWorkspaceIdOf } from '../../src/tenancy/tenant-stream.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import type { TenantState } from '../../src/tenancy/tenant.state.js';
 import {
   loadEventSchemaValidator,

@@ -4,7 +4,8 @@ import request from 'supertest';
 import type { EventStore, RecordedEvent, SubscribeOptions } from '../../src/event-store/event-store.port.js';
 import { loadEventSchemaCatalog } from '../../src/http/events/event-schema.catalog.js';
 import { TENANCY_EVENT_TYPES } from '../../src/tenancy/tenancy.events.js';
-import { rootWorkspaceIdOf, tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { openEventStream, type EventStreamClient } from './sse-client.js';
 
@@ -307,6 +308,8 @@ describe('event feed for consumers', () => {
       try {
         const client = stream(`/v1/events/stream?tenantId=${randomUUID()}`);
         expect(await client.status).toBe(200);
+        // The stream catches up with page reads first, then subscribes for what comes next.
+        await waitUntil(() => signals.length > 0);
         expect(signals).toHaveLength(1);
         expect(signals[0]?.aborted).toBe(false);
         client.close();
@@ -340,8 +343,15 @@ describe('event feed for consumers', () => {
           revision === 0 ? 'no_stream' : revision - 1,
         );
       }
+      // Counts every event read from the store, by page (catching up) or by subscription (live).
       let pulled = 0;
       const original = store.subscribe.bind(store);
+      const originalReadAll = store.readAll.bind(store);
+      const pageSpy = jest.spyOn(store, 'readAll').mockImplementation(async (options) => {
+        const page = await originalReadAll(options);
+        pulled += page.events.length;
+        return page;
+      });
       const spy = jest.spyOn(store, 'subscribe').mockImplementation((options: SubscribeOptions) =>
         (async function* (): AsyncIterable<RecordedEvent> {
           for await (const event of original(options)) {
@@ -370,6 +380,7 @@ describe('event feed for consumers', () => {
         expect(pulled).toBe(total);
       } finally {
         spy.mockRestore();
+        pageSpy.mockRestore();
       }
     });
   });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { decodeTenancyEvent } from '../../src/application/tenancy-event.codec.js';
+import { decodeTenancyEvent } from '../../src/stored-events/tenancy-event.codec.js';
 import type { JsonObject } from '../../src/event-store/event-store.port.js';
-import { rootWorkspaceIdOf, tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { loadEventSchemaValidator } from './event-schema.validator.js';
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { toEventToAppend } from '../../src/application/command-context.js';
+import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
 import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
 import type { TenantState } from '../../src/tenancy/tenant.state.js';
-import { rootWorkspaceIdOf, tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { auditLogProjection } from '../../projections/audit-log.projection.js';
 import { applyProjection, enterReadModelSchema } from '../../projections/projection.applier.js';
 import type { Projection } from '../../projections/projection.js';

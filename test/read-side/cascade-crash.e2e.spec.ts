@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import { startTestAppOn } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { buildTree, expectChildrenFirst } from '../support/tenant-trees.js';

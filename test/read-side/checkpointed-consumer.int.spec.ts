@@ -3,11 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import {
-  CheckpointedConsumer,
-  type ConsumerOptions,
-} from '../../src/infrastructure/consumers/checkpointed-consumer.js';
-import { processCheckpoints } from '../../src/infrastructure/consumers/sql-checkpoint-stores.js';
+import { CheckpointedConsumer, type ConsumerOptions } from '../../src/consumers/checkpointed-consumer.js';
+import { processCheckpoints } from '../../src/consumers/checkpoint-stores.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 

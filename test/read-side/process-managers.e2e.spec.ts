@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import { defaultTenantIdFor } from '../../src/application/default-tenant.initializer.js';
-import { ConsumerHost } from '../../src/background/consumer-host.service.js';
-import { rootWorkspaceIdOf } from '../../src/tenancy/tenant-stream.js';
+import { ConsumerHost } from '../../src/consumers/consumer-host.service.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { buildTree, expectChildrenFirst } from '../support/tenant-trees.js';

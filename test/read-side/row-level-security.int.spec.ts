@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ScopedReader } from '../../src/application/queries/scoped-reader.js';
-import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
+import { createPool } from '../../src/database/postgres-pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe('row-level security on the read models', () => {

@@ -1,5 +1,5 @@
 import { CascadeDeletionProcess } from '../../src/application/process-managers/cascade-deletion.process.js';
-import type { ProcessManager } from '../../src/application/process-managers/process-manager.js';
+import type { ProcessManager } from '../../src/consumers/process-manager.js';
 import { RootBootstrapProcess } from '../../src/application/process-managers/root-bootstrap.process.js';
 import { encodePosition } from '../../src/event-store/position.js';
 import type { TestApp } from './test-app.js';

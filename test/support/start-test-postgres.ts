@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/infrastructure/database/embedded-postgres.server.js';
-import { runMigrations } from '../../src/infrastructure/database/migrations.js';
-import { quoteIdentifier, withDatabase } from '../../src/infrastructure/database/database-urls.js';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
+import { runMigrations } from '../../src/database/migrations.js';
+import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
 import { TEMPLATE_DATABASE, TEST_SERVER_URL_VARIABLE } from './test-database.js';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
-import { TenantCommandExecutor } from '../../src/application/tenant-command.executor.js';
+import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import type { TestApp } from './test-app.js';
 
 const context = () => ({

@@ -3,9 +3,9 @@ import { ConsoleLogger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { createHttpApp } from '../../src/http/create-http-app.js';
-import type { Runtime } from '../../src/infrastructure/runtime.js';
-import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
+import { createHttpApp } from '../../src/app/create-http-app.js';
+import type { Runtime } from '../../src/app/runtime.js';
+import { createPool } from '../../src/database/postgres-pool.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export const OPERATOR_KEY = 'test-operator-key-0123456789';

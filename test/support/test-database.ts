@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPool } from '../../src/infrastructure/database/postgres-pool.js';
-import { quoteIdentifier, withDatabase } from '../../src/infrastructure/database/database-urls.js';
+import { createPool } from '../../src/database/postgres-pool.js';
+import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
 
 export const TEMPLATE_DATABASE = 'tenancy_test_template';
 export const TEST_SERVER_URL_VARIABLE = 'TENANCY_TEST_SERVER_URL';

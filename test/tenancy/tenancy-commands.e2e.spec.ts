@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { rootWorkspaceIdOf } from '../../src/tenancy/tenant-stream.js';
+import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 
 describe('tenancy command API', () => {

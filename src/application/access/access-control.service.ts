@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { findLiveWorkspace, type TenantState } from '../../tenancy/tenant.state.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
+import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import {
   authorize,
   type AccessDecision,

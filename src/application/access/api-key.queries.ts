@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import type { ApiKeyState } from '../../tenancy/tenant.state.js';
 import type { ApiKeyBody } from '../commands/issue-api-key.command.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
+import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 
 /**
  * Keys are listed from the tenant's folded state rather than a read model: they are few per tenant,

@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { abortableSleep, followLog } from '../../consumers/log-follower.js';
 import {
   EVENT_STORE,
   type EventFilter,
@@ -15,7 +16,7 @@ import {
 } from '../../event-store/event-store.port.js';
 import type { ApiKeyRole, TenancyEvent, TenancyEventType } from '../../tenancy/tenancy.events.js';
 import { TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
-import { decodeTenancyEvent } from '../tenancy-event.codec.js';
+import { decodeTenancyEvent } from '../../stored-events/tenancy-event.codec.js';
 import { digestOfSecretHash, secretDigestOf } from './api-key-secret.js';
 
 export interface RegisteredKey {
@@ -37,17 +38,17 @@ const FOLLOWED_TYPES: readonly TenancyEventType[] = [
   'TenantDeleted',
 ];
 const FILTER: EventFilter = { streamPrefixes: [TENANT_STREAM_PREFIX], eventTypes: FOLLOWED_TYPES };
-const CATCH_UP_PAGE = 1_000;
+const BATCH_SIZE = 1_000;
 const RETRY_DELAY_MS = 1_000;
 // Compared against when no key matches, so that a miss costs the same comparison as a hit.
 const NO_DIGEST = Buffer.alloc(32);
 
 /**
  * Every instance's own copy of the live API keys, fed from the log: verifying a key never reaches
- * the event store. It reads the log from the start at boot (keys are few and the read is filtered
- * on the server to key and tenant-deletion events) and then follows it live; the PostgreSQL store
- * wakes the subscription by NOTIFY and polls every 500 ms, so a revocation on any instance is
- * applied everywhere well within a second.
+ * the event store. It follows the log from the start (keys are few and the read is filtered on the
+ * server to key and tenant-deletion events), as every consumer does (followLog): the PostgreSQL
+ * store wakes it by NOTIFY and polls every 500 ms, so a revocation on any instance is applied
+ * everywhere well within a second, and a failed read is retried where it left off.
  *
  * Keys are indexed by the SHA-256 digest of their secret. Revoked key ids and closed tenants are
  * remembered for good, so that a write-through from this instance and a late delivery of an older
@@ -108,33 +109,33 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async follow(): Promise<void> {
-    let after: Position | undefined;
+    let after: Position | 'start' = 'start';
     while (!this.stop.signal.aborted) {
       try {
-        if (!this.caughtUp) {
-          for (;;) {
-            const page = await this.store.readAll({ after, maxCount: CATCH_UP_PAGE, filter: FILTER });
-            for (const recorded of page.events) this.applyRecorded(recorded);
-            after = page.nextPosition ?? after;
-            if (page.isEnd) break;
-          }
-          this.caughtUp = true;
-          this.markCaughtUp();
-        }
-        for await (const recorded of this.store.subscribe({
-          from: after ?? 'start',
+        const batches = followLog({
+          store: this.store,
           filter: FILTER,
+          from: after,
           signal: this.stop.signal,
-        })) {
-          this.applyRecorded(recorded);
-          after = recorded.position;
+          batchSize: BATCH_SIZE,
+          onReadError: (error, attempt) =>
+            this.logger.error(`following the log failed (retry ${attempt}): ${describe(error)}`),
+        });
+        for await (const { events, caughtUp } of batches) {
+          for (const recorded of events) {
+            this.applyRecorded(recorded);
+            after = recorded.position;
+          }
+          if (caughtUp && !this.caughtUp) {
+            this.caughtUp = true;
+            this.markCaughtUp();
+          }
         }
       } catch (error) {
-        if (this.stop.signal.aborted) return;
-        this.logger.error(
-          `following the log failed, retrying: ${error instanceof Error ? error.message : String(error)}`,
-        );
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        // An event this registry cannot read: it stays where it is (a key event must never be
+        // skipped) and tries again, so an upgraded reader on the same log can take over.
+        this.logger.error(`applying a key event failed, retrying: ${describe(error)}`);
+        await abortableSleep(RETRY_DELAY_MS, this.stop.signal);
       }
     }
   }
@@ -183,4 +184,8 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
         return;
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

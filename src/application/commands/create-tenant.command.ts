@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
-import type { CommandContext } from '../command-context.js';
-import type { TenantBody, WriteResult } from '../write-results.js';
+import type { CommandContext } from './command-context.js';
+import type { TenantBody, WriteResult } from './write-results.js';
 
 export class CreateTenantCommand extends Command<WriteResult<TenantBody>> {
   constructor(

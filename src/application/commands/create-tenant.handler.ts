@@ -1,9 +1,9 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { parseResourceName } from '../../tenancy/resource-name.js';
-import { rootWorkspaceIdOf } from '../../tenancy/tenant-stream.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
-import { TenantNameRegistry } from '../tenant-name.registry.js';
-import type { TenantBody, WriteResult } from '../write-results.js';
+import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
+import { TenantCommandExecutor } from './tenant-command.executor.js';
+import { TenantNameRegistry } from './tenant-name.registry.js';
+import type { TenantBody, WriteResult } from './write-results.js';
 import { CreateTenantCommand } from './create-tenant.command.js';
 
 /** The revision of TenantCreated: the first event of every tenant stream. */

@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
-import type { CommandContext } from '../command-context.js';
-import type { WorkspaceBody, WriteResult } from '../write-results.js';
+import type { CommandContext } from './command-context.js';
+import type { WorkspaceBody, WriteResult } from './write-results.js';
 
 export class CreateWorkspaceCommand extends Command<WriteResult<WorkspaceBody>> {
   constructor(

@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
-import type { WriteResult } from '../write-results.js';
+import { TenantCommandExecutor } from './tenant-command.executor.js';
+import type { WriteResult } from './write-results.js';
 import { DeleteTenantCommand, type DeleteTenantBody } from './delete-tenant.command.js';
 
 @CommandHandler(DeleteTenantCommand)

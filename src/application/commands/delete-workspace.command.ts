@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
-import type { CommandContext } from '../command-context.js';
-import type { WriteResult } from '../write-results.js';
+import type { CommandContext } from './command-context.js';
+import type { WriteResult } from './write-results.js';
 
 export interface DeleteWorkspaceBody {
   readonly tenantId: string;

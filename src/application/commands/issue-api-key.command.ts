@@ -1,7 +1,7 @@
 import { Command } from '@nestjs/cqrs';
 import type { ApiKeyRole } from '../../tenancy/tenancy.events.js';
-import type { CommandContext } from '../command-context.js';
-import type { WriteResult } from '../write-results.js';
+import type { CommandContext } from './command-context.js';
+import type { WriteResult } from './write-results.js';
 
 export interface ApiKeyBody {
   readonly apiKeyId: string;

@@ -3,8 +3,8 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { generateApiKeySecret } from '../access/api-key-secret.js';
 import { ApiKeyRegistry } from '../access/api-key.registry.js';
 import { apiKeyBody } from '../access/api-key.queries.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
-import type { WriteResult } from '../write-results.js';
+import { TenantCommandExecutor } from './tenant-command.executor.js';
+import type { WriteResult } from './write-results.js';
 import { IssueApiKeyCommand, type IssuedApiKeyBody } from './issue-api-key.command.js';
 
 @CommandHandler(IssueApiKeyCommand)

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { findLiveWorkspace } from '../../tenancy/tenant.state.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
-import { workspaceBody, type WorkspaceBody, type WriteResult } from '../write-results.js';
+import { TenantCommandExecutor } from './tenant-command.executor.js';
+import { workspaceBody, type WorkspaceBody, type WriteResult } from './write-results.js';
 import { RenameWorkspaceCommand } from './rename-workspace.command.js';
 
 @CommandHandler(RenameWorkspaceCommand)

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyRegistry } from '../access/api-key.registry.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
-import type { WriteResult } from '../write-results.js';
+import { TenantCommandExecutor } from './tenant-command.executor.js';
+import type { WriteResult } from './write-results.js';
 import { RevokeApiKeyCommand, type RevokeApiKeyBody } from './revoke-api-key.command.js';
 
 @CommandHandler(RevokeApiKeyCommand)

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG, CLOCK, type Clock } from '../../infrastructure/tokens.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { tenantIdOfStream, TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
-import { contextCausedBy, type ProcessManager } from './process-manager.js';
+import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
+import type { ProcessManager } from '../../consumers/process-manager.js';
+import { originCausedBy } from '../../stored-events/event-metadata.js';
 
 /**
  * Carries out a started deletion: ContinueDeletion deletes the next batch children-first (the
@@ -38,7 +39,7 @@ export class CascadeDeletionProcess implements ProcessManager {
     for (;;) {
       const outcome = await this.tenants.execute(
         { type: 'ContinueDeletion', tenantId, maxBatch: this.config.cascadeBatchSize },
-        contextCausedBy(event, `process:${this.name}`, this.clock.now()),
+        originCausedBy(event, `process:${this.name}`, this.clock.now()),
       );
       if (outcome.events.length === 0) break;
       deleted += outcome.events.filter((deletedEvent) => deletedEvent.type === 'WorkspaceDeleted').length;

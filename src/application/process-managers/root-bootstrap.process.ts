@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { tenantIdOfStream, TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
-import { TenantCommandExecutor } from '../tenant-command.executor.js';
-import { contextCausedBy, type ProcessManager } from './process-manager.js';
+import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
+import type { ProcessManager } from '../../consumers/process-manager.js';
+import { originCausedBy } from '../../stored-events/event-metadata.js';
 
 /**
  * Every TenantCreated leads to the tenant's root workspace, exactly once: the root's id is derived
@@ -25,7 +26,7 @@ export class RootBootstrapProcess implements ProcessManager {
     if (!tenantId) return;
     await this.tenants.execute(
       { type: 'BootstrapRootWorkspace', tenantId },
-      contextCausedBy(event, `process:${this.name}`, this.clock.now()),
+      originCausedBy(event, `process:${this.name}`, this.clock.now()),
     );
   }
 }

@@ -1,13 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
-import type { Position } from '../../event-store/event-store.port.js';
-import { PG_POOL } from '../../infrastructure/tokens.js';
+import { Injectable } from '@nestjs/common';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
-import { tenancyReadModelProjection } from '../../../projections/tenancy-read-model.projection.js';
-import { LIVE_READ_MODEL_SCHEMA } from '../../../projections/read-model.projections.js';
 import { decodeCursor, encodeCursor } from './keyset-cursor.js';
 import { ScopedReader } from './scoped-reader.js';
-import { sql, sqlText } from '../../infrastructure/database/sql-statement.js';
+import { sql, sqlText } from '../../database/sql-statement.js';
 
 export interface DeletionProgress {
   readonly deleted: number;
@@ -87,10 +82,7 @@ const WORKSPACE_COLUMNS = `w.tenant_id, w.workspace_id, w.parent_workspace_id, w
 /** Reads of the tenant and workspace read models, always within one tenant's row-level scope. */
 @Injectable()
 export class ReadModelQueries {
-  constructor(
-    private readonly reader: ScopedReader,
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
-  ) {}
+  constructor(private readonly reader: ScopedReader) {}
 
   async tenant(tenantId: string): Promise<TenantView> {
     const [row] = await this.reader.query<TenantRow>(
@@ -166,16 +158,6 @@ export class ReadModelQueries {
     if (parentWorkspaceId && !found.parent) {
       throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${parentWorkspaceId}.`);
     }
-  }
-
-  /** Whether the tenancy read model has applied the event at this position (or later ones). */
-  async hasApplied(position: Position): Promise<boolean> {
-    const { rows } = await this.pool.query<{ position: string }>(
-      `SELECT position FROM ${LIVE_READ_MODEL_SCHEMA}.checkpoints WHERE projection = $1`,
-      [tenancyReadModelProjection.name],
-    );
-    const applied = rows[0]?.position;
-    return applied !== undefined && applied >= position;
   }
 }
 

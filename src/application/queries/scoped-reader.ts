@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { quoteIdentifier } from '../../infrastructure/database/database-urls.js';
-import { inlineStatement, type SqlStatement } from '../../infrastructure/database/sql-statement.js';
-import { PG_POOL } from '../../infrastructure/tokens.js';
+import { quoteIdentifier } from '../../database/database-urls.js';
+import { PG_POOL } from '../../database/postgres-pool.js';
+import { inlineStatement, type SqlStatement } from '../../database/sql-statement.js';
+import { inTransaction, transactionInOneRoundTrip, withPooledClient } from '../../database/transaction.js';
 import { LIVE_READ_MODEL_SCHEMA } from '../../../projections/read-model.projections.js';
 
 /** Whose rows a read may see. */
@@ -22,30 +23,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class ScopedReader {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
-  async read<T>(
+  read<T>(
     scope: ReadScope,
     work: (client: pg.ClientBase) => Promise<T>,
     schema = LIVE_READ_MODEL_SCHEMA,
   ): Promise<T> {
-    const client = await this.pool.connect();
-    let healthy = true;
-    try {
-      // One round trip to open the scope. The tenant id is checked to be a UUID before it is
-      // written into the statement, because the simple protocol takes no parameters.
-      await client.query(
-        `BEGIN READ ONLY; SET LOCAL ROLE tenancy_api; SET LOCAL search_path TO ${quoteIdentifier(schema)}; ${scopeSetting(scope)}`,
-      );
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        healthy = false;
-      });
-      throw error;
-    } finally {
-      client.release(!healthy);
-    }
+    return withPooledClient(this.pool, (client) =>
+      inTransaction(client, () => work(client), openScope(scope, schema)),
+    );
   }
 
   /**
@@ -57,22 +42,19 @@ export class ScopedReader {
     statement: SqlStatement,
     schema = LIVE_READ_MODEL_SCHEMA,
   ): Promise<Row[]> {
-    const client = await this.pool.connect();
-    let healthy = true;
-    try {
-      const results = (await client.query(
-        `BEGIN READ ONLY; SET LOCAL ROLE tenancy_api; SET LOCAL search_path TO ${quoteIdentifier(schema)}; ${scopeSetting(scope)}; ${inlineStatement(statement)}; COMMIT`,
-      )) as unknown as pg.QueryResult[];
-      return (results[4]?.rows ?? []) as Row[];
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        healthy = false;
-      });
-      throw error;
-    } finally {
-      client.release(!healthy);
-    }
+    const result = await withPooledClient(this.pool, (client) =>
+      transactionInOneRoundTrip(client, [inlineStatement(statement)], openScope(scope, schema)),
+    );
+    return result.rows as Row[];
   }
+}
+
+/**
+ * The statements opening a scoped read. The tenant id is checked to be a UUID before it is written
+ * into them, because the simple protocol takes no parameters.
+ */
+function openScope(scope: ReadScope, schema: string): string {
+  return `BEGIN READ ONLY; SET LOCAL ROLE tenancy_api; SET LOCAL search_path TO ${quoteIdentifier(schema)}; ${scopeSetting(scope)}`;
 }
 
 function scopeSetting(scope: ReadScope): string {

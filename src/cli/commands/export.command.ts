@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { decodeRecorded } from '../../application/tenancy-event.codec.js';
+import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import type { EventStore, JsonObject, Position, RecordedEvent } from '../../event-store/event-store.port.js';
 import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation.js';
 import { TENANT_STREAM_PREFIX, tenantIdOfStream, tenantStreamName } from '../../tenancy/tenant-stream.js';

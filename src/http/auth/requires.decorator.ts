@@ -32,17 +32,3 @@ export function Requires(
 ): MethodDecorator {
   return SetMetadata(ACCESS_REQUIREMENT, { permission, ...target } satisfies AccessRequirement);
 }
-
-/**
- * For controllers this module does not own (the event feed): the same metadata, attached from
- * outside to the handler functions, where Nest's Reflector looks for it.
- */
-export function declareRequirement<Controller extends object>(
-  controller: abstract new (...args: never[]) => Controller,
-  method: keyof Controller & string,
-  requirement: AccessRequirement,
-): void {
-  const handler: unknown = Object.getOwnPropertyDescriptor(controller.prototype, method)?.value;
-  if (typeof handler !== 'function') throw new Error(`${controller.name}.${method} is not a route handler`);
-  Reflect.defineMetadata(ACCESS_REQUIREMENT, requirement, handler);
-}

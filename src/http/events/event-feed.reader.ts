@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeRecorded } from '../../application/tenancy-event.codec.js';
+import { followLog } from '../../consumers/log-follower.js';
+import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import {
   EVENT_STORE,
   type EventFilter,
@@ -9,6 +10,9 @@ import {
 } from '../../event-store/event-store.port.js';
 import { TENANT_STREAM_PREFIX, tenantStreamName } from '../../tenancy/tenant-stream.js';
 import type { TenancyEventType } from '../../tenancy/tenancy.events.js';
+
+/** Events a live stream reads from the log at a time. */
+const LIVE_BATCH_SIZE = 100;
 
 /** One event as consumers see it: in the current schema version, with its place in the log. */
 export interface FeedItem {
@@ -50,9 +54,16 @@ export class EventFeedReader {
     selection: FeedSelection,
     signal: AbortSignal,
   ): AsyncIterable<FeedItem> {
-    // One event decoded per pull, so the consumer's pace is the subscription's pace.
-    for await (const recorded of this.store.subscribe({ from, filter: filterOf(selection), signal })) {
-      yield toFeedItem(recorded);
+    // Pulled by the stream's pump as fast as the client reads: at most one batch is read ahead.
+    const batches = followLog({
+      store: this.store,
+      filter: filterOf(selection),
+      from,
+      signal,
+      batchSize: LIVE_BATCH_SIZE,
+    });
+    for await (const { events } of batches) {
+      for (const recorded of events) yield toFeedItem(recorded);
     }
   }
 }

@@ -16,6 +16,7 @@ import {
   TENANCY_EVENT_TYPES,
   type TenancyEventType,
 } from '../../tenancy/tenancy.events.js';
+import { fromQuery, Requires } from '../auth/requires.decorator.js';
 import { ProblemError, problem } from '../problem.js';
 import { EVENT_FEED_CONFIG, type EventFeedConfig } from './event-feed.config.js';
 import { EventFeedReader, type FeedPage, type FeedSelection } from './event-feed.reader.js';
@@ -39,13 +40,18 @@ export class EventFeedHttpController implements BeforeApplicationShutdown {
     @Inject(EVENT_FEED_CONFIG) private readonly config: EventFeedConfig,
   ) {}
 
+  // The tenantId filter is the feed's target: a tenant key reads its own tenant's events only, and
+  // without a filter the feed spans all tenants, which only the operator may read.
   @Get()
+  @Requires('events:read', { tenantId: fromQuery('tenantId') })
   page(@Query() query: EventFeedQueryDto): Promise<FeedPage> {
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     return this.feed.page(after, query.limit ?? DEFAULT_PAGE_SIZE, selectionOf(query));
   }
 
+  /** The catalog describes event shapes, not any tenant's data. */
   @Get('schemas')
+  @Requires('events:schemas')
   schemas(): { items: readonly EventSchemaEntry[] } {
     return { items: this.catalog };
   }
@@ -55,6 +61,7 @@ export class EventFeedHttpController implements BeforeApplicationShutdown {
    * subscription is pulled only as fast as the client reads.
    */
   @Get('stream')
+  @Requires('events:read', { tenantId: fromQuery('tenantId') })
   async stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,

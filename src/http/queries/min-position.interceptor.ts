@@ -1,10 +1,9 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { from, switchMap, type Observable } from 'rxjs';
-import { ReadModelQueries } from '../../application/queries/read-model.queries.js';
 import { isPosition } from '../../event-store/position.js';
 import type { Position } from '../../event-store/event-store.port.js';
-import { ProjectionProgress } from '../../background/projection-progress.js';
+import { ProjectionProgress } from '../../consumers/projection-progress.js';
 import { ProblemError, problem } from '../problem.js';
 
 /** How long a read waits for the read models to reach its Min-Position before answering 503. */
@@ -18,10 +17,7 @@ const POLL_MS = 25;
  */
 @Injectable()
 export class MinPositionInterceptor implements NestInterceptor {
-  constructor(
-    private readonly queries: ReadModelQueries,
-    private readonly progress: ProjectionProgress,
-  ) {}
+  constructor(private readonly progress: ProjectionProgress) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const header = context.switchToHttp().getRequest<Request>().headers['min-position'];
@@ -41,7 +37,7 @@ export class MinPositionInterceptor implements NestInterceptor {
 
   private async waitFor(position: Position): Promise<void> {
     const deadline = Date.now() + MIN_POSITION_WAIT_MS;
-    while (!(await this.queries.hasApplied(position))) {
+    while (!(await this.progress.hasApplied(position))) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new ProblemError(

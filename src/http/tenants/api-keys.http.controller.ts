@@ -5,7 +5,7 @@ import { ApiKeyQueries } from '../../application/access/api-key.queries.js';
 import type { ApiKeyBody } from '../../application/commands/issue-api-key.command.js';
 import { IssueApiKeyCommand } from '../../application/commands/issue-api-key.command.js';
 import { RevokeApiKeyCommand } from '../../application/commands/revoke-api-key.command.js';
-import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
+import { CLOCK, type Clock } from '../../application/clock.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';

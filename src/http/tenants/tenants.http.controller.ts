@@ -4,8 +4,11 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { CreateTenantCommand } from '../../application/commands/create-tenant.command.js';
 import { DeleteTenantCommand } from '../../application/commands/delete-tenant.command.js';
-import { TenantHistoryReader, type TenantHistoryPage } from '../../application/tenant-history.reader.js';
-import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
+import {
+  TenantHistoryReader,
+  type TenantHistoryPage,
+} from '../../application/queries/tenant-history.reader.js';
+import { CLOCK, type Clock } from '../../application/clock.js';
 import { commandContextOf } from '../request-context.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';

@@ -17,7 +17,7 @@ import type { Request, Response } from 'express';
 import { CreateWorkspaceCommand } from '../../application/commands/create-workspace.command.js';
 import { DeleteWorkspaceCommand } from '../../application/commands/delete-workspace.command.js';
 import { RenameWorkspaceCommand } from '../../application/commands/rename-workspace.command.js';
-import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
+import { CLOCK, type Clock } from '../../application/clock.js';
 import { ProblemError, problem } from '../problem.js';
 import { commandContextOf } from '../request-context.js';
 import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';

@@ -4,15 +4,16 @@ import {
   EVENT_STORE,
   type EventStore,
   type RecordedEvent,
-} from '../event-store/event-store.port.js';
-import type { ResourceName } from '../tenancy/resource-name.js';
-import { TenancyRuleViolation } from '../tenancy/tenancy.errors.js';
+} from '../../event-store/event-store.port.js';
+import type { ResourceName } from '../../tenancy/resource-name.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import {
   judgeReservation,
   tenantNameReserved,
   tenantNameStreamName,
-} from '../tenancy/tenant-name-reservation.js';
-import { toEventToAppend, type CommandContext } from './command-context.js';
+} from '../../tenancy/tenant-name-reservation.js';
+import { toEventToAppend } from '../../stored-events/event-metadata.js';
+import type { CommandContext } from './command-context.js';
 import { TenantCommandExecutor } from './tenant-command.executor.js';
 
 const MAX_ATTEMPTS = 5;

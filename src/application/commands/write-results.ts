@@ -1,5 +1,5 @@
-import type { Position } from '../event-store/event-store.port.js';
-import type { WorkspaceState } from '../tenancy/tenant.state.js';
+import type { Position } from '../../event-store/event-store.port.js';
+import type { WorkspaceState } from '../../tenancy/tenant.state.js';
 
 /** What a write answers: the resource, the stream revision (ETag) and the log position to wait for. */
 export interface WriteResult<Body> {

@@ -4,6 +4,15 @@ import pg from 'pg';
 // 2^53, and positions are read as text on purpose, so parse int8 as a number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
+/** Injection token of the service's pg.Pool. */
+export const PG_POOL = Symbol('PgPool');
+
+/**
+ * Injection token of the connection string the pool connects with: consumers open connections of
+ * their own (they hold session advisory locks), and so does the LISTEN connection.
+ */
+export const DATABASE_URL = Symbol('DatabaseUrl');
+
 export interface PoolOptions {
   readonly connectionString: string;
   readonly max?: number;

@@ -1,9 +1,9 @@
 import { ConsoleLogger, ValidationPipe, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule, type AppModuleOptions } from '../app.module.js';
-import { assertJsonDepth } from './json-depth.js';
-import { ProblemError, problem } from './problem.js';
+import { AppModule, type AppModuleOptions } from './app.module.js';
+import { assertJsonDepth } from '../http/json-depth.js';
+import { ProblemError, problem } from '../http/problem.js';
 
 /** Request bodies are small JSON documents; anything larger is refused with 413 before parsing. */
 export const BODY_LIMIT = '64kb';

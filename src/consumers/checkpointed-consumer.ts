@@ -1,29 +1,9 @@
 import pg from 'pg';
-import type { EventFilter, EventStore, Position, RecordedEvent } from '../../event-store/event-store.port.js';
-import { takeBatch } from './take-batch.js';
-
-/** Where a consumer keeps its position; read and written inside the consumer's transactions. */
-export interface CheckpointStore {
-  load(client: pg.ClientBase, consumer: string): Promise<Position | undefined>;
-  /**
-   * Moves the checkpoint from `expected` (undefined: none stored yet) to `position`; false when the
-   * stored checkpoint is not `expected` any more, and then nothing is written.
-   */
-  save(
-    client: pg.ClientBase,
-    consumer: string,
-    expected: Position | undefined,
-    position: Position,
-  ): Promise<boolean>;
-  /** Records an event the consumer gave up on; the consumer stops there. */
-  recordFailure(
-    client: pg.ClientBase,
-    consumer: string,
-    event: RecordedEvent,
-    attempts: number,
-    error: string,
-  ): Promise<void>;
-}
+import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
+import { inTransaction, transactionInOneRoundTrip } from '../database/transaction.js';
+import { CHECKPOINT_MOVED } from '../../projections/read-model.checkpoints.js';
+import type { CheckpointStore } from './checkpoint-stores.js';
+import { abortableSleep as sleep, followLog } from './log-follower.js';
 
 /** The work of a consumer: applies a batch inside the transaction that then stores the checkpoint. */
 export type BatchHandler = (client: pg.ClientBase, events: readonly RecordedEvent[]) => Promise<void>;
@@ -40,9 +20,6 @@ export interface SqlBatch {
   /** A statement moving the checkpoint from `expected` to `position`, failing with SQLSTATE ES412 if it moved. */
   moveCheckpoint(consumer: string, expected: Position | undefined, position: Position): string;
 }
-
-/** SQLSTATE of a checkpoint move that found the checkpoint moved by someone else. */
-export const CHECKPOINT_MOVED = 'ES412';
 
 export interface ConsumerOptions {
   readonly name: string;
@@ -175,16 +152,25 @@ export class CheckpointedConsumer {
       this.options.checkpoints.load(client, this.options.name),
     );
     this.log('log', `${this.options.name}: active from ${this.position ?? 'the start of the log'}`);
-    const events = this.options.store
-      .subscribe({ from: this.position ?? 'start', filter: this.options.filter, signal })
-      [Symbol.asyncIterator]();
     const batchSize = this.options.batchSize ?? 500;
-    for (;;) {
-      const batch = await takeBatch(events, batchSize);
-      if (batch.length === 0 || signal.aborted) return;
-      await this.applyBatch(client, batch);
+    const batches = followLog({
+      store: this.options.store,
+      filter: this.options.filter,
+      from: this.position ?? 'start',
+      signal,
+      batchSize,
+      onReadError: (error, attempt) =>
+        this.log(
+          'warn',
+          `${this.options.name}: reading the log failed (${describe(error)}); retry ${attempt}`,
+        ),
+    });
+    for await (const { events } of batches) {
+      if (signal.aborted) return;
+      if (events.length === 0) continue;
+      await this.applyBatch(client, events);
       if (this.hasFailed()) return;
-      if (batch.length < batchSize && this.options.coalesceMs) await sleep(this.options.coalesceMs, signal);
+      if (events.length < batchSize && this.options.coalesceMs) await sleep(this.options.coalesceMs, signal);
     }
   }
 
@@ -250,11 +236,12 @@ export class CheckpointedConsumer {
     const sqlBatch = this.options.sqlBatch;
     if (sqlBatch) {
       try {
-        await client.query(
-          `BEGIN; ${sqlBatch.prepare}; ${sqlBatch.toSql(batch)}; ${sqlBatch.moveCheckpoint(this.options.name, this.position, last.position)}; COMMIT`,
-        );
+        await transactionInOneRoundTrip(client, [
+          sqlBatch.prepare,
+          sqlBatch.toSql(batch),
+          sqlBatch.moveCheckpoint(this.options.name, this.position, last.position),
+        ]);
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
         if (error instanceof pg.DatabaseError && error.code === CHECKPOINT_MOVED)
           throw new CheckpointMovedError(this.options.name);
         throw error;
@@ -274,17 +261,11 @@ export class CheckpointedConsumer {
     this.options.onCommitted?.(last.position, batch);
   }
 
-  private async inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
-    await client.query('BEGIN');
-    try {
+  private inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
+    return inTransaction(client, async () => {
       await this.options.prepareTransaction?.(client);
-      const result = await work();
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+      return work();
+    });
   }
 
   private hasFailed(): boolean {
@@ -306,17 +287,4 @@ export class CheckpointMovedError extends Error {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

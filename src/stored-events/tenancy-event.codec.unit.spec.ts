@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { JsonObject, Position, RecordedEvent } from '../event-store/event-store.port.js';
 import { decide, evolve, initialState } from '../tenancy/tenancy.decider.js';
 import { CURRENT_SCHEMA_VERSION } from '../tenancy/tenancy.events.js';
-import { rootWorkspaceIdOf } from '../tenancy/tenant-stream.js';
+import { rootWorkspaceIdOf } from '../tenancy/root-workspace.js';
 import { decodeRecorded, decodeTenancyEvent, UnknownEventError } from './tenancy-event.codec.js';
 
 const TENANT = '0b7e6f4c-2d1a-4e8b-9c3f-5a6b7c8d9e0f';

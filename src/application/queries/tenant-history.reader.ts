@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, type JsonObject } from '../event-store/event-store.port.js';
-import { TenancyRuleViolation } from '../tenancy/tenancy.errors.js';
-import { tenantStreamName } from '../tenancy/tenant-stream.js';
+import { EVENT_STORE, type EventStore, type JsonObject } from '../../event-store/event-store.port.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 
 export interface TenantHistoryItem {
   readonly revision: number;

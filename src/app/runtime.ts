@@ -3,10 +3,10 @@ import pg from 'pg';
 import type { AppConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
 import { PostgresEventStore } from '../event-store/postgres/postgres-event-store.js';
-import { quoteIdentifier, withDatabase } from './database/database-urls.js';
-import { startEmbeddedPostgres, type RunningPostgres } from './database/embedded-postgres.server.js';
-import { runMigrations } from './database/migrations.js';
-import { createPool } from './database/postgres-pool.js';
+import { quoteIdentifier, withDatabase } from '../database/database-urls.js';
+import { startEmbeddedPostgres, type RunningPostgres } from '../database/embedded-postgres.server.js';
+import { runMigrations } from '../database/migrations.js';
+import { createPool } from '../database/postgres-pool.js';
 
 const EMBEDDED_DATABASE = 'tenancy';
 

@@ -4,16 +4,17 @@ import {
   EVENT_STORE,
   type EventStore,
   type Position,
-} from '../event-store/event-store.port.js';
-import type { TenancyCommand } from '../tenancy/tenancy.commands.js';
-import { decide, evolve, initialState } from '../tenancy/tenancy.decider.js';
-import type { TenancyEvent } from '../tenancy/tenancy.events.js';
-import type { TenantState } from '../tenancy/tenant.state.js';
-import { tenantStreamName } from '../tenancy/tenant-stream.js';
-import { Metrics } from '../observability/metrics.js';
-import { toEventToAppend, type CommandContext } from './command-context.js';
-import { KeyedMutex } from './support/keyed-mutex.js';
-import { decodeTenancyEvent } from './tenancy-event.codec.js';
+} from '../../event-store/event-store.port.js';
+import type { TenancyCommand } from '../../tenancy/tenancy.commands.js';
+import { decide, evolve, initialState } from '../../tenancy/tenancy.decider.js';
+import type { TenancyEvent } from '../../tenancy/tenancy.events.js';
+import type { TenantState } from '../../tenancy/tenant.state.js';
+import { tenantStreamName } from '../../tenancy/tenant-stream.js';
+import { Metrics } from '../../observability/metrics.js';
+import { toEventToAppend } from '../../stored-events/event-metadata.js';
+import type { CommandContext } from './command-context.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { decodeTenancyEvent } from '../../stored-events/tenancy-event.codec.js';
 
 /** How many tenants' folded states one instance keeps in memory. */
 const CACHED_TENANTS = 2_000;

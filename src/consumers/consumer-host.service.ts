@@ -5,30 +5,20 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CascadeDeletionProcess } from '../application/process-managers/cascade-deletion.process.js';
-import type { ProcessManager } from '../application/process-managers/process-manager.js';
-import { RootBootstrapProcess } from '../application/process-managers/root-bootstrap.process.js';
-import { DefaultTenantInitializer } from '../application/default-tenant.initializer.js';
-import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DATABASE_URL } from '../database/postgres-pool.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
-import {
-  CheckpointedConsumer,
-  type ConsumerStatus,
-} from '../infrastructure/consumers/checkpointed-consumer.js';
-import {
-  moveReadModelCheckpointSql,
-  processCheckpoints,
-  readModelCheckpoints,
-} from '../infrastructure/consumers/sql-checkpoint-stores.js';
-import type { Runtime } from '../infrastructure/runtime.js';
-import { APP_CONFIG, RUNTIME } from '../infrastructure/tokens.js';
 import { Metrics } from '../observability/metrics.js';
 import {
   enterReadModelSchema,
   enterReadModelSchemaSql,
   projectionSql,
 } from '../../projections/projection.applier.js';
+import { moveReadModelCheckpointSql } from '../../projections/read-model.checkpoints.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
+import { CheckpointedConsumer, type ConsumerStatus } from './checkpointed-consumer.js';
+import { processCheckpoints, readModelCheckpoints } from './checkpoint-stores.js';
+import { PROCESS_MANAGERS, type ProcessManager } from './process-manager.js';
 import { ProjectionProgress } from './projection-progress.js';
 
 /**
@@ -41,28 +31,21 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly consumers: CheckpointedConsumer[] = [];
 
   constructor(
-    @Inject(RUNTIME) private readonly runtime: Runtime,
+    @Inject(DATABASE_URL) private readonly databaseUrl: string,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PROCESS_MANAGERS) private readonly processManagers: readonly ProcessManager[],
     private readonly metrics: Metrics,
     private readonly progress: ProjectionProgress,
-    private readonly defaultTenant: DefaultTenantInitializer,
-    rootBootstrap: RootBootstrapProcess,
-    cascadeDeletion: CascadeDeletionProcess,
-  ) {
-    this.processManagers = [rootBootstrap, cascadeDeletion];
-  }
+  ) {}
 
-  private readonly processManagers: readonly ProcessManager[];
-
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (!this.config.runConsumers) {
       this.logger.log('TENANCY_RUN_CONSUMERS=false: this instance runs no projections or process managers');
-    } else {
-      this.startProjections();
-      this.startProcessManagers();
+      return;
     }
-    await this.defaultTenant.ensure();
+    this.startProjections();
+    this.startProcessManagers();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -80,7 +63,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           name: projection.name,
           filter: projection.filter,
           store: this.store,
-          connectionString: this.runtime.databaseUrl,
+          connectionString: this.databaseUrl,
           checkpoints: readModelCheckpoints,
           prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
           sqlBatch: {
@@ -111,7 +94,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           name: process.name,
           filter: process.filter,
           store: this.store,
-          connectionString: this.runtime.databaseUrl,
+          connectionString: this.databaseUrl,
           checkpoints: processCheckpoints,
           batchSize: 50,
           coalesceMs: 25,

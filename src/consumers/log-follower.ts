@@ -1,0 +1,98 @@
+import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
+import { takeBatch } from './take-batch.js';
+
+export interface FollowLogOptions {
+  readonly store: EventStore;
+  readonly filter: EventFilter;
+  /** Exclusive start: 'start' follows the whole log, 'end' only what is appended from now on. */
+  readonly from: Position | 'start' | 'end';
+  readonly signal: AbortSignal;
+  /** Most events in one batch. */
+  readonly batchSize: number;
+  /** Told of a failed read; the follower then waits and reads again after the last batch it gave out. */
+  readonly onReadError?: (error: unknown, attempt: number) => void;
+  /** First wait after a failed read; it doubles with each failure in a row, up to maxRetryDelayMs. */
+  readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+}
+
+export interface LogBatch {
+  readonly events: readonly RecordedEvent[];
+  /**
+   * True from the batch that reached the end of the log as it stood when following began (that
+   * batch may be empty): a reader that loads state from the log is complete from then on.
+   */
+  readonly caughtUp: boolean;
+}
+
+/**
+ * The one way this service follows its log: the read models' projections and the process managers
+ * (through CheckpointedConsumer), every instance's API-key registry and the consumers' event feed.
+ *
+ * It catches up in pages as large as `batchSize`, then follows live through the store's
+ * subscription, handing out whatever has arrived when the reader asks (a reader that falls behind
+ * gets large batches, a live one gets each event as soon as it arrives). A failed read (a dropped
+ * connection, a restarting database) is retried with backoff from just after the last batch handed
+ * out, so no event is skipped or repeated; the generator ends only when the signal aborts.
+ *
+ * Pull-based: nothing is read ahead of the reader beyond one batch, so a slow reader costs memory
+ * in proportion to `batchSize`, not to the log.
+ */
+export async function* followLog(options: FollowLogOptions): AsyncGenerator<LogBatch, void, undefined> {
+  const { store, filter, signal, batchSize } = options;
+  let after: Position | 'start' | 'end' = options.from;
+  let caughtUp = false;
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      if (after === 'end') after = (await store.headPosition()) ?? 'start';
+      while (!caughtUp) {
+        const page = await store.readAll({
+          ...(after === 'start' ? {} : { after }),
+          maxCount: batchSize,
+          filter,
+        });
+        failures = 0;
+        if (page.events.length > 0 || page.isEnd) {
+          yield { events: page.events, caughtUp: page.isEnd };
+        }
+        after = page.nextPosition ?? after;
+        if (page.isEnd) caughtUp = true;
+        if (signal.aborted) return;
+      }
+      const live = store.subscribe({ from: after, filter, signal })[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const events = await takeBatch(live, batchSize);
+          failures = 0;
+          if (events.length === 0 || signal.aborted) return;
+          after = events[events.length - 1]!.position;
+          yield { events, caughtUp: true };
+        }
+      } finally {
+        // Not awaited: a read still in flight would hold it up, and the signal ends that read.
+        live.return?.().catch(() => undefined);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      failures++;
+      options.onReadError?.(error, failures);
+      const first = options.retryDelayMs ?? 100;
+      await abortableSleep(Math.min(options.maxRetryDelayMs ?? 5_000, first * 2 ** (failures - 1)), signal);
+    }
+  }
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
