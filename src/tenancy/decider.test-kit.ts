@@ -67,6 +67,10 @@ export function snapshotOf(state: TenantState): unknown {
     deletionTops: [...state.deletionTops],
     activeApiKeyCount: state.activeApiKeyCount,
     apiKeys: [...state.apiKeys.values()],
+    members: [...state.membership.members.values()],
+    groups: [...state.membership.groups.values()].map((group) => ({ ...group, members: [...group.members] })),
+    grants: [...state.membership.grants.values()],
+    tenantAdminUserCount: state.membership.tenantAdminUserCount,
     workspaces: [...state.workspaces.values()].map((workspace) => ({
       ...workspace,
       liveChildren: [...state.liveChildren(workspace.workspaceId)],

@@ -1,0 +1,295 @@
+/**
+ * What a principal may do on a workspace, answered from the folded tenant state alone (pure, no I/O).
+ *
+ * A grant on the tenant applies to every workspace, a grant on a workspace to it and its whole
+ * subtree; a user also holds the grants of its groups. The effective role on a workspace is the
+ * strongest of those grants found on the workspace or any ancestor. A check walks the ancestors
+ * once (O(depth)) and then, for the principal and each of its groups, looks up only the grants that
+ * can matter: O(depth + groups), never a scan of the tenant's workspaces, members or grants.
+ */
+import type { PrincipalRef, PrincipalType, Role } from './membership.events.js';
+import {
+  principalKey,
+  ROLE_RANK,
+  TENANT_SCOPE,
+  type GrantState,
+  type MembershipState,
+} from './membership.state.js';
+import { TenancyRuleViolation } from './tenancy.errors.js';
+import { tenantNotFound, workspaceNotFound } from './tenant-rules.js';
+import { findLiveWorkspace, type TenantState, type WorkspaceState } from './tenant.state.js';
+
+export type Permission =
+  | 'workspace.read'
+  | 'workspace.write'
+  | 'workspace.delete'
+  | 'members.manage'
+  | 'grants.manage'
+  | 'keys.manage';
+
+export interface PermissionRule {
+  /** The weakest role that carries the permission. */
+  readonly role: Role;
+  /** Only a grant on the whole tenant counts (a workspace admin does not manage the tenant's keys). */
+  readonly tenantWide: boolean;
+}
+
+/** The documented table (docs/access-control.md): one place. */
+export const PERMISSIONS: { readonly [P in Permission]: PermissionRule } = {
+  'workspace.read': { role: 'viewer', tenantWide: false },
+  'workspace.write': { role: 'editor', tenantWide: false },
+  'workspace.delete': { role: 'admin', tenantWide: false },
+  'members.manage': { role: 'admin', tenantWide: false },
+  'grants.manage': { role: 'admin', tenantWide: false },
+  'keys.manage': { role: 'admin', tenantWide: true },
+};
+
+export function isPermission(value: unknown): value is Permission {
+  return typeof value === 'string' && Object.hasOwn(PERMISSIONS, value);
+}
+
+export interface GrantPath {
+  readonly grantId: string;
+  /** Where the grant is: null for the whole tenant. */
+  readonly workspaceId: string | null;
+  /** The group through which a user holds it; absent for the principal's own grant. */
+  readonly group?: string;
+}
+
+export interface EffectiveRole {
+  readonly role: Role;
+  readonly via: GrantPath;
+}
+
+export interface CheckAnswer {
+  readonly allowed: boolean;
+  /** The strongest role the principal holds here, whether or not it suffices. */
+  readonly role?: Role;
+  readonly via?: GrantPath;
+}
+
+/**
+ * The ancestors of a workspace, itself first and the tenant scope last: the scopes whose grants
+ * apply to it, nearest first. Throws WORKSPACE_NOT_FOUND for anything but a live workspace.
+ */
+export function scopesOf(state: TenantState, workspaceId: string | null): string[] {
+  if (workspaceId === null) return [TENANT_SCOPE];
+  let current: WorkspaceState | undefined = findLiveWorkspace(state, workspaceId);
+  if (current === undefined) throw workspaceNotFound(workspaceId);
+  const scopes: string[] = [];
+  while (current !== undefined) {
+    scopes.push(current.workspaceId);
+    current =
+      current.parentWorkspaceId === null ? undefined : state.workspaces.get(current.parentWorkspaceId);
+  }
+  scopes.push(TENANT_SCOPE);
+  return scopes;
+}
+
+/**
+ * The strongest role of the principal on the workspace (null: on the tenant as a whole, which only
+ * tenant-wide grants reach), and the grant it comes from; undefined when it holds none there.
+ * Ties go to the nearest grant, then to the principal's own before a group's, then to the lowest id.
+ */
+export function effectiveRole(
+  state: TenantState,
+  principal: PrincipalRef,
+  workspaceId: string | null,
+): EffectiveRole | undefined {
+  return strongestOf(state.membership, principal, scopesOf(state, workspaceId));
+}
+
+/** May the principal do this on the workspace (null: on the tenant as a whole)? */
+export function checkPermission(
+  state: TenantState,
+  principal: PrincipalRef,
+  permission: Permission,
+  workspaceId: string | null,
+): CheckAnswer {
+  requireTenant(state);
+  const rule = PERMISSIONS[permission];
+  const scopes = scopesOf(state, workspaceId);
+  // A tenant on its way out grants nothing, as its API keys stop working then.
+  if (state.status !== 'active') return { allowed: false };
+  const found = strongestOf(state.membership, principal, rule.tenantWide ? [TENANT_SCOPE] : scopes);
+  if (found === undefined) return { allowed: false };
+  return { allowed: ROLE_RANK[found.role] >= ROLE_RANK[rule.role], role: found.role, via: found.via };
+}
+
+function strongestOf(
+  membership: MembershipState,
+  principal: PrincipalRef,
+  scopes: readonly string[],
+): EffectiveRole | undefined {
+  let best: Candidate | undefined;
+  const consider = (holder: string, group: string | undefined) => {
+    const grants = membership.grantsOf(holder);
+    if (grants.size === 0) return;
+    // Whichever side is smaller is walked: a principal with few grants is not charged the depth
+    // twice, and a group with thousands of grants is charged only the depth.
+    if (grants.size < scopes.length) {
+      for (const [scope, grant] of grants) {
+        const distance = scopes.indexOf(scope);
+        if (distance >= 0) best = better(best, { grant, distance, group });
+      }
+    } else {
+      scopes.forEach((scope, distance) => {
+        const grant = grants.get(scope);
+        if (grant !== undefined) best = better(best, { grant, distance, group });
+      });
+    }
+  };
+  consider(principalKey(principal.type, principal.id), undefined);
+  if (principal.type === 'user') {
+    for (const groupId of membership.groupsOf(principal.id))
+      consider(principalKey('group', groupId), groupId);
+  }
+  return best === undefined ? undefined : { role: best.grant.role, via: pathOf(best) };
+}
+
+interface Candidate {
+  readonly grant: GrantState;
+  /** 0: on the workspace itself; larger: further up, the tenant scope last. */
+  readonly distance: number;
+  readonly group: string | undefined;
+}
+
+function better(current: Candidate | undefined, next: Candidate): Candidate {
+  if (current === undefined) return next;
+  const byRole = ROLE_RANK[next.grant.role] - ROLE_RANK[current.grant.role];
+  if (byRole !== 0) return byRole > 0 ? next : current;
+  if (next.distance !== current.distance) return next.distance < current.distance ? next : current;
+  if ((next.group === undefined) !== (current.group === undefined))
+    return next.group === undefined ? next : current;
+  return next.grant.grantId < current.grant.grantId ? next : current;
+}
+
+function pathOf(candidate: Candidate): GrantPath {
+  const { grantId, workspaceId } = candidate.grant;
+  return candidate.group === undefined
+    ? { grantId, workspaceId }
+    : { grantId, workspaceId, group: candidate.group };
+}
+
+function requireTenant(state: TenantState): void {
+  if (state.status === 'none' || state.status === 'deleted') {
+    throw tenantNotFound(state.tenantId ?? 'unknown');
+  }
+}
+
+/**
+ * The workspaces on which the principal holds at least `role`, as the tops of the subtrees its
+ * grants cover ('all' when a tenant-wide grant does). Tops inside another top are left out.
+ * O(grants of the principal and its groups x depth).
+ */
+export function reachableTops(
+  state: TenantState,
+  principal: PrincipalRef,
+  role: Role,
+  tenantWideOnly = false,
+): 'all' | string[] {
+  requireTenant(state);
+  if (state.status !== 'active') return [];
+  const membership = state.membership;
+  const holders = [principalKey(principal.type, principal.id)];
+  if (principal.type === 'user') {
+    for (const groupId of membership.groupsOf(principal.id)) holders.push(principalKey('group', groupId));
+  }
+  const tops = new Set<string>();
+  for (const holder of holders) {
+    for (const [scope, grant] of membership.grantsOf(holder)) {
+      if (ROLE_RANK[grant.role] < ROLE_RANK[role]) continue;
+      if (scope === TENANT_SCOPE) return 'all';
+      if (!tenantWideOnly) tops.add(scope);
+    }
+  }
+  return [...tops].filter((top) => {
+    let parent = state.workspaces.get(top)?.parentWorkspaceId ?? null;
+    while (parent !== null) {
+      if (tops.has(parent)) return false;
+      parent = state.workspaces.get(parent)?.parentWorkspaceId ?? null;
+    }
+    return true;
+  });
+}
+
+/**
+ * Every live workspace of the subtrees under `tops`, in creation order. O(size of the subtrees), with
+ * an explicit stack: a tree can be deeper than the call stack.
+ */
+export function workspacesUnder(state: TenantState, tops: readonly string[]): WorkspaceState[] {
+  const found: WorkspaceState[] = [];
+  const stack = [...tops];
+  while (stack.length > 0) {
+    const workspace = findLiveWorkspace(state, stack.pop()!);
+    if (workspace === undefined) continue;
+    found.push(workspace);
+    for (const child of state.liveChildren(workspace.workspaceId)) stack.push(child);
+  }
+  return found.sort((a, b) => a.seq - b.seq);
+}
+
+export interface AccessEntry {
+  readonly principal: PrincipalRef;
+  readonly role: Role;
+  readonly via: GrantPath;
+  /** false when the grant is on the workspace itself, true when it comes from above. */
+  readonly inherited: boolean;
+}
+
+const PRINCIPAL_ORDER: { readonly [T in PrincipalType]: number } = { user: 0, group: 1, apiKey: 2 };
+
+/**
+ * Everyone with a role on the workspace, each with the strongest role it holds here and the grant it
+ * comes from: the grants on the workspace and its ancestors, and for each group grant the group's
+ * members. Ordered by principal type, then id. O(grants on the ancestors + members of their groups).
+ */
+export function accessAt(state: TenantState, workspaceId: string): AccessEntry[] {
+  requireTenant(state);
+  const scopes = scopesOf(state, workspaceId);
+  if (state.status !== 'active') return [];
+  const membership = state.membership;
+  const best = new Map<string, { principal: PrincipalRef; candidate: Candidate }>();
+  const offer = (principal: PrincipalRef, candidate: Candidate) => {
+    const key = principalKey(principal.type, principal.id);
+    const current = best.get(key);
+    const chosen = better(current?.candidate, candidate);
+    if (chosen !== current?.candidate) best.set(key, { principal, candidate: chosen });
+  };
+  scopes.forEach((scope, distance) => {
+    for (const grant of membership.grantsOn(scope).values()) {
+      offer(grant.principal, { grant, distance, group: undefined });
+      if (grant.principal.type !== 'group') continue;
+      for (const userId of membership.groups.get(grant.principal.id)?.members ?? []) {
+        offer({ type: 'user', id: userId }, { grant, distance, group: grant.principal.id });
+      }
+    }
+  });
+  return [...best.values()]
+    .map(({ principal, candidate }) => ({
+      principal,
+      role: candidate.grant.role,
+      via: pathOf(candidate),
+      inherited: candidate.distance > 0,
+    }))
+    .sort(
+      (a, b) =>
+        PRINCIPAL_ORDER[a.principal.type] - PRINCIPAL_ORDER[b.principal.type] ||
+        (a.principal.id < b.principal.id ? -1 : a.principal.id > b.principal.id ? 1 : 0),
+    );
+}
+
+/** For callers validating input before a check: the principal types a check accepts. */
+export function isPrincipalType(value: unknown): value is PrincipalType {
+  return value === 'user' || value === 'group' || value === 'apiKey';
+}
+
+export function requireKnownPermission(value: unknown): Permission {
+  if (!isPermission(value)) {
+    throw new TenancyRuleViolation(
+      'VALIDATION_FAILED',
+      `permission must be one of ${Object.keys(PERMISSIONS).join(', ')}`,
+    );
+  }
+  return value;
+}
