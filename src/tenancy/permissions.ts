@@ -272,11 +272,12 @@ export function accessAt(state: TenantState, workspaceId: string): AccessEntry[]
       via: pathOf(candidate),
       inherited: candidate.distance > 0,
     }))
-    .sort(
-      (a, b) =>
-        PRINCIPAL_ORDER[a.principal.type] - PRINCIPAL_ORDER[b.principal.type] ||
-        (a.principal.id < b.principal.id ? -1 : a.principal.id > b.principal.id ? 1 : 0),
-    );
+    .sort((a, b) => comparePrincipals(a.principal, b.principal));
+}
+
+/** The order of access listings: users, then groups, then API keys, each by id. */
+export function comparePrincipals(a: PrincipalRef, b: PrincipalRef): number {
+  return PRINCIPAL_ORDER[a.type] - PRINCIPAL_ORDER[b.type] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** For callers validating input before a check: the principal types a check accepts. */

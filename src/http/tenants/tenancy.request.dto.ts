@@ -15,6 +15,12 @@ export class CreateTenantRequestDto {
   @IsOptional()
   @IsUUID('all')
   tenantId?: string;
+
+  /** The user the tenant starts with as its admin; the domain checks the id. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(NAME_INPUT_LIMIT)
+  adminUserId?: string;
 }
 
 export class CreateWorkspaceRequestDto {

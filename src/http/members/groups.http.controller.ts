@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Request, Response } from 'express';
+import { CLOCK, type Clock } from '../../application/clock.js';
+import {
+  AddGroupMemberCommand,
+  CreateGroupCommand,
+  DeleteGroupCommand,
+  RemoveGroupMemberCommand,
+  RenameGroupCommand,
+} from '../../application/membership/group.commands.js';
+import {
+  MembershipQueries,
+  type GroupMemberView,
+  type GroupView,
+  type Page,
+} from '../../application/membership/membership.queries.js';
+import { fromParam, Requires } from '../auth/requires.decorator.js';
+import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
+import { MinPositionInterceptor } from '../queries/min-position.interceptor.js';
+import { commandContextOf } from '../request-context.js';
+import { UuidParamPipe } from '../uuid-param.pipe.js';
+import { sendWrite } from '../write-response.js';
+import { CreateGroupRequestDto, RenameGroupRequestDto } from './membership.request.dto.js';
+import { UserIdParamPipe } from './user-id-param.pipe.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+const TENANT = { tenantId: fromParam('tenantId') };
+
+/** Groups of the tenant's members: a grant to a group applies to each of its members. */
+@Controller('v1/tenants/:tenantId/groups')
+export class GroupsHttpController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: MembershipQueries,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @Requires('member:manage', TENANT)
+  async create(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Body() body: CreateGroupRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const groupId = body.groupId?.toLowerCase() ?? randomUUID();
+    const result = await this.commands.execute(
+      new CreateGroupCommand(tenantId, groupId, body.name, commandContextOf(request, this.clock)),
+    );
+    response.setHeader('Location', `/v1/tenants/${tenantId}/groups/${groupId}`);
+    return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Patch(':groupId')
+  @Requires('member:manage', TENANT)
+  async rename(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Body() body: RenameGroupRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new RenameGroupCommand(tenantId, groupId, body.name, commandContextOf(request, this.clock)),
+    );
+    return sendWrite(response, result, 200);
+  }
+
+  @Delete(':groupId')
+  @Requires('member:manage', TENANT)
+  async remove(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const result = await this.commands.execute(
+      new DeleteGroupCommand(tenantId, groupId, commandContextOf(request, this.clock)),
+    );
+    sendWrite(response, result, 204);
+  }
+
+  @Put(':groupId/members/:userId')
+  @Requires('member:manage', TENANT)
+  async addMember(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new AddGroupMemberCommand(tenantId, groupId, userId, commandContextOf(request, this.clock)),
+    );
+    return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Delete(':groupId/members/:userId')
+  @Requires('member:manage', TENANT)
+  async removeMember(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const result = await this.commands.execute(
+      new RemoveGroupMemberCommand(tenantId, groupId, userId, commandContextOf(request, this.clock)),
+    );
+    sendWrite(response, result, 204);
+  }
+
+  @Get()
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  list(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Query() query: ListTenantsQueryDto,
+  ): Promise<Page<GroupView>> {
+    return this.queries.groups(tenantId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+  }
+
+  @Get(':groupId')
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  get(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+  ): Promise<GroupView> {
+    return this.queries.group(tenantId, groupId);
+  }
+
+  @Get(':groupId/members')
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  members(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Query() query: ListTenantsQueryDto,
+  ): Promise<Page<GroupMemberView>> {
+    return this.queries.groupMembers(tenantId, groupId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+  }
+}
