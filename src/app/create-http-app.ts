@@ -7,6 +7,10 @@ import { ProblemError, problem } from '../http/problem.js';
 
 /** Request bodies are small JSON documents; anything larger is refused with 413 before parsing. */
 export const BODY_LIMIT = '64kb';
+/** A batch of up to 1,000 permission checks, each naming a user id of up to 255 characters. */
+export const CHECK_BATCH_BODY_LIMIT = '512kb';
+const CHECK_BATCH_ROUTE = /^\/v1\/tenants\/[^/?]+\/permissions\/check\/?(?:\?|$)/;
+const JSON_TYPE = /^application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
 
 /** Builds the HTTP application on an opened runtime; used by main.ts and by the end-to-end tests. */
 export async function createHttpApp(
@@ -23,6 +27,14 @@ export async function createHttpApp(
     type: ['application/json', 'application/*+json'],
     verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
   };
+  // The check route's parser goes first; a body it has read is not read again by the general one.
+  app.useBodyParser('json', {
+    ...jsonOptions,
+    limit: CHECK_BATCH_BODY_LIMIT,
+    type: (request: { url?: string; headers: Record<string, unknown> }) =>
+      CHECK_BATCH_ROUTE.test(request.url ?? '') &&
+      JSON_TYPE.test(String(request.headers['content-type'] ?? '')),
+  });
   app.useBodyParser('json', jsonOptions);
   app.set('etag', false);
   app.set('x-powered-by', false);
