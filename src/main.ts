@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     config = { ...config, operatorKey: generated };
     logger.warn(`TENANCY_OPERATOR_KEY is not set; this run accepts the operator key ${generated}`);
   }
-  const runtime = await openRuntime(config, (line) => logger.log(line));
+  const runtime = await openRuntime(config, (level, line) => logger[level](line));
   logger.log(runtime.description);
   const app = await createHttpApp({ runtime, config });
   const shutdown = async (): Promise<void> => {
