@@ -174,14 +174,11 @@ describe('inheritance matrix: grants on the tenant, a workspace and a group, che
     expect(
       (await http().delete(`${T}/groups/${holder.groupId}/members/${holder.label}`).set(AUTH)).status,
     ).toBe(204);
-    const after = await http()
-      .post(`${T}/permissions/check`)
-      .set(AUTH)
-      .send({
-        principal: holder.principal,
-        permission: 'workspace.read',
-        workspaceId: places['D2 (grandchild)'],
-      });
+    const after = await http().post(`${T}/permissions/check`).set(AUTH).send({
+      principal: holder.principal,
+      permission: 'workspace.read',
+      workspaceId: places['D2 (grandchild)'],
+    });
     expect(after.body).toMatchObject({ allowed: false });
     const none = await http()
       .get(`${T}/principals/user/${holder.label}/workspaces?permission=workspace.read`)
