@@ -31,9 +31,8 @@ export async function createHttpApp(
   app.useBodyParser('json', {
     ...jsonOptions,
     limit: CHECK_BATCH_BODY_LIMIT,
-    type: (request: { url?: string; headers: Record<string, unknown> }) =>
-      CHECK_BATCH_ROUTE.test(request.url ?? '') &&
-      JSON_TYPE.test(String(request.headers['content-type'] ?? '')),
+    type: (request: { url?: string; headers: { 'content-type'?: string } }) =>
+      CHECK_BATCH_ROUTE.test(request.url ?? '') && JSON_TYPE.test(request.headers['content-type'] ?? ''),
   });
   app.useBodyParser('json', jsonOptions);
   app.set('etag', false);

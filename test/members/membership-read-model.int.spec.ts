@@ -245,7 +245,7 @@ describe('membership read model', () => {
       const schema = await freshSchema();
       await apply(schema, more);
       await apply(schema, more);
-      const tables = (await snapshot(schema)) as Record<string, unknown[]>;
+      const tables = await snapshot(schema);
       expect([tables.members, tables.member_groups, tables.group_members, tables.grants]).toEqual([
         [],
         [],

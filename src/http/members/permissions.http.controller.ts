@@ -65,13 +65,13 @@ export class PermissionsHttpController {
     @Query() query: PrincipalWorkspacesQueryDto,
     @Req() request: Request,
   ) {
-    if (!isPrincipalType(principalType)) {
+    if (!isPrincipalType(principalType) || !isUserId(principalId)) {
       throw new ProblemError(
         problem(
           400,
           'VALIDATION_FAILED',
           'Validation failed',
-          "principalType must be 'user', 'group' or 'apiKey'.",
+          "principalType must be 'user', 'group' or 'apiKey', and principalId a user id or a UUID.",
         ),
       );
     }
