@@ -16,8 +16,6 @@ import type {
 import {
   isTenantAdminGrant,
   MutableMembershipState,
-  principalKey,
-  principalKeyOf,
   scopeKeyOf,
   TENANT_SCOPE,
   type GrantState,
@@ -59,11 +57,7 @@ export function decideMembership(command: MembershipCommand, state: TenantState)
           type: 'GroupMemberRemoved',
           data: { tenantId, groupId, userId, reason: 'member-removed' },
         })),
-        ...revocations(
-          tenantId,
-          membership.grantsOf(principalKey('user', userId)).values(),
-          'member-removed',
-        ),
+        ...revocations(tenantId, membership.grantsOf('user', userId).values(), 'member-removed'),
         { type: 'MemberRemoved', data: { tenantId, userId } },
       ];
     }
@@ -90,7 +84,7 @@ export function decideMembership(command: MembershipCommand, state: TenantState)
     }
     case 'DeleteGroup': {
       const group = requireGroup(membership, command.groupId);
-      const grants = membership.grantsOf(principalKey('group', group.groupId));
+      const grants = membership.grantsOf('group', group.groupId);
       refuseLosingAdmins(membership, adminsLostWith(membership, grants.get(TENANT_SCOPE)));
       return [
         ...revocations(tenantId, grants.values(), 'group-deleted'),
@@ -108,7 +102,7 @@ export function decideMembership(command: MembershipCommand, state: TenantState)
       const userId = requireMember(membership, command.userId);
       if (!group.members.has(userId)) return [];
       const groupIsTenantAdmin = isTenantAdminGrant(
-        membership.grantsOf(principalKey('group', group.groupId)).get(TENANT_SCOPE),
+        membership.grantsOf('group', group.groupId).get(TENANT_SCOPE),
       );
       if (groupIsTenantAdmin && membership.tenantAdminGrantsReaching(userId) === 1)
         refuseLosingAdmins(membership, 1);
@@ -152,7 +146,7 @@ function grantRole(
     requireUuid(workspaceId, 'workspaceId');
     requireWorkspaceOpenToChange(state, workspaceId);
   }
-  const existing = membership.grantsOf(principalKeyOf(principal)).get(scopeKeyOf(workspaceId));
+  const existing = membership.grantsOf(principal.type, principal.id).get(scopeKeyOf(workspaceId));
   if (existing?.role === role) return [];
   if (existing?.origin === 'api-key') throw grantOfApiKey(existing.grantId);
   if (membership.grants.has(grantId) || membership.isRetiredGrantId(grantId)) {
@@ -182,7 +176,7 @@ export function revocationsOnWorkspace(
 
 /** The RoleRevoked events for the explicit grants of an API key about to be revoked. */
 export function revocationsOfApiKey(state: TenantState, tenantId: string, apiKeyId: string): RoleRevoked[] {
-  const grants = [...state.membership.grantsOf(principalKey('apiKey', apiKeyId)).values()];
+  const grants = [...state.membership.grantsOf('apiKey', apiKeyId).values()];
   return revocations(
     tenantId,
     grants.filter((grant) => grant.origin === 'granted'),
@@ -349,6 +343,7 @@ export function evolveApiKeyIssued(membership: MutableMembershipState, event: Ap
 
 function addGrantIfFree(membership: MutableMembershipState, grant: GrantState): void {
   if (membership.grants.has(grant.grantId) || membership.isRetiredGrantId(grant.grantId)) return;
-  if (membership.grantsOf(principalKeyOf(grant.principal)).has(scopeKeyOf(grant.workspaceId))) return;
+  if (membership.grantsOf(grant.principal.type, grant.principal.id).has(scopeKeyOf(grant.workspaceId)))
+    return;
   membership.addGrant(grant);
 }

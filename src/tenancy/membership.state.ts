@@ -67,7 +67,7 @@ export interface MembershipState {
   /** Active grants on one scope (TENANT_SCOPE or a workspace id), by principal key. */
   grantsOn(scopeKey: string): ReadonlyMap<string, GrantState>;
   /** Active grants of one principal, by scope key. */
-  grantsOf(principalKey: string): ReadonlyMap<string, GrantState>;
+  grantsOf(type: PrincipalType, id: string): ReadonlyMap<string, GrantState>;
   /** How many tenant-wide admin grants reach the user (its own and its groups'). */
   tenantAdminGrantsReaching(userId: string): number;
 }
@@ -92,7 +92,14 @@ export class MutableMembershipState implements MembershipState {
   private readonly groupByNameKey = new Map<string, string>();
   private readonly groupsByUser = new Map<string, Set<string>>();
   private readonly grantsByScope = new Map<string, Map<string, GrantState>>();
-  private readonly grantsByPrincipal = new Map<string, Map<string, GrantState>>();
+  // One map per principal type, keyed by the bare id: a check looks grants up without building keys.
+  private readonly grantsByPrincipal: {
+    readonly [T in PrincipalType]: Map<string, Map<string, GrantState>>;
+  } = {
+    user: new Map(),
+    group: new Map(),
+    apiKey: new Map(),
+  };
   private readonly adminGrantsByUser = new Map<string, number>();
 
   isRetiredGroupId(groupId: string): boolean {
@@ -115,8 +122,8 @@ export class MutableMembershipState implements MembershipState {
     return this.grantsByScope.get(scopeKey) ?? EMPTY_GRANTS;
   }
 
-  grantsOf(key: string): ReadonlyMap<string, GrantState> {
-    return this.grantsByPrincipal.get(key) ?? EMPTY_GRANTS;
+  grantsOf(type: PrincipalType, id: string): ReadonlyMap<string, GrantState> {
+    return this.grantsByPrincipal[type].get(id) ?? EMPTY_GRANTS;
   }
 
   tenantAdminGrantsReaching(userId: string): number {
@@ -132,8 +139,7 @@ export class MutableMembershipState implements MembershipState {
   /** Drops the member and anything of theirs still left (the events before MemberRemoved took it all). */
   removeMember(userId: string): void {
     for (const groupId of [...this.groupsOf(userId)]) this.removeGroupMember(groupId, userId);
-    for (const grant of [...this.grantsOf(principalKey('user', userId)).values()])
-      this.removeGrant(grant.grantId);
+    for (const grant of [...this.grantsOf('user', userId).values()]) this.removeGrant(grant.grantId);
     this.members.delete(userId);
   }
 
@@ -154,8 +160,7 @@ export class MutableMembershipState implements MembershipState {
   removeGroup(groupId: string): void {
     const group = this.groups.get(groupId);
     if (group === undefined) return;
-    for (const grant of [...this.grantsOf(principalKey('group', groupId)).values()])
-      this.removeGrant(grant.grantId);
+    for (const grant of [...this.grantsOf('group', groupId).values()]) this.removeGrant(grant.grantId);
     for (const userId of group.members) this.forgetGroupOfUser(userId, groupId);
     if (this.groupByNameKey.get(group.nameKey) === groupId) this.groupByNameKey.delete(group.nameKey);
     this.groups.delete(groupId);
@@ -172,16 +177,14 @@ export class MutableMembershipState implements MembershipState {
       this.groupsByUser.set(userId, groups);
     }
     groups.add(groupId);
-    if (isTenantAdminGrant(this.tenantGrantOf(principalKey('group', groupId))))
-      this.countAdminGrant(userId, +1);
+    if (isTenantAdminGrant(this.tenantGrantOf('group', groupId))) this.countAdminGrant(userId, +1);
   }
 
   removeGroupMember(groupId: string, userId: string): void {
     const group = this.groups.get(groupId);
     if (group === undefined || !group.members.delete(userId)) return;
     this.forgetGroupOfUser(userId, groupId);
-    if (isTenantAdminGrant(this.tenantGrantOf(principalKey('group', groupId))))
-      this.countAdminGrant(userId, -1);
+    if (isTenantAdminGrant(this.tenantGrantOf('group', groupId))) this.countAdminGrant(userId, -1);
   }
 
   addGrant(grant: GrantState): void {
@@ -189,7 +192,7 @@ export class MutableMembershipState implements MembershipState {
     const scope = scopeKeyOf(grant.workspaceId);
     this.grants.set(grant.grantId, grant);
     indexGrant(this.grantsByScope, scope, principal, grant);
-    indexGrant(this.grantsByPrincipal, principal, scope, grant);
+    indexGrant(this.grantsByPrincipal[grant.principal.type], grant.principal.id, scope, grant);
     if (isTenantAdminGrant(grant)) this.countAdminGrantsOf(grant.principal, +1);
   }
 
@@ -201,7 +204,7 @@ export class MutableMembershipState implements MembershipState {
     this.grants.delete(grantId);
     this.retiredGrantIds.add(grantId);
     unindexGrant(this.grantsByScope, scope, principal, grantId);
-    unindexGrant(this.grantsByPrincipal, principal, scope, grantId);
+    unindexGrant(this.grantsByPrincipal[grant.principal.type], grant.principal.id, scope, grantId);
     if (isTenantAdminGrant(grant)) this.countAdminGrantsOf(grant.principal, -1);
   }
 
@@ -210,8 +213,8 @@ export class MutableMembershipState implements MembershipState {
     for (const grant of [...this.grantsOn(scopeKey).values()]) this.removeGrant(grant.grantId);
   }
 
-  removeGrantsOf(key: string): void {
-    for (const grant of [...this.grantsOf(key).values()]) this.removeGrant(grant.grantId);
+  removeGrantsOf(type: PrincipalType, id: string): void {
+    for (const grant of [...this.grantsOf(type, id).values()]) this.removeGrant(grant.grantId);
   }
 
   /** The tenant is gone, and with it every member, group and grant. */
@@ -224,13 +227,13 @@ export class MutableMembershipState implements MembershipState {
     this.groupByNameKey.clear();
     this.groupsByUser.clear();
     this.grantsByScope.clear();
-    this.grantsByPrincipal.clear();
+    for (const index of Object.values(this.grantsByPrincipal)) index.clear();
     this.adminGrantsByUser.clear();
     this.tenantAdminUserCount = 0;
   }
 
-  private tenantGrantOf(key: string): GrantState | undefined {
-    return this.grantsByPrincipal.get(key)?.get(TENANT_SCOPE);
+  private tenantGrantOf(type: PrincipalType, id: string): GrantState | undefined {
+    return this.grantsByPrincipal[type].get(id)?.get(TENANT_SCOPE);
   }
 
   private forgetGroupOfUser(userId: string, groupId: string): void {

@@ -121,30 +121,75 @@ function strongestOf(
   principal: PrincipalRef,
   scopes: readonly string[],
 ): EffectiveRole | undefined {
-  let best: Candidate | undefined;
-  const consider = (holder: string, group: string | undefined) => {
-    const grants = membership.grantsOf(holder);
-    if (grants.size === 0) return;
-    // Whichever side is smaller is walked: a principal with few grants is not charged the depth
-    // twice, and a group with thousands of grants is charged only the depth.
-    if (grants.size < scopes.length) {
-      for (const [scope, grant] of grants) {
-        const distance = scopes.indexOf(scope);
-        if (distance >= 0) best = better(best, { grant, distance, group });
-      }
-    } else {
-      scopes.forEach((scope, distance) => {
-        const grant = grants.get(scope);
-        if (grant !== undefined) best = better(best, { grant, distance, group });
-      });
-    }
-  };
-  consider(principalKey(principal.type, principal.id), undefined);
+  const best = new BestGrant();
+  best.consider(membership.grantsOf(principal.type, principal.id), scopes, undefined);
   if (principal.type === 'user') {
     for (const groupId of membership.groupsOf(principal.id))
-      consider(principalKey('group', groupId), groupId);
+      best.consider(membership.grantsOf('group', groupId), scopes, groupId);
   }
-  return best === undefined ? undefined : { role: best.grant.role, via: pathOf(best) };
+  return best.result();
+}
+
+/** The strongest of the grants seen so far, kept in plain fields: a check allocates nothing per grant. */
+class BestGrant {
+  private grant: GrantState | undefined;
+  private distance = 0;
+  private group: string | undefined;
+
+  consider(
+    grants: ReadonlyMap<string, GrantState>,
+    scopes: readonly string[],
+    group: string | undefined,
+  ): void {
+    if (grants.size === 0) return;
+    // Whichever side is smaller is walked: a principal with few grants is not charged the depth
+    // for each, and a group with thousands of grants is charged only the depth.
+    if (grants.size < scopes.length) {
+      for (const grant of grants.values()) {
+        const distance = scopes.indexOf(grant.workspaceId ?? TENANT_SCOPE);
+        if (distance >= 0) this.offer(grant, distance, group);
+      }
+    } else {
+      for (let distance = 0; distance < scopes.length; distance++) {
+        const grant = grants.get(scopes[distance]!);
+        if (grant !== undefined) this.offer(grant, distance, group);
+      }
+    }
+  }
+
+  result(): EffectiveRole | undefined {
+    if (this.grant === undefined) return undefined;
+    return { role: this.grant.role, via: pathOf(this.grant, this.group) };
+  }
+
+  private offer(grant: GrantState, distance: number, group: string | undefined): void {
+    if (this.grant !== undefined && !wins(grant, distance, group, this.grant, this.distance, this.group))
+      return;
+    this.grant = grant;
+    this.distance = distance;
+    this.group = group;
+  }
+}
+
+/**
+ * Whether grant a, found `distanceA` scopes above the workspace (0: on it) and held through
+ * `groupA` (undefined: the principal's own), beats grant b: the stronger role, then the nearer
+ * scope, then the principal's own over a group's, then the lower grant id. The one tie rule of
+ * checks and access listings.
+ */
+function wins(
+  a: GrantState,
+  distanceA: number,
+  groupA: string | undefined,
+  b: GrantState,
+  distanceB: number,
+  groupB: string | undefined,
+): boolean {
+  const byRole = ROLE_RANK[a.role] - ROLE_RANK[b.role];
+  if (byRole !== 0) return byRole > 0;
+  if (distanceA !== distanceB) return distanceA < distanceB;
+  if ((groupA === undefined) !== (groupB === undefined)) return groupA === undefined;
+  return a.grantId < b.grantId;
 }
 
 interface Candidate {
@@ -156,19 +201,14 @@ interface Candidate {
 
 function better(current: Candidate | undefined, next: Candidate): Candidate {
   if (current === undefined) return next;
-  const byRole = ROLE_RANK[next.grant.role] - ROLE_RANK[current.grant.role];
-  if (byRole !== 0) return byRole > 0 ? next : current;
-  if (next.distance !== current.distance) return next.distance < current.distance ? next : current;
-  if ((next.group === undefined) !== (current.group === undefined))
-    return next.group === undefined ? next : current;
-  return next.grant.grantId < current.grant.grantId ? next : current;
+  return wins(next.grant, next.distance, next.group, current.grant, current.distance, current.group)
+    ? next
+    : current;
 }
 
-function pathOf(candidate: Candidate): GrantPath {
-  const { grantId, workspaceId } = candidate.grant;
-  return candidate.group === undefined
-    ? { grantId, workspaceId }
-    : { grantId, workspaceId, group: candidate.group };
+function pathOf(grant: GrantState, group: string | undefined): GrantPath {
+  const { grantId, workspaceId } = grant;
+  return group === undefined ? { grantId, workspaceId } : { grantId, workspaceId, group };
 }
 
 function requireTenant(state: TenantState): void {
@@ -191,13 +231,14 @@ export function reachableTops(
   requireTenant(state);
   if (state.status !== 'active') return [];
   const membership = state.membership;
-  const holders = [principalKey(principal.type, principal.id)];
+  const holders = [membership.grantsOf(principal.type, principal.id)];
   if (principal.type === 'user') {
-    for (const groupId of membership.groupsOf(principal.id)) holders.push(principalKey('group', groupId));
+    for (const groupId of membership.groupsOf(principal.id))
+      holders.push(membership.grantsOf('group', groupId));
   }
   const tops = new Set<string>();
-  for (const holder of holders) {
-    for (const [scope, grant] of membership.grantsOf(holder)) {
+  for (const grants of holders) {
+    for (const [scope, grant] of grants) {
       if (ROLE_RANK[grant.role] < ROLE_RANK[role]) continue;
       if (scope === TENANT_SCOPE) return 'all';
       if (!tenantWideOnly) tops.add(scope);
@@ -269,7 +310,7 @@ export function accessAt(state: TenantState, workspaceId: string): AccessEntry[]
     .map(({ principal, candidate }) => ({
       principal,
       role: candidate.grant.role,
-      via: pathOf(candidate),
+      via: pathOf(candidate.grant, candidate.group),
       inherited: candidate.distance > 0,
     }))
     .sort((a, b) => comparePrincipals(a.principal, b.principal));

@@ -26,7 +26,6 @@ import {
   revocationsOfApiKey,
   revocationsOnWorkspace,
 } from './membership.decider.js';
-import { principalKey } from './membership.state.js';
 import {
   requireActiveTenant,
   requireWorkspaceOpenToChange,
@@ -125,7 +124,7 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
     case 'ApiKeyRevoked': {
       const key = state.apiKeys.get(event.data.apiKeyId);
       if (key !== undefined) state.revokeApiKey(key);
-      state.membership.removeGrantsOf(principalKey('apiKey', event.data.apiKeyId));
+      state.membership.removeGrantsOf('apiKey', event.data.apiKeyId);
       return state;
     }
     case 'MemberAdded':

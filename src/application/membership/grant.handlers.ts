@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { principalKeyOf, scopeKeyOf } from '../../tenancy/membership.state.js';
+import { scopeKeyOf } from '../../tenancy/membership.state.js';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import type { WriteResult } from '../commands/write-results.js';
 import { GrantRoleCommand, RevokeRoleCommand } from './grant.commands.js';
@@ -22,7 +22,7 @@ export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand, Write
       context,
     );
     // A repeat answers with the grant already there (one grant per principal and scope).
-    const grant = outcome.state.membership.grantsOf(principalKeyOf(principal)).get(scopeKeyOf(workspaceId));
+    const grant = outcome.state.membership.grantsOf(principal.type, principal.id).get(scopeKeyOf(workspaceId));
     if (grant === undefined) throw new Error('grant missing after it was made');
     return membershipWrite(this.tenants, tenantId, outcome, grantBody(tenantId, grant));
   }
