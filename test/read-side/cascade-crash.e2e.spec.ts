@@ -52,7 +52,7 @@ describe('cascade deletion after a crash', () => {
         ...process.env,
         DATABASE_URL: database.url,
         PORT: '0',
-        TENANCY_OPERATOR_KEY: 'crash-test-key',
+        TENANCY_OPERATOR_KEY: 'crash-test-key-0123456789abcdef0123',
         TENANCY_CASCADE_BATCH_SIZE: '20',
         LOG_LEVEL: 'warn',
       },

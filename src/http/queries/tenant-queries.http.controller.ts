@@ -1,12 +1,16 @@
-import { Controller, Get, Param, Query, Req, UseInterceptors } from '@nestjs/common';
-import type { Request } from 'express';
+import { Controller, Get, Param, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { TenantCommandExecutor } from '../../application/commands/tenant-command.executor.js';
 import {
   ReadModelQueries,
   type Page,
   type TenantView,
   type WorkspaceView,
 } from '../../application/queries/read-model.queries.js';
-import { READ_SCOPE_KEY, type RequestReadScope } from '../auth/actor.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { ACTOR_KEY, READ_SCOPE_KEY, type Actor, type RequestReadScope } from '../auth/actor.js';
+import { ProblemError, problem } from '../problem.js';
+import { sendRepresentation } from '../write-response.js';
 import { fromParam, fromQuery, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
@@ -18,7 +22,10 @@ const DEFAULT_PAGE_SIZE = 100;
 @Controller('v1/tenants')
 @UseInterceptors(MinPositionInterceptor)
 export class TenantQueriesHttpController {
-  constructor(private readonly queries: ReadModelQueries) {}
+  constructor(
+    private readonly queries: ReadModelQueries,
+    private readonly tenants: TenantCommandExecutor,
+  ) {}
 
   @Get()
   @Requires('tenant:list')
@@ -28,8 +35,14 @@ export class TenantQueriesHttpController {
 
   @Get(':tenantId')
   @Requires('tenant:read', { tenantId: fromParam('tenantId') })
-  get(@Param('tenantId', UuidParamPipe) tenantId: string): Promise<TenantView> {
-    return this.queries.tenant(tenantId);
+  async get(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TenantView | undefined> {
+    // For the operator a deleted tenant stays readable, as the status resource of its deletion.
+    const operator = (request as Request & { [ACTOR_KEY]?: Actor })[ACTOR_KEY]?.kind === 'operator';
+    return sendRepresentation(request, response, await this.queries.tenant(tenantId, operator));
   }
 
   @Get(':tenantId/workspaces')
@@ -54,10 +67,29 @@ export class TenantQueriesHttpController {
 
   @Get(':tenantId/workspaces/:workspaceId')
   @Requires('workspace:read', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
-  workspace(
+  async workspace(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('workspaceId', UuidParamPipe) workspaceId: string,
-  ): Promise<WorkspaceView> {
-    return this.queries.workspace(tenantId, workspaceId);
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<WorkspaceView | undefined> {
+    try {
+      return sendRepresentation(request, response, await this.queries.workspace(tenantId, workspaceId));
+    } catch (error) {
+      if (error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND') {
+        await this.refuseIfDeleted(tenantId, workspaceId);
+      }
+      throw error;
+    }
+  }
+
+  /** A workspace that existed and was deleted is 410 Gone: the end state of its deletion's status resource. */
+  private async refuseIfDeleted(tenantId: string, workspaceId: string): Promise<void> {
+    const { state } = await this.tenants.read(tenantId);
+    if (state.workspaces.get(workspaceId)?.status === 'deleted') {
+      throw new ProblemError(
+        problem(410, 'WORKSPACE_DELETED', 'Workspace deleted', `Workspace ${workspaceId} was deleted.`),
+      );
+    }
   }
 }

@@ -48,6 +48,8 @@ export class TenantsHttpController {
     const result = await this.commands.execute(
       new DeleteTenantCommand(tenantId, commandContextOf(request, this.clock)),
     );
+    // The tenant is the deletion's status resource: 'deleting' with progress, then 'deleted'.
+    response.setHeader('Location', `/v1/tenants/${tenantId}`);
     const { tenantId: id, status, position } = sendWrite(response, result, 202);
     return { tenantId: id, status, position };
   }

@@ -74,7 +74,26 @@ export class WorkspacesHttpController {
     const expectedRevision = parseIfMatch(ifMatch);
     if (expectedRevision === 'invalid') {
       throw new ProblemError(
-        problem(400, 'VALIDATION_FAILED', 'Validation failed', 'If-Match must be a revision such as "3".'),
+        problem(
+          400,
+          'VALIDATION_FAILED',
+          'Validation failed',
+          'If-Match must be an entity tag such as "3".',
+          {
+            errors: [{ field: 'If-Match', message: 'must be an entity tag such as "3"' }],
+          },
+        ),
+      );
+    }
+    if (expectedRevision === 'weak') {
+      // RFC 9110 13.1.1: If-Match compares strongly, and a weak tag never matches.
+      throw new ProblemError(
+        problem(
+          412,
+          'REVISION_MISMATCH',
+          'Revision mismatch',
+          'If-Match needs a strong entity tag such as "3"; a weak tag (W/"3") never matches.',
+        ),
       );
     }
     const result = await this.commands.execute(
@@ -106,6 +125,8 @@ export class WorkspacesHttpController {
       sendWrite(response, result, 204);
       return undefined;
     }
+    // The workspace itself is the deletion's status resource: 'deleting' with progress, then 410 Gone.
+    response.setHeader('Location', `/v1/tenants/${tenantId}/workspaces/${workspaceId}`);
     const { status, position } = sendWrite(response, result, 202);
     return { tenantId, workspaceId, status, position };
   }
