@@ -1,7 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Express } from 'express';
 import { correlate } from '../http/correlation.js';
 import { httpMetrics } from '../http/http-metrics.middleware.js';
 import { JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';

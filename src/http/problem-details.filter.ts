@@ -75,7 +75,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   /** An unknown method on a known path: the methods its route does allow (405 instead of 404). */
   private methodsAllowedFor(exception: HttpException, request: Request): readonly string[] | undefined {
     if (exception.getStatus() !== 404 || !isRouteNotFound(exception)) return undefined;
-    const express = this.adapterHost.httpAdapter.getInstance() as Express;
+    const express = this.adapterHost.httpAdapter.getInstance<Express>();
     const route = RouteTable.of(express).resolve(pathOf(request));
     return route && !route.methods.includes(request.method) ? route.methods : undefined;
   }
