@@ -10,6 +10,8 @@ export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
 export const JSON_BODY_OPTIONS = {
   limit: BODY_LIMIT,
   type: JSON_MEDIA_TYPES,
+  // Any JSON value parses, so that `7` or `"x"` is answered "must be a JSON object", not "malformed".
+  strict: false,
   verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
 };
 
