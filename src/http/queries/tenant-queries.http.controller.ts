@@ -15,6 +15,16 @@ import { fromParam, fromQuery, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
 import { MinPositionInterceptor } from './min-position.interceptor.js';
+import { ApiResponse } from '@nestjs/swagger';
+import {
+  ApiIfNoneMatch,
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf, TENANT_SCHEMA, WORKSPACE_SCHEMA } from '../openapi/api-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
@@ -29,12 +39,33 @@ export class TenantQueriesHttpController {
 
   @Get()
   @Requires('tenant:list')
+  @ApiRoute('tenants', 'Every tenant, in keyset pages (operator)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+  })
+  @ApiJson(200, 'A page of tenants', pageOf(TENANT_SCHEMA))
   list(@Query() query: ListTenantsQueryDto): Promise<Page<TenantView>> {
     return this.queries.tenants(query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
   }
 
   @Get(':tenantId')
   @Requires('tenant:read', { tenantId: fromParam('tenantId') })
+  @ApiRoute('tenants', 'A tenant, with its workspace count and deletion progress', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiIfNoneMatch()
+  @ApiJson(
+    200,
+    'The tenant (for the operator also once deleted, as status deleted)',
+    TENANT_SCHEMA,
+    ETAG_HEADER,
+  )
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag' })
   async get(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Req() request: Request,
@@ -46,6 +77,15 @@ export class TenantQueriesHttpController {
   }
 
   @Get(':tenantId/workspaces')
+  @ApiRoute('workspaces', "Every live workspace of the tenant (root included), or one parent's children", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of workspaces', pageOf(WORKSPACE_SCHEMA))
   @Requires('workspace:list', {
     tenantId: fromParam('tenantId'),
     workspaceId: fromQuery('parentWorkspaceId'),
@@ -66,6 +106,19 @@ export class TenantQueriesHttpController {
   }
 
   @Get(':tenantId/workspaces/:workspaceId')
+  @ApiRoute('workspaces', 'A workspace, with its depth, path from the root and child count', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    410: ['WORKSPACE_DELETED'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('workspaceId')
+  @ApiMinPosition()
+  @ApiIfNoneMatch()
+  @ApiJson(200, 'The workspace', WORKSPACE_SCHEMA, ETAG_HEADER)
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag' })
   @Requires('workspace:read', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
   async workspace(
     @Param('tenantId', UuidParamPipe) tenantId: string,
