@@ -99,6 +99,21 @@ describe('a production install', () => {
   }, 60_000);
 });
 
+describe('the container recipe', () => {
+  it('copies everything package.json says a deployment consists of', async () => {
+    const dockerfile = await readFile(path.join(PROJECT, 'Dockerfile'), 'utf8');
+    for (const entry of await deployedFiles()) {
+      const folder = entry.replace(/\/$/, '');
+      const copied =
+        dockerfile.includes(`COPY ${folder} ./${folder}`) ||
+        dockerfile.includes(`COPY --from=build /app/${folder} ./${folder}`);
+      expect([entry, copied]).toEqual([entry, true]);
+    }
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/main.js"\]$/m);
+  });
+});
+
 describe('a service started with invalid settings', () => {
   it('reports every invalid setting at once, as one JSON line without a stack trace, and starts nothing', async () => {
     const dataDir = path.join(os.tmpdir(), `tenancy-never-started-${process.pid}`);
