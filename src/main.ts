@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     config = { ...config, operatorKey: generated.key };
     logger.warn(`TENANCY_OPERATOR_KEY is not set; this run accepts the operator key in ${generated.file}`);
   }
-  const runtime = await openRuntime(config, (line) => logger.log(line));
+  const runtime = await openRuntime(config, (level, line) => logger[level](line));
   logger.log(runtime.description);
   const app = await createHttpApp({ runtime, config }, log);
   const shutdown = async (): Promise<void> => {

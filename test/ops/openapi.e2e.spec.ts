@@ -36,7 +36,8 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes every route the service really serves, with its method', () => {
-    const routes = RouteTable.of(app.app.getHttpAdapter().getInstance<Express>())
+    const express: Express = app.app.getHttpAdapter().getInstance();
+    const routes = RouteTable.of(express)
       .routes()
       .filter((route) => !DOCUMENTATION_ROUTES.test(route.path));
     expect(routes.length).toBeGreaterThan(10);

@@ -43,13 +43,12 @@ describe('cascade deletion after a crash', () => {
       );
     await seeding.close();
 
-    // The killed instance is the real service, compiled by the test run's global setup.
     child = spawn(process.execPath, ['dist/src/main.js'], {
       env: {
         ...process.env,
         DATABASE_URL: database.url,
         PORT: '0',
-        TENANCY_OPERATOR_KEY: 'crash-test-key-0123456789abcdef0123',
+        TENANCY_OPERATOR_KEY: 'crash-test-operator-key-long-enough-0123456789',
         TENANCY_CASCADE_BATCH_SIZE: '20',
         LOG_LEVEL: 'warn',
       },

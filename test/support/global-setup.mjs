@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { tsImport } from 'tsx/esm/api';
 
 export default async function globalSetup() {
-  // Tests that run the service or the CLI as a process run the compiled code, as users do: built
-  // once here, before any test file starts (a build per file would race the others' reads).
+  // Tests that run the service as a process (faults, signals, crashes) run the built code, as
+  // `npm start` does: build it once for the whole run.
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
     stdio: 'inherit',
   });
