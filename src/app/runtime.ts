@@ -40,7 +40,10 @@ export async function openRuntime(config: AppConfig, log: RuntimeLog): Promise<R
   }
   try {
     const { applied } = await runMigrations(databaseUrl);
-    log('log', applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    log(
+      'log',
+      applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date',
+    );
     return await openWithDatabase(config, databaseUrl, embedded);
   } catch (error) {
     await embedded?.stop();

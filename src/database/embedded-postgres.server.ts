@@ -83,7 +83,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         stop: async () => undefined,
       };
     }
-    log('warn', `adopting the PostgreSQL left running on ${dataDir} (pid ${running.pid}, port ${running.port})`);
+    log(
+      'warn',
+      `adopting the PostgreSQL left running on ${dataDir} (pid ${running.pid}, port ${running.port})`,
+    );
     const supervisor = new Supervisor(binaries, dataDir, running.port, runAs, log, options.persistent);
     supervisor.adopt(running.pid);
     return supervisor.handle();
@@ -253,7 +256,8 @@ async function platformBinaries(): Promise<Binaries> {
       `no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name} is not installed: ${describe(error)}); set DATABASE_URL to a PostgreSQL server`,
     );
   }
-  if (typeof module.postgres !== 'string') throw new EmbeddedPostgresError(`${name} names no postgres binary`);
+  if (typeof module.postgres !== 'string')
+    throw new EmbeddedPostgresError(`${name} names no postgres binary`);
   const bin = path.dirname(module.postgres);
   const manifest = JSON.parse(readFileSync(path.join(bin, '..', '..', 'package.json'), 'utf8')) as {
     version?: string;
