@@ -37,7 +37,10 @@ describe('a production install', () => {
     for (const file of ['package.json', 'package-lock.json', ...(await deployedFiles())]) {
       await cp(path.join(PROJECT, file), path.join(folder, file), { recursive: true });
     }
-    await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: folder, timeout: 300_000 });
+    await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: folder,
+      timeout: 300_000,
+    });
     database = await createTestDatabase();
   }, 320_000);
   afterAll(async () => {
