@@ -137,8 +137,10 @@ describe('a service started with invalid settings', () => {
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(1);
+    const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    expect({ ...exit, output: exit.code === 1 ? '' : text }).toEqual({ code: 1, signal: null, output: '' });
     const lines = text.split('\n').filter((line) => line.trim() !== '');
     expect(lines).toHaveLength(1);
     const report = JSON.parse(lines[0] ?? '{}') as { level: string; problems: string[] };
