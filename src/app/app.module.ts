@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { CLOCK, systemClock, type Clock } from '../application/clock.js';
@@ -15,7 +15,6 @@ import { ApiKeyGuard } from '../http/auth/api-key.guard.js';
 import { HttpDrain } from '../http/http-drain.js';
 import { HttpApiModule } from '../http/http.module.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
-import { HttpMetricsInterceptor } from '../observability/http-metrics.interceptor.js';
 import { MetricsController } from '../observability/metrics.controller.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Runtime } from './runtime.js';
@@ -69,7 +68,6 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
       ],
     };
   }

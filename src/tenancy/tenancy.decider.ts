@@ -507,7 +507,7 @@ function revokeApiKey(command: RevokeApiKey, state: TenantState): TenancyEvent[]
   requireActiveTenant(state, command.tenantId);
   const key = state.apiKeys.get(command.apiKeyId);
   if (key === undefined) {
-    throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `api key ${command.apiKeyId} does not exist`);
+    throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${command.apiKeyId}.`);
   }
   if (key.status === 'revoked') return [];
   return [{ type: 'ApiKeyRevoked', data: { tenantId: command.tenantId, apiKeyId: key.apiKeyId } }];
@@ -530,11 +530,11 @@ function requireActiveTenant(state: TenantState, tenantId: string): void {
 }
 
 function tenantNotFound(tenantId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('TENANT_NOT_FOUND', `tenant ${tenantId} does not exist`);
+  return new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
 }
 
 function workspaceNotFound(workspaceId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `workspace ${workspaceId} does not exist`);
+  return new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
 }
 
 function workspaceDeleting(deletingWorkspaceId: string): TenancyRuleViolation {

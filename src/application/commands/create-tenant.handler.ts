@@ -1,5 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { parseResourceName } from '../../tenancy/resource-name.js';
+import { Metrics } from '../../observability/metrics.js';
+import { parseResourceName, type ResourceName } from '../../tenancy/resource-name.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { TenantCommandExecutor } from './tenant-command.executor.js';
 import { TenantNameRegistry } from './tenant-name.registry.js';
@@ -14,13 +16,22 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
   constructor(
     private readonly tenants: TenantCommandExecutor,
     private readonly names: TenantNameRegistry,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute({ tenantId, name, context }: CreateTenantCommand): Promise<WriteResult<TenantBody>> {
-    const parsed = parseResourceName(name);
-    const current = await this.tenants.read(tenantId);
-    // A repeat must not touch the name registry: the name is already this tenant's.
-    if (current.state.status === 'none') await this.names.reserve(tenantId, parsed, context);
+    let parsed: ResourceName;
+    try {
+      parsed = parseResourceName(name);
+      const current = await this.tenants.read(tenantId);
+      // A repeat must not touch the name registry: the name is already this tenant's.
+      if (current.state.status === 'none') await this.names.reserve(tenantId, parsed, context);
+    } catch (error) {
+      // Refused before it reached the executor, which counts every other outcome.
+      if (error instanceof TenancyRuleViolation)
+        this.metrics.commands.inc({ command: 'CreateTenant', outcome: 'rejected' });
+      throw error;
+    }
     const outcome = await this.tenants.execute({ type: 'CreateTenant', tenantId, name }, context);
     const body: TenantBody = {
       tenantId,

@@ -18,6 +18,9 @@ import { EventFeedReader, type FeedPage, type FeedSelection } from './event-feed
 import { EventFeedQueryDto, EventStreamQueryDto } from './event-feed.request.dto.js';
 import { EVENT_SCHEMA_CATALOG, type EventSchemaEntry } from './event-schema.catalog.js';
 import { pumpServerSentEvents, serverSentEventFrame } from './server-sent-events.pump.js';
+import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ApiJson, ApiRoute } from '../openapi/api-docs.decorators.js';
+import { FEED_PAGE_SCHEMA } from '../openapi/api-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 /** How long a disconnected EventSource waits before it reconnects (with Last-Event-ID). */
@@ -42,6 +45,12 @@ export class EventFeedHttpController {
   // without a filter the feed spans all tenants, which only the operator may read.
   @Get()
   @Requires('events:read', { tenantId: fromQuery('tenantId') })
+  @ApiRoute('events', 'A page of the log, in log order (all tenants: operator; one tenant: its keys)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+  })
+  @ApiJson(200, 'A page of events', FEED_PAGE_SCHEMA)
   page(@Query() query: EventFeedQueryDto): Promise<FeedPage> {
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     return this.feed.page(after, query.limit ?? DEFAULT_PAGE_SIZE, selectionOf(query));
@@ -50,6 +59,12 @@ export class EventFeedHttpController {
   /** The catalog describes event shapes, not any tenant's data. */
   @Get('schemas')
   @Requires('events:schemas')
+  @ApiRoute('events', 'The catalog of event types and their JSON Schemas', {})
+  @ApiJson(200, 'The catalog', {
+    type: 'object',
+    properties: { items: { type: 'array', items: { type: 'object' } } },
+    required: ['items'],
+  })
   schemas(): { items: readonly EventSchemaEntry[] } {
     return { items: this.catalog };
   }
@@ -62,6 +77,17 @@ export class EventFeedHttpController {
    */
   @Get('stream')
   @Requires('events:read', { tenantId: fromQuery('tenantId') })
+  @ApiRoute('events', 'The log live, as Server-Sent Events (resumes from Last-Event-ID)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+  })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this position' })
+  @ApiResponse({
+    status: 200,
+    description: 'An event stream: one event per log entry, id = its position',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   async stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
