@@ -1,33 +1,44 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { loadConfig } from './config/app-config.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { generateOperatorKey } from './config/operator-key.js';
+import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
+import { installGracefulShutdown } from './app/graceful-shutdown.js';
 import { openRuntime } from './app/runtime.js';
 
+// JSON lines from the very first one: a bad setting is reported before anything else runs.
+let log = createLogger('info');
+
 async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log.fatal({ problems: error.problems }, `invalid configuration: ${error.problems.join('; ')}`);
+    process.exit(1);
+  }
+  log = createLogger(config.logLevel);
+  Logger.overrideLogger(new NestPinoLogger(log));
   const logger = new Logger('Tenancy');
-  let config = loadConfig();
   if (!config.operatorKey) {
-    // A fresh checkout must be usable at once; the generated key lives only as long as the process.
-    const generated = randomBytes(24).toString('base64url');
-    config = { ...config, operatorKey: generated };
-    logger.warn(`TENANCY_OPERATOR_KEY is not set; this run accepts the operator key ${generated}`);
+    const generated = await generateOperatorKey(config.dataDir);
+    config = { ...config, operatorKey: generated.key };
+    logger.warn(`TENANCY_OPERATOR_KEY is not set; this run accepts the operator key in ${generated.file}`);
   }
   const runtime = await openRuntime(config, (level, line) => logger[level](line));
   logger.log(runtime.description);
-  const app = await createHttpApp({ runtime, config });
-  const shutdown = async (): Promise<void> => {
-    await app.close();
+  const app = await createHttpApp({ runtime, config }, log).catch(async (error: unknown) => {
     await runtime.close();
-  };
-  process.once('SIGINT', () => void shutdown().finally(() => process.exit(0)));
-  process.once('SIGTERM', () => void shutdown().finally(() => process.exit(0)));
+    throw error;
+  });
+  installGracefulShutdown(app, runtime);
   await app.listen(config.port);
   logger.log(`listening on port ${config.port}`);
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  log.fatal({ err: error }, 'the service could not start');
   process.exit(1);
 });

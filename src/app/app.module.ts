@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { CLOCK, systemClock, type Clock } from '../application/clock.js';
@@ -12,9 +12,9 @@ import { DATABASE_URL, PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE } from '../event-store/event-store.port.js';
 import { HealthController } from '../health/health.controller.js';
 import { ApiKeyGuard } from '../http/auth/api-key.guard.js';
+import { HttpDrain } from '../http/http-drain.js';
 import { HttpApiModule } from '../http/http.module.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
-import { HttpMetricsInterceptor } from '../observability/http-metrics.interceptor.js';
 import { MetricsController } from '../observability/metrics.controller.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Runtime } from './runtime.js';
@@ -39,8 +39,9 @@ class RuntimeModule {
         { provide: EVENT_STORE, useValue: options.runtime.eventStore },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         Metrics,
+        HttpDrain,
       ],
-      exports: [APP_CONFIG, PG_POOL, DATABASE_URL, EVENT_STORE, CLOCK, Metrics],
+      exports: [APP_CONFIG, PG_POOL, DATABASE_URL, EVENT_STORE, CLOCK, Metrics, HttpDrain],
     };
   }
 }
@@ -67,7 +68,6 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
       ],
     };
   }

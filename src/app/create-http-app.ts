@@ -1,73 +1,42 @@
-import { ConsoleLogger, ValidationPipe, type INestApplication, type LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { correlate } from '../http/correlation.js';
+import { HttpDrain } from '../http/http-drain.js';
+import { httpMetrics } from '../http/http-metrics.middleware.js';
+import { CHECK_BATCH_BODY_OPTIONS, JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';
+import { serveOpenApi } from '../http/openapi/openapi.document.js';
+import { requestLog } from '../http/request-log.js';
+import { RequestValidationPipe } from '../http/request-validation.pipe.js';
+import { RouteTable } from '../http/route-table.js';
+import { createLogger, NestPinoLogger, type Logger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import { assertJsonDepth } from '../http/json-depth.js';
-import { ProblemError, problem } from '../http/problem.js';
 
-/** Request bodies are small JSON documents; anything larger is refused with 413 before parsing. */
-export const BODY_LIMIT = '64kb';
-/** A batch of up to 1,000 permission checks, each naming a user id of up to 255 characters. */
-export const CHECK_BATCH_BODY_LIMIT = '512kb';
-const CHECK_BATCH_ROUTE = /^\/v1\/tenants\/[^/?]+\/permissions\/check\/?(?:\?|$)/;
-const JSON_TYPE = /^application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
-
-/** Builds the HTTP application on an opened runtime; used by main.ts and by the end-to-end tests. */
-export async function createHttpApp(
-  options: AppModuleOptions,
-  logger?: LoggerService,
-): Promise<INestApplication> {
+/**
+ * Builds the HTTP application on an opened runtime; used by main.ts and by the end-to-end tests.
+ * `logger` receives every line, the framework's and one per request (standard output unless given).
+ */
+export async function createHttpApp(options: AppModuleOptions, logger?: Logger): Promise<INestApplication> {
+  const log = logger ?? createLogger(options.config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
-    logger: logger ?? new ConsoleLogger({ json: true, logLevels: logLevelsFrom(options.config.logLevel) }),
+    logger: new NestPinoLogger(log),
     bodyParser: false,
   });
-  // Nest's option type omits body-parser's verify hook, which it passes through all the same.
-  const jsonOptions = {
-    limit: BODY_LIMIT,
-    type: ['application/json', 'application/*+json'],
-    verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
-  };
-  // The check route's parser goes first; a body it has read is not read again by the general one.
-  app.useBodyParser('json', {
-    ...jsonOptions,
-    limit: CHECK_BATCH_BODY_LIMIT,
-    type: (request: { url?: string; headers: { 'content-type'?: string } }) =>
-      CHECK_BATCH_ROUTE.test(request.url ?? '') && JSON_TYPE.test(request.headers['content-type'] ?? ''),
-  });
-  app.useBodyParser('json', jsonOptions);
+  const routes = RouteTable.of(app.getHttpAdapter().getInstance());
+  // Before the body parser and the routes, so that every request is identified, logged and counted,
+  // also one refused before it reaches a handler; graceful shutdown waits for each one.
+  app.use(app.get(HttpDrain).track);
+  app.use(correlate);
+  app.use(requestLog(log, routes));
+  app.use(httpMetrics(app.get(Metrics), routes));
+  app.use(requireJsonBody);
+  // First: a body the check route's parser has read is not read again by the general one.
+  app.useBodyParser('json', CHECK_BATCH_BODY_OPTIONS);
+  app.useBodyParser('json', JSON_BODY_OPTIONS);
   app.set('etag', false);
   app.set('x-powered-by', false);
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-      exceptionFactory: (errors) =>
-        new ProblemError(
-          problem(400, 'VALIDATION_FAILED', 'Validation failed', 'The request is not valid.', {
-            errors: errors.flatMap((error) =>
-              Object.values(error.constraints ?? { invalid: 'is not valid' }).map((message) => ({
-                field: error.property,
-                message,
-              })),
-            ),
-          }),
-        ),
-    }),
-  );
+  app.useGlobalPipes(new RequestValidationPipe());
+  serveOpenApi(app);
   return app;
-}
-
-function logLevelsFrom(level: string): ('debug' | 'log' | 'warn' | 'error' | 'fatal')[] {
-  switch (level) {
-    case 'debug':
-      return ['debug', 'log', 'warn', 'error', 'fatal'];
-    case 'warn':
-      return ['warn', 'error', 'fatal'];
-    case 'error':
-      return ['error', 'fatal'];
-    default:
-      return ['log', 'warn', 'error', 'fatal'];
-  }
 }

@@ -16,6 +16,8 @@ export interface Runtime {
   readonly pool: pg.Pool;
   readonly eventStore: EventStore;
   readonly eventStoreKind: 'postgresql' | 'eventstoredb';
+  /** The embedded PostgreSQL this process started or adopted (and stops on close), if any. */
+  readonly embedded: RunningPostgres | undefined;
   /** Describes where the data lives, for the start-up log (no secrets). */
   readonly description: string;
   close(): Promise<void>;
@@ -64,6 +66,7 @@ async function openWithDatabase(
     pool,
     eventStore,
     eventStoreKind: config.eventStoreUrl ? 'eventstoredb' : 'postgresql',
+    embedded: embedded?.owned ? embedded : undefined,
     description: config.eventStoreUrl
       ? `events in EventStoreDB at ${redact(config.eventStoreUrl)}, read models in ${where}`
       : `events and read models in ${where}`,

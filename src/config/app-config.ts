@@ -1,58 +1,190 @@
 import path from 'node:path';
+import { z } from 'zod';
 
-/** Every setting the service reads from its environment, in one place. */
-export interface AppConfig {
-  readonly port: number;
-  /** An external PostgreSQL; absent means: start the embedded one. */
-  readonly databaseUrl: string | undefined;
-  /** Data directory of the embedded PostgreSQL (kept between runs). */
-  readonly dataDir: string;
-  /** EventStoreDB/KurrentDB connection string; absent means: events live in PostgreSQL. */
-  readonly eventStoreUrl: string | undefined;
-  readonly operatorKey: string | undefined;
-  readonly defaultTenant: string | undefined;
-  /** false: this instance serves HTTP only and runs no projections or process managers. */
-  readonly runConsumers: boolean;
-  /** Workspaces the cascade deletes per append. */
-  readonly cascadeBatchSize: number;
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+/**
+ * One setting read from the environment. `schema` turns the (trimmed, non-empty) text into the
+ * value; `default` is text too and goes through the same schema, so a default can never be a value
+ * the schema would refuse. A setting without a default is optional (undefined when unset).
+ */
+interface Setting<Schema extends z.ZodType<unknown, string>> {
+  readonly variable: string;
+  readonly schema: Schema;
+  readonly default?: string;
+  /** What the README's configuration table says about it. */
+  readonly meaning: string;
+  /** Its value never appears in an error message or a log line. */
+  readonly secret?: boolean;
 }
 
+/** Keeps the exact shape of a definition, so that AppConfig knows which settings have a default. */
+function setting<const Definition extends Setting<z.ZodType<unknown, string>>>(
+  definition: Definition,
+): Definition {
+  return definition;
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
+
+/** Only the two words: `flase`, `yes` or `0` are mistakes to report, not values to guess at. */
+const boolean = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+
+const urlWithScheme = (schemes: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL starting with ${schemes.map((scheme) => `${scheme}://`).join(' or ')}` },
+  );
+
+/** Shorter keys are guessable; a generated one (when unset) has 32 random bytes. */
+export const MIN_OPERATOR_KEY_LENGTH = 32;
+
+/**
+ * Every setting of the service, in one place. Read once at start (main.ts, the CLI) before anything
+ * is opened; every mistake is reported together. The README's configuration table lists each one
+ * (a test compares the two). To add a setting, add an entry here: its type, default, validation
+ * and documentation all follow from it.
+ */
+export const SETTINGS = {
+  port: setting({ variable: 'PORT', schema: integer(0, 65_535), default: '3000', meaning: 'HTTP port' }),
+  databaseUrl: setting({
+    variable: 'DATABASE_URL',
+    schema: urlWithScheme(['postgres', 'postgresql']),
+    meaning:
+      'PostgreSQL for events (unless `EVENTSTORE_URL`), read models and checkpoints; unset: the embedded PostgreSQL. The user needs CREATEROLE once (migrations create the `tenancy_api` and `tenancy_projector` roles) or the roles must exist and be granted to it.',
+    secret: true,
+  }),
+  dataDir: setting({
+    variable: 'TENANCY_DATA_DIR',
+    schema: z.string().transform((value) => path.resolve(value)),
+    default: '.data',
+    meaning: 'data directory: the embedded PostgreSQL and a generated operator key file',
+  }),
+  eventStoreUrl: setting({
+    variable: 'EVENTSTORE_URL',
+    schema: urlWithScheme(['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kurrent', 'kdb']),
+    meaning:
+      'keep the events in EventStoreDB/KurrentDB instead ([docs/eventstoredb.md](docs/eventstoredb.md))',
+    secret: true,
+  }),
+  operatorKey: setting({
+    variable: 'TENANCY_OPERATOR_KEY',
+    schema: z.string().min(MIN_OPERATOR_KEY_LENGTH, {
+      error: `must be at least ${MIN_OPERATOR_KEY_LENGTH} characters long`,
+    }),
+    meaning: `the operator's API key (\`Authorization: Bearer <key>\`), at least ${MIN_OPERATOR_KEY_LENGTH} characters; unset: one is generated per run and written to \`<TENANCY_DATA_DIR>/operator-key\` (mode 600)`,
+    secret: true,
+  }),
+  defaultTenant: setting({
+    variable: 'TENANCY_DEFAULT_TENANT',
+    schema: z.string(),
+    meaning: 'a tenant name ensured (with its root workspace) at start-up',
+  }),
+  runConsumers: setting({
+    variable: 'TENANCY_RUN_CONSUMERS',
+    schema: boolean,
+    default: 'true',
+    meaning: '`false`: this instance serves HTTP only, no projections or process managers',
+  }),
+  cascadeBatchSize: setting({
+    variable: 'TENANCY_CASCADE_BATCH_SIZE',
+    schema: integer(1, 100_000),
+    default: '500',
+    meaning: 'workspaces a cascade deletes per append',
+  }),
+  sseHeartbeatMs: setting({
+    variable: 'TENANCY_SSE_HEARTBEAT_MS',
+    schema: integer(10, 300_000),
+    default: '15000',
+    meaning: 'an idle `/v1/events/stream` sends a comment this often (milliseconds), so proxies keep it open',
+  }),
+  sseMaxStreams: setting({
+    variable: 'TENANCY_SSE_MAX_STREAMS',
+    schema: integer(1, 100_000),
+    default: '256',
+    meaning: 'event streams this instance serves at once; more are refused with 429 and `Retry-After`',
+  }),
+  sseMaxStreamsPerKey: setting({
+    variable: 'TENANCY_SSE_MAX_STREAMS_PER_KEY',
+    schema: integer(1, 100_000),
+    default: '16',
+    meaning: 'event streams one API key (or the operator key) may hold open at once',
+  }),
+  sseStallTimeoutMs: setting({
+    variable: 'TENANCY_SSE_STALL_TIMEOUT_MS',
+    schema: integer(100, 3_600_000),
+    default: '60000',
+    meaning:
+      'a stream client that reads nothing for this long (milliseconds) is disconnected; it resumes with `Last-Event-ID`',
+  }),
+  logLevel: setting({
+    variable: 'LOG_LEVEL',
+    schema: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }),
+    default: 'info',
+    meaning: '`debug`, `info`, `warn` or `error`; logs are JSON lines on standard output',
+  }),
+} as const;
+
+type Settings = typeof SETTINGS;
+type ValueOf<Definition> = Definition extends { schema: infer Schema extends z.ZodType; default: string }
+  ? z.output<Schema>
+  : Definition extends { schema: infer Schema extends z.ZodType }
+    ? z.output<Schema> | undefined
+    : never;
+
+/** Every setting the service reads from its environment, typed. */
+export type AppConfig = { readonly [Key in keyof Settings]: ValueOf<Settings[Key]> };
+
+/** The environment holds settings that are not valid; `problems` names every one of them. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError(`PORT is not a port: ${env.PORT}`);
-  const logLevel = (env.LOG_LEVEL ?? 'info') as AppConfig['logLevel'];
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not ${env.LOG_LEVEL}`);
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   }
-  return {
-    port,
-    databaseUrl: nonEmpty(env.DATABASE_URL),
-    dataDir: path.resolve(nonEmpty(env.TENANCY_DATA_DIR) ?? '.data'),
-    eventStoreUrl: nonEmpty(env.EVENTSTORE_URL),
-    operatorKey: nonEmpty(env.TENANCY_OPERATOR_KEY),
-    defaultTenant: nonEmpty(env.TENANCY_DEFAULT_TENANT),
-    runConsumers: (env.TENANCY_RUN_CONSUMERS ?? 'true').toLowerCase() !== 'false',
-    cascadeBatchSize: positiveInteger(env.TENANCY_CASCADE_BATCH_SIZE, 500, 'TENANCY_CASCADE_BATCH_SIZE'),
-    logLevel,
-  };
 }
 
-function positiveInteger(raw: string | undefined, fallback: number, name: string): number {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(`${name} must be a positive integer, not ${raw}`);
-  return value;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/** Reads every setting; throws one ConfigError naming every invalid setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [key, definition] of Object.entries(SETTINGS) as [
+    string,
+    Setting<z.ZodType<unknown, string>>,
+  ][]) {
+    const given = env[definition.variable]?.trim();
+    const raw = given === undefined || given === '' ? definition.default : given;
+    if (raw === undefined) {
+      values[key] = undefined;
+      continue;
+    }
+    const result = definition.schema.safeParse(raw);
+    if (result.success) {
+      values[key] = result.data;
+    } else {
+      const message = result.error.issues[0]?.message ?? 'is not valid';
+      problems.push(
+        definition.secret
+          ? `${definition.variable} ${message}`
+          : `${definition.variable} ${message}, not ${JSON.stringify(raw)}`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as AppConfig;
 }
 
 /** Injection token of the AppConfig the service started with. */

@@ -74,13 +74,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           log: (level, message) => this.logger[level](message),
           onCommitted: (position, events) => {
             this.progress.committed(projection.name, position);
-            this.metrics.projectionPosition.inc({ projection: projection.name }, events.length);
-            const last = events[events.length - 1];
-            if (last)
-              this.metrics.projectionLagSeconds.set(
-                { projection: projection.name },
-                (Date.now() - last.recordedAt.getTime()) / 1000,
-              );
+            this.metrics.eventsApplied.inc({ consumer: projection.name }, events.length);
           },
         }),
       );
@@ -103,7 +97,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           },
           log: (level, message) => this.logger[level](message),
           onCommitted: (_position, events) =>
-            this.metrics.projectionPosition.inc({ projection: process.name }, events.length),
+            this.metrics.eventsApplied.inc({ consumer: process.name }, events.length),
         }),
       );
     }

@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule, type ModuleMetadata, type Type } from '@nestjs/common';
 import { ConsumerHost } from './consumer-host.service.js';
+import { ConsumerLag } from './consumer-lag.js';
 import { PROCESS_MANAGERS, type ProcessManager } from './process-manager.js';
 import { ProjectionProgress } from './projection-progress.js';
 
@@ -24,6 +25,7 @@ export class ConsumersModule {
       imports: [...options.imports],
       providers: [
         ConsumerHost,
+        ConsumerLag,
         ProjectionProgress,
         {
           provide: PROCESS_MANAGERS,

@@ -6,13 +6,15 @@ import {
   Logger,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Express, Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { ConcurrencyError, EventStoreUnavailableError } from '../event-store/event-store.port.js';
 import { InvalidPositionError } from '../event-store/position.js';
 import { RevisionMismatchError } from '../application/commands/tenant-command.executor.js';
 import { TenancyRuleViolation, type TenancyErrorCode } from '../tenancy/tenancy.errors.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type Problem } from './problem.js';
+import { pathOf, RouteTable } from './route-table.js';
 
 /** Where each rule of the domain lands in HTTP: missing 404, rule 409, invalid input 400. */
 const RULE_STATUS: Record<TenancyErrorCode, number> = {
@@ -65,6 +67,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
   private lastUnavailableWarning = 0;
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
@@ -92,6 +96,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     this.logger.warn(
       `database unavailable, answering 503: ${exception instanceof Error ? exception.message : String(exception)}`,
     );
+  }
+
+  /** An unknown method on a known path: the methods its route does allow (405 instead of 404). */
+  private methodsAllowedFor(exception: HttpException, request: Request): readonly string[] | undefined {
+    if (exception.getStatus() !== 404 || !isRouteNotFound(exception)) return undefined;
+    const express = this.adapterHost.httpAdapter.getInstance<Express>();
+    const route = RouteTable.of(express).resolve(pathOf(request));
+    return route && !route.methods.includes(request.method) ? route.methods : undefined;
   }
 
   private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
@@ -137,8 +149,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof InvalidPositionError) {
       return [problem(400, 'VALIDATION_FAILED', 'Validation failed', exception.message), {}];
     }
-    if (exception instanceof HttpException) return [fromHttpException(exception, request), {}];
-    if (isBodyParserError(exception)) {
+    // Nest hands body-parser's errors over wrapped in an HttpException.
+    const parserError = exception instanceof HttpException ? exception.cause : exception;
+    if (exception instanceof HttpException && !isBodyParserError(parserError)) {
+      const allowed = this.methodsAllowedFor(exception, request);
+      if (allowed) {
+        return [
+          problem(
+            405,
+            'METHOD_NOT_ALLOWED',
+            'Method not allowed',
+            `${request.method} is not allowed here; use ${allowed.join(', ')}.`,
+          ),
+          { Allow: allowed.join(', ') },
+        ];
+      }
+      return [fromHttpException(exception, request), {}];
+    }
+    if (isBodyParserError(parserError)) {
+      const exception = parserError;
       return exception.status === 413
         ? [
             problem(
@@ -149,7 +178,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
             ),
             {},
           ]
-        : [problem(400, 'MALFORMED_BODY', 'Malformed body', 'The request body is not valid JSON.'), {}];
+        : exception.type === 'entity.parse.failed'
+          ? [
+              problem(400, 'MALFORMED_BODY', 'Malformed body', 'The request body is not well-formed JSON.'),
+              {},
+            ]
+          : [problem(400, 'MALFORMED_BODY', 'Malformed body', errorMessage(exception)), {}];
     }
     return [
       problem(
@@ -163,14 +197,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
+function errorMessage(exception: object): string {
+  return exception instanceof Error ? exception.message : 'The request body could not be read.';
+}
+
 function fromHttpException(exception: HttpException, request: Request): Problem {
   const status = exception.getStatus();
   const response = exception.getResponse();
-  if (
-    status === 404 &&
-    typeof response === 'object' &&
-    /Cannot \w+ /.test(String((response as { message?: unknown }).message))
-  ) {
+  if (status === 404 && isRouteNotFound(exception)) {
     return problem(404, 'ROUTE_NOT_FOUND', 'Not found', `No route ${request.method} ${request.path}`);
   }
   if (typeof response === 'object' && response !== null && 'code' in response) {
@@ -187,6 +221,14 @@ function fromHttpException(exception: HttpException, request: Request): Problem 
     });
   }
   return problem(status, code, titleOf(code), messages.join('; '));
+}
+
+/** Nest's own 404 for a path no route serves ("Cannot GET /x"), as opposed to a missing resource. */
+function isRouteNotFound(exception: HttpException): boolean {
+  const response = exception.getResponse();
+  return (
+    typeof response === 'object' && /Cannot \w+ /.test(String((response as { message?: unknown }).message))
+  );
 }
 
 function titleOf(code: string): string {

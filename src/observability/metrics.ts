@@ -1,6 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** How far one consumer of the log is behind its head, measured when the metrics are scraped. */
+export interface ConsumerLagSample {
+  readonly consumer: string;
+  /** Events the consumer has yet to apply (counted up to the measurer's limit). */
+  readonly eventsBehind: number;
+  /** Age of the oldest event it has yet to apply; 0 when caught up. */
+  readonly oldestUnappliedSeconds: number;
+}
+
+export type ConsumerLagSource = () => Promise<readonly ConsumerLagSample[]>;
+
+/** Outcomes of a command, for tenancy_commands_total. */
+export type CommandOutcome = 'applied' | 'unchanged' | 'rejected' | 'conflict' | 'failed';
+
 /** The service's Prometheus metrics, one registry per application instance. */
 @Injectable()
 export class Metrics {
@@ -8,7 +22,7 @@ export class Metrics {
 
   readonly httpRequests = new Histogram({
     name: 'tenancy_http_request_duration_seconds',
-    help: 'HTTP request duration by route and status',
+    help: 'HTTP requests by method, route pattern and the status sent, timed until the answer was complete',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
@@ -16,7 +30,7 @@ export class Metrics {
 
   readonly commands = new Counter({
     name: 'tenancy_commands_total',
-    help: 'Commands handled, by command type and outcome',
+    help: 'Commands decided, by command type and outcome (applied, unchanged, rejected, conflict, failed)',
     labelNames: ['command', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -27,21 +41,56 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly projectionPosition = new Gauge({
-    name: 'tenancy_projection_events_applied_total',
-    help: 'Events applied by each projection or process manager since start',
-    labelNames: ['projection'] as const,
+  readonly eventsApplied = new Counter({
+    name: 'tenancy_consumer_events_applied_total',
+    help: 'Events applied by each projection or process manager running in this instance',
+    labelNames: ['consumer'] as const,
     registers: [this.registry],
   });
 
-  readonly projectionLagSeconds = new Gauge({
-    name: 'tenancy_projection_lag_seconds',
-    help: 'Age of the last event a projection applied when it applied it',
-    labelNames: ['projection'] as const,
+  private lagSource: ConsumerLagSource | undefined;
+  private lagMeasurement:
+    { readonly at: number; readonly samples: Promise<readonly ConsumerLagSample[]> } | undefined;
+
+  readonly consumerLagEvents = new Gauge({
+    name: 'tenancy_consumer_lag_events',
+    help: 'Events in the log that each projection or process manager has yet to apply (from its stored checkpoint)',
+    labelNames: ['consumer'] as const,
     registers: [this.registry],
+    collect: () => this.collectLag(),
+  });
+
+  readonly consumerLagSeconds = new Gauge({
+    name: 'tenancy_consumer_lag_seconds',
+    help: 'Age of the oldest event each projection or process manager has yet to apply; 0 when caught up',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+    collect: () => this.collectLag(),
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tenancy_' });
+  }
+
+  /** Who measures consumer lag (the consumers know their checkpoints; this folder knows nothing of them). */
+  reportConsumerLagWith(source: ConsumerLagSource): void {
+    this.lagSource = source;
+  }
+
+  /** Both lag gauges come from one measurement per scrape. */
+  private async collectLag(): Promise<void> {
+    if (!this.lagSource) return;
+    const now = Date.now();
+    if (!this.lagMeasurement || now - this.lagMeasurement.at > 500) {
+      this.lagMeasurement = { at: now, samples: this.lagSource() };
+    }
+    // A failed measurement (database away) leaves the gauges without series instead of failing the scrape.
+    const samples = await this.lagMeasurement.samples.catch(() => []);
+    this.consumerLagEvents.reset();
+    this.consumerLagSeconds.reset();
+    for (const sample of samples) {
+      this.consumerLagEvents.set({ consumer: sample.consumer }, sample.eventsBehind);
+      this.consumerLagSeconds.set({ consumer: sample.consumer }, sample.oldestUnappliedSeconds);
+    }
   }
 }

@@ -231,7 +231,7 @@ function requirePrincipal(state: TenantState, raw: PrincipalRef | undefined): Pr
     case 'apiKey': {
       const id = requireUuid(raw.id, 'principal.id');
       if (state.apiKeys.get(id)?.status !== 'active') {
-        throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `api key ${id} does not exist`);
+        throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${id}.`);
       }
       return { type: 'apiKey', id };
     }
@@ -245,7 +245,7 @@ function requirePrincipal(state: TenantState, raw: PrincipalRef | undefined): Pr
 function requireMember(membership: MembershipState, raw: unknown): string {
   const userId = parseUserId(raw);
   if (!membership.members.has(userId)) {
-    throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `user ${userId} is not a member of this tenant`);
+    throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
   }
   return userId;
 }
@@ -253,8 +253,7 @@ function requireMember(membership: MembershipState, raw: unknown): string {
 function requireGroup(membership: MembershipState, raw: unknown) {
   const groupId = requireUuid(raw, 'groupId');
   const group = membership.groups.get(groupId);
-  if (group === undefined)
-    throw new TenancyRuleViolation('GROUP_NOT_FOUND', `group ${groupId} does not exist`);
+  if (group === undefined) throw new TenancyRuleViolation('GROUP_NOT_FOUND', `No group ${groupId}.`);
   return group;
 }
 
@@ -265,7 +264,7 @@ function requireUuid(raw: unknown, field: string): string {
 }
 
 function grantNotFound(grantId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('GRANT_NOT_FOUND', `grant ${grantId} does not exist`);
+  return new TenancyRuleViolation('GRANT_NOT_FOUND', `No grant ${grantId}.`);
 }
 
 function grantOfApiKey(grantId: string): TenancyRuleViolation {

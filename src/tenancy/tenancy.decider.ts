@@ -575,7 +575,7 @@ function revokeApiKey(command: RevokeApiKey, state: TenantState): TenancyEvent[]
   requireActiveTenant(state, command.tenantId);
   const key = state.apiKeys.get(command.apiKeyId);
   if (key === undefined) {
-    throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `api key ${command.apiKeyId} does not exist`);
+    throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${command.apiKeyId}.`);
   }
   if (key.status === 'revoked') return [];
   return [

@@ -33,11 +33,11 @@ export function requireWorkspaceOpenToChange(state: TenantState, workspaceId: st
 }
 
 export function tenantNotFound(tenantId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('TENANT_NOT_FOUND', `tenant ${tenantId} does not exist`);
+  return new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
 }
 
 export function workspaceNotFound(workspaceId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `workspace ${workspaceId} does not exist`);
+  return new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
 }
 
 export function workspaceDeleting(deletingWorkspaceId: string): TenancyRuleViolation {

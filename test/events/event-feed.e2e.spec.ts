@@ -32,15 +32,8 @@ describe('event feed for consumers', () => {
   };
 
   beforeAll(async () => {
-    // Read by the feed module when the app starts: a short heartbeat keeps the idle test quick.
-    const previous = process.env.TENANCY_SSE_HEARTBEAT_MS;
-    process.env.TENANCY_SSE_HEARTBEAT_MS = String(HEARTBEAT_MS);
-    try {
-      app = await startTestApp();
-    } finally {
-      if (previous === undefined) delete process.env.TENANCY_SSE_HEARTBEAT_MS;
-      else process.env.TENANCY_SSE_HEARTBEAT_MS = previous;
-    }
+    // A short heartbeat keeps the idle test quick.
+    app = await startTestApp({ sseHeartbeatMs: HEARTBEAT_MS });
     await app.app.listen(0, '127.0.0.1');
   });
   afterAll(async () => {

@@ -166,7 +166,10 @@ describe('cascade deletion', () => {
     const deletion = await request(app.server).delete(`/v1/tenants/${tenantId}`).set(AUTH);
     expect(deletion.status).toBe(202);
     await waitFor(
-      async () => (await request(app.server).get(`/v1/tenants/${tenantId}`).set(AUTH)).status === 404,
+      // The operator reads a tenant whose deletion completed as status 'deleted'.
+      async () =>
+        ((await request(app.server).get(`/v1/tenants/${tenantId}`).set(AUTH)).body as { status?: string })
+          .status === 'deleted',
       60_000,
     );
     await expectChildrenFirst(app, tenantId);
@@ -214,7 +217,8 @@ describe('cascade deletion', () => {
     expect(response.status).toBe(202);
     await waitFor(
       async () =>
-        (await request(app.server).get(`/v1/tenants/${tenantId}/workspaces/${top}`).set(AUTH)).status === 404,
+        // A deleted workspace is gone (410) once its cascade is complete.
+        (await request(app.server).get(`/v1/tenants/${tenantId}/workspaces/${top}`).set(AUTH)).status === 410,
       30_000,
     );
     const remaining = await request(app.server).get(`/v1/tenants/${tenantId}/workspaces`).set(AUTH);

@@ -60,7 +60,9 @@ describe('rebuilding the read models from zero', () => {
       return rows.length === 2 && rows.every((row) => row.position >= (head ?? ''));
     }, 30_000);
     await waitFor(
-      async () => (await http().get(`/v1/tenants/${tenants[2]}`).set(AUTH)).status === 404,
+      async () =>
+        ((await http().get(`/v1/tenants/${tenants[2]}`).set(AUTH)).body as { status?: string }).status ===
+        'deleted',
       30_000,
     );
     const settled = await app.runtime.eventStore.headPosition();

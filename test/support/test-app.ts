@@ -1,14 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-import { ConsoleLogger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { createHttpApp } from '../../src/app/create-http-app.js';
 import type { Runtime } from '../../src/app/runtime.js';
 import { createPool } from '../../src/database/postgres-pool.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
-export const OPERATOR_KEY = 'test-operator-key-0123456789';
+export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef';
 export const AUTH = { Authorization: `Bearer ${OPERATOR_KEY}` };
 
 export interface TestApp {
@@ -20,9 +20,9 @@ export interface TestApp {
 }
 
 /** The whole service over HTTP on a database of its own, as main.ts builds it. */
-export async function startTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+export async function startTestApp(overrides: Partial<AppConfig> = {}, logger?: Logger): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await startTestAppOn(database, overrides);
+  const app = await startTestAppOn(database, overrides, logger);
   return {
     ...app,
     async close() {
@@ -39,6 +39,8 @@ export async function startTestApp(overrides: Partial<AppConfig> = {}): Promise<
 export async function startTestAppOn(
   database: TestDatabase,
   overrides: Partial<AppConfig> = {},
+  /** Where the app logs (errors only to standard output unless given). */
+  logger: Logger = createLogger('error'),
 ): Promise<TestApp> {
   const pool = createPool({
     connectionString: database.url,
@@ -51,6 +53,7 @@ export async function startTestAppOn(
     pool,
     eventStore,
     eventStoreKind: 'postgresql',
+    embedded: undefined,
     description: 'test database',
     close: async () => {
       await eventStore.close();
@@ -63,7 +66,7 @@ export async function startTestAppOn(
     ...overrides,
     databaseUrl: database.url,
   };
-  const app = await createHttpApp({ runtime, config }, new ConsoleLogger({ logLevels: ['error', 'fatal'] }));
+  const app = await createHttpApp({ runtime, config }, logger);
   await app.init();
   return {
     app,

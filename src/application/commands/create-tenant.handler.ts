@@ -1,5 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { parseResourceName } from '../../tenancy/resource-name.js';
+import { Metrics } from '../../observability/metrics.js';
+import { parseResourceName, type ResourceName } from '../../tenancy/resource-name.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { parseUserId } from '../../tenancy/user-id.js';
 import { TenantCommandExecutor } from './tenant-command.executor.js';
@@ -15,6 +17,7 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
   constructor(
     private readonly tenants: TenantCommandExecutor,
     private readonly names: TenantNameRegistry,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute({
@@ -23,12 +26,20 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
     context,
     adminUserId,
   }: CreateTenantCommand): Promise<WriteResult<TenantBody>> {
-    const parsed = parseResourceName(name);
-    // Checked before the name is reserved, so that a bad admin id leaves nothing behind.
-    if (adminUserId !== undefined) parseUserId(adminUserId);
-    const current = await this.tenants.read(tenantId);
-    // A repeat must not touch the name registry: the name is already this tenant's.
-    if (current.state.status === 'none') await this.names.reserve(tenantId, parsed, context);
+    let parsed: ResourceName;
+    try {
+      parsed = parseResourceName(name);
+      // Checked before the name is reserved, so that a bad admin id leaves nothing behind.
+      if (adminUserId !== undefined) parseUserId(adminUserId);
+      const current = await this.tenants.read(tenantId);
+      // A repeat must not touch the name registry: the name is already this tenant's.
+      if (current.state.status === 'none') await this.names.reserve(tenantId, parsed, context);
+    } catch (error) {
+      // Refused before it reached the executor, which counts every other outcome.
+      if (error instanceof TenancyRuleViolation)
+        this.metrics.commands.inc({ command: 'CreateTenant', outcome: 'rejected' });
+      throw error;
+    }
     const outcome = await this.tenants.execute(
       { type: 'CreateTenant', tenantId, name, ...(adminUserId === undefined ? {} : { adminUserId }) },
       context,

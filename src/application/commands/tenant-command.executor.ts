@@ -11,7 +11,8 @@ import { decide, evolve, initialState } from '../../tenancy/tenancy.decider.js';
 import type { TenancyEvent } from '../../tenancy/tenancy.events.js';
 import type { TenantState } from '../../tenancy/tenant.state.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
-import { Metrics } from '../../observability/metrics.js';
+import { Metrics, type CommandOutcome as MetricsCommandOutcome } from '../../observability/metrics.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { toEventToAppend } from '../../stored-events/event-metadata.js';
 import type { CommandContext } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -46,6 +47,12 @@ export class RevisionMismatchError extends Error {
   ) {
     super(`expected revision ${expected}, the tenant is at ${actual ?? 'no revision'}`);
   }
+}
+
+function outcomeOfFailure(error: unknown): MetricsCommandOutcome {
+  if (error instanceof TenancyRuleViolation) return 'rejected';
+  if (error instanceof RevisionMismatchError || error instanceof ConcurrencyError) return 'conflict';
+  return 'failed';
 }
 
 interface CachedTenant {
@@ -88,10 +95,28 @@ export class TenantCommandExecutor {
     private readonly metrics: Metrics,
   ) {}
 
-  execute(
+  async execute(
     command: TenancyCommand,
     context: CommandContext,
     options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
+    try {
+      const outcome = await this.decideAndAppend(command, context, options);
+      this.metrics.commands.inc({
+        command: command.type,
+        outcome: outcome.events.length > 0 ? 'applied' : 'unchanged',
+      });
+      return outcome;
+    } catch (error) {
+      this.metrics.commands.inc({ command: command.type, outcome: outcomeOfFailure(error) });
+      throw error;
+    }
+  }
+
+  private decideAndAppend(
+    command: TenancyCommand,
+    context: CommandContext,
+    options: ExecuteOptions,
   ): Promise<CommandOutcome> {
     return this.turns.run(command.tenantId, async () => {
       // A cached state is usually current (this instance wrote the last events), so the command is

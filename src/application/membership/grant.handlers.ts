@@ -22,7 +22,9 @@ export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand, Write
       context,
     );
     // A repeat answers with the grant already there (one grant per principal and scope).
-    const grant = outcome.state.membership.grantsOf(principal.type, principal.id).get(scopeKeyOf(workspaceId));
+    const grant = outcome.state.membership
+      .grantsOf(principal.type, principal.id)
+      .get(scopeKeyOf(workspaceId));
     if (grant === undefined) throw new Error('grant missing after it was made');
     return membershipWrite(this.tenants, tenantId, outcome, grantBody(tenantId, grant));
   }

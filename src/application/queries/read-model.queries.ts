@@ -12,7 +12,7 @@ export interface DeletionProgress {
 export interface TenantView {
   readonly tenantId: string;
   readonly name: string;
-  readonly status: 'active' | 'deleting';
+  readonly status: 'active' | 'deleting' | 'deleted';
   readonly rootWorkspaceId: string | null;
   readonly workspaceCount: number;
   readonly createdAt: string;
@@ -84,10 +84,11 @@ const WORKSPACE_COLUMNS = `w.tenant_id, w.workspace_id, w.parent_workspace_id, w
 export class ReadModelQueries {
   constructor(private readonly reader: ScopedReader) {}
 
-  async tenant(tenantId: string): Promise<TenantView> {
+  /** `includeDeleted`: a deleted tenant reads as status 'deleted' (the status resource of its deletion). */
+  async tenant(tenantId: string, includeDeleted = false): Promise<TenantView> {
     const [row] = await this.reader.query<TenantRow>(
       { kind: 'tenant', tenantId },
-      sql`SELECT * FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted'`,
+      sql`SELECT * FROM tenants WHERE tenant_id = ${tenantId}::uuid AND (${includeDeleted}::boolean OR status <> 'deleted')`,
     );
     if (!row) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
     return tenantView(row);
@@ -162,7 +163,6 @@ export class ReadModelQueries {
 }
 
 function tenantView(row: TenantRow): TenantView {
-  if (row.status === 'deleted') throw new Error('a deleted tenant has no view');
   return {
     tenantId: row.tenant_id,
     name: row.name,

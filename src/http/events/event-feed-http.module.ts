@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { EVENT_FEED_CONFIG, loadEventFeedConfig } from './event-feed.config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { EVENT_FEED_CONFIG, type EventFeedConfig } from './event-feed.config.js';
 import { EventFeedReader } from './event-feed.reader.js';
 import { EVENT_SCHEMA_CATALOG, loadEventSchemaCatalog } from './event-schema.catalog.js';
 import { EventFeedHttpController } from './events.http.controller.js';
@@ -11,7 +12,16 @@ import { EventFeedHttpController } from './events.http.controller.js';
     EventFeedReader,
     // Read once at start: a broken catalog fails the start, not a consumer's request.
     { provide: EVENT_SCHEMA_CATALOG, useFactory: () => loadEventSchemaCatalog() },
-    { provide: EVENT_FEED_CONFIG, useFactory: () => loadEventFeedConfig() },
+    {
+      provide: EVENT_FEED_CONFIG,
+      useFactory: (config: AppConfig): EventFeedConfig => ({
+        heartbeatMs: config.sseHeartbeatMs,
+        maxStreams: config.sseMaxStreams,
+        maxStreamsPerKey: config.sseMaxStreamsPerKey,
+        stallTimeoutMs: config.sseStallTimeoutMs,
+      }),
+      inject: [APP_CONFIG],
+    },
   ],
 })
 export class EventFeedHttpModule {}

@@ -1,13 +1,22 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 
 /** The selection both the page and the stream endpoints accept. */
 class EventSelectionQueryDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "Only this tenant's events (required for a tenant's key)",
+  })
   @IsOptional()
   @IsUUID('all')
   tenantId?: string;
 
   /** Comma-separated event types; checked against the known types by the controller. */
+  @ApiPropertyOptional({
+    description: 'Comma-separated event types, e.g. TenantCreated,WorkspaceCreated',
+    maxLength: 1_000,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1_000)
@@ -16,10 +25,12 @@ class EventSelectionQueryDto {
 
 export class EventFeedQueryDto extends EventSelectionQueryDto {
   /** Exclusive: the page starts after this position. Absent: from the start of the log. */
+  @ApiPropertyOptional({ description: "A position (exclusive): the previous page's next" })
   @IsOptional()
   @IsString()
   after?: string;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -30,6 +41,9 @@ export class EventFeedQueryDto extends EventSelectionQueryDto {
 
 export class EventStreamQueryDto extends EventSelectionQueryDto {
   /** A position (exclusive), 'start' or 'end'; a Last-Event-ID header takes precedence. */
+  @ApiPropertyOptional({
+    description: "A position (exclusive), 'start' or 'end'; Last-Event-ID takes precedence",
+  })
   @IsOptional()
   @IsString()
   from?: string;

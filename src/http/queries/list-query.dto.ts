@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { StrictInteger } from '../strict-integer.transform.js';
 
@@ -5,6 +6,7 @@ import { StrictInteger } from '../strict-integer.transform.js';
 export const MAX_PAGE_SIZE = 500;
 
 export class ListTenantsQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 100 })
   @IsOptional()
   @StrictInteger()
   @IsInt()
@@ -12,6 +14,11 @@ export class ListTenantsQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
+  @ApiPropertyOptional({
+    description: "The previous page's nextCursor",
+    maxLength: 200,
+    pattern: '^[A-Za-z0-9_-]+$',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -20,6 +27,10 @@ export class ListTenantsQueryDto {
 }
 
 export class ListWorkspacesQueryDto extends ListTenantsQueryDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "Only this workspace's children; absent: every live workspace",
+  })
   @IsOptional()
   @IsUUID('all')
   parentWorkspaceId?: string;

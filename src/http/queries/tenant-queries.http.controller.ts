@@ -1,16 +1,30 @@
-import { Controller, Get, Param, Query, Req, UseInterceptors } from '@nestjs/common';
-import type { Request } from 'express';
+import { Controller, Get, Param, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { TenantCommandExecutor } from '../../application/commands/tenant-command.executor.js';
 import {
   ReadModelQueries,
   type Page,
   type TenantView,
   type WorkspaceView,
 } from '../../application/queries/read-model.queries.js';
-import { READ_SCOPE_KEY, type RequestReadScope } from '../auth/actor.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { ACTOR_KEY, READ_SCOPE_KEY, type Actor, type RequestReadScope } from '../auth/actor.js';
+import { ProblemError, problem } from '../problem.js';
+import { sendRepresentation } from '../write-response.js';
 import { fromParam, fromQuery, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
 import { MinPositionInterceptor } from './min-position.interceptor.js';
+import { ApiResponse } from '@nestjs/swagger';
+import {
+  ApiIfNoneMatch,
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf, TENANT_SCHEMA, WORKSPACE_SCHEMA } from '../openapi/api-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
@@ -18,21 +32,60 @@ const DEFAULT_PAGE_SIZE = 100;
 @Controller('v1/tenants')
 @UseInterceptors(MinPositionInterceptor)
 export class TenantQueriesHttpController {
-  constructor(private readonly queries: ReadModelQueries) {}
+  constructor(
+    private readonly queries: ReadModelQueries,
+    private readonly tenants: TenantCommandExecutor,
+  ) {}
 
   @Get()
   @Requires('tenant:list')
+  @ApiRoute('tenants', 'Every tenant, in keyset pages (operator)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+  })
+  @ApiJson(200, 'A page of tenants', pageOf(TENANT_SCHEMA))
   list(@Query() query: ListTenantsQueryDto): Promise<Page<TenantView>> {
     return this.queries.tenants(query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
   }
 
   @Get(':tenantId')
   @Requires('tenant:read', { tenantId: fromParam('tenantId') })
-  get(@Param('tenantId', UuidParamPipe) tenantId: string): Promise<TenantView> {
-    return this.queries.tenant(tenantId);
+  @ApiRoute('tenants', 'A tenant, with its workspace count and deletion progress', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiIfNoneMatch()
+  @ApiJson(
+    200,
+    'The tenant (for the operator also once deleted, as status deleted)',
+    TENANT_SCHEMA,
+    ETAG_HEADER,
+  )
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag' })
+  async get(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TenantView | undefined> {
+    // For the operator a deleted tenant stays readable, as the status resource of its deletion.
+    const operator = (request as Request & { [ACTOR_KEY]?: Actor })[ACTOR_KEY]?.kind === 'operator';
+    return sendRepresentation(request, response, await this.queries.tenant(tenantId, operator));
   }
 
   @Get(':tenantId/workspaces')
+  @ApiRoute('workspaces', "Every live workspace of the tenant (root included), or one parent's children", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of workspaces', pageOf(WORKSPACE_SCHEMA))
   @Requires('workspace:list', {
     tenantId: fromParam('tenantId'),
     workspaceId: fromQuery('parentWorkspaceId'),
@@ -53,11 +106,43 @@ export class TenantQueriesHttpController {
   }
 
   @Get(':tenantId/workspaces/:workspaceId')
+  @ApiRoute('workspaces', 'A workspace, with its depth, path from the root and child count', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    410: ['WORKSPACE_DELETED'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('workspaceId')
+  @ApiMinPosition()
+  @ApiIfNoneMatch()
+  @ApiJson(200, 'The workspace', WORKSPACE_SCHEMA, ETAG_HEADER)
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag' })
   @Requires('workspace:read', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
-  workspace(
+  async workspace(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('workspaceId', UuidParamPipe) workspaceId: string,
-  ): Promise<WorkspaceView> {
-    return this.queries.workspace(tenantId, workspaceId);
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<WorkspaceView | undefined> {
+    try {
+      return sendRepresentation(request, response, await this.queries.workspace(tenantId, workspaceId));
+    } catch (error) {
+      if (error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND') {
+        await this.refuseIfDeleted(tenantId, workspaceId);
+      }
+      throw error;
+    }
+  }
+
+  /** A workspace that existed and was deleted is 410 Gone: the end state of its deletion's status resource. */
+  private async refuseIfDeleted(tenantId: string, workspaceId: string): Promise<void> {
+    const { state } = await this.tenants.read(tenantId);
+    if (state.workspaces.get(workspaceId)?.status === 'deleted') {
+      throw new ProblemError(
+        problem(410, 'WORKSPACE_DELETED', 'Workspace deleted', `Workspace ${workspaceId} was deleted.`),
+      );
+    }
   }
 }

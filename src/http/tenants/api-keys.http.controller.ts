@@ -11,6 +11,15 @@ import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { sendWrite } from '../write-response.js';
 import { IssueApiKeyRequestDto } from './api-keys.request.dto.js';
+import { ApiResponse } from '@nestjs/swagger';
+import {
+  ApiJson,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { API_KEY_SCHEMA, ISSUED_API_KEY_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants/:tenantId/api-keys')
 export class ApiKeysHttpController {
@@ -23,6 +32,17 @@ export class ApiKeysHttpController {
   /** The only answer that ever contains the secret. */
   @Post()
   @Requires('api-key:manage', { tenantId: fromParam('tenantId') })
+  @ApiRoute('api-keys', 'Issue an API key for the tenant or one of its workspaces', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    409: ['API_KEY_LIMIT_REACHED', 'API_KEY_ID_TAKEN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(201, 'Issued; the only answer that contains the secret', ISSUED_API_KEY_SCHEMA, {
+    ...ETAG_HEADER,
+    Location: 'The key',
+  })
   async issue(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: IssueApiKeyRequestDto,
@@ -50,12 +70,31 @@ export class ApiKeysHttpController {
 
   @Get()
   @Requires('api-key:manage', { tenantId: fromParam('tenantId') })
+  @ApiRoute('api-keys', "The tenant's API keys (never their secrets)", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(200, 'The keys', {
+    type: 'object',
+    properties: { items: { type: 'array', items: API_KEY_SCHEMA } },
+    required: ['items'],
+  })
   list(@Param('tenantId', UuidParamPipe) tenantId: string): Promise<{ items: ApiKeyBody[] }> {
     return this.keys.list(tenantId);
   }
 
   @Delete(':apiKeyId')
   @Requires('api-key:manage', { tenantId: fromParam('tenantId') })
+  @ApiRoute('api-keys', 'Revoke an API key', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('apiKeyId')
+  @ApiResponse({ status: 204, description: 'Revoked (or already revoked)' })
   async revoke(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('apiKeyId', UuidParamPipe) apiKeyId: string,

@@ -1,56 +1,85 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { MAX_NAME_LENGTH } from '../../tenancy/resource-name.js';
 import { StrictInteger } from '../strict-integer.transform.js';
 
 /**
- * Shapes and bounds only: names are checked by the domain's own rules (resource-name.ts) so there is
- * one definition of a valid name. The length bound here just keeps absurd input away from it.
+ * Shapes and bounds: names are checked by the domain's own rules (resource-name.ts), so there is one
+ * definition of a valid name; the length bound here is the domain's, so the first message a client
+ * sees about a long name is the right one.
  */
-const NAME_INPUT_LIMIT = 1_000;
+const NAME = {
+  description: `1 to ${MAX_NAME_LENGTH} characters after trimming; no control characters or line breaks`,
+  maxLength: MAX_NAME_LENGTH,
+  example: 'Acme',
+} as const;
 
 export class CreateTenantRequestDto {
+  @ApiProperty(NAME)
   @IsString()
-  @MaxLength(NAME_INPUT_LIMIT)
+  @MaxLength(MAX_NAME_LENGTH)
   name!: string;
 
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Absent: a new id is generated. The same id and name again is a no-op (200).',
+  })
   @IsOptional()
   @IsUUID('all')
   tenantId?: string;
 
-  /** The user the tenant starts with as its admin; the domain checks the id. */
+  @ApiPropertyOptional({
+    description:
+      "The user the tenant starts with: a member with an admin grant on the whole tenant. The caller's identity provider's subject id, 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -.",
+    maxLength: 255,
+    example: 'auth0|5f7c8ec7c33c6c004bbafe82',
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(NAME_INPUT_LIMIT)
+  @MaxLength(255)
   adminUserId?: string;
 }
 
 export class CreateWorkspaceRequestDto {
+  @ApiProperty(NAME)
   @IsString()
-  @MaxLength(NAME_INPUT_LIMIT)
+  @MaxLength(MAX_NAME_LENGTH)
   name!: string;
 
+  @ApiPropertyOptional({ format: 'uuid', description: "Absent: directly under the tenant's root workspace." })
   @IsOptional()
   @IsUUID('all')
   parentWorkspaceId?: string;
 
+  @ApiPropertyOptional({ format: 'uuid', description: 'Absent: a new id is generated.' })
   @IsOptional()
   @IsUUID('all')
   workspaceId?: string;
 }
 
 export class RenameWorkspaceRequestDto {
+  @ApiProperty(NAME)
   @IsString()
-  @MaxLength(NAME_INPUT_LIMIT)
+  @MaxLength(MAX_NAME_LENGTH)
   name!: string;
 }
 
 export class DeleteWorkspaceQueryDto {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'true: delete the whole subtree in the background (202).',
+  })
   @IsOptional()
   @IsIn(['true', 'false'])
   cascade?: 'true' | 'false';
 }
 
 export class TenantEventsQueryDto {
-  /** The revision after which to start; absent: from the first event. */
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: -1,
+    description: 'The revision after which to start; absent: from the first event.',
+  })
   @IsOptional()
   @StrictInteger()
   @IsInt()
@@ -58,6 +87,7 @@ export class TenantEventsQueryDto {
   @Max(Number.MAX_SAFE_INTEGER)
   after?: number;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @IsOptional()
   @StrictInteger()
   @IsInt()

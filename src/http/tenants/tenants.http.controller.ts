@@ -14,6 +14,14 @@ import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { sendWrite } from '../write-response.js';
 import { CreateTenantRequestDto, TenantEventsQueryDto } from './tenancy.request.dto.js';
+import {
+  ApiJson,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { TENANT_EVENTS_SCHEMA, TENANT_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants')
 export class TenantsHttpController {
@@ -25,6 +33,18 @@ export class TenantsHttpController {
 
   @Post()
   @Requires('tenant:create')
+  @ApiRoute('tenants', 'Create a tenant with its root workspace (operator)', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    409: ['TENANT_NAME_TAKEN', 'TENANT_ALREADY_EXISTS'],
+  })
+  @ApiJson(201, 'Created', TENANT_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The new tenant' })
+  @ApiJson(
+    200,
+    'The same tenant was created before: the same answer again',
+    TENANT_WRITTEN_SCHEMA,
+    ETAG_HEADER,
+  )
   async create(
     @Body() body: CreateTenantRequestDto,
     @Req() request: Request,
@@ -40,6 +60,21 @@ export class TenantsHttpController {
 
   @Delete(':tenantId')
   @Requires('tenant:delete', { tenantId: fromParam('tenantId') })
+  @ApiRoute('tenants', 'Delete a tenant: its workspaces go deepest first, in the background (operator)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(
+    202,
+    'Deleting; Location is the status resource (status deleting with progress, then deleted)',
+    TENANT_WRITTEN_SCHEMA,
+    {
+      ...ETAG_HEADER,
+      Location: 'The tenant, readable by the operator until and after the deletion completes',
+    },
+  )
   async delete(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Req() request: Request,
@@ -48,12 +83,21 @@ export class TenantsHttpController {
     const result = await this.commands.execute(
       new DeleteTenantCommand(tenantId, commandContextOf(request, this.clock)),
     );
+    // The tenant is the deletion's status resource: 'deleting' with progress, then 'deleted'.
+    response.setHeader('Location', `/v1/tenants/${tenantId}`);
     const { tenantId: id, status, position } = sendWrite(response, result, 202);
     return { tenantId: id, status, position };
   }
 
   @Get(':tenantId/events')
   @Requires('tenant:history', { tenantId: fromParam('tenantId') })
+  @ApiRoute('tenants', "The tenant's stream, straight from the event store", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(200, 'A page of events in stream order', TENANT_EVENTS_SCHEMA)
   events(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Query() query: TenantEventsQueryDto,

@@ -28,6 +28,16 @@ import {
   DeleteWorkspaceQueryDto,
   RenameWorkspaceRequestDto,
 } from './tenancy.request.dto.js';
+import { ApiResponse } from '@nestjs/swagger';
+import {
+  ApiIfMatch,
+  ApiJson,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { WORKSPACE_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants/:tenantId/workspaces')
 export class WorkspacesHttpController {
@@ -37,6 +47,15 @@ export class WorkspacesHttpController {
   ) {}
 
   @Post()
+  @ApiRoute('workspaces', 'Create a workspace (under the root unless a parent is given)', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    409: ['WORKSPACE_NAME_TAKEN', 'WORKSPACE_ID_TAKEN', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(201, 'Created', WORKSPACE_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The new workspace' })
+  @ApiJson(200, 'The same workspace was created before', WORKSPACE_WRITTEN_SCHEMA, ETAG_HEADER)
   @Requires('workspace:create', {
     tenantId: fromParam('tenantId'),
     workspaceId: fromBody('parentWorkspaceId', 'root'),
@@ -62,6 +81,17 @@ export class WorkspacesHttpController {
   }
 
   @Patch(':workspaceId')
+  @ApiRoute('workspaces', 'Rename a workspace', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    409: ['WORKSPACE_NAME_TAKEN', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+    412: ['REVISION_MISMATCH'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('workspaceId')
+  @ApiIfMatch()
+  @ApiJson(200, 'Renamed', WORKSPACE_WRITTEN_SCHEMA, ETAG_HEADER)
   @Requires('workspace:change', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
   async rename(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -74,7 +104,26 @@ export class WorkspacesHttpController {
     const expectedRevision = parseIfMatch(ifMatch);
     if (expectedRevision === 'invalid') {
       throw new ProblemError(
-        problem(400, 'VALIDATION_FAILED', 'Validation failed', 'If-Match must be a revision such as "3".'),
+        problem(
+          400,
+          'VALIDATION_FAILED',
+          'Validation failed',
+          'If-Match must be an entity tag such as "3".',
+          {
+            errors: [{ field: 'If-Match', message: 'must be an entity tag such as "3"' }],
+          },
+        ),
+      );
+    }
+    if (expectedRevision === 'weak') {
+      // RFC 9110 13.1.1: If-Match compares strongly, and a weak tag never matches.
+      throw new ProblemError(
+        problem(
+          412,
+          'REVISION_MISMATCH',
+          'Revision mismatch',
+          'If-Match needs a strong entity tag such as "3"; a weak tag (W/"3") never matches.',
+        ),
       );
     }
     const result = await this.commands.execute(
@@ -90,6 +139,32 @@ export class WorkspacesHttpController {
   }
 
   @Delete(':workspaceId')
+  @ApiRoute(
+    'workspaces',
+    'Delete a workspace: a leaf at once, a subtree with cascade=true in the background',
+    {
+      400: ['VALIDATION_FAILED'],
+      403: ['FORBIDDEN'],
+      404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+      409: ['WORKSPACE_HAS_CHILDREN', 'ROOT_WORKSPACE_UNDELETABLE', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+    },
+  )
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('workspaceId')
+  @ApiResponse({
+    status: 204,
+    description: 'Deleted (a leaf)',
+    headers: { ETag: { description: ETAG_HEADER.ETag, schema: { type: 'string' } } },
+  })
+  @ApiJson(
+    202,
+    'Deleting the subtree; Location is the status resource (deleting with progress, then 410 Gone)',
+    WORKSPACE_WRITTEN_SCHEMA,
+    {
+      ...ETAG_HEADER,
+      Location: 'The workspace',
+    },
+  )
   @Requires('workspace:change', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
   async delete(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -106,6 +181,8 @@ export class WorkspacesHttpController {
       sendWrite(response, result, 204);
       return undefined;
     }
+    // The workspace itself is the deletion's status resource: 'deleting' with progress, then 410 Gone.
+    response.setHeader('Location', `/v1/tenants/${tenantId}/workspaces/${workspaceId}`);
     const { status, position } = sendWrite(response, result, 202);
     return { tenantId, workspaceId, status, position };
   }

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig, SETTINGS } from './app-config.js';
+
+const problemsOf = (env: NodeJS.ProcessEnv): readonly string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('the config schema', () => {
+  it('gives every setting its default when the environment is empty', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: path.resolve('.data'),
+      eventStoreUrl: undefined,
+      operatorKey: undefined,
+      defaultTenant: undefined,
+      runConsumers: true,
+      cascadeBatchSize: 500,
+      sseHeartbeatMs: 15_000,
+      sseMaxStreams: 256,
+      sseMaxStreamsPerKey: 16,
+      sseStallTimeoutMs: 60_000,
+      logLevel: 'info',
+    });
+  });
+
+  it('types what it reads, and treats blank as unset', () => {
+    const config = loadConfig({
+      PORT: ' 8080 ',
+      TENANCY_RUN_CONSUMERS: 'false',
+      TENANCY_SSE_HEARTBEAT_MS: '250',
+      DATABASE_URL: 'postgresql://app:pw@db:5432/tenancy',
+      TENANCY_DEFAULT_TENANT: '   ',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      runConsumers: false,
+      sseHeartbeatMs: 250,
+      defaultTenant: undefined,
+    });
+  });
+
+  it('reports every invalid setting at once, and never echoes a secret', () => {
+    const problems = problemsOf({
+      PORT: '70000',
+      TENANCY_RUN_CONSUMERS: 'flase',
+      TENANCY_OPERATOR_KEY: 'too-short-secret',
+      TENANCY_SSE_HEARTBEAT_MS: '5',
+      TENANCY_CASCADE_BATCH_SIZE: '1.5',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://app:hunter2hunter2@db/tenancy',
+    });
+    expect(problems).toEqual([
+      'PORT must be at most 65535, not "70000"',
+      'DATABASE_URL must be a URL starting with postgres:// or postgresql://',
+      'TENANCY_OPERATOR_KEY must be at least 32 characters long',
+      'TENANCY_RUN_CONSUMERS must be true or false, not "flase"',
+      'TENANCY_CASCADE_BATCH_SIZE must be a whole number, not "1.5"',
+      'TENANCY_SSE_HEARTBEAT_MS must be at least 10, not "5"',
+      'LOG_LEVEL must be debug, info, warn or error, not "loud"',
+    ]);
+    expect(problems.join('\n')).not.toMatch(/too-short-secret|hunter2/);
+  });
+
+  it('accepts only the words true and false for a boolean', () => {
+    for (const value of ['TRUE', 'yes', '1', 'no', 'off']) {
+      expect(problemsOf({ TENANCY_RUN_CONSUMERS: value })).toHaveLength(1);
+    }
+  });
+
+  it("is documented row for row in the README's configuration table", () => {
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    for (const setting of Object.values(SETTINGS)) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${setting.variable}\``));
+      const cells = row?.split('|').map((cell) => cell.trim());
+      expect([setting.variable, cells?.[2]]).toEqual([
+        setting.variable,
+        'default' in setting ? `\`${setting.default}\`` : 'unset',
+      ]);
+    }
+  });
+});

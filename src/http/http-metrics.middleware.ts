@@ -1,0 +1,25 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Metrics } from '../observability/metrics.js';
+import type { RouteTable } from './route-table.js';
+
+/**
+ * Counts and times every request when its answer is complete, by route pattern and the status that
+ * was really sent: guard refusals, unparseable bodies and unknown routes included, which an
+ * interceptor (running inside the handler, before the exception filter) never sees.
+ */
+export function httpMetrics(metrics: Metrics, routes: RouteTable) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    const stop = metrics.httpRequests.startTimer();
+    let recorded = false;
+    const record = (): void => {
+      if (recorded) return;
+      recorded = true;
+      // 0: the client went away before any answer was sent.
+      const status = response.headersSent ? String(response.statusCode) : '0';
+      stop({ method: request.method, route: routes.label(request).path, status });
+    };
+    response.once('finish', record);
+    response.once('close', record);
+    next();
+  };
+}

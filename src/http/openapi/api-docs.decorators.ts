@@ -1,0 +1,99 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { SchemaObject } from './api-schemas.js';
+import { PROBLEM_CONTENT_TYPE } from '../problem.js';
+import { PROBLEM_SCHEMA } from './api-schemas.js';
+import { BEARER_SCHEME } from './openapi.document.js';
+
+/** Error answers of a route: status -> the stable codes it may carry. */
+export type ProblemCodes = Readonly<Record<number, readonly string[]>>;
+
+/** Every authenticated route may answer these. */
+const AUTHENTICATED: ProblemCodes = {
+  401: ['UNAUTHORIZED'],
+  503: ['KEYS_LOADING', 'SERVICE_UNAVAILABLE'],
+};
+
+/** A /v1 route: its summary, the bearer scheme, and its problem+json answers with their codes. */
+export function ApiRoute(tag: string, summary: string, problems: ProblemCodes): MethodDecorator {
+  const merged: Record<number, string[]> = {};
+  for (const source of [problems, AUTHENTICATED]) {
+    for (const [status, codes] of Object.entries(source)) {
+      merged[Number(status)] = [...(merged[Number(status)] ?? []), ...codes];
+    }
+  }
+  return applyDecorators(
+    ApiTags(tag),
+    ApiOperation({ summary }),
+    ApiBearerAuth(BEARER_SCHEME),
+    ...Object.entries(merged).map(([status, codes]) =>
+      ApiResponse({
+        status: Number(status),
+        description: `problem+json with code ${codes.join(', ')}`,
+        content: {
+          [PROBLEM_CONTENT_TYPE]: {
+            schema: {
+              ...PROBLEM_SCHEMA,
+              properties: { ...PROBLEM_SCHEMA.properties, code: { type: 'string', enum: codes } },
+            },
+          },
+        },
+      }),
+    ),
+  );
+}
+
+/** A JSON answer with its schema (and headers). */
+export function ApiJson(
+  status: number,
+  description: string,
+  schema: SchemaObject,
+  headers: Readonly<Record<string, string>> = {},
+): MethodDecorator {
+  return ApiResponse({
+    status,
+    description,
+    content: { 'application/json': { schema } },
+    headers: Object.fromEntries(
+      Object.entries(headers).map(([name, meaning]) => [
+        name,
+        { description: meaning, schema: { type: 'string' } },
+      ]),
+    ),
+  });
+}
+
+export const ApiUuidParam = (name: string): MethodDecorator =>
+  ApiParam({ name, schema: { type: 'string', format: 'uuid' } });
+
+export const ApiIfMatch = (): MethodDecorator =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'A strong entity tag ("3"): the change applies only at that revision (412 otherwise; a weak tag is 412 too)',
+  });
+
+export const ApiIfNoneMatch = (): MethodDecorator =>
+  ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'The ETag you hold: 304 while it is current',
+  });
+
+export const ApiMinPosition = (): MethodDecorator =>
+  ApiHeader({
+    name: 'Min-Position',
+    required: false,
+    description:
+      "A write response's position: the read waits (up to 5 s, then 503) until the read models reached it",
+  });
+
+export const ETAG_HEADER = { ETag: "The tenant stream's revision as a strong entity tag" } as const;
+
+/** Writes that take a JSON body may answer these. */
+export const BODY_PROBLEMS: ProblemCodes = {
+  400: ['VALIDATION_FAILED', 'MALFORMED_BODY'],
+  413: ['PAYLOAD_TOO_LARGE'],
+  415: ['UNSUPPORTED_MEDIA_TYPE'],
+};

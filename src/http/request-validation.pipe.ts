@@ -1,0 +1,82 @@
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ProblemError, problem } from './problem.js';
+
+/**
+ * Checks shape first, then bounds: of a property's failed constraints only the most basic kind is
+ * reported, so `limit=abc` says "must be an integer number" instead of that plus two range messages
+ * about a number that was never there. A missing required property "is required".
+ */
+const SHAPE_CONSTRAINTS = [
+  'isString',
+  'isInt',
+  'isNumber',
+  'isUuid',
+  'isIn',
+  'isBoolean',
+  'isArray',
+  'isObject',
+];
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The one validation of request bodies and query strings into their DTOs. */
+export class RequestValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: (errors) => validationProblem(errors.flatMap(fieldErrors)),
+    });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      metadata.type === 'body' &&
+      metadata.metatype !== undefined &&
+      (typeof value !== 'object' || value === null || Array.isArray(value))
+    ) {
+      throw validationProblem([{ field: '(body)', message: 'must be a JSON object' }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+export function validationProblem(errors: readonly FieldError[]): ProblemError {
+  return new ProblemError(
+    problem(
+      400,
+      'VALIDATION_FAILED',
+      'Validation failed',
+      `${errors.map((error) => `${error.field} ${error.message}`).join('; ')}.`,
+      { errors },
+    ),
+  );
+}
+
+function fieldErrors(error: ValidationError): FieldError[] {
+  const constraints = error.constraints ?? {};
+  const names = Object.keys(constraints);
+  if (names.includes('whitelistValidation')) return [{ field: error.property, message: 'is not allowed' }];
+  // Optional properties are skipped when absent, so an absent one that failed was required.
+  if (error.value === undefined && names.length > 0)
+    return [{ field: error.property, message: 'is required' }];
+  const shape = names.filter((name) => SHAPE_CONSTRAINTS.includes(name));
+  const reported = shape.length > 0 ? shape : names;
+  const messages = reported.map((name) =>
+    withoutProperty(constraints[name] ?? 'is not valid', error.property),
+  );
+  return [
+    ...messages.map((message) => ({ field: error.property, message })),
+    ...(error.children ?? []).flatMap(fieldErrors),
+  ];
+}
+
+/** class-validator's messages start with the property's name, which `field` already carries. */
+function withoutProperty(message: string, property: string): string {
+  return message.startsWith(`${property} `) ? message.slice(property.length + 1) : message;
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { MAX_NAME_LENGTH } from '../../src/tenancy/resource-name.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+interface ProblemBody {
+  readonly code: string;
+  readonly detail?: string;
+  readonly errors?: { field: string; message: string }[];
+}
+
+describe('HTTP semantics', () => {
+  let app: TestApp;
+  const http = () => request(app.server);
+  const problemOf = (response: request.Response, status: number, code: string): ProblemBody => {
+    expect({ status: response.status, code: (response.body as ProblemBody).code }).toEqual({ status, code });
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    return response.body as ProblemBody;
+  };
+  const createTenant = async () => {
+    const response = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Semantics ${randomUUID()}` });
+    expect(response.status).toBe(201);
+    return response.body as { tenantId: string; rootWorkspaceId: string; position: string };
+  };
+  const createWorkspace = async (tenantId: string, parentWorkspaceId?: string) => {
+    const response = await http()
+      .post(`/v1/tenants/${tenantId}/workspaces`)
+      .set(AUTH)
+      .send({ name: `W ${randomUUID()}`, ...(parentWorkspaceId ? { parentWorkspaceId } : {}) });
+    expect(response.status).toBe(201);
+    return response.body as { workspaceId: string; revision: number; position: string };
+  };
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('a body that is not JSON: 415, and nothing is created', async () => {
+    const name = `Plain ${randomUUID()}`;
+    const response = await http().post('/v1/tenants').set(AUTH).set('Content-Type', 'text/plain').send(name);
+    problemOf(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(response.headers['accept-post']).toBe('application/json');
+    const list = await http().get('/v1/tenants?limit=500').set(AUTH);
+    expect(JSON.stringify(list.body)).not.toContain(name);
+  });
+
+  it('a method the path does not serve: 405 with Allow; an unknown path stays 404', async () => {
+    const put = await http().put('/v1/tenants').set(AUTH).send({ name: 'x' });
+    problemOf(put, 405, 'METHOD_NOT_ALLOWED');
+    expect(put.headers.allow).toBe('GET, HEAD, POST');
+    const tenant = await http().put(`/v1/tenants/${randomUUID()}`).set(AUTH).send({});
+    problemOf(tenant, 405, 'METHOD_NOT_ALLOWED');
+    expect(tenant.headers.allow).toBe('DELETE, GET, HEAD');
+    problemOf(await http().get('/v1/nothing-here').set(AUTH), 404, 'ROUTE_NOT_FOUND');
+  });
+
+  it('malformed JSON: a problem that says the JSON is malformed', async () => {
+    const response = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .set('Content-Type', 'application/json')
+      .send('{"name": "unterminated');
+    const body = problemOf(response, 400, 'MALFORMED_BODY');
+    expect(body.detail).toBe('The request body is not well-formed JSON.');
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('a missing field "is required", a body that is not an object "must be a JSON object", a wrong type says so', async () => {
+    expect(
+      problemOf(await http().post('/v1/tenants').set(AUTH).send({}), 400, 'VALIDATION_FAILED').errors,
+    ).toEqual([{ field: 'name', message: 'is required' }]);
+    for (const body of [[], ['name'], 'a string', 7]) {
+      const response = await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(body));
+      expect(problemOf(response, 400, 'VALIDATION_FAILED').errors).toEqual([
+        { field: '(body)', message: 'must be a JSON object' },
+      ]);
+    }
+    expect(
+      problemOf(await http().post('/v1/tenants').set(AUTH).send({ name: 5 }), 400, 'VALIDATION_FAILED')
+        .errors,
+    ).toEqual([{ field: 'name', message: 'must be a string' }]);
+    const unknown = await http().post('/v1/tenants').set(AUTH).send({ name: 'x', colour: 'red' });
+    expect(problemOf(unknown, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'colour', message: 'is not allowed' },
+    ]);
+  });
+
+  it("the DTO's name limit is the domain's, and a non-number limit gets one message", async () => {
+    const tooLong = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: 'x'.repeat(MAX_NAME_LENGTH + 1) });
+    expect(problemOf(tooLong, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'name', message: `must be shorter than or equal to ${MAX_NAME_LENGTH} characters` },
+    ]);
+    const longest = `${randomUUID()}${'x'.repeat(MAX_NAME_LENGTH - 36)}`;
+    expect((await http().post('/v1/tenants').set(AUTH).send({ name: longest })).status).toBe(201);
+    const limit = await http().get('/v1/tenants?limit=abc').set(AUTH);
+    expect(problemOf(limit, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'limit', message: 'must be an integer number' },
+    ]);
+  });
+
+  it('one wording per error code: a missing tenant reads the same from the read side and from a command', async () => {
+    const missing = randomUUID();
+    const read = problemOf(await http().get(`/v1/tenants/${missing}`).set(AUTH), 404, 'TENANT_NOT_FOUND');
+    const command = problemOf(
+      await http().post(`/v1/tenants/${missing}/workspaces`).set(AUTH).send({ name: 'w' }),
+      404,
+      'TENANT_NOT_FOUND',
+    );
+    expect(command.detail).toBe(read.detail);
+    expect(read.detail).toBe(`No tenant ${missing}.`);
+  });
+
+  it('single-resource GETs carry ETag and answer a matching If-None-Match with 304', async () => {
+    const tenant = await createTenant();
+    const workspace = await createWorkspace(tenant.tenantId);
+    const tenantPath = `/v1/tenants/${tenant.tenantId}`;
+    const workspacePath = `${tenantPath}/workspaces/${workspace.workspaceId}`;
+    for (const path of [tenantPath, workspacePath]) {
+      const first = await http().get(path).set(AUTH).set('Min-Position', workspace.position);
+      expect(first.status).toBe(200);
+      expect(first.headers.etag).toBe(`"${workspace.revision}"`);
+      const again = await http()
+        .get(path)
+        .set(AUTH)
+        .set('If-None-Match', first.headers.etag as string);
+      expect(again.status).toBe(304);
+      expect(again.text ?? '').toBe('');
+      expect(again.headers.etag).toBe(first.headers.etag);
+      const weak = await http()
+        .get(path)
+        .set(AUTH)
+        .set('If-None-Match', `W/${first.headers.etag as string}`);
+      expect(weak.status).toBe(304);
+    }
+    const renamed = await http()
+      .patch(workspacePath)
+      .set(AUTH)
+      .send({ name: `Renamed ${randomUUID()}` });
+    const changed = await http()
+      .get(workspacePath)
+      .set(AUTH)
+      .set('Min-Position', (renamed.body as { position: string }).position)
+      .set('If-None-Match', `"${workspace.revision}"`);
+    expect(changed.status).toBe(200);
+    expect(changed.headers.etag).toBe(`"${workspace.revision + 1}"`);
+  });
+
+  it('If-Match compares strongly: a weak tag is 412, a tag without quotes 400, the current strong tag succeeds', async () => {
+    const tenant = await createTenant();
+    const workspace = await createWorkspace(tenant.tenantId);
+    const path = `/v1/tenants/${tenant.tenantId}/workspaces/${workspace.workspaceId}`;
+    const rename = (ifMatch: string) =>
+      http()
+        .patch(path)
+        .set(AUTH)
+        .set('If-Match', ifMatch)
+        .send({ name: `N ${randomUUID()}` });
+    problemOf(await rename(`W/"${workspace.revision}"`), 412, 'REVISION_MISMATCH');
+    problemOf(await rename(String(workspace.revision)), 400, 'VALIDATION_FAILED');
+    expect((await rename(`"${workspace.revision}"`)).status).toBe(200);
+  });
+
+  it("a tenant deletion's 202 names its status resource, which the operator can still read once the tenant is deleted", async () => {
+    const tenant = await createTenant();
+    await createWorkspace(tenant.tenantId);
+    const deletion = await http().delete(`/v1/tenants/${tenant.tenantId}`).set(AUTH);
+    expect(deletion.status).toBe(202);
+    const location = deletion.headers.location as string;
+    expect(location).toBe(`/v1/tenants/${tenant.tenantId}`);
+    await waitFor(
+      async () => {
+        const status = await http().get(location).set(AUTH);
+        return status.status === 200 && (status.body as { status: string }).status === 'deleted';
+      },
+      30_000,
+      50,
+    );
+  });
+
+  it("a cascading workspace deletion's 202 names the workspace, which reads 'deleting' and then 410 Gone", async () => {
+    const tenant = await createTenant();
+    const top = await createWorkspace(tenant.tenantId);
+    await createWorkspace(tenant.tenantId, top.workspaceId);
+    const deletion = await http()
+      .delete(`/v1/tenants/${tenant.tenantId}/workspaces/${top.workspaceId}?cascade=true`)
+      .set(AUTH);
+    expect(deletion.status).toBe(202);
+    const location = deletion.headers.location as string;
+    expect(location).toBe(`/v1/tenants/${tenant.tenantId}/workspaces/${top.workspaceId}`);
+    await waitFor(async () => (await http().get(location).set(AUTH)).status === 410, 30_000, 50);
+    problemOf(await http().get(location).set(AUTH), 410, 'WORKSPACE_DELETED');
+  });
+});

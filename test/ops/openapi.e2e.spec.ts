@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type { Express } from 'express';
+import request from 'supertest';
+import { RouteTable } from '../../src/http/route-table.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+interface Operation {
+  readonly security?: Record<string, string[]>[];
+  readonly responses: Record<string, { content?: Record<string, unknown> }>;
+}
+type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+/** The documentation's own routes, served by the OpenAPI module rather than by a controller. */
+const DOCUMENTATION_ROUTES = /^\/(openapi\.json|docs)/;
+
+describe('the OpenAPI document', () => {
+  let app: TestApp;
+  let document: Document;
+
+  beforeAll(async () => {
+    app = await startTestApp({ runConsumers: false });
+    const response = await request(app.server).get('/openapi.json');
+    expect(response.status).toBe(200);
+    document = response.body as Document;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(document.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('describes every route the service really serves, with its method', () => {
+    const express: Express = app.app.getHttpAdapter().getInstance();
+    const routes = RouteTable.of(express)
+      .routes()
+      .filter((route) => !DOCUMENTATION_ROUTES.test(route.path));
+    expect(routes.length).toBeGreaterThan(10);
+    const missing = routes.flatMap((route) => {
+      const path = route.path.replace(/:(\w+)/g, '{$1}');
+      return route.methods
+        .filter((method) => method !== 'HEAD')
+        .filter((method) => document.paths[path]?.[method.toLowerCase()] === undefined)
+        .map((method) => `${method} ${route.path}`);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('gives every /v1 operation the bearer scheme and its problem+json answers', () => {
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        expect([`${method} ${path}`, operation.security]).toEqual([`${method} ${path}`, [{ bearer: [] }]]);
+        const problems = Object.values(operation.responses).filter(
+          (response) => response.content?.['application/problem+json'] !== undefined,
+        );
+        expect([`${method} ${path}`, problems.length > 0]).toEqual([`${method} ${path}`, true]);
+        expect(operation.responses['401']).toBeDefined();
+      }
+    }
+  });
+
+  it('serves the interactive documentation at /docs', async () => {
+    const page = await request(app.server).get('/docs').redirects(1);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('swagger-ui');
+    const init = await request(app.server).get('/docs/swagger-ui-init.js');
+    expect(init.status).toBe(200);
+    expect(init.text).toContain('/v1/tenants');
+  });
+});
