@@ -11,6 +11,17 @@ import {
   Res,
   UseInterceptors,
 } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import {
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf } from '../openapi/api-schemas.js';
+import { GRANT_SCHEMA, GRANT_WRITTEN_SCHEMA } from './membership.api-schemas.js';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { CLOCK, type Clock } from '../../application/clock.js';
@@ -42,6 +53,34 @@ export class GrantsHttpController {
 
   @Post()
   @Requires('grant:manage', { tenantId: fromParam('tenantId'), workspaceId: fromBody('workspaceId') })
+  @ApiRoute('grants', 'Grant a role on the tenant or on a workspace and its subtree', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: [
+      'TENANT_NOT_FOUND',
+      'WORKSPACE_NOT_FOUND',
+      'MEMBER_NOT_FOUND',
+      'GROUP_NOT_FOUND',
+      'API_KEY_NOT_FOUND',
+    ],
+    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'GRANT_ID_TAKEN', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(
+    201,
+    'Granted (replacing another role of the principal on that scope, if any)',
+    GRANT_WRITTEN_SCHEMA,
+    {
+      ...ETAG_HEADER,
+      Location: 'The grant',
+    },
+  )
+  @ApiJson(
+    200,
+    'The principal already holds this role there: the existing grant',
+    GRANT_WRITTEN_SCHEMA,
+    ETAG_HEADER,
+  )
   async grant(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: GrantRoleRequestDto,
@@ -63,6 +102,15 @@ export class GrantsHttpController {
 
   @Delete(':grantId')
   @Requires('grant:manage', { tenantId: fromParam('tenantId'), grantId: fromParam('grantId') })
+  @ApiRoute('grants', 'Revoke a grant', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GRANT_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('grantId')
+  @ApiResponse({ status: 204, description: 'Revoked' })
   async revoke(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('grantId', UuidParamPipe) grantId: string,
@@ -81,6 +129,15 @@ export class GrantsHttpController {
     workspaceId: { in: 'query', name: 'workspaceId' },
   })
   @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('grants', "The tenant's active grants (read model), API keys' own roles included", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of grants', pageOf(GRANT_SCHEMA))
   list(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Query() query: ListGrantsQueryDto,

@@ -1,4 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { ApiParam, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf } from '../openapi/api-schemas.js';
+import {
+  GROUP_MEMBER_SCHEMA,
+  GROUP_MEMBERSHIP_WRITTEN_SCHEMA,
+  GROUP_SCHEMA,
+  GROUP_WRITTEN_SCHEMA,
+} from './membership.api-schemas.js';
 import {
   Body,
   Controller,
@@ -53,6 +69,15 @@ export class GroupsHttpController {
 
   @Post()
   @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Create a group of members', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    409: ['GROUP_NAME_TAKEN', 'GROUP_ID_TAKEN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(201, 'Created', GROUP_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The group' })
+  @ApiJson(200, 'The same group again (same id and name)', GROUP_WRITTEN_SCHEMA, ETAG_HEADER)
   async create(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: CreateGroupRequestDto,
@@ -69,6 +94,15 @@ export class GroupsHttpController {
 
   @Patch(':groupId')
   @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Rename a group', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    409: ['GROUP_NAME_TAKEN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiJson(200, 'Renamed', GROUP_WRITTEN_SCHEMA, ETAG_HEADER)
   async rename(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
@@ -84,6 +118,15 @@ export class GroupsHttpController {
 
   @Delete(':groupId')
   @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Delete a group and revoke its grants', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiResponse({ status: 204, description: 'Deleted' })
   async remove(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
@@ -98,6 +141,17 @@ export class GroupsHttpController {
 
   @Put(':groupId/members/:userId')
   @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Add a member to a group', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    409: ['TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiJson(201, 'Added', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiJson(200, 'Already in the group', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
   async addMember(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
@@ -113,6 +167,16 @@ export class GroupsHttpController {
 
   @Delete(':groupId/members/:userId')
   @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Take a member out of a group', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiResponse({ status: 204, description: 'Not in the group (any more)' })
   async removeMember(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
@@ -129,6 +193,15 @@ export class GroupsHttpController {
   @Get()
   @Requires('member:read', TENANT)
   @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('groups', "The tenant's groups (read model), keyset pages", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of groups', pageOf(GROUP_SCHEMA))
   list(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Query() query: ListTenantsQueryDto,
@@ -139,6 +212,16 @@ export class GroupsHttpController {
   @Get(':groupId')
   @Requires('member:read', TENANT)
   @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('groups', 'One group (read model)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiMinPosition()
+  @ApiJson(200, 'The group', GROUP_SCHEMA)
   get(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
@@ -149,6 +232,16 @@ export class GroupsHttpController {
   @Get(':groupId/members')
   @Requires('member:read', TENANT)
   @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('groups', "A group's members (read model), keyset pages", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiMinPosition()
+  @ApiJson(200, "A page of the group's members", pageOf(GROUP_MEMBER_SCHEMA))
   members(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,

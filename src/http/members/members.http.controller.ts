@@ -11,6 +11,17 @@ import {
   Res,
   UseInterceptors,
 } from '@nestjs/common';
+import { ApiParam, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf } from '../openapi/api-schemas.js';
+import { MEMBER_DETAIL_SCHEMA, MEMBER_SCHEMA, MEMBER_WRITTEN_SCHEMA } from './membership.api-schemas.js';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { CLOCK, type Clock } from '../../application/clock.js';
@@ -44,6 +55,21 @@ export class MembersHttpController {
 
   @Put(':userId')
   @Requires('member:manage', TENANT)
+  @ApiRoute('members', 'Add a member (or change its display name)', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    409: ['TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiJson(201, 'Added', MEMBER_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The member' })
+  @ApiJson(
+    200,
+    'Already a member (display name changed if another was sent)',
+    MEMBER_WRITTEN_SCHEMA,
+    ETAG_HEADER,
+  )
   async put(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('userId', UserIdParamPipe) userId: string,
@@ -60,6 +86,15 @@ export class MembersHttpController {
 
   @Delete(':userId')
   @Requires('member:manage', TENANT)
+  @ApiRoute('members', 'Remove a member, with its group memberships and grants', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiResponse({ status: 204, description: 'Removed' })
   async remove(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('userId', UserIdParamPipe) userId: string,
@@ -75,6 +110,15 @@ export class MembersHttpController {
   @Get()
   @Requires('member:read', TENANT)
   @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('members', "The tenant's members (read model), keyset pages", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of members', pageOf(MEMBER_SCHEMA))
   list(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Query() query: ListTenantsQueryDto,
@@ -85,6 +129,16 @@ export class MembersHttpController {
   @Get(':userId')
   @Requires('member:read', TENANT)
   @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('members', 'One member with its groups (read model)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiMinPosition()
+  @ApiJson(200, 'The member', MEMBER_DETAIL_SCHEMA)
   get(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('userId', UserIdParamPipe) userId: string,

@@ -1,4 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiHeader, ApiParam } from '@nestjs/swagger';
+import { ApiJson, ApiRoute, ApiUuidParam, BODY_PROBLEMS } from '../openapi/api-docs.decorators.js';
+import { ACCESS_PAGE_SCHEMA, CHECK_ANSWER_SCHEMA, REACHABLE_PAGE_SCHEMA } from './membership.api-schemas.js';
 import type { Request } from 'express';
 import {
   PermissionQueries,
@@ -22,6 +25,13 @@ import { principalOf } from './principal.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
+const MIN_POSITION = ApiHeader({
+  name: 'Min-Position',
+  required: false,
+  description:
+    "A write response's position: the answer includes that write (the tenant is caught up first if needed)",
+});
+
 /**
  * "May this principal do this here?" and the lookups around it, answered from the tenant's folded
  * state. Every answer says the tenant revision and log position it was taken at; `Min-Position`
@@ -34,6 +44,18 @@ export class PermissionsHttpController {
   @Post('permissions/check')
   @HttpCode(200)
   @Requires('permission:check', { tenantId: fromParam('tenantId'), workspaceId: fromBody('workspaceId') })
+  @ApiRoute('permissions', 'May a principal do this on a workspace? One check, or up to 1,000 as `checks`', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @MIN_POSITION
+  @ApiJson(
+    200,
+    'The answer (or the answers, in order), with the revision and position it was taken at',
+    CHECK_ANSWER_SCHEMA,
+  )
   async check(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: PermissionCheckRequestDto,
@@ -58,6 +80,16 @@ export class PermissionsHttpController {
 
   @Get('principals/:principalType/:principalId/workspaces')
   @Requires('permission:check', { tenantId: fromParam('tenantId') })
+  @ApiRoute('permissions', 'The workspaces on which a principal has a permission, in creation order', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'principalType', schema: { type: 'string', enum: ['user', 'group', 'apiKey'] } })
+  @ApiParam({ name: 'principalId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @MIN_POSITION
+  @ApiJson(200, 'A page of workspaces with the role held on each and its grant', REACHABLE_PAGE_SCHEMA)
   async workspacesOf(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('principalType') principalType: string,
@@ -88,6 +120,15 @@ export class PermissionsHttpController {
 
   @Get('workspaces/:workspaceId/access')
   @Requires('permission:check', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
+  @ApiRoute('permissions', 'Who holds which effective role on a workspace, and through which grant', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('workspaceId')
+  @MIN_POSITION
+  @ApiJson(200, 'A page of principals, users first, then groups, then API keys', ACCESS_PAGE_SCHEMA)
   async access(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('workspaceId', UuidParamPipe) workspaceId: string,
