@@ -270,6 +270,71 @@ export function workspacesUnder(state: TenantState, tops: readonly string[]): Wo
   return found.sort((a, b) => a.seq - b.seq);
 }
 
+/**
+ * The first `count` live workspaces of the subtrees under `tops`, in creation order, without
+ * collecting the subtrees: a child is always created after its parent, so a frontier ordered by
+ * creation (a binary heap), seeded with the tops and refilled with each taken workspace's children,
+ * yields them in order. Costs O((count + their children) x log(frontier)), not O(size of the subtrees).
+ */
+export function firstWorkspacesUnder(
+  state: TenantState,
+  tops: readonly string[],
+  count: number,
+): WorkspaceState[] {
+  const frontier = new SeqHeap();
+  for (const top of tops) {
+    const workspace = findLiveWorkspace(state, top);
+    if (workspace !== undefined) frontier.push(workspace);
+  }
+  const found: WorkspaceState[] = [];
+  while (found.length < count) {
+    const next = frontier.pop();
+    if (next === undefined) break;
+    found.push(next);
+    for (const child of state.liveChildren(next.workspaceId)) {
+      const workspace = state.workspaces.get(child);
+      if (workspace !== undefined) frontier.push(workspace);
+    }
+  }
+  return found;
+}
+
+/** A binary min-heap of workspaces by creation ordinal. */
+class SeqHeap {
+  private readonly items: WorkspaceState[] = [];
+
+  push(item: WorkspaceState): void {
+    const items = this.items;
+    let index = items.push(item) - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (items[parent]!.seq <= item.seq) break;
+      items[index] = items[parent]!;
+      index = parent;
+    }
+    items[index] = item;
+  }
+
+  pop(): WorkspaceState | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && items[right]!.seq < items[left]!.seq ? right : left;
+      if (items[child]!.seq >= last.seq) break;
+      items[index] = items[child]!;
+      index = child;
+    }
+    items[index] = last;
+    return top;
+  }
+}
+
 export interface AccessEntry {
   readonly principal: PrincipalRef;
   readonly role: Role;

@@ -21,7 +21,14 @@ import {
   workspaceDeleted,
   workspaceId,
 } from './decider.test-kit.js';
-import { accessAt, checkPermission, reachableTops, workspacesUnder } from './permissions.js';
+import {
+  accessAt,
+  checkPermission,
+  firstWorkspacesUnder,
+  reachableTops,
+  workspacesUnder,
+} from './permissions.js';
+import type { TenancyEvent } from './tenancy.events.js';
 
 const A = workspaceId(0xa);
 const A1 = workspaceId(0xa1);
@@ -129,7 +136,45 @@ describe('reachable workspaces', () => {
     expect(reachableTops(state, user('nobody'), 'viewer')).toEqual([]);
     expect(workspacesUnder(state, [A1]).map((workspace) => workspace.workspaceId)).toEqual([A1, A11]);
   });
+
+  it('takes a first page in creation order without collecting the subtrees, the same as collecting them', () => {
+    // Random trees with children created long after their siblings' subtrees, several tops at once.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      let value = seed;
+      const random = (below: number) => {
+        value = (value * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return Math.floor((value / 2_147_483_648) * below);
+      };
+      const ids = [ROOT_ID];
+      const events: TenancyEvent[] = [tenantCreated(), rootCreated()];
+      for (let n = 1; n <= 400; n++) {
+        const id = workspaceId(0x1000 + n);
+        events.push(workspaceCreated(id, ids[random(ids.length)]!, `w${n}`));
+        ids.push(id);
+      }
+      const tree = fold(events);
+      const tops = reachableTopsOf(tree, [ids[3]!, ids[10]!, ids[50]!]);
+      const all = workspacesUnder(tree, tops).map((workspace) => workspace.workspaceId);
+      for (const count of [1, 7, 100, all.length, all.length + 5]) {
+        expect(firstWorkspacesUnder(tree, tops, count).map((workspace) => workspace.workspaceId)).toEqual(
+          all.slice(0, count),
+        );
+      }
+    }
+  });
 });
+
+/** The given workspaces without those inside another one of them, as reachableTops leaves them. */
+function reachableTopsOf(state: ReturnType<typeof fold>, candidates: string[]): string[] {
+  const inside = (id: string, top: string): boolean => {
+    for (let current = state.workspaces.get(id)?.parentWorkspaceId ?? null; current !== null;) {
+      if (current === top) return true;
+      current = state.workspaces.get(current)?.parentWorkspaceId ?? null;
+    }
+    return false;
+  };
+  return candidates.filter((id) => !candidates.some((top) => top !== id && inside(id, top)));
+}
 
 describe('access at a workspace', () => {
   it('lists every principal with its strongest role here, direct or inherited, groups expanded', () => {

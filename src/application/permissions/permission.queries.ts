@@ -8,6 +8,7 @@ import {
   checkPermission,
   comparePrincipals,
   effectiveRole,
+  firstWorkspacesUnder,
   PERMISSIONS,
   reachableTops,
   workspacesUnder,
@@ -144,6 +145,9 @@ export class PermissionQueries {
         const workspace = findLiveWorkspace(state, ids[seq]!);
         if (workspace !== undefined) shown.push(workspace);
       }
+    } else if (cursor === undefined) {
+      // The first page needs only its own workspaces, not the whole reachable set in order.
+      shown.push(...firstWorkspacesUnder(state, tops, limit + 1));
     } else {
       const reachable = this.reachable(tenantId, snapshot, principal, rule.role, tops);
       for (
