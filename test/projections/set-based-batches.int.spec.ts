@@ -7,7 +7,6 @@ import { inTransaction } from '../../src/database/transaction.js';
 import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
 import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
 import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
-import type { TenantState } from '../../src/tenancy/tenant.state.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import {
