@@ -130,7 +130,7 @@ export async function finishRebuild(client: pg.ClientBase, schema: string): Prom
 
 /** Continues a rebuild into an existing schema from each projection's checkpoint there. */
 export async function resumeRebuild(options: RebuildOptions): Promise<Map<string, number>> {
-  const { store, client, schema } = options;
+  const { store } = options;
   const projections = options.projections ?? READ_MODEL_PROJECTIONS;
   const until = options.until ?? (await store.headPosition());
   const applied = new Map<string, number>(projections.map((projection) => [projection.name, 0]));
