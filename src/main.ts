@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config.js';
 import { createHttpApp } from './app/create-http-app.js';
+import { installGracefulShutdown } from './app/graceful-shutdown.js';
 import { openRuntime } from './app/runtime.js';
 
 async function main(): Promise<void> {
@@ -14,15 +15,13 @@ async function main(): Promise<void> {
     config = { ...config, operatorKey: generated };
     logger.warn(`TENANCY_OPERATOR_KEY is not set; this run accepts the operator key ${generated}`);
   }
-  const runtime = await openRuntime(config, (line) => logger.log(line));
+  const runtime = await openRuntime(config, (level, line) => logger[level](line));
   logger.log(runtime.description);
-  const app = await createHttpApp({ runtime, config });
-  const shutdown = async (): Promise<void> => {
-    await app.close();
+  const app = await createHttpApp({ runtime, config }).catch(async (error: unknown) => {
     await runtime.close();
-  };
-  process.once('SIGINT', () => void shutdown().finally(() => process.exit(0)));
-  process.once('SIGTERM', () => void shutdown().finally(() => process.exit(0)));
+    throw error;
+  });
+  installGracefulShutdown(app, runtime);
   await app.listen(config.port);
   logger.log(`listening on port ${config.port}`);
 }

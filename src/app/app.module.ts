@@ -12,6 +12,7 @@ import { DATABASE_URL, PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE } from '../event-store/event-store.port.js';
 import { HealthController } from '../health/health.controller.js';
 import { ApiKeyGuard } from '../http/auth/api-key.guard.js';
+import { HttpDrain } from '../http/http-drain.js';
 import { HttpApiModule } from '../http/http.module.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
 import { HttpMetricsInterceptor } from '../observability/http-metrics.interceptor.js';
@@ -39,8 +40,9 @@ class RuntimeModule {
         { provide: EVENT_STORE, useValue: options.runtime.eventStore },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         Metrics,
+        HttpDrain,
       ],
-      exports: [APP_CONFIG, PG_POOL, DATABASE_URL, EVENT_STORE, CLOCK, Metrics],
+      exports: [APP_CONFIG, PG_POOL, DATABASE_URL, EVENT_STORE, CLOCK, Metrics, HttpDrain],
     };
   }
 }

@@ -2,6 +2,7 @@ import { ConsoleLogger, ValidationPipe, type INestApplication, type LoggerServic
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type AppModuleOptions } from './app.module.js';
+import { HttpDrain } from '../http/http-drain.js';
 import { assertJsonDepth } from '../http/json-depth.js';
 import { ProblemError, problem } from '../http/problem.js';
 
@@ -23,6 +24,8 @@ export async function createHttpApp(
     type: ['application/json', 'application/*+json'],
     verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
   };
+  // First of all middleware: graceful shutdown counts every request, whatever becomes of it.
+  app.use(app.get(HttpDrain).track);
   app.useBodyParser('json', jsonOptions);
   app.set('etag', false);
   app.set('x-powered-by', false);

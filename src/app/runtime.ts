@@ -16,30 +16,36 @@ export interface Runtime {
   readonly pool: pg.Pool;
   readonly eventStore: EventStore;
   readonly eventStoreKind: 'postgresql' | 'eventstoredb';
+  /** The embedded PostgreSQL this process started or adopted (and stops on close), if any. */
+  readonly embedded: RunningPostgres | undefined;
   /** Describes where the data lives, for the start-up log (no secrets). */
   readonly description: string;
   close(): Promise<void>;
 }
 
-type Log = (line: string) => void;
+/** Where the runtime reports what it does (start-up, the embedded server's supervision). */
+export type RuntimeLog = (level: 'log' | 'warn' | 'error', line: string) => void;
 
 /**
  * Connects to DATABASE_URL, or starts the embedded PostgreSQL (data kept under the data
  * directory) when none is configured; applies pending migrations; opens the event store.
  */
-export async function openRuntime(config: AppConfig, log: Log): Promise<Runtime> {
+export async function openRuntime(config: AppConfig, log: RuntimeLog): Promise<Runtime> {
   let embedded: RunningPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     const dataDir = path.join(config.dataDir, 'postgres');
-    log(`DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir}`);
-    embedded = await startEmbeddedPostgres({ dataDir, persistent: true });
+    log('log', `DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir}`);
+    embedded = await startEmbeddedPostgres({ dataDir, persistent: true, log });
     databaseUrl = withDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
     await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
   }
   try {
     const { applied } = await runMigrations(databaseUrl);
-    log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    log(
+      'log',
+      applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date',
+    );
     return await openWithDatabase(config, databaseUrl, embedded);
   } catch (error) {
     await embedded?.stop();
@@ -60,6 +66,7 @@ async function openWithDatabase(
     pool,
     eventStore,
     eventStoreKind: config.eventStoreUrl ? 'eventstoredb' : 'postgresql',
+    embedded: embedded?.owned ? embedded : undefined,
     description: config.eventStoreUrl
       ? `events in EventStoreDB at ${redact(config.eventStoreUrl)}, read models in ${where}`
       : `events and read models in ${where}`,

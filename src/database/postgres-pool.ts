@@ -29,6 +29,9 @@ export function createPool(options: PoolOptions): pg.Pool {
     max: options.max ?? 20,
     application_name: options.applicationName ?? 'tenancy',
     statement_timeout: 30_000,
+    // A database that is down answers a connect at once (refused); one that is unreachable must not
+    // hold a request for ever: after this the request fails as unavailable (503) and is retried.
+    connectionTimeoutMillis: 5_000,
     idle_in_transaction_session_timeout: 10_000,
     idleTimeoutMillis: 30_000,
   });

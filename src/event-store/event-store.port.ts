@@ -138,3 +138,14 @@ export class ConcurrencyError extends Error {
 
 /** Injection token for the EventStore port. */
 export const EVENT_STORE = Symbol('EventStore');
+
+/**
+ * The store could not be reached (down, restarting, failing over). The same error for every
+ * adapter, so that callers answer "retry later" rather than "failed".
+ */
+export class EventStoreUnavailableError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the event store is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'EventStoreUnavailableError';
+  }
+}

@@ -7,7 +7,8 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ConcurrencyError } from '../event-store/event-store.port.js';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { ConcurrencyError, EventStoreUnavailableError } from '../event-store/event-store.port.js';
 import { InvalidPositionError } from '../event-store/position.js';
 import { RevisionMismatchError } from '../application/commands/tenant-command.executor.js';
 import { TenancyRuleViolation, type TenancyErrorCode } from '../tenancy/tenancy.errors.js';
@@ -46,17 +47,24 @@ const HTTP_CODES: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/** What a 503 for an unreachable database tells the client to wait before it retries. */
+const DATABASE_RETRY_AFTER_SECONDS = 1;
+const UNAVAILABLE_WARNING_INTERVAL_MS = 5_000;
+
 /** The one place where errors become HTTP answers. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
+  private lastUnavailableWarning = 0;
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     const [body, headers] = this.toProblem(exception, request);
-    if (body.status >= 500 && !(exception instanceof ProblemError)) {
+    if (body.code === 'DATABASE_UNAVAILABLE') {
+      this.warnUnavailable(exception);
+    } else if (body.status >= 500 && !(exception instanceof ProblemError)) {
       this.logger.error(
         `${request.method} ${request.originalUrl} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
       );
@@ -66,6 +74,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       .status(body.status)
       .set({ ...headers, 'Content-Type': PROBLEM_CONTENT_TYPE })
       .send(JSON.stringify(body));
+  }
+
+  /** An outage fails every request alike: one line every few seconds says so, without a stack. */
+  private warnUnavailable(exception: unknown): void {
+    const now = Date.now();
+    if (now - this.lastUnavailableWarning < UNAVAILABLE_WARNING_INTERVAL_MS) return;
+    this.lastUnavailableWarning = now;
+    this.logger.warn(
+      `database unavailable, answering 503: ${exception instanceof Error ? exception.message : String(exception)}`,
+    );
   }
 
   private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
@@ -93,6 +111,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           'The resource changed since the revision you sent; read it again.',
         ),
         {},
+      ];
+    }
+    if (exception instanceof EventStoreUnavailableError || isDatabaseUnavailable(exception)) {
+      // Nothing was acknowledged: an append is one statement, committed whole or not at all, so
+      // the client may send the same request again (commands with client-chosen ids repeat safely).
+      return [
+        problem(
+          503,
+          'DATABASE_UNAVAILABLE',
+          'Database unavailable',
+          'The database is not reachable right now; retry shortly.',
+        ),
+        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
       ];
     }
     if (exception instanceof InvalidPositionError) {

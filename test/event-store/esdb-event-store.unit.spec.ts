@@ -18,7 +18,11 @@ import {
   type ReadStreamOptions,
   type SubscribeToAllOptions,
 } from '@eventstore/db-client';
-import { ConcurrencyError, type RecordedEvent } from '../../src/event-store/event-store.port.js';
+import {
+  ConcurrencyError,
+  EventStoreUnavailableError,
+  type RecordedEvent,
+} from '../../src/event-store/event-store.port.js';
 import { EsdbEventStore, type EsdbClient } from '../../src/event-store/esdb/esdb-event-store.js';
 import { encodePosition } from '../../src/event-store/position.js';
 import { FakeSubscription, fakeRead, record, type SubscriptionStep } from './esdb-fakes.js';
@@ -148,14 +152,15 @@ describe('EsdbEventStore: appending', () => {
     expect(client.appends).toHaveLength(0);
   });
 
-  it('an unreachable server leaves the error as it is and the state disconnected', async () => {
+  it('an unreachable server is the port EventStoreUnavailableError, and the state disconnected', async () => {
     const { client, store } = open();
+    const unavailable = new UnavailableError(undefined, 'no server');
     client.appendAnswer = async () => {
-      throw new UnavailableError(undefined, 'no server');
+      throw unavailable;
     };
-    await expect(store.appendToStream('s', [{ type: 'A', data: {} }], 'any')).rejects.toBeInstanceOf(
-      UnavailableError,
-    );
+    const error = await store.appendToStream('s', [{ type: 'A', data: {} }], 'any').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventStoreUnavailableError);
+    expect(error).toMatchObject({ cause: unavailable });
     expect(store.connectionState()).toBe('disconnected');
   });
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
@@ -15,10 +15,6 @@ describe('cascade deletion after a crash', () => {
   let database: TestDatabase;
   let child: ChildProcess | undefined;
 
-  beforeAll(() => {
-    // The killed instance is the real service: built and started as `npm start` does.
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  }, 120_000);
   beforeAll(async () => {
     database = await createTestDatabase();
   });
@@ -52,7 +48,7 @@ describe('cascade deletion after a crash', () => {
         ...process.env,
         DATABASE_URL: database.url,
         PORT: '0',
-        TENANCY_OPERATOR_KEY: 'crash-test-key',
+        TENANCY_OPERATOR_KEY: 'crash-test-operator-key-long-enough-0123456789',
         TENANCY_CASCADE_BATCH_SIZE: '20',
         LOG_LEVEL: 'warn',
       },

@@ -144,4 +144,79 @@ describe('checkpointed consumer', () => {
     );
     expect(rows[0]?.count).toBe(3);
   });
+
+  const terminateBackendOf = async (name: string): Promise<number> =>
+    (
+      await database.pool.query<{ count: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS count FROM pg_stat_activity
+         WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+        [`consumer:${name}`],
+      )
+    ).rowCount ?? 0;
+
+  it('a terminated connection is not poison: it reconnects, takes the lock again and resumes from its checkpoint', async () => {
+    const stream = `heal-${randomUUID()}`;
+    const name = `heal-${stream}`;
+    const table = `heal_${randomUUID().slice(0, 8)}`;
+    await database.pool.query(`CREATE TABLE ${table} (n serial, event_id uuid UNIQUE)`);
+    let slowOnce = true;
+    const healing = consumer(
+      name,
+      stream,
+      async (client, events) => {
+        if (slowOnce && events.some((event) => event.type === 'Slow')) {
+          // The connection is cut while this batch's transaction is open.
+          slowOnce = false;
+          await terminateBackendOf(name);
+        }
+        await recordingHandler(table)(client, events);
+      },
+      { maxAttempts: 2 },
+    );
+    healing.start();
+    await append(stream, ['A']);
+    await waitFor(async () => (await checkpointOf(name)) !== undefined, 5000);
+    // Cut while idle, then while a batch is in flight.
+    expect(await terminateBackendOf(name)).toBe(1);
+    await append(stream, ['B']);
+    const last = await append(stream, ['Slow', 'C']);
+    await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
+    expect(healing.status()).toMatchObject({ state: 'active', failure: undefined });
+    await healing.stop();
+    const { rows } = await database.pool.query<{ event_id: string }>(
+      `SELECT event_id FROM ${table} ORDER BY n`,
+    );
+    const ids: string[] = [];
+    for await (const event of store.readStream(stream)) ids.push(event.id);
+    expect(rows.map((row) => row.event_id)).toEqual(ids);
+    const failures = await database.pool.query('SELECT 1 FROM process_failures WHERE process = $1', [name]);
+    expect(failures.rowCount).toBe(0);
+  });
+
+  it('a database that stays away longer than the attempts allow still marks nothing as poison', async () => {
+    const stream = `away-${randomUUID()}`;
+    const name = `away-${stream}`;
+    let unavailableFor = 6;
+    const applied: string[] = [];
+    const waiting = consumer(
+      name,
+      stream,
+      async (_client, events) => {
+        if (unavailableFor > 0) {
+          unavailableFor--;
+          // What the pool a process manager's commands use reports while the server is down.
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        }
+        applied.push(...events.map((event) => event.type));
+      },
+      { maxAttempts: 2 },
+    );
+    waiting.start();
+    const last = await append(stream, ['A']);
+    await waitFor(async () => (await checkpointOf(name)) === last, 15_000);
+    expect(applied).toEqual(['A']);
+    expect(unavailableFor).toBe(0);
+    expect(waiting.status().failure).toBeUndefined();
+    await waiting.stop();
+  });
 });

@@ -51,6 +51,7 @@ export async function startTestAppOn(
     pool,
     eventStore,
     eventStoreKind: 'postgresql',
+    embedded: undefined,
     description: 'test database',
     close: async () => {
       await eventStore.close();

@@ -10,6 +10,7 @@ import {
 import { assertAppendable } from '../append-validation.js';
 import {
   ConcurrencyError,
+  EventStoreUnavailableError,
   type AppendResult,
   type EventStore,
   type EventToAppend,
@@ -36,7 +37,7 @@ import {
 } from './esdb-event-mapping.js';
 import { buildServerFilter, matchesFilter } from './esdb-filter.js';
 import { collectLogPage, scanLimitFor } from './esdb-log-page.js';
-import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from './reconnect-policy.js';
+import { DEFAULT_RECONNECT_POLICY, isConnectionError, type ReconnectPolicy } from './reconnect-policy.js';
 import { resumableSubscription } from './resumable-subscription.js';
 
 /** The calls the adapter makes; a structural subset so unit tests can stand in for a server. */
@@ -83,7 +84,10 @@ export class EsdbEventStore implements EventStore {
       });
     } catch (error) {
       this.connection.failed(error);
-      throw toConcurrencyError(error, streamName, expectedRevision) ?? error;
+      throw (
+        toConcurrencyError(error, streamName, expectedRevision) ??
+        (isConnectionError(error) ? new EventStoreUnavailableError(error) : error)
+      );
     }
     this.connection.succeeded();
     if (!result.success) {

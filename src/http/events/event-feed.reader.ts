@@ -12,7 +12,7 @@ import { TENANT_STREAM_PREFIX, tenantStreamName } from '../../tenancy/tenant-str
 import type { TenancyEventType } from '../../tenancy/tenancy.events.js';
 
 /** Events a live stream reads from the log at a time. */
-const LIVE_BATCH_SIZE = 100;
+const LIVE_BATCH_SIZE = 25;
 
 /** One event as consumers see it: in the current schema version, with its place in the log. */
 export interface FeedItem {

@@ -1,14 +1,9 @@
-import {
-  Controller,
-  Get,
-  Headers,
-  Inject,
-  Logger,
-  Query,
-  Res,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Headers, Inject, Logger, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { principalName, type Principal } from '../../application/access/principal.js';
+import { ACTOR_KEY } from '../auth/actor.js';
+import { HttpDrain } from '../http-drain.js';
+import { StreamAdmission } from './stream-admission.js';
 import type { Position } from '../../event-store/event-store.port.js';
 import { InvalidPositionError, isPosition } from '../../event-store/position.js';
 import {
@@ -30,15 +25,18 @@ const RECONNECT_DELAY_MS = 2_000;
 
 /** The log for consuming services: pages, a live Server-Sent Events stream, and the event catalog. */
 @Controller('v1/events')
-export class EventFeedHttpController implements BeforeApplicationShutdown {
+export class EventFeedHttpController {
   private readonly logger = new Logger('EventFeed');
-  private readonly openStreams = new Set<AbortController>();
+  private readonly admission: StreamAdmission;
 
   constructor(
     private readonly feed: EventFeedReader,
+    private readonly drain: HttpDrain,
     @Inject(EVENT_SCHEMA_CATALOG) private readonly catalog: readonly EventSchemaEntry[],
     @Inject(EVENT_FEED_CONFIG) private readonly config: EventFeedConfig,
-  ) {}
+  ) {
+    this.admission = new StreamAdmission(config.maxStreams, config.maxStreamsPerKey);
+  }
 
   // The tenantId filter is the feed's target: a tenant key reads its own tenant's events only, and
   // without a filter the feed spans all tenants, which only the operator may read.
@@ -58,13 +56,16 @@ export class EventFeedHttpController implements BeforeApplicationShutdown {
 
   /**
    * Plain express instead of Nest's @Sse, which buffers whatever its Observable emits: here the
-   * subscription is pulled only as fast as the client reads.
+   * log is read only as fast as the client reads. Streams are bounded in number (per key and in
+   * all, 429 beyond), a client that reads nothing for stallTimeoutMs is disconnected, and shutdown
+   * ends every stream (HttpDrain).
    */
   @Get('stream')
   @Requires('events:read', { tenantId: fromQuery('tenantId') })
   async stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
     const selection = selectionOf(query);
@@ -74,9 +75,13 @@ export class EventFeedHttpController implements BeforeApplicationShutdown {
         ? (resumeFrom ?? 'start')
         : parsePosition(resumeFrom);
 
-    const abort = new AbortController();
-    this.openStreams.add(abort);
-    response.on('close', () => abort.abort());
+    const principal = (request as Request & { [ACTOR_KEY]?: Principal })[ACTOR_KEY];
+    const release = this.admission.admit(principal === undefined ? 'anonymous' : principalName(principal));
+    const abort = this.drain.openStream();
+    response.on('close', () => {
+      abort.abort();
+      release();
+    });
     response.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -87,13 +92,19 @@ export class EventFeedHttpController implements BeforeApplicationShutdown {
     response.flushHeaders();
     response.write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
     try {
-      await pumpServerSentEvents({
+      const end = await pumpServerSentEvents({
         source: this.feed.live(from, selection, abort.signal),
         sink: response,
         frame: (item) => serverSentEventFrame(item.position, item.type, item),
         heartbeatMs: this.config.heartbeatMs,
+        stallTimeoutMs: this.config.stallTimeoutMs,
         signal: abort.signal,
       });
+      if (end === 'stalled') {
+        // Ending politely would wait for the unread buffer to flush: cut the connection instead.
+        this.logger.warn(`event stream closed: the client read nothing for ${this.config.stallTimeoutMs} ms`);
+        response.destroy();
+      }
     } catch (error) {
       // The status line is long gone: the client learns of the failure by the stream ending, and
       // resumes from its Last-Event-ID.
@@ -101,15 +112,10 @@ export class EventFeedHttpController implements BeforeApplicationShutdown {
         `event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
     } finally {
-      this.openStreams.delete(abort);
       abort.abort();
+      release();
       response.end();
     }
-  }
-
-  /** Open streams would keep the HTTP server from closing. */
-  beforeApplicationShutdown(): void {
-    for (const stream of this.openStreams) stream.abort();
   }
 }
 

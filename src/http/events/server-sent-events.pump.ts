@@ -11,40 +11,53 @@ export interface PumpOptions<Item> {
   readonly sink: ServerSentEventSink;
   readonly frame: (item: Item) => string;
   readonly heartbeatMs: number;
+  /**
+   * How long the client may read nothing while its buffer is full before the pump gives up on it
+   * (the stream then ends as 'stalled'); absent: wait for as long as it takes.
+   */
+  readonly stallTimeoutMs?: number;
   /** Aborted when the client goes away or the service shuts down. */
   readonly signal: AbortSignal;
 }
 
+/** Why the pump returned. */
+export type PumpEnd = 'source-ended' | 'stopped' | 'stalled';
+
 export const HEARTBEAT_FRAME = ': keep-alive\n\n';
 
-const HEARTBEAT = Symbol('heartbeat');
 const STOPPED = Symbol('stopped');
+const TIMED_OUT = Symbol('timed out');
 
 /**
  * Copies items from a pull-based source to the response, one at a time: the next item is asked for
  * only once the previous frame went out without filling the response's buffer, or after 'drain'. A
  * client that stops reading therefore stops the source too, instead of making the service buffer
- * the log in memory. Returns when the source ends or the signal is aborted.
+ * the log in memory. Returns when the source ends, the signal is aborted, or the client has read
+ * nothing for stallTimeoutMs.
+ *
+ * Every wait races its own, short-lived interruption (the abort signal's listener is removed after
+ * each wait): racing one promise that lives as long as the stream would keep every item ever sent
+ * reachable from it, a few megabytes per paused client.
  */
-export async function pumpServerSentEvents<Item>(options: PumpOptions<Item>): Promise<void> {
+export async function pumpServerSentEvents<Item>(options: PumpOptions<Item>): Promise<PumpEnd> {
   const { sink, signal } = options;
   const iterator = options.source[Symbol.asyncIterator]();
-  const stopped = abortedPromise(signal);
   try {
     while (!signal.aborted) {
       const next = iterator.next();
-      let result: IteratorResult<Item> | typeof STOPPED;
-      for (;;) {
-        const outcome = await raceWithTimer(Promise.race([next, stopped]), options.heartbeatMs);
-        if (outcome !== HEARTBEAT) {
-          result = outcome;
-          break;
-        }
+      let result: IteratorResult<Item> | typeof STOPPED | typeof TIMED_OUT;
+      while ((result = await interruptible(next, signal, options.heartbeatMs)) === TIMED_OUT) {
         if (!sink.writableNeedDrain) sink.write(HEARTBEAT_FRAME);
       }
-      if (result === STOPPED || result.done === true) return;
-      if (!sink.write(options.frame(result.value)) && (await drained(sink, stopped)) === STOPPED) return;
+      if (result === STOPPED) return 'stopped';
+      if (result.done === true) return 'source-ended';
+      if (!sink.write(options.frame(result.value))) {
+        const outcome = await waitForDrain(sink, signal, options.stallTimeoutMs);
+        if (outcome === STOPPED) return 'stopped';
+        if (outcome === TIMED_OUT) return 'stalled';
+      }
     }
+    return 'stopped';
   } finally {
     // Not awaited: with a read still in flight, return() would wait for it, and the abort signal
     // (which the source also received) already ends that read.
@@ -57,35 +70,42 @@ export function serverSentEventFrame(id: string, event: string, data: unknown): 
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-async function raceWithTimer<T>(work: Promise<T>, ms: number): Promise<T | typeof HEARTBEAT> {
+/** The work's result, or STOPPED when the signal aborts first, or TIMED_OUT after `timeoutMs`. */
+async function interruptible<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  timeoutMs: number | undefined,
+): Promise<T | typeof STOPPED | typeof TIMED_OUT> {
+  if (signal.aborted) return STOPPED;
+  let onAbort: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<typeof HEARTBEAT>((resolve) => {
-    timer = setTimeout(() => resolve(HEARTBEAT), ms);
+  const interruption = new Promise<typeof STOPPED | typeof TIMED_OUT>((resolve) => {
+    onAbort = () => resolve(STOPPED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined) timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
   });
   try {
-    return await Promise.race([work, elapsed]);
+    return await Promise.race([work, interruption]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 
-function drained(
+/** The sink's next 'drain', interruptible like any wait; the listener never outlives the wait. */
+async function waitForDrain(
   sink: ServerSentEventSink,
-  stopped: Promise<typeof STOPPED>,
-): Promise<void | typeof STOPPED> {
+  signal: AbortSignal,
+  timeoutMs: number | undefined,
+): Promise<void | typeof STOPPED | typeof TIMED_OUT> {
   let listener: (() => void) | undefined;
   const drain = new Promise<void>((resolve) => {
     listener = resolve;
     sink.once('drain', resolve);
   });
-  return Promise.race([drain, stopped]).finally(() => {
+  try {
+    return await interruptible(drain, signal, timeoutMs);
+  } finally {
     if (listener) sink.removeListener('drain', listener);
-  });
-}
-
-function abortedPromise(signal: AbortSignal): Promise<typeof STOPPED> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(STOPPED);
-    else signal.addEventListener('abort', () => resolve(STOPPED), { once: true });
-  });
+  }
 }

@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { HttpDrain } from '../http/http-drain.js';
+import type { Runtime } from './runtime.js';
+
+export interface ShutdownOptions {
+  /** How long requests in flight may take to finish before their connections are cut. */
+  readonly drainTimeoutMs: number;
+  /** After this long the process exits (code 1) whatever is still pending. */
+  readonly hardTimeoutMs: number;
+}
+
+/** Signals this close together are one request to stop, delivered twice. */
+const DUPLICATE_SIGNAL_MS = 1_000;
+
+export const DEFAULT_SHUTDOWN: ShutdownOptions = { drainTimeoutMs: 10_000, hardTimeoutMs: 30_000 };
+
+/**
+ * The service's own answer to SIGTERM and SIGINT, in order, each step logged: stop accepting
+ * connections, end the event streams, let requests in flight finish (bounded), stop the consumers
+ * at a batch boundary and close the application, close the pools and the event store, stop the
+ * embedded PostgreSQL; then exit 0. A second signal exits at once, unless it comes within a
+ * second of the first: Ctrl-C under `npm start` reaches the service twice, from the terminal and
+ * from npm passing it on.
+ */
+export function installGracefulShutdown(
+  app: INestApplication,
+  runtime: Runtime,
+  options: ShutdownOptions = DEFAULT_SHUTDOWN,
+): void {
+  const logger = new Logger('Shutdown');
+  let startedAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (startedAt !== undefined) {
+      if (Date.now() - startedAt < DUPLICATE_SIGNAL_MS) return;
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    startedAt = Date.now();
+    const hard = setTimeout(() => {
+      logger.error(`shutdown still not done after ${options.hardTimeoutMs} ms: exiting`);
+      process.exit(1);
+    }, options.hardTimeoutMs);
+    hard.unref();
+    shutDown(app, runtime, options, logger, signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function shutDown(
+  app: INestApplication,
+  runtime: Runtime,
+  options: ShutdownOptions,
+  logger: Logger,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  const started = Date.now();
+  const elapsed = (): string => `${Date.now() - started} ms`;
+  const server = app.getHttpServer() as Server;
+  const drain = app.get(HttpDrain);
+
+  logger.log(`${signal}: shutting down; no new connections`);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  drain.begin();
+  const left = await drain.idle(options.drainTimeoutMs);
+  if (left > 0)
+    logger.warn(`${left} requests still running after ${options.drainTimeoutMs} ms: cutting them`);
+  else logger.log(`requests in flight finished (${elapsed()})`);
+  server.closeAllConnections();
+  await closed;
+
+  await app.close();
+  logger.log(`consumers stopped, application closed (${elapsed()})`);
+  await runtime.close();
+  logger.log(
+    `database connections closed${runtime.embedded ? ', embedded PostgreSQL stopped' : ''} (${elapsed()})`,
+  );
+}

@@ -1,0 +1,49 @@
+import pg from 'pg';
+
+/**
+ * SQLSTATEs that say the server is unreachable, going away or refusing sessions, as opposed to a
+ * statement that failed on a working connection: class 08 (connection exception), 57P01
+ * (terminated by an administrator), 57P02 (crash shutdown), 57P03 (cannot connect now: starting
+ * or shutting down), 53300 (too many connections).
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/** Socket errors of a connection that could not be made or was cut. */
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * node-postgres reports a connection it lost, or a pool that could not connect in time, with plain
+ * Errors that carry no code; these are its own fixed texts (pg and pg-pool), never a server's
+ * message, which is why matching them is safe.
+ */
+const CLIENT_SIDE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+];
+
+/**
+ * Whether an error means "the database is away" (down, restarting, the connection was cut), so
+ * that the caller answers 503 and retries, rather than "this statement failed" (a rule, a bug).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof pg.DatabaseError) {
+    return (error.code?.startsWith('08') ?? false) || UNAVAILABLE_SQLSTATES.has(error.code ?? '');
+  }
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && SOCKET_ERRORS.has(code)) return true;
+  if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
+  return CLIENT_SIDE_MESSAGES.some((text) => error.message.startsWith(text));
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { isDatabaseUnavailable } from './database-errors.js';
+
+function databaseError(code: string): pg.DatabaseError {
+  const error = new pg.DatabaseError('server said so', 0, 'error');
+  error.code = code;
+  return error;
+}
+
+function socketError(code: string): Error {
+  return Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code });
+}
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    ['terminated by an administrator', databaseError('57P01')],
+    ['crash shutdown', databaseError('57P02')],
+    ['the server is starting up or shutting down', databaseError('57P03')],
+    ['too many connections', databaseError('53300')],
+    ['a connection exception', databaseError('08006')],
+    ['refused', socketError('ECONNREFUSED')],
+    ['reset', socketError('ECONNRESET')],
+    ['both address families refused', new AggregateError([socketError('ECONNREFUSED')], 'connect')],
+    ['a connection node-postgres lost', new Error('Connection terminated unexpectedly')],
+    ['a pool that could not connect in time', new Error('timeout exceeded when trying to connect')],
+  ])('says yes for %s', (_label, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', databaseError('23505')],
+    ['a statement timeout', databaseError('57014')],
+    ['a raised rule (ES409)', databaseError('ES409')],
+    ['a plain bug', new TypeError('x is undefined')],
+    ['a message that merely mentions a connection', new Error('read model: connection row missing')],
+    ['not an error at all', 'Connection terminated'],
+  ])('says no for %s', (_label, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});

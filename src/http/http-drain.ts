@@ -1,0 +1,66 @@
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+/**
+ * What graceful shutdown needs of the HTTP layer: how many requests are in flight, a way to end the
+ * long-lived event streams, and keep-alive connections that stop being reused once draining
+ * started (a keep-alive client would otherwise keep a closing server busy for ever).
+ */
+@Injectable()
+export class HttpDrain implements BeforeApplicationShutdown {
+  private inFlight = 0;
+  private draining = false;
+  private readonly idleWaiters = new Set<() => void>();
+  private readonly streams = new Set<AbortController>();
+
+  /** Express middleware counting requests until their response is finished or abandoned. */
+  readonly track = (_request: Request, response: Response, next: NextFunction): void => {
+    this.inFlight++;
+    if (this.draining) response.setHeader('Connection', 'close');
+    response.once('close', () => {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const wake of [...this.idleWaiters]) wake();
+    });
+    next();
+  };
+
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** A long-lived response (an event stream) that shutdown ends by aborting it. */
+  openStream(): AbortController {
+    const stream = new AbortController();
+    this.streams.add(stream);
+    if (this.draining) stream.abort();
+    stream.signal.addEventListener('abort', () => this.streams.delete(stream), { once: true });
+    return stream;
+  }
+
+  /** From now on responses close their connection, and open event streams end. */
+  begin(): void {
+    this.draining = true;
+    for (const stream of [...this.streams]) stream.abort();
+  }
+
+  /** Open streams would keep the HTTP server from ever closing. */
+  beforeApplicationShutdown(): void {
+    this.begin();
+  }
+
+  /** Resolves once no request is in flight, or after `timeoutMs` with how many still were. */
+  async idle(timeoutMs: number): Promise<number> {
+    if (this.inFlight === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      this.idleWaiters.add(done);
+      timer = setTimeout(done, timeoutMs);
+    });
+    return this.inFlight;
+  }
+}

@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { call, PROJECT_ROOT, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+import { startWriteLoad, statusCounts } from './write-load.js';
+
+/**
+ * Connections the service holds are cut by the database (pg_terminate_backend, as an administrator,
+ * a failover or a connection limit would): the service as a process must carry on by itself.
+ */
+describe('terminated database connections', () => {
+  let database: TestDatabase;
+  let service: ServiceProcess;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
+    const created = await call(service, 'POST', '/v1/tenants', { name: `Faults ${randomUUID()}` });
+    expect(created.status).toBe(201);
+    tenantId = String(created.body.tenantId);
+  }, 90_000);
+  afterAll(async () => {
+    await service?.stop();
+    await database?.drop();
+  });
+
+  const terminate = async (where: string, parameters: unknown[] = []): Promise<number> => {
+    const { rows } = await database.pool.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND ${where}`,
+      parameters,
+    );
+    for (const { pid } of rows) await database.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    return rows.length;
+  };
+
+  const readiness = async (): Promise<number> => (await call(service, 'GET', '/health/ready')).status;
+
+  it("the projector's connection cut: the next workspace still reaches the read model, readiness stays 200", async () => {
+    expect(await terminate(`application_name = 'consumer:tenancy-read-model'`)).toBe(1);
+    const workspaceId = randomUUID();
+    const created = await call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+      workspaceId,
+      name: 'after the cut',
+    });
+    expect(created.status).toBe(201);
+    const read = await call(service, 'GET', `/v1/tenants/${tenantId}/workspaces/${workspaceId}`, undefined, {
+      'Min-Position': String(created.body.position),
+    });
+    expect(read.status).toBe(200);
+    await waitFor(async () => (await readiness()) === 200, 5_000);
+  }, 30_000);
+
+  it('every connection cut under write load: only 201 or 503, writes and read models recover within 5 s, nothing acknowledged is lost, verify is clean', async () => {
+    const load = startWriteLoad(service, tenantId, 8);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const cutAt = Date.now();
+    expect(await terminate('true')).toBeGreaterThan(3);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const outcomes = await load.stop();
+
+    // Only "done" or "retry later": never a 500, never a connection reset.
+    const counts = statusCounts(outcomes);
+    expect(Object.keys(counts).sort()).toEqual(expect.arrayContaining(['201']));
+    expect(Object.keys(counts).filter((status) => status !== '201' && status !== '503')).toEqual([]);
+    // Writes recovered by themselves: a 201 answered after the cut, well within 5 s.
+    const firstAfter = outcomes.find((outcome) => outcome.at > cutAt && outcome.status === 201);
+    expect(firstAfter).toBeDefined();
+    expect(firstAfter!.at - cutAt).toBeLessThan(5_000);
+
+    // The read models recovered too: a fresh write is readable with its position, readiness is back.
+    const probeId = randomUUID();
+    const probe = await call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+      workspaceId: probeId,
+      name: 'probe',
+    });
+    expect(probe.status).toBe(201);
+    const read = await call(service, 'GET', `/v1/tenants/${tenantId}/workspaces/${probeId}`, undefined, {
+      'Min-Position': String(probe.body.position),
+    });
+    expect(read.status).toBe(200);
+    await waitFor(async () => (await readiness()) === 200, 5_000);
+    expect(Date.now() - cutAt).toBeLessThan(3_000 + 5_000 + 2_000);
+
+    // Every acknowledged workspace is in the log exactly once and in the read model.
+    const acknowledged = outcomes
+      .filter((outcome) => outcome.status === 201)
+      .map((outcome) => outcome.workspaceId);
+    const { rows } = await database.pool.query<{ id: string; events: number; rows: number }>(
+      `SELECT a.id,
+              (SELECT count(*)::int FROM events e WHERE e.event_type = 'WorkspaceCreated' AND e.data->>'workspaceId' = a.id) AS events,
+              (SELECT count(*)::int FROM read_model.workspaces w WHERE w.workspace_id = a.id::uuid) AS rows
+       FROM unnest($1::text[]) AS a(id)`,
+      [acknowledged],
+    );
+    expect(rows.filter((row) => row.events !== 1 || row.rows !== 1)).toEqual([]);
+
+    const verify = await promisify(execFile)(process.execPath, ['bin/tenancy.js', 'verify'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: database.url },
+    });
+    expect(verify.stdout).toMatch(/read models match the event log/);
+  }, 60_000);
+});

@@ -1,0 +1,162 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
+import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { waitFor } from '../support/wait-for.js';
+import { startWriteLoad, statusCounts, type WriteOutcome } from './write-load.js';
+
+/** PostgreSQL goes away under load and comes back; the service carries on without a restart. */
+describe('the database restarting under load', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  const scratchDir = (): string => {
+    // Not mkdtemp: its 0700 directory would shut out the system user PostgreSQL runs as under root.
+    const directory = path.join(os.tmpdir(), `tenancy-fault-${randomBytes(6).toString('hex')}`);
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    return directory;
+  };
+
+  const postmaster = (dataDir: string): { pid: number; port: number } => {
+    const lines = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+    return { pid: Number(lines[0]), port: Number(lines[3]) };
+  };
+
+  const isAlive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+
+  const createTenant = async (service: ServiceProcess): Promise<string> => {
+    const created = await call(service, 'POST', '/v1/tenants', { name: `Restart ${randomUUID()}` });
+    expect(created.status).toBe(201);
+    return String(created.body.tenantId);
+  };
+
+  /** Every 201 is in the log exactly once and, once the projector caught up, in the read model. */
+  const expectAcknowledgedKept = async (url: string, outcomes: readonly WriteOutcome[]): Promise<void> => {
+    const acknowledged = outcomes
+      .filter((outcome) => outcome.status === 201)
+      .map((outcome) => outcome.workspaceId);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await waitFor(async () => {
+        const { rows } = await client.query<{ missing: number }>(
+          `SELECT count(*)::int AS missing FROM unnest($1::uuid[]) AS a(id)
+           WHERE NOT EXISTS (SELECT 1 FROM read_model.workspaces w WHERE w.workspace_id = a.id)`,
+          [acknowledged],
+        );
+        return rows[0]?.missing === 0;
+      }, 10_000);
+      const { rows } = await client.query<{ id: string; events: number }>(
+        `SELECT a.id, (SELECT count(*)::int FROM events e
+                       WHERE e.event_type = 'WorkspaceCreated' AND e.data->>'workspaceId' = a.id) AS events
+         FROM unnest($1::text[]) AS a(id)`,
+        [acknowledged],
+      );
+      expect(rows.filter((row) => row.events !== 1)).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  };
+
+  const onlyDoneOrRetryLater = (outcomes: readonly WriteOutcome[]): void => {
+    const counts = statusCounts(outcomes);
+    expect(Object.keys(counts).filter((status) => status !== '201' && status !== '503')).toEqual([]);
+  };
+
+  it('the embedded server killed (kill -9): the service starts it again and answers only 201 or 503 meanwhile', async () => {
+    const dataRoot = scratchDir();
+    const service = await startServiceProcess({ env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot } });
+    cleanups.push(() => service.stop());
+    const dataDir = path.join(dataRoot, 'postgres');
+    const tenantId = await createTenant(service);
+    const load = startWriteLoad(service, tenantId, 8);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const killed = postmaster(dataDir);
+    const killedAt = Date.now();
+    process.kill(killed.pid, 'SIGKILL');
+    await waitFor(async () => {
+      try {
+        const again = postmaster(dataDir);
+        return again.pid !== killed.pid && isAlive(again.pid);
+      } catch {
+        return false;
+      }
+    }, 15_000);
+    await waitFor(async () => (await call(service, 'GET', '/health/ready')).status === 200, 15_000);
+    const recoveredAfter = Date.now() - killedAt;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const outcomes = await load.stop();
+    onlyDoneOrRetryLater(outcomes);
+    expect(outcomes.some((outcome) => outcome.at > killedAt + recoveredAfter && outcome.status === 201)).toBe(
+      true,
+    );
+    expect(postmaster(dataDir).port).toBe(killed.port);
+    await expectAcknowledgedKept(`postgres://postgres:postgres@127.0.0.1:${killed.port}/tenancy`, outcomes);
+    expect(service.output()).toMatch(/PostgreSQL exited .*starting it again/);
+
+    // And it is still the service's: stopping the service stops the server it started again.
+    const restartedPid = postmaster(dataDir).pid;
+    expect(await service.stop()).toBe(0);
+    expect(isAlive(restartedPid)).toBe(false);
+  }, 120_000);
+
+  it('an embedded server left behind by a killed service is adopted by the next one, which stops it when it stops', async () => {
+    const dataRoot = scratchDir();
+    const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
+    const first = await startServiceProcess({ env });
+    cleanups.push(() => first.stop());
+    const tenantId = await createTenant(first);
+    const orphan = postmaster(path.join(dataRoot, 'postgres'));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(isAlive(orphan.pid)).toBe(true);
+
+    const second = await startServiceProcess({ env });
+    cleanups.push(() => second.stop());
+    expect(second.output()).toMatch(/adopting the PostgreSQL left running/);
+    expect(postmaster(path.join(dataRoot, 'postgres')).pid).toBe(orphan.pid);
+    expect((await call(second, 'GET', `/v1/tenants/${tenantId}`)).status).toBe(200);
+    expect(await second.stop()).toBe(0);
+    expect(isAlive(orphan.pid)).toBe(false);
+  }, 120_000);
+
+  it('an external server restarted at once: only 201 or 503, and the service carries on', async () => {
+    const dataDir = path.join(scratchDir(), 'external');
+    let server = await startEmbeddedPostgres({ dataDir, persistent: true });
+    cleanups.push(() => server.stop());
+    const port = new URL(server.adminUrl).port;
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    await admin.connect();
+    await admin.query('CREATE DATABASE tenancy');
+    await admin.end();
+    const url = `postgres://postgres:postgres@127.0.0.1:${port}/tenancy`;
+    const service = await startServiceProcess({ env: { DATABASE_URL: url } });
+    cleanups.push(() => service.stop());
+    const tenantId = await createTenant(service);
+    const load = startWriteLoad(service, tenantId, 8);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await server.stop();
+    server = await startEmbeddedPostgres({ dataDir, persistent: true, port: Number(port) });
+    await waitFor(async () => (await call(service, 'GET', '/health/ready')).status === 200, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const outcomes = await load.stop();
+    onlyDoneOrRetryLater(outcomes);
+    await expectAcknowledgedKept(url, outcomes);
+    expect(await service.stop()).toBe(0);
+  }, 120_000);
+});

@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { findFreePort } from '../../src/database/embedded-postgres.server.js';
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** Long enough for the configuration's minimum: tests use their own key per service. */
+export const PROCESS_OPERATOR_KEY = `process-test-operator-key-${randomBytes(12).toString('hex')}`;
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  readonly port: number;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or the signal's name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after the timeout; resolves with how it ended. */
+  stop(timeoutMs?: number): Promise<number | string>;
+}
+
+export interface ServiceProcessOptions {
+  readonly env: Record<string, string>;
+  /** What to run: the built service (default), or the README's start command. */
+  readonly command?: 'node' | 'npm-start';
+  readonly readyTimeoutMs?: number;
+}
+
+/**
+ * The service as users run it: a process of its own (`node dist/src/main.js`, built by the test
+ * setup, or `npm start`), configured by its environment, ready once /health/ready answers 200.
+ */
+export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+  const port = await findFreePort();
+  const [file, args] =
+    options.command === 'npm-start'
+      ? ['npm', ['start', '--silent']]
+      : [process.execPath, ['dist/src/main.js']];
+  const child = spawn(file, args, {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      PORT: String(port),
+      TENANCY_OPERATOR_KEY: PROCESS_OPERATOR_KEY,
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const output = (): string => Buffer.concat(chunks).toString('utf8');
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    if (hasExited) throw new Error(`the service exited before it was ready:\n${output()}`);
+    try {
+      const response = await fetch(`${baseUrl}/health/ready`);
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the service was not ready in time:\n${output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    child,
+    baseUrl,
+    port,
+    output,
+    exited,
+    async stop(timeoutMs = 15_000) {
+      if (!hasExited) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const how = await exited;
+      clearTimeout(timer);
+      return how;
+    },
+  };
+}
+
+/** A JSON request to the service with the operator's key; never throws on a status. */
+export async function call(
+  service: Pick<ServiceProcess, 'baseUrl'>,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(`${service.baseUrl}${route}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${PROCESS_OPERATOR_KEY}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    parsed = { text };
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
