@@ -3,6 +3,7 @@ import { appendScenario } from './append.js';
 import { bigTenantScenario } from './big-tenant.js';
 import { cascadeScenario } from './cascade.js';
 import { commandsScenario } from './commands.js';
+import { contendedScenario } from './contended.js';
 import { lagScenario } from './lag.js';
 import { listScenario } from './list.js';
 import { memoryScenario } from './memory.js';
@@ -15,6 +16,7 @@ import { rebuildScenario } from './rebuild.js';
  */
 export const SCENARIOS: readonly Scenario[] = [
   appendScenario,
+  contendedScenario,
   commandsScenario,
   memoryScenario,
   lagScenario,
