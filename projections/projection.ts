@@ -1,5 +1,5 @@
 import type { EventFilter, RecordedEvent } from '../src/event-store/event-store.port.js';
-import type { SqlStatement } from '../src/database/sql-statement.js';
+import type { SqlStatement, SqlValue } from '../src/database/sql-statement.js';
 
 /**
  * A read-model projection: a pure function from one stored event to the SQL that applies it. The
@@ -15,5 +15,28 @@ export interface Projection {
   readonly filter: EventFilter;
   /** The read-model tables this projection alone writes: what a replay of it swaps in. */
   readonly tables: readonly string[];
+  /**
+   * The meaning of one event, as SQL. Where `setBased` is given, this is the reference it is
+   * tested against (test/projections/set-based-batches.int.spec.ts) and the runner uses that form.
+   */
   project(event: RecordedEvent): readonly SqlStatement[];
+  /** The same effect for a whole batch in a handful of statements, whatever its size. */
+  readonly setBased?: SetBasedProjection;
+}
+
+/** One staged row, values in the order of `SetBasedProjection.stagingColumns`. */
+export type StagingRow = readonly SqlValue[];
+
+/**
+ * A batch applied as sets: the events become staged rows (inline values for a live batch, a table
+ * filled by COPY for a bulk load), and one statement turns them into read-model rows with a step
+ * per kind of change, not one per event.
+ */
+export interface SetBasedProjection {
+  /** Name and SQL type of each staged column. */
+  readonly stagingColumns: readonly (readonly [name: string, type: string])[];
+  /** The staged rows of a batch of events, in log order. */
+  stage(events: readonly RecordedEvent[]): StagingRow[];
+  /** The statement applying the staged rows, given a query that yields them (`staged`). */
+  applySql(staged: string): string;
 }

@@ -1,8 +1,13 @@
 import pg from 'pg';
-import type { EventStore, Position } from '../src/event-store/event-store.port.js';
+import type {
+  EventStore,
+  Position,
+  ReadAllPage,
+  RecordedEvent,
+} from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
 import { inTransaction } from '../src/database/transaction.js';
-import { applyProjection, enterReadModelSchemaSql } from './projection.applier.js';
+import { copyStagedRows, enterReadModelSchemaSql, perEventProjectionSql } from './projection.applier.js';
 import { loadReadModelCheckpoint, moveReadModelCheckpoint } from './read-model.checkpoints.js';
 import type { Projection } from './projection.js';
 import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
@@ -19,59 +24,225 @@ export interface RebuildOptions {
   /** The schema to build; created here, so it must not exist yet. */
   readonly schema: string;
   readonly projections?: readonly Projection[];
-  /** Events per transaction. */
+  /** Events per log read. */
   readonly batchSize?: number;
+  /** Events per transaction (one COPY and one set-based statement per projection). */
+  readonly chunkSize?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
   /** Stop at this position (inclusive) instead of the log's current end. */
   readonly until?: Position;
 }
 
+const DEFAULT_PAGE = 10_000;
+const DEFAULT_CHUNK = 50_000;
+/** Where a bulk load keeps the indexes and constraints it builds at the end; kept across an interruption. */
+const DEFERRED_TABLE = 'rebuild_deferred_ddl';
+
 /**
  * Replays the log from position zero into a fresh read-model schema: the same projections, the
- * same SQL, the same checkpoints as the live read models, so the result can be compared with them
- * (verify) or swapped in for them (replay). Each batch commits with its checkpoint, so an
- * interrupted rebuild can resume (see resumeRebuild).
+ * same checkpoints as the live read models, so the result can be compared with them (verify) or
+ * swapped in for them (replay).
+ *
+ * It loads the way restore tools do: the tables take no WAL and carry only their primary keys
+ * while they fill (startRebuild), each chunk of the log is staged by COPY and applied by the
+ * projections' set-based statements, and the other indexes and the foreign keys are built and
+ * checked once at the end (finishRebuild). Each chunk commits with its checkpoint, so an
+ * interrupted rebuild resumes (resumeRebuild), and the deferred work is remembered in the schema.
  */
 export async function rebuildReadModels(options: RebuildOptions): Promise<Map<string, number>> {
-  await options.client.query('SELECT rm_create_schema($1)', [options.schema]);
-  return resumeRebuild(options);
+  await startRebuild(options.client, options.schema, options.projections);
+  const applied = await resumeRebuild(options);
+  await finishRebuild(options.client, options.schema);
+  return applied;
+}
+
+/**
+ * Creates the schema for a bulk load: the tables as rm_create_schema makes them, minus their
+ * secondary indexes and foreign keys (recorded to be rebuilt by finishRebuild), and unlogged.
+ */
+export async function startRebuild(
+  client: pg.ClientBase,
+  schema: string,
+  projections: readonly Projection[] = READ_MODEL_PROJECTIONS,
+): Promise<void> {
+  const quoted = quoteIdentifier(schema);
+  const tables = [...projections.flatMap((projection) => projection.tables), 'checkpoints'];
+  await inTransaction(client, async () => {
+    await client.query('SELECT rm_create_schema($1)', [schema]);
+    await client.query(
+      `CREATE TABLE ${quoted}.${DEFERRED_TABLE} (step serial PRIMARY KEY, statement text NOT NULL)`,
+    );
+    // Recorded in the order they must run: tables logged again, then indexes, then foreign keys
+    // (which need the indexes to check quickly).
+    await client.query(
+      `INSERT INTO ${quoted}.${DEFERRED_TABLE} (statement)
+       SELECT format('ALTER TABLE %I.%I SET LOGGED', $1::text, t) FROM unnest($2::text[]) AS t
+       UNION ALL
+       (SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = ANY ($2) AND NOT i.indisprimary AND NOT i.indisunique
+        ORDER BY c.relname, i.indexrelid)
+       UNION ALL
+       (SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1::text, c.relname, k.conname, pg_get_constraintdef(k.oid))
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = ANY ($2) AND k.contype = 'f'
+        ORDER BY c.relname, k.conname)`,
+      [schema, tables],
+    );
+    const { rows } = await client.query<{ drop: string }>(
+      `SELECT format('ALTER TABLE %I.%I DROP CONSTRAINT %I', $1::text, c.relname, k.conname) AS drop
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = ANY ($2) AND k.contype = 'f'
+       UNION ALL
+       SELECT format('DROP INDEX %I.%I', $1::text, ic.relname) FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = ANY ($2) AND NOT i.indisprimary AND NOT i.indisunique
+       UNION ALL
+       SELECT format('ALTER TABLE %I.%I SET UNLOGGED', $1::text, t) FROM unnest($2::text[]) AS t`,
+      [schema, tables],
+    );
+    for (const { drop } of rows) await client.query(drop);
+  });
+}
+
+/** Builds what startRebuild deferred, each step in a transaction of its own; nothing if nothing is left. */
+export async function finishRebuild(client: pg.ClientBase, schema: string): Promise<void> {
+  const deferred = `${quoteIdentifier(schema)}.${DEFERRED_TABLE}`;
+  const { rowCount } = await client.query(
+    'SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2',
+    [schema, DEFERRED_TABLE],
+  );
+  if (rowCount !== 1) return;
+  const { rows } = await client.query<{ step: number; statement: string }>(
+    `SELECT step, statement FROM ${deferred} ORDER BY step`,
+  );
+  for (const { step, statement } of rows) {
+    await inTransaction(client, async () => {
+      await client.query("SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'");
+      await client.query(statement);
+      await client.query(`DELETE FROM ${deferred} WHERE step = $1`, [step]);
+    });
+  }
+  await client.query(`DROP TABLE ${deferred}`);
+  await client.query(`ANALYZE ${quoteIdentifier(schema)}.checkpoints`);
 }
 
 /** Continues a rebuild into an existing schema from each projection's checkpoint there. */
 export async function resumeRebuild(options: RebuildOptions): Promise<Map<string, number>> {
-  const { store, client, schema } = options;
-  const applied = new Map<string, number>();
+  const { store } = options;
+  const projections = options.projections ?? READ_MODEL_PROJECTIONS;
   const until = options.until ?? (await store.headPosition());
-  for (const projection of options.projections ?? READ_MODEL_PROJECTIONS) {
-    let count = 0;
-    let stored = await inSchema(client, schema, () => loadReadModelCheckpoint(client, projection.name));
-    let after = stored;
-    while (until !== undefined && (after === undefined || store.comparePositions(after, until) < 0)) {
-      const page = await store.readAll({
-        after,
-        maxCount: options.batchSize ?? 2000,
-        filter: projection.filter,
-      });
-      const events = page.events.filter((event) => store.comparePositions(event.position, until) <= 0);
-      const next = events.length > 0 ? events[events.length - 1]?.position : undefined;
-      if (next !== undefined) {
-        await inSchema(client, schema, async () => {
-          await applyProjection(client, projection, events);
-          if (!(await moveReadModelCheckpoint(client, projection.name, stored, next))) {
-            throw new Error(`the checkpoint of ${projection.name} in ${schema} moved during the rebuild`);
-          }
-        });
-        count += events.length;
-        stored = next;
-        after = next;
-        options.onProgress?.({ projection: projection.name, events: count, position: next });
-      }
-      if (page.isEnd || events.length < page.events.length || page.nextPosition === undefined) break;
-      if (events.length === 0) after = page.nextPosition;
-    }
-    applied.set(projection.name, count);
+  const applied = new Map<string, number>(projections.map((projection) => [projection.name, 0]));
+  // One read of the log serves every projection with the same filter.
+  const groups = new Map<string, Projection[]>();
+  for (const projection of projections) {
+    const key = JSON.stringify(projection.filter);
+    groups.set(key, [...(groups.get(key) ?? []), projection]);
+  }
+  for (const group of groups.values()) {
+    await rebuildGroup({ ...options, until }, group, applied);
   }
   return applied;
+}
+
+async function rebuildGroup(
+  options: RebuildOptions,
+  projections: readonly Projection[],
+  applied: Map<string, number>,
+): Promise<void> {
+  const { store, client, schema, until } = options;
+  if (until === undefined) return;
+  const checkpoints = new Map<string, Position | undefined>();
+  for (const projection of projections) {
+    checkpoints.set(
+      projection.name,
+      await inSchema(client, schema, () => loadReadModelCheckpoint(client, projection.name)),
+    );
+  }
+  const starts = [...checkpoints.values()];
+  let after = starts.some((position) => position === undefined)
+    ? undefined
+    : starts.reduce((a, b) => (store.comparePositions(a as Position, b as Position) <= 0 ? a : b));
+  const filter = projections[0]?.filter;
+  const pageSize = options.batchSize ?? DEFAULT_PAGE;
+  const chunkSize = Math.max(pageSize, options.chunkSize ?? DEFAULT_CHUNK);
+  const read = (from: Position | undefined): Promise<ReadAllPage> =>
+    store.readAll({ ...(from === undefined ? {} : { after: from }), maxCount: pageSize, filter });
+
+  let chunk: RecordedEvent[] = [];
+  let events = 0;
+  let chunks = 0;
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return;
+    const batch = chunk;
+    chunk = [];
+    await applyChunk(client, schema, projections, checkpoints, batch, store, applied);
+    events += batch.length;
+    // The tables grow from nothing while they load: planner statistics taken as they double keep
+    // the next chunk's lookups on the primary keys instead of scans planned for empty tables.
+    if (++chunks === 1 || (chunks & (chunks - 1)) === 0) {
+      for (const table of projections.flatMap((projection) => projection.tables)) {
+        await client.query(`ANALYZE ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`);
+      }
+    }
+    options.onProgress?.({
+      projection: projections.map((projection) => projection.name).join(', '),
+      events,
+      position: batch[batch.length - 1]?.position,
+    });
+  };
+
+  if (after !== undefined && store.comparePositions(after, until) >= 0) return;
+  // The next page is read while the current chunk is applied.
+  let next: Promise<ReadAllPage> | undefined = read(after);
+  while (next) {
+    const page: ReadAllPage = await next;
+    const events_ = page.events.filter((event) => store.comparePositions(event.position, until) <= 0);
+    const done = page.isEnd || events_.length < page.events.length || page.nextPosition === undefined;
+    after = page.nextPosition ?? after;
+    next = done ? undefined : read(after);
+    chunk.push(...events_);
+    if (chunk.length >= chunkSize || done) await flush();
+  }
+}
+
+/** One transaction: each projection's share of the chunk staged by COPY and applied as sets, with its checkpoint. */
+async function applyChunk(
+  client: pg.ClientBase,
+  schema: string,
+  projections: readonly Projection[],
+  checkpoints: Map<string, Position | undefined>,
+  chunk: readonly RecordedEvent[],
+  store: EventStore,
+  applied: Map<string, number>,
+): Promise<void> {
+  const moved = new Map<string, Position>();
+  await inSchema(client, schema, async () => {
+    // A chunk's joins are hashed in memory instead of spilling to temporary files.
+    await client.query("SET LOCAL statement_timeout = 0; SET LOCAL work_mem = '256MB'");
+    for (const projection of projections) {
+      const stored = checkpoints.get(projection.name);
+      const events =
+        stored === undefined
+          ? chunk
+          : chunk.filter((event) => store.comparePositions(event.position, stored) > 0);
+      const last = events[events.length - 1];
+      if (!last) continue;
+      if (projection.setBased) {
+        const staged = await copyStagedRows(client, projection, events);
+        await client.query(projection.setBased.applySql(`SELECT * FROM ${staged}`));
+      } else {
+        await client.query(perEventProjectionSql(projection, events));
+      }
+      if (!(await moveReadModelCheckpoint(client, projection.name, stored, last.position))) {
+        throw new Error(`the checkpoint of ${projection.name} in ${schema} moved during the rebuild`);
+      }
+      moved.set(projection.name, last.position);
+      applied.set(projection.name, (applied.get(projection.name) ?? 0) + events.length);
+    }
+  });
+  for (const [name, position] of moved) checkpoints.set(name, position);
 }
 
 /** A transaction whose unqualified table names resolve to the schema being built, as the projector. */

@@ -7,8 +7,9 @@ import type { Projection } from './projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 import {
   dropReadModelSchema,
-  rebuildReadModels,
+  finishRebuild,
   resumeRebuild,
+  startRebuild,
   type RebuildProgress,
 } from './read-model.rebuild.js';
 
@@ -44,8 +45,15 @@ export async function replayReadModels(options: ReplayOptions): Promise<ReplayOu
   const projections = options.projections ?? READ_MODEL_PROJECTIONS;
   if (options.fresh) await dropReadModelSchema(client, REPLAY_SCHEMA);
   const resumed = await schemaExists(client, REPLAY_SCHEMA);
-  const rebuild = { store, client, schema: REPLAY_SCHEMA, projections, onProgress: options.onProgress };
-  const events = resumed ? await resumeRebuild(rebuild) : await rebuildReadModels(rebuild);
+  if (!resumed) await startRebuild(client, REPLAY_SCHEMA, projections);
+  const events = await resumeRebuild({
+    store,
+    client,
+    schema: REPLAY_SCHEMA,
+    projections,
+    onProgress: options.onProgress,
+  });
+  await finishRebuild(client, REPLAY_SCHEMA);
   await swapIn(client, projections);
   await dropReadModelSchema(client, REPLAY_SCHEMA);
   return { resumed, events };
@@ -97,7 +105,7 @@ export async function verifyReadModels(options: {
   const { client, store } = options;
   const scratch = `read_model_verify_${process.pid}_${Date.now()}`;
   try {
-    await client.query('SELECT rm_create_schema($1)', [scratch]);
+    await startRebuild(client, scratch);
     const maxAttempts = options.maxAttempts ?? 20;
     for (let attempt = 1; ; attempt++) {
       const checkpoints = await liveCheckpoints(client);
@@ -113,6 +121,8 @@ export async function verifyReadModels(options: {
           onProgress: options.onProgress,
         });
       }
+      // Indexes built and foreign keys checked, as in the live schema (a no-op after the first time).
+      await finishRebuild(client, scratch);
       const comparisons = await inTransaction(
         client,
         async () => {

@@ -3,8 +3,233 @@ import { occurredAt } from '../src/stored-events/event-metadata.js';
 import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
-import type { Projection } from './projection.js';
+import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
 import { sql, type SqlStatement } from '../src/database/sql-statement.js';
+
+/**
+ * The set-based form of the per-event statements below, for a whole batch: each event becomes one
+ * staged row, and one statement (its steps as CTEs) applies them all.
+ *
+ * Paths are worked out here, in the process: a workspace created under one created earlier in the
+ * same batch gets the path from its nearest ancestor that is not (its anchor) down to itself, and
+ * the SQL only prefixes the anchor's stored path. The rest is SQL over the staged rows:
+ *
+ *  - the guard: a tenant's events apply only above the revision its row has (a tenant without a
+ *    row from its TenantCreated on), so a batch delivered again changes nothing;
+ *  - the full path of every created and deleted workspace, and the size of each subtree whose
+ *    deletion starts as the read model held it before the batch;
+ *  - what the per-event statements refuse (a missing parent, renamed or deleted workspace, a parent
+ *    deleted before its child) fails the statement;
+ *  - one summary per workspace the batch touches (last name, last revision, children added and
+ *    removed, descendants deleted before and after its deletion started), then one INSERT of the
+ *    created workspaces with their final values, one UPDATE of the existing ones, one DELETE, and
+ *    the tenants' rows likewise. Insert, update and delete touch disjoint rows, as one statement
+ *    requires.
+ *
+ * Sequence numbers (`seq`, the event's place in the batch) stand for "before" and "after" wherever
+ * the per-event form depends on the order of events.
+ */
+const tenancySetBased: SetBasedProjection = {
+  stagingColumns: [
+    ['seq', 'integer'],
+    ['position', 'text'],
+    ['tenant_id', 'uuid'],
+    ['revision', 'bigint'],
+    ['type', 'text'],
+    ['workspace_id', 'uuid'],
+    ['parent_id', 'uuid'],
+    ['name', 'text'],
+    ['at', 'timestamptz'],
+    ['anchor_id', 'uuid'],
+    ['path_tail', 'uuid[]'],
+  ],
+  stage: stageTenancyEvents,
+  applySql: (staged) => `
+    WITH staged AS (${staged}),
+    guard AS (
+      SELECT c.tenant_id, t.tenant_id IS NULL AS new_tenant,
+        coalesce(t.revision, min(c.revision) FILTER (WHERE c.type = 'TenantCreated') - 1, 9223372036854775807) AS applied
+      FROM staged c LEFT JOIN tenants t ON t.tenant_id = c.tenant_id
+      GROUP BY c.tenant_id, t.tenant_id, t.revision
+    ),
+    applicable AS (
+      SELECT s.* FROM staged s JOIN guard g ON g.tenant_id = s.tenant_id WHERE s.revision > g.applied
+    ),
+    created AS (
+      SELECT c.seq, c.tenant_id, c.workspace_id, coalesce(a.path, '{}') || c.path_tail AS path,
+        c.anchor_id IS NULL OR a.workspace_id IS NOT NULL AS anchored
+      FROM applicable c
+      LEFT JOIN workspaces a ON a.tenant_id = c.tenant_id AND a.workspace_id = c.anchor_id
+      WHERE c.type = 'WorkspaceCreated'
+    ),
+    b AS (
+      SELECT e.*,
+        CASE e.type WHEN 'WorkspaceCreated' THEN cr.path WHEN 'WorkspaceDeleted' THEN coalesce(w.path, cd.path) END AS path,
+        CASE WHEN e.type = 'WorkspaceDeletionStarted' THEN
+          (SELECT count(*) FROM workspaces s WHERE s.tenant_id = e.tenant_id AND s.path @> ARRAY[e.workspace_id])
+        END AS subtree_before,
+        w.workspace_id IS NOT NULL OR cd.seq IS NOT NULL AS known
+      FROM applicable e
+      LEFT JOIN created cr ON cr.seq = e.seq
+      LEFT JOIN workspaces w
+        ON e.type IN ('WorkspaceDeleted', 'WorkspaceRenamed') AND w.tenant_id = e.tenant_id AND w.workspace_id = e.workspace_id
+      LEFT JOIN created cd
+        ON e.type IN ('WorkspaceDeleted', 'WorkspaceRenamed') AND cd.tenant_id = e.tenant_id
+        AND cd.workspace_id = e.workspace_id AND cd.seq < e.seq
+    ),
+    refused AS (
+      SELECT rm_assert(false, problem) FROM (
+        SELECT format('WorkspaceCreated %s: parent %s is not in the read model', c.workspace_id, a.anchor_id) AS problem
+        FROM created c JOIN applicable a ON a.seq = c.seq WHERE NOT c.anchored
+        UNION ALL
+        SELECT format('%s %s: no such workspace in the read model', e.type, e.workspace_id)
+        FROM b e WHERE e.type IN ('WorkspaceDeleted', 'WorkspaceRenamed') AND NOT e.known
+        UNION ALL
+        SELECT format('WorkspaceDeleted %s: its child %s is still in the read model', d.workspace_id, c.workspace_id)
+        FROM b d
+        JOIN b c ON c.type = 'WorkspaceDeleted' AND c.tenant_id = d.tenant_id
+          AND c.path[cardinality(c.path) - 1] = d.workspace_id AND c.seq > d.seq
+        WHERE d.type = 'WorkspaceDeleted'
+        LIMIT 1
+      ) problems
+    ),
+    contributions AS (
+      SELECT tenant_id, workspace_id, seq,
+        CASE type WHEN 'WorkspaceCreated' THEN 'created' WHEN 'WorkspaceRenamed' THEN 'renamed' ELSE 'ds' END AS kind
+      FROM b WHERE type IN ('WorkspaceCreated', 'WorkspaceRenamed', 'WorkspaceDeletionStarted')
+      UNION ALL
+      SELECT tenant_id, parent_id, seq, 'child+' FROM b WHERE type = 'WorkspaceCreated' AND parent_id IS NOT NULL
+      UNION ALL
+      SELECT tenant_id, path[cardinality(path) - 1], seq, 'child-' FROM b
+      WHERE type = 'WorkspaceDeleted' AND cardinality(path) > 1
+      UNION ALL
+      SELECT d.tenant_id, a.id, d.seq, CASE WHEN a.id = d.workspace_id THEN 'gone-self' ELSE 'gone-below' END
+      FROM b d CROSS JOIN LATERAL unnest(d.path) AS a (id) WHERE d.type = 'WorkspaceDeleted'
+      UNION ALL
+      SELECT c.tenant_id, s.workspace_id, c.seq, 'born'
+      FROM b c JOIN b s ON s.type = 'WorkspaceDeletionStarted' AND s.tenant_id = c.tenant_id AND c.path @> ARRAY[s.workspace_id]
+      WHERE c.type = 'WorkspaceCreated'
+    ),
+    summary AS (
+      SELECT tenant_id, workspace_id,
+        max(seq) FILTER (WHERE kind = 'created') AS created_seq,
+        max(seq) FILTER (WHERE kind IN ('created', 'renamed')) AS named_seq,
+        max(seq) FILTER (WHERE kind IN ('created', 'renamed', 'ds')) AS touched_seq,
+        max(ds_seq) AS ds_seq,
+        bool_or(kind = 'gone-self') AS deleted,
+        count(*) FILTER (WHERE kind = 'child+') - count(*) FILTER (WHERE kind = 'child-') AS child_delta,
+        count(*) FILTER (WHERE kind = 'born' AND seq < ds_seq)
+          - count(*) FILTER (WHERE kind IN ('gone-self', 'gone-below') AND seq < ds_seq) AS subtree_delta,
+        count(*) FILTER (WHERE kind = 'gone-below') AS gone_below,
+        count(*) FILTER (WHERE kind = 'gone-below' AND seq > ds_seq) AS gone_below_after_ds
+      FROM (
+        SELECT c.*, max(c.seq) FILTER (WHERE c.kind = 'ds') OVER (PARTITION BY c.tenant_id, c.workspace_id) AS ds_seq
+        FROM contributions c
+      ) c
+      GROUP BY tenant_id, workspace_id
+    ),
+    inserted AS (
+      INSERT INTO workspaces (tenant_id, workspace_id, parent_workspace_id, name, is_root, depth, path, child_count,
+        status, deletion_total, deletion_done, revision, created_position, created_at, updated_at)
+      SELECT c.tenant_id, c.workspace_id, c.parent_id, n.name, c.parent_id IS NULL, cardinality(c.path) - 1, c.path,
+        s.child_delta, CASE WHEN s.ds_seq IS NULL THEN 'live' ELSE 'deleting' END,
+        CASE WHEN s.ds_seq IS NOT NULL THEN s.subtree_delta END,
+        CASE WHEN s.ds_seq IS NOT NULL THEN s.gone_below_after_ds END,
+        u.revision, c.position, c.at, u.at
+      FROM summary s
+      JOIN b c ON c.seq = s.created_seq
+      JOIN b n ON n.seq = s.named_seq
+      JOIN b u ON u.seq = s.touched_seq
+      WHERE NOT s.deleted
+      RETURNING 1
+    ),
+    updated AS (
+      UPDATE workspaces w SET
+        name = coalesce(n.name, w.name),
+        revision = coalesce(u.revision, w.revision),
+        updated_at = coalesce(u.at, w.updated_at),
+        status = CASE WHEN s.ds_seq IS NOT NULL THEN 'deleting' ELSE w.status END,
+        child_count = w.child_count + s.child_delta,
+        deletion_total = CASE WHEN s.ds_seq IS NOT NULL THEN d.subtree_before + s.subtree_delta ELSE w.deletion_total END,
+        deletion_done = CASE WHEN s.ds_seq IS NOT NULL THEN s.gone_below_after_ds
+                             WHEN w.status = 'deleting' THEN w.deletion_done + s.gone_below
+                             ELSE w.deletion_done END
+      FROM summary s
+      LEFT JOIN b n ON n.seq = s.named_seq
+      LEFT JOIN b u ON u.seq = s.touched_seq
+      LEFT JOIN b d ON d.seq = s.ds_seq
+      WHERE w.tenant_id = s.tenant_id AND w.workspace_id = s.workspace_id
+        AND s.created_seq IS NULL AND NOT s.deleted
+        AND (s.touched_seq IS NOT NULL OR s.child_delta <> 0 OR (w.status = 'deleting' AND s.gone_below > 0))
+      RETURNING 1
+    ),
+    deleted AS (
+      DELETE FROM workspaces w USING summary s
+      WHERE w.tenant_id = s.tenant_id AND w.workspace_id = s.workspace_id AND s.deleted AND s.created_seq IS NULL
+      RETURNING 1
+    ),
+    tenant_changes AS (
+      SELECT tenant_id,
+        max(seq) AS last_seq,
+        min(seq) FILTER (WHERE type = 'TenantCreated') AS created_seq,
+        count(*) FILTER (WHERE type = 'WorkspaceCreated') - count(*) FILTER (WHERE type = 'WorkspaceDeleted') AS count_delta,
+        max(seq) FILTER (WHERE type = 'WorkspaceCreated' AND parent_id IS NULL) AS root_seq,
+        (array_agg(workspace_id ORDER BY seq DESC) FILTER (WHERE type = 'WorkspaceCreated' AND parent_id IS NULL))[1] AS root_id,
+        max(seq) FILTER (WHERE type = 'WorkspaceDeleted' AND cardinality(path) = 1) AS root_gone_seq,
+        max(tds_seq) AS tds_seq,
+        max(td_seq) AS td_seq,
+        count(*) FILTER (WHERE type = 'WorkspaceCreated' AND seq < tds_seq)
+          - count(*) FILTER (WHERE type = 'WorkspaceDeleted' AND seq < tds_seq) AS count_delta_before_tds,
+        count(*) FILTER (WHERE type = 'WorkspaceDeleted' AND seq > coalesce(tds_seq, -1)
+                           AND (td_seq IS NULL OR seq < td_seq)) AS deleted_while_deleting
+      FROM (
+        SELECT e.*,
+          max(seq) FILTER (WHERE type = 'TenantDeletionStarted') OVER (PARTITION BY tenant_id) AS tds_seq,
+          max(seq) FILTER (WHERE type = 'TenantDeleted') OVER (PARTITION BY tenant_id) AS td_seq
+        FROM b e
+      ) e
+      GROUP BY tenant_id
+    ),
+    tenant_rows AS (
+      SELECT g.tenant_id, g.new_tenant, c.name, c.position AS created_position, c.at AS created_at,
+        l.revision, l.at AS updated_at,
+        coalesce(t.workspace_count, 0) + x.count_delta AS workspace_count,
+        CASE WHEN x.root_gone_seq > coalesce(x.root_seq, -1) THEN NULL
+             WHEN x.root_seq IS NOT NULL THEN x.root_id
+             ELSE t.root_workspace_id END AS root_workspace_id,
+        CASE WHEN x.td_seq > coalesce(x.tds_seq, -1) THEN 'deleted'
+             WHEN x.tds_seq IS NOT NULL THEN 'deleting'
+             ELSE coalesce(t.status, 'active') END AS status,
+        CASE WHEN x.tds_seq IS NOT NULL THEN coalesce(t.workspace_count, 0) + x.count_delta_before_tds
+             ELSE t.deletion_total END AS deletion_total,
+        CASE WHEN x.tds_seq IS NOT NULL THEN x.deleted_while_deleting
+             WHEN t.status = 'deleting' THEN t.deletion_done + x.deleted_while_deleting
+             ELSE t.deletion_done END AS deletion_done
+      FROM tenant_changes x
+      JOIN guard g ON g.tenant_id = x.tenant_id
+      JOIN b l ON l.seq = x.last_seq
+      LEFT JOIN b c ON c.seq = x.created_seq
+      LEFT JOIN tenants t ON t.tenant_id = x.tenant_id
+    ),
+    tenants_inserted AS (
+      INSERT INTO tenants (tenant_id, name, status, root_workspace_id, workspace_count, deletion_total, deletion_done,
+        revision, created_position, created_at, updated_at)
+      SELECT tenant_id, name, status, root_workspace_id, workspace_count, deletion_total, deletion_done,
+        revision, created_position, created_at, updated_at
+      FROM tenant_rows WHERE new_tenant
+      RETURNING 1
+    ),
+    tenants_updated AS (
+      UPDATE tenants t SET revision = r.revision, updated_at = r.updated_at, workspace_count = r.workspace_count,
+        root_workspace_id = r.root_workspace_id, status = r.status, deletion_total = r.deletion_total,
+        deletion_done = r.deletion_done
+      FROM tenant_rows r WHERE t.tenant_id = r.tenant_id AND NOT r.new_tenant
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM refused) AS refused, (SELECT count(*) FROM inserted) AS inserted,
+      (SELECT count(*) FROM updated) AS updated, (SELECT count(*) FROM deleted) AS deleted,
+      (SELECT count(*) FROM tenants_inserted) + (SELECT count(*) FROM tenants_updated) AS tenants`,
+};
 
 /**
  * Tenants and their workspace trees (parent, depth, path from the root, child counts, deletion
@@ -22,6 +247,7 @@ export const tenancyReadModelProjection: Projection = {
   project(recorded: RecordedEvent): readonly SqlStatement[] {
     return [statementFor(decodeTenancyEvent(recorded), recorded)];
   },
+  setBased: tenancySetBased,
 };
 
 function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatement {
@@ -143,4 +369,62 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
       return exhaustive;
     }
   }
+}
+
+/** The staging rows of a batch: one per event, with the path tail of each created workspace. */
+function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
+  const created = new Map<string, { anchor: string | null; tail: string[] }>();
+  return events.map((recorded, seq): StagingRow => {
+    const event = decodeTenancyEvent(recorded);
+    const row = (
+      workspaceId: string | null,
+      parentId: string | null,
+      name: string | null,
+      anchor: string | null,
+      tail: string[] | null,
+    ): StagingRow => [
+      seq,
+      recorded.position,
+      event.data.tenantId,
+      recorded.revision,
+      event.type,
+      workspaceId,
+      parentId,
+      name,
+      occurredAt(recorded),
+      anchor,
+      tail === null ? null : `{${tail.join(',')}}`,
+    ];
+    switch (event.type) {
+      case 'TenantCreated':
+        return row(null, null, event.data.name, null, null);
+      case 'WorkspaceCreated': {
+        const { workspaceId, parentWorkspaceId, name } = event.data;
+        const parent = parentWorkspaceId === null ? undefined : created.get(parentWorkspaceId);
+        const placed =
+          parentWorkspaceId === null
+            ? { anchor: null, tail: [workspaceId] }
+            : parent
+              ? { anchor: parent.anchor, tail: [...parent.tail, workspaceId] }
+              : { anchor: parentWorkspaceId, tail: [workspaceId] };
+        created.set(workspaceId, placed);
+        return row(workspaceId, parentWorkspaceId, name, placed.anchor, placed.tail);
+      }
+      case 'WorkspaceRenamed':
+        return row(event.data.workspaceId, null, event.data.name, null, null);
+      case 'WorkspaceDeletionStarted':
+        return row(event.data.workspaceId, null, null, null, null);
+      case 'WorkspaceDeleted':
+        return row(event.data.workspaceId, event.data.parentWorkspaceId, null, null, null);
+      case 'TenantDeletionStarted':
+      case 'TenantDeleted':
+      case 'ApiKeyIssued':
+      case 'ApiKeyRevoked':
+        return row(null, null, null, null, null);
+      default: {
+        const exhaustive: never = event;
+        return exhaustive;
+      }
+    }
+  });
 }

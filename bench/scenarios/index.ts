@@ -7,6 +7,7 @@ import { checkHttpScenario } from './check-http.js';
 import { grantToCheckScenario } from './grant-to-check.js';
 import { lookupScenario } from './lookup.js';
 import { commandsScenario } from './commands.js';
+import { contendedScenario } from './contended.js';
 import { lagScenario } from './lag.js';
 import { listScenario } from './list.js';
 import { memoryScenario } from './memory.js';
@@ -20,6 +21,7 @@ import { rebuildScenario } from './rebuild.js';
  */
 export const SCENARIOS: readonly Scenario[] = [
   appendScenario,
+  contendedScenario,
   commandsScenario,
   memoryScenario,
   lagScenario,

@@ -2,8 +2,8 @@
  * Diagnostic for the append and rebuild misses (not part of the suite). On a throw-away embedded
  * PostgreSQL, 8 connections each, alternating phases:
  *   raw       single-row INSERT into a LIKE-events table (the append ceiling)
- *   es_append the store's SQL function called directly (no pg_notify)
- *   port      PostgresEventStore.appendToStream (es_append + a coalesced pg_notify after commit)
+ *   es_try_append the store's SQL function called directly (no pg_notify)
+ *   port      PostgresEventStore.appendToStream (es_try_append + a coalesced pg_notify after commit)
  *   port-nn   the same with its change notification switched off
  * then, in one transaction, 2,000 UPDATEs of one row vs 2,000 UPDATEs of distinct rows (what a rebuild
  * batch does to a tenant row). Usage: npx tsx bench/tools/append-breakdown.ts [seconds-per-phase]
@@ -50,11 +50,11 @@ async function main(): Promise<void> {
       });
     const phases: Record<string, () => Promise<{ perSecond: number }>> = {
       raw: () => singleRowInsertRun(pool, table, WRITERS, phaseMs, make, 'diag'),
-      es_append: () =>
+      es_try_append: () =>
         runWorkers(WRITERS, phaseMs, async (worker) => {
           const event = make();
           await pool.query(
-            'SELECT * FROM es_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])',
+            'SELECT * FROM es_try_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])',
             [
               `diag-sql-${worker}`,
               'any',

@@ -1,7 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { TerminusModule } from '@nestjs/terminus';
 import { CLOCK, systemClock, type Clock } from '../application/clock.js';
 import { CascadeDeletionProcess } from '../application/process-managers/cascade-deletion.process.js';
 import { RootBootstrapProcess } from '../application/process-managers/root-bootstrap.process.js';
@@ -11,6 +10,7 @@ import { ConsumersModule } from '../consumers/consumers.module.js';
 import { DATABASE_URL, PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE } from '../event-store/event-store.port.js';
 import { HealthController } from '../health/health.controller.js';
+import { LogHorizonWatch } from '../health/log-horizon.watch.js';
 import { ApiKeyGuard } from '../http/auth/api-key.guard.js';
 import { HttpDrain } from '../http/http-drain.js';
 import { HttpApiModule } from '../http/http.module.js';
@@ -55,7 +55,6 @@ export class AppModule {
       imports: [
         RuntimeModule.register(options),
         CqrsModule.forRoot(),
-        TerminusModule,
         ConsumersModule.register({
           imports: [TenancyApplicationModule],
           processManagers: [RootBootstrapProcess, CascadeDeletionProcess],
@@ -68,6 +67,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        LogHorizonWatch,
       ],
     };
   }

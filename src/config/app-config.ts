@@ -131,6 +131,13 @@ export const SETTINGS = {
     meaning:
       'a stream client that reads nothing for this long (milliseconds) is disconnected; it resumes with `Last-Event-ID`',
   }),
+  logHorizonThresholdMs: setting({
+    variable: 'TENANCY_LOG_HORIZON_THRESHOLD_MS',
+    schema: integer(100, 3_600_000),
+    default: '1000',
+    meaning:
+      'a transaction open longer than this (milliseconds) anywhere in the PostgreSQL cluster holds the event log back: readiness reports it as degraded and the log names it',
+  }),
   logLevel: setting({
     variable: 'LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }),

@@ -1,20 +1,34 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import type pg from 'pg';
-import type { EventStore } from '../event-store/event-store.port.js';
-import { EVENT_STORE } from '../event-store/event-store.port.js';
-import { PG_POOL } from '../database/postgres-pool.js';
 import { ConsumerHost } from '../consumers/consumer-host.service.js';
+import { PG_POOL } from '../database/postgres-pool.js';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { LogHorizonWatch } from './log-horizon.watch.js';
 
-/** Liveness (the process answers) and readiness (its database and event store answer). */
+/** One check's verdict and what it found. */
+export type CheckResult = { readonly status: 'up' | 'down' | 'degraded' } & Record<string, unknown>;
+
+export interface Readiness {
+  /** ok: every check up; degraded: serving, but something needs an operator; error: not ready. */
+  readonly status: 'ok' | 'degraded' | 'error';
+  /** The checks that are up, that are not, and all of them. */
+  readonly info: Record<string, CheckResult>;
+  readonly error: Record<string, CheckResult>;
+  readonly details: Record<string, CheckResult>;
+}
+
+/**
+ * Liveness (the process answers) and readiness: each check with its state and what it found, in
+ * the body of a 200 or a 503 alike, so that whoever looks sees what is wrong without the logs.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     private readonly consumerHost: ConsumerHost,
+    private readonly horizon: LogHorizonWatch,
   ) {}
 
   @Get('live')
@@ -23,26 +37,44 @@ export class HealthController {
   }
 
   @Get(['ready', ''])
-  @HealthCheck()
-  ready() {
-    return this.health.check([() => this.database(), () => this.events(), () => this.consumerStates()]);
+  async ready(@Res({ passthrough: true }) response: Response): Promise<Readiness> {
+    const [database, eventStore, horizon] = await Promise.all([
+      this.database(),
+      this.events(),
+      this.logHorizon(),
+    ]);
+    const details: Record<string, CheckResult> = {
+      database,
+      eventStore,
+      consumers: this.consumerStates(),
+      ...(horizon === undefined ? {} : { logHorizon: horizon }),
+    };
+    const entries = Object.entries(details);
+    const down = entries.filter(([, check]) => check.status === 'down');
+    const degraded = entries.some(([, check]) => check.status === 'degraded');
+    response.status(down.length > 0 ? 503 : 200);
+    return {
+      status: down.length > 0 ? 'error' : degraded ? 'degraded' : 'ok',
+      info: Object.fromEntries(entries.filter(([, check]) => check.status !== 'down')),
+      error: Object.fromEntries(down),
+      details,
+    };
   }
 
-  private async database() {
-    const indicator = this.indicators.check('database');
+  private async database(): Promise<CheckResult> {
     try {
       await this.pool.query('SELECT 1');
-      return indicator.up({
+      return {
+        status: 'up',
         pool: { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount },
-      });
+      };
     } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+      return { status: 'down', message: messageOf(error) };
     }
   }
 
   /** A consumer that gave up on an event needs an operator: the instance is not healthy. */
-  private consumerStates() {
-    const indicator = this.indicators.check('consumers');
+  private consumerStates(): CheckResult {
     const statuses = this.consumerHost.statuses();
     const details = Object.fromEntries(
       statuses.map((status) => [
@@ -54,21 +86,40 @@ export class HealthController {
         },
       ]),
     );
-    return statuses.some((status) => status.state === 'failed')
-      ? indicator.down(details)
-      : indicator.up(details);
+    return { status: statuses.some((status) => status.state === 'failed') ? 'down' : 'up', ...details };
   }
 
-  private async events() {
-    const indicator = this.indicators.check('eventStore');
+  private async events(): Promise<CheckResult> {
     try {
       const head = await this.eventStore.headPosition();
       const state = connectionStateOf(this.eventStore);
       return state === 'disconnected'
-        ? indicator.down({ connection: state })
-        : indicator.up({ head: head ?? null, ...(state ? { connection: state } : {}) });
+        ? { status: 'down', connection: state }
+        : { status: 'up', head: head ?? null, ...(state ? { connection: state } : {}) };
     } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+      return { status: 'down', message: messageOf(error) };
+    }
+  }
+
+  /**
+   * A transaction held open anywhere in the cluster stalls every projection and subscriber. It is
+   * reported (degraded), not failed: the condition is the same for every instance, and failing
+   * readiness would take them all out of the load balancer, writes included.
+   */
+  private async logHorizon(): Promise<CheckResult | undefined> {
+    if (!this.horizon.enabled) return undefined;
+    const found = await this.horizon.check();
+    switch (found.status) {
+      case 'up':
+        return { status: 'up', oldestTransactionSeconds: found.oldestTransactionSeconds };
+      case 'held':
+        return {
+          status: 'degraded',
+          message: 'a transaction holds the event log back: projections and subscribers wait until it ends',
+          heldBy: found.heldBy,
+        };
+      case 'unknown':
+        return { status: 'degraded', message: `cannot see what holds the log back: ${found.reason}` };
     }
   }
 }
@@ -76,4 +127,8 @@ export class HealthController {
 function connectionStateOf(store: EventStore): string | undefined {
   const candidate = store as EventStore & { connectionState?: () => string };
   return typeof candidate.connectionState === 'function' ? candidate.connectionState() : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -52,6 +52,12 @@ export class Metrics {
   private lagMeasurement:
     { readonly at: number; readonly samples: Promise<readonly ConsumerLagSample[]> } | undefined;
 
+  readonly logHorizonHeldSeconds = new Gauge({
+    name: 'tenancy_log_horizon_held_seconds',
+    help: 'Age of the oldest transaction with a transaction id in the PostgreSQL cluster: the event log reads nothing newer until it ends',
+    registers: [this.registry],
+  });
+
   readonly consumerLagEvents = new Gauge({
     name: 'tenancy_consumer_lag_events',
     help: 'Events in the log that each projection or process manager has yet to apply (from its stored checkpoint)',

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import type { EventToAppend, Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
+import {
+  ConcurrencyError,
+  type EventToAppend,
+  type Position,
+  type RecordedEvent,
+} from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { runMigrations } from '../../src/database/migrations.js';
 import { createPool } from '../../src/database/postgres-pool.js';
@@ -148,6 +153,45 @@ describe('PostgreSQL event store', () => {
       [stream],
     );
     expect(rows[0]?.count).toBe(0);
+  });
+
+  it('a conflict costs no connection: contended writers keep the pool they started with', async () => {
+    // 16 writers on 4 streams, each with an exact expected revision and a retry on conflict.
+    const pool = createPool({ connectionString: database.url, max: 4 });
+    let opened = 0;
+    pool.on('connect', () => {
+      opened += 1;
+    });
+    const contended = new PostgresEventStore(pool, database.url);
+    const streams = Array.from({ length: 4 }, () => `contended-${randomUUID()}`);
+    let conflicts = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, writer) => {
+          const stream = streams[writer % streams.length] as string;
+          for (let appended = 0; appended < 10;) {
+            const revision = await contended.streamRevision(stream);
+            try {
+              await contended.appendToStream(
+                stream,
+                [{ type: 'A', data: { writer } }],
+                revision ?? 'no_stream',
+              );
+              appended += 1;
+            } catch (error) {
+              if (!(error instanceof ConcurrencyError)) throw error;
+              conflicts += 1;
+            }
+          }
+        }),
+      );
+      expect(conflicts).toBeGreaterThan(10);
+      expect(opened).toBeLessThanOrEqual(4);
+      for (const stream of streams) expect(await contended.streamRevision(stream)).toBe(39);
+    } finally {
+      await contended.close();
+      await pool.end();
+    }
   });
 
   it('wakes a subscriber in another process through LISTEN/NOTIFY', async () => {

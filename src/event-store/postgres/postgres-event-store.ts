@@ -19,8 +19,6 @@ import { comparePositions, decodePosition, encodePosition } from '../position.js
 import { assertAppendable } from '../append-validation.js';
 import { LogChangeNotifier, WAKE_SETTLE_MS } from './log-change-notifier.js';
 
-/** SQLSTATE raised by es_append when the expected revision is not met (migrations/0001). */
-const WRONG_EXPECTED_REVISION = 'ES409';
 const UNIQUE_VIOLATION = '23505';
 
 const STREAM_PAGE_SIZE = 1000;
@@ -34,6 +32,14 @@ export interface PostgresEventStoreOptions {
    * that is still running (they become readable the moment it ends, which may not be announced).
    */
   readonly heldBackRetryMs?: number;
+}
+
+interface AppendOutcomeRow {
+  appended: boolean;
+  next_revision: number | null;
+  transaction_id: string | null;
+  global_position: number | null;
+  actual_revision: number | null;
 }
 
 interface EventRow {
@@ -95,14 +101,13 @@ export class PostgresEventStore implements EventStore {
     expectedRevision: ExpectedRevision,
   ): Promise<AppendResult> {
     assertAppendable(streamName, events, expectedRevision);
-    let row: { next_revision: number; transaction_id: string; global_position: number } | undefined;
+    let row: AppendOutcomeRow | undefined;
     try {
-      const result = await this.pool.query<{
-        next_revision: number;
-        transaction_id: string;
-        global_position: number;
-      }>(
-        'SELECT next_revision, transaction_id::text, global_position FROM es_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])',
+      // A failed expectation comes back as a row, not as an error: the pool destroys a client whose
+      // query failed, and conflicts are the normal case between service instances.
+      const result = await this.pool.query<AppendOutcomeRow>(
+        `SELECT appended, next_revision, transaction_id::text, global_position, actual_revision
+         FROM es_try_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
         [
           streamName,
           String(expectedRevision),
@@ -116,11 +121,14 @@ export class PostgresEventStore implements EventStore {
     } catch (error) {
       throw await this.translateAppendError(error, streamName, expectedRevision);
     }
-    if (!row) throw new Error(`es_append returned nothing for ${streamName}`);
+    if (!row) throw new Error(`es_try_append returned nothing for ${streamName}`);
+    if (!row.appended) {
+      throw new ConcurrencyError(streamName, expectedRevision, row.actual_revision ?? 'no_stream');
+    }
     this.notifier.appended();
     return {
-      nextExpectedRevision: row.next_revision,
-      position: encodePosition(BigInt(row.transaction_id), BigInt(row.global_position)),
+      nextExpectedRevision: row.next_revision as number,
+      position: encodePosition(BigInt(row.transaction_id as string), BigInt(row.global_position as number)),
     };
   }
 
@@ -261,13 +269,8 @@ export class PostgresEventStore implements EventStore {
     expected: ExpectedRevision,
   ): Promise<unknown> {
     if (!(error instanceof pg.DatabaseError)) return error;
-    if (error.code === WRONG_EXPECTED_REVISION) {
-      const actual =
-        error.detail === 'no_stream' || error.detail === undefined ? 'no_stream' : Number(error.detail);
-      return new ConcurrencyError(streamName, expected, actual);
-    }
     if (error.code === UNIQUE_VIOLATION && error.constraint === 'events_stream_revision_unique') {
-      // Unreachable while es_append holds the stream row lock; kept so a broken invariant still
+      // Unreachable while es_try_append holds the stream row lock; kept so a broken invariant still
       // surfaces as a conflict rather than a server error.
       return new ConcurrencyError(
         streamName,

@@ -81,6 +81,7 @@ export class EventFeedHttpController {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND'],
+    429: ['TOO_MANY_STREAMS'],
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this position' })
   @ApiResponse({

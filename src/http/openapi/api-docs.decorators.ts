@@ -11,7 +11,7 @@ export type ProblemCodes = Readonly<Record<number, readonly string[]>>;
 /** Every authenticated route may answer these. */
 const AUTHENTICATED: ProblemCodes = {
   401: ['UNAUTHORIZED'],
-  503: ['KEYS_LOADING', 'SERVICE_UNAVAILABLE'],
+  503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE'],
 };
 
 /** A /v1 route: its summary, the bearer scheme, and its problem+json answers with their codes. */

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
+import { withDatabase } from '../../src/database/database-urls.js';
+import { call, startServiceProcess } from '../support/service-process.js';
+import { createTestDatabase, testServerUrl } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** Readiness says what is wrong, in its body, and notices what silently stalls the log. */
+describe('readiness', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('reports a transaction held open in another database of the cluster within 2 s, names it in the log once, and recovers', async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
+    cleanups.push(() => service.stop());
+
+    // A write transaction left open in the `postgres` database of the same server.
+    const elsewhere = new pg.Client({ connectionString: withDatabase(testServerUrl(), 'postgres') });
+    await elsewhere.connect();
+    cleanups.push(() => elsewhere.end());
+    await elsewhere.query('BEGIN');
+    await elsewhere.query('SELECT pg_current_xact_id()');
+    const { rows } = await elsewhere.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const openedAt = Date.now();
+
+    let body: Record<string, unknown> = {};
+    await waitFor(async () => {
+      const ready = await call(service, 'GET', '/health/ready');
+      body = ready.body;
+      return ready.status === 200 && body.status === 'degraded';
+    }, 2_000);
+    expect(Date.now() - openedAt).toBeLessThan(2_000);
+    const details = body.details as Record<string, { status: string; heldBy?: Record<string, unknown> }>;
+    expect(details.logHorizon?.status).toBe('degraded');
+    expect(details.logHorizon?.heldBy).toMatchObject({ pid: rows[0]?.pid, database: 'postgres' });
+    expect(details.database?.status).toBe('up');
+
+    const metrics = await fetch(`${service.baseUrl}/metrics`).then((response) => response.text());
+    const held = Number(/^tenancy_log_horizon_held_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(held).toBeGreaterThanOrEqual(1);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const named = service.output().match(/the log horizon is held back by transaction of pid/g) ?? [];
+    expect(named).toHaveLength(1);
+
+    await elsewhere.query('ROLLBACK');
+    await waitFor(async () => (await call(service, 'GET', '/health/ready')).body.status === 'ok', 2_000);
+  }, 60_000);
+
+  it('answers 503 with the failed check and its reason in the body when the database is away, without stack traces in the log', async () => {
+    const dataDir = path.join(os.tmpdir(), `tenancy-ready-${randomBytes(6).toString('hex')}`);
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    let server = await startEmbeddedPostgres({ dataDir, persistent: true });
+    cleanups.push(() => server.stop());
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    await admin.connect();
+    await admin.query('CREATE DATABASE tenancy');
+    await admin.end();
+    const port = Number(new URL(server.adminUrl).port);
+    const service = await startServiceProcess({
+      env: { DATABASE_URL: withDatabase(server.adminUrl, 'tenancy') },
+    });
+    cleanups.push(() => service.stop());
+
+    await server.stop();
+    const logBefore = service.output().length;
+    let ready = await call(service, 'GET', '/health/ready');
+    for (let probe = 0; probe < 3; probe++) ready = await call(service, 'GET', '/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.status).toBe('error');
+    const failed = ready.body.error as Record<string, { status: string; message?: string }>;
+    expect(failed.database?.status).toBe('down');
+    expect(failed.database?.message).toEqual(expect.any(String));
+    expect(ready.body.details).toHaveProperty('consumers');
+    expect(service.output().slice(logBefore)).not.toMatch(/\n\s+at /);
+
+    server = await startEmbeddedPostgres({ dataDir, persistent: true, port });
+    await waitFor(async () => (await call(service, 'GET', '/health/ready')).status === 200, 10_000);
+  }, 60_000);
+});
