@@ -420,6 +420,16 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
       case 'TenantDeleted':
       case 'ApiKeyIssued':
       case 'ApiKeyRevoked':
+      case 'MemberAdded':
+      case 'MemberUpdated':
+      case 'MemberRemoved':
+      case 'GroupCreated':
+      case 'GroupRenamed':
+      case 'GroupDeleted':
+      case 'GroupMemberAdded':
+      case 'GroupMemberRemoved':
+      case 'RoleGranted':
+      case 'RoleRevoked':
         return row(null, null, null, null, null);
       default: {
         const exhaustive: never = event;
