@@ -282,8 +282,19 @@ function groupNameTaken(name: string): TenancyRuleViolation {
   return new TenancyRuleViolation('GROUP_NAME_TAKEN', `another group is named '${name}'`);
 }
 
+/**
+ * The tenant's own copy of a workspace id (the one its workspace entry and lineage hold), so that
+ * grants name their workspace with the very same string: a check then matches a grant's scope by
+ * identity instead of comparing characters.
+ */
+export type CanonicalWorkspaceId = (workspaceId: string) => string;
+
 /** Applies a membership event in place; tolerant like the rest of evolve (a misfit is ignored). */
-export function evolveMembership(membership: MutableMembershipState, event: MembershipEvent): void {
+export function evolveMembership(
+  membership: MutableMembershipState,
+  event: MembershipEvent,
+  canonical: CanonicalWorkspaceId,
+): void {
   switch (event.type) {
     case 'MemberAdded':
       if (!membership.members.has(event.data.userId))
@@ -315,7 +326,13 @@ export function evolveMembership(membership: MutableMembershipState, event: Memb
       return;
     case 'RoleGranted': {
       const { grantId, principal, role, workspaceId } = event.data;
-      addGrantIfFree(membership, { grantId, principal, role, workspaceId, origin: 'granted' });
+      addGrantIfFree(membership, {
+        grantId,
+        principal,
+        role,
+        workspaceId: workspaceId === null ? null : canonical(workspaceId),
+        origin: 'granted',
+      });
       return;
     }
     case 'RoleRevoked':
@@ -329,13 +346,17 @@ export function evolveMembership(membership: MutableMembershipState, event: Memb
 }
 
 /** The equivalence of api-key-grants.ts, applied as the key is folded in. */
-export function evolveApiKeyIssued(membership: MutableMembershipState, event: ApiKeyIssued): void {
+export function evolveApiKeyIssued(
+  membership: MutableMembershipState,
+  event: ApiKeyIssued,
+  canonical: CanonicalWorkspaceId,
+): void {
   const { apiKeyId, role, workspaceId } = event.data;
   addGrantIfFree(membership, {
     grantId: apiKeyGrantIdOf(apiKeyId),
     principal: { type: 'apiKey', id: apiKeyId },
     role: roleOfApiKey(role),
-    workspaceId,
+    workspaceId: workspaceId === null ? null : canonical(workspaceId),
     origin: 'api-key',
   });
 }

@@ -64,13 +64,18 @@ export interface MembershipState {
   groupNamed(nameKey: string): string | undefined;
   /** The live groups the user belongs to; empty for anyone else. */
   groupsOf(userId: string): ReadonlySet<string>;
-  /** Active grants on one scope (TENANT_SCOPE or a workspace id), by principal key. */
+  /** Active grants on one scope (TENANT_SCOPE or a workspace id), by principal key, in grant order. */
   grantsOn(scopeKey: string): ReadonlyMap<string, GrantState>;
+  /** The same grants by principal type and id, for lookups; undefined when the scope has none. */
+  grantsHere(scopeKey: string): ScopeGrants | undefined;
   /** Active grants of one principal, by scope key. */
   grantsOf(type: PrincipalType, id: string): ReadonlyMap<string, GrantState>;
   /** How many tenant-wide admin grants reach the user (its own and its groups'). */
   tenantAdminGrantsReaching(userId: string): number;
 }
+
+/** The grants on one scope, by principal type, then id. */
+export type ScopeGrants = { readonly [T in PrincipalType]: ReadonlyMap<string, GrantState> };
 
 const EMPTY_SET: ReadonlySet<string> = new Set();
 const EMPTY_GRANTS: ReadonlyMap<string, GrantState> = new Map();
@@ -92,6 +97,10 @@ export class MutableMembershipState implements MembershipState {
   private readonly groupByNameKey = new Map<string, string>();
   private readonly groupsByUser = new Map<string, Set<string>>();
   private readonly grantsByScope = new Map<string, Map<string, GrantState>>();
+  private readonly grantsByScopeAndType = new Map<
+    string,
+    { [T in PrincipalType]: Map<string, GrantState> }
+  >();
   // One map per principal type, keyed by the bare id: a check looks grants up without building keys.
   private readonly grantsByPrincipal: {
     readonly [T in PrincipalType]: Map<string, Map<string, GrantState>>;
@@ -120,6 +129,10 @@ export class MutableMembershipState implements MembershipState {
 
   grantsOn(scopeKey: string): ReadonlyMap<string, GrantState> {
     return this.grantsByScope.get(scopeKey) ?? EMPTY_GRANTS;
+  }
+
+  grantsHere(scopeKey: string): ScopeGrants | undefined {
+    return this.grantsByScopeAndType.get(scopeKey);
   }
 
   grantsOf(type: PrincipalType, id: string): ReadonlyMap<string, GrantState> {
@@ -192,6 +205,12 @@ export class MutableMembershipState implements MembershipState {
     const scope = scopeKeyOf(grant.workspaceId);
     this.grants.set(grant.grantId, grant);
     indexGrant(this.grantsByScope, scope, principal, grant);
+    let here = this.grantsByScopeAndType.get(scope);
+    if (here === undefined) {
+      here = { user: new Map(), group: new Map(), apiKey: new Map() };
+      this.grantsByScopeAndType.set(scope, here);
+    }
+    here[grant.principal.type].set(grant.principal.id, grant);
     indexGrant(this.grantsByPrincipal[grant.principal.type], grant.principal.id, scope, grant);
     if (isTenantAdminGrant(grant)) this.countAdminGrantsOf(grant.principal, +1);
   }
@@ -204,6 +223,11 @@ export class MutableMembershipState implements MembershipState {
     this.grants.delete(grantId);
     this.retiredGrantIds.add(grantId);
     unindexGrant(this.grantsByScope, scope, principal, grantId);
+    const here = this.grantsByScopeAndType.get(scope);
+    if (here?.[grant.principal.type].get(grant.principal.id)?.grantId === grantId) {
+      here[grant.principal.type].delete(grant.principal.id);
+      if (here.user.size + here.group.size + here.apiKey.size === 0) this.grantsByScopeAndType.delete(scope);
+    }
     unindexGrant(this.grantsByPrincipal[grant.principal.type], grant.principal.id, scope, grantId);
     if (isTenantAdminGrant(grant)) this.countAdminGrantsOf(grant.principal, -1);
   }
@@ -227,6 +251,7 @@ export class MutableMembershipState implements MembershipState {
     this.groupByNameKey.clear();
     this.groupsByUser.clear();
     this.grantsByScope.clear();
+    this.grantsByScopeAndType.clear();
     for (const index of Object.values(this.grantsByPrincipal)) index.clear();
     this.adminGrantsByUser.clear();
     this.tenantAdminUserCount = 0;

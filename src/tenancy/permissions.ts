@@ -3,9 +3,11 @@
  *
  * A grant on the tenant applies to every workspace, a grant on a workspace to it and its whole
  * subtree; a user also holds the grants of its groups. The effective role on a workspace is the
- * strongest of those grants found on the workspace or any ancestor. A check walks the ancestors
- * once (O(depth)) and then, for the principal and each of its groups, looks up only the grants that
- * can matter: O(depth + groups), never a scan of the tenant's workspaces, members or grants.
+ * strongest of those grants found on the workspace or any ancestor. A check follows the workspace's
+ * lineage once (O(depth), pointers, no lookups by id), then asks each of those scopes for its
+ * grants: one lookup for the principal's own, and for its groups the smaller of "the principal's
+ * groups" and "the groups granted there". Most scopes hold no grant at all, so a check costs about
+ * O(depth + groups of the user), never a scan of the tenant's workspaces, members or grants.
  */
 import type { PrincipalRef, PrincipalType, Role } from './membership.events.js';
 import {
@@ -17,7 +19,12 @@ import {
 } from './membership.state.js';
 import { TenancyRuleViolation } from './tenancy.errors.js';
 import { tenantNotFound, workspaceNotFound } from './tenant-rules.js';
-import { findLiveWorkspace, type TenantState, type WorkspaceState } from './tenant.state.js';
+import {
+  findLiveWorkspace,
+  type TenantState,
+  type WorkspaceLineage,
+  type WorkspaceState,
+} from './tenant.state.js';
 
 export type Permission =
   | 'workspace.read'
@@ -74,14 +81,12 @@ export interface CheckAnswer {
  */
 export function scopesOf(state: TenantState, workspaceId: string | null): string[] {
   if (workspaceId === null) return [TENANT_SCOPE];
-  let current: WorkspaceState | undefined = findLiveWorkspace(state, workspaceId);
-  if (current === undefined) throw workspaceNotFound(workspaceId);
+  const workspace = findLiveWorkspace(state, workspaceId);
+  if (workspace === undefined) throw workspaceNotFound(workspaceId);
+  // The ancestors of a live workspace are live: a parent is never deleted before its children.
   const scopes: string[] = [];
-  while (current !== undefined) {
-    scopes.push(current.workspaceId);
-    current =
-      current.parentWorkspaceId === null ? undefined : state.workspaces.get(current.parentWorkspaceId);
-  }
+  for (let link: WorkspaceLineage | null = workspace.lineage; link !== null; link = link.parent)
+    scopes.push(link.workspaceId);
   scopes.push(TENANT_SCOPE);
   return scopes;
 }
@@ -122,10 +127,24 @@ function strongestOf(
   scopes: readonly string[],
 ): EffectiveRole | undefined {
   const best = new BestGrant();
-  best.consider(membership.grantsOf(principal.type, principal.id), scopes, undefined);
-  if (principal.type === 'user') {
-    for (const groupId of membership.groupsOf(principal.id))
-      best.consider(membership.grantsOf('group', groupId), scopes, groupId);
+  const groups = principal.type === 'user' ? membership.groupsOf(principal.id) : undefined;
+  // Scope by scope, nearest first: most scopes of a workspace hold no grant at all, and where one
+  // does, the principal's own grant is one lookup and its groups' the smaller of two walks.
+  for (let distance = 0; distance < scopes.length; distance++) {
+    const here = membership.grantsHere(scopes[distance]!);
+    if (here === undefined) continue;
+    const own = here[principal.type].get(principal.id);
+    if (own !== undefined) best.offer(own, distance, undefined);
+    if (groups === undefined || groups.size === 0 || here.group.size === 0) continue;
+    if (groups.size <= here.group.size) {
+      for (const groupId of groups) {
+        const grant = here.group.get(groupId);
+        if (grant !== undefined) best.offer(grant, distance, groupId);
+      }
+    } else {
+      for (const [groupId, grant] of here.group)
+        if (groups.has(groupId)) best.offer(grant, distance, groupId);
+    }
   }
   return best.result();
 }
@@ -136,33 +155,12 @@ class BestGrant {
   private distance = 0;
   private group: string | undefined;
 
-  consider(
-    grants: ReadonlyMap<string, GrantState>,
-    scopes: readonly string[],
-    group: string | undefined,
-  ): void {
-    if (grants.size === 0) return;
-    // Whichever side is smaller is walked: a principal with few grants is not charged the depth
-    // for each, and a group with thousands of grants is charged only the depth.
-    if (grants.size < scopes.length) {
-      for (const grant of grants.values()) {
-        const distance = scopes.indexOf(grant.workspaceId ?? TENANT_SCOPE);
-        if (distance >= 0) this.offer(grant, distance, group);
-      }
-    } else {
-      for (let distance = 0; distance < scopes.length; distance++) {
-        const grant = grants.get(scopes[distance]!);
-        if (grant !== undefined) this.offer(grant, distance, group);
-      }
-    }
-  }
-
   result(): EffectiveRole | undefined {
     if (this.grant === undefined) return undefined;
     return { role: this.grant.role, via: pathOf(this.grant, this.group) };
   }
 
-  private offer(grant: GrantState, distance: number, group: string | undefined): void {
+  offer(grant: GrantState, distance: number, group: string | undefined): void {
     if (this.grant !== undefined && !wins(grant, distance, group, this.grant, this.distance, this.group))
       return;
     this.grant = grant;

@@ -118,7 +118,7 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
       if (!state.apiKeys.has(event.data.apiKeyId)) {
         const { apiKeyId, role, workspaceId, name, secretHash, issuedAt } = event.data;
         state.addApiKey({ apiKeyId, role, workspaceId, name, secretHash, issuedAt, status: 'active' });
-        evolveApiKeyIssued(state.membership, event);
+        evolveApiKeyIssued(state.membership, event, canonicalIdIn(state));
       }
       return state;
     case 'ApiKeyRevoked': {
@@ -137,13 +137,18 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
     case 'GroupMemberRemoved':
     case 'RoleGranted':
     case 'RoleRevoked':
-      if (state.status === 'active' || state.status === 'deleting') evolveMembership(state.membership, event);
+      if (state.status === 'active' || state.status === 'deleting')
+        evolveMembership(state.membership, event, canonicalIdIn(state));
       return state;
     default: {
       const _exhaustive: never = event;
       return state;
     }
   }
+}
+
+function canonicalIdIn(state: TenantState): (workspaceId: string) => string {
+  return (workspaceId) => state.workspaces.get(workspaceId)?.workspaceId ?? workspaceId;
 }
 
 function applyWorkspaceCreated(state: MutableTenantState, event: WorkspaceCreated): void {

@@ -28,6 +28,18 @@ export interface WorkspaceState {
   readonly status: WorkspaceStatus;
   /** Its place in the tenant's creation order (0 for the first workspace): a stable sort key. */
   readonly seq: number;
+  /**
+   * The workspace and its ancestors as a chain of links to the parent's, shared by all its
+   * descendants: walking up follows pointers instead of looking each parent up by id. A workspace
+   * never moves, so the chain never changes; O(1) memory per workspace.
+   */
+  readonly lineage: WorkspaceLineage;
+}
+
+export interface WorkspaceLineage {
+  readonly workspaceId: string;
+  /** null for the root. */
+  readonly parent: WorkspaceLineage | null;
 }
 
 export type ApiKeyStatus = 'active' | 'revoked';
@@ -125,8 +137,14 @@ export class MutableTenantState implements TenantState {
     return this.childByNameKeyByParent.get(parentWorkspaceId)?.get(nameKey);
   }
 
-  addWorkspace(created: Omit<WorkspaceState, 'seq'>): void {
-    const workspace: WorkspaceState = { ...created, seq: this.workspaceIdsInCreationOrder.length };
+  addWorkspace(created: Omit<WorkspaceState, 'seq' | 'lineage'>): void {
+    const parent =
+      created.parentWorkspaceId === null ? undefined : this.workspaces.get(created.parentWorkspaceId);
+    const workspace: WorkspaceState = {
+      ...created,
+      seq: this.workspaceIdsInCreationOrder.length,
+      lineage: { workspaceId: created.workspaceId, parent: parent?.lineage ?? null },
+    };
     this.workspaceIdsInCreationOrder.push(workspace.workspaceId);
     this.workspaces.set(workspace.workspaceId, workspace);
     this.liveWorkspaceCount += 1;
