@@ -210,13 +210,30 @@ describe('membership consistency across instances', () => {
     return events;
   }
 
-  /** Counts appends that failed on the expected revision (another instance had appended first). */
+  /**
+   * Counts appends that failed on the expected revision (another instance had appended first). The
+   * first append of each instance waits (up to 2 s) until the other has decided too and reached its
+   * own append, so that both really append against the same revision and the database decides:
+   * without it, one instance's log follower may show it the other's write before it decides.
+   */
   function countLostAppends(apps: readonly TestApp[]): { stop(): number } {
     let lost = 0;
+    let arrived = 0;
+    let meet: () => void = () => undefined;
+    const met = new Promise<void>((resolve) => {
+      meet = resolve;
+      setTimeout(resolve, 2_000);
+    });
     const restore = apps.map((app) => {
       const store: EventStore = app.runtime.eventStore;
       const append = store.appendToStream.bind(store);
+      let first = true;
       store.appendToStream = async (...args) => {
+        if (first) {
+          first = false;
+          if (++arrived === apps.length) meet();
+          await met;
+        }
         try {
           return await append(...args);
         } catch (error) {
