@@ -18,6 +18,11 @@ const LAYERS = [
   { name: 'application', path: '^src/application/', holds: 'commands, process managers, access, queries' },
   { name: 'consumers', path: '^src/consumers/', holds: 'following the log, checkpoints, the consumer host' },
   { name: 'projections', path: '^projections/', holds: 'event -> SQL projections, rebuild, replay, verify' },
+  {
+    name: 'personal-data',
+    path: '^src/personal-data/',
+    holds: 'sealing personal data, its key vault, revealing it on read',
+  },
   { name: 'stored-events', path: '^src/stored-events/', holds: 'codec, upcasters, event metadata' },
 ];
 

@@ -19,6 +19,7 @@ const PROJECTED: ReadonlySet<TenancyEventType> = new Set<TenancyEventType>([
   'GroupMemberRemoved',
   'RoleGranted',
   'RoleRevoked',
+  'PersonalDataErased',
   // An API key's own role is a grant too (src/tenancy/api-key-grants.ts).
   'ApiKeyIssued',
   'ApiKeyRevoked',
@@ -62,18 +63,26 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
   const applies = sqlText('EXISTS (SELECT 1 FROM guard)');
   switch (event.type) {
     case 'MemberAdded': {
+      // The display name as the event holds it (sealed): revealed, or not, when it is read.
       const { userId, displayName } = event.data;
       return guarded(sql`
         INSERT INTO members (tenant_id, user_id, display_name, added_position, added_at, updated_at)
-        SELECT ${tenantId}::uuid, ${userId}, ${displayName}, ${position}, ${at}::timestamptz, ${at}::timestamptz FROM guard
+        SELECT ${tenantId}::uuid, ${userId}, ${jsonOrNull(displayName)}::jsonb, ${position}, ${at}::timestamptz,
+          ${at}::timestamptz FROM guard
         ON CONFLICT (tenant_id, user_id) DO NOTHING`);
     }
     case 'MemberUpdated': {
       const { userId, displayName } = event.data;
       return guarded(sql`
-        UPDATE members SET display_name = ${displayName}, updated_at = ${at}::timestamptz
+        UPDATE members SET display_name = ${jsonOrNull(displayName)}::jsonb, personal_data_erased_at = NULL,
+          updated_at = ${at}::timestamptz
         WHERE tenant_id = ${tenantId}::uuid AND user_id = ${userId} AND ${applies}`);
     }
+    case 'PersonalDataErased':
+      // The sealed name is unreadable already (its key is gone); the row forgets it too.
+      return guarded(sql`
+        UPDATE members SET display_name = NULL, personal_data_erased_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+        WHERE tenant_id = ${tenantId}::uuid AND user_id = ${event.data.userId} AND ${applies}`);
     case 'MemberRemoved':
       return guarded(sql`
         DELETE FROM members WHERE tenant_id = ${tenantId}::uuid AND user_id = ${event.data.userId} AND ${applies}`);
@@ -159,6 +168,10 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
     default:
       return undefined;
   }
+}
+
+function jsonOrNull(value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value);
 }
 
 /** Shifts a statement's parameter numbers past the guard's, so that the two can be joined. */

@@ -30,9 +30,38 @@ export async function enterReadModelSchema(client: pg.ClientBase, schema: string
 export function projectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
   const setBased = projection.setBased;
   if (!setBased) return perEventProjectionSql(projection, events);
-  const rows = setBased.stage(events);
-  if (rows.length === 0) return '';
-  return setBased.applySql(stagedValuesSql(setBased, rows));
+  return segmentsOf(setBased, events)
+    .map((segment) => {
+      if (segment.alone) return perEventProjectionSql(projection, segment.events);
+      const rows = setBased.stage(segment.events);
+      return rows.length === 0 ? '' : setBased.applySql(stagedValuesSql(setBased, rows));
+    })
+    .filter((text) => text.length > 0)
+    .join(';\n');
+}
+
+/** A run of a batch: events applied as sets, or one event its projection applies alone. */
+export interface BatchSegment {
+  readonly alone: boolean;
+  readonly events: readonly RecordedEvent[];
+}
+
+/** The batch cut around the events the set-based form applies alone (SetBasedProjection.appliesAlone). */
+export function segmentsOf(setBased: SetBasedProjection, events: readonly RecordedEvent[]): BatchSegment[] {
+  if (setBased.appliesAlone === undefined) return [{ alone: false, events }];
+  const segments: BatchSegment[] = [];
+  let run: RecordedEvent[] = [];
+  for (const event of events) {
+    if (!setBased.appliesAlone(event)) {
+      run.push(event);
+      continue;
+    }
+    if (run.length > 0) segments.push({ alone: false, events: run });
+    segments.push({ alone: true, events: [event] });
+    run = [];
+  }
+  if (run.length > 0) segments.push({ alone: false, events: run });
+  return segments;
 }
 
 /** The per-event statements of a batch: the reference the set-based form must agree with. */
@@ -85,7 +114,7 @@ export async function copyStagedRows(
   await client.query(
     `CREATE TEMP TABLE IF NOT EXISTS ${table.slice('pg_temp.'.length)} (${columns
       .map(([name, type]) => `${name} ${type}`)
-      .join(', ')}) ON COMMIT DELETE ROWS`,
+      .join(', ')}) ON COMMIT DELETE ROWS; TRUNCATE ${table}`,
   );
   const text = setBased
     .stage(events)

@@ -39,4 +39,10 @@ export interface SetBasedProjection {
   stage(events: readonly RecordedEvent[]): StagingRow[];
   /** The statement applying the staged rows, given a query that yields them (`staged`). */
   applySql(staged: string): string;
+  /**
+   * Events the set-based statement leaves to their per-event statement: rare changes that reach
+   * rows other events of the same batch may touch (a move rewrites a whole subtree's paths). The
+   * batch is cut around each such event, which is applied alone, in its place in the order.
+   */
+  appliesAlone?(event: RecordedEvent): boolean;
 }

@@ -7,7 +7,12 @@ import type {
 } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
 import { inTransaction } from '../src/database/transaction.js';
-import { copyStagedRows, enterReadModelSchemaSql, perEventProjectionSql } from './projection.applier.js';
+import {
+  copyStagedRows,
+  enterReadModelSchemaSql,
+  perEventProjectionSql,
+  segmentsOf,
+} from './projection.applier.js';
 import { loadReadModelCheckpoint, moveReadModelCheckpoint } from './read-model.checkpoints.js';
 import type { Projection } from './projection.js';
 import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
@@ -230,8 +235,15 @@ async function applyChunk(
       const last = events[events.length - 1];
       if (!last) continue;
       if (projection.setBased) {
-        const staged = await copyStagedRows(client, projection, events);
-        await client.query(projection.setBased.applySql(`SELECT * FROM ${staged}`));
+        // A chunk may hold events its projection applies alone: staged runs between them.
+        for (const segment of segmentsOf(projection.setBased, events)) {
+          if (segment.alone) {
+            await client.query(perEventProjectionSql(projection, segment.events));
+            continue;
+          }
+          const staged = await copyStagedRows(client, projection, segment.events);
+          await client.query(projection.setBased.applySql(`SELECT * FROM ${staged}`));
+        }
       } else {
         await client.query(perEventProjectionSql(projection, events));
       }

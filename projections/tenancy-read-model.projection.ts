@@ -2,7 +2,7 @@ import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { occurredAt } from '../src/stored-events/event-metadata.js';
 import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
-import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
+import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.events.js';
 import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
 import { sql, type SqlStatement } from '../src/database/sql-statement.js';
 
@@ -29,6 +29,18 @@ import { sql, type SqlStatement } from '../src/database/sql-statement.js';
  * Sequence numbers (`seq`, the event's place in the batch) stand for "before" and "after" wherever
  * the per-event form depends on the order of events.
  */
+/**
+ * Rare changes the statement below leaves to their per-event statements: a move rewrites the paths
+ * and depths of a whole subtree (which creations in the same batch would have to see), and the
+ * tenant's name and status changes are kept out of the tenants' step for simplicity.
+ */
+const APPLIED_ALONE: ReadonlySet<string> = new Set<TenancyEventType>([
+  'WorkspaceMoved',
+  'TenantRenamed',
+  'TenantSuspended',
+  'TenantReactivated',
+]);
+
 const tenancySetBased: SetBasedProjection = {
   stagingColumns: [
     ['seq', 'integer'],
@@ -44,6 +56,7 @@ const tenancySetBased: SetBasedProjection = {
     ['path_tail', 'uuid[]'],
   ],
   stage: stageTenancyEvents,
+  appliesAlone: (event) => APPLIED_ALONE.has(event.type),
   applySql: (staged) => `
     WITH staged AS (${staged}),
     guard AS (
@@ -335,6 +348,57 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
         SELECT rm_assert(NOT EXISTS (SELECT 1 FROM guard) OR EXISTS (SELECT 1 FROM gone),
           ${`WorkspaceDeleted ${workspaceId}: no such workspace in the read model`})`;
     }
+    case 'TenantSuspended': {
+      const { tenantId, reason } = event.data;
+      return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz, status = 'suspended',
+          suspension_reason = ${reason}, suspended_at = ${at}::timestamptz
+        WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
+    }
+    case 'TenantReactivated': {
+      const { tenantId } = event.data;
+      return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz, status = 'active',
+          suspension_reason = NULL, suspended_at = NULL
+        WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
+    }
+    case 'TenantRenamed': {
+      const { tenantId, name } = event.data;
+      return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz, name = ${name}
+        WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
+    }
+    case 'WorkspaceMoved': {
+      const { tenantId, workspaceId, fromParentWorkspaceId, toParentWorkspaceId } = event.data;
+      // One statement for the whole subtree, set-based: each row under the moved workspace keeps
+      // its path from the moved workspace down and takes the new parent's path above it.
+      return sql`WITH guard AS (
+          UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz
+          WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision} RETURNING 1),
+        moved AS (
+          SELECT path FROM workspaces
+          WHERE tenant_id = ${tenantId}::uuid AND workspace_id = ${workspaceId}::uuid AND EXISTS (SELECT 1 FROM guard)),
+        target AS (
+          SELECT path FROM workspaces
+          WHERE tenant_id = ${tenantId}::uuid AND workspace_id = ${toParentWorkspaceId}::uuid AND EXISTS (SELECT 1 FROM guard)),
+        subtree AS (
+          UPDATE workspaces s SET
+            path = target.path || s.path[cardinality(moved.path):],
+            depth = cardinality(target.path) + cardinality(s.path) - cardinality(moved.path),
+            parent_workspace_id = CASE WHEN s.workspace_id = ${workspaceId}::uuid THEN ${toParentWorkspaceId}::uuid
+                                       ELSE s.parent_workspace_id END,
+            revision = CASE WHEN s.workspace_id = ${workspaceId}::uuid THEN ${revision} ELSE s.revision END,
+            updated_at = CASE WHEN s.workspace_id = ${workspaceId}::uuid THEN ${at}::timestamptz ELSE s.updated_at END
+          FROM moved, target
+          WHERE s.tenant_id = ${tenantId}::uuid AND s.path @> ARRAY[${workspaceId}::uuid]
+          RETURNING 1),
+        parents AS (
+          UPDATE workspaces SET child_count = child_count
+            + CASE WHEN workspace_id = ${toParentWorkspaceId}::uuid THEN 1 ELSE -1 END
+          WHERE tenant_id = ${tenantId}::uuid
+            AND workspace_id IN (${fromParentWorkspaceId}::uuid, ${toParentWorkspaceId}::uuid)
+            AND EXISTS (SELECT 1 FROM moved) AND EXISTS (SELECT 1 FROM target)
+          RETURNING 1)
+        SELECT rm_assert(NOT EXISTS (SELECT 1 FROM guard) OR (EXISTS (SELECT 1 FROM moved) AND EXISTS (SELECT 1 FROM target)),
+          ${`WorkspaceMoved ${workspaceId}: it or its new parent ${toParentWorkspaceId} is not in the read model`})`;
+    }
     case 'TenantDeletionStarted': {
       const { tenantId } = event.data;
       return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz, status = 'deleting',
@@ -357,7 +421,9 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
     case 'GroupMemberAdded':
     case 'GroupMemberRemoved':
     case 'RoleGranted':
-    case 'RoleRevoked': {
+    case 'RoleRevoked':
+    case 'PersonalDataErased':
+    case 'TenantQuotasSet': {
       // Keys and membership are not in these tables (the membership projection has its own), but
       // the tenant's revision must still move: If-Match and Min-Position compare with it.
       const { tenantId } = event.data;
@@ -414,6 +480,11 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
         return row(event.data.workspaceId, null, event.data.name, null, null);
       case 'WorkspaceDeletionStarted':
         return row(event.data.workspaceId, null, null, null, null);
+      case 'WorkspaceMoved':
+      case 'TenantRenamed':
+      case 'TenantSuspended':
+      case 'TenantReactivated':
+        throw new Error(`${event.type} is applied alone, never staged`);
       case 'WorkspaceDeleted':
         return row(event.data.workspaceId, event.data.parentWorkspaceId, null, null, null);
       case 'TenantDeletionStarted':
@@ -430,6 +501,8 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
       case 'GroupMemberRemoved':
       case 'RoleGranted':
       case 'RoleRevoked':
+      case 'PersonalDataErased':
+      case 'TenantQuotasSet':
         return row(null, null, null, null, null);
       default: {
         const exhaustive: never = event;

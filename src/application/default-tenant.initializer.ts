@@ -41,8 +41,21 @@ export class DefaultTenantInitializer implements OnApplicationBootstrap {
       now: this.clock.now(),
     };
     const current = await this.tenants.read(tenantId);
-    if (current.state.status === 'none') await this.names.reserve(tenantId, name, context);
-    const created = await this.tenants.execute({ type: 'CreateTenant', tenantId, name: rawName }, context);
+    if (current.state.status !== 'none') {
+      // Present, perhaps renamed or suspended since: its id follows from the configured name, and
+      // it is the same tenant whatever it is called now.
+      if (current.state.status === 'active' || current.state.status === 'suspended')
+        await this.tenants.execute({ type: 'BootstrapRootWorkspace', tenantId }, context);
+      this.logger.log(
+        `default tenant ${JSON.stringify(name.display)} (${tenantId}) present as ${JSON.stringify(current.state.name)}, ${current.state.status}`,
+      );
+      return tenantId;
+    }
+    const nameReservation = await this.names.reserve(tenantId, name, context);
+    const created = await this.tenants.execute(
+      { type: 'CreateTenant', tenantId, name: rawName, nameReservation },
+      context,
+    );
     await this.tenants.execute({ type: 'BootstrapRootWorkspace', tenantId }, context);
     this.logger.log(
       `default tenant ${JSON.stringify(name.display)} (${tenantId}) ${created.events.length > 0 ? 'created' : 'present'}`,

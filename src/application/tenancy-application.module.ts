@@ -18,7 +18,19 @@ import { ApiKeyRegistry } from './access/api-key.registry.js';
 import { ApiKeyQueries } from './access/api-key.queries.js';
 import { AccessControl } from './access/access-control.service.js';
 import { TenantStateFollower } from './commands/tenant-state.follower.js';
-import { AddMemberHandler, RemoveMemberHandler } from './membership/member.handlers.js';
+import {
+  AddMemberHandler,
+  ErasePersonalDataHandler,
+  RemoveMemberHandler,
+} from './membership/member.handlers.js';
+import {
+  MoveWorkspaceHandler,
+  ReactivateTenantHandler,
+  RenameTenantHandler,
+  SetTenantQuotasHandler,
+  SuspendTenantHandler,
+} from './lifecycle/tenant-lifecycle.handlers.js';
+import { PersonalDataVault } from '../personal-data/personal-data.vault.js';
 import {
   AddGroupMemberHandler,
   CreateGroupHandler,
@@ -40,6 +52,15 @@ const MEMBERSHIP_HANDLERS = [
   RemoveGroupMemberHandler,
   GrantRoleHandler,
   RevokeRoleHandler,
+  ErasePersonalDataHandler,
+];
+
+const LIFECYCLE_HANDLERS = [
+  SuspendTenantHandler,
+  ReactivateTenantHandler,
+  RenameTenantHandler,
+  SetTenantQuotasHandler,
+  MoveWorkspaceHandler,
 ];
 
 /** Tenancy's use cases: command handlers, process managers and read-model queries. */
@@ -65,8 +86,10 @@ const MEMBERSHIP_HANDLERS = [
     ReadModelQueries,
     TenantStateFollower,
     ...MEMBERSHIP_HANDLERS,
+    ...LIFECYCLE_HANDLERS,
     MembershipQueries,
     PermissionQueries,
+    PersonalDataVault,
   ],
   exports: [
     TenantCommandExecutor,
@@ -82,6 +105,7 @@ const MEMBERSHIP_HANDLERS = [
     TenantStateFollower,
     MembershipQueries,
     PermissionQueries,
+    PersonalDataVault,
   ],
 })
 export class TenancyApplicationModule {}

@@ -41,7 +41,12 @@ function membershipLines(tenant: TenantAtPoint): string[] {
   );
   const lines = ['', plural(tenant.members.length, 'member')];
   for (const member of tenant.members) {
-    const name = member.displayName === null ? '' : ` (${member.displayName})`;
+    const name =
+      member.displayName !== null
+        ? ` (${member.displayName})`
+        : member.personalDataErased === true
+          ? ' (personal data erased)'
+          : '';
     const groups = member.groupIds.map((groupId) => groupNames.get(groupId) ?? groupId);
     lines.push(`  ${member.userId}${name}${groups.length > 0 ? `  in ${groups.join(', ')}` : ''}`);
   }

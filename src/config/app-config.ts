@@ -131,6 +131,37 @@ export const SETTINGS = {
     meaning:
       'a stream client that reads nothing for this long (milliseconds) is disconnected; it resumes with `Last-Event-ID`',
   }),
+  quotaMaxWorkspaces: setting({
+    variable: 'TENANCY_QUOTA_MAX_WORKSPACES',
+    schema: integer(0, 10_000_000),
+    default: '1000000',
+    meaning:
+      "a tenant's default quota of workspaces (the root included); a tenant's own quota (`PUT /v1/tenants/{t}/quotas`) takes precedence",
+  }),
+  quotaMaxDepth: setting({
+    variable: 'TENANCY_QUOTA_MAX_DEPTH',
+    schema: integer(0, 100_000),
+    default: '1000',
+    meaning: 'the default deepest level a workspace may be at (the root is at 0, its children at 1)',
+  }),
+  quotaMaxApiKeys: setting({
+    variable: 'TENANCY_QUOTA_MAX_API_KEYS',
+    schema: integer(0, 100),
+    default: '100',
+    meaning: "a tenant's default quota of active API keys (100 at most)",
+  }),
+  quotaMaxMembers: setting({
+    variable: 'TENANCY_QUOTA_MAX_MEMBERS',
+    schema: integer(0, 10_000_000),
+    default: '100000',
+    meaning: "a tenant's default quota of members",
+  }),
+  quotaMaxGroups: setting({
+    variable: 'TENANCY_QUOTA_MAX_GROUPS',
+    schema: integer(0, 1_000_000),
+    default: '10000',
+    meaning: "a tenant's default quota of groups",
+  }),
   logHorizonThresholdMs: setting({
     variable: 'TENANCY_LOG_HORIZON_THRESHOLD_MS',
     schema: integer(100, 3_600_000),

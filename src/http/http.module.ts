@@ -9,12 +9,14 @@ import { MembersHttpController } from './members/members.http.controller.js';
 import { GroupsHttpController } from './members/groups.http.controller.js';
 import { GrantsHttpController } from './members/grants.http.controller.js';
 import { PermissionsHttpController } from './members/permissions.http.controller.js';
+import { TenantLifecycleHttpController } from './tenants/tenant-lifecycle.http.controller.js';
 
 /** The /v1 API: controllers translate HTTP into commands and queries, nothing more. */
 @Module({
   imports: [TenancyApplicationModule, EventFeedHttpModule],
   controllers: [
     TenantsHttpController,
+    TenantLifecycleHttpController,
     WorkspacesHttpController,
     TenantQueriesHttpController,
     ApiKeysHttpController,

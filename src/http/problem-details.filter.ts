@@ -40,6 +40,10 @@ const RULE_STATUS: Record<TenancyErrorCode, number> = {
   GRANT_ID_TAKEN: HttpStatus.CONFLICT,
   GRANT_OF_API_KEY: HttpStatus.CONFLICT,
   LAST_ADMIN: HttpStatus.CONFLICT,
+  TENANT_SUSPENDED: HttpStatus.CONFLICT,
+  WORKSPACE_MOVE_CYCLE: HttpStatus.CONFLICT,
+  ROOT_WORKSPACE_IMMOVABLE: HttpStatus.CONFLICT,
+  QUOTA_EXCEEDED: HttpStatus.CONFLICT,
 };
 
 const HTTP_CODES: Record<number, string> = {
@@ -110,7 +114,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof ProblemError) return [exception.problem, exception.headers];
     if (exception instanceof TenancyRuleViolation) {
       return [
-        problem(RULE_STATUS[exception.code], exception.code, titleOf(exception.code), exception.message),
+        problem(
+          RULE_STATUS[exception.code],
+          exception.code,
+          titleOf(exception.code),
+          exception.message,
+          exception.details,
+        ),
         {},
       ];
     }

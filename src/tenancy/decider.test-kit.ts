@@ -15,6 +15,7 @@ import type {
 } from './membership.events.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
 import type { TenantState } from './tenant.state.js';
+import type { PersonalText } from './personal-text.js';
 
 export function fold(events: readonly TenancyEvent[], state: TenantState = initialState()): TenantState {
   return events.reduce(evolve, state);
@@ -68,6 +69,10 @@ export function snapshotOf(state: TenantState): unknown {
     tenantId: state.tenantId,
     name: state.name,
     nameKey: state.nameKey,
+    nameReservation: state.nameReservation,
+    suspensionReason: state.suspensionReason,
+    quotaOverrides: state.quotaOverrides,
+    parentsPrecedeChildren: state.parentsPrecedeChildren,
     rootWorkspaceId: state.rootWorkspaceId,
     liveWorkspaceCount: state.liveWorkspaceCount,
     deletionTops: [...state.deletionTops],
@@ -129,6 +134,26 @@ export const tenantDeletionStarted = (): TenancyEvent => ({
   data: { tenantId: TENANT_ID },
 });
 
+export const tenantSuspended = (reason = 'unpaid invoices'): TenancyEvent => ({
+  type: 'TenantSuspended',
+  data: { tenantId: TENANT_ID, reason },
+});
+
+export const tenantReactivated = (): TenancyEvent => ({
+  type: 'TenantReactivated',
+  data: { tenantId: TENANT_ID },
+});
+
+export const workspaceMoved = (id: string, fromParentId: string, toParentId: string): TenancyEvent => ({
+  type: 'WorkspaceMoved',
+  data: {
+    tenantId: TENANT_ID,
+    workspaceId: id,
+    fromParentWorkspaceId: fromParentId,
+    toParentWorkspaceId: toParentId,
+  },
+});
+
 export const tenantDeleted = (): TenancyEvent => ({ type: 'TenantDeleted', data: { tenantId: TENANT_ID } });
 
 export const SECRET_HASH = `sha256:${'ab'.repeat(32)}`;
@@ -172,7 +197,16 @@ export function grantId(n: number): string {
   return `00000000-0000-4000-a000-${n.toString(16).padStart(12, '0')}`;
 }
 
-export const memberAdded = (userId: string, displayName: string | null = null): TenancyEvent => ({
+/**
+ * A stand-in for a display name sealed by the application (src/personal-data): the domain only
+ * checks the form and compares, so a readable, deterministic stand-in is enough here.
+ */
+export function sealedName(text: string): { readonly sealed: string } {
+  const payload = Buffer.from(text.padEnd(32, '.'), 'utf8').toString('base64url');
+  return { sealed: `pd1.00000000-0000-4000-b000-000000000001.${payload}` };
+}
+
+export const memberAdded = (userId: string, displayName: PersonalText | null = null): TenancyEvent => ({
   type: 'MemberAdded',
   data: { tenantId: TENANT_ID, userId, displayName },
 });

@@ -1,13 +1,23 @@
 /** Orders about the tenant's members, groups and grants. Ids arrive with the command, as everywhere. */
 import type { PrincipalRef, Role } from './membership.events.js';
+import type { PersonalText } from './personal-text.js';
 
 type CommandOf<Type extends string, Data> = { readonly type: Type } & Readonly<Data>;
 
-/** Adds the user, or changes the display name of a member (nothing when it is the same). */
+/**
+ * Adds the user, or changes the display name of a member (nothing when it is the same). The display
+ * name arrives sealed (personal-text.ts): the same name sealed for the same person seals the same.
+ */
 export type AddMember = CommandOf<
   'AddMember',
-  { tenantId: string; userId: string; displayName?: string | null }
+  { tenantId: string; userId: string; displayName?: PersonalText | null }
 >;
+
+/**
+ * Records that the person's personal data was erased. The application deletes their key first;
+ * this is allowed on a suspended or deleted tenant too (a person's right outlasts the tenant).
+ */
+export type ErasePersonalData = CommandOf<'ErasePersonalData', { tenantId: string; userId: string }>;
 
 /** Removes the member with their group memberships and grants. */
 export type RemoveMember = CommandOf<'RemoveMember', { tenantId: string; userId: string }>;
@@ -53,4 +63,5 @@ export type MembershipCommand =
   | AddGroupMember
   | RemoveGroupMember
   | GrantRole
-  | RevokeRole;
+  | RevokeRole
+  | ErasePersonalData;

@@ -24,7 +24,9 @@ import {
 import { parseResourceName, resourceNameKey } from './resource-name.js';
 import { TenancyRuleViolation } from './tenancy.errors.js';
 import type { ApiKeyIssued } from './tenancy.events.js';
-import { requireActiveTenant, requireWorkspaceOpenToChange } from './tenant-rules.js';
+import { requireActiveTenant, requireWorkspaceOpenToChange, tenantNotFound } from './tenant-rules.js';
+import { requireSealed, samePersonalText } from './personal-text.js';
+import { requireWithinQuota, type Quotas } from './quotas.js';
 import type { TenantState } from './tenant.state.js';
 import { parseUserId } from './user-id.js';
 import { isCanonicalUuid } from './uuid.js';
@@ -32,21 +34,38 @@ import { isCanonicalUuid } from './uuid.js';
 const ROLES: ReadonlySet<string> = new Set<Role>(['viewer', 'editor', 'admin']);
 const PRINCIPAL_TYPES: ReadonlySet<string> = new Set<PrincipalType>(['user', 'group', 'apiKey']);
 
-export function decideMembership(command: MembershipCommand, state: TenantState): MembershipEvent[] {
-  requireActiveTenant(state, command.tenantId);
+export function decideMembership(
+  command: MembershipCommand,
+  state: TenantState,
+  quotas: Quotas,
+): MembershipEvent[] {
   const { tenantId } = command;
   const membership = state.membership;
+  if (command.type === 'ErasePersonalData') {
+    // Not refused while suspended, deleting or deleted: a person's erasure outlasts the tenant.
+    if (state.status === 'none') throw tenantNotFound(tenantId);
+    const userId = parseUserId(command.userId);
+    const status = membership.personalDataOf(userId);
+    if (status === undefined) throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
+    if (status === 'erased') return [];
+    return [{ type: 'PersonalDataErased', data: { tenantId, userId } }];
+  }
+  requireActiveTenant(state, tenantId);
   switch (command.type) {
     case 'AddMember': {
       const userId = parseUserId(command.userId);
       const displayName =
         command.displayName === undefined || command.displayName === null
           ? null
-          : parseResourceName(command.displayName).display;
+          : requireSealed(command.displayName, 'displayName');
       const existing = membership.members.get(userId);
-      if (existing === undefined) return [{ type: 'MemberAdded', data: { tenantId, userId, displayName } }];
+      if (existing === undefined) {
+        const count = membership.members.size;
+        requireWithinQuota('maxMembers', quotas.maxMembers, count, count + 1);
+        return [{ type: 'MemberAdded', data: { tenantId, userId, displayName } }];
+      }
       // Absent means "leave it as it is"; null clears it.
-      if (command.displayName === undefined || existing.displayName === displayName) return [];
+      if (command.displayName === undefined || samePersonalText(existing.displayName, displayName)) return [];
       return [{ type: 'MemberUpdated', data: { tenantId, userId, displayName } }];
     }
     case 'RemoveMember': {
@@ -72,6 +91,8 @@ export function decideMembership(command: MembershipCommand, state: TenantState)
       if (membership.isRetiredGroupId(groupId))
         throw groupIdTaken(groupId, 'was deleted; group ids are never reused');
       if (membership.groupNamed(name.key) !== undefined) throw groupNameTaken(name.display);
+      const count = membership.groups.size;
+      requireWithinQuota('maxGroups', quotas.maxGroups, count, count + 1);
       return [{ type: 'GroupCreated', data: { tenantId, groupId, name: name.display } }];
     }
     case 'RenameGroup': {
@@ -337,6 +358,9 @@ export function evolveMembership(
     }
     case 'RoleRevoked':
       membership.removeGrant(event.data.grantId);
+      return;
+    case 'PersonalDataErased':
+      membership.erasePersonalData(event.data.userId);
       return;
     default: {
       const _exhaustive: never = event;

@@ -18,6 +18,7 @@ import {
   rootCreated,
   roleGranted,
   roleRevoked,
+  sealedName,
   TENANT_ID,
   tenantCreated,
   tenantDeleted,
@@ -31,6 +32,7 @@ import {
 import type { TenancyCommand } from './tenancy.commands.js';
 import { decide, evolve } from './tenancy.decider.js';
 import type { PrincipalRef, Role } from './membership.events.js';
+import type { PersonalText } from './personal-text.js';
 
 const T = TENANT_ID;
 const A = workspaceId(0xa);
@@ -52,7 +54,7 @@ const team = [
   groupMemberAdded(G, 'bob'),
 ];
 
-const addMember = (userId: string, displayName?: string | null): TenancyCommand =>
+const addMember = (userId: string, displayName?: PersonalText | null): TenancyCommand =>
   displayName === undefined
     ? { type: 'AddMember', tenantId: T, userId }
     : { type: 'AddMember', tenantId: T, userId, displayName };
@@ -119,19 +121,27 @@ describe('CreateTenant with an admin user', () => {
 });
 
 describe('AddMember', () => {
-  it('adds a user, with a display name checked like every name', () => {
+  it('adds a user with a sealed display name, and refuses one the application did not seal', () => {
     given(...active)
-      .when(addMember('bob', ' Bob '))
-      .then(memberAdded('bob', 'Bob'));
-    given(...active)
-      .when(addMember('bob', 'a\nb'))
-      .thenFails('VALIDATION_FAILED');
+      .when(addMember('bob', sealedName('Bob')))
+      .then(memberAdded('bob', sealedName('Bob')));
+    for (const unsealed of [
+      { text: 'Bob' },
+      { sealed: 'Bob' },
+      { sealed: sealedName('Bob').sealed, text: 'Bob' },
+    ])
+      given(...active)
+        .when(addMember('bob', unsealed))
+        .thenFails('VALIDATION_FAILED');
   });
 
   it('changes the display name of a member, and stays quiet when nothing changes', () => {
     given(...team)
-      .when(addMember('bob', 'Robert'))
-      .then({ type: 'MemberUpdated', data: { tenantId: T, userId: 'bob', displayName: 'Robert' } });
+      .when(addMember('bob', sealedName('Robert')))
+      .then({
+        type: 'MemberUpdated',
+        data: { tenantId: T, userId: 'bob', displayName: sealedName('Robert') },
+      });
     given(...team)
       .when(addMember('bob'))
       .thenNothing();

@@ -4,6 +4,8 @@
  * principal that exists) is checked against the same consistent state as the workspace tree.
  */
 
+import type { PersonalText } from './personal-text.js';
+
 type EventOf<Type extends string, Data> = { readonly type: Type; readonly data: Readonly<Data> };
 
 export type Role = 'viewer' | 'editor' | 'admin';
@@ -16,17 +18,26 @@ export interface PrincipalRef {
   readonly id: string;
 }
 
-/** A user joined the tenant. The service does not authenticate users: userId is the caller's subject id. */
+/**
+ * A user joined the tenant. The service does not authenticate users: userId is the caller's subject
+ * id. The display name is personal data: sealed with the member's own key (personal-text.ts).
+ */
 export type MemberAdded = EventOf<
   'MemberAdded',
-  { tenantId: string; userId: string; displayName: string | null }
+  { tenantId: string; userId: string; displayName: PersonalText | null }
 >;
 
 /** A member's display name changed (PUT of an existing member with another displayName). */
 export type MemberUpdated = EventOf<
   'MemberUpdated',
-  { tenantId: string; userId: string; displayName: string | null }
+  { tenantId: string; userId: string; displayName: PersonalText | null }
 >;
+
+/**
+ * The person's key was deleted: every display name recorded for them so far is unreadable from now
+ * on, in every copy of the log. The member (if still one) stays, without a display name.
+ */
+export type PersonalDataErased = EventOf<'PersonalDataErased', { tenantId: string; userId: string }>;
 
 /**
  * A user left the tenant. Emitted after the GroupMemberRemoved and RoleRevoked events that take away
@@ -95,4 +106,5 @@ export type MembershipEvent =
   | GroupMemberAdded
   | GroupMemberRemoved
   | RoleGranted
-  | RoleRevoked;
+  | RoleRevoked
+  | PersonalDataErased;

@@ -5,6 +5,7 @@
  * rest of the tenant state; everything else sees the read-only MembershipState.
  */
 import type { PrincipalRef, PrincipalType, Role } from './membership.events.js';
+import type { PersonalText } from './personal-text.js';
 
 /** The scope key of a grant on the whole tenant; workspace grants use the workspace id. */
 export const TENANT_SCOPE = 'tenant';
@@ -25,8 +26,15 @@ export const ROLE_RANK: { readonly [R in Role]: number } = { viewer: 1, editor: 
 
 export interface MemberState {
   readonly userId: string;
-  readonly displayName: string | null;
+  /** Sealed (or, from before sealing, plain); null when none was given or it was erased. */
+  readonly displayName: PersonalText | null;
 }
+
+/**
+ * Whether personal data of a person (ever a member) has been recorded since their last erasure:
+ * 'held' from their MemberAdded or MemberUpdated on, 'erased' from their PersonalDataErased on.
+ */
+export type PersonalDataStatus = 'held' | 'erased';
 
 export interface GroupState {
   readonly groupId: string;
@@ -72,6 +80,8 @@ export interface MembershipState {
   grantsOf(type: PrincipalType, id: string): ReadonlyMap<string, GrantState>;
   /** How many tenant-wide admin grants reach the user (its own and its groups'). */
   tenantAdminGrantsReaching(userId: string): number;
+  /** undefined for someone who was never a member; kept after they leave and after the tenant goes. */
+  personalDataOf(userId: string): PersonalDataStatus | undefined;
 }
 
 /** The grants on one scope, by principal type, then id. */
@@ -110,6 +120,11 @@ export class MutableMembershipState implements MembershipState {
     apiKey: new Map(),
   };
   private readonly adminGrantsByUser = new Map<string, number>();
+  private readonly personalData = new Map<string, PersonalDataStatus>();
+
+  personalDataOf(userId: string): PersonalDataStatus | undefined {
+    return this.personalData.get(userId);
+  }
 
   isRetiredGroupId(groupId: string): boolean {
     return this.retiredGroupIds.has(groupId);
@@ -147,6 +162,15 @@ export class MutableMembershipState implements MembershipState {
 
   putMember(member: MemberState): void {
     this.members.set(member.userId, member);
+    this.personalData.set(member.userId, 'held');
+  }
+
+  /** The person's display names are unreadable from now on: the member (if one) keeps none. */
+  erasePersonalData(userId: string): void {
+    if (!this.personalData.has(userId)) return;
+    this.personalData.set(userId, 'erased');
+    const member = this.members.get(userId);
+    if (member !== undefined) this.members.set(userId, { ...member, displayName: null });
   }
 
   /** Drops the member and anything of theirs still left (the events before MemberRemoved took it all). */

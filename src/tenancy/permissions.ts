@@ -70,6 +70,8 @@ export interface EffectiveRole {
 
 export interface CheckAnswer {
   readonly allowed: boolean;
+  /** Why nothing is allowed whatever the grants: the tenant is suspended. */
+  readonly reason?: 'tenant_suspended';
   /** The strongest role the principal holds here, whether or not it suffices. */
   readonly role?: Role;
   readonly via?: GrantPath;
@@ -114,6 +116,8 @@ export function checkPermission(
   requireTenant(state);
   const rule = PERMISSIONS[permission];
   const scopes = scopesOf(state, workspaceId);
+  // A suspended tenant grants nothing until it is reactivated; its grants are all still there.
+  if (state.status === 'suspended') return { allowed: false, reason: 'tenant_suspended' };
   // A tenant on its way out grants nothing, as its API keys stop working then.
   if (state.status !== 'active') return { allowed: false };
   const found = strongestOf(state.membership, principal, rule.tenantWide ? [TENANT_SCOPE] : scopes);
@@ -270,15 +274,18 @@ export function workspacesUnder(state: TenantState, tops: readonly string[]): Wo
 
 /**
  * The first `count` live workspaces of the subtrees under `tops`, in creation order, without
- * collecting the subtrees: a child is always created after its parent, so a frontier ordered by
+ * collecting the subtrees: while every child was created after its parent, a frontier ordered by
  * creation (a binary heap), seeded with the tops and refilled with each taken workspace's children,
- * yields them in order. Costs O((count + their children) x log(frontier)), not O(size of the subtrees).
+ * yields them in order. Costs O((count + their children) x log(frontier)), not O(size of the
+ * subtrees). Once a move has put a workspace under a younger parent that order no longer holds, and
+ * the subtrees are collected and sorted instead.
  */
 export function firstWorkspacesUnder(
   state: TenantState,
   tops: readonly string[],
   count: number,
 ): WorkspaceState[] {
+  if (!state.parentsPrecedeChildren) return workspacesUnder(state, tops).slice(0, count);
   const frontier = new SeqHeap();
   for (const top of tops) {
     const workspace = findLiveWorkspace(state, top);

@@ -5,6 +5,7 @@
 
 import type { MembershipCommand } from './membership.commands.js';
 import type { ApiKeyRole } from './tenancy.events.js';
+import type { QuotaName } from './quotas.js';
 
 type CommandOf<Type extends string, Data> = { readonly type: Type } & Readonly<Data>;
 
@@ -15,7 +16,34 @@ export type CreateTenant = CommandOf<
     name: string;
     /** The user the tenant starts with as its admin (a member with a tenant-wide admin grant). */
     adminUserId?: string;
+    /** The revision of the name's reservation (tenant-name-reservation.ts), when one was made. */
+    nameReservation?: number;
   }
+>;
+
+/** Operator only. Every change but reactivation, deletion and erasure is refused while suspended. */
+export type SuspendTenant = CommandOf<'SuspendTenant', { tenantId: string; reason: string }>;
+
+export type ReactivateTenant = CommandOf<'ReactivateTenant', { tenantId: string }>;
+
+/**
+ * The application reserves the new name first and hands over the reservation's revision; a change
+ * of case only keeps the reservation the tenant has (nameReservation absent).
+ */
+export type RenameTenant = CommandOf<
+  'RenameTenant',
+  { tenantId: string; name: string; nameReservation?: number }
+>;
+
+/** Replaces the tenant's own quotas; an absent or null quota follows the configured default. */
+export type SetTenantQuotas = CommandOf<
+  'SetTenantQuotas',
+  { tenantId: string; quotas: Partial<Record<QuotaName, number | null>> }
+>;
+
+export type MoveWorkspace = CommandOf<
+  'MoveWorkspace',
+  { tenantId: string; workspaceId: string; parentWorkspaceId: string }
 >;
 
 /** Issued by the root-bootstrap process manager after TenantCreated. */
@@ -71,9 +99,14 @@ export type RevokeApiKey = CommandOf<'RevokeApiKey', { tenantId: string; apiKeyI
 
 export type TenancyCommand =
   | CreateTenant
+  | SuspendTenant
+  | ReactivateTenant
+  | RenameTenant
+  | SetTenantQuotas
   | BootstrapRootWorkspace
   | CreateWorkspace
   | RenameWorkspace
+  | MoveWorkspace
   | DeleteWorkspace
   | DeleteTenant
   | ContinueDeletion

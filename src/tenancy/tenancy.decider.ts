@@ -6,8 +6,13 @@ import type {
   DeleteTenant,
   DeleteWorkspace,
   IssueApiKey,
+  MoveWorkspace,
+  ReactivateTenant,
+  RenameTenant,
   RenameWorkspace,
   RevokeApiKey,
+  SetTenantQuotas,
+  SuspendTenant,
   TenancyCommand,
 } from './tenancy.commands.js';
 import { TenancyRuleViolation } from './tenancy.errors.js';
@@ -33,6 +38,15 @@ import {
   workspaceDeleting,
   workspaceNotFound,
 } from './tenant-rules.js';
+import {
+  BUILT_IN_QUOTA_DEFAULTS,
+  effectiveQuotas,
+  NO_QUOTA_OVERRIDES,
+  parseQuotaOverrides,
+  requireWithinQuota,
+  sameOverrides,
+  type Quotas,
+} from './quotas.js';
 import { parseUserId } from './user-id.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
@@ -41,6 +55,7 @@ import {
   findLiveWorkspace,
   MutableTenantState,
   type TenantState,
+  type WorkspaceLineage,
   type WorkspaceState,
 } from './tenant.state.js';
 import { isCanonicalUuid } from './uuid.js';
@@ -52,6 +67,8 @@ import { isCanonicalUuid } from './uuid.js';
 export const MAX_ACTIVE_API_KEYS = 100;
 
 const SECRET_HASH = /^sha256:[0-9a-f]{64}$/;
+/** A suspension's reason is shown to operators and auditors: one line of text. */
+const MAX_SUSPENSION_REASON_LENGTH = 500;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
 export function initialState(): TenantState {
@@ -77,7 +94,30 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
         state.tenantId = event.data.tenantId;
         state.name = event.data.name;
         state.nameKey = resourceNameKey(event.data.name);
+        state.nameReservation = event.data.nameReservation;
       }
+      return state;
+    case 'TenantSuspended':
+      if (state.status === 'active') {
+        state.status = 'suspended';
+        state.suspensionReason = event.data.reason;
+      }
+      return state;
+    case 'TenantReactivated':
+      if (state.status === 'suspended') {
+        state.status = 'active';
+        state.suspensionReason = undefined;
+      }
+      return state;
+    case 'TenantRenamed':
+      if (state.status !== 'none') {
+        state.name = event.data.name;
+        state.nameKey = resourceNameKey(event.data.name);
+        state.nameReservation = event.data.nameReservation;
+      }
+      return state;
+    case 'TenantQuotasSet':
+      if (state.status !== 'none') state.quotaOverrides = { ...NO_QUOTA_OVERRIDES, ...event.data.quotas };
       return state;
     case 'WorkspaceCreated':
       applyWorkspaceCreated(state, event);
@@ -90,6 +130,21 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
           name: event.data.name,
           nameKey: resourceNameKey(event.data.name),
         });
+      }
+      return state;
+    }
+    case 'WorkspaceMoved': {
+      const workspace = findLiveWorkspace(state, event.data.workspaceId);
+      const parent = findLiveWorkspace(state, event.data.toParentWorkspaceId);
+      // Tolerant, like the rest: a move that would not fit (or would close a loop) is left out.
+      if (
+        workspace !== undefined &&
+        parent !== undefined &&
+        !workspace.isRoot &&
+        workspace.parentWorkspaceId !== parent.workspaceId &&
+        !isSelfOrAncestor(workspace, parent)
+      ) {
+        state.moveWorkspace(workspace, parent);
       }
       return state;
     }
@@ -107,7 +162,10 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
       return state;
     }
     case 'TenantDeletionStarted':
-      if (state.status === 'active') state.status = 'deleting';
+      if (state.status === 'active' || state.status === 'suspended') {
+        state.status = 'deleting';
+        state.suspensionReason = undefined;
+      }
       return state;
     case 'TenantDeleted':
       if (state.status !== 'none') state.status = 'deleted';
@@ -137,14 +195,26 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
     case 'GroupMemberRemoved':
     case 'RoleGranted':
     case 'RoleRevoked':
-      if (state.status === 'active' || state.status === 'deleting')
+      if (state.status === 'active' || state.status === 'suspended' || state.status === 'deleting')
         evolveMembership(state.membership, event, canonicalIdIn(state));
+      return state;
+    case 'PersonalDataErased':
+      // Also after the tenant is gone: a person's erasure outlasts the tenant.
+      if (state.status !== 'none') evolveMembership(state.membership, event, canonicalIdIn(state));
       return state;
     default: {
       const _exhaustive: never = event;
       return state;
     }
   }
+}
+
+/** Whether `workspace` is `other` or one of its ancestors: O(depth), following the lineage. */
+function isSelfOrAncestor(workspace: WorkspaceState, other: WorkspaceState): boolean {
+  for (let link: WorkspaceLineage | null = other.lineage; link !== null; link = link.parent) {
+    if (link.workspaceId === workspace.workspaceId) return true;
+  }
+  return false;
 }
 
 function canonicalIdIn(state: TenantState): (workspaceId: string) => string {
@@ -177,24 +247,41 @@ function applyWorkspaceCreated(state: MutableTenantState, event: WorkspaceCreate
 /**
  * Decides what a command changes: the events to append, [] when it changes nothing (a repeat), or a
  * TenancyRuleViolation. Deterministic, never mutates the state, and costs O(depth + batch): it never
- * iterates over all workspaces.
+ * iterates over all workspaces (a move deeper down walks the moved subtree once, for the depth quota).
+ *
+ * `quotaDefaults` are the limits of tenants that set none of their own (the service's configuration).
  */
-export function decide(command: TenancyCommand, state: TenantState): TenancyEvent[] {
+export function decide(
+  command: TenancyCommand,
+  state: TenantState,
+  quotaDefaults: Quotas = BUILT_IN_QUOTA_DEFAULTS,
+): TenancyEvent[] {
   if (state.status !== 'none' && state.tenantId !== command.tenantId) {
     // The application loaded the wrong stream: a bug, not a rule the client could have broken.
     throw new Error(
       `command for tenant ${command.tenantId} decided on the state of tenant ${state.tenantId}`,
     );
   }
+  const quotas = effectiveQuotas(state.quotaOverrides, quotaDefaults);
   switch (command.type) {
     case 'CreateTenant':
       return createTenant(command, state);
+    case 'SuspendTenant':
+      return suspendTenant(command, state);
+    case 'ReactivateTenant':
+      return reactivateTenant(command, state);
+    case 'RenameTenant':
+      return renameTenant(command, state);
+    case 'SetTenantQuotas':
+      return setTenantQuotas(command, state);
     case 'BootstrapRootWorkspace':
       return bootstrapRootWorkspace(command, state);
     case 'CreateWorkspace':
-      return createWorkspace(command, state);
+      return createWorkspace(command, state, quotas);
     case 'RenameWorkspace':
       return renameWorkspace(command, state);
+    case 'MoveWorkspace':
+      return moveWorkspace(command, state, quotas);
     case 'DeleteWorkspace':
       return deleteWorkspace(command, state);
     case 'DeleteTenant':
@@ -202,7 +289,7 @@ export function decide(command: TenancyCommand, state: TenantState): TenancyEven
     case 'ContinueDeletion':
       return continueDeletion(command, state);
     case 'IssueApiKey':
-      return issueApiKey(command, state);
+      return issueApiKey(command, state, quotas);
     case 'RevokeApiKey':
       return revokeApiKey(command, state);
     case 'AddMember':
@@ -214,7 +301,8 @@ export function decide(command: TenancyCommand, state: TenantState): TenancyEven
     case 'RemoveGroupMember':
     case 'GrantRole':
     case 'RevokeRole':
-      return decideMembership(command, state);
+    case 'ErasePersonalData':
+      return decideMembership(command, state, quotas);
     default: {
       const _exhaustive: never = command;
       throw new Error(`unknown tenancy command ${String((command as { type?: unknown }).type)}`);
@@ -231,7 +319,14 @@ function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[]
   switch (state.status) {
     case 'none': {
       const { tenantId } = command;
-      const created: TenancyEvent = { type: 'TenantCreated', data: { tenantId, name: name.display } };
+      const nameReservation =
+        command.nameReservation === undefined
+          ? {}
+          : { nameReservation: requireRevision(command.nameReservation, 'nameReservation') };
+      const created: TenancyEvent = {
+        type: 'TenantCreated',
+        data: { tenantId, name: name.display, ...nameReservation },
+      };
       if (adminUserId === undefined) return [created];
       return [
         created,
@@ -249,6 +344,7 @@ function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[]
       ];
     }
     case 'active':
+    case 'suspended':
       if (state.nameKey === name.key) return [];
       throw new TenancyRuleViolation(
         'TENANT_ALREADY_EXISTS',
@@ -275,6 +371,8 @@ function bootstrapRootWorkspace(command: BootstrapRootWorkspace, state: TenantSt
     case 'deleted':
       return [];
     case 'active':
+    case 'suspended':
+      // The root completes the tenant's creation; a suspension does not leave a tenant half made.
       return state.rootWorkspaceId === undefined ? [rootWorkspaceCreated(command.tenantId)] : [];
     default: {
       const _exhaustive: never = state.status;
@@ -283,7 +381,7 @@ function bootstrapRootWorkspace(command: BootstrapRootWorkspace, state: TenantSt
   }
 }
 
-function createWorkspace(command: CreateWorkspace, state: TenantState): TenancyEvent[] {
+function createWorkspace(command: CreateWorkspace, state: TenantState, quotas: Quotas): TenancyEvent[] {
   const { tenantId, workspaceId } = command;
   requireActiveTenant(state, tenantId);
   if (!isCanonicalUuid(workspaceId)) {
@@ -332,7 +430,10 @@ function createWorkspace(command: CreateWorkspace, state: TenantState): TenancyE
         `workspace ${parentId} already has a child named '${name.display}'`,
       );
     }
+    requireWithinQuota('maxDepth', quotas.maxDepth, parent.depth + 1, parent.depth + 1);
   }
+  const count = state.liveWorkspaceCount;
+  requireWithinQuota('maxWorkspaces', quotas.maxWorkspaces, count, count + events.length + 1);
   events.push({
     type: 'WorkspaceCreated',
     data: { tenantId, workspaceId, parentWorkspaceId: parentId, name: name.display, isRoot: false },
@@ -407,6 +508,7 @@ function deleteTenant(command: DeleteTenant, state: TenantState): TenancyEvent[]
     case 'deleting':
       return [];
     case 'active':
+    case 'suspended':
       return [{ type: 'TenantDeletionStarted', data: { tenantId: command.tenantId } }];
     default: {
       const _exhaustive: never = state.status;
@@ -439,7 +541,9 @@ function continueDeletion(command: ContinueDeletion, state: TenantState): Tenanc
       }
       return batch.events;
     }
-    case 'active': {
+    case 'active':
+    case 'suspended': {
+      // A cascade accepted before the suspension runs to its end: it only removes.
       const batch = new PostOrderDeletionBatch(state, tenantId, maxBatch);
       for (const top of state.deletionTops) {
         if (batch.isFull()) break;
@@ -524,7 +628,7 @@ function workspaceDeleted(
   };
 }
 
-function issueApiKey(command: IssueApiKey, state: TenantState): TenancyEvent[] {
+function issueApiKey(command: IssueApiKey, state: TenantState, quotas: Quotas): TenancyEvent[] {
   const { tenantId, apiKeyId, role, secretHash, issuedAt } = command;
   requireActiveTenant(state, tenantId);
   if (!isCanonicalUuid(apiKeyId)) {
@@ -571,6 +675,8 @@ function issueApiKey(command: IssueApiKey, state: TenantState): TenancyEvent[] {
       `a tenant holds at most ${MAX_ACTIVE_API_KEYS} active keys; revoke one first`,
     );
   }
+  const keys = state.activeApiKeyCount;
+  requireWithinQuota('maxApiKeys', quotas.maxApiKeys, keys, keys + 1);
   return [
     { type: 'ApiKeyIssued', data: { tenantId, apiKeyId, role, workspaceId, name, secretHash, issuedAt } },
   ];
@@ -587,4 +693,178 @@ function revokeApiKey(command: RevokeApiKey, state: TenantState): TenancyEvent[]
     ...revocationsOfApiKey(state, command.tenantId, key.apiKeyId),
     { type: 'ApiKeyRevoked', data: { tenantId: command.tenantId, apiKeyId: key.apiKeyId } },
   ];
+}
+
+function suspendTenant(command: SuspendTenant, state: TenantState): TenancyEvent[] {
+  const { tenantId } = command;
+  switch (state.status) {
+    case 'none':
+    case 'deleted':
+      throw tenantNotFound(tenantId);
+    case 'deleting':
+      throw new TenancyRuleViolation('TENANT_DELETING', `tenant ${tenantId} is being deleted`);
+    case 'suspended':
+      return [];
+    case 'active':
+      return [{ type: 'TenantSuspended', data: { tenantId, reason: parseSuspensionReason(command.reason) } }];
+    default: {
+      const _exhaustive: never = state.status;
+      throw new Error('unreachable');
+    }
+  }
+}
+
+function reactivateTenant(command: ReactivateTenant, state: TenantState): TenancyEvent[] {
+  const { tenantId } = command;
+  switch (state.status) {
+    case 'none':
+    case 'deleted':
+      throw tenantNotFound(tenantId);
+    case 'deleting':
+      throw new TenancyRuleViolation('TENANT_DELETING', `tenant ${tenantId} is being deleted`);
+    case 'active':
+      return [];
+    case 'suspended':
+      return [{ type: 'TenantReactivated', data: { tenantId } }];
+    default: {
+      const _exhaustive: never = state.status;
+      throw new Error('unreachable');
+    }
+  }
+}
+
+function renameTenant(command: RenameTenant, state: TenantState): TenancyEvent[] {
+  const { tenantId } = command;
+  requireActiveTenant(state, tenantId);
+  const name = parseResourceName(command.name);
+  if (state.name === name.display) return [];
+  let nameReservation: number | null;
+  if (command.nameReservation === undefined) {
+    // Only a change of case may keep the reservation the tenant holds: any other name needs its own.
+    if (state.nameKey !== name.key) {
+      throw new TenancyRuleViolation('VALIDATION_FAILED', 'a new tenant name needs its reservation');
+    }
+    nameReservation = state.nameReservation ?? null;
+  } else {
+    nameReservation = requireRevision(command.nameReservation, 'nameReservation');
+  }
+  return [
+    {
+      type: 'TenantRenamed',
+      data: {
+        tenantId,
+        name: name.display,
+        previousName: state.name ?? '',
+        nameReservation,
+        previousNameReservation: state.nameReservation ?? null,
+      },
+    },
+  ];
+}
+
+function setTenantQuotas(command: SetTenantQuotas, state: TenantState): TenancyEvent[] {
+  requireActiveTenant(state, command.tenantId);
+  if (typeof command.quotas !== 'object' || command.quotas === null) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', 'quotas must be an object');
+  }
+  const quotas = parseQuotaOverrides(command.quotas);
+  if (sameOverrides(quotas, state.quotaOverrides)) return [];
+  return [{ type: 'TenantQuotasSet', data: { tenantId: command.tenantId, quotas } }];
+}
+
+function moveWorkspace(command: MoveWorkspace, state: TenantState, quotas: Quotas): TenancyEvent[] {
+  const { tenantId } = command;
+  requireActiveTenant(state, tenantId);
+  for (const [field, id] of [
+    ['workspaceId', command.workspaceId],
+    ['parentWorkspaceId', command.parentWorkspaceId],
+  ] as const) {
+    if (!isCanonicalUuid(id))
+      throw new TenancyRuleViolation('VALIDATION_FAILED', `${field} must be a lowercase UUID`);
+  }
+  const workspace = findLiveWorkspace(state, command.workspaceId);
+  if (workspace === undefined) throw workspaceNotFound(command.workspaceId);
+  if (workspace.isRoot) {
+    throw new TenancyRuleViolation(
+      'ROOT_WORKSPACE_IMMOVABLE',
+      'the root workspace has no parent and stays where it is',
+    );
+  }
+  const deletingHere = deletingAncestorOrSelf(state, workspace);
+  if (deletingHere !== undefined) throw workspaceDeleting(deletingHere.workspaceId);
+  const parent = findLiveWorkspace(state, command.parentWorkspaceId);
+  if (parent === undefined) throw workspaceNotFound(command.parentWorkspaceId);
+  const deletingThere = deletingAncestorOrSelf(state, parent);
+  if (deletingThere !== undefined) throw workspaceDeleting(deletingThere.workspaceId);
+  if (workspace.parentWorkspaceId === parent.workspaceId) return [];
+  if (isSelfOrAncestor(workspace, parent)) {
+    throw new TenancyRuleViolation(
+      'WORKSPACE_MOVE_CYCLE',
+      `workspace ${parent.workspaceId} lies in the subtree of workspace ${workspace.workspaceId}`,
+    );
+  }
+  if (state.liveChildNamed(parent.workspaceId, workspace.nameKey) !== undefined) {
+    throw new TenancyRuleViolation(
+      'WORKSPACE_NAME_TAKEN',
+      `workspace ${parent.workspaceId} already has a child named '${workspace.name}'`,
+    );
+  }
+  const newDepth = parent.depth + 1;
+  // Moving up or across never deepens anything: only a move further down walks the subtree.
+  if (newDepth > workspace.depth) {
+    const deepest = newDepth + subtreeHeight(state, workspace);
+    requireWithinQuota('maxDepth', quotas.maxDepth, deepest, deepest);
+  }
+  return [
+    {
+      type: 'WorkspaceMoved',
+      data: {
+        tenantId,
+        workspaceId: workspace.workspaceId,
+        fromParentWorkspaceId: workspace.parentWorkspaceId ?? '',
+        toParentWorkspaceId: parent.workspaceId,
+      },
+    },
+  ];
+}
+
+/** How far below the workspace its deepest live descendant lies (0 for a leaf). O(subtree). */
+function subtreeHeight(state: TenantState, top: WorkspaceState): number {
+  let deepest = top.depth;
+  const stack = [top.workspaceId];
+  while (stack.length > 0) {
+    for (const child of state.liveChildren(stack.pop()!)) {
+      const workspace = state.workspaces.get(child);
+      if (workspace === undefined) continue;
+      if (workspace.depth > deepest) deepest = workspace.depth;
+      stack.push(child);
+    }
+  }
+  return deepest - top.depth;
+}
+
+function parseSuspensionReason(raw: unknown): string {
+  if (typeof raw !== 'string') throw new TenancyRuleViolation('VALIDATION_FAILED', 'reason must be a string');
+  if (/[\p{Cc}\u2028\u2029]|\p{Cs}/u.test(raw)) {
+    throw new TenancyRuleViolation(
+      'VALIDATION_FAILED',
+      'reason must not contain control characters, line breaks or unpaired surrogates',
+    );
+  }
+  const reason = raw.trim().normalize('NFC');
+  const length = [...reason].length;
+  if (length < 1 || length > MAX_SUSPENSION_REASON_LENGTH) {
+    throw new TenancyRuleViolation(
+      'VALIDATION_FAILED',
+      `reason must be 1 to ${MAX_SUSPENSION_REASON_LENGTH} characters long after trimming`,
+    );
+  }
+  return reason;
+}
+
+function requireRevision(value: unknown, field: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new TenancyRuleViolation('VALIDATION_FAILED', `${field} must be a stream revision`);
+  }
+  return value as number;
 }

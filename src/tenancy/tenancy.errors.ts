@@ -40,7 +40,15 @@ export type TenancyErrorCode =
   /** The grant is an API key's own role: it changes only with the key (issue or revoke the key). */
   | 'GRANT_OF_API_KEY'
   /** The change would leave a tenant that has had an admin user without one. */
-  | 'LAST_ADMIN';
+  | 'LAST_ADMIN'
+  /** The tenant is suspended: only reactivation, deletion and erasure of personal data are accepted. */
+  | 'TENANT_SUSPENDED'
+  /** The workspace would land in its own subtree. */
+  | 'WORKSPACE_MOVE_CYCLE'
+  /** The root workspace has no parent and stays where it is. */
+  | 'ROOT_WORKSPACE_IMMOVABLE'
+  /** One of the tenant's quotas would be exceeded; the details name it, its limit and the count. */
+  | 'QUOTA_EXCEEDED';
 
 /** A command the tenant's current state refuses. Anything else thrown by the decider is a bug. */
 export class TenancyRuleViolation extends Error {
@@ -49,6 +57,8 @@ export class TenancyRuleViolation extends Error {
   constructor(
     readonly code: TenancyErrorCode,
     message: string,
+    /** Plain data a client can act on (QUOTA_EXCEEDED: the quota, its limit and the count). */
+    readonly details: Readonly<Record<string, string | number>> = {},
   ) {
     super(message);
   }

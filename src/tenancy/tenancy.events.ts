@@ -6,13 +6,54 @@
  */
 
 import type { MembershipEvent } from './membership.events.js';
+import type { QuotaOverrides } from './quotas.js';
 
-/** The schemaVersion the application writes into the metadata of every event below. */
-export const CURRENT_SCHEMA_VERSION = 1;
+/**
+ * The schemaVersion the application writes into the metadata of every event below. Version 2 seals
+ * members' display names (see personal-text.ts) and records which name reservation backs a tenant's
+ * name; every other shape is unchanged from version 1.
+ */
+export const CURRENT_SCHEMA_VERSION = 2;
 
 type EventOf<Type extends string, Data> = { readonly type: Type; readonly data: Readonly<Data> };
 
-export type TenantCreated = EventOf<'TenantCreated', { tenantId: string; name: string }>;
+export type TenantCreated = EventOf<
+  'TenantCreated',
+  {
+    tenantId: string;
+    name: string;
+    /**
+     * The revision of the reservation in the name's stream that backs this name (see
+     * tenant-name-reservation.ts); absent in histories from before renames existed.
+     */
+    nameReservation?: number;
+  }
+>;
+
+/** The tenant stops accepting changes (but reads, audit and deletion) until it is reactivated. */
+export type TenantSuspended = EventOf<'TenantSuspended', { tenantId: string; reason: string }>;
+
+export type TenantReactivated = EventOf<'TenantReactivated', { tenantId: string }>;
+
+/**
+ * The tenant's name changed. The new name was reserved first (its reservation's revision is
+ * `nameReservation`); the previous one is released after this event, never before.
+ */
+export type TenantRenamed = EventOf<
+  'TenantRenamed',
+  {
+    tenantId: string;
+    name: string;
+    previousName: string;
+    /** null: the name changed only in case, and the reservation backing it is not on record. */
+    nameReservation: number | null;
+    /** The reservation that backed the previous name, when known: the one to release. */
+    previousNameReservation: number | null;
+  }
+>;
+
+/** The tenant's own quotas; null: the service's configured default applies. */
+export type TenantQuotasSet = EventOf<'TenantQuotasSet', { tenantId: string; quotas: QuotaOverrides }>;
 
 export type WorkspaceCreated = EventOf<
   'WorkspaceCreated',
@@ -29,6 +70,15 @@ export type WorkspaceCreated = EventOf<
 export type WorkspaceRenamed = EventOf<
   'WorkspaceRenamed',
   { tenantId: string; workspaceId: string; name: string }
+>;
+
+/**
+ * A workspace and its whole subtree moved under another parent: one event, whatever the subtree's
+ * size. Depths and paths below it follow from the new parent's.
+ */
+export type WorkspaceMoved = EventOf<
+  'WorkspaceMoved',
+  { tenantId: string; workspaceId: string; fromParentWorkspaceId: string; toParentWorkspaceId: string }
 >;
 
 /** The workspace's subtree is closed to changes; the cascade process manager deletes it children-first. */
@@ -81,8 +131,13 @@ export type ApiKeyRevoked = EventOf<'ApiKeyRevoked', { tenantId: string; apiKeyI
 
 export type TenancyEvent =
   | TenantCreated
+  | TenantSuspended
+  | TenantReactivated
+  | TenantRenamed
+  | TenantQuotasSet
   | WorkspaceCreated
   | WorkspaceRenamed
+  | WorkspaceMoved
   | WorkspaceDeletionStarted
   | WorkspaceDeleted
   | TenantDeletionStarted
@@ -96,8 +151,13 @@ export type TenancyEventType = TenancyEvent['type'];
 // A Record (not an array literal) so the compiler refuses both a missing and an unknown type name.
 const EVENT_TYPE_NAMES: { readonly [Type in TenancyEventType]: true } = {
   TenantCreated: true,
+  TenantSuspended: true,
+  TenantReactivated: true,
+  TenantRenamed: true,
+  TenantQuotasSet: true,
   WorkspaceCreated: true,
   WorkspaceRenamed: true,
+  WorkspaceMoved: true,
   WorkspaceDeletionStarted: true,
   WorkspaceDeleted: true,
   TenantDeletionStarted: true,
@@ -114,6 +174,7 @@ const EVENT_TYPE_NAMES: { readonly [Type in TenancyEventType]: true } = {
   GroupMemberRemoved: true,
   RoleGranted: true,
   RoleRevoked: true,
+  PersonalDataErased: true,
 };
 
 export const TENANCY_EVENT_TYPES: readonly TenancyEventType[] = Object.freeze(

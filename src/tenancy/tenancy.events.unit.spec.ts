@@ -14,17 +14,23 @@ describe('tenancy event types', () => {
       'MemberAdded',
       'MemberRemoved',
       'MemberUpdated',
+      'PersonalDataErased',
       'RoleGranted',
       'RoleRevoked',
       'TenantCreated',
       'TenantDeleted',
       'TenantDeletionStarted',
+      'TenantQuotasSet',
+      'TenantReactivated',
+      'TenantRenamed',
+      'TenantSuspended',
       'WorkspaceCreated',
       'WorkspaceDeleted',
       'WorkspaceDeletionStarted',
+      'WorkspaceMoved',
       'WorkspaceRenamed',
     ]);
-    expect(CURRENT_SCHEMA_VERSION).toBe(1);
+    expect(CURRENT_SCHEMA_VERSION).toBe(2);
   });
 
   it('tells tenancy events from other names, including inherited object keys', () => {

@@ -14,8 +14,19 @@ export type TenantNameReserved = {
 };
 
 /**
- * A creator that reserved a name and then died before its TenantCreated leaves a reservation for a
- * tenant that never came to be. After this long it can be taken over; far beyond any request's time.
+ * The holder renamed away from the name: anyone may reserve it again. Appended only after the
+ * holder's TenantRenamed, and only over the very reservation that backed the old name, so that a
+ * reservation made again by a concurrent rename back is never released.
+ */
+export type TenantNameReleased = {
+  readonly type: 'TenantNameReleased';
+  readonly data: Readonly<{ tenantId: string; name: string; nameKey: string }>;
+};
+
+/**
+ * A creator or renamer that reserved a name and then died before its TenantCreated or TenantRenamed
+ * leaves a reservation nobody uses. After this long it can be taken over; far beyond any request's
+ * time, and the longest a name can be held by nobody.
  */
 export const ABANDONED_RESERVATION_MS = 5 * 60_000;
 
@@ -27,14 +38,20 @@ export function tenantNameReserved(tenantId: string, name: string, nameKey: stri
   return { type: 'TenantNameReserved', data: { tenantId, name, nameKey } };
 }
 
+export function tenantNameReleased(tenantId: string, name: string, nameKey: string): TenantNameReleased {
+  return { type: 'TenantNameReleased', data: { tenantId, name, nameKey } };
+}
+
 export type ReservationVerdict = 'ours' | 'taken' | 'reclaimable';
 
 /**
  * Who holds a name, given the latest reservation and the holder's tenant as it is now:
- * - the holder is us: ours (a retry of our own create);
- * - the holder exists under this name (or is being deleted): taken;
- * - the holder is deleted, or exists under another name: reclaimable;
- * - the holder does not exist: taken while its creation may still be under way, then reclaimable.
+ * - the holder is us: ours (a retry of our own create, or a rename back);
+ * - the holder exists under this name (suspended or being deleted too): taken;
+ * - the holder is deleted: reclaimable;
+ * - the holder does not exist, or exists under another name: taken while its creation or its rename
+ *   to this name may still be under way, then reclaimable (a holder that renamed away and died
+ *   before releasing the name is the same case).
  */
 export function judgeReservation(
   reservation: { tenantId: string; reservedAt: Date },
@@ -42,16 +59,17 @@ export function judgeReservation(
   claimant: { tenantId: string; nameKey: string; now: Date },
 ): ReservationVerdict {
   if (reservation.tenantId === claimant.tenantId) return 'ours';
+  const abandoned = claimant.now.getTime() - reservation.reservedAt.getTime() > ABANDONED_RESERVATION_MS;
   switch (holder.status) {
     case 'active':
+    case 'suspended':
     case 'deleting':
-      return holder.nameKey === claimant.nameKey ? 'taken' : 'reclaimable';
+      if (holder.nameKey === claimant.nameKey) return 'taken';
+      return abandoned ? 'reclaimable' : 'taken';
     case 'deleted':
       return 'reclaimable';
     case 'none':
-      return claimant.now.getTime() - reservation.reservedAt.getTime() > ABANDONED_RESERVATION_MS
-        ? 'reclaimable'
-        : 'taken';
+      return abandoned ? 'reclaimable' : 'taken';
     default: {
       const exhaustive: never = holder.status;
       return exhaustive;

@@ -32,10 +32,21 @@ describe('tenant name reservation', () => {
     expect(judgeReservation({ tenantId: TENANT_ID, reservedAt }, holder, claimant())).toBe('reclaimable');
   });
 
-  it('a reservation whose tenant was created under another name is stale', () => {
-    expect(
-      judgeReservation({ tenantId: TENANT_ID, reservedAt }, fold([tenantCreated('Other')]), claimant()),
-    ).toBe('reclaimable');
+  it('a reservation of a tenant named otherwise holds while a rename to it may be under way, then lapses', () => {
+    const reservation = { tenantId: TENANT_ID, reservedAt };
+    const holder = fold([tenantCreated('Other')]);
+    const later = new Date(reservedAt.getTime() + ABANDONED_RESERVATION_MS + 1);
+    expect(judgeReservation(reservation, holder, claimant())).toBe('taken');
+    expect(judgeReservation(reservation, holder, claimant(later))).toBe('reclaimable');
+  });
+
+  it('a suspended tenant keeps its name', () => {
+    const holder = fold([
+      tenantCreated('Acme'),
+      { type: 'TenantSuspended', data: { tenantId: TENANT_ID, reason: 'unpaid' } },
+    ]);
+    const later = new Date(reservedAt.getTime() + 10 * ABANDONED_RESERVATION_MS);
+    expect(judgeReservation({ tenantId: TENANT_ID, reservedAt }, holder, claimant(later))).toBe('taken');
   });
 
   it('a reservation for a tenant not (yet) created holds while its creation may be under way, then lapses', () => {

@@ -14,6 +14,8 @@ export function requireActiveTenant(state: TenantState, tenantId: string): void 
     case 'none':
     case 'deleted':
       throw tenantNotFound(tenantId);
+    case 'suspended':
+      throw tenantSuspended(tenantId);
     case 'deleting':
       throw new TenancyRuleViolation('TENANT_DELETING', `tenant ${tenantId} is being deleted`);
     default: {
@@ -30,6 +32,13 @@ export function requireWorkspaceOpenToChange(state: TenantState, workspaceId: st
   const deleting = deletingAncestorOrSelf(state, workspace);
   if (deleting !== undefined) throw workspaceDeleting(deleting.workspaceId);
   return workspace;
+}
+
+export function tenantSuspended(tenantId: string): TenancyRuleViolation {
+  return new TenancyRuleViolation(
+    'TENANT_SUSPENDED',
+    `tenant ${tenantId} is suspended; only reactivation, deletion and erasure of personal data are accepted`,
+  );
 }
 
 export function tenantNotFound(tenantId: string): TenancyRuleViolation {

@@ -12,8 +12,10 @@
  */
 
 import { MutableMembershipState, type MembershipState } from './membership.state.js';
+import { NO_QUOTA_OVERRIDES, type QuotaOverrides } from './quotas.js';
 
-export type TenantStatus = 'none' | 'active' | 'deleting' | 'deleted';
+/** 'suspended' is 'active' closed to changes: everything exists, nothing may change but the status. */
+export type TenantStatus = 'none' | 'active' | 'suspended' | 'deleting' | 'deleted';
 export type WorkspaceStatus = 'live' | 'deleting' | 'deleted';
 
 /** An immutable snapshot of one workspace: evolve replaces the entry rather than changing it. */
@@ -30,8 +32,9 @@ export interface WorkspaceState {
   readonly seq: number;
   /**
    * The workspace and its ancestors as a chain of links to the parent's, shared by all its
-   * descendants: walking up follows pointers instead of looking each parent up by id. A workspace
-   * never moves, so the chain never changes; O(1) memory per workspace.
+   * descendants: walking up follows pointers instead of looking each parent up by id; O(1) memory
+   * per workspace. A move relinks the moved workspace's own link, so its whole subtree follows in
+   * O(1).
    */
   readonly lineage: WorkspaceLineage;
 }
@@ -61,6 +64,12 @@ export interface TenantState {
   readonly tenantId: string | undefined;
   readonly name: string | undefined;
   readonly nameKey: string | undefined;
+  /** The revision of the name reservation backing `name`, when the history records it. */
+  readonly nameReservation: number | null | undefined;
+  /** Why the tenant is suspended; undefined unless status is 'suspended'. */
+  readonly suspensionReason: string | undefined;
+  /** The tenant's own quotas (null: the configured default). */
+  readonly quotaOverrides: QuotaOverrides;
   /** Set once the root's WorkspaceCreated has been applied. */
   readonly rootWorkspaceId: string | undefined;
   /** Every workspace ever created, deleted ones included, so that ids are never reused. */
@@ -78,7 +87,12 @@ export interface TenantState {
   readonly membership: MembershipState;
   /** Every workspace id ever created, in creation order: `workspaces.get(id).seq` is its index. */
   readonly workspaceIdsInCreationOrder: readonly string[];
-  /** The not-yet-deleted children of a workspace, in creation order; empty for an unknown id. */
+  /**
+   * True while every workspace was created after its parent, so creation order lists parents
+   * before children; a move under a younger parent ends that for good.
+   */
+  readonly parentsPrecedeChildren: boolean;
+  /** The not-yet-deleted children of a workspace, in the order they came under it; empty for an unknown id. */
   liveChildren(workspaceId: string): ReadonlySet<string>;
   /** The live child of `parentWorkspaceId` whose name has this key, if any. */
   liveChildNamed(parentWorkspaceId: string, nameKey: string): string | undefined;
@@ -112,11 +126,20 @@ const NO_CHILDREN: ReadonlySet<string> = new Set();
  * The only implementation of TenantState. Its mutators are meant for the decider's evolve alone;
  * everything else receives it typed as the read-only TenantState.
  */
+interface MutableLineage {
+  readonly workspaceId: string;
+  parent: MutableLineage | null;
+}
+
 export class MutableTenantState implements TenantState {
   status: TenantStatus = 'none';
   tenantId: string | undefined = undefined;
   name: string | undefined = undefined;
   nameKey: string | undefined = undefined;
+  nameReservation: number | null | undefined = undefined;
+  suspensionReason: string | undefined = undefined;
+  quotaOverrides: QuotaOverrides = NO_QUOTA_OVERRIDES;
+  parentsPrecedeChildren = true;
   rootWorkspaceId: string | undefined = undefined;
   liveWorkspaceCount = 0;
   activeApiKeyCount = 0;
@@ -140,11 +163,11 @@ export class MutableTenantState implements TenantState {
   addWorkspace(created: Omit<WorkspaceState, 'seq' | 'lineage'>): void {
     const parent =
       created.parentWorkspaceId === null ? undefined : this.workspaces.get(created.parentWorkspaceId);
-    const workspace: WorkspaceState = {
-      ...created,
-      seq: this.workspaceIdsInCreationOrder.length,
-      lineage: { workspaceId: created.workspaceId, parent: parent?.lineage ?? null },
+    const lineage: MutableLineage = {
+      workspaceId: created.workspaceId,
+      parent: parent?.lineage ?? null,
     };
+    const workspace: WorkspaceState = { ...created, seq: this.workspaceIdsInCreationOrder.length, lineage };
     this.workspaceIdsInCreationOrder.push(workspace.workspaceId);
     this.workspaces.set(workspace.workspaceId, workspace);
     this.liveWorkspaceCount += 1;
@@ -165,6 +188,33 @@ export class MutableTenantState implements TenantState {
       this.childrenByParent.delete(next.workspaceId);
       this.childByNameKeyByParent.delete(next.workspaceId);
       this.detach(previous);
+    }
+  }
+
+  /**
+   * Puts a live workspace (and so its whole subtree) under another live parent: O(1) for the
+   * lineage, O(subtree) for the depths, which every workspace keeps.
+   */
+  moveWorkspace(workspace: WorkspaceState, newParent: WorkspaceState): void {
+    this.detach(workspace);
+    const moved: WorkspaceState = {
+      ...workspace,
+      parentWorkspaceId: newParent.workspaceId,
+      depth: newParent.depth + 1,
+    };
+    this.workspaces.set(moved.workspaceId, moved);
+    this.attach(moved);
+    (moved.lineage as MutableLineage).parent = newParent.lineage;
+    if (newParent.seq > moved.seq) this.parentsPrecedeChildren = false;
+    const shift = moved.depth - workspace.depth;
+    if (shift === 0) return;
+    const stack = [...this.liveChildren(moved.workspaceId)];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      const descendant = this.workspaces.get(id);
+      if (descendant === undefined) continue;
+      this.workspaces.set(id, { ...descendant, depth: descendant.depth + shift });
+      for (const child of this.liveChildren(id)) stack.push(child);
     }
   }
 

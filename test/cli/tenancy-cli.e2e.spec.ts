@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,6 +21,7 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { PersonalDataVault } from '../../src/personal-data/personal-data.vault.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { capture } from '../support/capture.js';
 import { rowsOf, writeHistory, type HistoryFixture } from './history-fixture.js';
@@ -63,10 +65,14 @@ describe('tenancy CLI on a long history', () => {
   let fixture: HistoryFixture;
   let directory: string;
   const scratchDatabases: TestDatabase[] = [];
+  /** Each store's own database, where its personal-data keys live. */
+  const poolOf = new Map<EventStore, pg.Pool>();
   const scratchStore = async () => {
     const database = await createTestDatabase();
     scratchDatabases.push(database);
-    return new PostgresEventStore(database.pool, database.url);
+    const scratch = new PostgresEventStore(database.pool, database.url);
+    poolOf.set(scratch, database.pool);
+    return scratch;
   };
   const cli = (argv: string[], eventStore: EventStore = store) => {
     const stdout = capture();
@@ -75,7 +81,11 @@ describe('tenancy CLI on a long history', () => {
       stdin: new PassThrough(),
       stdout,
       stderr,
-      openEventStore: async () => ({ eventStore, close: async () => undefined }),
+      openEventStore: async () => ({
+        eventStore,
+        pool: poolOf.get(eventStore),
+        close: async () => undefined,
+      }),
     });
     return exit.then((code) => ({ code, stdout: stdout.text(), stderr: stderr.text() }));
   };
@@ -83,6 +93,7 @@ describe('tenancy CLI on a long history', () => {
   beforeAll(async () => {
     app = await startTestApp();
     store = app.runtime.eventStore;
+    poolOf.set(store, app.runtime.pool);
     directory = await mkdtemp(path.join(os.tmpdir(), 'tenancy-cli-'));
     fixture = await writeHistory(app.app.get(TenantCommandExecutor), async (tenantId) => {
       const response = await request(app.server)
@@ -352,7 +363,7 @@ describe('tenancy CLI on a long history', () => {
         largestBuffer = Math.max(largestBuffer, slow.writableLength);
         return accepted;
       }) as typeof slow.write;
-      const { events } = await exportEvents(store, 'all', slow);
+      const { events } = await exportEvents(store, 'all', slow, new PersonalDataVault(app.runtime.pool));
       slow.end();
       await finished(slow);
       expect(lines).toBe(events);

@@ -11,6 +11,7 @@ import {
   type TenancyEvent,
 } from '../../src/tenancy/tenancy.events.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
+import { newKeyMaterial, seal } from '../../src/personal-data/personal-data.cipher.js';
 import type { TenantState } from '../../src/tenancy/tenant.state.js';
 import {
   loadEventSchemaValidator,
@@ -100,7 +101,14 @@ function broadScenario(): EventToValidate[] {
   });
   // Members, groups and grants, through every reason a grant or a membership can end.
   const [ops, dev] = [randomUUID(), randomUUID()];
-  run({ type: 'AddMember', tenantId, userId: 'jane.doe@example.com', displayName: 'Jane Doe' });
+  const janeKey = { keyId: randomUUID(), key: newKeyMaterial() };
+  const jane = { tenantId, userId: 'jane.doe@example.com' };
+  run({
+    type: 'AddMember',
+    tenantId,
+    userId: jane.userId,
+    displayName: { sealed: seal(janeKey, jane, 'Jane Doe') },
+  });
   run({ type: 'AddMember', tenantId, userId: 'jane.doe@example.com', displayName: null });
   run({ type: 'AddMember', tenantId, userId: 'urn:ids:42' });
   run({ type: 'CreateGroup', tenantId, groupId: ops, name: 'Ops' });

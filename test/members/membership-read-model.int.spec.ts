@@ -13,6 +13,7 @@ import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.
 import type { TenantState } from '../../src/tenancy/tenant.state.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { sealedName } from '../../src/tenancy/decider.test-kit.js';
 
 const TABLES = ['membership_revisions', 'members', 'member_groups', 'group_members', 'grants'] as const;
 
@@ -147,9 +148,9 @@ describe('membership read model', () => {
     { type: 'CreateWorkspace', tenantId, workspaceId: a, name: 'A' },
     { type: 'CreateWorkspace', tenantId, workspaceId: b, parentWorkspaceId: a, name: 'B' },
     { type: 'CreateWorkspace', tenantId, workspaceId: c, name: 'C' },
-    { type: 'AddMember', tenantId, userId: 'bob', displayName: 'Bob' },
+    { type: 'AddMember', tenantId, userId: 'bob', displayName: sealedName('Bob') },
     { type: 'AddMember', tenantId, userId: 'carol' },
-    { type: 'AddMember', tenantId, userId: 'bob', displayName: "Bob O'Brien" },
+    { type: 'AddMember', tenantId, userId: 'bob', displayName: sealedName("Bob O'Brien") },
     { type: 'CreateGroup', tenantId, groupId: ops, name: 'Ops' },
     { type: 'CreateGroup', tenantId, groupId: dev, name: 'Dev' },
     { type: 'RenameGroup', tenantId, groupId: dev, name: 'Developers' },
@@ -220,7 +221,7 @@ describe('membership read model', () => {
       const final = await actualIn(schema);
       expect(final.members).toEqual([
         ['alice', null],
-        ['bob', "Bob O'Brien"],
+        ['bob', sealedName("Bob O'Brien")],
       ]);
       expect(final.grants.map((grant) => grant[1])).toEqual(expect.arrayContaining(['user', 'apiKey']));
     });

@@ -10,12 +10,16 @@ export type Permission =
   | 'tenant:read'
   | 'tenant:history'
   | 'tenant:delete'
+  /** Suspend, reactivate, rename, set quotas: the operator's alone. */
+  | 'tenant:manage'
   | 'workspace:list'
   | 'workspace:read'
   /** The target is the parent of the new workspace. */
   | 'workspace:create'
   /** Rename or delete; the target is the workspace itself. */
   | 'workspace:change'
+  /** The target is the workspace moved; the destination is its new parent. */
+  | 'workspace:move'
   | 'api-key:manage'
   /** Add, change and remove members and groups: tenant-wide. */
   | 'member:manage'
@@ -32,6 +36,8 @@ export type Permission =
 export interface AccessTarget {
   readonly tenantId?: string;
   readonly workspaceId?: string;
+  /** A second workspace the request acts on: where a move puts the workspace. */
+  readonly destinationWorkspaceId?: string;
   /** An existing grant named by the request; its scope is where the request acts. */
   readonly grantId?: string;
 }
@@ -56,7 +62,12 @@ export type AccessDecision =
 const ALLOW_ALL: AccessDecision = { kind: 'allow', subtree: null };
 const FORBIDDEN: AccessDecision = { kind: 'forbidden' };
 
-const OPERATOR_ONLY: ReadonlySet<Permission> = new Set(['tenant:create', 'tenant:list', 'tenant:delete']);
+const OPERATOR_ONLY: ReadonlySet<Permission> = new Set([
+  'tenant:create',
+  'tenant:list',
+  'tenant:delete',
+  'tenant:manage',
+]);
 const READS: ReadonlySet<Permission> = new Set([
   'tenant:read',
   'tenant:history',
@@ -72,6 +83,7 @@ const WORKSPACE_PERMISSIONS: ReadonlySet<Permission> = new Set([
   'workspace:read',
   'workspace:create',
   'workspace:change',
+  'workspace:move',
   'grant:manage',
   'grant:read',
   'permission:check',
@@ -138,6 +150,15 @@ export function authorize(
       // Its top is out of reach: renaming it would collide with (and so reveal) sibling names
       // outside the subtree, and deleting it would remove the key's own scope.
       return mayWrite && placement === 'inside' ? narrowed : FORBIDDEN;
+    case 'workspace:move': {
+      // An admin of both the old parent's and the new parent's subtree: the moved workspace lies
+      // strictly inside the key's subtree (so its parent is in it), and so does its destination (or
+      // is the top). A destination outside is as unknown to the key as a missing one.
+      const destination =
+        target.destinationWorkspaceId === undefined ? 'outside' : placementOf(target.destinationWorkspaceId);
+      if (destination === 'outside') return { kind: 'not-found', resource: 'workspace' };
+      return mayWrite && placement === 'inside' ? narrowed : FORBIDDEN;
+    }
     default:
       return FORBIDDEN;
   }

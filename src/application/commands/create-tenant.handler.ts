@@ -27,13 +27,15 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
     adminUserId,
   }: CreateTenantCommand): Promise<WriteResult<TenantBody>> {
     let parsed: ResourceName;
+    let nameReservation: number | undefined;
     try {
       parsed = parseResourceName(name);
       // Checked before the name is reserved, so that a bad admin id leaves nothing behind.
       if (adminUserId !== undefined) parseUserId(adminUserId);
       const current = await this.tenants.read(tenantId);
       // A repeat must not touch the name registry: the name is already this tenant's.
-      if (current.state.status === 'none') await this.names.reserve(tenantId, parsed, context);
+      if (current.state.status === 'none')
+        nameReservation = await this.names.reserve(tenantId, parsed, context);
     } catch (error) {
       // Refused before it reached the executor, which counts every other outcome.
       if (error instanceof TenancyRuleViolation)
@@ -41,13 +43,19 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
       throw error;
     }
     const outcome = await this.tenants.execute(
-      { type: 'CreateTenant', tenantId, name, ...(adminUserId === undefined ? {} : { adminUserId }) },
+      {
+        type: 'CreateTenant',
+        tenantId,
+        name,
+        ...(adminUserId === undefined ? {} : { adminUserId }),
+        ...(nameReservation === undefined ? {} : { nameReservation }),
+      },
       context,
     );
     const body: TenantBody = {
       tenantId,
       name: outcome.state.name ?? parsed.display,
-      status: 'active',
+      status: outcome.state.status === 'suspended' ? 'suspended' : 'active',
       rootWorkspaceId: rootWorkspaceIdOf(tenantId),
     };
     if (outcome.events.length > 0) {

@@ -17,6 +17,9 @@ import { toEventToAppend } from '../../stored-events/event-metadata.js';
 import type { CommandContext } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { decodeTenancyEvent } from '../../stored-events/tenancy-event.codec.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import type { Quotas } from '../../tenancy/quotas.js';
+import { configuredQuotaDefaults } from './tenant-quotas.js';
 
 /** How many tenants' folded states one instance keeps in memory. */
 const CACHED_TENANTS = 2_000;
@@ -89,11 +92,16 @@ export interface TenantSnapshot {
 export class TenantCommandExecutor {
   private readonly cache = new Map<string, CachedTenant>();
   private readonly turns = new KeyedMutex();
+  /** The quotas of tenants that set none of their own. */
+  readonly quotaDefaults: Quotas;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly metrics: Metrics,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.quotaDefaults = configuredQuotaDefaults(config);
+  }
 
   async execute(
     command: TenancyCommand,
@@ -135,7 +143,7 @@ export class TenantCommandExecutor {
         }
         let events: TenancyEvent[];
         try {
-          events = decide(command, tenant.state);
+          events = decide(command, tenant.state, this.quotaDefaults);
         } catch (error) {
           if (caughtUp) throw error;
           tenant = await this.load(command.tenantId);

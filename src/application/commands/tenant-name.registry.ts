@@ -9,63 +9,115 @@ import type { ResourceName } from '../../tenancy/resource-name.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import {
   judgeReservation,
+  tenantNameReleased,
   tenantNameReserved,
   tenantNameStreamName,
 } from '../../tenancy/tenant-name-reservation.js';
 import { toEventToAppend } from '../../stored-events/event-metadata.js';
 import type { CommandContext } from './command-context.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import { TenantCommandExecutor } from './tenant-command.executor.js';
 
-const MAX_ATTEMPTS = 5;
+/** Attempts against other instances claiming the same name at the same moment. */
+const MAX_ATTEMPTS = 25;
 
-/** Holds tenant names unique across all tenants and all service instances (see tenant-name-reservation). */
+/**
+ * Holds tenant names unique across all tenants and all service instances (see
+ * tenant-name-reservation). A reservation is an event in the name's own stream; the revision it
+ * lands at is its token: the tenant's TenantCreated or TenantRenamed records it, and a release
+ * names it, so a release never undoes a newer claim.
+ */
 @Injectable()
 export class TenantNameRegistry {
+  // Claims of one name inside this instance take turns instead of spending attempts on each other.
+  private readonly turns = new KeyedMutex();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly tenants: TenantCommandExecutor,
   ) {}
 
-  /** Reserves the name for the tenant, or throws TENANT_NAME_TAKEN. Repeating it for the same tenant is a no-op. */
-  async reserve(tenantId: string, name: ResourceName, context: CommandContext): Promise<void> {
+  /**
+   * Reserves the name for the tenant and returns the reservation's revision, or throws
+   * TENANT_NAME_TAKEN. A tenant that holds the name already reserves it again (a fresh token), so
+   * that a release of its older reservation cannot take the name from under this claim.
+   */
+  reserve(tenantId: string, name: ResourceName, context: CommandContext): Promise<number> {
     const stream = tenantNameStreamName(name.key);
-    const reservation = toEventToAppend(tenantNameReserved(tenantId, name.display, name.key), context);
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const latest = await this.latestReservation(stream);
-      try {
-        if (!latest) {
-          await this.store.appendToStream(stream, [reservation], 'no_stream');
-          return;
+    return this.turns.run(stream, async () => {
+      const reservation = toEventToAppend(tenantNameReserved(tenantId, name.display, name.key), context);
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const latest = await this.latestRecord(stream);
+        try {
+          if (!latest) {
+            return (await this.store.appendToStream(stream, [reservation], 'no_stream')).nextExpectedRevision;
+          }
+          if (latest.type === 'TenantNameReserved') {
+            const holderId = String(latest.data.tenantId);
+            const holder = holderId === tenantId ? undefined : (await this.tenants.read(holderId)).state;
+            const verdict = holder
+              ? judgeReservation({ tenantId: holderId, reservedAt: reservedAt(latest) }, holder, {
+                  tenantId,
+                  nameKey: name.key,
+                  now: context.now,
+                })
+              : 'ours';
+            if (verdict === 'taken') {
+              throw new TenancyRuleViolation(
+                'TENANT_NAME_TAKEN',
+                `Another tenant is named ${JSON.stringify(name.display)}.`,
+              );
+            }
+          }
+          // Free (released, reclaimable) or ours: claimed over exactly the record judged.
+          return (await this.store.appendToStream(stream, [reservation], latest.revision))
+            .nextExpectedRevision;
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
         }
-        const holderId = String(latest.data.tenantId);
-        const holder = holderId === tenantId ? undefined : (await this.tenants.read(holderId)).state;
-        const verdict = holder
-          ? judgeReservation({ tenantId: holderId, reservedAt: reservedAt(latest) }, holder, {
-              tenantId,
-              nameKey: name.key,
-              now: context.now,
-            })
-          : 'ours';
-        if (verdict === 'ours') return;
-        if (verdict === 'taken') {
-          throw new TenancyRuleViolation(
-            'TENANT_NAME_TAKEN',
-            `Another tenant is named ${JSON.stringify(name.display)}.`,
-          );
-        }
-        await this.store.appendToStream(stream, [reservation], latest.revision);
-        return;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
       }
-    }
-    throw new TenancyRuleViolation(
-      'TENANT_NAME_TAKEN',
-      `The name ${JSON.stringify(name.display)} is being claimed by others.`,
-    );
+      throw new TenancyRuleViolation(
+        'TENANT_NAME_TAKEN',
+        `The name ${JSON.stringify(name.display)} is being claimed by others.`,
+      );
+    });
   }
 
-  private async latestReservation(stream: string): Promise<RecordedEvent | undefined> {
+  /**
+   * Gives up the tenant's claim on a name it no longer bears (after its TenantRenamed, never before).
+   * Only the reservation at `revision` is released, when given: a later one (the tenant renamed back,
+   * or someone reclaimed the name) is left alone. Without a revision (names from before renames
+   * existed) the tenant's latest reservation is released if the tenant does not bear the name now.
+   * Best effort: a release that does not happen leaves the name reclaimable after
+   * ABANDONED_RESERVATION_MS.
+   */
+  release(
+    tenantId: string,
+    name: ResourceName,
+    revision: number | null,
+    context: CommandContext,
+  ): Promise<void> {
+    const stream = tenantNameStreamName(name.key);
+    return this.turns.run(stream, async () => {
+      const latest = await this.latestRecord(stream);
+      if (latest?.type !== 'TenantNameReserved' || String(latest.data.tenantId) !== tenantId) return;
+      if (revision !== null && latest.revision !== revision) return;
+      if (revision === null && (await this.tenants.read(tenantId)).state.nameKey === name.key) return;
+      try {
+        await this.store.appendToStream(
+          stream,
+          [toEventToAppend(tenantNameReleased(tenantId, name.display, name.key), context)],
+          latest.revision,
+        );
+      } catch (error) {
+        // Someone claimed it meanwhile: theirs now, nothing to release.
+        if (!(error instanceof ConcurrencyError)) throw error;
+      }
+    });
+  }
+
+  private async latestRecord(stream: string): Promise<RecordedEvent | undefined> {
     for await (const event of this.store.readStream(stream, { direction: 'backwards', maxCount: 1 }))
       return event;
     return undefined;

@@ -13,7 +13,7 @@ export interface WriteResult<Body> {
 export interface TenantBody {
   readonly tenantId: string;
   readonly name: string;
-  readonly status: 'active' | 'deleting' | 'deleted';
+  readonly status: 'active' | 'suspended' | 'deleting' | 'deleted';
   readonly rootWorkspaceId: string;
 }
 

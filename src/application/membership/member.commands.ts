@@ -24,3 +24,16 @@ export class RemoveMemberCommand extends Command<WriteResult<{ tenantId: string;
     super();
   }
 }
+
+/** Erases the person's personal data in this tenant (their key, then PersonalDataErased). */
+export class ErasePersonalDataCommand extends Command<
+  WriteResult<{ tenantId: string; userId: string; personalDataErased: true }>
+> {
+  constructor(
+    readonly tenantId: string,
+    readonly userId: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}

@@ -1,12 +1,20 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
+import type { PersonalText } from '../../tenancy/personal-text.js';
+import { parseResourceName } from '../../tenancy/resource-name.js';
+import { requireActiveTenant } from '../../tenancy/tenant-rules.js';
+import { parseUserId } from '../../tenancy/user-id.js';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import type { WriteResult } from '../commands/write-results.js';
-import { AddMemberCommand, RemoveMemberCommand } from './member.commands.js';
+import { AddMemberCommand, ErasePersonalDataCommand, RemoveMemberCommand } from './member.commands.js';
 import { memberBody, membershipWrite, type MemberBody } from './membership-bodies.js';
 
 @CommandHandler(AddMemberCommand)
 export class AddMemberHandler implements ICommandHandler<AddMemberCommand, WriteResult<MemberBody>> {
-  constructor(private readonly tenants: TenantCommandExecutor) {}
+  constructor(
+    private readonly tenants: TenantCommandExecutor,
+    private readonly vault: PersonalDataVault,
+  ) {}
 
   async execute({
     tenantId,
@@ -14,15 +22,61 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
     displayName,
     context,
   }: AddMemberCommand): Promise<WriteResult<MemberBody>> {
+    // The name is checked here, in plain text, because the decider only ever sees it sealed.
+    const name = typeof displayName === 'string' ? parseResourceName(displayName).display : displayName;
+    let sealed: PersonalText | null | undefined = name === undefined || name === null ? name : undefined;
+    if (typeof name === 'string') {
+      parseUserId(userId);
+      // No key is made for a request the tenant would refuse anyway.
+      requireActiveTenant((await this.tenants.read(tenantId)).state, tenantId);
+      sealed = await this.vault.seal({ tenantId, userId }, name);
+    }
     const outcome = await this.tenants.execute(
-      { type: 'AddMember', tenantId, userId, ...(displayName === undefined ? {} : { displayName }) },
+      { type: 'AddMember', tenantId, userId, ...(sealed === undefined ? {} : { displayName: sealed }) },
       context,
     );
     const member = outcome.state.membership.members.get(userId);
     if (member === undefined) throw new Error(`member ${userId} missing after being added`);
-    const result = await membershipWrite(this.tenants, tenantId, outcome, memberBody(tenantId, member));
+    const shown =
+      typeof name === 'string' ? name : await this.vault.reveal({ tenantId, userId }, member.displayName);
+    const erased =
+      shown === null && outcome.state.membership.personalDataOf(userId) === 'erased' && name === undefined;
+    const result = await membershipWrite(
+      this.tenants,
+      tenantId,
+      outcome,
+      memberBody(tenantId, member, shown, erased),
+    );
     // "Added" is what the client asked about: a changed display name is not a new member.
     return { ...result, changed: outcome.events.some((event) => event.type === 'MemberAdded') };
+  }
+}
+
+/**
+ * Deletes the person's key first, then records the erasure in the log: if the process dies in
+ * between, the data is unreadable already and a retry appends the event. Never the other way round,
+ * which could leave the log saying "erased" while the key still opens every copy.
+ */
+@CommandHandler(ErasePersonalDataCommand)
+export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDataCommand> {
+  constructor(
+    private readonly tenants: TenantCommandExecutor,
+    private readonly vault: PersonalDataVault,
+  ) {}
+
+  async execute({ tenantId, userId, context }: ErasePersonalDataCommand) {
+    const id = parseUserId(userId);
+    const { state } = await this.tenants.read(tenantId);
+    // Refused (no tenant, never a member) before anything is deleted or recorded.
+    if (state.status !== 'none' && state.membership.personalDataOf(id) !== undefined) {
+      await this.vault.erase({ tenantId, userId: id });
+    }
+    const outcome = await this.tenants.execute({ type: 'ErasePersonalData', tenantId, userId: id }, context);
+    return membershipWrite(this.tenants, tenantId, outcome, {
+      tenantId,
+      userId: id,
+      personalDataErased: true as const,
+    });
   }
 }
 

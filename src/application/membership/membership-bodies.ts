@@ -6,7 +6,10 @@ import type { WriteResult } from '../commands/write-results.js';
 export interface MemberBody {
   readonly tenantId: string;
   readonly userId: string;
+  /** The plain display name; null when none was given or it was erased. */
   readonly displayName: string | null;
+  /** Present (true) when the member's personal data has been erased and nothing given since. */
+  readonly personalDataErased?: true;
 }
 
 export interface GroupBody {
@@ -33,8 +36,14 @@ export interface GrantBody {
   readonly origin: 'grant' | 'apiKey';
 }
 
-export function memberBody(tenantId: string, member: MemberState): MemberBody {
-  return { tenantId, userId: member.userId, displayName: member.displayName };
+/** `displayName` is the member's name in plain text (revealed by the caller); `erased` says why it is null. */
+export function memberBody(
+  tenantId: string,
+  member: MemberState,
+  displayName: string | null,
+  erased: boolean,
+): MemberBody {
+  return { tenantId, userId: member.userId, displayName, ...(erased ? { personalDataErased: true } : {}) };
 }
 
 export function groupBody(tenantId: string, group: GroupState): GroupBody {

@@ -4,11 +4,23 @@ import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../permissions/page-cursor.js';
 import { ScopedReader } from '../queries/scoped-reader.js';
+import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
+import {
+  addNeed,
+  displayNameOf,
+  emptyNeeds,
+  revealPersonalText,
+  type PersonalDataLookup,
+} from '../../personal-data/personal-data.reveal.js';
+import type { PersonalText } from '../../tenancy/personal-text.js';
 
 export interface MemberView {
   readonly tenantId: string;
   readonly userId: string;
+  /** In plain text; null when none was given, or when it was erased. */
   readonly displayName: string | null;
+  /** Present (true) when the member's display name was erased. */
+  readonly personalDataErased?: true;
   readonly addedAt: string;
   readonly updatedAt: string;
 }
@@ -29,6 +41,7 @@ export interface GroupView {
 export interface GroupMemberView {
   readonly userId: string;
   readonly displayName: string | null;
+  readonly personalDataErased?: true;
   readonly addedAt: string;
 }
 
@@ -58,7 +71,8 @@ export interface GrantFilter {
 interface MemberRow {
   tenant_id: string;
   user_id: string;
-  display_name: string | null;
+  display_name: PersonalText | null;
+  personal_data_erased_at: Date | null;
   added_position: string;
   added_at: Date;
   updated_at: Date;
@@ -92,7 +106,10 @@ interface GrantRow {
  */
 @Injectable()
 export class MembershipQueries {
-  constructor(private readonly reader: ScopedReader) {}
+  constructor(
+    private readonly reader: ScopedReader,
+    private readonly vault: PersonalDataVault,
+  ) {}
 
   async members(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<MemberView>> {
     const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
@@ -104,7 +121,13 @@ export class MembershipQueries {
           ORDER BY added_position, user_id LIMIT ${limit + 1}`,
     );
     if (rows.length === 0) await this.requireTenant(tenantId);
-    return page(rows, limit, memberView, (row) => encodeKeysetCursor(row.added_position, row.user_id));
+    const lookup = await this.lookupFor(rows);
+    return page(
+      rows,
+      limit,
+      (row) => memberView(row, lookup),
+      (row) => encodeKeysetCursor(row.added_position, row.user_id),
+    );
   }
 
   async member(tenantId: string, userId: string): Promise<MemberDetailView> {
@@ -120,7 +143,7 @@ export class MembershipQueries {
       await this.requireTenant(tenantId);
       throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
     }
-    return { ...memberView(row), groups: row.groups };
+    return { ...memberView(row, await this.lookupFor([row])), groups: row.groups };
   }
 
   async groups(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<GroupView>> {
@@ -156,13 +179,15 @@ export class MembershipQueries {
   ): Promise<Page<GroupMemberView>> {
     const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
     const rows = await this.query<{
+      tenant_id: string;
       user_id: string;
-      display_name: string | null;
+      display_name: PersonalText | null;
+      personal_data_erased_at: Date | null;
       added_position: string;
       added_at: Date;
     }>(
       tenantId,
-      sql`SELECT gm.user_id, m.display_name, gm.added_position, gm.added_at
+      sql`SELECT gm.tenant_id, gm.user_id, m.display_name, m.personal_data_erased_at, gm.added_position, gm.added_at
           FROM group_members gm JOIN members m ON m.tenant_id = gm.tenant_id AND m.user_id = gm.user_id
           WHERE gm.tenant_id = ${tenantId}::uuid AND gm.group_id = ${groupId}::uuid
             AND (${after?.position ?? null}::text IS NULL
@@ -170,10 +195,11 @@ export class MembershipQueries {
           ORDER BY gm.added_position, gm.user_id LIMIT ${limit + 1}`,
     );
     if (rows.length === 0) await this.group(tenantId, groupId);
+    const lookup = await this.lookupFor(rows);
     return page(
       rows,
       limit,
-      (row) => ({ userId: row.user_id, displayName: row.display_name, addedAt: row.added_at.toISOString() }),
+      (row) => ({ userId: row.user_id, ...shownName(row, lookup), addedAt: row.added_at.toISOString() }),
       (row) => encodeKeysetCursor(row.added_position, row.user_id),
     );
   }
@@ -203,6 +229,14 @@ export class MembershipQueries {
     return page(rows, limit, grantView, (row) => encodeKeysetCursor(row.granted_position, row.grant_id));
   }
 
+  /** The keys and erasures the page's display names need: one query. */
+  private lookupFor(rows: readonly NamedRow[]): Promise<PersonalDataLookup> {
+    const needs = emptyNeeds();
+    for (const row of rows)
+      addNeed(needs, { tenantId: row.tenant_id, userId: row.user_id }, row.display_name);
+    return this.vault.lookup(needs);
+  }
+
   private query<Row>(tenantId: string, statement: SqlStatement): Promise<Row[]> {
     return this.reader.query<Row>({ kind: 'tenant', tenantId }, statement);
   }
@@ -216,11 +250,29 @@ export class MembershipQueries {
   }
 }
 
-function memberView(row: MemberRow): MemberView {
+type NamedRow = Pick<MemberRow, 'tenant_id' | 'user_id' | 'display_name' | 'personal_data_erased_at'>;
+
+/** The display name in plain text, or null, saying so when it was erased. */
+function shownName(
+  row: NamedRow,
+  lookup: PersonalDataLookup,
+): { displayName: string | null; personalDataErased?: true } {
+  const revealed = revealPersonalText(
+    row.display_name,
+    { tenantId: row.tenant_id, userId: row.user_id },
+    lookup,
+  );
+  const { displayName, erased } = displayNameOf(revealed);
+  return erased || (revealed === null && row.personal_data_erased_at !== null)
+    ? { displayName, personalDataErased: true }
+    : { displayName };
+}
+
+function memberView(row: MemberRow, lookup: PersonalDataLookup): MemberView {
   return {
     tenantId: row.tenant_id,
     userId: row.user_id,
-    displayName: row.display_name,
+    ...shownName(row, lookup),
     addedAt: row.added_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

@@ -12,7 +12,9 @@ export interface DeletionProgress {
 export interface TenantView {
   readonly tenantId: string;
   readonly name: string;
-  readonly status: 'active' | 'deleting' | 'deleted';
+  readonly status: 'active' | 'suspended' | 'deleting' | 'deleted';
+  /** While suspended: why, and since when. */
+  readonly suspension?: { readonly reason: string; readonly since: string };
   readonly rootWorkspaceId: string | null;
   readonly workspaceCount: number;
   readonly createdAt: string;
@@ -46,7 +48,9 @@ export interface Page<Item> {
 interface TenantRow {
   tenant_id: string;
   name: string;
-  status: 'active' | 'deleting' | 'deleted';
+  status: 'active' | 'suspended' | 'deleting' | 'deleted';
+  suspension_reason: string | null;
+  suspended_at: Date | null;
   root_workspace_id: string | null;
   workspace_count: number;
   deletion_total: number | null;
@@ -172,6 +176,14 @@ function tenantView(row: TenantRow): TenantView {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     revision: row.revision,
+    ...(row.status === 'suspended'
+      ? {
+          suspension: {
+            reason: row.suspension_reason ?? '',
+            since: (row.suspended_at ?? row.updated_at).toISOString(),
+          },
+        }
+      : {}),
     ...(row.status === 'deleting'
       ? { deletion: { deleted: row.deletion_done ?? 0, total: row.deletion_total ?? 0 } }
       : {}),

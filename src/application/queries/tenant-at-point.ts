@@ -4,6 +4,14 @@ import { evolve, initialState } from '../../tenancy/tenancy.decider.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 import type { TenantState, TenantStatus, WorkspaceStatus } from '../../tenancy/tenant.state.js';
 import type { PrincipalRef, Role } from '../../tenancy/membership.events.js';
+import {
+  addNeed,
+  displayNameOf,
+  emptyNeeds,
+  revealPersonalText,
+  type PersonalDataLookup,
+} from '../../personal-data/personal-data.reveal.js';
+import type { PersonalDataSource } from '../../personal-data/published-events.js';
 
 /** A point in the log: a position (inclusive) or a moment, compared with the store's recordedAt. */
 export type HistoryPoint = { readonly position: Position } | { readonly time: Date };
@@ -37,7 +45,10 @@ export interface TenantAtPoint {
 
 export interface MemberAtPoint {
   readonly userId: string;
+  /** In plain text while the person's key exists; null when none was given, or erased. */
   readonly displayName: string | null;
+  /** Present (true) when a display name was recorded but has been erased. */
+  readonly personalDataErased?: true;
   readonly groupIds: readonly string[];
 }
 
@@ -65,6 +76,8 @@ export async function tenantAtPoint(
   store: EventStore,
   tenantId: string,
   point?: HistoryPoint,
+  /** Without it no display name is revealed: every one reads as null. */
+  personalData?: PersonalDataSource,
 ): Promise<TenantAtPoint> {
   let state = initialState();
   let last: { revision: number; position: Position; recordedAt: Date } | undefined;
@@ -81,18 +94,31 @@ export async function tenantAtPoint(
     position: last?.position ?? null,
     recordedAt: last?.recordedAt.toISOString() ?? null,
     workspaces: liveWorkspacesInTreeOrder(state),
-    ...membershipOf(state),
+    ...(await membershipOf(tenantId, state, personalData)),
   };
 }
 
-function membershipOf(state: TenantState): Pick<TenantAtPoint, 'members' | 'groups' | 'grants'> {
+async function membershipOf(
+  tenantId: string,
+  state: TenantState,
+  personalData: PersonalDataSource | undefined,
+): Promise<Pick<TenantAtPoint, 'members' | 'groups' | 'grants'>> {
   const { membership } = state;
+  const needs = emptyNeeds();
+  for (const { userId, displayName } of membership.members.values())
+    addNeed(needs, { tenantId, userId }, displayName);
+  const lookup = personalData === undefined ? NOTHING_REVEALED : await personalData.lookup(needs);
   return {
-    members: [...membership.members.values()].map(({ userId, displayName }) => ({
-      userId,
-      displayName,
-      groupIds: [...membership.groupsOf(userId)],
-    })),
+    members: [...membership.members.values()].map(({ userId, displayName }) => {
+      const shown = displayNameOf(revealPersonalText(displayName, { tenantId, userId }, lookup));
+      const erased = shown.erased || (displayName === null && membership.personalDataOf(userId) === 'erased');
+      return {
+        userId,
+        displayName: shown.displayName,
+        ...(erased && personalData !== undefined ? { personalDataErased: true as const } : {}),
+        groupIds: [...membership.groupsOf(userId)],
+      };
+    }),
     groups: [...membership.groups.values()].map(({ groupId, name, members }) => ({
       groupId,
       name,
@@ -107,6 +133,9 @@ function membershipOf(state: TenantState): Pick<TenantAtPoint, 'members' | 'grou
     })),
   };
 }
+
+/** No key opens anything and every unsealed name is withheld: each display name reads as null. */
+const NOTHING_REVEALED: PersonalDataLookup = { open: () => undefined, isErased: () => true };
 
 function isAfter(
   recorded: { position: Position; recordedAt: Date },

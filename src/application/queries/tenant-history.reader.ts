@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, type JsonObject } from '../../event-store/event-store.port.js';
+import {
+  EVENT_STORE,
+  type EventStore,
+  type JsonObject,
+  type RecordedEvent,
+} from '../../event-store/event-store.port.js';
+import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
+import { publishEvents } from '../../personal-data/published-events.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 
@@ -18,28 +25,37 @@ export interface TenantHistoryPage {
   readonly next: number | null;
 }
 
-/** One tenant's audit trail, straight from its stream in the event store. */
+/**
+ * One tenant's audit trail, straight from its stream in the event store (not from a read model), in
+ * the current schema version with display names revealed as the feed publishes them.
+ */
 @Injectable()
 export class TenantHistoryReader {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly personalData: PersonalDataVault,
+  ) {}
 
   async page(tenantId: string, after: number, limit: number): Promise<TenantHistoryPage> {
     const stream = tenantStreamName(tenantId);
-    const items: TenantHistoryItem[] = [];
+    const records: RecordedEvent[] = [];
     // One more than asked, to know whether another page follows.
     for await (const event of this.store.readStream(stream, {
       fromRevision: after + 1,
       maxCount: limit + 1,
     })) {
-      items.push({
-        revision: event.revision,
-        position: event.position,
-        type: event.type,
-        data: event.data,
-        metadata: event.metadata,
-        recordedAt: event.recordedAt.toISOString(),
-      });
+      records.push(event);
     }
+    const items: TenantHistoryItem[] = (await publishEvents(records, this.personalData)).map(
+      ({ recorded, type, data, metadata }) => ({
+        revision: recorded.revision,
+        position: recorded.position,
+        type,
+        data,
+        metadata,
+        recordedAt: recorded.recordedAt.toISOString(),
+      }),
+    );
     if (items.length === 0 && (await this.store.streamRevision(stream)) === undefined) {
       throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
     }

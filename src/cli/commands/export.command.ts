@@ -3,6 +3,12 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import type { EventStore, JsonObject, Position, RecordedEvent } from '../../event-store/event-store.port.js';
+import {
+  PersonalDataVault,
+  type ExportedErasure,
+  type ExportedKey,
+} from '../../personal-data/personal-data.vault.js';
+import { redactStoredEvents } from '../../personal-data/published-events.js';
 import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation.js';
 import { TENANT_STREAM_PREFIX, tenantIdOfStream, tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
@@ -21,11 +27,17 @@ export interface ExportedEvent {
   readonly recordedAt: string;
 }
 
+/** The lines after the events: the keys that open the file's sealed display names, and who was erased. */
+export type ExportedPersonalDataLine =
+  { readonly personalDataKey: ExportedKey } | { readonly personalDataErasure: ExportedErasure };
+
 export type ExportScope = { readonly tenantId: string } | 'all';
 
 export interface ExportOptions {
   /** Write events as stored, without upcasting older schema versions. */
   readonly raw?: boolean;
+  /** Leave out the keys (and erasures): the file's sealed display names can then be read by nobody. */
+  readonly withoutPersonalData?: boolean;
 }
 
 const PAGE_SIZE = 1_000;
@@ -45,12 +57,18 @@ export async function exportEvents(
   store: EventStore,
   scope: ExportScope,
   out: Writable,
+  personalData: PersonalDataVault,
   options: ExportOptions = {},
 ): Promise<{ readonly events: number }> {
   let events = 0;
-  const write = async (recorded: RecordedEvent) => {
-    await writeRespectingBackPressure(out, `${JSON.stringify(toExportedEvent(recorded, options))}\n`);
-    events++;
+  const write = async (records: readonly RecordedEvent[]) => {
+    // Display names stay sealed (an import restores them with the keys below); a plain-text one
+    // from before sealing is withheld once its person is erased.
+    for (const { recorded, data } of await redactStoredEvents(records, personalData)) {
+      const line = toExportedEvent({ ...recorded, data }, options);
+      await writeRespectingBackPressure(out, `${JSON.stringify(line)}\n`);
+      events++;
+    }
   };
   if (scope === 'all') {
     let after: Position | undefined;
@@ -60,12 +78,28 @@ export async function exportEvents(
         maxCount: PAGE_SIZE,
         filter: { streamPrefixes: SERVICE_STREAM_PREFIXES },
       });
-      for (const recorded of page.events) await write(recorded);
+      await write(page.events);
       after = page.nextPosition ?? after;
       if (page.isEnd) break;
     }
   } else {
-    for await (const recorded of store.readStream(tenantStreamName(scope.tenantId))) await write(recorded);
+    let page: RecordedEvent[] = [];
+    for await (const recorded of store.readStream(tenantStreamName(scope.tenantId))) {
+      page.push(recorded);
+      if (page.length >= PAGE_SIZE) {
+        await write(page);
+        page = [];
+      }
+    }
+    await write(page);
+  }
+  if (!options.withoutPersonalData) {
+    // Read after the events, so that a person erased while the export ran has no key in the file.
+    const { keys, erasures } = await personalData.exportable(scope === 'all' ? { all: true } : scope);
+    for (const personalDataErasure of erasures)
+      await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataErasure })}\n`);
+    for (const personalDataKey of keys)
+      await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataKey })}\n`);
   }
   return { events };
 }
@@ -92,14 +126,21 @@ export const exportCommand: CliCommand = {
 
 Writes one JSON object per line, in log order:
   {"position", "streamName", "revision", "id", "type", "data", "metadata", "recordedAt"}
-Streams with constant memory; safe to pipe into gzip or a slow consumer.
+then the personal-data keys that open the events' sealed display names, and the erasures:
+  {"personalDataKey": {"tenantId", "userId", "keyId", "key"}}
+  {"personalDataErasure": {"tenantId", "userId", "erasedAt"}}
+Display names stay sealed in the events; the key lines make the file as sensitive as the
+database. Streams with constant memory; safe to pipe into gzip or a slow consumer.
 
 Options:
   --tenant <id>   only this tenant's stream
   --all           every stream of this service: tenants and tenant-name reservations
   --out <file>    write to this file instead of standard output (it is replaced)
-  --raw           events exactly as stored; by default older schema versions are upcast to the
-                  current one, as the feed serves them
+  --raw           events exactly as stored (but a plain-text display name of an erased person,
+                  written before names were sealed, which is left out); by default older schema
+                  versions are upcast to the current one
+  --without-personal-data
+                  leave out the key and erasure lines: nobody can read the file's display names
   -h, --help      show this help
 `,
   options: {
@@ -107,6 +148,7 @@ Options:
     all: { type: 'boolean' },
     out: { type: 'string' },
     raw: { type: 'boolean' },
+    'without-personal-data': { type: 'boolean' },
   },
   async run(options, _positionals, context) {
     const tenantId = typeof options.tenant === 'string' ? options.tenant.toLowerCase() : undefined;
@@ -117,8 +159,10 @@ Options:
     const store = await context.eventStore();
     const file = typeof options.out === 'string' ? createWriteStream(options.out) : undefined;
     const out = file ?? context.stdout;
-    const { events } = await exportEvents(store, tenantId === undefined ? 'all' : { tenantId }, out, {
+    const vault = new PersonalDataVault(await context.database());
+    const { events } = await exportEvents(store, tenantId === undefined ? 'all' : { tenantId }, out, vault, {
       raw: options.raw === true,
+      withoutPersonalData: options['without-personal-data'] === true,
     });
     if (file) {
       file.end();

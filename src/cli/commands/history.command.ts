@@ -5,6 +5,7 @@ import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { writeRespectingBackPressure } from '../output.js';
 import { renderTenantTree } from '../tenant-tree.render.js';
+import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 
 export function parseHistoryPoint(value: string): HistoryPoint {
   if (isPosition(value)) return { position: value };
@@ -46,7 +47,13 @@ Options:
       await writeRespectingBackPressure(context.stderr, `No tenant ${tenantId} in the event store.\n`);
       return 1;
     }
-    const tenant = await tenantAtPoint(store, tenantId, point);
+    // Display names are revealed while the person's key exists (docs/personal-data.md).
+    const tenant = await tenantAtPoint(
+      store,
+      tenantId,
+      point,
+      new PersonalDataVault(await context.database()),
+    );
     await writeRespectingBackPressure(
       context.stdout,
       options.json === true ? `${JSON.stringify(tenant, null, 2)}\n` : renderTenantTree(tenant),

@@ -7,7 +7,8 @@ import { ConcurrencyError, type EventStore, type EventToAppend } from '../../eve
 import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation.js';
 import { TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
-import type { ExportedEvent } from './export.command.js';
+import type { ExportedEvent, ExportedPersonalDataLine } from './export.command.js';
+import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 
 export interface ImportProgress {
   readonly events: number;
@@ -32,6 +33,8 @@ export async function importEvents(
   store: EventStore,
   input: Readable,
   onProgress: (progress: ImportProgress) => void = () => undefined,
+  /** Where the file's personal-data keys and erasures go; a file with such lines needs it. */
+  personalData?: PersonalDataVault,
 ): Promise<ImportProgress> {
   const existing = await store.readAll({
     maxCount: 1,
@@ -76,6 +79,15 @@ export async function importEvents(
     lineNumber++;
     bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
+    const personal = personalDataLine(text);
+    if (personal !== undefined) {
+      if (personalData === undefined)
+        throw new ImportError(`line ${lineNumber}: personal-data keys need the service's database`);
+      await flush();
+      if ('personalDataKey' in personal) await personalData.importKey(personal.personalDataKey);
+      else await personalData.importErasure(personal.personalDataErasure);
+      continue;
+    }
     const line = parseLine(text, lineNumber);
     if (previousPosition !== undefined && line.position <= previousPosition) {
       throw new ImportError(
@@ -96,6 +108,15 @@ export async function importEvents(
   }
   await flush();
   return { events, bytes };
+}
+
+/** A key or erasure line (they follow the events), or undefined for an event line. */
+function personalDataLine(text: string): ExportedPersonalDataLine | undefined {
+  if (!text.startsWith('{"personalData')) return undefined;
+  const value = JSON.parse(text) as Partial<Record<'personalDataKey' | 'personalDataErasure', unknown>>;
+  if (isObject(value.personalDataKey)) return value as ExportedPersonalDataLine;
+  if (isObject(value.personalDataErasure)) return value as ExportedPersonalDataLine;
+  return undefined;
 }
 
 function parseLine(text: string, lineNumber: number): ExportedEvent {
@@ -132,7 +153,9 @@ export const importCommand: CliCommand = {
 
 Loads a file written by \`tenancy export\` into an event store that holds no tenancy events yet, and
 refuses otherwise. Keeps every event's id, type, data and metadata, each stream's revisions and the
-order of the file; positions and recording times are the new store's own. Progress goes to stderr.
+order of the file; positions and recording times are the new store's own. The file's personal-data
+keys and erasures go to the service's database, so display names read as they did (and erased ones
+stay erased). Progress goes to stderr.
 
 Stop the service (and its process managers) while importing: anything else writing to the store
 would be refused by the import's exact expected revisions, and the import would stop there.
@@ -158,10 +181,16 @@ Options:
     const started = Date.now();
     bar.start(Math.max(size, 1), 0, { events: 0, rate: 0 });
     try {
-      const result = await importEvents(store, createReadStream(file), ({ events, bytes }) => {
-        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-        bar.update(Math.min(bytes, size), { events, rate: Math.round(events / seconds) });
-      });
+      const vault = new PersonalDataVault(await context.database());
+      const result = await importEvents(
+        store,
+        createReadStream(file),
+        ({ events, bytes }) => {
+          const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+          bar.update(Math.min(bytes, size), { events, rate: Math.round(events / seconds) });
+        },
+        vault,
+      );
       bar.update(Math.max(size, 1), { events: result.events });
       bar.stop();
       context.stderr.write(`imported ${result.events} events from ${file}\n`);

@@ -60,6 +60,10 @@ export class ApiKeyGuard implements CanActivate {
     // A refusal echoes only ids the caller sent: a defaulted one (the root) is not named.
     const sentWorkspaceId =
       requirement.workspaceId === undefined ? undefined : idFrom(request, requirement.workspaceId);
+    const sentDestinationId =
+      requirement.destinationWorkspaceId === undefined
+        ? undefined
+        : idFrom(request, requirement.destinationWorkspaceId);
     const outcome = await this.access.decide(principal, requirement.permission, target);
     switch (outcome.kind) {
       case 'allow':
@@ -75,7 +79,9 @@ export class ApiKeyGuard implements CanActivate {
           ? new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${target.tenantId ?? ''}.`)
           : new TenancyRuleViolation(
               'WORKSPACE_NOT_FOUND',
-              sentWorkspaceId === undefined ? 'No such workspace.' : `No workspace ${sentWorkspaceId}.`,
+              sentWorkspaceId === undefined && sentDestinationId === undefined
+                ? 'No such workspace.'
+                : `No workspace ${[sentWorkspaceId, sentDestinationId].filter(Boolean).join(' or ')}.`,
             );
       case 'forbidden':
         throw new ProblemError(problem(403, 'FORBIDDEN', 'Forbidden', 'This API key may not do this.'));
@@ -123,9 +129,14 @@ function targetOf(request: Request, requirement: AccessRequirement): AccessTarge
     workspaceId = rootWorkspaceIdOf(tenantId);
   }
   const grantId = requirement.grantId === undefined ? undefined : idFrom(request, requirement.grantId);
+  const destinationWorkspaceId =
+    requirement.destinationWorkspaceId === undefined
+      ? undefined
+      : idFrom(request, requirement.destinationWorkspaceId);
   return {
     ...(tenantId === undefined ? {} : { tenantId }),
     ...(workspaceId === undefined ? {} : { workspaceId }),
+    ...(destinationWorkspaceId === undefined ? {} : { destinationWorkspaceId }),
     ...(grantId === undefined ? {} : { grantId }),
   };
 }

@@ -13,6 +13,8 @@ export interface AccessRequirement {
   readonly permission: Permission;
   readonly tenantId?: IdSource;
   readonly workspaceId?: IdSource;
+  /** A second workspace the request acts on (a move's new parent). */
+  readonly destinationWorkspaceId?: IdSource;
   readonly grantId?: IdSource;
 }
 
@@ -29,7 +31,12 @@ export const fromBody = (name: string, absentMeans?: 'root'): IdSource =>
  */
 export function Requires(
   permission: Permission,
-  target: { tenantId?: IdSource; workspaceId?: IdSource; grantId?: IdSource } = {},
+  target: {
+    tenantId?: IdSource;
+    workspaceId?: IdSource;
+    destinationWorkspaceId?: IdSource;
+    grantId?: IdSource;
+  } = {},
 ): MethodDecorator {
   return SetMetadata(ACCESS_REQUIREMENT, { permission, ...target } satisfies AccessRequirement);
 }

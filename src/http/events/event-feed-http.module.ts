@@ -4,12 +4,14 @@ import { EVENT_FEED_CONFIG, type EventFeedConfig } from './event-feed.config.js'
 import { EventFeedReader } from './event-feed.reader.js';
 import { EVENT_SCHEMA_CATALOG, loadEventSchemaCatalog } from './event-schema.catalog.js';
 import { EventFeedHttpController } from './events.http.controller.js';
+import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 
 /** /v1/events: the feed and the catalog for consuming services. */
 @Module({
   controllers: [EventFeedHttpController],
   providers: [
     EventFeedReader,
+    PersonalDataVault,
     // Read once at start: a broken catalog fails the start, not a consumer's request.
     { provide: EVENT_SCHEMA_CATALOG, useFactory: () => loadEventSchemaCatalog() },
     {

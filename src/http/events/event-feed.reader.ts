@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { followLog } from '../../consumers/log-follower.js';
-import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
+import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
+import { publishEvents, type PublishedEvent } from '../../personal-data/published-events.js';
 import {
   EVENT_STORE,
   type EventFilter,
   type EventStore,
   type JsonObject,
   type Position,
+  type RecordedEvent,
 } from '../../event-store/event-store.port.js';
 import { TENANT_STREAM_PREFIX, tenantStreamName } from '../../tenancy/tenant-stream.js';
 import type { TenancyEventType } from '../../tenancy/tenancy.events.js';
@@ -39,14 +41,22 @@ export interface FeedSelection {
 /**
  * The tenancy events of the log for other services. Only tenant streams are published: the name
  * reservation streams are an implementation detail of uniqueness and would leak tenant names.
+ * Display names are revealed per page while their person's key exists (publishEvents).
  */
 @Injectable()
 export class EventFeedReader {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly personalData: PersonalDataVault,
+  ) {}
 
   async page(after: Position | undefined, limit: number, selection: FeedSelection): Promise<FeedPage> {
     const page = await this.store.readAll({ after, maxCount: limit, filter: filterOf(selection) });
-    return { items: page.events.map(toFeedItem), next: page.nextPosition ?? after ?? null };
+    return { items: await this.items(page.events), next: page.nextPosition ?? after ?? null };
+  }
+
+  private async items(records: readonly RecordedEvent[]): Promise<FeedItem[]> {
+    return (await publishEvents(records, this.personalData)).map(toFeedItem);
   }
 
   async *live(
@@ -63,7 +73,7 @@ export class EventFeedReader {
       batchSize: LIVE_BATCH_SIZE,
     });
     for await (const { events } of batches) {
-      for (const recorded of events) yield toFeedItem(recorded);
+      for (const item of await this.items(events)) yield item;
     }
   }
 }
@@ -77,14 +87,13 @@ function filterOf(selection: FeedSelection): EventFilter {
   };
 }
 
-export function toFeedItem(recorded: Parameters<typeof decodeRecorded>[0]): FeedItem {
-  const { event, metadata } = decodeRecorded(recorded);
+function toFeedItem({ recorded, type, data, metadata }: PublishedEvent): FeedItem {
   return {
     position: recorded.position,
     streamName: recorded.streamName,
     revision: recorded.revision,
-    type: event.type,
-    data: event.data,
+    type,
+    data,
     metadata,
     recordedAt: recorded.recordedAt.toISOString(),
   };

@@ -5,6 +5,7 @@ import {
   Get,
   Inject,
   Param,
+  Post,
   Put,
   Query,
   Req,
@@ -21,11 +22,20 @@ import {
   ETAG_HEADER,
 } from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
-import { MEMBER_DETAIL_SCHEMA, MEMBER_SCHEMA, MEMBER_WRITTEN_SCHEMA } from './membership.api-schemas.js';
+import {
+  MEMBER_DETAIL_SCHEMA,
+  MEMBER_ERASED_SCHEMA,
+  MEMBER_SCHEMA,
+  MEMBER_WRITTEN_SCHEMA,
+} from './membership.api-schemas.js';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { CLOCK, type Clock } from '../../application/clock.js';
-import { AddMemberCommand, RemoveMemberCommand } from '../../application/membership/member.commands.js';
+import {
+  AddMemberCommand,
+  ErasePersonalDataCommand,
+  RemoveMemberCommand,
+} from '../../application/membership/member.commands.js';
 import {
   MembershipQueries,
   type MemberDetailView,
@@ -105,6 +115,32 @@ export class MembersHttpController {
       new RemoveMemberCommand(tenantId, userId, commandContextOf(request, this.clock)),
     );
     sendWrite(response, result, 204);
+  }
+
+  @Post(':userId/erase')
+  @Requires('member:manage', TENANT)
+  @ApiRoute(
+    'members',
+    "Erase a person's personal data (crypto-shredding): their key is deleted, PersonalDataErased recorded",
+    {
+      400: ['VALIDATION_FAILED'],
+      403: ['FORBIDDEN'],
+      404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    },
+  )
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiJson(200, 'Erased (or erased before, with nothing recorded since)', MEMBER_ERASED_SCHEMA, ETAG_HEADER)
+  async erase(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new ErasePersonalDataCommand(tenantId, userId, commandContextOf(request, this.clock)),
+    );
+    return sendWrite(response, result, 200);
   }
 
   @Get()

@@ -35,10 +35,26 @@ export const PRINCIPAL_SCHEMA: SchemaObject = {
   required: ['type', 'id'],
 };
 
+const displayName: SchemaObject = {
+  type: ['string', 'null'],
+  description: 'Null when none was given, or when it was erased (then personalDataErased is true)',
+};
+const personalDataErased: SchemaObject = {
+  type: 'boolean',
+  enum: [true],
+  description: "Present when the member's personal data was erased (docs/personal-data.md)",
+};
+
 export const MEMBER_WRITTEN_SCHEMA: SchemaObject = {
   type: 'object',
-  properties: { tenantId: uuid, userId, displayName: { type: ['string', 'null'] }, ...written },
+  properties: { tenantId: uuid, userId, displayName, personalDataErased, ...written },
   required: ['tenantId', 'userId', 'displayName', 'revision', 'position'],
+};
+
+export const MEMBER_ERASED_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: { tenantId: uuid, userId, personalDataErased, ...written },
+  required: ['tenantId', 'userId', 'personalDataErased', 'revision', 'position'],
 };
 
 export const MEMBER_SCHEMA: SchemaObject = {
@@ -46,7 +62,8 @@ export const MEMBER_SCHEMA: SchemaObject = {
   properties: {
     tenantId: uuid,
     userId,
-    displayName: { type: ['string', 'null'] },
+    displayName,
+    personalDataErased,
     addedAt: timestamp,
     updatedAt: timestamp,
   },
@@ -97,7 +114,7 @@ export const GROUP_MEMBERSHIP_WRITTEN_SCHEMA: SchemaObject = {
 
 export const GROUP_MEMBER_SCHEMA: SchemaObject = {
   type: 'object',
-  properties: { userId, displayName: { type: ['string', 'null'] }, addedAt: timestamp },
+  properties: { userId, displayName, personalDataErased, addedAt: timestamp },
   required: ['userId', 'displayName', 'addedAt'],
 };
 

@@ -44,7 +44,13 @@ export const TENANT_SCHEMA: SchemaObject = {
   properties: {
     tenantId: uuid,
     name: { type: 'string' },
-    status: { type: 'string', enum: ['active', 'deleting', 'deleted'] },
+    status: { type: 'string', enum: ['active', 'suspended', 'deleting', 'deleted'] },
+    suspension: {
+      type: 'object',
+      description: 'While suspended',
+      properties: { reason: { type: 'string' }, since: timestamp },
+      required: ['reason', 'since'],
+    },
     rootWorkspaceId: nullableUuid,
     workspaceCount: { type: 'integer' },
     createdAt: timestamp,
@@ -185,4 +191,73 @@ export const FEED_PAGE_SCHEMA: SchemaObject = {
     next: { type: ['string', 'null'], description: 'Pass as `after` for the next page' },
   },
   required: ['items', 'next'],
+};
+
+export const TENANT_STATUS_WRITTEN_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    tenantId: uuid,
+    name: { type: 'string' },
+    status: { type: 'string', enum: ['active', 'suspended', 'deleting', 'deleted'] },
+    suspension: {
+      type: 'object',
+      properties: { reason: { type: 'string' } },
+      required: ['reason'],
+    },
+    rootWorkspaceId: uuid,
+    revision,
+    position,
+  },
+  required: ['tenantId', 'name', 'status', 'rootWorkspaceId', 'revision', 'position'],
+};
+
+const quota: SchemaObject = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 0 },
+    source: {
+      type: 'string',
+      enum: ['tenant', 'default'],
+      description: "The tenant's own, or the configured default",
+    },
+    current: { type: 'integer', minimum: 0, description: 'Use now (maxDepth: the deepest workspace)' },
+  },
+  required: ['limit', 'source', 'current'],
+};
+
+export const TENANT_QUOTAS_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    tenantId: uuid,
+    quotas: {
+      type: 'object',
+      properties: {
+        maxWorkspaces: quota,
+        maxDepth: quota,
+        maxApiKeys: quota,
+        maxMembers: quota,
+        maxGroups: quota,
+      },
+      required: ['maxWorkspaces', 'maxDepth', 'maxApiKeys', 'maxMembers', 'maxGroups'],
+    },
+    revision,
+    position,
+  },
+  required: ['tenantId', 'quotas'],
+};
+
+export const MOVED_WORKSPACE_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    workspaceId: uuid,
+    tenantId: uuid,
+    parentWorkspaceId: uuid,
+    name: { type: 'string' },
+    isRoot: { type: 'boolean' },
+    depth: { type: 'integer', minimum: 1 },
+    path: { type: 'array', items: uuid, description: 'Workspace ids from the root down to this one' },
+    revision,
+    position,
+  },
+  required: ['workspaceId', 'tenantId', 'parentWorkspaceId', 'name', 'depth', 'path', 'revision', 'position'],
 };

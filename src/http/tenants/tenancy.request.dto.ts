@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { MAX_NAME_LENGTH } from '../../tenancy/resource-name.js';
+import { QUOTA_CEILINGS } from '../../tenancy/quotas.js';
 import { StrictInteger } from '../strict-integer.transform.js';
 
 /**
@@ -94,4 +95,72 @@ export class TenantEventsQueryDto {
   @Min(1)
   @Max(1000)
   limit?: number;
+}
+
+export class RenameTenantRequestDto {
+  @ApiProperty({ ...NAME, description: `${NAME.description}; unique among tenants, case-insensitively` })
+  @IsString()
+  @MaxLength(MAX_NAME_LENGTH)
+  name!: string;
+}
+
+export class SuspendTenantRequestDto {
+  @ApiProperty({
+    description: 'Why (shown to operators and in the audit trail): 1 to 500 characters, one line',
+    maxLength: 500,
+    example: 'Invoices unpaid since March',
+  })
+  @IsString()
+  @MaxLength(2_000)
+  reason!: string;
+}
+
+const QUOTA_LIMIT = (meaning: string, maximum: number) =>
+  ({
+    type: 'integer',
+    minimum: 0,
+    maximum,
+    nullable: true,
+    description: `${meaning}. Absent or null: the configured default.`,
+  }) as const;
+
+/** PUT replaces the tenant's own quotas: each one absent or null follows the configured default. */
+export class SetTenantQuotasRequestDto {
+  @ApiPropertyOptional(
+    QUOTA_LIMIT('Workspaces not yet deleted, the root included', QUOTA_CEILINGS.maxWorkspaces),
+  )
+  @IsOptional()
+  @IsInt()
+  maxWorkspaces?: number | null;
+
+  @ApiPropertyOptional(
+    QUOTA_LIMIT('Deepest level a workspace may be at (the root is at 0)', QUOTA_CEILINGS.maxDepth),
+  )
+  @IsOptional()
+  @IsInt()
+  maxDepth?: number | null;
+
+  @ApiPropertyOptional(QUOTA_LIMIT('Active API keys', QUOTA_CEILINGS.maxApiKeys))
+  @IsOptional()
+  @IsInt()
+  maxApiKeys?: number | null;
+
+  @ApiPropertyOptional(QUOTA_LIMIT('Members', QUOTA_CEILINGS.maxMembers))
+  @IsOptional()
+  @IsInt()
+  maxMembers?: number | null;
+
+  @ApiPropertyOptional(QUOTA_LIMIT('Groups', QUOTA_CEILINGS.maxGroups))
+  @IsOptional()
+  @IsInt()
+  maxGroups?: number | null;
+}
+
+export class MoveWorkspaceRequestDto {
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The new parent; the workspace takes its whole subtree along.',
+  })
+  @IsUUID('all')
+  parentWorkspaceId!: string;
 }

@@ -26,8 +26,10 @@ import { parseIfMatch, sendWrite } from '../write-response.js';
 import {
   CreateWorkspaceRequestDto,
   DeleteWorkspaceQueryDto,
+  MoveWorkspaceRequestDto,
   RenameWorkspaceRequestDto,
 } from './tenancy.request.dto.js';
+import { MoveWorkspaceCommand } from '../../application/lifecycle/tenant-lifecycle.commands.js';
 import { ApiResponse } from '@nestjs/swagger';
 import {
   ApiIfMatch,
@@ -37,7 +39,7 @@ import {
   BODY_PROBLEMS,
   ETAG_HEADER,
 } from '../openapi/api-docs.decorators.js';
-import { WORKSPACE_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
+import { MOVED_WORKSPACE_SCHEMA, WORKSPACE_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants/:tenantId/workspaces')
 export class WorkspacesHttpController {
@@ -78,6 +80,52 @@ export class WorkspacesHttpController {
     );
     response.setHeader('Location', `/v1/tenants/${tenantId}/workspaces/${workspaceId}`);
     return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Post(':workspaceId/move')
+  @ApiRoute('workspaces', 'Move a workspace, with its whole subtree, under another parent', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    409: [
+      'WORKSPACE_MOVE_CYCLE',
+      'ROOT_WORKSPACE_IMMOVABLE',
+      'WORKSPACE_NAME_TAKEN',
+      'WORKSPACE_DELETING',
+      'QUOTA_EXCEEDED',
+      'TENANT_SUSPENDED',
+      'TENANT_DELETING',
+    ],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('workspaceId')
+  @ApiJson(
+    200,
+    'Moved (or already there): the new parent, depth and path',
+    MOVED_WORKSPACE_SCHEMA,
+    ETAG_HEADER,
+  )
+  @Requires('workspace:move', {
+    tenantId: fromParam('tenantId'),
+    workspaceId: fromParam('workspaceId'),
+    destinationWorkspaceId: fromBody('parentWorkspaceId'),
+  })
+  async move(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('workspaceId', UuidParamPipe) workspaceId: string,
+    @Body() body: MoveWorkspaceRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new MoveWorkspaceCommand(
+        tenantId,
+        workspaceId,
+        body.parentWorkspaceId.toLowerCase(),
+        commandContextOf(request, this.clock),
+      ),
+    );
+    return sendWrite(response, result, 200);
   }
 
   @Patch(':workspaceId')

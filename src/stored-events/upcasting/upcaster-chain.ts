@@ -2,6 +2,7 @@ import type { JsonObject } from '../../event-store/event-store.port.js';
 import { CURRENT_SCHEMA_VERSION, type TenancyEventType } from '../../tenancy/tenancy.events.js';
 import { UpcastError, type UpcastContext, type Upcaster } from './upcaster.js';
 import { workspaceEventsV0Upcasters } from './workspace-events.v0.upcaster.js';
+import { memberEventsV1Upcasters } from './member-events.v1.upcaster.js';
 
 /**
  * schemaVersion is one number for the whole log (the application writes CURRENT_SCHEMA_VERSION on
@@ -52,4 +53,7 @@ function stepKey(type: string, fromVersion: number): string {
 }
 
 /** Every upcaster of the tenancy events, oldest version first. */
-export const tenancyUpcasters = new UpcasterChain([...workspaceEventsV0Upcasters]);
+export const tenancyUpcasters = new UpcasterChain([
+  ...workspaceEventsV0Upcasters,
+  ...memberEventsV1Upcasters,
+]);
