@@ -10,15 +10,19 @@ import {
   type DataSubject,
   type PersonalDataKey,
 } from './personal-data.cipher.js';
+import type { KeyWrapper } from './personal-data.key-wrapping.js';
 import type { LookupNeeds, PersonalDataLookup } from './personal-data.reveal.js';
 
-/** One key as `tenancy export` writes it and `tenancy import` reads it back. */
+/**
+ * One key as `tenancy export` writes it and `tenancy import` reads it back: wrapped under the
+ * export's passphrase, never in clear (personal-data.key-wrapping.ts).
+ */
 export interface ExportedKey {
   readonly tenantId: string;
   readonly userId: string;
   readonly keyId: string;
-  /** base64 */
-  readonly key: string;
+  /** base64url of the key encrypted under the export's wrapping key. */
+  readonly wrappedKey: string;
 }
 
 export interface ExportedErasure {
@@ -115,10 +119,18 @@ export class PersonalDataVault {
     return lookup.open(subject, value.sealed) ?? null;
   }
 
-  /** Every key and erasure of one tenant (or of every tenant: `{ all: true }`), for an export. */
+  /**
+   * Every erasure of one tenant (or of every tenant: `{ all: true }`), and its keys wrapped for an
+   * export; without a wrapper no key leaves the database, and only their number is told.
+   */
   async exportable(
     scope: { readonly tenantId: string } | { readonly all: true },
-  ): Promise<{ readonly keys: ExportedKey[]; readonly erasures: ExportedErasure[] }> {
+    wrapper: KeyWrapper | undefined,
+  ): Promise<{
+    readonly keys: ExportedKey[];
+    readonly keysLeftOut: number;
+    readonly erasures: ExportedErasure[];
+  }> {
     const tenantId = 'tenantId' in scope ? scope.tenantId : null;
     const keys = await this.pool.query<{ tenant_id: string; user_id: string; key_id: string; key: Buffer }>(
       `SELECT tenant_id, user_id, key_id, key FROM personal_data_keys
@@ -131,12 +143,14 @@ export class PersonalDataVault {
       [tenantId],
     );
     return {
-      keys: keys.rows.map((row) => ({
-        tenantId: row.tenant_id,
-        userId: row.user_id,
-        keyId: row.key_id,
-        key: row.key.toString('base64'),
-      })),
+      keys:
+        wrapper === undefined
+          ? []
+          : keys.rows.map((row) => {
+              const owner = { tenantId: row.tenant_id, userId: row.user_id, keyId: row.key_id };
+              return { ...owner, wrappedKey: wrapper.wrap({ ...owner, key: row.key }) };
+            }),
+      keysLeftOut: wrapper === undefined ? keys.rows.length : 0,
       erasures: erasures.rows.map((row) => ({
         tenantId: row.tenant_id,
         userId: row.user_id,
@@ -145,11 +159,12 @@ export class PersonalDataVault {
     };
   }
 
-  /** Restores an exported key; a person erased in the meantime (or in the same file) stays erased. */
-  async importKey(key: ExportedKey): Promise<void> {
-    const material = Buffer.from(key.key, 'base64');
-    if (material.length !== 32)
-      throw new Error(`the key of ${key.userId} in ${key.tenantId} is not 32 bytes`);
+  /**
+   * Restores an exported key. A key in an export file was alive when the export read the keys,
+   * after its events: a person erased before then has no key in the file.
+   */
+  async importKey(key: ExportedKey, wrapper: KeyWrapper): Promise<void> {
+    const material = wrapper.unwrap(key, key.wrappedKey);
     await this.pool.query(
       `INSERT INTO personal_data_keys (tenant_id, user_id, key_id, key) VALUES ($1, $2, $3, $4)
        ON CONFLICT DO NOTHING`,
@@ -157,6 +172,7 @@ export class PersonalDataVault {
     );
   }
 
+  /** Records an erasure from an export file (a line, or a PersonalDataErased event of its log). */
   async importErasure(erasure: ExportedErasure): Promise<void> {
     await this.pool.query(
       `INSERT INTO personal_data_erasures (tenant_id, user_id, erased_at) VALUES ($1, $2, $3)

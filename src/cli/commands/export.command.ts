@@ -9,6 +9,12 @@ import {
   type ExportedKey,
 } from '../../personal-data/personal-data.vault.js';
 import { redactStoredEvents } from '../../personal-data/published-events.js';
+import {
+  newKeyWrapper,
+  type KeyWrapper,
+  type KeyWrappingHeader,
+} from '../../personal-data/personal-data.key-wrapping.js';
+import { readPassphraseOption } from '../passphrase-option.js';
 import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation.js';
 import { TENANT_STREAM_PREFIX, tenantIdOfStream, tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
@@ -27,17 +33,25 @@ export interface ExportedEvent {
   readonly recordedAt: string;
 }
 
-/** The lines after the events: the keys that open the file's sealed display names, and who was erased. */
+/**
+ * The personal-data lines: first (before the events, only with a passphrase) how the keys are
+ * wrapped; after the events who was erased and, wrapped, the keys that open the sealed display names.
+ */
 export type ExportedPersonalDataLine =
-  { readonly personalDataKey: ExportedKey } | { readonly personalDataErasure: ExportedErasure };
+  | { readonly personalDataKeyWrapping: KeyWrappingHeader }
+  | { readonly personalDataKey: ExportedKey }
+  | { readonly personalDataErasure: ExportedErasure };
 
 export type ExportScope = { readonly tenantId: string } | 'all';
 
 export interface ExportOptions {
   /** Write events as stored, without upcasting older schema versions. */
   readonly raw?: boolean;
-  /** Leave out the keys (and erasures): the file's sealed display names can then be read by nobody. */
-  readonly withoutPersonalData?: boolean;
+  /**
+   * Wraps the personal-data keys for the file (personal-data.key-wrapping.ts); without it no key is
+   * written, and after an import every sealed display name of the file reads as erased.
+   */
+  readonly keyWrapper?: KeyWrapper;
 }
 
 const PAGE_SIZE = 1_000;
@@ -59,8 +73,12 @@ export async function exportEvents(
   out: Writable,
   personalData: PersonalDataVault,
   options: ExportOptions = {},
-): Promise<{ readonly events: number }> {
+): Promise<{ readonly events: number; readonly keys: number; readonly keysLeftOut: number }> {
   let events = 0;
+  if (options.keyWrapper !== undefined) {
+    const personalDataKeyWrapping = options.keyWrapper.header;
+    await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataKeyWrapping })}\n`);
+  }
   const write = async (records: readonly RecordedEvent[]) => {
     // Display names stay sealed (an import restores them with the keys below); a plain-text one
     // from before sealing is withheld once its person is erased.
@@ -93,15 +111,16 @@ export async function exportEvents(
     }
     await write(page);
   }
-  if (!options.withoutPersonalData) {
-    // Read after the events, so that a person erased while the export ran has no key in the file.
-    const { keys, erasures } = await personalData.exportable(scope === 'all' ? { all: true } : scope);
-    for (const personalDataErasure of erasures)
-      await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataErasure })}\n`);
-    for (const personalDataKey of keys)
-      await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataKey })}\n`);
-  }
-  return { events };
+  // Read after the events, so that a person erased while the export ran has no key in the file.
+  const { keys, keysLeftOut, erasures } = await personalData.exportable(
+    scope === 'all' ? { all: true } : scope,
+    options.keyWrapper,
+  );
+  for (const personalDataErasure of erasures)
+    await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataErasure })}\n`);
+  for (const personalDataKey of keys)
+    await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataKey })}\n`);
+  return { events, keys: keys.length, keysLeftOut };
 }
 
 function toExportedEvent(recorded: RecordedEvent, options: ExportOptions): ExportedEvent {
@@ -123,14 +142,20 @@ export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'write events as NDJSON in log order (one tenant, or the whole log)',
   help: `Usage: tenancy export (--tenant <tenantId> | --all) [--out <file>] [--raw]
+                      [--keys-passphrase-file <file>]
 
 Writes one JSON object per line, in log order:
   {"position", "streamName", "revision", "id", "type", "data", "metadata", "recordedAt"}
-then the personal-data keys that open the events' sealed display names, and the erasures:
-  {"personalDataKey": {"tenantId", "userId", "keyId", "key"}}
+then who had their personal data erased:
   {"personalDataErasure": {"tenantId", "userId", "erasedAt"}}
-Display names stay sealed in the events; the key lines make the file as sensitive as the
-database. Streams with constant memory; safe to pipe into gzip or a slow consumer.
+Display names stay sealed in the events. The keys that open them leave the database only
+wrapped under a passphrase (--keys-passphrase-file): a first line says how, and one line per
+key follows the erasures:
+  {"personalDataKeyWrapping": {"kdf", "salt", "cost", "blockSize", "parallelization", "check"}}
+  {"personalDataKey": {"tenantId", "userId", "keyId", "wrappedKey"}}
+Without a passphrase no key is written: after an import every display name of the file reads as
+erased. An erased person's key no longer exists, so no export can carry it.
+Streams with constant memory; safe to pipe into gzip or a slow consumer.
 
 Options:
   --tenant <id>   only this tenant's stream
@@ -139,8 +164,9 @@ Options:
   --raw           events exactly as stored (but a plain-text display name of an erased person,
                   written before names were sealed, which is left out); by default older schema
                   versions are upcast to the current one
-  --without-personal-data
-                  leave out the key and erasure lines: nobody can read the file's display names
+  --keys-passphrase-file <file>
+                  wrap the personal-data keys under the passphrase in this file (its first
+                  line, at least 16 characters); \`tenancy import\` needs the same file
   -h, --help      show this help
 `,
   options: {
@@ -148,7 +174,7 @@ Options:
     all: { type: 'boolean' },
     out: { type: 'string' },
     raw: { type: 'boolean' },
-    'without-personal-data': { type: 'boolean' },
+    'keys-passphrase-file': { type: 'string' },
   },
   async run(options, _positionals, context) {
     const tenantId = typeof options.tenant === 'string' ? options.tenant.toLowerCase() : undefined;
@@ -156,19 +182,30 @@ Options:
       throw new UsageError('give exactly one of --tenant <id> and --all');
     }
     if (tenantId !== undefined && !isCanonicalUuid(tenantId)) throw new UsageError('--tenant must be a UUID');
+    const passphrase = await readPassphraseOption(options['keys-passphrase-file']);
+    const keyWrapper = passphrase === undefined ? undefined : newKeyWrapper(passphrase);
     const store = await context.eventStore();
     const file = typeof options.out === 'string' ? createWriteStream(options.out) : undefined;
     const out = file ?? context.stdout;
     const vault = new PersonalDataVault(await context.database());
-    const { events } = await exportEvents(store, tenantId === undefined ? 'all' : { tenantId }, out, vault, {
-      raw: options.raw === true,
-      withoutPersonalData: options['without-personal-data'] === true,
-    });
+    const { events, keys, keysLeftOut } = await exportEvents(
+      store,
+      tenantId === undefined ? 'all' : { tenantId },
+      out,
+      vault,
+      { raw: options.raw === true, ...(keyWrapper === undefined ? {} : { keyWrapper }) },
+    );
     if (file) {
       file.end();
       await finished(file);
     }
-    await writeRespectingBackPressure(context.stderr, `exported ${events} events\n`);
+    await writeRespectingBackPressure(
+      context.stderr,
+      keysLeftOut > 0
+        ? `exported ${events} events; ${keysLeftOut} personal-data keys left out (no --keys-passphrase-file): ` +
+            'their display names read as erased after an import\n'
+        : `exported ${events} events and ${keys} wrapped personal-data keys\n`,
+    );
     return 0;
   },
 };

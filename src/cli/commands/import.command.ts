@@ -8,7 +8,14 @@ import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation
 import { TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import type { ExportedEvent, ExportedPersonalDataLine } from './export.command.js';
-import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
+import { PersonalDataVault, type ExportedErasure } from '../../personal-data/personal-data.vault.js';
+import {
+  KeyWrappingError,
+  openKeyWrapper,
+  type KeyWrapper,
+  type KeyWrappingHeader,
+} from '../../personal-data/personal-data.key-wrapping.js';
+import { readPassphraseOption } from '../passphrase-option.js';
 
 export interface ImportProgress {
   readonly events: number;
@@ -35,6 +42,8 @@ export async function importEvents(
   onProgress: (progress: ImportProgress) => void = () => undefined,
   /** Where the file's personal-data keys and erasures go; a file with such lines needs it. */
   personalData?: PersonalDataVault,
+  /** Unwraps the file's personal-data keys (`tenancy export --keys-passphrase-file`). */
+  keysPassphrase?: string,
 ): Promise<ImportProgress> {
   const existing = await store.readAll({
     maxCount: 1,
@@ -49,6 +58,9 @@ export async function importEvents(
   let bytes = 0;
   let lineNumber = 0;
   let previousPosition: string | undefined;
+  let keyWrapper: KeyWrapper | undefined;
+  /** PersonalDataErased events of the batch: recorded as erasures once the batch is in. */
+  let erasedInBatch: ExportedErasure[] = [];
   const flush = async () => {
     const first = batch[0];
     if (first === undefined) return;
@@ -72,6 +84,13 @@ export async function importEvents(
     }
     events += batch.length;
     batch = [];
+    // The log says who was erased: that holds even for a file written without erasure lines.
+    if (erasedInBatch.length > 0) {
+      if (personalData === undefined)
+        throw new ImportError('erasures of personal data need the service database');
+      for (const erasure of erasedInBatch) await personalData.importErasure(erasure);
+      erasedInBatch = [];
+    }
     onProgress({ events, bytes });
   };
 
@@ -84,8 +103,20 @@ export async function importEvents(
       if (personalData === undefined)
         throw new ImportError(`line ${lineNumber}: personal-data keys need the service's database`);
       await flush();
-      if ('personalDataKey' in personal) await personalData.importKey(personal.personalDataKey);
-      else await personalData.importErasure(personal.personalDataErasure);
+      if ('personalDataKeyWrapping' in personal) {
+        if (events > 0) throw new ImportError(`line ${lineNumber}: the key wrapping line must come first`);
+        keyWrapper = keyWrapperOf(personal.personalDataKeyWrapping, keysPassphrase);
+      } else if ('personalDataKey' in personal) {
+        if (keyWrapper === undefined)
+          throw new ImportError(`line ${lineNumber}: a personal-data key without the key wrapping line`);
+        try {
+          await personalData.importKey(personal.personalDataKey, keyWrapper);
+        } catch (error) {
+          if (error instanceof KeyWrappingError)
+            throw new ImportError(`line ${lineNumber}: ${error.message}`);
+          throw error;
+        }
+      } else await personalData.importErasure(personal.personalDataErasure);
       continue;
     }
     const line = parseLine(text, lineNumber);
@@ -105,15 +136,42 @@ export async function importEvents(
       );
     }
     batch.push(line);
+    if (line.type === 'PersonalDataErased') erasedInBatch.push(erasureOf(line));
   }
   await flush();
   return { events, bytes };
 }
 
-/** A key or erasure line (they follow the events), or undefined for an event line. */
+/** Checks the passphrase before any event is imported. */
+function keyWrapperOf(header: KeyWrappingHeader, passphrase: string | undefined): KeyWrapper {
+  if (passphrase === undefined)
+    throw new ImportError(
+      'the file carries personal-data keys wrapped under a passphrase: give the file that holds it ' +
+        'with --keys-passphrase-file',
+    );
+  try {
+    return openKeyWrapper(header, passphrase);
+  } catch (error) {
+    if (error instanceof KeyWrappingError) throw new ImportError(error.message);
+    throw error;
+  }
+}
+
+function erasureOf(line: ExportedEvent): ExportedErasure {
+  return {
+    tenantId: String(line.data.tenantId),
+    userId: String(line.data.userId),
+    erasedAt: typeof line.metadata.occurredAt === 'string' ? line.metadata.occurredAt : line.recordedAt,
+  };
+}
+
+/** A key wrapping, key or erasure line, or undefined for an event line. */
 function personalDataLine(text: string): ExportedPersonalDataLine | undefined {
   if (!text.startsWith('{"personalData')) return undefined;
-  const value = JSON.parse(text) as Partial<Record<'personalDataKey' | 'personalDataErasure', unknown>>;
+  const value = JSON.parse(text) as Partial<
+    Record<'personalDataKeyWrapping' | 'personalDataKey' | 'personalDataErasure', unknown>
+  >;
+  if (isObject(value.personalDataKeyWrapping)) return value as ExportedPersonalDataLine;
   if (isObject(value.personalDataKey)) return value as ExportedPersonalDataLine;
   if (isObject(value.personalDataErasure)) return value as ExportedPersonalDataLine;
   return undefined;
@@ -149,24 +207,29 @@ export const importCommand: CliCommand = {
   name: 'import',
   summary: 'load an export file into an empty event store',
   positionals: true,
-  help: `Usage: tenancy import <file>
+  help: `Usage: tenancy import <file> [--keys-passphrase-file <file>]
 
 Loads a file written by \`tenancy export\` into an event store that holds no tenancy events yet, and
 refuses otherwise. Keeps every event's id, type, data and metadata, each stream's revisions and the
 order of the file; positions and recording times are the new store's own. The file's personal-data
-keys and erasures go to the service's database, so display names read as they did (and erased ones
-stay erased). Progress goes to stderr.
+keys (unwrapped with the passphrase the export was written with) and erasures go to the service's
+database, so display names read as they did, and erased ones stay erased: their keys were never in
+the file, and every PersonalDataErased event of the file is recorded as an erasure. A wrong or
+missing passphrase is refused before any event is imported. Progress goes to stderr.
 
 Stop the service (and its process managers) while importing: anything else writing to the store
 would be refused by the import's exact expected revisions, and the import would stop there.
 
 Options:
+  --keys-passphrase-file <file>
+                  the passphrase (first line of the file) the export wrapped its keys under
   -h, --help      show this help
 `,
-  options: {},
-  async run(_options, positionals, context) {
+  options: { 'keys-passphrase-file': { type: 'string' } },
+  async run(options, positionals, context) {
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('give exactly one file to import');
+    const passphrase = await readPassphraseOption(options['keys-passphrase-file']);
     const size = (await stat(file)).size;
     const store = await context.eventStore();
     const bar = new cliProgress.SingleBar(
@@ -190,6 +253,7 @@ Options:
           bar.update(Math.min(bytes, size), { events, rate: Math.round(events / seconds) });
         },
         vault,
+        passphrase,
       );
       bar.update(Math.max(size, 1), { events: result.events });
       bar.stop();

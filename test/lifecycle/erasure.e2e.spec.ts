@@ -1,0 +1,331 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { accessFixture } from '../access/access-fixture.js';
+import { openEventStream } from '../events/sse-client.js';
+import { PROJECT_ROOT } from '../support/service-process.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A name that occurs nowhere else: a grep for it cannot hit anything by chance. */
+const NAME = 'Quillonette Vashti-Ebberlane';
+const OTHER_NAME = 'Marisol Tern-Abernathy';
+const B_NAME = 'Bettany Orrin-Saltmarsh';
+const USER = 'q.vashti@example.com';
+const OTHER_USER = 'm.tern@example.com';
+const PASSPHRASE = 'a passphrase for carrying personal-data keys';
+
+/** `tenancy` as an operator runs it: a process, its exit code checked by each caller. */
+function tenancy(databaseUrl: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/tenancy.js', ...args],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/**
+ * Crypto-shredding a member's display name (issue 16): the key is deleted and PersonalDataErased
+ * appended; every read path shows the name as erased while the log keeps every stored byte.
+ */
+describe('erasing a member’s personal data', () => {
+  let app: TestApp;
+  const kit = accessFixture(() => app);
+  const http = () => request(app.server);
+  let directory: string;
+  let tenantA: string;
+  let tenantB: string;
+  let groupId: string;
+  let adminOfA: Record<string, string>;
+  let readerOfA: Record<string, string>;
+  let adminOfB: Record<string, string>;
+  const A = () => `/v1/tenants/${tenantA}`;
+
+  const cli = (args: string[], databaseUrl = app.database.url) => tenancy(databaseUrl, args);
+
+  /** Every row of the event table, byte for byte as PostgreSQL returns it. */
+  const rawEvents = async (): Promise<{ type: string; row: string }[]> => {
+    const { rows } = await app.database.pool.query<{ type: string; row: string }>(
+      'SELECT event_type AS type, e::text AS row FROM events e ORDER BY global_position',
+    );
+    return rows;
+  };
+
+  /** Every row of every live read-model table, as text, sorted (checkpoints aside). */
+  const readModels = async (pool = app.database.pool): Promise<Record<string, string[]>> => {
+    const { rows: tables } = await pool.query<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables
+       WHERE table_schema = 'read_model' AND table_type = 'BASE TABLE'
+         AND table_name NOT IN ('checkpoints', 'projection_failures') ORDER BY 1`,
+    );
+    const dump: Record<string, string[]> = {};
+    for (const { name } of tables) {
+      const { rows } = await pool.query<{ row: string }>(`SELECT t::text AS row FROM read_model.${name} t`);
+      dump[name] = rows.map((row) => row.row).sort();
+    }
+    return dump;
+  };
+
+  const ok = async (run: Promise<Run>): Promise<string> => {
+    const result = await run;
+    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    return result.stdout;
+  };
+
+  const json = async (path: string, auth: Record<string, string> = AUTH): Promise<string> => {
+    const response = await http().get(path).set(auth);
+    expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    return response.text;
+  };
+
+  const eventsOfA = async (): Promise<number> => {
+    const { rows } = await app.database.pool.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM events WHERE stream_name = $1',
+      [`tenant-${tenantA}`],
+    );
+    return rows[0]!.count;
+  };
+
+  /** Tenant A's events as Server-Sent Events from the start, until every one has arrived. */
+  const sseOfA = async (): Promise<string> => {
+    const expected = await eventsOfA();
+    const stream = openEventStream(app.server, `/v1/events/stream?tenantId=${tenantA}&from=start`, AUTH);
+    try {
+      expect(await stream.status).toBe(200);
+      await stream.waitForEvents(expected, 20_000);
+      return stream.events.map((event) => event.data).join('\n');
+    } finally {
+      stream.close();
+    }
+  };
+
+  /** Everything a client, an operator or a consumer can get to see about tenant A. */
+  const everything = async (): Promise<Record<string, string>> => ({
+    'GET members': await json(`${A()}/members?limit=100`),
+    'GET member': await json(`${A()}/members/${USER}`),
+    'GET member as tenant admin': await json(`${A()}/members/${USER}`, adminOfA),
+    'GET group members': await json(`${A()}/groups/${groupId}/members`),
+    'GET tenant events (audit trail)': await json(`${A()}/events?limit=1000`),
+    'GET feed of the tenant': await json(`/v1/events?tenantId=${tenantA}&limit=1000`),
+    'GET feed of every tenant': await json('/v1/events?limit=1000'),
+    'SSE feed': await sseOfA(),
+    'CLI history': await ok(cli(['history', '--tenant', tenantA])),
+    'CLI history --json': await ok(cli(['history', '--tenant', tenantA, '--json'])),
+    'CLI audit': await ok(cli(['audit', '--tenant', tenantA])),
+    'CLI export --tenant': await ok(cli(['export', '--tenant', tenantA])),
+    'CLI export --all': await ok(cli(['export', '--all'])),
+    'CLI export --raw': await ok(cli(['export', '--all', '--raw'])),
+    'read models': JSON.stringify(await readModels()),
+    'event table': JSON.stringify(await rawEvents()),
+  });
+
+  const where = (sources: Record<string, string>, text: string): string[] =>
+    Object.entries(sources)
+      .filter(([, output]) => output.includes(text))
+      .map(([source]) => source);
+
+  const erase = (tenantId: string, userId: string, auth: Record<string, string>) =>
+    http().post(`/v1/tenants/${tenantId}/members/${userId}/erase`).set(auth).send();
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    await app.app.listen(0, '127.0.0.1');
+    directory = await mkdtemp(path.join(os.tmpdir(), 'tenancy-erasure-'));
+    tenantA = (await kit.createTenant('Erasure A')).tenantId;
+    tenantB = (await kit.createTenant('Erasure B')).tenantId;
+    adminOfA = (await kit.issueKey(tenantA, 'admin')).auth;
+    readerOfA = (await kit.issueKey(tenantA, 'reader')).auth;
+    adminOfB = (await kit.issueKey(tenantB, 'admin')).auth;
+    const put = async (tenantId: string, userId: string, displayName: string) => {
+      const response = await http()
+        .put(`/v1/tenants/${tenantId}/members/${userId}`)
+        .set(AUTH)
+        .send({ displayName });
+      expect(response.status).toBe(201);
+      expect(response.body).toMatchObject({ displayName });
+    };
+    // Added, renamed and named again: every display name event of the person is covered.
+    await put(tenantA, USER, `${NAME} (draft)`);
+    expect((await http().put(`${A()}/members/${USER}`).set(AUTH).send({ displayName: NAME })).status).toBe(
+      200,
+    );
+    await put(tenantA, OTHER_USER, OTHER_NAME);
+    await put(tenantB, USER, B_NAME);
+    const group = await http().post(`${A()}/groups`).set(AUTH).send({ name: 'Erasure group' });
+    expect(group.status).toBe(201);
+    groupId = (group.body as { groupId: string }).groupId;
+    const joined = await http().put(`${A()}/groups/${groupId}/members/${USER}`).set(AUTH).send();
+    expect(joined.status).toBeLessThan(300);
+    await kit.settle();
+    await kit.readModelAt((joined.body as { position: string }).position);
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.close();
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('is refused to a reader key and to another tenant’s admin, with a stable code, changing nothing', async () => {
+    const before = await rawEvents();
+    const reader = await erase(tenantA, USER, readerOfA);
+    expect(reader.status).toBe(403);
+    expect(reader.body).toMatchObject({ code: 'FORBIDDEN' });
+    // Another tenant's key learns nothing of tenant A, not even that it exists.
+    const foreign = await erase(tenantA, USER, adminOfB);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toMatchObject({ code: 'TENANT_NOT_FOUND' });
+    const stranger = await erase(tenantA, 'never.a.member', AUTH);
+    expect(stranger.status).toBe(404);
+    expect(stranger.body).toMatchObject({ code: 'MEMBER_NOT_FOUND' });
+    const invalid = await erase(tenantA, 'not%20valid', AUTH);
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await rawEvents()).toEqual(before);
+    expect((await http().get(`${A()}/members/${USER}`).set(AUTH)).body).toMatchObject({
+      displayName: NAME,
+    });
+  });
+
+  it('leaves the name nowhere, keeps every stored event byte for byte, and is tenant-scoped and idempotent', async () => {
+    const before = await everything();
+    // Where the name belongs while the person's key exists, it is there: the grep below can fail.
+    expect(where(before, NAME).sort()).toEqual(
+      [
+        'GET members',
+        'GET member',
+        'GET member as tenant admin',
+        'GET group members',
+        'GET tenant events (audit trail)',
+        'GET feed of the tenant',
+        'GET feed of every tenant',
+        'SSE feed',
+        'CLI history',
+        'CLI history --json',
+      ].sort(),
+    );
+    // The log, the read models and exports only ever hold it sealed.
+    expect(before['event table']).toContain('pd1.');
+    const eventsBefore = await rawEvents();
+
+    const erased = await erase(tenantA, USER, adminOfA);
+    expect(erased.status).toBe(200);
+    expect(erased.body).toMatchObject({ tenantId: tenantA, userId: USER, personalDataErased: true });
+    const position = (erased.body as { position: string }).position;
+    await kit.readModelAt(position);
+
+    const after = await everything();
+    expect(where(after, NAME)).toEqual([]);
+    expect(where(after, 'Quillonette')).toEqual([]);
+    // The member is still there, marked as erased; the other member of A keeps their name.
+    expect(JSON.parse(after['GET member']!)).toMatchObject({
+      userId: USER,
+      displayName: null,
+      personalDataErased: true,
+    });
+    expect(after['GET members']).toContain(OTHER_NAME);
+    expect(after['CLI history']).toContain(`${USER} (personal data erased)`);
+
+    // The log: the same rows, byte for byte, and one more.
+    const eventsAfter = await rawEvents();
+    expect(eventsAfter.slice(0, eventsBefore.length)).toEqual(eventsBefore);
+    expect(eventsAfter.slice(eventsBefore.length).map((event) => event.type)).toEqual(['PersonalDataErased']);
+
+    // The same userId in tenant B is another person: untouched.
+    const inB = await http().get(`/v1/tenants/${tenantB}/members/${USER}`).set(AUTH);
+    expect(inB.body).toMatchObject({ userId: USER, displayName: B_NAME });
+    expect(inB.body).not.toHaveProperty('personalDataErased');
+    expect(await ok(cli(['history', '--tenant', tenantB]))).toContain(B_NAME);
+
+    // Again: answered the same, nothing appended, nothing changed.
+    const again = await erase(tenantA, USER, AUTH);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ personalDataErased: true, position });
+    expect(await rawEvents()).toEqual(eventsAfter);
+  }, 180_000);
+
+  it('verifies clean after erasure, and a replay rebuilds identical read models', async () => {
+    const live = await readModels();
+    const verify = await cli(['verify']);
+    expect(verify.stdout).toMatch(/read models match the event log/);
+    expect(verify.code).toBe(0);
+    await ok(cli(['replay']));
+    expect(await readModels()).toEqual(live);
+    expect(JSON.stringify(live)).not.toContain(NAME);
+  }, 120_000);
+
+  describe('an export and import round trip', () => {
+    let target: TestDatabase;
+    beforeAll(async () => {
+      target = await createTestDatabase();
+    });
+    afterAll(async () => target?.drop());
+
+    it('keeps the erasure, carries the other names, and never writes a key in clear', async () => {
+      const file = path.join(directory, 'export.ndjson');
+      const passphraseFile = path.join(directory, 'passphrase');
+      await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 });
+      await ok(cli(['export', '--all', '--out', file, '--keys-passphrase-file', passphraseFile]));
+      const exported = await readFile(file, 'utf8');
+      expect(exported).not.toContain(NAME);
+      expect(exported).not.toContain(OTHER_NAME);
+      // The keys in the database appear in the file neither as they are stored nor encoded.
+      const { rows: keys } = await app.database.pool.query<{ key: Buffer; person: string }>(
+        `SELECT key, tenant_id || '/' || user_id AS person FROM personal_data_keys`,
+      );
+      // The erased person has no key left to export.
+      expect(keys.map((key) => key.person).sort()).toEqual(
+        [`${tenantA}/${OTHER_USER}`, `${tenantB}/${USER}`].sort(),
+      );
+      for (const { key } of keys) {
+        for (const encoding of ['base64', 'base64url', 'hex'] as const)
+          expect(exported).not.toContain(key.toString(encoding).replace(/=+$/, ''));
+      }
+
+      // Without the passphrase the wrapped keys cannot be restored: refused before anything is written.
+      const refused = await cli(['import', file], target.url);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/passphrase/);
+      const wrong = path.join(directory, 'wrong-passphrase');
+      await writeFile(wrong, 'not the passphrase that wrapped them\n', { mode: 0o600 });
+      const mistaken = await cli(['import', file, '--keys-passphrase-file', wrong], target.url);
+      expect(mistaken.code).toBe(1);
+      const { rows: nothing } = await target.pool.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM events',
+      );
+      expect(nothing[0]!.count).toBe(0);
+
+      await ok(cli(['import', file, '--keys-passphrase-file', passphraseFile], target.url));
+      const history = await ok(cli(['history', '--tenant', tenantA], target.url));
+      expect(history).toContain(`${USER} (personal data erased)`);
+      expect(history).toContain(OTHER_NAME);
+      expect(history).not.toContain(NAME);
+      const exportedAgain = await ok(cli(['export', '--tenant', tenantA], target.url));
+      expect(exportedAgain).not.toContain(NAME);
+      // The imported log verifies, and the name stays out of its read models once they are built.
+      await ok(cli(['replay'], target.url));
+      expect(JSON.stringify(await readModels(target.pool))).not.toContain(NAME);
+      const verify = await cli(['verify'], target.url);
+      expect(verify.code).toBe(0);
+    }, 180_000);
+  });
+});
