@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
-import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
+import type { Projection } from './projection.js';
 import { inlineStatement, type SqlValue } from '../src/database/sql-statement.js';
 
 /**
@@ -23,16 +23,59 @@ export async function enterReadModelSchema(client: pg.ClientBase, schema: string
 }
 
 /**
- * The statements applying a batch of events, as one text for the simple-query protocol: the
- * set-based form where the projection has one (staging rows, then a handful of statements), the
- * per-event statements otherwise.
+ * A projection's set-based statement, prepared once per connection (PREPARE, over one array
+ * parameter per staging column) and run for each batch by EXECUTE: PostgreSQL then plans the large
+ * statement once per connection instead of once per batch, which made a live batch of one event
+ * cost several times its per-event form. The name is the projection's; the statement resolves its
+ * tables through the search path in force when it runs (PostgreSQL analyses it again if that changes).
  */
-export function projectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
+export function preparedStatementName(projection: Projection): string {
+  return `project_${projection.name.replace(/\W/g, '_')}`;
+}
+
+/**
+ * Up to this many staged rows a batch runs on the prepared generic plan (measured on a loaded
+ * 2-core machine: 0.9 ms for 1 event against 2.6 ms planned for the batch, 7.6 ms against 8.2 ms
+ * for 50; at 150 the plan made for the batch wins, 28 ms against 34 ms).
+ */
+const GENERIC_PLAN_MAX_ROWS = 64;
+
+/** The PREPARE of the projection's set-based statement; empty for a projection without one. */
+export function prepareProjectionSql(projection: Projection): string {
+  const setBased = projection.setBased;
+  if (!setBased) return '';
+  const columns = setBased.stagingColumns;
+  const staged = `SELECT ${columns
+    .map(([name, type]) => (isArrayType(type) ? `v.${name}::${type} AS ${name}` : `v.${name}`))
+    .join(', ')}
+      FROM unnest(${columns.map((_, index) => `$${index + 1}`).join(', ')}) AS v (${columns
+        .map(([name]) => name)
+        .join(', ')})`;
+  return `PREPARE ${preparedStatementName(projection)} (${columns
+    .map(([, type]) => parameterType(type))
+    .join(', ')}) AS ${setBased.applySql(staged)}`;
+}
+
+/**
+ * The statements applying a batch of events, as one text for the simple-query protocol: an
+ * EXECUTE of the prepared set-based statement (see prepareProjectionSql, which must have run on
+ * the connection) with the staged columns as array literals, or the per-event statements for a
+ * projection without a set-based form.
+ */
+export function executeProjectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
   const setBased = projection.setBased;
   if (!setBased) return perEventProjectionSql(projection, events);
   const rows = setBased.stage(events);
   if (rows.length === 0) return '';
-  return setBased.applySql(stagedValuesSql(setBased, rows));
+  const columns = setBased.stagingColumns;
+  const parameters = columns.map(
+    ([, type], column) => `${arrayLiteral(rows.map((row) => row[column] ?? null))}::${parameterType(type)}`,
+  );
+  // A small batch runs on the generic plan, made once per connection. Its estimates know nothing
+  // of the batch's size, so it joins the staged rows with each other by nested loops: cheap for a
+  // few dozen rows, quadratic beyond; a larger batch is planned for its own rows.
+  const plan = rows.length <= GENERIC_PLAN_MAX_ROWS ? 'force_generic_plan' : 'force_custom_plan';
+  return `SET LOCAL plan_cache_mode = ${plan}; EXECUTE ${preparedStatementName(projection)} (${parameters.join(', ')})`;
 }
 
 /** The per-event statements of a batch: the reference the set-based form must agree with. */
@@ -43,29 +86,55 @@ export function perEventProjectionSql(projection: Projection, events: readonly R
     .join(';\n');
 }
 
-/** The staged rows as a query of inline values, typed as the projection stages them. */
-function stagedValuesSql(setBased: SetBasedProjection, rows: readonly StagingRow[]): string {
-  const columns = setBased.stagingColumns;
-  const values: SqlValue[] = [];
-  const tuples = rows.map((row, index) => {
-    values.push(...row);
-    return `(${row.map((_, column) => `$${index * columns.length + column + 1}`).join(', ')})`;
-  });
-  return inlineStatement({
-    text: `SELECT ${columns.map(([name, type]) => `v.${name}::${type} AS ${name}`).join(', ')}
-      FROM (VALUES ${tuples.join(', ')}) AS v (${columns.map(([name]) => name).join(', ')})`,
-    values,
-  });
-}
+/** Connections on which each projection's statement is prepared already. */
+const prepared = new WeakMap<pg.ClientBase, Set<string>>();
 
-/** Applies a batch of events to the schema the transaction points at, in one round trip. */
+/**
+ * Applies a batch of events to the schema the open transaction points at, preparing the
+ * projection's statement on this connection first if needed.
+ */
 export async function applyProjection(
   client: pg.ClientBase,
   projection: Projection,
   events: readonly RecordedEvent[],
 ): Promise<void> {
-  const text = projectionSql(projection, events);
+  const names = prepared.get(client) ?? new Set<string>();
+  prepared.set(client, names);
+  if (projection.setBased && !names.has(projection.name)) {
+    // Not undone by a rollback: a prepared statement belongs to the session, not the transaction.
+    await client.query(prepareProjectionSql(projection));
+    names.add(projection.name);
+  }
+  const text = executeProjectionSql(projection, events);
   if (text.length > 0) await client.query(text);
+}
+
+function isArrayType(type: string): boolean {
+  return type.endsWith('[]');
+}
+
+/** An array column is passed as text[] (one literal per row; unnest would flatten an array of arrays). */
+function parameterType(type: string): string {
+  return isArrayType(type) ? 'text[]' : `${type}[]`;
+}
+
+/** One column of staged rows as an SQL literal of PostgreSQL's array text format. */
+function arrayLiteral(values: readonly SqlValue[]): string {
+  return inlineStatement({
+    text: '$1',
+    values: [`{${values.map(arrayElement).join(',')}}`],
+  });
+}
+
+function arrayElement(value: SqlValue): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = typeof value === 'string' ? value : `{${value.map(quoteArrayElement).join(',')}}`;
+  return quoteArrayElement(text);
+}
+
+function quoteArrayElement(value: string): string {
+  return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /**

@@ -16,6 +16,11 @@ export type BatchHandler = (client: pg.ClientBase, events: readonly RecordedEven
 export interface SqlBatch {
   /** Statements opening the transaction's context (role, search path). */
   readonly prepare: string;
+  /**
+   * Statements run once on each new connection, in a transaction opened by `prepare`, before its
+   * first batch (prepared statements the batches then execute).
+   */
+  readonly prepareSession?: string;
   /** The batch's statements. */
   toSql(events: readonly RecordedEvent[]): string;
   /** A statement moving the checkpoint from `expected` to `position`, failing with SQLSTATE ES412 if it moved. */
@@ -177,6 +182,10 @@ export class CheckpointedConsumer {
     this.position = await this.inTransaction(client, () =>
       this.options.checkpoints.load(client, this.options.name),
     );
+    const sqlBatch = this.options.sqlBatch;
+    if (sqlBatch?.prepareSession) {
+      await transactionInOneRoundTrip(client, [sqlBatch.prepare, sqlBatch.prepareSession]);
+    }
     this.log('log', `${this.options.name}: active from ${this.position ?? 'the start of the log'}`);
     const batchSize = this.options.batchSize ?? 500;
     const batches = followLog({

@@ -12,7 +12,8 @@ import { Metrics } from '../observability/metrics.js';
 import {
   enterReadModelSchema,
   enterReadModelSchemaSql,
-  projectionSql,
+  executeProjectionSql,
+  prepareProjectionSql,
 } from '../../projections/projection.applier.js';
 import { moveReadModelCheckpointSql } from '../../projections/read-model.checkpoints.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
@@ -68,7 +69,8 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
           sqlBatch: {
             prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
-            toSql: (events) => projectionSql(projection, events),
+            prepareSession: prepareProjectionSql(projection),
+            toSql: (events) => executeProjectionSql(projection, events),
             moveCheckpoint: moveReadModelCheckpointSql,
           },
           log: (level, message) => this.logger[level](message),
