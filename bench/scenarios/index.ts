@@ -5,6 +5,7 @@ import { cascadeScenario } from './cascade.js';
 import { commandsScenario } from './commands.js';
 import { contendedScenario } from './contended.js';
 import { lagScenario } from './lag.js';
+import { lagSteadyScenario } from './lag-steady.js';
 import { listScenario } from './list.js';
 import { memoryScenario } from './memory.js';
 import { rebuildScenario } from './rebuild.js';
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   commandsScenario,
   memoryScenario,
   lagScenario,
+  lagSteadyScenario,
   bigTenantScenario,
   listScenario,
   cascadeScenario,

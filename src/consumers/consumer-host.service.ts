@@ -19,6 +19,7 @@ import { moveReadModelCheckpointSql } from '../../projections/read-model.checkpo
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { CheckpointedConsumer, type ConsumerStatus } from './checkpointed-consumer.js';
 import { processCheckpoints, readModelCheckpoints } from './checkpoint-stores.js';
+import { DELIVERY_PHASES, deliveryPhases } from './delivery-delay.js';
 import { PROCESS_MANAGERS, type ProcessManager } from './process-manager.js';
 import { ProjectionProgress } from './projection-progress.js';
 
@@ -74,9 +75,17 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
             moveCheckpoint: moveReadModelCheckpointSql,
           },
           log: (level, message) => this.logger[level](message),
-          onCommitted: (position, events) => {
+          onCommitted: (position, events, delivery) => {
             this.progress.committed(projection.name, position);
             this.metrics.eventsApplied.inc({ consumer: projection.name }, events.length);
+            this.metrics.batchesApplied.inc({ consumer: projection.name });
+            if (!delivery) return;
+            for (const event of events) {
+              const phases = deliveryPhases(event, delivery);
+              for (const phase of DELIVERY_PHASES) {
+                this.metrics.projectionDelay.observe({ projection: projection.name, phase }, phases[phase]);
+              }
+            }
           },
         }),
       );
@@ -98,8 +107,10 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
             for (const event of events) await process.handle(event);
           },
           log: (level, message) => this.logger[level](message),
-          onCommitted: (_position, events) =>
-            this.metrics.eventsApplied.inc({ consumer: process.name }, events.length),
+          onCommitted: (_position, events) => {
+            this.metrics.eventsApplied.inc({ consumer: process.name }, events.length);
+            this.metrics.batchesApplied.inc({ consumer: process.name });
+          },
         }),
       );
     }

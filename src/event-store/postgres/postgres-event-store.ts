@@ -84,6 +84,11 @@ export class PostgresEventStore implements EventStore {
   private readonly notifier: LogChangeNotifier;
   private readonly pollIntervalMs: number;
   private readonly heldBackRetryMs: number;
+  /**
+   * Pages read up to a transaction still running: committed events may lie behind it, readable
+   * the moment it ends, which may not be announced.
+   */
+  private readonly heldBackPages = new WeakSet<ReadAllPage>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -164,8 +169,18 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions): Promise<ReadAllPage> {
-    const { heldBack: _heldBack, ...page } = await this.readPage(options);
+    const { heldBack, ...page } = await this.readPage(options);
+    if (heldBack) this.heldBackPages.add(page);
     return page;
+  }
+
+  async waitForMore(page: ReadAllPage, signal: AbortSignal): Promise<boolean> {
+    const woken = await this.notifier.waitForChange(
+      this.heldBackPages.has(page) ? this.heldBackRetryMs : this.pollIntervalMs,
+      signal,
+    );
+    if (woken) await sleep(WAKE_SETTLE_MS, signal);
+    return woken;
   }
 
   async *subscribe(options: SubscribeOptions): AsyncIterable<RecordedEvent> {
