@@ -13,7 +13,11 @@ interface PhaseHistogram {
   buckets: Map<number, number>;
 }
 
-export type DeliverySnapshot = Map<string, PhaseHistogram> & { batches?: number };
+export type DeliverySnapshot = Map<string, PhaseHistogram> & {
+  batches?: number;
+  /** The service's event-loop delay since the previous scrape (prom-client resets it at each). */
+  loopDelay?: { meanMs: number; p99Ms: number; maxMs: number };
+};
 
 /** The service's per-step histograms of the live tenancy projection, as /metrics shows them now. */
 export async function deliverySnapshot(ctx: BenchContext): Promise<DeliverySnapshot> {
@@ -24,6 +28,11 @@ export async function deliverySnapshot(ctx: BenchContext): Promise<DeliverySnaps
   for (const row of text.split('\n')) {
     const batchesRow = /^tenancy_consumer_batches_total\{consumer="([^"]+)"\} (\S+)$/.exec(row);
     if (batchesRow && batchesRow[1] === PROJECTION) phases.batches = Number(batchesRow[2]);
+    const loop = /^tenancy_nodejs_eventloop_lag_(mean|p99|max)_seconds (\S+)$/.exec(row);
+    if (loop) {
+      phases.loopDelay ??= { meanMs: Number.NaN, p99Ms: Number.NaN, maxMs: Number.NaN };
+      phases.loopDelay[`${loop[1] as 'mean' | 'p99' | 'max'}Ms`] = round(Number(loop[2]) * 1000);
+    }
     const match = line.exec(row);
     if (!match) continue;
     const [, kind, labelText, value] = match as unknown as [string, string, string, string];
@@ -82,6 +91,9 @@ export function deliveryBreakdown(before: DeliverySnapshot, after: DeliverySnaps
         PHASES.map((phase) => `${phase.replace('_', ' ')} ${meanMs[phase]} ms (p99 <= ${p99Ms[phase]})`).join(
           ', ',
         ) +
-        `; ${round(total)} ms from the append's start to the commit of its row`;
+        `; ${round(total)} ms from the append's start to the commit of its row` +
+        (after.loopDelay
+          ? `; the service's event loop was late by ${after.loopDelay.meanMs} ms on average (p99 ${after.loopDelay.p99Ms} ms, max ${after.loopDelay.maxMs} ms), and every step waits for it`
+          : '');
   return { meanMs, p99Ms, events, eventsPerBatch, note };
 }
