@@ -1,5 +1,5 @@
 import type { Scenario } from '../lib/types.js';
-import { appendScenario } from './append.js';
+import { appendPortScenario, appendScenario } from './append.js';
 import { bigTenantScenario } from './big-tenant.js';
 import { cascadeScenario } from './cascade.js';
 import { commandsScenario } from './commands.js';
@@ -11,11 +11,13 @@ import { memoryScenario } from './memory.js';
 import { rebuildScenario } from './rebuild.js';
 
 /**
- * In run order: the write path first on a small database (append, then commands and the memory it
- * left), the read side under the same load (lag), then the scenarios that seed large tenants, and
- * rebuild last, in a database of its own.
+ * In run order: the port alone before the service starts (append-port), then the write path on a
+ * small database (append, then commands and the memory it left), the read side under the same load
+ * (lag) and at a steady rate, then the scenarios that seed large tenants, and rebuild last, in a
+ * database of its own.
  */
 export const SCENARIOS: readonly Scenario[] = [
+  appendPortScenario,
   appendScenario,
   contendedScenario,
   commandsScenario,
