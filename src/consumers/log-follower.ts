@@ -5,6 +5,7 @@ import type {
   ReadAllPage,
   RecordedEvent,
 } from '../event-store/event-store.port.js';
+import { sharedLogTail, type PolledStore } from './log-tail.js';
 import { takeBatch } from './take-batch.js';
 
 export interface FollowLogOptions {
@@ -57,7 +58,9 @@ export function wallClockMs(): number {
  * arrived when the reader asks (a reader that falls behind gets large batches, a live one gets
  * each event as soon as it arrives). From a store that is read by polling (PostgreSQL) it reads
  * on demand: when the reader asks, it reads everything available then, up to `batchSize`, and
- * only when there is nothing does it wait for the log to grow. Reading ahead instead would hand
+ * only when there is nothing does it wait for the log to grow; live, it takes those events from
+ * the tail of the log that every follower of the store in this process shares (LogTail), so that
+ * one read of the store per append serves them all. Reading ahead instead would hand
  * the reader, once it is done with a batch, a page read while it worked (for a projector, a page
  * that its own open transaction held back), and leave what arrived since for another round. From
  * other stores (EventStoreDB) it takes what the store's subscription has delivered. A failed read
@@ -90,32 +93,41 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<LogB
         if (page.isEnd) caughtUp = true;
         if (signal.aborted) return;
       }
-      if (store.waitForMore) {
-        for (;;) {
-          const askedAt = wallClockMs();
-          let emptyReads = 0;
+      if (isPolled(store)) {
+        const tail = sharedLogTail(store);
+        const membership = tail.join(filter);
+        try {
           for (;;) {
-            const startedAt = wallClockMs();
-            const page: ReadAllPage = await store.readAll({
-              ...(after === 'start' ? {} : { after }),
-              maxCount: batchSize,
-              filter,
-            });
-            failures = 0;
-            after = page.nextPosition ?? after;
-            if (signal.aborted) return;
-            if (page.events.length > 0) {
-              yield {
-                events: page.events,
-                caughtUp: true,
-                reading: { askedAt, startedAt, endedAt: wallClockMs(), emptyReads },
-              };
-              break;
+            const askedAt = wallClockMs();
+            let emptyReads = 0;
+            for (;;) {
+              const startedAt = wallClockMs();
+              const from = after === 'start' ? undefined : after;
+              const page: ReadAllPage =
+                (await tail.read(from, batchSize, filter)) ??
+                (await store.readAll({
+                  ...(from === undefined ? {} : { after: from }),
+                  maxCount: batchSize,
+                  filter,
+                }));
+              failures = 0;
+              after = page.nextPosition ?? after;
+              if (signal.aborted) return;
+              if (page.events.length > 0) {
+                yield {
+                  events: page.events,
+                  caughtUp: true,
+                  reading: { askedAt, startedAt, endedAt: wallClockMs(), emptyReads },
+                };
+                break;
+              }
+              emptyReads++;
+              await tail.waitForMore(page, signal);
+              if (signal.aborted) return;
             }
-            emptyReads++;
-            await store.waitForMore(page, signal);
-            if (signal.aborted) return;
           }
+        } finally {
+          tail.leave(membership);
         }
       }
       const live = store.subscribe({ from: after, filter, signal })[Symbol.asyncIterator]();
@@ -153,4 +165,8 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+function isPolled(store: EventStore): store is PolledStore {
+  return typeof store.waitForMore === 'function';
 }
