@@ -101,6 +101,9 @@ export class LogTail {
     maxCount: number,
     filter: EventFilter | undefined,
   ): Promise<ReadAllPage | undefined> {
+    // What a read must show: every change seen up to now. Later ones are the next read's: chasing
+    // them would keep a follower reading for as long as appends keep coming.
+    const asked = this.changes;
     for (;;) {
       const stretch = this.stretch;
       if (!stretch) {
@@ -123,9 +126,9 @@ export class LogTail {
         return { events, nextPosition: events[events.length - 1]?.position, isEnd: false };
       }
       // The whole stretch after `after` was looked at.
-      if (stretch.readAtChange === this.changes && stretch.atHead) {
+      if (stretch.readAtChange >= asked && stretch.atHead) {
         const page: ReadAllPage = { events, nextPosition: stretch.to ?? after, isEnd: true };
-        this.served.set(page, this.changes);
+        this.served.set(page, stretch.readAtChange);
         return page;
       }
       if (events.length > 0) return { events, nextPosition: stretch.to ?? after, isEnd: false };
