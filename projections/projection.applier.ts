@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
-import type { Projection } from './projection.js';
+import type { Projection, StagingRow } from './projection.js';
 import { inlineStatement, type SqlValue } from '../src/database/sql-statement.js';
 
 /**
@@ -156,19 +156,45 @@ export async function copyStagedRows(
       .map(([name, type]) => `${name} ${type}`)
       .join(', ')}) ON COMMIT DELETE ROWS`,
   );
-  const text = setBased
-    .stage(events)
-    .map((row) => row.map(copyField).join('\t'))
-    .join('\n');
-  if (text.length > 0) {
-    await pipeline(
-      Readable.from([`${text}\n`]),
-      client.query(copyFrom(`COPY ${table} (${columns.map(([name]) => name).join(', ')}) FROM STDIN`)),
-    );
-  }
-  // The planner's estimates for the statement that reads the staged rows.
-  await client.query(`ANALYZE ${table}`);
+  await copyRows(client, table, columns, setBased.stage(events));
+  // The planner's estimates for the statement that reads the staged rows: row counts and how many
+  // tenants and workspaces they name, for which a small sample does.
+  await client.query(`SET LOCAL default_statistics_target = 10; ANALYZE ${table}`);
   return table;
+}
+
+/**
+ * The bulk-load form of a projection whose staged rows are its table's rows (`bulkTable`): COPY
+ * straight into the table. Only for a rebuild, where each batch is new to the table (a batch and
+ * its checkpoint commit together, so none is ever applied twice).
+ */
+export async function copyIntoTable(
+  client: pg.ClientBase,
+  projection: Projection,
+  events: readonly RecordedEvent[],
+): Promise<void> {
+  const setBased = projection.setBased;
+  if (!setBased?.bulkTable) throw new Error(`projection ${projection.name} has no table to bulk load into`);
+  await copyRows(
+    client,
+    quoteIdentifier(setBased.bulkTable),
+    setBased.stagingColumns,
+    setBased.stage(events),
+  );
+}
+
+async function copyRows(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly (readonly [name: string, type: string])[],
+  rows: readonly StagingRow[],
+): Promise<void> {
+  const text = rows.map((row) => row.map(copyField).join('\t')).join('\n');
+  if (text.length === 0) return;
+  await pipeline(
+    Readable.from([`${text}\n`]),
+    client.query(copyFrom(`COPY ${table} (${columns.map(([name]) => name).join(', ')}) FROM STDIN`)),
+  );
 }
 
 /** A value in COPY's text format. */

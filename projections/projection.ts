@@ -39,4 +39,9 @@ export interface SetBasedProjection {
   stage(events: readonly RecordedEvent[]): StagingRow[];
   /** The statement applying the staged rows, given a query that yields them (`staged`). */
   applySql(staged: string): string;
+  /**
+   * Set when every staged row is a row of this table, new with its event (columns as staged): a
+   * rebuild then loads the rows by COPY straight into it.
+   */
+  readonly bulkTable?: string;
 }

@@ -7,7 +7,12 @@ import type {
 } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
 import { inTransaction } from '../src/database/transaction.js';
-import { copyStagedRows, enterReadModelSchemaSql, perEventProjectionSql } from './projection.applier.js';
+import {
+  copyIntoTable,
+  copyStagedRows,
+  enterReadModelSchemaSql,
+  perEventProjectionSql,
+} from './projection.applier.js';
 import { loadReadModelCheckpoint, moveReadModelCheckpoint } from './read-model.checkpoints.js';
 import type { Projection } from './projection.js';
 import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
@@ -43,8 +48,8 @@ const DEFERRED_TABLE = 'rebuild_deferred_ddl';
  * same checkpoints as the live read models, so the result can be compared with them (verify) or
  * swapped in for them (replay).
  *
- * It loads the way restore tools do: the tables take no WAL and carry only their primary keys
- * while they fill (startRebuild), each chunk of the log is staged by COPY and applied by the
+ * It loads the way restore tools do: the tables take no WAL, carry only their primary keys and
+ * leave row-level security off while they fill (startRebuild), each chunk of the log is staged by COPY and applied by the
  * projections' set-based statements, and the other indexes and the foreign keys are built and
  * checked once at the end (finishRebuild). Each chunk commits with its checkpoint, so an
  * interrupted rebuild resumes (resumeRebuild), and the deferred work is remembered in the schema.
@@ -73,7 +78,8 @@ export async function startRebuild(
       `CREATE TABLE ${quoted}.${DEFERRED_TABLE} (step serial PRIMARY KEY, statement text NOT NULL)`,
     );
     // Recorded in the order they must run: tables logged again, then indexes, then foreign keys
-    // (which need the indexes to check quickly).
+    // (which need the indexes to check quickly), then row-level security back on. It is off while
+    // the tables load (COPY refuses a table under it); nothing reads them before the end.
     await client.query(
       `INSERT INTO ${quoted}.${DEFERRED_TABLE} (statement)
        SELECT format('ALTER TABLE %I.%I SET LOGGED', $1::text, t) FROM unnest($2::text[]) AS t
@@ -86,7 +92,13 @@ export async function startRebuild(
        (SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1::text, c.relname, k.conname, pg_get_constraintdef(k.oid))
         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = ANY ($2) AND k.contype = 'f'
-        ORDER BY c.relname, k.conname)`,
+        ORDER BY c.relname, k.conname)
+       UNION ALL
+       (SELECT format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', $1::text, c.relname)
+          || CASE WHEN c.relforcerowsecurity THEN format('; ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', $1::text, c.relname) ELSE '' END
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = ANY ($2) AND c.relrowsecurity
+        ORDER BY c.relname)`,
       [schema, tables],
     );
     const { rows } = await client.query<{ drop: string }>(
@@ -99,21 +111,30 @@ export async function startRebuild(
        JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = $1 AND c.relname = ANY ($2) AND NOT i.indisprimary AND NOT i.indisunique
        UNION ALL
-       SELECT format('ALTER TABLE %I.%I SET UNLOGGED', $1::text, t) FROM unnest($2::text[]) AS t`,
+       SELECT format('ALTER TABLE %I.%I SET UNLOGGED', $1::text, t) FROM unnest($2::text[]) AS t
+       UNION ALL
+       SELECT format('ALTER TABLE %I.%I DISABLE ROW LEVEL SECURITY', $1::text, c.relname)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = ANY ($2) AND c.relrowsecurity`,
       [schema, tables],
     );
     for (const { drop } of rows) await client.query(drop);
   });
 }
 
-/** Builds what startRebuild deferred, each step in a transaction of its own; nothing if nothing is left. */
-export async function finishRebuild(client: pg.ClientBase, schema: string): Promise<void> {
-  const deferred = `${quoteIdentifier(schema)}.${DEFERRED_TABLE}`;
+/** Whether startRebuild's deferred work is still to be done in the schema: it is being bulk loaded. */
+async function deferredWorkRemains(client: pg.ClientBase, schema: string): Promise<boolean> {
   const { rowCount } = await client.query(
     'SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2',
     [schema, DEFERRED_TABLE],
   );
-  if (rowCount !== 1) return;
+  return rowCount === 1;
+}
+
+/** Builds what startRebuild deferred, each step in a transaction of its own; nothing if nothing is left. */
+export async function finishRebuild(client: pg.ClientBase, schema: string): Promise<void> {
+  const deferred = `${quoteIdentifier(schema)}.${DEFERRED_TABLE}`;
+  if (!(await deferredWorkRemains(client, schema))) return;
   const { rows } = await client.query<{ step: number; statement: string }>(
     `SELECT step, statement FROM ${deferred} ORDER BY step`,
   );
@@ -153,6 +174,8 @@ async function rebuildGroup(
 ): Promise<void> {
   const { store, client, schema, until } = options;
   if (until === undefined) return;
+  // Between startRebuild and finishRebuild the tables take rows by COPY; after, as the live ones do.
+  const bulkLoading = await deferredWorkRemains(client, schema);
   const checkpoints = new Map<string, Position | undefined>();
   for (const projection of projections) {
     checkpoints.set(
@@ -177,7 +200,7 @@ async function rebuildGroup(
     if (chunk.length === 0) return;
     const batch = chunk;
     chunk = [];
-    await applyChunk(client, schema, projections, checkpoints, batch, store, applied);
+    await applyChunk(client, schema, projections, checkpoints, batch, store, applied, bulkLoading);
     events += batch.length;
     // The tables grow from nothing while they load: planner statistics taken as they double keep
     // the next chunk's lookups on the primary keys instead of scans planned for empty tables.
@@ -216,6 +239,7 @@ async function applyChunk(
   chunk: readonly RecordedEvent[],
   store: EventStore,
   applied: Map<string, number>,
+  bulkLoading: boolean,
 ): Promise<void> {
   const moved = new Map<string, Position>();
   await inSchema(client, schema, async () => {
@@ -229,7 +253,9 @@ async function applyChunk(
           : chunk.filter((event) => store.comparePositions(event.position, stored) > 0);
       const last = events[events.length - 1];
       if (!last) continue;
-      if (projection.setBased) {
+      if (bulkLoading && projection.setBased?.bulkTable) {
+        await copyIntoTable(client, projection, events);
+      } else if (projection.setBased) {
         const staged = await copyStagedRows(client, projection, events);
         await client.query(projection.setBased.applySql(`SELECT * FROM ${staged}`));
       } else {
