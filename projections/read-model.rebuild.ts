@@ -184,7 +184,7 @@ async function rebuildGroup(
     );
   }
   const starts = [...checkpoints.values()];
-  let after = starts.some((position) => position === undefined)
+  const after = starts.some((position) => position === undefined)
     ? undefined
     : starts.reduce((a, b) => (store.comparePositions(a as Position, b as Position) <= 0 ? a : b));
   const filter = projections[0]?.filter;
@@ -192,20 +192,50 @@ async function rebuildGroup(
   const chunkSize = Math.max(pageSize, options.chunkSize ?? DEFAULT_CHUNK);
   const read = (from: Position | undefined): Promise<ReadAllPage> =>
     store.readAll({ ...(from === undefined ? {} : { after: from }), maxCount: pageSize, filter });
+  if (after !== undefined && store.comparePositions(after, until) >= 0) return;
 
-  let chunk: RecordedEvent[] = [];
+  /** Reads the log up to `until` in chunks, each one read while the one before it is applied. */
+  async function* chunksOfLog(from: Position | undefined): AsyncGenerator<RecordedEvent[]> {
+    let chunk: RecordedEvent[] = [];
+    for (let position = from; ;) {
+      const page: ReadAllPage = await read(position);
+      const kept = page.events.filter(
+        (event) => store.comparePositions(event.position, until as Position) <= 0,
+      );
+      const done = page.isEnd || kept.length < page.events.length || page.nextPosition === undefined;
+      position = page.nextPosition ?? position;
+      chunk.push(...kept);
+      if (chunk.length >= chunkSize || done) {
+        if (chunk.length > 0) yield chunk;
+        chunk = [];
+      }
+      if (done) return;
+    }
+  }
+
   let events = 0;
   let chunks = 0;
-  const flush = async (): Promise<void> => {
-    if (chunk.length === 0) return;
-    const batch = chunk;
-    chunk = [];
-    await applyChunk(client, schema, projections, checkpoints, batch, store, applied, bulkLoading);
+  const reader = chunksOfLog(after);
+  let next = reader.next();
+  while (true) {
+    const result = await next;
+    if (result.done) break;
+    const batch = result.value;
+    // The next chunk is read (on the store's own connection) while this one is applied.
+    next = reader.next();
+    try {
+      await applyChunk(client, schema, projections, checkpoints, batch, store, applied, bulkLoading);
+    } catch (error) {
+      await next.catch(() => undefined);
+      throw error;
+    }
     events += batch.length;
     // The tables grow from nothing while they load: planner statistics taken as they double keep
-    // the next chunk's lookups on the primary keys instead of scans planned for empty tables.
+    // the next chunk's lookups on the primary keys instead of scans planned for empty tables. A
+    // table bulk loaded by COPY is only written.
     if (++chunks === 1 || (chunks & (chunks - 1)) === 0) {
-      for (const table of projections.flatMap((projection) => projection.tables)) {
+      const queried = projections.filter((projection) => !(bulkLoading && projection.setBased?.bulkTable));
+      for (const table of queried.flatMap((projection) => projection.tables)) {
         await client.query(`ANALYZE ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`);
       }
     }
@@ -214,19 +244,6 @@ async function rebuildGroup(
       events,
       position: batch[batch.length - 1]?.position,
     });
-  };
-
-  if (after !== undefined && store.comparePositions(after, until) >= 0) return;
-  // The next page is read while the current chunk is applied.
-  let next: Promise<ReadAllPage> | undefined = read(after);
-  while (next) {
-    const page: ReadAllPage = await next;
-    const events_ = page.events.filter((event) => store.comparePositions(event.position, until) <= 0);
-    const done = page.isEnd || events_.length < page.events.length || page.nextPosition === undefined;
-    after = page.nextPosition ?? after;
-    next = done ? undefined : read(after);
-    chunk.push(...events_);
-    if (chunk.length >= chunkSize || done) await flush();
   }
 }
 
