@@ -170,6 +170,7 @@ async function main(): Promise<number> {
       eventStore,
       shared: new Map(),
       log,
+      defer: (cleanup) => cleanups.push(cleanup),
     };
 
     const results = new Map<string, ScenarioResult>();

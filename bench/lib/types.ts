@@ -71,6 +71,8 @@ export interface StoreContext {
   /** Measurements one scenario leaves for another (the append ceiling, RSS during commands). */
   readonly shared: Map<string, unknown>;
   log(line: string): void;
+  /** Runs `cleanup` at the end of the run (for something several scenarios share). */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 /** What a scenario run against the service gets besides: the running service. */

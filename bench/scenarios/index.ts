@@ -9,12 +9,13 @@ import { lagSteadyScenario } from './lag-steady.js';
 import { listScenario } from './list.js';
 import { memoryScenario } from './memory.js';
 import { rebuildScenario } from './rebuild.js';
+import { replayCliScenario } from './replay-cli.js';
 
 /**
  * In run order: the port alone before the service starts (append-port), then the write path on a
  * small database (append, then commands and the memory it left), the read side under the same load
- * (lag) and at a steady rate, then the scenarios that seed large tenants, and rebuild last, in a
- * database of its own.
+ * (lag) and at a steady rate, then the scenarios that seed large tenants, and rebuild and replay-cli
+ * last, on one log in a database of its own.
  */
 export const SCENARIOS: readonly Scenario[] = [
   appendPortScenario,
@@ -28,4 +29,5 @@ export const SCENARIOS: readonly Scenario[] = [
   listScenario,
   cascadeScenario,
   rebuildScenario,
+  replayCliScenario,
 ];
