@@ -362,8 +362,18 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
         WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
     }
     case 'ApiKeyIssued':
-    case 'ApiKeyRevoked': {
-      // Keys have no read model of their own (they are listed from the tenant's folded state), but
+    case 'ApiKeyRevoked':
+    case 'MemberAdded':
+    case 'MemberUpdated':
+    case 'MemberRemoved':
+    case 'GroupCreated':
+    case 'GroupRenamed':
+    case 'GroupDeleted':
+    case 'GroupMemberAdded':
+    case 'GroupMemberRemoved':
+    case 'RoleGranted':
+    case 'RoleRevoked': {
+      // Keys and membership are not in these tables (the membership projection has its own), but
       // the tenant's revision must still move: If-Match and Min-Position compare with it.
       const { tenantId } = event.data;
       return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz
@@ -425,6 +435,16 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
       case 'TenantDeleted':
       case 'ApiKeyIssued':
       case 'ApiKeyRevoked':
+      case 'MemberAdded':
+      case 'MemberUpdated':
+      case 'MemberRemoved':
+      case 'GroupCreated':
+      case 'GroupRenamed':
+      case 'GroupDeleted':
+      case 'GroupMemberAdded':
+      case 'GroupMemberRemoved':
+      case 'RoleGranted':
+      case 'RoleRevoked':
         return row(null, null, null, null, null);
       default: {
         const exhaustive: never = event;

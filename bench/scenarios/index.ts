@@ -2,6 +2,10 @@ import type { Scenario } from '../lib/types.js';
 import { appendPortScenario, appendScenario } from './append.js';
 import { bigTenantScenario } from './big-tenant.js';
 import { cascadeScenario } from './cascade.js';
+import { checkCoreScenario } from './check-core.js';
+import { checkHttpScenario } from './check-http.js';
+import { grantToCheckScenario } from './grant-to-check.js';
+import { lookupScenario } from './lookup.js';
 import { commandsScenario } from './commands.js';
 import { contendedScenario } from './contended.js';
 import { lagScenario } from './lag.js';
@@ -14,8 +18,9 @@ import { replayCliScenario } from './replay-cli.js';
 /**
  * In run order: the port alone before the service starts (append-port), then the write path on a
  * small database (append, then commands and the memory it left), the read side under the same load
- * (lag) and at a steady rate, then the scenarios that seed large tenants, and rebuild and replay-cli
- * last, on one log in a database of its own.
+ * (lag) and at a steady rate, then the scenarios that seed large tenants, the permission scenarios
+ * on one tenant seeded with members, groups and grants, and rebuild and replay-cli last, on one log
+ * in a database of its own.
  */
 export const SCENARIOS: readonly Scenario[] = [
   appendPortScenario,
@@ -28,6 +33,11 @@ export const SCENARIOS: readonly Scenario[] = [
   bigTenantScenario,
   listScenario,
   cascadeScenario,
+  // One seeded tenant (members, groups, grants) shared by the four permission scenarios.
+  checkCoreScenario,
+  checkHttpScenario,
+  lookupScenario,
+  grantToCheckScenario,
   rebuildScenario,
   replayCliScenario,
 ];

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { correlate } from '../http/correlation.js';
 import { HttpDrain } from '../http/http-drain.js';
 import { httpMetrics } from '../http/http-metrics.middleware.js';
-import { JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';
+import { CHECK_BATCH_BODY_OPTIONS, JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';
 import { serveOpenApi } from '../http/openapi/openapi.document.js';
 import { requestLog } from '../http/request-log.js';
 import { RequestValidationPipe } from '../http/request-validation.pipe.js';
@@ -31,6 +31,8 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
   app.use(requestLog(log, routes));
   app.use(httpMetrics(app.get(Metrics), routes));
   app.use(requireJsonBody);
+  // First: a body the check route's parser has read is not read again by the general one.
+  app.useBodyParser('json', CHECK_BATCH_BODY_OPTIONS);
   app.useBodyParser('json', JSON_BODY_OPTIONS);
   app.set('etag', false);
   app.set('x-powered-by', false);

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import net from 'node:net';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { HttpDrain } from '../http/http-drain.js';
 import type { Runtime } from './runtime.js';
@@ -9,6 +10,12 @@ export interface ShutdownOptions {
   /** After this long the process exits (code 1) whatever is still pending. */
   readonly hardTimeoutMs: number;
 }
+
+/** No request for this long, and idle connections are taken to be idle for good. */
+const QUIET_BEFORE_CLOSING_IDLE_MS = 500;
+
+/** How long connections closed as idle may take to go before the rest are cut. */
+const IDLE_CLOSE_GRACE_MS = 1_000;
 
 /** Signals this close together are one request to stop, delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1_000;
@@ -67,12 +74,21 @@ async function shutDown(
   const drain = app.get(HttpDrain);
 
   logger.log(`${signal}: shutting down; no new connections`);
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // net.Server's close, not http.Server's: it stops accepting but leaves open keep-alive
+  // connections alone. Closing them at once would race requests already on their way over them
+  // (the client gets a reset); instead every answer from now on closes its connection.
+  const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
   drain.begin();
+  const deadline = Date.now() + options.drainTimeoutMs;
   const left = await drain.idle(options.drainTimeoutMs);
   if (left > 0)
     logger.warn(`${left} requests still running after ${options.drainTimeoutMs} ms: cutting them`);
   else logger.log(`requests in flight finished (${elapsed()})`);
+  // What is left is idle: connections on which no request came since the signal. One more moment of
+  // quiet first, for a request already sent over one of them and still on its way.
+  await drain.quiet(QUIET_BEFORE_CLOSING_IDLE_MS, deadline);
+  server.closeIdleConnections();
+  await Promise.race([closed, sleep(IDLE_CLOSE_GRACE_MS)]);
   server.closeAllConnections();
   await closed;
 
@@ -82,4 +98,8 @@ async function shutDown(
   logger.log(
     `database connections closed${runtime.embedded ? ', embedded PostgreSQL stopped' : ''} (${elapsed()})`,
   );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

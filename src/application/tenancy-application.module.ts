@@ -17,6 +17,30 @@ import { RevokeApiKeyHandler } from './commands/revoke-api-key.handler.js';
 import { ApiKeyRegistry } from './access/api-key.registry.js';
 import { ApiKeyQueries } from './access/api-key.queries.js';
 import { AccessControl } from './access/access-control.service.js';
+import { TenantStateFollower } from './commands/tenant-state.follower.js';
+import { AddMemberHandler, RemoveMemberHandler } from './membership/member.handlers.js';
+import {
+  AddGroupMemberHandler,
+  CreateGroupHandler,
+  DeleteGroupHandler,
+  RemoveGroupMemberHandler,
+  RenameGroupHandler,
+} from './membership/group.handlers.js';
+import { GrantRoleHandler, RevokeRoleHandler } from './membership/grant.handlers.js';
+import { MembershipQueries } from './membership/membership.queries.js';
+import { PermissionQueries } from './permissions/permission.queries.js';
+
+const MEMBERSHIP_HANDLERS = [
+  AddMemberHandler,
+  RemoveMemberHandler,
+  CreateGroupHandler,
+  RenameGroupHandler,
+  DeleteGroupHandler,
+  AddGroupMemberHandler,
+  RemoveGroupMemberHandler,
+  GrantRoleHandler,
+  RevokeRoleHandler,
+];
 
 /** Tenancy's use cases: command handlers, process managers and read-model queries. */
 @Module({
@@ -39,6 +63,10 @@ import { AccessControl } from './access/access-control.service.js';
     DefaultTenantInitializer,
     ScopedReader,
     ReadModelQueries,
+    TenantStateFollower,
+    ...MEMBERSHIP_HANDLERS,
+    MembershipQueries,
+    PermissionQueries,
   ],
   exports: [
     TenantCommandExecutor,
@@ -51,6 +79,9 @@ import { AccessControl } from './access/access-control.service.js';
     ApiKeyRegistry,
     ApiKeyQueries,
     AccessControl,
+    TenantStateFollower,
+    MembershipQueries,
+    PermissionQueries,
   ],
 })
 export class TenancyApplicationModule {}

@@ -1,5 +1,9 @@
 import type { TenantAtPoint, WorkspaceAtPoint } from '../application/queries/tenant-at-point.js';
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** An indented tree with box-drawing guides, one workspace per line. */
 export function renderTenantTree(tenant: TenantAtPoint): string {
   if (tenant.status === 'none') {
@@ -26,7 +30,39 @@ export function renderTenantTree(tenant: TenantAtPoint): string {
     continues[workspace.depth] = !last;
     continues.length = workspace.depth + 1;
   });
-  return `${lines.join('\n')}\n`;
+  return `${[...lines, ...membershipLines(tenant)].join('\n')}\n`;
+}
+
+/** Members, groups and grants under the tree, naming groups and workspaces as they were then. */
+function membershipLines(tenant: TenantAtPoint): string[] {
+  const groupNames = new Map(tenant.groups.map((group) => [group.groupId, group.name]));
+  const workspaceNames = new Map(
+    tenant.workspaces.map((workspace) => [workspace.workspaceId, workspace.name]),
+  );
+  const lines = ['', plural(tenant.members.length, 'member')];
+  for (const member of tenant.members) {
+    const name = member.displayName === null ? '' : ` (${member.displayName})`;
+    const groups = member.groupIds.map((groupId) => groupNames.get(groupId) ?? groupId);
+    lines.push(`  ${member.userId}${name}${groups.length > 0 ? `  in ${groups.join(', ')}` : ''}`);
+  }
+  lines.push('', plural(tenant.groups.length, 'group'));
+  for (const group of tenant.groups) {
+    lines.push(`  ${group.name}  (${group.groupId})  ${plural(group.members.length, 'member')}`);
+  }
+  lines.push('', plural(tenant.grants.length, 'grant'));
+  for (const grant of tenant.grants) {
+    const who =
+      grant.principal.type === 'group'
+        ? `group ${groupNames.get(grant.principal.id) ?? grant.principal.id}`
+        : `${grant.principal.type === 'apiKey' ? 'API key' : 'user'} ${grant.principal.id}`;
+    const where =
+      grant.workspaceId === null
+        ? 'the tenant'
+        : `${workspaceNames.get(grant.workspaceId) ?? '?'} (${grant.workspaceId})`;
+    const origin = grant.origin === 'apiKey' ? "  [the key's own role]" : '';
+    lines.push(`  ${grant.role} on ${where} to ${who}  (${grant.grantId})${origin}`);
+  }
+  return lines;
 }
 
 /** One backwards pass over the tree order, so that wide or deep trees cost O(n), not O(n²). */

@@ -4,8 +4,9 @@ import { quoteIdentifier } from '../database/database-urls.js';
 import { PG_POOL } from '../database/postgres-pool.js';
 import type { Position } from '../event-store/event-store.port.js';
 import { comparePositions } from '../event-store/position.js';
-import { LIVE_READ_MODEL_SCHEMA } from '../../projections/read-model.projections.js';
-import { tenancyReadModelProjection } from '../../projections/tenancy-read-model.projection.js';
+import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
+
+const PROJECTION_NAMES = READ_MODEL_PROJECTIONS.map((projection) => projection.name);
 
 /**
  * How far the live read models are: what a read that asks for Min-Position waits on. The local
@@ -36,13 +37,18 @@ export class ProjectionProgress {
     });
   }
 
-  /** Whether the tenancy read model has applied the event at this position (or later ones). */
+  /**
+   * Whether every read model has applied the event at this position (or later ones): a read may
+   * join the tenancy tables with the membership ones, so all of them must have got there.
+   */
   async hasApplied(position: Position): Promise<boolean> {
     const { rows } = await this.pool.query<{ position: string }>(
-      `SELECT position FROM ${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.checkpoints WHERE projection = $1`,
-      [tenancyReadModelProjection.name],
+      `SELECT position FROM ${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.checkpoints WHERE projection = ANY ($1)`,
+      [PROJECTION_NAMES],
     );
-    const applied = rows[0]?.position as Position | undefined;
-    return applied !== undefined && comparePositions(applied, position) >= 0;
+    return (
+      rows.length === PROJECTION_NAMES.length &&
+      rows.every((row) => comparePositions(row.position as Position, position) >= 0)
+    );
   }
 }

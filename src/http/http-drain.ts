@@ -9,6 +9,7 @@ import type { NextFunction, Request, Response } from 'express';
 @Injectable()
 export class HttpDrain implements BeforeApplicationShutdown {
   private inFlight = 0;
+  private lastArrival = 0;
   private draining = false;
   private readonly idleWaiters = new Set<() => void>();
   private readonly streams = new Set<AbortController>();
@@ -16,6 +17,7 @@ export class HttpDrain implements BeforeApplicationShutdown {
   /** Express middleware counting requests until their response is finished or abandoned. */
   readonly track = (_request: Request, response: Response, next: NextFunction): void => {
     this.inFlight++;
+    this.lastArrival = Date.now();
     if (this.draining) response.setHeader('Connection', 'close');
     response.once('close', () => {
       this.inFlight--;
@@ -46,6 +48,19 @@ export class HttpDrain implements BeforeApplicationShutdown {
   /** Open streams would keep the HTTP server from ever closing. */
   beforeApplicationShutdown(): void {
     this.begin();
+  }
+
+  /**
+   * Resolves once no request has arrived for `quietMs` (or at `deadline`): a request a client sent
+   * over an idle keep-alive connection just before the signal may still be on its way, and closing
+   * that connection now would reset it.
+   */
+  async quiet(quietMs: number, deadline: number): Promise<void> {
+    for (;;) {
+      const wait = Math.min(this.lastArrival + quietMs, deadline) - Date.now();
+      if (wait <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** Resolves once no request is in flight, or after `timeoutMs` with how many still were. */

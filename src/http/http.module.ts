@@ -5,6 +5,10 @@ import { TenantsHttpController } from './tenants/tenants.http.controller.js';
 import { WorkspacesHttpController } from './tenants/workspaces.http.controller.js';
 import { TenantQueriesHttpController } from './queries/tenant-queries.http.controller.js';
 import { ApiKeysHttpController } from './tenants/api-keys.http.controller.js';
+import { MembersHttpController } from './members/members.http.controller.js';
+import { GroupsHttpController } from './members/groups.http.controller.js';
+import { GrantsHttpController } from './members/grants.http.controller.js';
+import { PermissionsHttpController } from './members/permissions.http.controller.js';
 
 /** The /v1 API: controllers translate HTTP into commands and queries, nothing more. */
 @Module({
@@ -14,6 +18,10 @@ import { ApiKeysHttpController } from './tenants/api-keys.http.controller.js';
     WorkspacesHttpController,
     TenantQueriesHttpController,
     ApiKeysHttpController,
+    MembersHttpController,
+    GroupsHttpController,
+    GrantsHttpController,
+    PermissionsHttpController,
   ],
 })
 export class HttpApiModule {}

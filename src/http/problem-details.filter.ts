@@ -32,6 +32,14 @@ const RULE_STATUS: Record<TenancyErrorCode, number> = {
   API_KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
   API_KEY_ID_TAKEN: HttpStatus.CONFLICT,
   API_KEY_LIMIT_REACHED: HttpStatus.CONFLICT,
+  MEMBER_NOT_FOUND: HttpStatus.NOT_FOUND,
+  GROUP_NOT_FOUND: HttpStatus.NOT_FOUND,
+  GRANT_NOT_FOUND: HttpStatus.NOT_FOUND,
+  GROUP_NAME_TAKEN: HttpStatus.CONFLICT,
+  GROUP_ID_TAKEN: HttpStatus.CONFLICT,
+  GRANT_ID_TAKEN: HttpStatus.CONFLICT,
+  GRANT_OF_API_KEY: HttpStatus.CONFLICT,
+  LAST_ADMIN: HttpStatus.CONFLICT,
 };
 
 const HTTP_CODES: Record<number, string> = {

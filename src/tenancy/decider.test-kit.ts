@@ -7,6 +7,12 @@ import type { TenancyCommand } from './tenancy.commands.js';
 import { decide, evolve, initialState } from './tenancy.decider.js';
 import { TenancyRuleViolation, type TenancyErrorCode } from './tenancy.errors.js';
 import type { TenancyEvent, WorkspaceDeletionReason } from './tenancy.events.js';
+import type {
+  GroupMemberRemovalReason,
+  PrincipalRef,
+  Role,
+  RoleRevocationReason,
+} from './membership.events.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
 import type { TenantState } from './tenant.state.js';
 
@@ -67,6 +73,10 @@ export function snapshotOf(state: TenantState): unknown {
     deletionTops: [...state.deletionTops],
     activeApiKeyCount: state.activeApiKeyCount,
     apiKeys: [...state.apiKeys.values()],
+    members: [...state.membership.members.values()],
+    groups: [...state.membership.groups.values()].map((group) => ({ ...group, members: [...group.members] })),
+    grants: [...state.membership.grants.values()],
+    tenantAdminUserCount: state.membership.tenantAdminUserCount,
     workspaces: [...state.workspaces.values()].map((workspace) => ({
       ...workspace,
       liveChildren: [...state.liveChildren(workspace.workspaceId)],
@@ -148,4 +158,71 @@ export const apiKeyIssued = (
 export const apiKeyRevoked = (apiKeyId: string): TenancyEvent => ({
   type: 'ApiKeyRevoked',
   data: { tenantId: TENANT_ID, apiKeyId },
+});
+
+export const user = (id: string): PrincipalRef => ({ type: 'user', id });
+export const group = (id: string): PrincipalRef => ({ type: 'group', id });
+export const apiKey = (id: string): PrincipalRef => ({ type: 'apiKey', id });
+
+/** A readable, valid, distinct group or grant id per number. */
+export function groupId(n: number): string {
+  return `00000000-0000-4000-9000-${n.toString(16).padStart(12, '0')}`;
+}
+export function grantId(n: number): string {
+  return `00000000-0000-4000-a000-${n.toString(16).padStart(12, '0')}`;
+}
+
+export const memberAdded = (userId: string, displayName: string | null = null): TenancyEvent => ({
+  type: 'MemberAdded',
+  data: { tenantId: TENANT_ID, userId, displayName },
+});
+
+export const memberRemoved = (userId: string): TenancyEvent => ({
+  type: 'MemberRemoved',
+  data: { tenantId: TENANT_ID, userId },
+});
+
+export const groupCreated = (id: string, name: string): TenancyEvent => ({
+  type: 'GroupCreated',
+  data: { tenantId: TENANT_ID, groupId: id, name },
+});
+
+export const groupDeleted = (id: string): TenancyEvent => ({
+  type: 'GroupDeleted',
+  data: { tenantId: TENANT_ID, groupId: id },
+});
+
+export const groupMemberAdded = (id: string, userId: string): TenancyEvent => ({
+  type: 'GroupMemberAdded',
+  data: { tenantId: TENANT_ID, groupId: id, userId },
+});
+
+export const groupMemberRemoved = (
+  id: string,
+  userId: string,
+  reason: GroupMemberRemovalReason = 'requested',
+): TenancyEvent => ({
+  type: 'GroupMemberRemoved',
+  data: { tenantId: TENANT_ID, groupId: id, userId, reason },
+});
+
+export const roleGranted = (
+  id: string,
+  principal: PrincipalRef,
+  role: Role,
+  workspaceId: string | null = null,
+): TenancyEvent => ({
+  type: 'RoleGranted',
+  data: { tenantId: TENANT_ID, grantId: id, principal, role, workspaceId },
+});
+
+export const roleRevoked = (
+  id: string,
+  principal: PrincipalRef,
+  role: Role,
+  workspaceId: string | null,
+  reason: RoleRevocationReason,
+): TenancyEvent => ({
+  type: 'RoleRevoked',
+  data: { tenantId: TENANT_ID, grantId: id, principal, role, workspaceId, reason },
 });

@@ -3,11 +3,20 @@
  * except the root workspace id, which is derived from the tenantId so that a retry cannot duplicate it).
  */
 
+import type { MembershipCommand } from './membership.commands.js';
 import type { ApiKeyRole } from './tenancy.events.js';
 
 type CommandOf<Type extends string, Data> = { readonly type: Type } & Readonly<Data>;
 
-export type CreateTenant = CommandOf<'CreateTenant', { tenantId: string; name: string }>;
+export type CreateTenant = CommandOf<
+  'CreateTenant',
+  {
+    tenantId: string;
+    name: string;
+    /** The user the tenant starts with as its admin (a member with a tenant-wide admin grant). */
+    adminUserId?: string;
+  }
+>;
 
 /** Issued by the root-bootstrap process manager after TenantCreated. */
 export type BootstrapRootWorkspace = CommandOf<'BootstrapRootWorkspace', { tenantId: string }>;
@@ -69,6 +78,7 @@ export type TenancyCommand =
   | DeleteTenant
   | ContinueDeletion
   | IssueApiKey
-  | RevokeApiKey;
+  | RevokeApiKey
+  | MembershipCommand;
 
 export type TenancyCommandType = TenancyCommand['type'];

@@ -17,6 +17,23 @@ import type {
   WorkspaceDeleted,
   WorkspaceDeletionReason,
 } from './tenancy.events.js';
+import type { RoleRevoked } from './membership.events.js';
+import { initialAdminGrantIdOf } from './api-key-grants.js';
+import {
+  decideMembership,
+  evolveApiKeyIssued,
+  evolveMembership,
+  revocationsOfApiKey,
+  revocationsOnWorkspace,
+} from './membership.decider.js';
+import {
+  requireActiveTenant,
+  requireWorkspaceOpenToChange,
+  tenantNotFound,
+  workspaceDeleting,
+  workspaceNotFound,
+} from './tenant-rules.js';
+import { parseUserId } from './user-id.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
 import {
@@ -85,6 +102,8 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
     case 'WorkspaceDeleted': {
       const workspace = findLiveWorkspace(state, event.data.workspaceId);
       if (workspace !== undefined) state.replaceWorkspace(workspace, { ...workspace, status: 'deleted' });
+      // RoleRevoked events came first; histories older than grants hold only keys' roles here.
+      state.membership.removeGrantsOn(event.data.workspaceId);
       return state;
     }
     case 'TenantDeletionStarted':
@@ -92,23 +111,44 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
       return state;
     case 'TenantDeleted':
       if (state.status !== 'none') state.status = 'deleted';
+      // Its members, groups and grants end with it.
+      state.membership.clear();
       return state;
     case 'ApiKeyIssued':
       if (!state.apiKeys.has(event.data.apiKeyId)) {
         const { apiKeyId, role, workspaceId, name, secretHash, issuedAt } = event.data;
         state.addApiKey({ apiKeyId, role, workspaceId, name, secretHash, issuedAt, status: 'active' });
+        evolveApiKeyIssued(state.membership, event, canonicalIdIn(state));
       }
       return state;
     case 'ApiKeyRevoked': {
       const key = state.apiKeys.get(event.data.apiKeyId);
       if (key !== undefined) state.revokeApiKey(key);
+      state.membership.removeGrantsOf('apiKey', event.data.apiKeyId);
       return state;
     }
+    case 'MemberAdded':
+    case 'MemberUpdated':
+    case 'MemberRemoved':
+    case 'GroupCreated':
+    case 'GroupRenamed':
+    case 'GroupDeleted':
+    case 'GroupMemberAdded':
+    case 'GroupMemberRemoved':
+    case 'RoleGranted':
+    case 'RoleRevoked':
+      if (state.status === 'active' || state.status === 'deleting')
+        evolveMembership(state.membership, event, canonicalIdIn(state));
+      return state;
     default: {
       const _exhaustive: never = event;
       return state;
     }
   }
+}
+
+function canonicalIdIn(state: TenantState): (workspaceId: string) => string {
+  return (workspaceId) => state.workspaces.get(workspaceId)?.workspaceId ?? workspaceId;
 }
 
 function applyWorkspaceCreated(state: MutableTenantState, event: WorkspaceCreated): void {
@@ -165,6 +205,16 @@ export function decide(command: TenancyCommand, state: TenantState): TenancyEven
       return issueApiKey(command, state);
     case 'RevokeApiKey':
       return revokeApiKey(command, state);
+    case 'AddMember':
+    case 'RemoveMember':
+    case 'CreateGroup':
+    case 'RenameGroup':
+    case 'DeleteGroup':
+    case 'AddGroupMember':
+    case 'RemoveGroupMember':
+    case 'GrantRole':
+    case 'RevokeRole':
+      return decideMembership(command, state);
     default: {
       const _exhaustive: never = command;
       throw new Error(`unknown tenancy command ${String((command as { type?: unknown }).type)}`);
@@ -177,9 +227,27 @@ function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[]
     throw new TenancyRuleViolation('VALIDATION_FAILED', 'tenantId must be a lowercase UUID');
   }
   const name = parseResourceName(command.name);
+  const adminUserId = command.adminUserId === undefined ? undefined : parseUserId(command.adminUserId);
   switch (state.status) {
-    case 'none':
-      return [{ type: 'TenantCreated', data: { tenantId: command.tenantId, name: name.display } }];
+    case 'none': {
+      const { tenantId } = command;
+      const created: TenancyEvent = { type: 'TenantCreated', data: { tenantId, name: name.display } };
+      if (adminUserId === undefined) return [created];
+      return [
+        created,
+        { type: 'MemberAdded', data: { tenantId, userId: adminUserId, displayName: null } },
+        {
+          type: 'RoleGranted',
+          data: {
+            tenantId,
+            grantId: initialAdminGrantIdOf(tenantId),
+            principal: { type: 'user', id: adminUserId },
+            role: 'admin',
+            workspaceId: null,
+          },
+        },
+      ];
+    }
     case 'active':
       if (state.nameKey === name.key) return [];
       throw new TenancyRuleViolation(
@@ -325,7 +393,10 @@ function deleteWorkspace(command: DeleteWorkspace, state: TenantState): TenancyE
       `workspace ${workspace.workspaceId} has live children; delete them first or ask for a cascade`,
     );
   }
-  return [workspaceDeleted(command.tenantId, workspace, 'requested')];
+  return [
+    ...revocationsOnWorkspace(state, command.tenantId, workspace.workspaceId),
+    workspaceDeleted(command.tenantId, workspace, 'requested'),
+  ];
 }
 
 function deleteTenant(command: DeleteTenant, state: TenantState): TenancyEvent[] {
@@ -383,8 +454,12 @@ function continueDeletion(command: ContinueDeletion, state: TenantState): Tenanc
   }
 }
 
+/**
+ * Up to maxBatch workspace deletions, each preceded by the RoleRevoked events of the grants on that
+ * workspace: a consumer never sees a grant on a workspace that is gone.
+ */
 class PostOrderDeletionBatch {
-  readonly events: WorkspaceDeleted[] = [];
+  readonly events: (WorkspaceDeleted | RoleRevoked)[] = [];
   // Deleted in this batch but still live in the state: a later cascade top may contain an earlier one.
   private readonly deleted = new Set<string>();
 
@@ -395,7 +470,7 @@ class PostOrderDeletionBatch {
   ) {}
 
   isFull(): boolean {
-    return this.events.length >= this.maxBatch;
+    return this.deleted.size >= this.maxBatch;
   }
 
   deletedCount(): number {
@@ -418,6 +493,7 @@ class PostOrderDeletionBatch {
       stack.pop();
       const workspace = this.state.workspaces.get(frame.workspaceId);
       if (workspace === undefined) continue;
+      this.events.push(...revocationsOnWorkspace(this.state, this.tenantId, workspace.workspaceId));
       this.events.push(workspaceDeleted(this.tenantId, workspace, reason));
       this.deleted.add(workspace.workspaceId);
     }
@@ -470,10 +546,7 @@ function issueApiKey(command: IssueApiKey, state: TenantState): TenancyEvent[] {
     if (!isCanonicalUuid(workspaceId)) {
       throw new TenancyRuleViolation('VALIDATION_FAILED', 'workspaceId must be a lowercase UUID');
     }
-    const workspace = findLiveWorkspace(state, workspaceId);
-    if (workspace === undefined) throw workspaceNotFound(workspaceId);
-    const deleting = deletingAncestorOrSelf(state, workspace);
-    if (deleting !== undefined) throw workspaceDeleting(deleting.workspaceId);
+    requireWorkspaceOpenToChange(state, workspaceId);
   }
 
   const existing = state.apiKeys.get(apiKeyId);
@@ -510,33 +583,8 @@ function revokeApiKey(command: RevokeApiKey, state: TenantState): TenancyEvent[]
     throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${command.apiKeyId}.`);
   }
   if (key.status === 'revoked') return [];
-  return [{ type: 'ApiKeyRevoked', data: { tenantId: command.tenantId, apiKeyId: key.apiKeyId } }];
-}
-
-function requireActiveTenant(state: TenantState, tenantId: string): void {
-  switch (state.status) {
-    case 'active':
-      return;
-    case 'none':
-    case 'deleted':
-      throw tenantNotFound(tenantId);
-    case 'deleting':
-      throw new TenancyRuleViolation('TENANT_DELETING', `tenant ${tenantId} is being deleted`);
-    default: {
-      const _exhaustive: never = state.status;
-      throw new Error('unreachable');
-    }
-  }
-}
-
-function tenantNotFound(tenantId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
-}
-
-function workspaceNotFound(workspaceId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
-}
-
-function workspaceDeleting(deletingWorkspaceId: string): TenancyRuleViolation {
-  return new TenancyRuleViolation('WORKSPACE_DELETING', `workspace ${deletingWorkspaceId} is being deleted`);
+  return [
+    ...revocationsOfApiKey(state, command.tenantId, key.apiKeyId),
+    { type: 'ApiKeyRevoked', data: { tenantId: command.tenantId, apiKeyId: key.apiKeyId } },
+  ];
 }

@@ -24,7 +24,23 @@ export type TenancyErrorCode =
   /** The apiKeyId exists with another role, scope, name or secret. */
   | 'API_KEY_ID_TAKEN'
   /** The tenant holds MAX_ACTIVE_API_KEYS active keys already; revoke one first. */
-  | 'API_KEY_LIMIT_REACHED';
+  | 'API_KEY_LIMIT_REACHED'
+  /** The user is not a member of this tenant. */
+  | 'MEMBER_NOT_FOUND'
+  /** No such group in this tenant (a deleted group is not found either). */
+  | 'GROUP_NOT_FOUND'
+  /** Another live group of the tenant has this name (case-insensitively). */
+  | 'GROUP_NAME_TAKEN'
+  /** The groupId exists with another name, or belonged to a deleted group (ids are never reused). */
+  | 'GROUP_ID_TAKEN'
+  /** No such active grant in this tenant (a revoked grant is not found either). */
+  | 'GRANT_NOT_FOUND'
+  /** The grantId is already taken by another grant, active or revoked. */
+  | 'GRANT_ID_TAKEN'
+  /** The grant is an API key's own role: it changes only with the key (issue or revoke the key). */
+  | 'GRANT_OF_API_KEY'
+  /** The change would leave a tenant that has had an admin user without one. */
+  | 'LAST_ADMIN';
 
 /** A command the tenant's current state refuses. Anything else thrown by the decider is a bug. */
 export class TenancyRuleViolation extends Error {

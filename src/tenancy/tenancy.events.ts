@@ -5,6 +5,8 @@
  * existing event gets a new schema version and an upcaster, not a new type.
  */
 
+import type { MembershipEvent } from './membership.events.js';
+
 /** The schemaVersion the application writes into the metadata of every event below. */
 export const CURRENT_SCHEMA_VERSION = 1;
 
@@ -86,7 +88,8 @@ export type TenancyEvent =
   | TenantDeletionStarted
   | TenantDeleted
   | ApiKeyIssued
-  | ApiKeyRevoked;
+  | ApiKeyRevoked
+  | MembershipEvent;
 
 export type TenancyEventType = TenancyEvent['type'];
 
@@ -101,6 +104,16 @@ const EVENT_TYPE_NAMES: { readonly [Type in TenancyEventType]: true } = {
   TenantDeleted: true,
   ApiKeyIssued: true,
   ApiKeyRevoked: true,
+  MemberAdded: true,
+  MemberUpdated: true,
+  MemberRemoved: true,
+  GroupCreated: true,
+  GroupRenamed: true,
+  GroupDeleted: true,
+  GroupMemberAdded: true,
+  GroupMemberRemoved: true,
+  RoleGranted: true,
+  RoleRevoked: true,
 };
 
 export const TENANCY_EVENT_TYPES: readonly TenancyEventType[] = Object.freeze(

@@ -11,6 +11,8 @@
  * place (and its name) among its siblings until it is actually deleted.
  */
 
+import { MutableMembershipState, type MembershipState } from './membership.state.js';
+
 export type TenantStatus = 'none' | 'active' | 'deleting' | 'deleted';
 export type WorkspaceStatus = 'live' | 'deleting' | 'deleted';
 
@@ -24,6 +26,20 @@ export interface WorkspaceState {
   /** The root is at depth 0. */
   readonly depth: number;
   readonly status: WorkspaceStatus;
+  /** Its place in the tenant's creation order (0 for the first workspace): a stable sort key. */
+  readonly seq: number;
+  /**
+   * The workspace and its ancestors as a chain of links to the parent's, shared by all its
+   * descendants: walking up follows pointers instead of looking each parent up by id. A workspace
+   * never moves, so the chain never changes; O(1) memory per workspace.
+   */
+  readonly lineage: WorkspaceLineage;
+}
+
+export interface WorkspaceLineage {
+  readonly workspaceId: string;
+  /** null for the root. */
+  readonly parent: WorkspaceLineage | null;
 }
 
 export type ApiKeyStatus = 'active' | 'revoked';
@@ -58,6 +74,10 @@ export interface TenantState {
   /** Every key ever issued, revoked ones included, in issue order, so that key ids are never reused. */
   readonly apiKeys: ReadonlyMap<string, ApiKeyState>;
   readonly activeApiKeyCount: number;
+  /** Members, groups and grants (API keys' own roles included, see api-key-grants.ts). */
+  readonly membership: MembershipState;
+  /** Every workspace id ever created, in creation order: `workspaces.get(id).seq` is its index. */
+  readonly workspaceIdsInCreationOrder: readonly string[];
   /** The not-yet-deleted children of a workspace, in creation order; empty for an unknown id. */
   liveChildren(workspaceId: string): ReadonlySet<string>;
   /** The live child of `parentWorkspaceId` whose name has this key, if any. */
@@ -103,6 +123,8 @@ export class MutableTenantState implements TenantState {
   readonly workspaces = new Map<string, WorkspaceState>();
   readonly apiKeys = new Map<string, ApiKeyState>();
   readonly deletionTops = new Set<string>();
+  readonly membership = new MutableMembershipState();
+  readonly workspaceIdsInCreationOrder: string[] = [];
   // Allocated only for workspaces that have children: most workspaces in a large tenant are leaves.
   private readonly childrenByParent = new Map<string, Set<string>>();
   private readonly childByNameKeyByParent = new Map<string, Map<string, string>>();
@@ -115,7 +137,15 @@ export class MutableTenantState implements TenantState {
     return this.childByNameKeyByParent.get(parentWorkspaceId)?.get(nameKey);
   }
 
-  addWorkspace(workspace: WorkspaceState): void {
+  addWorkspace(created: Omit<WorkspaceState, 'seq' | 'lineage'>): void {
+    const parent =
+      created.parentWorkspaceId === null ? undefined : this.workspaces.get(created.parentWorkspaceId);
+    const workspace: WorkspaceState = {
+      ...created,
+      seq: this.workspaceIdsInCreationOrder.length,
+      lineage: { workspaceId: created.workspaceId, parent: parent?.lineage ?? null },
+    };
+    this.workspaceIdsInCreationOrder.push(workspace.workspaceId);
     this.workspaces.set(workspace.workspaceId, workspace);
     this.liveWorkspaceCount += 1;
     if (workspace.isRoot) this.rootWorkspaceId = workspace.workspaceId;

@@ -33,12 +33,14 @@ interface Fixture {
   readonly w: { workspaceId: string; name: string };
   readonly w1: { workspaceId: string; name: string };
   readonly s: { workspaceId: string; name: string };
+  /** A group of T with the member matrix-user, who is a viewer of the whole tenant. */
+  readonly group: string;
   readonly auth: Record<Caller, Record<string, string>>;
   readonly keyIds: readonly string[];
 }
 
 interface Call {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
   readonly body?: object;
 }
@@ -67,6 +69,43 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     (await kit.createWorkspace(f.t.tenantId, 'Leaf', f.w1.workspaceId)).workspaceId;
   const freshKey = async (f: Fixture) => (await kit.issueKey(f.t.tenantId, 'reader')).apiKeyId;
   const T = (f: Fixture) => `/v1/tenants/${f.t.tenantId}`;
+  const freshMember = async (f: Fixture) => {
+    const userId = `user-${randomUUID().slice(0, 8)}`;
+    expect(
+      (
+        await kit
+          .http()
+          .put(`${T(f)}/members/${userId}`)
+          .set(AUTH)
+          .send({})
+      ).status,
+    ).toBe(201);
+    return userId;
+  };
+  const freshGroup = async (f: Fixture) => {
+    const response = await kit
+      .http()
+      .post(`${T(f)}/groups`)
+      .set(AUTH)
+      .send({ name: unique('Group') });
+    expect(response.status).toBe(201);
+    return (response.body as { groupId: string }).groupId;
+  };
+  const freshGrant = async (f: Fixture, workspaceId?: string) => {
+    const userId = await freshMember(f);
+    const response = await kit
+      .http()
+      .post(`${T(f)}/grants`)
+      .set(AUTH)
+      .send({ principal: { type: 'user', id: userId }, role: 'viewer', workspaceId });
+    expect(response.status).toBe(201);
+    return (response.body as { grantId: string }).grantId;
+  };
+  const check = (workspaceId?: string) => ({
+    principal: { type: 'user', id: 'matrix-user' },
+    permission: 'workspace.read',
+    ...(workspaceId ? { workspaceId } : {}),
+  });
 
   const ROWS: readonly Row[] = [
     // prettier-ignore
@@ -121,6 +160,66 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     { route: 'DELETE /v1/tenants/{T}/api-keys/{key}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
       call: async (f) => ({ method: 'DELETE', path: `${T(f)}/api-keys/${await freshKey(f)}` }) },
     // prettier-ignore
+    { route: 'PUT /v1/tenants/{T}/members/{new user}', expected: [401, 401, 401, 201, 201, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'PUT', path: `${T(f)}/members/new-${randomUUID().slice(0, 8)}`, body: {} }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/members/{member}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/members/${await freshMember(f)}` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/members', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/members` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/members/{member}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/members/matrix-user` }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/groups', expected: [401, 401, 401, 201, 201, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/groups`, body: { name: unique('Group') } }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/groups', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/groups` }) },
+    // prettier-ignore
+    { route: 'PATCH /v1/tenants/{T}/groups/{group}', expected: [401, 401, 401, 200, 200, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'PATCH', path: `${T(f)}/groups/${await freshGroup(f)}`, body: { name: unique('Renamed group') } }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/groups/{group}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/groups/${await freshGroup(f)}` }) },
+    // prettier-ignore
+    { route: 'PUT /v1/tenants/{T}/groups/{group}/members/{member}', expected: [401, 401, 401, 201, 201, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'PUT', path: `${T(f)}/groups/${await freshGroup(f)}/members/matrix-user` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/groups/{group}/members', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/groups/${f.group}/members` }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/groups/{group}/members/{member}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/groups/${f.group}/members/matrix-user` }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/grants on W1', expected: [401, 401, 401, 201, 201, 403, 404, 201, 404],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/grants`, body: { principal: { type: 'user', id: await freshMember(f) }, role: 'editor', workspaceId: f.w1.workspaceId } }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/grants on the tenant', expected: [401, 401, 401, 201, 201, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/grants`, body: { principal: { type: 'user', id: await freshMember(f) }, role: 'viewer' } }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/grants/{grant on W1}', expected: [401, 401, 401, 204, 204, 403, 404, 204, 404],
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/grants/${await freshGrant(f, f.w1.workspaceId)}` }) },
+    // prettier-ignore
+    { route: 'DELETE /v1/tenants/{T}/grants/{grant on the tenant}', expected: [401, 401, 401, 204, 204, 403, 404, 404, 404],
+      call: async (f) => ({ method: 'DELETE', path: `${T(f)}/grants/${await freshGrant(f)}` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/grants', expected: [401, 401, 401, 200, 200, 200, 404, 200, 200],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/grants?limit=500` }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/permissions/check on W1', expected: [401, 401, 401, 200, 200, 200, 404, 200, 404],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/permissions/check`, body: check(f.w1.workspaceId) }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/permissions/check (batch)', expected: [401, 401, 401, 200, 200, 200, 404, 200, 200],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/permissions/check`, body: { checks: [check(f.w1.workspaceId), check(f.s.workspaceId), check()] } }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/principals/user/{member}/workspaces', expected: [401, 401, 401, 200, 200, 200, 404, 200, 200],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/principals/user/matrix-user/workspaces?permission=workspace.read` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/workspaces/{W1}/access', expected: [401, 401, 401, 200, 200, 200, 404, 200, 404],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/workspaces/${f.w1.workspaceId}/access` }) },
+    // prettier-ignore
     { route: 'GET /v1/events?tenantId={T}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
       call: async (f) => ({ method: 'GET', path: `/v1/events?tenantId=${f.t.tenantId}&limit=1000` }) },
     // prettier-ignore
@@ -154,6 +253,16 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     const wsOut = await kit.issueKey(t.tenantId, 'admin', s.workspaceId);
     const revoked = await kit.issueKey(t.tenantId, 'admin');
     await kit.revokeKey(t.tenantId, revoked.apiKeyId);
+    const tenantPath = `/v1/tenants/${t.tenantId}`;
+    expect((await kit.http().put(`${tenantPath}/members/matrix-user`).set(AUTH).send({})).status).toBe(201);
+    const group = await kit.http().post(`${tenantPath}/groups`).set(AUTH).send({ name: 'Matrix group' });
+    const groupId = (group.body as { groupId: string }).groupId;
+    await kit.http().put(`${tenantPath}/groups/${groupId}/members/matrix-user`).set(AUTH);
+    await kit
+      .http()
+      .post(`${tenantPath}/grants`)
+      .set(AUTH)
+      .send({ principal: { type: 'user', id: 'matrix-user' }, role: 'viewer' });
     await kit.readModelAt(revoked.position);
     await kit.settle();
     fixture = {
@@ -162,6 +271,7 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
       w,
       w1,
       s,
+      group: groupId,
       auth: {
         none: {},
         wrong: bearer(`${API_KEY_SECRET_PREFIX}${'x'.repeat(43)}`),
@@ -214,9 +324,11 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
           ? 'get'
           : call.method === 'POST'
             ? 'post'
-            : call.method === 'PATCH'
-              ? 'patch'
-              : 'delete'
+            : call.method === 'PUT'
+              ? 'put'
+              : call.method === 'PATCH'
+                ? 'patch'
+                : 'delete'
       ](call.path)
       .set(auth);
     if (call.body) pending = pending.send(call.body);
@@ -262,13 +374,30 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
           if (
             succeeded &&
             (caller === 'ws-in' || caller === 'ws-out') &&
-            row.route.startsWith('GET /v1/tenants/{T}/workspaces')
+            row.route.startsWith('GET /v1/tenants/{T}/workspaces') &&
+            !row.route.endsWith('/access')
           ) {
             const subtreeTop = caller === 'ws-in' ? fixture.w.workspaceId : fixture.s.workspaceId;
             const items = (response as { body?: { items?: { path: string[] }[] } }).body?.items ?? [];
             for (const item of items) {
               if (!item.path.includes(subtreeTop)) leaks.push(`${cell}: listed ${JSON.stringify(item)}`);
             }
+          }
+          if (succeeded && (caller === 'ws-in' || caller === 'ws-out') && row.route.includes('/grants')) {
+            // A workspace key lists only grants on its subtree: none on the tenant, none on the other branch.
+            const other = caller === 'ws-in' ? fixture.s.workspaceId : fixture.w.workspaceId;
+            const items =
+              (response as { body?: { items?: { workspaceId: string | null }[] } }).body?.items ?? [];
+            for (const item of items) {
+              if (item.workspaceId === null || item.workspaceId === other)
+                leaks.push(`${cell}: listed ${JSON.stringify(item)}`);
+            }
+          }
+          if (succeeded && caller === 'ws-out' && row.route.includes('(batch)')) {
+            // Checks outside its subtree answer as if the workspace did not exist.
+            const results = (response as { body?: { results?: { code?: string }[] } }).body?.results ?? [];
+            if (results[0]?.code !== 'WORKSPACE_NOT_FOUND' || results[2]?.code !== 'WORKSPACE_NOT_FOUND')
+              leaks.push(`${cell}: answered ${JSON.stringify(results)}`);
           }
         }
       }

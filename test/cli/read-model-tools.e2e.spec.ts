@@ -7,6 +7,7 @@ import { runTenancyCli } from '../../src/cli/tenancy.cli.js';
 import type { Position } from '../../src/event-store/event-store.port.js';
 import { REPLAY_SCHEMA } from '../../projections/read-model.replay.js';
 import { rebuildReadModels } from '../../projections/read-model.rebuild.js';
+import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { capture } from '../support/capture.js';
@@ -38,7 +39,7 @@ describe('tenancy replay, verify and audit', () => {
       const { rows } = await app.database.pool.query<{ position: string }>(
         'SELECT position FROM read_model.checkpoints',
       );
-      return rows.length === 2 && rows.every((row) => row.position >= head);
+      return rows.length === READ_MODEL_PROJECTIONS.length && rows.every((row) => row.position >= head);
     }, 60_000);
   };
   const snapshot = async () =>
@@ -59,6 +60,28 @@ describe('tenancy replay, verify and audit', () => {
         .send({ tenantId, name: `Audited ${tenantId}` });
       expect(response.status).toBe(201);
     });
+    // Members, groups and grants, so that their read model is compared and replayed too.
+    const T = `/v1/tenants/${fixture.liveTenantId}`;
+    const http = () => request(app.server);
+    const group = (await http().post(`${T}/groups`).set(AUTH).send({ name: 'Auditors' })).body as {
+      groupId: string;
+    };
+    for (let index = 0; index < 20; index++) {
+      await http()
+        .put(`${T}/members/auditor-${index}`)
+        .set(AUTH)
+        .send({ displayName: `Auditor ${index}` });
+      if (index % 2 === 0)
+        await http().put(`${T}/groups/${group.groupId}/members/auditor-${index}`).set(AUTH);
+      await http()
+        .post(`${T}/grants`)
+        .set(AUTH)
+        .send({
+          principal: { type: 'user', id: `auditor-${index}` },
+          role: index % 3 === 0 ? 'admin' : 'viewer',
+        });
+    }
+    await http().delete(`${T}/members/auditor-4`).set(AUTH);
     await caughtUp();
   }, 180_000);
   afterAll(async () => {
@@ -81,6 +104,8 @@ describe('tenancy replay, verify and audit', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/read models match the event log/);
     expect(result.stdout).toMatch(/ok\s+workspaces/);
+    for (const table of ['members', 'member_groups', 'group_members', 'grants'])
+      expect(result.stdout).toMatch(new RegExp(`ok\\s+${table}`));
   }, 120_000);
 
   it('verify: a corrupted read-model row is detected, exit code 1; replay repairs it while the service keeps running', async () => {
@@ -88,6 +113,7 @@ describe('tenancy replay, verify and audit', () => {
     await app.database.pool.query(
       `BEGIN; SET LOCAL ROLE tenancy_projector;
        UPDATE read_model.workspaces SET name = 'tampered' WHERE workspace_id = (SELECT workspace_id FROM read_model.workspaces WHERE NOT is_root LIMIT 1);
+       UPDATE read_model.grants SET role = 'admin' WHERE grant_id = (SELECT grant_id FROM read_model.grants WHERE role = 'viewer' LIMIT 1);
        COMMIT`,
     );
     const detected = await cli(['verify', '--json']);
@@ -98,6 +124,10 @@ describe('tenancy replay, verify and audit', () => {
     };
     expect(report.identical).toBe(false);
     expect(report.tables.find((table) => table.table === 'workspaces')).toMatchObject({
+      onlyLeft: 1,
+      onlyRight: 1,
+    });
+    expect(report.tables.find((table) => table.table === 'grants')).toMatchObject({
       onlyLeft: 1,
       onlyRight: 1,
     });

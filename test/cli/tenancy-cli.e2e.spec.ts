@@ -181,7 +181,7 @@ describe('tenancy CLI on a long history', () => {
       const tenant = await tenantAtPoint(store, tenantId, { position: cascade.body.position as Position });
       const root = rootWorkspaceIdOf(tenantId);
       const c = tenant.workspaces.find((workspace) => workspace.name === 'C')!.workspaceId;
-      expect(renderTenantTree(tenant).split('\n').slice(4)).toEqual([
+      expect(renderTenantTree(tenant).split('\n').slice(4, 11)).toEqual([
         `Root  (${root})`,
         `├── A  (${a})`,
         `│   ├── B  (${b})  [deleting]`,
@@ -190,6 +190,62 @@ describe('tenancy CLI on a long history', () => {
         `└── E  (${e})`,
         '',
       ]);
+    });
+
+    it('shows the members, groups and grants as they were at a past position', async () => {
+      const http = () => request(app.server);
+      const created = await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: 'Historians', adminUserId: 'first-admin' })
+        .expect(201);
+      const tenantId = created.body.tenantId as string;
+      const T = `/v1/tenants/${tenantId}`;
+      const a = (await http().post(`${T}/workspaces`).set(AUTH).send({ name: 'Archive' }).expect(201)).body
+        .workspaceId as string;
+      await http().put(`${T}/members/clio`).set(AUTH).send({ displayName: 'Clio' }).expect(201);
+      const group = (await http().post(`${T}/groups`).set(AUTH).send({ name: 'Scribes' }).expect(201)).body
+        .groupId as string;
+      await http().put(`${T}/groups/${group}/members/clio`).set(AUTH).expect(201);
+      const granted = await http()
+        .post(`${T}/grants`)
+        .set(AUTH)
+        .send({ principal: { type: 'group', id: group }, role: 'editor', workspaceId: a })
+        .expect(201);
+      const then = granted.body.position as Position;
+      await http().delete(`${T}/members/clio`).set(AUTH).expect(204);
+      await http()
+        .delete(`${T}/grants/${granted.body.grantId as string}`)
+        .set(AUTH)
+        .expect(204);
+      await http().delete(`${T}/groups/${group}`).set(AUTH).expect(204);
+
+      const past = await tenantAtPoint(store, tenantId, { position: then });
+      expect(past.members).toEqual([
+        { userId: 'first-admin', displayName: null, groupIds: [] },
+        { userId: 'clio', displayName: 'Clio', groupIds: [group] },
+      ]);
+      expect(past.groups).toEqual([{ groupId: group, name: 'Scribes', members: ['clio'] }]);
+      expect(past.grants.map((grant) => [grant.principal.id, grant.role, grant.workspaceId])).toEqual([
+        ['first-admin', 'admin', null],
+        [group, 'editor', a],
+      ]);
+      const now = await tenantAtPoint(store, tenantId);
+      expect([now.members.map((member) => member.userId), now.groups, now.grants.length]).toEqual([
+        ['first-admin'],
+        [],
+        1,
+      ]);
+
+      const printed = await cli(['history', '--tenant', tenantId, '--at', then]);
+      expect(printed.code).toBe(0);
+      expect(printed.stdout).toContain('\n2 members\n  first-admin\n  clio (Clio)  in Scribes\n');
+      expect(printed.stdout).toContain(`\n1 group\n  Scribes  (${group})  1 member\n`);
+      expect(printed.stdout).toContain(
+        `  editor on Archive (${a}) to group Scribes  (${granted.body.grantId as string})`,
+      );
+      const json = await cli(['history', '--tenant', tenantId, '--at', then, '--json']);
+      expect(JSON.parse(json.stdout)).toEqual(past);
     });
 
     it('answers through the command line as JSON, and refuses bad arguments with exit code 2', async () => {

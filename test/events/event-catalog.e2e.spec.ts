@@ -46,6 +46,7 @@ describe('the event catalog against a service run', () => {
     for (let t = 0; t < 3; t++) {
       const { tenantId, rootWorkspaceId } = await post('/v1/tenants', {
         name: `Catalog ${t} ${randomUUID()}`,
+        adminUserId: `admin|${t}`,
       });
       const a = await post(`/v1/tenants/${tenantId}/workspaces`, { name: 'A' });
       const b = await post(`/v1/tenants/${tenantId}/workspaces`, {
@@ -64,6 +65,35 @@ describe('the event catalog against a service run', () => {
         .set(AUTH)
         .send({ name: 'Bee' })
         .expect(200);
+      // Members, groups and grants, ended every way the API can end them.
+      const T = `/v1/tenants/${tenantId}`;
+      await http().put(`${T}/members/ann@example.com`).set(AUTH).send({ displayName: 'Ann' }).expect(201);
+      await http().put(`${T}/members/ann@example.com`).set(AUTH).send({ displayName: 'Ann B.' }).expect(200);
+      await http().put(`${T}/members/bo`).set(AUTH).send({}).expect(201);
+      const group = (await post(`${T}/groups`, { name: 'Crew' })) as unknown as { groupId: string };
+      await http().patch(`${T}/groups/${group.groupId}`).set(AUTH).send({ name: 'Crew 2' }).expect(200);
+      await http().put(`${T}/groups/${group.groupId}/members/ann@example.com`).set(AUTH).expect(201);
+      await http().put(`${T}/groups/${group.groupId}/members/bo`).set(AUTH).expect(201);
+      await http().delete(`${T}/groups/${group.groupId}/members/bo`).set(AUTH).expect(204);
+      const toGroup = (await post(`${T}/grants`, {
+        principal: { type: 'group', id: group.groupId },
+        role: 'editor',
+        workspaceId: b.workspaceId,
+      })) as unknown as { grantId: string };
+      await post(`${T}/grants`, {
+        principal: { type: 'user', id: 'bo' },
+        role: 'viewer',
+        workspaceId: d.workspaceId,
+      });
+      await post(`${T}/grants`, {
+        principal: { type: 'user', id: 'bo' },
+        role: 'admin',
+        workspaceId: d.workspaceId,
+      });
+      await post(`${T}/grants`, { principal: { type: 'user', id: 'ann@example.com' }, role: 'viewer' });
+      await http().delete(`${T}/grants/${toGroup.grantId}`).set(AUTH).expect(204);
+      await http().delete(`${T}/members/ann@example.com`).set(AUTH).expect(204);
+      await http().delete(`${T}/groups/${group.groupId}`).set(AUTH).expect(204);
       await http().delete(`/v1/tenants/${tenantId}/workspaces/${d.workspaceId}`).set(AUTH).expect(204);
       await http()
         .delete(`/v1/tenants/${tenantId}/workspaces/${a.workspaceId}?cascade=true`)
@@ -85,7 +115,7 @@ describe('the event catalog against a service run', () => {
     }>(
       `SELECT event_type, data, metadata FROM events WHERE stream_name LIKE 'tenant-%' ORDER BY global_position`,
     );
-    // The run reached every kind of workspace and tenant event (more kinds may appear; all must validate).
+    // The run reached every kind of workspace, tenant and membership event (more may appear; all must validate).
     const types = new Set(rows.map((row) => row.event_type));
     for (const type of [
       'TenantCreated',
@@ -95,6 +125,16 @@ describe('the event catalog against a service run', () => {
       'WorkspaceDeleted',
       'TenantDeletionStarted',
       'TenantDeleted',
+      'MemberAdded',
+      'MemberUpdated',
+      'MemberRemoved',
+      'GroupCreated',
+      'GroupRenamed',
+      'GroupDeleted',
+      'GroupMemberAdded',
+      'GroupMemberRemoved',
+      'RoleGranted',
+      'RoleRevoked',
     ]) {
       expect({ type, stored: types.has(type) }).toEqual({ type, stored: true });
     }

@@ -56,7 +56,12 @@ function broadScenario(): EventToValidate[] {
     while (run({ type: 'ContinueDeletion', tenantId, maxBatch: 3 }).length > 0);
   };
 
-  run({ type: 'CreateTenant', tenantId, name: '  Ünïcode Tenant ✓ ' });
+  run({
+    type: 'CreateTenant',
+    tenantId,
+    name: '  Ünïcode Tenant ✓ ',
+    adminUserId: 'auth0|5f7c8ec7c33c6c004bbafe82',
+  });
   run({ type: 'BootstrapRootWorkspace', tenantId });
   const ids = Array.from({ length: 12 }, () => randomUUID());
   const [a, b, c, d, e, f, ...rest] = ids as [string, string, string, string, string, string, ...string[]];
@@ -93,6 +98,36 @@ function broadScenario(): EventToValidate[] {
     secretHash: `sha256:${'a1'.repeat(32)}`,
     issuedAt: '2025-03-01T12:00:00Z',
   });
+  // Members, groups and grants, through every reason a grant or a membership can end.
+  const [ops, dev] = [randomUUID(), randomUUID()];
+  run({ type: 'AddMember', tenantId, userId: 'jane.doe@example.com', displayName: 'Jane Doe' });
+  run({ type: 'AddMember', tenantId, userId: 'jane.doe@example.com', displayName: null });
+  run({ type: 'AddMember', tenantId, userId: 'urn:ids:42' });
+  run({ type: 'CreateGroup', tenantId, groupId: ops, name: 'Ops' });
+  run({ type: 'RenameGroup', tenantId, groupId: ops, name: 'Operations' });
+  run({ type: 'CreateGroup', tenantId, groupId: dev, name: 'Dev' });
+  run({ type: 'AddGroupMember', tenantId, groupId: ops, userId: 'jane.doe@example.com' });
+  run({ type: 'AddGroupMember', tenantId, groupId: dev, userId: 'jane.doe@example.com' });
+  run({ type: 'AddGroupMember', tenantId, groupId: dev, userId: 'urn:ids:42' });
+  run({ type: 'RemoveGroupMember', tenantId, groupId: dev, userId: 'urn:ids:42' });
+  const grant = (
+    principal: { type: 'user' | 'group' | 'apiKey'; id: string },
+    role: 'viewer' | 'editor' | 'admin',
+    workspaceId: string | null,
+  ) => {
+    const grantId = randomUUID();
+    run({ type: 'GrantRole', tenantId, grantId, principal, role, workspaceId });
+    return grantId;
+  };
+  grant({ type: 'user', id: 'jane.doe@example.com' }, 'viewer', e);
+  grant({ type: 'user', id: 'jane.doe@example.com' }, 'editor', e);
+  const revoked = grant({ type: 'group', id: ops }, 'admin', null);
+  run({ type: 'RevokeRole', tenantId, grantId: revoked });
+  grant({ type: 'group', id: dev }, 'viewer', f);
+  grant({ type: 'apiKey', id: tenantKey }, 'editor', e);
+  grant({ type: 'user', id: 'urn:ids:42' }, 'viewer', rest[0]!);
+  run({ type: 'RemoveMember', tenantId, userId: 'jane.doe@example.com' });
+  run({ type: 'DeleteGroup', tenantId, groupId: dev });
   run({ type: 'RevokeApiKey', tenantId, apiKeyId: tenantKey });
   run({ type: 'DeleteWorkspace', tenantId, workspaceId: f, cascade: true });
   run({ type: 'DeleteTenant', tenantId });
@@ -112,6 +147,19 @@ describe('the event catalog (schemas/events)', () => {
 
   it('covers every event type and deletion reason in the scenario, so the check below is broad', () => {
     expect(new Set(emitted.map((event) => event.type))).toEqual(new Set(TENANCY_EVENT_TYPES));
+    const revocationReasons = emitted.flatMap((event) =>
+      event.type === 'RoleRevoked' ? [(event.data as { reason: string }).reason] : [],
+    );
+    expect(new Set(revocationReasons)).toEqual(
+      new Set([
+        'requested',
+        'replaced',
+        'workspace-deleted',
+        'member-removed',
+        'group-deleted',
+        'api-key-revoked',
+      ]),
+    );
     const reasons = emitted.flatMap((event) =>
       event.type === 'WorkspaceDeleted' ? [(event.data as { reason: string }).reason] : [],
     );
@@ -147,6 +195,9 @@ describe('the event catalog (schemas/events)', () => {
     )!;
     const deleted = emitted.find((event) => event.type === 'WorkspaceDeleted')!;
     const issued = emitted.find((event) => event.type === 'ApiKeyIssued')!;
+    const member = emitted.find((event) => event.type === 'MemberAdded')!;
+    const granted = emitted.find((event) => event.type === 'RoleGranted')!;
+    const revocation = emitted.find((event) => event.type === 'RoleRevoked')!;
     const tampered: [string, EventToValidate][] = [
       ['an unknown data field', { ...created, data: { ...(created.data as object), color: 'red' } }],
       ['a missing tenantId', { ...created, data: { ...(created.data as object), tenantId: undefined } }],
@@ -178,6 +229,16 @@ describe('the event catalog (schemas/events)', () => {
       [
         'an api key event in a version before api keys existed',
         { ...issued, metadata: { ...issued.metadata, schemaVersion: 0 } },
+      ],
+      ['a user id with a space', { ...member, data: { ...(member.data as object), userId: 'jane doe' } }],
+      [
+        'a group principal whose id is not a UUID',
+        { ...granted, data: { ...(granted.data as object), principal: { type: 'group', id: 'ops' } } },
+      ],
+      ['an unknown role', { ...granted, data: { ...(granted.data as object), role: 'owner' } }],
+      [
+        'an unknown revocation reason',
+        { ...revocation, data: { ...(revocation.data as object), reason: 'whim' } },
       ],
     ];
     for (const [label, event] of tampered) {

@@ -1,41 +1,21 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
 import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
+import { isAlive, scratchDir, useCleanups } from './fault-kit.js';
 import { startWriteLoad, statusCounts, type WriteOutcome } from './write-load.js';
 
 /** PostgreSQL goes away under load and comes back; the service carries on without a restart. */
 describe('the database restarting under load', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
-
-  const scratchDir = (): string => {
-    // Not mkdtemp: its 0700 directory would shut out the system user PostgreSQL runs as under root.
-    const directory = path.join(os.tmpdir(), `tenancy-fault-${randomBytes(6).toString('hex')}`);
-    cleanups.push(() => rm(directory, { recursive: true, force: true }));
-    return directory;
-  };
+  const cleanup = useCleanups();
 
   const postmaster = (dataDir: string): { pid: number; port: number } => {
     const lines = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
     return { pid: Number(lines[0]), port: Number(lines[3]) };
-  };
-
-  const isAlive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
   };
 
   const createTenant = async (service: ServiceProcess): Promise<string> => {
@@ -79,9 +59,9 @@ describe('the database restarting under load', () => {
   };
 
   it('the embedded server killed (kill -9): the service starts it again and answers only 201 or 503 meanwhile', async () => {
-    const dataRoot = scratchDir();
+    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
     const service = await startServiceProcess({ env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot } });
-    cleanups.push(() => service.stop());
+    cleanup(() => service.stop());
     const dataDir = path.join(dataRoot, 'postgres');
     const tenantId = await createTenant(service);
     const load = startWriteLoad(service, tenantId, 8);
@@ -116,29 +96,34 @@ describe('the database restarting under load', () => {
   }, 120_000);
 
   it('an embedded server left behind by a killed service is adopted by the next one, which stops it when it stops', async () => {
-    const dataRoot = scratchDir();
+    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
     const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
     const first = await startServiceProcess({ env });
-    cleanups.push(() => first.stop());
-    const tenantId = await createTenant(first);
+    cleanup(() => first.stop());
+    const created = await call(first, 'POST', '/v1/tenants', { name: `Adopted ${randomUUID()}` });
+    expect(created.status).toBe(201);
     const orphan = postmaster(path.join(dataRoot, 'postgres'));
     first.child.kill('SIGKILL');
     await first.exited;
     expect(isAlive(orphan.pid)).toBe(true);
 
     const second = await startServiceProcess({ env });
-    cleanups.push(() => second.stop());
+    cleanup(() => second.stop());
     expect(second.output()).toMatch(/adopting the PostgreSQL left running/);
     expect(postmaster(path.join(dataRoot, 'postgres')).pid).toBe(orphan.pid);
-    expect((await call(second, 'GET', `/v1/tenants/${tenantId}`)).status).toBe(200);
+    // Killed at once after the write: the tenant reaches the read model through the next instance.
+    const read = await call(second, 'GET', `/v1/tenants/${String(created.body.tenantId)}`, undefined, {
+      'Min-Position': String(created.body.position),
+    });
+    expect(read.status).toBe(200);
     expect(await second.stop()).toBe(0);
     expect(isAlive(orphan.pid)).toBe(false);
   }, 120_000);
 
   it('an external server restarted at once: only 201 or 503, and the service carries on', async () => {
-    const dataDir = path.join(scratchDir(), 'external');
+    const dataDir = path.join(scratchDir(cleanup, 'tenancy-fault'), 'external');
     let server = await startEmbeddedPostgres({ dataDir, persistent: true });
-    cleanups.push(() => server.stop());
+    cleanup(() => server.stop());
     const port = new URL(server.adminUrl).port;
     const admin = new pg.Client({ connectionString: server.adminUrl });
     await admin.connect();
@@ -146,7 +131,7 @@ describe('the database restarting under load', () => {
     await admin.end();
     const url = `postgres://postgres:postgres@127.0.0.1:${port}/tenancy`;
     const service = await startServiceProcess({ env: { DATABASE_URL: url } });
-    cleanups.push(() => service.stop());
+    cleanup(() => service.stop());
     const tenantId = await createTenant(service);
     const load = startWriteLoad(service, tenantId, 8);
     await new Promise((resolve) => setTimeout(resolve, 1_000));

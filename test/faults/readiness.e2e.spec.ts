@@ -1,32 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
 import { withDatabase } from '../../src/database/database-urls.js';
 import { call, startServiceProcess } from '../support/service-process.js';
 import { createTestDatabase, testServerUrl } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
+import { scratchDir, useCleanups } from './fault-kit.js';
 
 /** Readiness says what is wrong, in its body, and notices what silently stalls the log. */
 describe('readiness', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const cleanup = useCleanups();
 
   it('reports a transaction held open in another database of the cluster within 2 s, names it in the log once, and recovers', async () => {
     const database = await createTestDatabase();
-    cleanups.push(() => database.drop());
+    cleanup(() => database.drop());
     const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
-    cleanups.push(() => service.stop());
+    cleanup(() => service.stop());
 
     // A write transaction left open in the `postgres` database of the same server.
     const elsewhere = new pg.Client({ connectionString: withDatabase(testServerUrl(), 'postgres') });
     await elsewhere.connect();
-    cleanups.push(() => elsewhere.end());
+    cleanup(() => elsewhere.end());
     await elsewhere.query('BEGIN');
     await elsewhere.query('SELECT pg_current_xact_id()');
     const { rows } = await elsewhere.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
@@ -57,10 +51,9 @@ describe('readiness', () => {
   }, 60_000);
 
   it('answers 503 with the failed check and its reason in the body when the database is away, without stack traces in the log', async () => {
-    const dataDir = path.join(os.tmpdir(), `tenancy-ready-${randomBytes(6).toString('hex')}`);
-    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const dataDir = scratchDir(cleanup, 'tenancy-ready');
     let server = await startEmbeddedPostgres({ dataDir, persistent: true });
-    cleanups.push(() => server.stop());
+    cleanup(() => server.stop());
     const admin = new pg.Client({ connectionString: server.adminUrl });
     await admin.connect();
     await admin.query('CREATE DATABASE tenancy');
@@ -69,7 +62,7 @@ describe('readiness', () => {
     const service = await startServiceProcess({
       env: { DATABASE_URL: withDatabase(server.adminUrl, 'tenancy') },
     });
-    cleanups.push(() => service.stop());
+    cleanup(() => service.stop());
 
     await server.stop();
     const logBefore = service.output().length;

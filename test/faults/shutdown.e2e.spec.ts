@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import {
@@ -13,27 +11,17 @@ import {
   type ServiceProcess,
 } from '../support/service-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { isAlive, scratchDir, useCleanups } from './fault-kit.js';
 
 interface Outcome {
+  readonly correlationId: string;
   readonly startedAt: number;
   readonly status: number | string;
 }
 
 /** A supervisor stops the service with SIGTERM: it must drain, not drop, and leave nothing behind. */
 describe('SIGTERM under load', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
-
-  const isAlive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
+  const cleanup = useCleanups();
 
   /** `clients` writers creating workspaces, recording when each request started and how it ended. */
   const writeUntil = (service: ServiceProcess, tenantId: string, clients: number, done: () => boolean) => {
@@ -41,15 +29,19 @@ describe('SIGTERM under load', () => {
     const writers = Array.from({ length: clients }, async () => {
       while (!done()) {
         const startedAt = Date.now();
+        const correlationId = randomUUID();
         try {
-          const response = await call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
-            workspaceId: randomUUID(),
-            name: `w-${randomUUID()}`,
-          });
-          outcomes.push({ startedAt, status: response.status });
+          const response = await call(
+            service,
+            'POST',
+            `/v1/tenants/${tenantId}/workspaces`,
+            { workspaceId: randomUUID(), name: `w-${randomUUID()}` },
+            { 'X-Correlation-Id': correlationId },
+          );
+          outcomes.push({ correlationId, startedAt, status: response.status });
         } catch (error) {
           const cause = (error as { cause?: { code?: string } }).cause;
-          outcomes.push({ startedAt, status: cause?.code ?? 'network error' });
+          outcomes.push({ correlationId, startedAt, status: cause?.code ?? 'network error' });
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       }
@@ -57,24 +49,32 @@ describe('SIGTERM under load', () => {
     return { outcomes, finished: Promise.all(writers) };
   };
 
-  /** Every request sent before the signal was answered, and none with a server error. */
-  const expectAllAnswered = (outcomes: readonly Outcome[], signalledAt: number): void => {
+  /**
+   * Every request the service accepted was answered, and none with a server error. A request the
+   * client began before the signal but whose bytes reached the service only after it stopped
+   * accepting was not accepted: the service's request log (a line for every request it received,
+   * with its correlation id) tells the two apart.
+   */
+  const expectAllAnswered = (service: ServiceProcess, outcomes: readonly Outcome[], signalledAt: number) => {
     const before = outcomes.filter((outcome) => outcome.startedAt < signalledAt);
     expect(before.length).toBeGreaterThan(16);
-    expect(before.filter((outcome) => typeof outcome.status !== 'number' || outcome.status >= 500)).toEqual(
+    expect(before.filter((outcome) => typeof outcome.status === 'number' && outcome.status >= 500)).toEqual(
       [],
     );
+    const log = service.output();
+    const unanswered = outcomes.filter((outcome) => typeof outcome.status !== 'number');
+    expect(unanswered.filter((outcome) => log.includes(outcome.correlationId))).toEqual([]);
+    expect(unanswered.filter((outcome) => outcome.startedAt < signalledAt - 1_000)).toEqual([]);
   };
 
   it('`npm start` (the README command) with the embedded PostgreSQL: every request answered, exit 0 within 10 s, no process left', async () => {
-    const dataRoot = path.join(os.tmpdir(), `tenancy-shutdown-${randomBytes(6).toString('hex')}`);
-    cleanups.push(() => rm(dataRoot, { recursive: true, force: true }));
+    const dataRoot = scratchDir(cleanup, 'tenancy-shutdown');
     const service = await startServiceProcess({
       command: 'npm-start',
       env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot },
       readyTimeoutMs: 120_000,
     });
-    cleanups.push(() => service.stop());
+    cleanup(() => service.stop());
     const npmPid = service.child.pid!;
     const nodePid = Number(execFileSync('pgrep', ['-P', String(npmPid)], { encoding: 'utf8' }).trim());
     const postgresPid = Number(
@@ -82,7 +82,7 @@ describe('SIGTERM under load', () => {
     );
     expect(isAlive(nodePid) && isAlive(postgresPid)).toBe(true);
     // Should the test fail, nothing it started outlives it.
-    cleanups.push(async () => {
+    cleanup(async () => {
       for (const pid of [nodePid, postgresPid]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     });
 
@@ -102,7 +102,7 @@ describe('SIGTERM under load', () => {
 
     expect(how).toBe(0);
     expect(tookMs).toBeLessThan(10_000);
-    expectAllAnswered(load.outcomes, signalledAt);
+    expectAllAnswered(service, load.outcomes, signalledAt);
     expect(isAlive(nodePid)).toBe(false);
     expect(isAlive(postgresPid)).toBe(false);
     const log = service.output();
@@ -123,7 +123,7 @@ describe('SIGTERM under load', () => {
     it('an open event stream ends cleanly, writes drain, and the process exits 0', async () => {
       database = await createTestDatabase();
       const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
-      cleanups.push(() => service.stop());
+      cleanup(() => service.stop());
       const tenant = await call(service, 'POST', '/v1/tenants', { name: `Drain ${randomUUID()}` });
       const streamEnded = new Promise<string>((resolve) => {
         const request = http.get(
@@ -148,7 +148,7 @@ describe('SIGTERM under load', () => {
       expect(how).toBe(0);
       expect(Date.now() - signalledAt).toBeLessThan(10_000);
       expect(await streamEnded).toBe('ended');
-      expectAllAnswered(load.outcomes, signalledAt);
+      expectAllAnswered(service, load.outcomes, signalledAt);
     }, 60_000);
   });
 });

@@ -32,7 +32,8 @@ function seededRandom(seed: number): () => number {
  * The set-based form of every projection against its per-event form, on one log: five tenants
  * written in interleaved steps (so batches cut across tenants and a tenant's history across
  * batches) with nested creates, renames, leaf deletes, subtree cascades carried out a few
- * workspaces at a time (one left half done), API keys, and a tenant deleted entirely.
+ * workspaces at a time (one left half done), API keys, members with grants (revoked with their
+ * workspaces), and a tenant deleted entirely.
  */
 describe('set-based projection batches', () => {
   let database: TestDatabase;
@@ -120,6 +121,19 @@ describe('set-based projection batches', () => {
         });
       } else if (roll < 0.96) {
         await run(tenant, { type: 'ContinueDeletion', tenantId, maxBatch: 1 + Math.floor(random() * 4) });
+      } else if (roll < 0.98) {
+        // A member with a grant on a workspace: membership events in the same batches, and their
+        // revocations when the workspace goes.
+        const userId = `user-${step}`;
+        await run(tenant, { type: 'AddMember', tenantId, userId });
+        await run(tenant, {
+          type: 'GrantRole',
+          tenantId,
+          grantId: randomUUID(),
+          principal: { type: 'user', id: userId },
+          role: 'editor',
+          workspaceId: pick(workspaces).workspaceId,
+        });
       } else {
         await run(tenant, {
           type: 'IssueApiKey',
@@ -201,6 +215,9 @@ describe('set-based projection batches', () => {
     expect([...types].sort()).toEqual(
       [
         'ApiKeyIssued',
+        'MemberAdded',
+        'RoleGranted',
+        'RoleRevoked',
         'TenantCreated',
         'TenantDeleted',
         'TenantDeletionStarted',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { compareReadModels, identical } from '../../projections/read-model.comparison.js';
+import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { dropReadModelSchema, rebuildReadModels } from '../../projections/read-model.rebuild.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
@@ -57,7 +58,9 @@ describe('rebuilding the read models from zero', () => {
       const { rows } = await app.database.pool.query<{ position: string }>(
         'SELECT position FROM read_model.checkpoints',
       );
-      return rows.length === 2 && rows.every((row) => row.position >= (head ?? ''));
+      return (
+        rows.length === READ_MODEL_PROJECTIONS.length && rows.every((row) => row.position >= (head ?? ''))
+      );
     }, 30_000);
     await waitFor(
       async () =>

@@ -36,10 +36,17 @@ export class AccessControl {
     const { state } = await this.tenants.read(principal.tenantId);
     const scopeId = principal.workspaceId;
     if (findLiveWorkspace(state, scopeId) === undefined) return { kind: 'scope-gone' };
-    return authorize(principal, permission, target, (workspaceId) =>
+    return authorize(principal, permission, withGrantScope(state, target), (workspaceId) =>
       placementOf(state, scopeId, workspaceId),
     );
   }
+}
+
+/** A request about a grant acts where the grant is: its workspace (none for a tenant-wide or unknown grant). */
+function withGrantScope(state: TenantState, target: AccessTarget): AccessTarget {
+  if (target.grantId === undefined) return target;
+  const workspaceId = state.membership.grants.get(target.grantId)?.workspaceId ?? undefined;
+  return { ...target, ...(workspaceId === undefined ? {} : { workspaceId }) };
 }
 
 /** O(depth): walks up from the target until it meets the scope or the root. */

@@ -17,6 +17,14 @@ export type Permission =
   /** Rename or delete; the target is the workspace itself. */
   | 'workspace:change'
   | 'api-key:manage'
+  /** Add, change and remove members and groups: tenant-wide. */
+  | 'member:manage'
+  | 'member:read'
+  /** Grant or revoke; the target is the grant's workspace (none: a tenant-wide grant). */
+  | 'grant:manage'
+  | 'grant:read'
+  /** Permission checks and the lookups (whose workspaces, who has access here). */
+  | 'permission:check'
   /** The event feed; the target tenant is the feed's tenantId filter, when given. */
   | 'events:read'
   | 'events:schemas';
@@ -24,6 +32,8 @@ export type Permission =
 export interface AccessTarget {
   readonly tenantId?: string;
   readonly workspaceId?: string;
+  /** An existing grant named by the request; its scope is where the request acts. */
+  readonly grantId?: string;
 }
 
 /**
@@ -39,7 +49,7 @@ export type AccessDecision =
       readonly subtree: string | null;
     }
   /** Answered as 404: the caller may not learn whether the resource exists. */
-  | { readonly kind: 'not-found'; readonly resource: 'tenant' | 'workspace' }
+  | { readonly kind: 'not-found'; readonly resource: 'tenant' | 'workspace' | 'grant' }
   /** Answered as 403: only for resources the caller can already see, so it confirms nothing. */
   | { readonly kind: 'forbidden' };
 
@@ -52,6 +62,9 @@ const READS: ReadonlySet<Permission> = new Set([
   'tenant:history',
   'workspace:list',
   'workspace:read',
+  'member:read',
+  'grant:read',
+  'permission:check',
   'events:read',
 ]);
 const WORKSPACE_PERMISSIONS: ReadonlySet<Permission> = new Set([
@@ -59,7 +72,12 @@ const WORKSPACE_PERMISSIONS: ReadonlySet<Permission> = new Set([
   'workspace:read',
   'workspace:create',
   'workspace:change',
+  'grant:manage',
+  'grant:read',
+  'permission:check',
 ]);
+/** Lists and lookups that a workspace key may ask without naming a workspace: narrowed to its subtree. */
+const NARROWABLE: ReadonlySet<Permission> = new Set(['workspace:list', 'grant:read', 'permission:check']);
 
 /**
  * The one access decision of the service. Pure: the caller supplies where a workspace lies
@@ -90,20 +108,31 @@ export function authorize(
   }
 
   // A workspace key sees nothing of its tenant beyond its subtree: no tenant record, no history,
-  // no feed (each would show other workspaces), no keys.
+  // no feed (each would show other workspaces), no keys, no members or groups.
   if (!WORKSPACE_PERMISSIONS.has(permission)) return FORBIDDEN;
   const narrowed: AccessDecision = { kind: 'allow', subtree: principal.workspaceId };
+  if (target.grantId !== undefined) {
+    // A grant outside the subtree (a tenant-wide one included) is as unknown to it as a missing one.
+    const placement = target.workspaceId === undefined ? 'outside' : placementOf(target.workspaceId);
+    if (placement === 'outside') return { kind: 'not-found', resource: 'grant' };
+    return mayWrite || permission !== 'grant:manage' ? narrowed : FORBIDDEN;
+  }
   if (target.workspaceId === undefined) {
-    // Only a list without a parent filter has no target workspace: it is narrowed instead.
-    return permission === 'workspace:list' ? narrowed : { kind: 'not-found', resource: 'workspace' };
+    // A list or lookup without a workspace filter is narrowed instead; a tenant-wide grant is
+    // beyond a workspace key, which can see that the tenant exists.
+    if (NARROWABLE.has(permission)) return narrowed;
+    return permission === 'grant:manage' ? FORBIDDEN : { kind: 'not-found', resource: 'workspace' };
   }
   const placement = placementOf(target.workspaceId);
   if (placement === 'outside') return { kind: 'not-found', resource: 'workspace' };
   switch (permission) {
     case 'workspace:list':
     case 'workspace:read':
+    case 'grant:read':
+    case 'permission:check':
       return narrowed;
     case 'workspace:create':
+    case 'grant:manage':
       return mayWrite ? narrowed : FORBIDDEN;
     case 'workspace:change':
       // Its top is out of reach: renaming it would collide with (and so reveal) sibling names

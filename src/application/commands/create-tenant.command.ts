@@ -7,6 +7,8 @@ export class CreateTenantCommand extends Command<WriteResult<TenantBody>> {
     readonly tenantId: string,
     readonly name: string,
     readonly context: CommandContext,
+    /** The user the tenant starts with as its admin. */
+    readonly adminUserId?: string,
   ) {
     super();
   }

@@ -3,6 +3,7 @@ import { Metrics } from '../../observability/metrics.js';
 import { parseResourceName, type ResourceName } from '../../tenancy/resource-name.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
+import { parseUserId } from '../../tenancy/user-id.js';
 import { TenantCommandExecutor } from './tenant-command.executor.js';
 import { TenantNameRegistry } from './tenant-name.registry.js';
 import type { TenantBody, WriteResult } from './write-results.js';
@@ -19,10 +20,17 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
     private readonly metrics: Metrics,
   ) {}
 
-  async execute({ tenantId, name, context }: CreateTenantCommand): Promise<WriteResult<TenantBody>> {
+  async execute({
+    tenantId,
+    name,
+    context,
+    adminUserId,
+  }: CreateTenantCommand): Promise<WriteResult<TenantBody>> {
     let parsed: ResourceName;
     try {
       parsed = parseResourceName(name);
+      // Checked before the name is reserved, so that a bad admin id leaves nothing behind.
+      if (adminUserId !== undefined) parseUserId(adminUserId);
       const current = await this.tenants.read(tenantId);
       // A repeat must not touch the name registry: the name is already this tenant's.
       if (current.state.status === 'none') await this.names.reserve(tenantId, parsed, context);
@@ -32,7 +40,10 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
         this.metrics.commands.inc({ command: 'CreateTenant', outcome: 'rejected' });
       throw error;
     }
-    const outcome = await this.tenants.execute({ type: 'CreateTenant', tenantId, name }, context);
+    const outcome = await this.tenants.execute(
+      { type: 'CreateTenant', tenantId, name, ...(adminUserId === undefined ? {} : { adminUserId }) },
+      context,
+    );
     const body: TenantBody = {
       tenantId,
       name: outcome.state.name ?? parsed.display,

@@ -4,6 +4,7 @@ import {
   EVENT_STORE,
   type EventStore,
   type Position,
+  type RecordedEvent,
 } from '../../event-store/event-store.port.js';
 import type { TenancyCommand } from '../../tenancy/tenancy.commands.js';
 import { decide, evolve, initialState } from '../../tenancy/tenancy.decider.js';
@@ -57,6 +58,22 @@ function outcomeOfFailure(error: unknown): MetricsCommandOutcome {
 interface CachedTenant {
   state: TenantState;
   revision: number | undefined;
+  /** Log position of the event at `revision`, when known. */
+  position: Position | undefined;
+  /** The log brought an event this state could not take in order: catch up before trusting it. */
+  stale: boolean;
+  /** A catch-up read is under way: events from the log are left to it. */
+  loading: boolean;
+  /** The highest revision the log brought during the catch-up read. */
+  heardDuringLoad: number;
+}
+
+/** A tenant's folded state as of one revision, for answers that need no command. */
+export interface TenantSnapshot {
+  readonly state: TenantState;
+  readonly revision: number | undefined;
+  /** Log position of the last event folded in; undefined when the stream does not exist. */
+  readonly position: Position | undefined;
 }
 
 /**
@@ -108,7 +125,7 @@ export class TenantCommandExecutor {
       // to do) is decided again on a caught-up state before it is answered.
       let tenant = this.cache.get(command.tenantId);
       let caughtUp = false;
-      if (!tenant || options.expectedRevision !== undefined) {
+      if (!tenant || tenant.stale || options.expectedRevision !== undefined) {
         tenant = await this.load(command.tenantId);
         caughtUp = true;
       }
@@ -138,8 +155,15 @@ export class TenantCommandExecutor {
             events.map((event) => toEventToAppend(event, context)),
             tenant.revision ?? 'no_stream',
           );
-          for (const event of events) tenant.state = evolve(tenant.state, event);
-          tenant.revision = result.nextExpectedRevision;
+          // The log follower may have folded some of these in already (it guards by revision too).
+          const first = result.nextExpectedRevision - events.length + 1;
+          events.forEach((event, index) => {
+            if (first + index === (tenant!.revision ?? -1) + 1) {
+              tenant!.state = evolve(tenant!.state, event);
+              tenant!.revision = first + index;
+            }
+          });
+          if (tenant.revision === result.nextExpectedRevision) tenant.position = result.position;
           return { events, state: tenant.state, revision: tenant.revision, position: result.position };
         } catch (error) {
           if (!(error instanceof ConcurrencyError)) throw error;
@@ -163,11 +187,57 @@ export class TenantCommandExecutor {
   }
 
   /** The tenant as of now, caught up with the store; for answers that need no command. */
-  read(tenantId: string): Promise<{ state: TenantState; revision: number | undefined }> {
+  read(tenantId: string): Promise<TenantSnapshot> {
     return this.turns.run(tenantId, async () => {
-      const { state, revision } = await this.load(tenantId);
-      return { state, revision };
+      const { state, revision, position } = await this.load(tenantId);
+      return { state, revision, position };
     });
+  }
+
+  /**
+   * The cached state as it is, without any I/O; undefined when the tenant is not cached or its
+   * state is not known to be in order (a catch-up is due or under way). Current only as far as the
+   * log follower feeding applyFromLog has read.
+   */
+  cached(tenantId: string): TenantSnapshot | undefined {
+    const tenant = this.cache.get(tenantId);
+    if (tenant === undefined || tenant.stale || tenant.loading) return undefined;
+    return { state: tenant.state, revision: tenant.revision, position: tenant.position };
+  }
+
+  /**
+   * Folds an event read from the log into the tenant's cached state, so that queries answered from
+   * the cache keep up with other instances' writes without a read of their own. Only the next
+   * revision is taken; an event already folded in is ignored, and one that skips ahead marks the
+   * state for a catch-up. Tenants not in the cache are left alone: their first use reads them.
+   */
+  applyFromLog(tenantId: string, recorded: RecordedEvent): void {
+    const tenant = this.cache.get(tenantId);
+    if (tenant === undefined) return;
+    const next = (tenant.revision ?? -1) + 1;
+    if (recorded.revision < next) return;
+    if (tenant.loading) {
+      tenant.heardDuringLoad = Math.max(tenant.heardDuringLoad, recorded.revision);
+      return;
+    }
+    if (recorded.revision > next) {
+      tenant.stale = true;
+      return;
+    }
+    try {
+      tenant.state = evolve(tenant.state, decodeTenancyEvent(recorded));
+    } catch {
+      // Not readable here (a newer writer's event): the next catch-up reports it to its caller.
+      tenant.stale = true;
+      return;
+    }
+    tenant.revision = recorded.revision;
+    tenant.position = recorded.position;
+  }
+
+  /** Every cached state is suspect (the follower lost its place): each is read again on next use. */
+  invalidateAll(): void {
+    for (const tenant of this.cache.values()) tenant.stale = true;
   }
 
   /**
@@ -190,23 +260,40 @@ export class TenantCommandExecutor {
       // Most recently used last, so the first key is the one to evict.
       this.cache.delete(tenantId);
     } else {
-      tenant = { state: initialState(), revision: undefined };
+      tenant = {
+        state: initialState(),
+        revision: undefined,
+        position: undefined,
+        stale: false,
+        loading: false,
+        heardDuringLoad: -1,
+      };
     }
     this.cache.set(tenantId, tenant);
     this.evictBeyondCapacity();
     const from = tenant.revision === undefined ? 0 : tenant.revision + 1;
+    // Whatever the follower brings meanwhile is left to this read; an event it brought that the
+    // read did not reach (committed after the read began) leaves the state due for another.
+    tenant.stale = false;
+    tenant.loading = true;
+    tenant.heardDuringLoad = -1;
     try {
       for await (const recorded of this.store.readStream(tenantStreamName(tenantId), {
         fromRevision: from,
       })) {
+        if (recorded.revision <= (tenant.revision ?? -1)) continue;
         tenant.state = evolve(tenant.state, decodeTenancyEvent(recorded));
         tenant.revision = recorded.revision;
+        tenant.position = recorded.position;
       }
     } catch (error) {
       // A half-applied catch-up must not be trusted by the next command.
       this.cache.delete(tenantId);
       throw error;
+    } finally {
+      tenant.loading = false;
     }
+    if (tenant.heardDuringLoad > (tenant.revision ?? -1)) tenant.stale = true;
     return tenant;
   }
 

@@ -3,6 +3,7 @@ import { decodeTenancyEvent } from '../../stored-events/tenancy-event.codec.js';
 import { evolve, initialState } from '../../tenancy/tenancy.decider.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 import type { TenantState, TenantStatus, WorkspaceStatus } from '../../tenancy/tenant.state.js';
+import type { PrincipalRef, Role } from '../../tenancy/membership.events.js';
 
 /** A point in the log: a position (inclusive) or a moment, compared with the store's recordedAt. */
 export type HistoryPoint = { readonly position: Position } | { readonly time: Date };
@@ -26,6 +27,33 @@ export interface TenantAtPoint {
   readonly recordedAt: string | null;
   /** The workspaces that were not deleted, parents before children, siblings in creation order. */
   readonly workspaces: readonly WorkspaceAtPoint[];
+  /** Members in the order they joined, with the ids of their groups. */
+  readonly members: readonly MemberAtPoint[];
+  /** Live groups in creation order, with their members. */
+  readonly groups: readonly GroupAtPoint[];
+  /** Active grants in grant order, API keys' own roles included. */
+  readonly grants: readonly GrantAtPoint[];
+}
+
+export interface MemberAtPoint {
+  readonly userId: string;
+  readonly displayName: string | null;
+  readonly groupIds: readonly string[];
+}
+
+export interface GroupAtPoint {
+  readonly groupId: string;
+  readonly name: string;
+  readonly members: readonly string[];
+}
+
+export interface GrantAtPoint {
+  readonly grantId: string;
+  readonly principal: PrincipalRef;
+  readonly role: Role;
+  /** null: the whole tenant. */
+  readonly workspaceId: string | null;
+  readonly origin: 'grant' | 'apiKey';
 }
 
 /**
@@ -53,6 +81,30 @@ export async function tenantAtPoint(
     position: last?.position ?? null,
     recordedAt: last?.recordedAt.toISOString() ?? null,
     workspaces: liveWorkspacesInTreeOrder(state),
+    ...membershipOf(state),
+  };
+}
+
+function membershipOf(state: TenantState): Pick<TenantAtPoint, 'members' | 'groups' | 'grants'> {
+  const { membership } = state;
+  return {
+    members: [...membership.members.values()].map(({ userId, displayName }) => ({
+      userId,
+      displayName,
+      groupIds: [...membership.groupsOf(userId)],
+    })),
+    groups: [...membership.groups.values()].map(({ groupId, name, members }) => ({
+      groupId,
+      name,
+      members: [...members],
+    })),
+    grants: [...membership.grants.values()].map(({ grantId, principal, role, workspaceId, origin }) => ({
+      grantId,
+      principal,
+      role,
+      workspaceId,
+      origin: origin === 'api-key' ? 'apiKey' : 'grant',
+    })),
   };
 }
 

@@ -15,17 +15,19 @@ export function parseHistoryPoint(value: string): HistoryPoint {
 
 export const historyCommand: CliCommand = {
   name: 'history',
-  summary: "print a tenant's workspace tree as it was at a point of the log",
+  summary: "print a tenant's workspace tree, members and grants as they were at a point of the log",
   help: `Usage: tenancy history --tenant <tenantId> [--at <position | ISO time>] [--json]
 
-Rebuilds the tenant's workspace tree from its event stream (not from the read models), as it was
-after the last event at or before --at (default: now), and prints it as an indented tree.
+Rebuilds the tenant's workspace tree, members, groups and grants from its event stream (not from
+the read models), as they were after the last event at or before --at (default: now), and prints
+the tree indented, followed by the members, groups and grants.
 
 Options:
   --tenant <id>   the tenant's id (a UUID)
   --at <point>    a log position (as the API and the feed report them), inclusive, or an ISO 8601
                   time such as 2025-03-01T12:00:00Z, compared with the time the store recorded events
-  --json          print JSON instead: the tenant and its live workspaces, parents before children
+  --json          print JSON instead: the tenant, its live workspaces (parents before children),
+                  members, groups and grants
   -h, --help      show this help
 `,
   options: {

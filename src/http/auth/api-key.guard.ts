@@ -69,6 +69,8 @@ export class ApiKeyGuard implements CanActivate {
       case 'scope-gone':
         throw unauthorized();
       case 'not-found':
+        if (outcome.resource === 'grant')
+          throw new TenancyRuleViolation('GRANT_NOT_FOUND', `No grant ${target.grantId ?? ''}.`);
         throw outcome.resource === 'tenant'
           ? new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${target.tenantId ?? ''}.`)
           : new TenancyRuleViolation(
@@ -120,9 +122,11 @@ function targetOf(request: Request, requirement: AccessRequirement): AccessTarge
   ) {
     workspaceId = rootWorkspaceIdOf(tenantId);
   }
+  const grantId = requirement.grantId === undefined ? undefined : idFrom(request, requirement.grantId);
   return {
     ...(tenantId === undefined ? {} : { tenantId }),
     ...(workspaceId === undefined ? {} : { workspaceId }),
+    ...(grantId === undefined ? {} : { grantId }),
   };
 }
 

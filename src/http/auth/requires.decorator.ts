@@ -13,6 +13,7 @@ export interface AccessRequirement {
   readonly permission: Permission;
   readonly tenantId?: IdSource;
   readonly workspaceId?: IdSource;
+  readonly grantId?: IdSource;
 }
 
 export const ACCESS_REQUIREMENT = 'tenancy:access-requirement';
@@ -28,7 +29,7 @@ export const fromBody = (name: string, absentMeans?: 'root'): IdSource =>
  */
 export function Requires(
   permission: Permission,
-  target: { tenantId?: IdSource; workspaceId?: IdSource } = {},
+  target: { tenantId?: IdSource; workspaceId?: IdSource; grantId?: IdSource } = {},
 ): MethodDecorator {
   return SetMetadata(ACCESS_REQUIREMENT, { permission, ...target } satisfies AccessRequirement);
 }

@@ -27,6 +27,17 @@ export class CreateTenantRequestDto {
   @IsOptional()
   @IsUUID('all')
   tenantId?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "The user the tenant starts with: a member with an admin grant on the whole tenant. The caller's identity provider's subject id, 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -.",
+    maxLength: 255,
+    example: 'auth0|5f7c8ec7c33c6c004bbafe82',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  adminUserId?: string;
 }
 
 export class CreateWorkspaceRequestDto {

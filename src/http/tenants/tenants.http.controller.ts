@@ -52,7 +52,7 @@ export class TenantsHttpController {
   ) {
     const tenantId = body.tenantId?.toLowerCase() ?? randomUUID();
     const result = await this.commands.execute(
-      new CreateTenantCommand(tenantId, body.name, commandContextOf(request, this.clock)),
+      new CreateTenantCommand(tenantId, body.name, commandContextOf(request, this.clock), body.adminUserId),
     );
     response.setHeader('Location', `/v1/tenants/${tenantId}`);
     return sendWrite(response, result, result.changed ? 201 : 200);

@@ -1,0 +1,58 @@
+import { Command } from '@nestjs/cqrs';
+import type { CommandContext } from '../commands/command-context.js';
+import type { WriteResult } from '../commands/write-results.js';
+import type { GroupBody, GroupMemberBody } from './membership-bodies.js';
+
+export class CreateGroupCommand extends Command<WriteResult<GroupBody>> {
+  constructor(
+    readonly tenantId: string,
+    readonly groupId: string,
+    readonly name: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export class RenameGroupCommand extends Command<WriteResult<GroupBody>> {
+  constructor(
+    readonly tenantId: string,
+    readonly groupId: string,
+    readonly name: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export class DeleteGroupCommand extends Command<WriteResult<{ tenantId: string; groupId: string }>> {
+  constructor(
+    readonly tenantId: string,
+    readonly groupId: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export class AddGroupMemberCommand extends Command<WriteResult<GroupMemberBody>> {
+  constructor(
+    readonly tenantId: string,
+    readonly groupId: string,
+    readonly userId: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}
+
+export class RemoveGroupMemberCommand extends Command<WriteResult<GroupMemberBody>> {
+  constructor(
+    readonly tenantId: string,
+    readonly groupId: string,
+    readonly userId: string,
+    readonly context: CommandContext,
+  ) {
+    super();
+  }
+}

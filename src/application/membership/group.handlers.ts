@@ -1,0 +1,71 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
+import type { WriteResult } from '../commands/write-results.js';
+import {
+  AddGroupMemberCommand,
+  CreateGroupCommand,
+  DeleteGroupCommand,
+  RemoveGroupMemberCommand,
+  RenameGroupCommand,
+} from './group.commands.js';
+import { groupBody, membershipWrite, type GroupBody } from './membership-bodies.js';
+
+@CommandHandler(CreateGroupCommand)
+export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand, WriteResult<GroupBody>> {
+  constructor(private readonly tenants: TenantCommandExecutor) {}
+
+  async execute({ tenantId, groupId, name, context }: CreateGroupCommand): Promise<WriteResult<GroupBody>> {
+    const outcome = await this.tenants.execute({ type: 'CreateGroup', tenantId, groupId, name }, context);
+    const group = outcome.state.membership.groups.get(groupId);
+    if (group === undefined) throw new Error(`group ${groupId} missing after its creation`);
+    return membershipWrite(this.tenants, tenantId, outcome, groupBody(tenantId, group));
+  }
+}
+
+@CommandHandler(RenameGroupCommand)
+export class RenameGroupHandler implements ICommandHandler<RenameGroupCommand, WriteResult<GroupBody>> {
+  constructor(private readonly tenants: TenantCommandExecutor) {}
+
+  async execute({ tenantId, groupId, name, context }: RenameGroupCommand): Promise<WriteResult<GroupBody>> {
+    const outcome = await this.tenants.execute({ type: 'RenameGroup', tenantId, groupId, name }, context);
+    const group = outcome.state.membership.groups.get(groupId);
+    if (group === undefined) throw new Error(`group ${groupId} missing after its rename`);
+    return membershipWrite(this.tenants, tenantId, outcome, groupBody(tenantId, group));
+  }
+}
+
+@CommandHandler(DeleteGroupCommand)
+export class DeleteGroupHandler implements ICommandHandler<DeleteGroupCommand> {
+  constructor(private readonly tenants: TenantCommandExecutor) {}
+
+  async execute({ tenantId, groupId, context }: DeleteGroupCommand) {
+    const outcome = await this.tenants.execute({ type: 'DeleteGroup', tenantId, groupId }, context);
+    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, groupId });
+  }
+}
+
+@CommandHandler(AddGroupMemberCommand)
+export class AddGroupMemberHandler implements ICommandHandler<AddGroupMemberCommand> {
+  constructor(private readonly tenants: TenantCommandExecutor) {}
+
+  async execute({ tenantId, groupId, userId, context }: AddGroupMemberCommand) {
+    const outcome = await this.tenants.execute(
+      { type: 'AddGroupMember', tenantId, groupId, userId },
+      context,
+    );
+    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
+  }
+}
+
+@CommandHandler(RemoveGroupMemberCommand)
+export class RemoveGroupMemberHandler implements ICommandHandler<RemoveGroupMemberCommand> {
+  constructor(private readonly tenants: TenantCommandExecutor) {}
+
+  async execute({ tenantId, groupId, userId, context }: RemoveGroupMemberCommand) {
+    const outcome = await this.tenants.execute(
+      { type: 'RemoveGroupMember', tenantId, groupId, userId },
+      context,
+    );
+    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
+  }
+}

@@ -1,0 +1,262 @@
+import { Injectable } from '@nestjs/common';
+import { sql, type SqlStatement } from '../../database/sql-statement.js';
+import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
+import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../permissions/page-cursor.js';
+import { ScopedReader } from '../queries/scoped-reader.js';
+
+export interface MemberView {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly displayName: string | null;
+  readonly addedAt: string;
+  readonly updatedAt: string;
+}
+
+export interface MemberDetailView extends MemberView {
+  readonly groups: readonly { readonly groupId: string; readonly name: string }[];
+}
+
+export interface GroupView {
+  readonly tenantId: string;
+  readonly groupId: string;
+  readonly name: string;
+  readonly memberCount: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface GroupMemberView {
+  readonly userId: string;
+  readonly displayName: string | null;
+  readonly addedAt: string;
+}
+
+export interface GrantView {
+  readonly tenantId: string;
+  readonly grantId: string;
+  readonly principal: { readonly type: PrincipalType; readonly id: string };
+  readonly role: Role;
+  readonly workspaceId: string | null;
+  readonly origin: 'grant' | 'apiKey';
+  readonly grantedAt: string;
+}
+
+export interface Page<Item> {
+  readonly items: readonly Item[];
+  readonly nextCursor: string | null;
+}
+
+export interface GrantFilter {
+  readonly principalType?: PrincipalType;
+  readonly principalId?: string;
+  readonly workspaceId?: string;
+  /** A workspace-scoped caller: only grants on this workspace's subtree. */
+  readonly withinSubtreeOf?: string;
+}
+
+interface MemberRow {
+  tenant_id: string;
+  user_id: string;
+  display_name: string | null;
+  added_position: string;
+  added_at: Date;
+  updated_at: Date;
+}
+
+interface GroupRow {
+  tenant_id: string;
+  group_id: string;
+  name: string;
+  member_count: number;
+  created_position: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface GrantRow {
+  tenant_id: string;
+  grant_id: string;
+  principal_type: PrincipalType;
+  principal_id: string;
+  role: Role;
+  workspace_id: string | null;
+  origin: 'grant' | 'apiKey';
+  granted_position: string;
+  granted_at: Date;
+}
+
+/**
+ * Lists of members, groups and grants from the membership read model, within the caller's tenant's
+ * row-level scope, in keyset pages ordered by the log position each row was written at.
+ */
+@Injectable()
+export class MembershipQueries {
+  constructor(private readonly reader: ScopedReader) {}
+
+  async members(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<MemberView>> {
+    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const rows = await this.query<MemberRow>(
+      tenantId,
+      sql`SELECT * FROM members WHERE tenant_id = ${tenantId}::uuid
+            AND (${after?.position ?? null}::text IS NULL
+                 OR (added_position, user_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::text))
+          ORDER BY added_position, user_id LIMIT ${limit + 1}`,
+    );
+    if (rows.length === 0) await this.requireTenant(tenantId);
+    return page(rows, limit, memberView, (row) => encodeKeysetCursor(row.added_position, row.user_id));
+  }
+
+  async member(tenantId: string, userId: string): Promise<MemberDetailView> {
+    const [row] = await this.query<MemberRow & { groups: { groupId: string; name: string }[] }>(
+      tenantId,
+      sql`SELECT m.*, coalesce((
+            SELECT json_agg(json_build_object('groupId', g.group_id, 'name', g.name) ORDER BY gm.added_position)
+            FROM group_members gm JOIN member_groups g ON g.tenant_id = gm.tenant_id AND g.group_id = gm.group_id
+            WHERE gm.tenant_id = m.tenant_id AND gm.user_id = m.user_id), '[]') AS groups
+          FROM members m WHERE m.tenant_id = ${tenantId}::uuid AND m.user_id = ${userId}`,
+    );
+    if (row === undefined) {
+      await this.requireTenant(tenantId);
+      throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
+    }
+    return { ...memberView(row), groups: row.groups };
+  }
+
+  async groups(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<GroupView>> {
+    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const rows = await this.query<GroupRow>(
+      tenantId,
+      sql`SELECT * FROM member_groups WHERE tenant_id = ${tenantId}::uuid
+            AND (${after?.position ?? null}::text IS NULL
+                 OR (created_position, group_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::uuid))
+          ORDER BY created_position, group_id LIMIT ${limit + 1}`,
+    );
+    if (rows.length === 0) await this.requireTenant(tenantId);
+    return page(rows, limit, groupView, (row) => encodeKeysetCursor(row.created_position, row.group_id));
+  }
+
+  async group(tenantId: string, groupId: string): Promise<GroupView> {
+    const [row] = await this.query<GroupRow>(
+      tenantId,
+      sql`SELECT * FROM member_groups WHERE tenant_id = ${tenantId}::uuid AND group_id = ${groupId}::uuid`,
+    );
+    if (row === undefined) {
+      await this.requireTenant(tenantId);
+      throw new TenancyRuleViolation('GROUP_NOT_FOUND', `No group ${groupId}.`);
+    }
+    return groupView(row);
+  }
+
+  async groupMembers(
+    tenantId: string,
+    groupId: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<GroupMemberView>> {
+    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const rows = await this.query<{
+      user_id: string;
+      display_name: string | null;
+      added_position: string;
+      added_at: Date;
+    }>(
+      tenantId,
+      sql`SELECT gm.user_id, m.display_name, gm.added_position, gm.added_at
+          FROM group_members gm JOIN members m ON m.tenant_id = gm.tenant_id AND m.user_id = gm.user_id
+          WHERE gm.tenant_id = ${tenantId}::uuid AND gm.group_id = ${groupId}::uuid
+            AND (${after?.position ?? null}::text IS NULL
+                 OR (gm.added_position, gm.user_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::text))
+          ORDER BY gm.added_position, gm.user_id LIMIT ${limit + 1}`,
+    );
+    if (rows.length === 0) await this.group(tenantId, groupId);
+    return page(
+      rows,
+      limit,
+      (row) => ({ userId: row.user_id, displayName: row.display_name, addedAt: row.added_at.toISOString() }),
+      (row) => encodeKeysetCursor(row.added_position, row.user_id),
+    );
+  }
+
+  async grants(
+    tenantId: string,
+    filter: GrantFilter,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<GrantView>> {
+    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const subtree = filter.withinSubtreeOf ?? null;
+    const rows = await this.query<GrantRow>(
+      tenantId,
+      sql`SELECT * FROM grants g WHERE g.tenant_id = ${tenantId}::uuid
+            AND (${filter.principalType ?? null}::text IS NULL OR g.principal_type = ${filter.principalType ?? null})
+            AND (${filter.principalId ?? null}::text IS NULL OR g.principal_id = ${filter.principalId ?? null})
+            AND (${filter.workspaceId ?? null}::uuid IS NULL OR g.workspace_id = ${filter.workspaceId ?? null}::uuid)
+            AND (${subtree}::uuid IS NULL OR g.workspace_id IN (
+                  SELECT w.workspace_id FROM workspaces w
+                  WHERE w.tenant_id = ${tenantId}::uuid AND w.path @> ARRAY[${subtree}::uuid]))
+            AND (${after?.position ?? null}::text IS NULL
+                 OR (g.granted_position, g.grant_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::uuid))
+          ORDER BY g.granted_position, g.grant_id LIMIT ${limit + 1}`,
+    );
+    if (rows.length === 0) await this.requireTenant(tenantId);
+    return page(rows, limit, grantView, (row) => encodeKeysetCursor(row.granted_position, row.grant_id));
+  }
+
+  private query<Row>(tenantId: string, statement: SqlStatement): Promise<Row[]> {
+    return this.reader.query<Row>({ kind: 'tenant', tenantId }, statement);
+  }
+
+  private async requireTenant(tenantId: string): Promise<void> {
+    const [found] = await this.query<{ live: boolean }>(
+      tenantId,
+      sql`SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted') AS live`,
+    );
+    if (!found?.live) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+  }
+}
+
+function memberView(row: MemberRow): MemberView {
+  return {
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    displayName: row.display_name,
+    addedAt: row.added_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function groupView(row: GroupRow): GroupView {
+  return {
+    tenantId: row.tenant_id,
+    groupId: row.group_id,
+    name: row.name,
+    memberCount: row.member_count,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function grantView(row: GrantRow): GrantView {
+  return {
+    tenantId: row.tenant_id,
+    grantId: row.grant_id,
+    principal: { type: row.principal_type, id: row.principal_id },
+    role: row.role,
+    workspaceId: row.workspace_id,
+    origin: row.origin,
+    grantedAt: row.granted_at.toISOString(),
+  };
+}
+
+function page<Row, Item>(
+  rows: readonly Row[],
+  limit: number,
+  view: (row: Row) => Item,
+  cursorOf: (row: Row) => string,
+): Page<Item> {
+  const more = rows.length > limit;
+  const shown = more ? rows.slice(0, limit) : rows;
+  const last = shown[shown.length - 1];
+  return { items: shown.map(view), nextCursor: more && last !== undefined ? cursorOf(last) : null };
+}

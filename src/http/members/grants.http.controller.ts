@@ -1,0 +1,163 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import {
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf } from '../openapi/api-schemas.js';
+import { GRANT_SCHEMA, GRANT_WRITTEN_SCHEMA } from './membership.api-schemas.js';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Request, Response } from 'express';
+import { CLOCK, type Clock } from '../../application/clock.js';
+import { GrantRoleCommand, RevokeRoleCommand } from '../../application/membership/grant.commands.js';
+import {
+  MembershipQueries,
+  type GrantView,
+  type Page,
+} from '../../application/membership/membership.queries.js';
+import { READ_SCOPE_KEY, type RequestReadScope } from '../auth/actor.js';
+import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
+import { MinPositionInterceptor } from '../queries/min-position.interceptor.js';
+import { commandContextOf } from '../request-context.js';
+import { UuidParamPipe } from '../uuid-param.pipe.js';
+import { sendWrite } from '../write-response.js';
+import { GrantRoleRequestDto, ListGrantsQueryDto } from './membership.request.dto.js';
+import { principalOf } from './principal.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+
+/** Roles granted to members, groups and API keys on the tenant or on a workspace subtree. */
+@Controller('v1/tenants/:tenantId/grants')
+export class GrantsHttpController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: MembershipQueries,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @Requires('grant:manage', { tenantId: fromParam('tenantId'), workspaceId: fromBody('workspaceId') })
+  @ApiRoute('grants', 'Grant a role on the tenant or on a workspace and its subtree', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: [
+      'TENANT_NOT_FOUND',
+      'WORKSPACE_NOT_FOUND',
+      'MEMBER_NOT_FOUND',
+      'GROUP_NOT_FOUND',
+      'API_KEY_NOT_FOUND',
+    ],
+    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'GRANT_ID_TAKEN', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(
+    201,
+    'Granted (replacing another role of the principal on that scope, if any)',
+    GRANT_WRITTEN_SCHEMA,
+    {
+      ...ETAG_HEADER,
+      Location: 'The grant',
+    },
+  )
+  @ApiJson(
+    200,
+    'The principal already holds this role there: the existing grant',
+    GRANT_WRITTEN_SCHEMA,
+    ETAG_HEADER,
+  )
+  async grant(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Body() body: GrantRoleRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new GrantRoleCommand(
+        tenantId,
+        principalOf(body.principal.type, body.principal.id),
+        body.role,
+        body.workspaceId?.toLowerCase() ?? null,
+        commandContextOf(request, this.clock),
+      ),
+    );
+    response.setHeader('Location', `/v1/tenants/${tenantId}/grants/${result.body.grantId}`);
+    return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Delete(':grantId')
+  @Requires('grant:manage', { tenantId: fromParam('tenantId'), grantId: fromParam('grantId') })
+  @ApiRoute('grants', 'Revoke a grant', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GRANT_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('grantId')
+  @ApiResponse({ status: 204, description: 'Revoked' })
+  async revoke(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('grantId', UuidParamPipe) grantId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const result = await this.commands.execute(
+      new RevokeRoleCommand(tenantId, grantId, commandContextOf(request, this.clock)),
+    );
+    sendWrite(response, result, 204);
+  }
+
+  @Get()
+  @Requires('grant:read', {
+    tenantId: fromParam('tenantId'),
+    workspaceId: { in: 'query', name: 'workspaceId' },
+  })
+  @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('grants', "The tenant's active grants (read model), API keys' own roles included", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of grants', pageOf(GRANT_SCHEMA))
+  list(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Query() query: ListGrantsQueryDto,
+    @Req() request: Request,
+  ): Promise<Page<GrantView>> {
+    const scope = (request as Request & { [READ_SCOPE_KEY]?: RequestReadScope })[READ_SCOPE_KEY];
+    const principal =
+      query.principalType !== undefined && query.principalId !== undefined
+        ? principalOf(query.principalType, query.principalId)
+        : undefined;
+    return this.queries.grants(
+      tenantId,
+      {
+        ...(query.principalType === undefined ? {} : { principalType: query.principalType }),
+        ...(query.principalId === undefined ? {} : { principalId: principal?.id ?? query.principalId }),
+        ...(query.workspaceId === undefined ? {} : { workspaceId: query.workspaceId.toLowerCase() }),
+        ...(scope?.subtree ? { withinSubtreeOf: scope.subtree } : {}),
+      },
+      query.limit ?? DEFAULT_PAGE_SIZE,
+      query.cursor,
+    );
+  }
+}

@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import { ApiParam, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf } from '../openapi/api-schemas.js';
+import {
+  GROUP_MEMBER_SCHEMA,
+  GROUP_MEMBERSHIP_WRITTEN_SCHEMA,
+  GROUP_SCHEMA,
+  GROUP_WRITTEN_SCHEMA,
+} from './membership.api-schemas.js';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Request, Response } from 'express';
+import { CLOCK, type Clock } from '../../application/clock.js';
+import {
+  AddGroupMemberCommand,
+  CreateGroupCommand,
+  DeleteGroupCommand,
+  RemoveGroupMemberCommand,
+  RenameGroupCommand,
+} from '../../application/membership/group.commands.js';
+import {
+  MembershipQueries,
+  type GroupMemberView,
+  type GroupView,
+  type Page,
+} from '../../application/membership/membership.queries.js';
+import { fromParam, Requires } from '../auth/requires.decorator.js';
+import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
+import { MinPositionInterceptor } from '../queries/min-position.interceptor.js';
+import { commandContextOf } from '../request-context.js';
+import { UuidParamPipe } from '../uuid-param.pipe.js';
+import { sendWrite } from '../write-response.js';
+import { CreateGroupRequestDto, RenameGroupRequestDto } from './membership.request.dto.js';
+import { UserIdParamPipe } from './user-id-param.pipe.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+const TENANT = { tenantId: fromParam('tenantId') };
+
+/** Groups of the tenant's members: a grant to a group applies to each of its members. */
+@Controller('v1/tenants/:tenantId/groups')
+export class GroupsHttpController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: MembershipQueries,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Create a group of members', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    409: ['GROUP_NAME_TAKEN', 'GROUP_ID_TAKEN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiJson(201, 'Created', GROUP_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The group' })
+  @ApiJson(200, 'The same group again (same id and name)', GROUP_WRITTEN_SCHEMA, ETAG_HEADER)
+  async create(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Body() body: CreateGroupRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const groupId = body.groupId?.toLowerCase() ?? randomUUID();
+    const result = await this.commands.execute(
+      new CreateGroupCommand(tenantId, groupId, body.name, commandContextOf(request, this.clock)),
+    );
+    response.setHeader('Location', `/v1/tenants/${tenantId}/groups/${groupId}`);
+    return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Patch(':groupId')
+  @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Rename a group', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    409: ['GROUP_NAME_TAKEN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiJson(200, 'Renamed', GROUP_WRITTEN_SCHEMA, ETAG_HEADER)
+  async rename(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Body() body: RenameGroupRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new RenameGroupCommand(tenantId, groupId, body.name, commandContextOf(request, this.clock)),
+    );
+    return sendWrite(response, result, 200);
+  }
+
+  @Delete(':groupId')
+  @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Delete a group and revoke its grants', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiResponse({ status: 204, description: 'Deleted' })
+  async remove(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const result = await this.commands.execute(
+      new DeleteGroupCommand(tenantId, groupId, commandContextOf(request, this.clock)),
+    );
+    sendWrite(response, result, 204);
+  }
+
+  @Put(':groupId/members/:userId')
+  @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Add a member to a group', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    409: ['TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiJson(201, 'Added', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiJson(200, 'Already in the group', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
+  async addMember(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new AddGroupMemberCommand(tenantId, groupId, userId, commandContextOf(request, this.clock)),
+    );
+    return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Delete(':groupId/members/:userId')
+  @Requires('member:manage', TENANT)
+  @ApiRoute('groups', 'Take a member out of a group', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiResponse({ status: 204, description: 'Not in the group (any more)' })
+  async removeMember(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const result = await this.commands.execute(
+      new RemoveGroupMemberCommand(tenantId, groupId, userId, commandContextOf(request, this.clock)),
+    );
+    sendWrite(response, result, 204);
+  }
+
+  @Get()
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('groups', "The tenant's groups (read model), keyset pages", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of groups', pageOf(GROUP_SCHEMA))
+  list(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Query() query: ListTenantsQueryDto,
+  ): Promise<Page<GroupView>> {
+    return this.queries.groups(tenantId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+  }
+
+  @Get(':groupId')
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('groups', 'One group (read model)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiMinPosition()
+  @ApiJson(200, 'The group', GROUP_SCHEMA)
+  get(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+  ): Promise<GroupView> {
+    return this.queries.group(tenantId, groupId);
+  }
+
+  @Get(':groupId/members')
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('groups', "A group's members (read model), keyset pages", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiMinPosition()
+  @ApiJson(200, "A page of the group's members", pageOf(GROUP_MEMBER_SCHEMA))
+  members(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Query() query: ListTenantsQueryDto,
+  ): Promise<Page<GroupMemberView>> {
+    return this.queries.groupMembers(tenantId, groupId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+  }
+}

@@ -1,0 +1,148 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Inject,
+  Param,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiParam, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiJson,
+  ApiMinPosition,
+  ApiRoute,
+  ApiUuidParam,
+  BODY_PROBLEMS,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
+import { pageOf } from '../openapi/api-schemas.js';
+import { MEMBER_DETAIL_SCHEMA, MEMBER_SCHEMA, MEMBER_WRITTEN_SCHEMA } from './membership.api-schemas.js';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Request, Response } from 'express';
+import { CLOCK, type Clock } from '../../application/clock.js';
+import { AddMemberCommand, RemoveMemberCommand } from '../../application/membership/member.commands.js';
+import {
+  MembershipQueries,
+  type MemberDetailView,
+  type MemberView,
+  type Page,
+} from '../../application/membership/membership.queries.js';
+import { fromParam, Requires } from '../auth/requires.decorator.js';
+import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
+import { MinPositionInterceptor } from '../queries/min-position.interceptor.js';
+import { commandContextOf } from '../request-context.js';
+import { UuidParamPipe } from '../uuid-param.pipe.js';
+import { sendWrite } from '../write-response.js';
+import { PutMemberRequestDto } from './membership.request.dto.js';
+import { UserIdParamPipe } from './user-id-param.pipe.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+const TENANT = { tenantId: fromParam('tenantId') };
+
+/** The tenant's members: users known by the subject id their identity provider gave them. */
+@Controller('v1/tenants/:tenantId/members')
+export class MembersHttpController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: MembershipQueries,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Put(':userId')
+  @Requires('member:manage', TENANT)
+  @ApiRoute('members', 'Add a member (or change its display name)', {
+    ...BODY_PROBLEMS,
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    409: ['TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiJson(201, 'Added', MEMBER_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The member' })
+  @ApiJson(
+    200,
+    'Already a member (display name changed if another was sent)',
+    MEMBER_WRITTEN_SCHEMA,
+    ETAG_HEADER,
+  )
+  async put(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+    @Body() body: PutMemberRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute(
+      new AddMemberCommand(tenantId, userId, body.displayName, commandContextOf(request, this.clock)),
+    );
+    response.setHeader('Location', `/v1/tenants/${tenantId}/members/${encodeURIComponent(userId)}`);
+    return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Delete(':userId')
+  @Requires('member:manage', TENANT)
+  @ApiRoute('members', 'Remove a member, with its group memberships and grants', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiResponse({ status: 204, description: 'Removed' })
+  async remove(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const result = await this.commands.execute(
+      new RemoveMemberCommand(tenantId, userId, commandContextOf(request, this.clock)),
+    );
+    sendWrite(response, result, 204);
+  }
+
+  @Get()
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('members', "The tenant's members (read model), keyset pages", {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiMinPosition()
+  @ApiJson(200, 'A page of members', pageOf(MEMBER_SCHEMA))
+  list(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Query() query: ListTenantsQueryDto,
+  ): Promise<Page<MemberView>> {
+    return this.queries.members(tenantId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+  }
+
+  @Get(':userId')
+  @Requires('member:read', TENANT)
+  @UseInterceptors(MinPositionInterceptor)
+  @ApiRoute('members', 'One member with its groups (read model)', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
+    503: ['PROJECTION_LAGGING'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiMinPosition()
+  @ApiJson(200, 'The member', MEMBER_DETAIL_SCHEMA)
+  get(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+  ): Promise<MemberDetailView> {
+    return this.queries.member(tenantId, userId);
+  }
+}

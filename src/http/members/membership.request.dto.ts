@@ -1,0 +1,174 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
+import { PERMISSIONS, type Permission } from '../../tenancy/permissions.js';
+import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
+
+/** Shapes and bounds only: names and user ids are checked by the domain's own rules. */
+const NAME_INPUT_LIMIT = 1_000;
+/** The characters a principal id may have at all (user ids, UUIDs); the domain checks the rest. */
+const PRINCIPAL_ID = /^[A-Za-z0-9._:@|-]{1,255}$/;
+const PRINCIPAL_TYPES: readonly PrincipalType[] = ['user', 'group', 'apiKey'];
+const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
+const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
+
+/** Most checks one request may carry. */
+export const MAX_CHECKS = 1_000;
+
+export class PutMemberRequestDto {
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 200,
+    description: 'How to show the member. Absent: leave it as it is; null: clear it.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(NAME_INPUT_LIMIT)
+  displayName?: string | null;
+}
+
+export class CreateGroupRequestDto {
+  @ApiProperty({
+    maxLength: 200,
+    description: "Unique among the tenant's groups, case-insensitively",
+    example: 'Operations',
+  })
+  @IsString()
+  @MaxLength(NAME_INPUT_LIMIT)
+  name!: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Absent: a new id. The same id and name again is a no-op (200).',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  groupId?: string;
+}
+
+export class RenameGroupRequestDto {
+  @ApiProperty({ maxLength: 200 })
+  @IsString()
+  @MaxLength(NAME_INPUT_LIMIT)
+  name!: string;
+}
+
+export class PrincipalDto {
+  @ApiProperty({ enum: PRINCIPAL_TYPES })
+  @IsIn(PRINCIPAL_TYPES)
+  type!: PrincipalType;
+
+  @ApiProperty({ description: 'A user id (subject id, 1 to 255 characters), or a group or API key UUID' })
+  @IsString()
+  @Matches(PRINCIPAL_ID, { message: 'id must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -' })
+  id!: string;
+}
+
+export class GrantRoleRequestDto {
+  @ApiProperty({ type: () => PrincipalDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PrincipalDto)
+  principal!: PrincipalDto;
+
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role!: Role;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The workspace (and its subtree). Absent: the whole tenant.',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  workspaceId?: string;
+}
+
+export class ListGrantsQueryDto extends ListTenantsQueryDto {
+  @ApiPropertyOptional({ enum: PRINCIPAL_TYPES })
+  @IsOptional()
+  @IsIn(PRINCIPAL_TYPES)
+  principalType?: PrincipalType;
+
+  @ApiPropertyOptional({ description: 'Only grants of this principal (with principalType)' })
+  @IsOptional()
+  @IsString()
+  @Matches(PRINCIPAL_ID)
+  principalId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only grants on this workspace' })
+  @IsOptional()
+  @IsUUID('all')
+  workspaceId?: string;
+}
+
+export class PermissionCheckDto {
+  @ApiProperty({ type: () => PrincipalDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PrincipalDto)
+  principal!: PrincipalDto;
+
+  @ApiProperty({ enum: PERMISSION_NAMES })
+  @IsIn(PERMISSION_NAMES)
+  permission!: Permission;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Absent: on the tenant as a whole' })
+  @IsOptional()
+  @IsUUID('all')
+  workspaceId?: string;
+}
+
+/** One check (`principal`, `permission`, `workspaceId?`) or a batch (`checks`), not both. */
+export class PermissionCheckRequestDto {
+  @ApiPropertyOptional({ type: () => PrincipalDto, description: 'One check (not with `checks`)' })
+  @ValidateIf((body: PermissionCheckRequestDto) => body.checks === undefined)
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PrincipalDto)
+  principal?: PrincipalDto;
+
+  @ApiPropertyOptional({ enum: PERMISSION_NAMES })
+  @ValidateIf((body: PermissionCheckRequestDto) => body.checks === undefined)
+  @IsIn(PERMISSION_NAMES)
+  permission?: Permission;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Absent: on the tenant as a whole' })
+  @IsOptional()
+  @IsUUID('all')
+  workspaceId?: string;
+
+  @ApiPropertyOptional({
+    type: () => [PermissionCheckDto],
+    maxItems: MAX_CHECKS,
+    description: 'A batch of checks',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_CHECKS)
+  @ValidateNested({ each: true })
+  @Type(() => PermissionCheckDto)
+  checks?: PermissionCheckDto[];
+}
+
+export class PrincipalWorkspacesQueryDto extends ListTenantsQueryDto {
+  @ApiProperty({ enum: PERMISSION_NAMES })
+  @IsIn(PERMISSION_NAMES)
+  permission!: Permission;
+}

@@ -1,0 +1,56 @@
+/** Orders about the tenant's members, groups and grants. Ids arrive with the command, as everywhere. */
+import type { PrincipalRef, Role } from './membership.events.js';
+
+type CommandOf<Type extends string, Data> = { readonly type: Type } & Readonly<Data>;
+
+/** Adds the user, or changes the display name of a member (nothing when it is the same). */
+export type AddMember = CommandOf<
+  'AddMember',
+  { tenantId: string; userId: string; displayName?: string | null }
+>;
+
+/** Removes the member with their group memberships and grants. */
+export type RemoveMember = CommandOf<'RemoveMember', { tenantId: string; userId: string }>;
+
+export type CreateGroup = CommandOf<'CreateGroup', { tenantId: string; groupId: string; name: string }>;
+
+export type RenameGroup = CommandOf<'RenameGroup', { tenantId: string; groupId: string; name: string }>;
+
+/** Deletes the group and revokes its grants. */
+export type DeleteGroup = CommandOf<'DeleteGroup', { tenantId: string; groupId: string }>;
+
+export type AddGroupMember = CommandOf<
+  'AddGroupMember',
+  { tenantId: string; groupId: string; userId: string }
+>;
+
+export type RemoveGroupMember = CommandOf<
+  'RemoveGroupMember',
+  { tenantId: string; groupId: string; userId: string }
+>;
+
+export type GrantRole = CommandOf<
+  'GrantRole',
+  {
+    tenantId: string;
+    /** Used only when a new grant is recorded; a repeat answers with the existing grant. */
+    grantId: string;
+    principal: PrincipalRef;
+    role: Role;
+    /** null or absent: the whole tenant. */
+    workspaceId?: string | null;
+  }
+>;
+
+export type RevokeRole = CommandOf<'RevokeRole', { tenantId: string; grantId: string }>;
+
+export type MembershipCommand =
+  | AddMember
+  | RemoveMember
+  | CreateGroup
+  | RenameGroup
+  | DeleteGroup
+  | AddGroupMember
+  | RemoveGroupMember
+  | GrantRole
+  | RevokeRole;

@@ -1,0 +1,22 @@
+import { TenancyRuleViolation } from './tenancy.errors.js';
+
+/**
+ * A user is the subject id the caller's identity provider gave them: the service stores it as it is
+ * (case matters: IdPs differ), so it must be safe in paths, logs and SQL literals without escaping
+ * surprises. The characters cover OIDC subjects such as `auth0|5f7c…`, e-mail-like ids and URNs.
+ */
+const USER_ID = /^[A-Za-z0-9._:@|-]{1,255}$/;
+
+export function isUserId(value: unknown): value is string {
+  return typeof value === 'string' && USER_ID.test(value);
+}
+
+export function parseUserId(value: unknown): string {
+  if (!isUserId(value)) {
+    throw new TenancyRuleViolation(
+      'VALIDATION_FAILED',
+      'userId must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -',
+    );
+  }
+  return value;
+}

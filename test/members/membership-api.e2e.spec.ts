@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { apiKeyGrantIdOf, initialAdminGrantIdOf } from '../../src/tenancy/api-key-grants.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { accessFixture } from '../access/access-fixture.js';
+
+/** The membership API as a client uses it: members, groups, grants, checks and lookups. */
+describe('members, groups and grants over HTTP', () => {
+  let app: TestApp;
+  const kit = accessFixture(() => app);
+  const http = () => request(app.server);
+  let tenantId: string;
+  let rootId: string;
+  let T: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    const response = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: 'Members Co', adminUserId: 'auth0|alice' });
+    expect(response.status).toBe(201);
+    ({ tenantId, rootWorkspaceId: rootId } = response.body as { tenantId: string; rootWorkspaceId: string });
+    T = `/v1/tenants/${tenantId}`;
+    await kit.settle();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('starts a tenant created with adminUserId with that admin, listed once the read model has it', async () => {
+    const created = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: 'Second Co', adminUserId: 'bob' });
+    const position = (created.body as { position: string }).position;
+    const other = `/v1/tenants/${(created.body as { tenantId: string }).tenantId}`;
+    const members = await http().get(`${other}/members`).set(AUTH).set('Min-Position', position);
+    expect(members.status).toBe(200);
+    expect((members.body as { items: { userId: string }[] }).items.map((item) => item.userId)).toEqual([
+      'bob',
+    ]);
+    const grants = await http().get(`${other}/grants`).set(AUTH).set('Min-Position', position);
+    expect((grants.body as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({
+        grantId: initialAdminGrantIdOf((created.body as { tenantId: string }).tenantId),
+        principal: { type: 'user', id: 'bob' },
+        role: 'admin',
+        workspaceId: null,
+        origin: 'grant',
+      }),
+    ]);
+    const bad = await http().post('/v1/tenants').set(AUTH).send({ name: 'Third Co', adminUserId: 'bad id' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('adds a member with PUT (201, then 200), changes its display name, removes it (204, then 404)', async () => {
+    const first = await http().put(`${T}/members/carol@example.com`).set(AUTH).send({ displayName: 'Carol' });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ tenantId, userId: 'carol@example.com', displayName: 'Carol' });
+    expect((await http().put(`${T}/members/carol@example.com`).set(AUTH).send({})).status).toBe(200);
+    const renamed = await http().put(`${T}/members/carol@example.com`).set(AUTH).send({ displayName: 'C.' });
+    expect(renamed.status).toBe(200);
+    const detail = await http()
+      .get(`${T}/members/carol@example.com`)
+      .set(AUTH)
+      .set('Min-Position', (renamed.body as { position: string }).position);
+    expect(detail.body).toMatchObject({ userId: 'carol@example.com', displayName: 'C.', groups: [] });
+    expect((await http().delete(`${T}/members/carol@example.com`).set(AUTH)).status).toBe(204);
+    const again = await http().delete(`${T}/members/carol@example.com`).set(AUTH);
+    expect(again.status).toBe(404);
+    expect(again.body).toMatchObject({ code: 'MEMBER_NOT_FOUND' });
+    expect((await http().put(`${T}/members/not%20ok`).set(AUTH).send({})).status).toBe(400);
+  });
+
+  it('manages groups and their members', async () => {
+    await http().put(`${T}/members/dave`).set(AUTH).send({});
+    const created = await http().post(`${T}/groups`).set(AUTH).send({ name: 'Ops' });
+    expect(created.status).toBe(201);
+    const groupId = (created.body as { groupId: string }).groupId;
+    expect((await http().post(`${T}/groups`).set(AUTH).send({ name: 'ops', groupId })).status).toBe(200);
+    expect((await http().post(`${T}/groups`).set(AUTH).send({ name: 'OPS' })).body).toMatchObject({
+      code: 'GROUP_NAME_TAKEN',
+    });
+    expect((await http().put(`${T}/groups/${groupId}/members/dave`).set(AUTH)).status).toBe(201);
+    const repeat = await http().put(`${T}/groups/${groupId}/members/dave`).set(AUTH);
+    expect(repeat.status).toBe(200);
+    const members = await http()
+      .get(`${T}/groups/${groupId}/members`)
+      .set(AUTH)
+      .set('Min-Position', (repeat.body as { position: string }).position);
+    expect((members.body as { items: { userId: string }[] }).items.map((item) => item.userId)).toEqual([
+      'dave',
+    ]);
+    const group = await http().get(`${T}/groups/${groupId}`).set(AUTH);
+    expect(group.body).toMatchObject({ name: 'Ops', memberCount: 1 });
+    expect((await http().patch(`${T}/groups/${groupId}`).set(AUTH).send({ name: 'Operations' })).status).toBe(
+      200,
+    );
+    expect((await http().delete(`${T}/groups/${groupId}/members/dave`).set(AUTH)).status).toBe(204);
+    expect((await http().delete(`${T}/groups/${groupId}`).set(AUTH)).status).toBe(204);
+    expect((await http().delete(`${T}/groups/${groupId}`).set(AUTH)).status).toBe(404);
+  });
+
+  it('grants and revokes roles, refuses to lose the last admin, and checks answer at once', async () => {
+    const workspace = await kit.createWorkspace(tenantId, 'Projects');
+    await http().put(`${T}/members/erin`).set(AUTH).send({});
+    const granted = await http()
+      .post(`${T}/grants`)
+      .set(AUTH)
+      .send({ principal: { type: 'user', id: 'erin' }, role: 'editor', workspaceId: workspace.workspaceId });
+    expect(granted.status).toBe(201);
+    const grant = granted.body as { grantId: string; position: string };
+    const repeat = await http()
+      .post(`${T}/grants`)
+      .set(AUTH)
+      .send({ principal: { type: 'user', id: 'erin' }, role: 'editor', workspaceId: workspace.workspaceId });
+    expect(repeat.status).toBe(200);
+    expect((repeat.body as { grantId: string }).grantId).toBe(grant.grantId);
+
+    const check = await http()
+      .post(`${T}/permissions/check`)
+      .set(AUTH)
+      .send({
+        principal: { type: 'user', id: 'erin' },
+        permission: 'workspace.write',
+        workspaceId: workspace.workspaceId,
+      });
+    expect(check.status).toBe(200);
+    expect(check.body).toEqual({
+      allowed: true,
+      role: 'editor',
+      via: { grantId: grant.grantId, workspaceId: workspace.workspaceId },
+      revision: expect.any(Number),
+      position: grant.position,
+    });
+    const batch = await http()
+      .post(`${T}/permissions/check`)
+      .set(AUTH)
+      .send({
+        checks: [
+          {
+            principal: { type: 'user', id: 'erin' },
+            permission: 'workspace.delete',
+            workspaceId: workspace.workspaceId,
+          },
+          { principal: { type: 'user', id: 'erin' }, permission: 'workspace.read', workspaceId: rootId },
+          { principal: { type: 'user', id: 'auth0|alice' }, permission: 'keys.manage' },
+          {
+            principal: { type: 'user', id: 'erin' },
+            permission: 'workspace.read',
+            workspaceId: '00000000-0000-4000-8000-000000000000',
+          },
+        ],
+      });
+    expect(batch.status).toBe(200);
+    expect((batch.body as { results: unknown[] }).results).toEqual([
+      { allowed: false, role: 'editor', via: { grantId: grant.grantId, workspaceId: workspace.workspaceId } },
+      { allowed: false },
+      { allowed: true, role: 'admin', via: { grantId: initialAdminGrantIdOf(tenantId), workspaceId: null } },
+      { allowed: false, code: 'WORKSPACE_NOT_FOUND' },
+    ]);
+
+    const lookup = await http()
+      .get(`${T}/principals/user/erin/workspaces?permission=workspace.write`)
+      .set(AUTH);
+    expect(lookup.status).toBe(200);
+    expect(
+      (lookup.body as { items: { workspaceId: string }[] }).items.map((item) => item.workspaceId),
+    ).toEqual([workspace.workspaceId]);
+    const access = await http().get(`${T}/workspaces/${workspace.workspaceId}/access`).set(AUTH);
+    expect(access.status).toBe(200);
+    expect((access.body as { items: unknown[] }).items).toEqual([
+      {
+        principal: { type: 'user', id: 'auth0|alice' },
+        role: 'admin',
+        via: { grantId: initialAdminGrantIdOf(tenantId), workspaceId: null },
+        inherited: true,
+      },
+      {
+        principal: { type: 'user', id: 'erin' },
+        role: 'editor',
+        via: { grantId: grant.grantId, workspaceId: workspace.workspaceId },
+        inherited: false,
+      },
+    ]);
+
+    const last = await http()
+      .delete(`${T}/grants/${initialAdminGrantIdOf(tenantId)}`)
+      .set(AUTH);
+    expect(last.status).toBe(409);
+    expect(last.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(last.body).toMatchObject({ code: 'LAST_ADMIN' });
+    expect((await http().delete(`${T}/grants/${grant.grantId}`).set(AUTH)).status).toBe(204);
+    expect((await http().delete(`${T}/grants/${grant.grantId}`).set(AUTH)).status).toBe(404);
+  });
+
+  it("expresses an API key's role as a grant: listed, checked, and not revocable on its own", async () => {
+    const key = await kit.issueKey(tenantId, 'reader');
+    const grants = await http()
+      .get(`${T}/grants?principalType=apiKey&principalId=${key.apiKeyId}`)
+      .set(AUTH)
+      .set('Min-Position', key.position);
+    expect((grants.body as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({
+        grantId: apiKeyGrantIdOf(key.apiKeyId),
+        role: 'viewer',
+        workspaceId: null,
+        origin: 'apiKey',
+      }),
+    ]);
+    const check = await http()
+      .post(`${T}/permissions/check`)
+      .set(key.auth)
+      .send({
+        principal: { type: 'apiKey', id: key.apiKeyId },
+        permission: 'workspace.read',
+        workspaceId: rootId,
+      });
+    expect(check.body).toMatchObject({ allowed: true, role: 'viewer' });
+    const revoke = await http()
+      .delete(`${T}/grants/${apiKeyGrantIdOf(key.apiKeyId)}`)
+      .set(AUTH);
+    expect(revoke.body).toMatchObject({ code: 'GRANT_OF_API_KEY' });
+  });
+
+  it('answers a full batch of 1,000 checks naming the longest user ids', async () => {
+    const longest = 'u'.repeat(255);
+    const checks = Array.from({ length: 1000 }, (_, index) => ({
+      principal: { type: 'user', id: index % 2 === 0 ? longest : 'auth0|alice' },
+      permission: 'workspace.read',
+      workspaceId: rootId,
+    }));
+    const response = await http().post(`${T}/permissions/check`).set(AUTH).send({ checks });
+    expect(response.status).toBe(200);
+    const results = (response.body as { results: { allowed: boolean }[] }).results;
+    expect(results.map((result) => result.allowed)).toEqual(checks.map((_, index) => index % 2 === 1));
+  });
+
+  it('refuses malformed checks with 400', async () => {
+    const principal = { type: 'user', id: 'erin' };
+    for (const body of [
+      { principal, permission: 'workspace.fly' },
+      { principal: { type: 'robot', id: 'x' }, permission: 'workspace.read' },
+      { checks: [] },
+      { checks: Array.from({ length: 1001 }, () => ({ principal, permission: 'workspace.read' })) },
+      { checks: [{ principal, permission: 'workspace.read' }], principal, permission: 'workspace.read' },
+    ]) {
+      const response = await http().post(`${T}/permissions/check`).set(AUTH).send(body);
+      expect({ body: JSON.stringify(body).slice(0, 80), status: response.status }).toEqual({
+        body: JSON.stringify(body).slice(0, 80),
+        status: 400,
+      });
+    }
+    const badPosition = await http()
+      .post(`${T}/permissions/check`)
+      .set(AUTH)
+      .set('Min-Position', 'soon')
+      .send({ principal, permission: 'workspace.read' });
+    expect(badPosition.status).toBe(400);
+  });
+});
