@@ -187,14 +187,16 @@ function timeQueries(target: { query: unknown }, bucket: QueryTime): () => void 
 
 /** The log position of the n-th event (1-based) in log order. */
 async function positionOfEvent(pool: pg.Pool, n: number): Promise<Position> {
-  const { rows } = await pool.query<{ transaction_id: string; global_position: number }>(
-    `SELECT transaction_id::text, global_position FROM events
-     ORDER BY transaction_id, global_position OFFSET $1 LIMIT 1`,
+  // The text form gets a name of its own: ORDER BY transaction_id would otherwise sort the text,
+  // where '997' comes after '1315', and cut the slices out of log order.
+  const { rows } = await pool.query<{ txid: string; global_position: number }>(
+    `SELECT e.transaction_id::text AS txid, e.global_position FROM events e
+     ORDER BY e.transaction_id, e.global_position OFFSET $1 LIMIT 1`,
     [n - 1],
   );
   const row = rows[0];
   if (!row) throw new Error(`the log has fewer than ${n} events`);
-  return encodePosition(BigInt(row.transaction_id), BigInt(row.global_position));
+  return encodePosition(BigInt(row.txid), BigInt(row.global_position));
 }
 
 function describeApplied(applied: unknown): string {
