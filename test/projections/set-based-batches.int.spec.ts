@@ -10,11 +10,12 @@ import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import {
+  applyProjection,
   enterReadModelSchemaSql,
   perEventProjectionSql,
-  projectionSql,
 } from '../../projections/projection.applier.js';
 import { compareReadModels, type TableComparison } from '../../projections/read-model.comparison.js';
+import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -172,22 +173,28 @@ describe('set-based projection batches', () => {
     return schema;
   };
 
+  /** The set-based form, as the live projectors run it (a prepared statement per projection). */
+  const setBased = (projection: Projection, batch: readonly RecordedEvent[]): Promise<void> =>
+    applyProjection(client, projection, batch);
+  /** The per-event statements: the reference. */
+  const perEvent = async (projection: Projection, batch: readonly RecordedEvent[]): Promise<void> => {
+    const text = perEventProjectionSql(projection, batch);
+    if (text) await client.query(text);
+  };
+
   /** Applies the events in batches of `size`, each batch in a transaction of its own. */
   const applyInBatches = async (
     schema: string,
     events: readonly RecordedEvent[],
     size: number,
-    toSql: typeof projectionSql,
+    apply: typeof setBased,
   ): Promise<void> => {
     for (let start = 0; start < events.length; start += size) {
       const batch = events.slice(start, start + size);
       await inTransaction(
         client,
         async () => {
-          for (const projection of READ_MODEL_PROJECTIONS) {
-            const text = toSql(projection, batch);
-            if (text) await client.query(text);
-          }
+          for (const projection of READ_MODEL_PROJECTIONS) await apply(projection, batch);
         },
         `BEGIN; ${enterReadModelSchemaSql(schema)}`,
       );
@@ -200,7 +207,7 @@ describe('set-based projection batches', () => {
   let reference: string;
   beforeAll(async () => {
     reference = await freshSchema();
-    await applyInBatches(reference, log, 100, perEventProjectionSql);
+    await applyInBatches(reference, log, 100, perEvent);
   }, 60_000);
 
   it('the log holds every kind of change the projections handle', () => {
@@ -238,7 +245,7 @@ describe('set-based projection batches', () => {
     'batches of %i events give exactly the rows of the per-event path',
     async (size) => {
       const schema = await freshSchema();
-      await applyInBatches(schema, log, size, projectionSql);
+      await applyInBatches(schema, log, size, setBased);
       expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
     },
   );
@@ -246,10 +253,62 @@ describe('set-based projection batches', () => {
   it('delivered again, in overlapping batches, the set-based form changes nothing', async () => {
     const schema = await freshSchema();
     const half = Math.floor(log.length / 2);
-    await applyInBatches(schema, log.slice(0, half), 40, projectionSql);
-    await applyInBatches(schema, log.slice(half - 90, half + 60), 50, projectionSql);
-    await applyInBatches(schema, log, 333, projectionSql);
+    await applyInBatches(schema, log.slice(0, half), 40, setBased);
+    await applyInBatches(schema, log.slice(half - 90, half + 60), 50, setBased);
+    await applyInBatches(schema, log, 333, setBased);
     expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
+  });
+
+  it('names with quotes, backslashes, braces, commas and the word NULL arrive as written', async () => {
+    const schema = await freshSchema();
+    const tenantId = randomUUID();
+    const root = rootWorkspaceIdOf(tenantId);
+    const names = [
+      'NULL',
+      'a "quoted" name',
+      'back\\slash \\"',
+      "it's {a,b}",
+      'tab\tand\nnewline',
+      'ünïcødé ✓',
+    ];
+    const events: RecordedEvent[] = [
+      { type: 'TenantCreated', data: { tenantId, name: 'NULL' } },
+      {
+        type: 'WorkspaceCreated',
+        data: { tenantId, workspaceId: root, parentWorkspaceId: null, name: 'Root', isRoot: true },
+      },
+      ...names.map((name) => ({
+        type: 'WorkspaceCreated',
+        data: { tenantId, workspaceId: randomUUID(), parentWorkspaceId: root, name, isRoot: false },
+      })),
+    ].map((event, revision) => ({
+      ...event,
+      id: randomUUID(),
+      streamName: tenantStreamName(tenantId),
+      revision,
+      position: `0000000000000002-${String(revision).padStart(16, '0')}` as Position,
+      recordedAt: new Date(),
+      metadata: { actor: 'a "quoted" \\ actor', correlationId: 'NULL', causationId: '{}' },
+    }));
+    await applyInBatches(schema, events, 100, setBased);
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT name FROM ${schema}.workspaces WHERE tenant_id = $1 AND NOT is_root ORDER BY revision`,
+      [tenantId],
+    );
+    expect(rows.map((row) => row.name)).toEqual(names);
+    const { rows: tenants } = await client.query<{ name: string }>(
+      `SELECT name FROM ${schema}.tenants WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    expect(tenants[0]?.name).toBe('NULL');
+    const { rows: audit } = await client.query<{
+      actor: string;
+      correlation_id: string;
+      causation_id: string;
+    }>(`SELECT DISTINCT actor, correlation_id, causation_id FROM ${schema}.audit_log WHERE tenant_id = $1`, [
+      tenantId,
+    ]);
+    expect(audit).toEqual([{ actor: 'a "quoted" \\ actor', correlation_id: 'NULL', causation_id: '{}' }]);
   });
 
   it('refuses a batch that deletes a parent before its child, as the per-event form does', async () => {
@@ -288,7 +347,7 @@ describe('set-based projection batches', () => {
         isRoot: false,
       }),
     ];
-    await applyInBatches(schema, created, 10, projectionSql);
+    await applyInBatches(schema, created, 10, setBased);
     const parentFirst = [
       event(4, 'WorkspaceDeleted', {
         workspaceId: parent,
@@ -303,10 +362,8 @@ describe('set-based projection batches', () => {
         reason: 'requested',
       }),
     ];
-    await expect(applyInBatches(schema, parentFirst, 10, perEventProjectionSql)).rejects.toThrow(
-      /foreign key/,
-    );
-    await expect(applyInBatches(schema, parentFirst, 10, projectionSql)).rejects.toThrow(
+    await expect(applyInBatches(schema, parentFirst, 10, perEvent)).rejects.toThrow(/foreign key/);
+    await expect(applyInBatches(schema, parentFirst, 10, setBased)).rejects.toThrow(
       /its child .* is still in the read model/,
     );
   });
