@@ -21,7 +21,7 @@ import { benchmarksMarkdown, consoleTable, statusOf, writeAtomically, type RunIn
 import { RssSampler } from './lib/rss.js';
 import { buildService, PROJECT_ROOT, startService } from './lib/service.js';
 import { round } from './lib/stats.js';
-import type { BenchContext, ScenarioResult, Size } from './lib/types.js';
+import type { BenchContext, Scenario, ScenarioResult, Size, StoreContext } from './lib/types.js';
 import { SCENARIOS } from './scenarios/index.js';
 
 const DATABASE = 'tenancy_bench';
@@ -77,6 +77,41 @@ function gitCommit(): string {
   return result.status === 0 ? result.stdout.trim() : 'unknown (not a git checkout)';
 }
 
+async function runScenario(scenario: Scenario, ctx: BenchContext | StoreContext): Promise<ScenarioResult> {
+  log(`scenario ${scenario.id}: ${scenario.description}`);
+  const started = performance.now();
+  let result: ScenarioResult;
+  try {
+    const outcome = scenario.beforeService
+      ? await scenario.run(ctx, ctx.size)
+      : await scenario.run(ctx as BenchContext, ctx.size);
+    result = {
+      id: scenario.id,
+      description: scenario.description,
+      target: scenario.target,
+      ...outcome,
+      status: statusOf(outcome, scenario.target),
+      durationSeconds: round((performance.now() - started) / 1000, 1),
+    };
+  } catch (error) {
+    log(
+      `scenario ${scenario.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    result = {
+      id: scenario.id,
+      description: scenario.description,
+      target: scenario.target,
+      status: 'error',
+      error: error instanceof Error ? error.message : String(error),
+      durationSeconds: round((performance.now() - started) / 1000, 1),
+    };
+  }
+  log(
+    `scenario ${scenario.id}: ${result.status}${result.figure !== undefined ? `, ${result.figure} ${result.unit ?? ''}` : ''}${result.notRun ? ` (${result.notRun})` : ''} in ${result.durationSeconds} s`,
+  );
+  return result;
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   const scenarios = SCENARIOS.filter((scenario) => !options.only || options.only.includes(scenario.id));
@@ -117,6 +152,33 @@ async function main(): Promise<number> {
     const { applied } = await runMigrations(databaseUrl);
     log(`database ${DATABASE} migrated (${applied.join(', ')})`);
 
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, application_name: 'bench' });
+    const storePool = createPool({ connectionString: databaseUrl, max: 8, applicationName: 'bench-seed' });
+    for (const each of [pool, storePool]) each.on('error', (error) => log(`bench pool: ${error.message}`));
+    const eventStore = new PostgresEventStore(storePool, databaseUrl);
+    cleanups.push(async () => {
+      await eventStore.close();
+      await storePool.end();
+      await pool.end();
+    });
+    const storeContext: StoreContext = {
+      size: options.size,
+      runTag,
+      serverUrl: postgres.adminUrl,
+      databaseUrl,
+      pool,
+      eventStore,
+      shared: new Map(),
+      log,
+      defer: (cleanup) => cleanups.push(cleanup),
+    };
+
+    const results = new Map<string, ScenarioResult>();
+    // The port's own scenarios first, on a database nothing else uses yet.
+    for (const scenario of scenarios) {
+      if (scenario.beforeService) results.set(scenario.id, await runScenario(scenario, storeContext));
+    }
+
     if (options.cpuProf) mkdirSync(profileDir, { recursive: true });
     const service = await startService({
       databaseUrl,
@@ -130,68 +192,24 @@ async function main(): Promise<number> {
     });
     log(`service pid ${service.pid} ready at ${service.baseUrl}`);
 
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, application_name: 'bench' });
-    const storePool = createPool({ connectionString: databaseUrl, max: 8, applicationName: 'bench-seed' });
-    for (const each of [pool, storePool]) each.on('error', (error) => log(`bench pool: ${error.message}`));
-    const eventStore = new PostgresEventStore(storePool, databaseUrl);
     const http = new HttpClient(service.baseUrl, operatorKey);
     const rss = new RssSampler(service.pid);
     rss.start();
     cleanups.push(async () => {
       rss.stop();
       await http.close();
-      await eventStore.close();
-      await storePool.end();
-      await pool.end();
     });
 
     const ctx: BenchContext = {
-      size: options.size,
-      runTag,
-      serverUrl: postgres.adminUrl,
-      databaseUrl,
-      pool,
-      eventStore,
+      ...storeContext,
       service: { baseUrl: service.baseUrl, pid: service.pid, operatorKey, logFile },
       http,
       rss,
-      shared: new Map(),
-      log,
     };
-
-    const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
-      log(`scenario ${scenario.id}: ${scenario.description}`);
-      const started = performance.now();
-      let result: ScenarioResult;
-      try {
-        const outcome = await scenario.run(ctx, options.size);
-        result = {
-          id: scenario.id,
-          description: scenario.description,
-          target: scenario.target,
-          ...outcome,
-          status: statusOf(outcome, scenario.target),
-          durationSeconds: round((performance.now() - started) / 1000, 1),
-        };
-      } catch (error) {
-        log(
-          `scenario ${scenario.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        );
-        result = {
-          id: scenario.id,
-          description: scenario.description,
-          target: scenario.target,
-          status: 'error',
-          error: error instanceof Error ? error.message : String(error),
-          durationSeconds: round((performance.now() - started) / 1000, 1),
-        };
-      }
-      results.push(result);
-      log(
-        `scenario ${scenario.id}: ${result.status}${result.figure !== undefined ? `, ${result.figure} ${result.unit ?? ''}` : ''}${result.notRun ? ` (${result.notRun})` : ''} in ${result.durationSeconds} s`,
-      );
+      if (!scenario.beforeService) results.set(scenario.id, await runScenario(scenario, ctx));
     }
+    const ordered = scenarios.flatMap((scenario) => results.get(scenario.id) ?? []);
 
     const peak = rss.now();
     await cleanup();
@@ -217,13 +235,13 @@ async function main(): Promise<number> {
       buildWarnings: build.warnings,
     };
 
-    console.log(`\n${consoleTable(results)}\n`);
+    console.log(`\n${consoleTable(ordered)}\n`);
     const resultsDir = path.join(PROJECT_ROOT, 'bench', 'results');
-    const json = `${JSON.stringify({ ...info, scenarios: results }, null, 2)}\n`;
+    const json = `${JSON.stringify({ ...info, scenarios: ordered }, null, 2)}\n`;
     if (options.size === 'full' && !options.only) {
       writeAtomically(path.join(resultsDir, 'latest.json'), json);
       const markdownFile = path.join(PROJECT_ROOT, 'BENCHMARKS.md');
-      writeAtomically(markdownFile, benchmarksMarkdown(markdownFile, info, results));
+      writeAtomically(markdownFile, benchmarksMarkdown(markdownFile, info, ordered));
       log('wrote BENCHMARKS.md and bench/results/latest.json');
     } else {
       const name = options.size === 'quick' && !options.only ? 'quick.json' : 'partial.json';
@@ -233,7 +251,7 @@ async function main(): Promise<number> {
     if (options.cpuProf) log(`CPU profile of the service in ${profileDir}`);
 
     // Misses are results; a scenario that broke or whose work could not be verified is a failure.
-    const broken = results.filter((r) => r.status === 'error' || r.verifiedOk === false);
+    const broken = ordered.filter((r) => r.status === 'error' || r.verifiedOk === false);
     if (broken.length > 0) log(`harness failures: ${broken.map((r) => r.id).join(', ')}`);
     return broken.length > 0 ? 1 : 0;
   } finally {

@@ -72,5 +72,6 @@ export const auditLogProjection: Projection = {
       INSERT INTO audit_log (${AUDIT_COLUMN_LIST})
       SELECT ${AUDIT_COLUMN_LIST} FROM (${staged}) staged
       ON CONFLICT (position) DO NOTHING`,
+    bulkTable: 'audit_log',
   },
 };

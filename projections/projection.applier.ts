@@ -23,21 +23,75 @@ export async function enterReadModelSchema(client: pg.ClientBase, schema: string
 }
 
 /**
- * The statements applying a batch of events, as one text for the simple-query protocol: the
- * set-based form where the projection has one (staging rows, then a handful of statements), the
- * per-event statements otherwise.
+ * A projection's set-based statement, prepared once per connection (PREPARE, over one array
+ * parameter per staging column) and run for each batch by EXECUTE: PostgreSQL then plans the large
+ * statement once per connection instead of once per batch, which made a live batch of one event
+ * cost several times its per-event form. The name is the projection's; the statement resolves its
+ * tables through the search path in force when it runs (PostgreSQL analyses it again if that changes).
  */
-export function projectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
+export function preparedStatementName(projection: Projection): string {
+  return `project_${projection.name.replace(/\W/g, '_')}`;
+}
+
+/**
+ * Up to this many staged rows a batch runs on the prepared generic plan (measured on a loaded
+ * 2-core machine: 0.9 ms for 1 event against 2.6 ms planned for the batch, 7.6 ms against 8.2 ms
+ * for 50; at 150 the plan made for the batch wins, 28 ms against 34 ms).
+ */
+const GENERIC_PLAN_MAX_ROWS = 64;
+
+/** The PREPARE of the projection's set-based statement; empty for a projection without one. */
+export function prepareProjectionSql(projection: Projection): string {
+  const setBased = projection.setBased;
+  if (!setBased) return '';
+  const columns = setBased.stagingColumns;
+  const staged = `SELECT ${columns
+    .map(([name, type]) => (isArrayType(type) ? `v.${name}::${type} AS ${name}` : `v.${name}`))
+    .join(', ')}
+      FROM unnest(${columns.map((_, index) => `$${index + 1}`).join(', ')}) AS v (${columns
+        .map(([name]) => name)
+        .join(', ')})`;
+  return `PREPARE ${preparedStatementName(projection)} (${columns
+    .map(([, type]) => parameterType(type))
+    .join(', ')}) AS ${setBased.applySql(staged)}`;
+}
+
+/**
+ * The statements applying a batch of events, as one text for the simple-query protocol: an
+ * EXECUTE of the prepared set-based statement (see prepareProjectionSql, which must have run on
+ * the connection) with the staged columns as array literals, or the per-event statements for a
+ * projection without a set-based form.
+ */
+export function executeProjectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
   const setBased = projection.setBased;
   if (!setBased) return perEventProjectionSql(projection, events);
   return segmentsOf(setBased, events)
-    .map((segment) => {
-      if (segment.alone) return perEventProjectionSql(projection, segment.events);
-      const rows = setBased.stage(segment.events);
-      return rows.length === 0 ? '' : setBased.applySql(stagedValuesSql(setBased, rows));
-    })
+    .map((segment) =>
+      segment.alone
+        ? perEventProjectionSql(projection, segment.events)
+        : executeStagedSql(projection, setBased, segment.events),
+    )
     .filter((text) => text.length > 0)
     .join(';\n');
+}
+
+/** The EXECUTE of the prepared set-based statement for a run of events it applies as sets. */
+function executeStagedSql(
+  projection: Projection,
+  setBased: SetBasedProjection,
+  events: readonly RecordedEvent[],
+): string {
+  const rows = setBased.stage(events);
+  if (rows.length === 0) return '';
+  const columns = setBased.stagingColumns;
+  const parameters = columns.map(
+    ([, type], column) => `${arrayLiteral(rows.map((row) => row[column] ?? null))}::${parameterType(type)}`,
+  );
+  // A small batch runs on the generic plan, made once per connection. Its estimates know nothing
+  // of the batch's size, so it joins the staged rows with each other by nested loops: cheap for a
+  // few dozen rows, quadratic beyond; a larger batch is planned for its own rows.
+  const plan = rows.length <= GENERIC_PLAN_MAX_ROWS ? 'force_generic_plan' : 'force_custom_plan';
+  return `SET LOCAL plan_cache_mode = ${plan}; EXECUTE ${preparedStatementName(projection)} (${parameters.join(', ')})`;
 }
 
 /** A run of a batch: events applied as sets, or one event its projection applies alone. */
@@ -72,29 +126,55 @@ export function perEventProjectionSql(projection: Projection, events: readonly R
     .join(';\n');
 }
 
-/** The staged rows as a query of inline values, typed as the projection stages them. */
-function stagedValuesSql(setBased: SetBasedProjection, rows: readonly StagingRow[]): string {
-  const columns = setBased.stagingColumns;
-  const values: SqlValue[] = [];
-  const tuples = rows.map((row, index) => {
-    values.push(...row);
-    return `(${row.map((_, column) => `$${index * columns.length + column + 1}`).join(', ')})`;
-  });
-  return inlineStatement({
-    text: `SELECT ${columns.map(([name, type]) => `v.${name}::${type} AS ${name}`).join(', ')}
-      FROM (VALUES ${tuples.join(', ')}) AS v (${columns.map(([name]) => name).join(', ')})`,
-    values,
-  });
-}
+/** Connections on which each projection's statement is prepared already. */
+const prepared = new WeakMap<pg.ClientBase, Set<string>>();
 
-/** Applies a batch of events to the schema the transaction points at, in one round trip. */
+/**
+ * Applies a batch of events to the schema the open transaction points at, preparing the
+ * projection's statement on this connection first if needed.
+ */
 export async function applyProjection(
   client: pg.ClientBase,
   projection: Projection,
   events: readonly RecordedEvent[],
 ): Promise<void> {
-  const text = projectionSql(projection, events);
+  const names = prepared.get(client) ?? new Set<string>();
+  prepared.set(client, names);
+  if (projection.setBased && !names.has(projection.name)) {
+    // Not undone by a rollback: a prepared statement belongs to the session, not the transaction.
+    await client.query(prepareProjectionSql(projection));
+    names.add(projection.name);
+  }
+  const text = executeProjectionSql(projection, events);
   if (text.length > 0) await client.query(text);
+}
+
+function isArrayType(type: string): boolean {
+  return type.endsWith('[]');
+}
+
+/** An array column is passed as text[] (one literal per row; unnest would flatten an array of arrays). */
+function parameterType(type: string): string {
+  return isArrayType(type) ? 'text[]' : `${type}[]`;
+}
+
+/** One column of staged rows as an SQL literal of PostgreSQL's array text format. */
+function arrayLiteral(values: readonly SqlValue[]): string {
+  return inlineStatement({
+    text: '$1',
+    values: [`{${values.map(arrayElement).join(',')}}`],
+  });
+}
+
+function arrayElement(value: SqlValue): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = typeof value === 'string' ? value : `{${value.map(quoteArrayElement).join(',')}}`;
+  return quoteArrayElement(text);
+}
+
+function quoteArrayElement(value: string): string {
+  return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /**
@@ -116,19 +196,45 @@ export async function copyStagedRows(
       .map(([name, type]) => `${name} ${type}`)
       .join(', ')}) ON COMMIT DELETE ROWS; TRUNCATE ${table}`,
   );
-  const text = setBased
-    .stage(events)
-    .map((row) => row.map(copyField).join('\t'))
-    .join('\n');
-  if (text.length > 0) {
-    await pipeline(
-      Readable.from([`${text}\n`]),
-      client.query(copyFrom(`COPY ${table} (${columns.map(([name]) => name).join(', ')}) FROM STDIN`)),
-    );
-  }
-  // The planner's estimates for the statement that reads the staged rows.
-  await client.query(`ANALYZE ${table}`);
+  await copyRows(client, table, columns, setBased.stage(events));
+  // The planner's estimates for the statement that reads the staged rows: row counts and how many
+  // tenants and workspaces they name, for which a small sample does.
+  await client.query(`SET LOCAL default_statistics_target = 10; ANALYZE ${table}`);
   return table;
+}
+
+/**
+ * The bulk-load form of a projection whose staged rows are its table's rows (`bulkTable`): COPY
+ * straight into the table. Only for a rebuild, where each batch is new to the table (a batch and
+ * its checkpoint commit together, so none is ever applied twice).
+ */
+export async function copyIntoTable(
+  client: pg.ClientBase,
+  projection: Projection,
+  events: readonly RecordedEvent[],
+): Promise<void> {
+  const setBased = projection.setBased;
+  if (!setBased?.bulkTable) throw new Error(`projection ${projection.name} has no table to bulk load into`);
+  await copyRows(
+    client,
+    quoteIdentifier(setBased.bulkTable),
+    setBased.stagingColumns,
+    setBased.stage(events),
+  );
+}
+
+async function copyRows(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly (readonly [name: string, type: string])[],
+  rows: readonly StagingRow[],
+): Promise<void> {
+  const text = rows.map((row) => row.map(copyField).join('\t')).join('\n');
+  if (text.length === 0) return;
+  await pipeline(
+    Readable.from([`${text}\n`]),
+    client.query(copyFrom(`COPY ${table} (${columns.map(([name]) => name).join(', ')}) FROM STDIN`)),
+  );
 }
 
 /** A value in COPY's text format. */

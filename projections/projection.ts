@@ -45,4 +45,9 @@ export interface SetBasedProjection {
    * batch is cut around each such event, which is applied alone, in its place in the order.
    */
   appliesAlone?(event: RecordedEvent): boolean;
+  /**
+   * Set when every staged row is a row of this table, new with its event (columns as staged): a
+   * rebuild then loads the rows by COPY straight into it.
+   */
+  readonly bulkTable?: string;
 }

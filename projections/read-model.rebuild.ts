@@ -8,6 +8,7 @@ import type {
 import { quoteIdentifier } from '../src/database/database-urls.js';
 import { inTransaction } from '../src/database/transaction.js';
 import {
+  copyIntoTable,
   copyStagedRows,
   enterReadModelSchemaSql,
   perEventProjectionSql,
@@ -48,8 +49,8 @@ const DEFERRED_TABLE = 'rebuild_deferred_ddl';
  * same checkpoints as the live read models, so the result can be compared with them (verify) or
  * swapped in for them (replay).
  *
- * It loads the way restore tools do: the tables take no WAL and carry only their primary keys
- * while they fill (startRebuild), each chunk of the log is staged by COPY and applied by the
+ * It loads the way restore tools do: the tables take no WAL, carry only their primary keys and
+ * leave row-level security off while they fill (startRebuild), each chunk of the log is staged by COPY and applied by the
  * projections' set-based statements, and the other indexes and the foreign keys are built and
  * checked once at the end (finishRebuild). Each chunk commits with its checkpoint, so an
  * interrupted rebuild resumes (resumeRebuild), and the deferred work is remembered in the schema.
@@ -78,7 +79,8 @@ export async function startRebuild(
       `CREATE TABLE ${quoted}.${DEFERRED_TABLE} (step serial PRIMARY KEY, statement text NOT NULL)`,
     );
     // Recorded in the order they must run: tables logged again, then indexes, then foreign keys
-    // (which need the indexes to check quickly).
+    // (which need the indexes to check quickly), then row-level security back on. It is off while
+    // the tables load (COPY refuses a table under it); nothing reads them before the end.
     await client.query(
       `INSERT INTO ${quoted}.${DEFERRED_TABLE} (statement)
        SELECT format('ALTER TABLE %I.%I SET LOGGED', $1::text, t) FROM unnest($2::text[]) AS t
@@ -91,7 +93,13 @@ export async function startRebuild(
        (SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1::text, c.relname, k.conname, pg_get_constraintdef(k.oid))
         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = ANY ($2) AND k.contype = 'f'
-        ORDER BY c.relname, k.conname)`,
+        ORDER BY c.relname, k.conname)
+       UNION ALL
+       (SELECT format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', $1::text, c.relname)
+          || CASE WHEN c.relforcerowsecurity THEN format('; ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', $1::text, c.relname) ELSE '' END
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = ANY ($2) AND c.relrowsecurity
+        ORDER BY c.relname)`,
       [schema, tables],
     );
     const { rows } = await client.query<{ drop: string }>(
@@ -104,21 +112,30 @@ export async function startRebuild(
        JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = $1 AND c.relname = ANY ($2) AND NOT i.indisprimary AND NOT i.indisunique
        UNION ALL
-       SELECT format('ALTER TABLE %I.%I SET UNLOGGED', $1::text, t) FROM unnest($2::text[]) AS t`,
+       SELECT format('ALTER TABLE %I.%I SET UNLOGGED', $1::text, t) FROM unnest($2::text[]) AS t
+       UNION ALL
+       SELECT format('ALTER TABLE %I.%I DISABLE ROW LEVEL SECURITY', $1::text, c.relname)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = ANY ($2) AND c.relrowsecurity`,
       [schema, tables],
     );
     for (const { drop } of rows) await client.query(drop);
   });
 }
 
-/** Builds what startRebuild deferred, each step in a transaction of its own; nothing if nothing is left. */
-export async function finishRebuild(client: pg.ClientBase, schema: string): Promise<void> {
-  const deferred = `${quoteIdentifier(schema)}.${DEFERRED_TABLE}`;
+/** Whether startRebuild's deferred work is still to be done in the schema: it is being bulk loaded. */
+async function deferredWorkRemains(client: pg.ClientBase, schema: string): Promise<boolean> {
   const { rowCount } = await client.query(
     'SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2',
     [schema, DEFERRED_TABLE],
   );
-  if (rowCount !== 1) return;
+  return rowCount === 1;
+}
+
+/** Builds what startRebuild deferred, each step in a transaction of its own; nothing if nothing is left. */
+export async function finishRebuild(client: pg.ClientBase, schema: string): Promise<void> {
+  const deferred = `${quoteIdentifier(schema)}.${DEFERRED_TABLE}`;
+  if (!(await deferredWorkRemains(client, schema))) return;
   const { rows } = await client.query<{ step: number; statement: string }>(
     `SELECT step, statement FROM ${deferred} ORDER BY step`,
   );
@@ -158,6 +175,8 @@ async function rebuildGroup(
 ): Promise<void> {
   const { store, client, schema, until } = options;
   if (until === undefined) return;
+  // Between startRebuild and finishRebuild the tables take rows by COPY; after, as the live ones do.
+  const bulkLoading = await deferredWorkRemains(client, schema);
   const checkpoints = new Map<string, Position | undefined>();
   for (const projection of projections) {
     checkpoints.set(
@@ -166,7 +185,7 @@ async function rebuildGroup(
     );
   }
   const starts = [...checkpoints.values()];
-  let after = starts.some((position) => position === undefined)
+  const after = starts.some((position) => position === undefined)
     ? undefined
     : starts.reduce((a, b) => (store.comparePositions(a as Position, b as Position) <= 0 ? a : b));
   const filter = projections[0]?.filter;
@@ -174,20 +193,50 @@ async function rebuildGroup(
   const chunkSize = Math.max(pageSize, options.chunkSize ?? DEFAULT_CHUNK);
   const read = (from: Position | undefined): Promise<ReadAllPage> =>
     store.readAll({ ...(from === undefined ? {} : { after: from }), maxCount: pageSize, filter });
+  if (after !== undefined && store.comparePositions(after, until) >= 0) return;
 
-  let chunk: RecordedEvent[] = [];
+  /** Reads the log up to `until` in chunks, each one read while the one before it is applied. */
+  async function* chunksOfLog(from: Position | undefined): AsyncGenerator<RecordedEvent[]> {
+    let chunk: RecordedEvent[] = [];
+    for (let position = from; ;) {
+      const page: ReadAllPage = await read(position);
+      const kept = page.events.filter(
+        (event) => store.comparePositions(event.position, until as Position) <= 0,
+      );
+      const done = page.isEnd || kept.length < page.events.length || page.nextPosition === undefined;
+      position = page.nextPosition ?? position;
+      chunk.push(...kept);
+      if (chunk.length >= chunkSize || done) {
+        if (chunk.length > 0) yield chunk;
+        chunk = [];
+      }
+      if (done) return;
+    }
+  }
+
   let events = 0;
   let chunks = 0;
-  const flush = async (): Promise<void> => {
-    if (chunk.length === 0) return;
-    const batch = chunk;
-    chunk = [];
-    await applyChunk(client, schema, projections, checkpoints, batch, store, applied);
+  const reader = chunksOfLog(after);
+  let next = reader.next();
+  while (true) {
+    const result = await next;
+    if (result.done) break;
+    const batch = result.value;
+    // The next chunk is read (on the store's own connection) while this one is applied.
+    next = reader.next();
+    try {
+      await applyChunk(client, schema, projections, checkpoints, batch, store, applied, bulkLoading);
+    } catch (error) {
+      await next.catch(() => undefined);
+      throw error;
+    }
     events += batch.length;
     // The tables grow from nothing while they load: planner statistics taken as they double keep
-    // the next chunk's lookups on the primary keys instead of scans planned for empty tables.
+    // the next chunk's lookups on the primary keys instead of scans planned for empty tables. A
+    // table bulk loaded by COPY is only written.
     if (++chunks === 1 || (chunks & (chunks - 1)) === 0) {
-      for (const table of projections.flatMap((projection) => projection.tables)) {
+      const queried = projections.filter((projection) => !(bulkLoading && projection.setBased?.bulkTable));
+      for (const table of queried.flatMap((projection) => projection.tables)) {
         await client.query(`ANALYZE ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`);
       }
     }
@@ -196,19 +245,6 @@ async function rebuildGroup(
       events,
       position: batch[batch.length - 1]?.position,
     });
-  };
-
-  if (after !== undefined && store.comparePositions(after, until) >= 0) return;
-  // The next page is read while the current chunk is applied.
-  let next: Promise<ReadAllPage> | undefined = read(after);
-  while (next) {
-    const page: ReadAllPage = await next;
-    const events_ = page.events.filter((event) => store.comparePositions(event.position, until) <= 0);
-    const done = page.isEnd || events_.length < page.events.length || page.nextPosition === undefined;
-    after = page.nextPosition ?? after;
-    next = done ? undefined : read(after);
-    chunk.push(...events_);
-    if (chunk.length >= chunkSize || done) await flush();
   }
 }
 
@@ -221,6 +257,7 @@ async function applyChunk(
   chunk: readonly RecordedEvent[],
   store: EventStore,
   applied: Map<string, number>,
+  bulkLoading: boolean,
 ): Promise<void> {
   const moved = new Map<string, Position>();
   await inSchema(client, schema, async () => {
@@ -234,7 +271,9 @@ async function applyChunk(
           : chunk.filter((event) => store.comparePositions(event.position, stored) > 0);
       const last = events[events.length - 1];
       if (!last) continue;
-      if (projection.setBased) {
+      if (bulkLoading && projection.setBased?.bulkTable) {
+        await copyIntoTable(client, projection, events);
+      } else if (projection.setBased) {
         // A chunk may hold events its projection applies alone: staged runs between them.
         for (const segment of segmentsOf(projection.setBased, events)) {
           if (segment.alone) {

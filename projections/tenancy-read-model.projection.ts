@@ -28,6 +28,10 @@ import { sql, type SqlStatement } from '../src/database/sql-statement.js';
  *
  * Sequence numbers (`seq`, the event's place in the batch) stand for "before" and "after" wherever
  * the per-event form depends on the order of events.
+ *
+ * Rows of the read model are looked up one by one on their primary keys (LATERAL ... OFFSET 0),
+ * never joined wholesale: a join the planner hashes reads the whole table for every batch, and a
+ * rebuild then slows down as the tables it fills grow.
  */
 /**
  * Rare changes the statement below leaves to their per-event statements: a move rewrites the paths
@@ -61,9 +65,12 @@ const tenancySetBased: SetBasedProjection = {
     WITH staged AS (${staged}),
     guard AS (
       SELECT c.tenant_id, t.tenant_id IS NULL AS new_tenant,
-        coalesce(t.revision, min(c.revision) FILTER (WHERE c.type = 'TenantCreated') - 1, 9223372036854775807) AS applied
-      FROM staged c LEFT JOIN tenants t ON t.tenant_id = c.tenant_id
-      GROUP BY c.tenant_id, t.tenant_id, t.revision
+        coalesce(t.revision, c.created_revision - 1, 9223372036854775807) AS applied
+      FROM (
+        SELECT tenant_id, min(revision) FILTER (WHERE type = 'TenantCreated') AS created_revision
+        FROM staged GROUP BY tenant_id
+      ) c
+      LEFT JOIN LATERAL (SELECT x.tenant_id, x.revision FROM tenants x WHERE x.tenant_id = c.tenant_id OFFSET 0) t ON true
     ),
     applicable AS (
       SELECT s.* FROM staged s JOIN guard g ON g.tenant_id = s.tenant_id WHERE s.revision > g.applied
@@ -72,7 +79,12 @@ const tenancySetBased: SetBasedProjection = {
       SELECT c.seq, c.tenant_id, c.workspace_id, coalesce(a.path, '{}') || c.path_tail AS path,
         c.anchor_id IS NULL OR a.workspace_id IS NOT NULL AS anchored
       FROM applicable c
-      LEFT JOIN workspaces a ON a.tenant_id = c.tenant_id AND a.workspace_id = c.anchor_id
+      -- Looked up row by row on the primary key, and only for the few creates anchored outside the
+      -- batch ("OFFSET 0" keeps the planner from turning it into a join that hashes every workspace).
+      LEFT JOIN LATERAL (
+        SELECT x.workspace_id, x.path FROM workspaces x
+        WHERE c.anchor_id IS NOT NULL AND x.tenant_id = c.tenant_id AND x.workspace_id = c.anchor_id OFFSET 0
+      ) a ON true
       WHERE c.type = 'WorkspaceCreated'
     ),
     b AS (
@@ -84,8 +96,11 @@ const tenancySetBased: SetBasedProjection = {
         w.workspace_id IS NOT NULL OR cd.seq IS NOT NULL AS known
       FROM applicable e
       LEFT JOIN created cr ON cr.seq = e.seq
-      LEFT JOIN workspaces w
-        ON e.type IN ('WorkspaceDeleted', 'WorkspaceRenamed') AND w.tenant_id = e.tenant_id AND w.workspace_id = e.workspace_id
+      LEFT JOIN LATERAL (
+        SELECT x.workspace_id, x.path FROM workspaces x
+        WHERE e.type IN ('WorkspaceDeleted', 'WorkspaceRenamed') AND x.tenant_id = e.tenant_id
+          AND x.workspace_id = e.workspace_id OFFSET 0
+      ) w ON true
       LEFT JOIN created cd
         ON e.type IN ('WorkspaceDeleted', 'WorkspaceRenamed') AND cd.tenant_id = e.tenant_id
         AND cd.workspace_id = e.workspace_id AND cd.seq < e.seq
@@ -222,7 +237,7 @@ const tenancySetBased: SetBasedProjection = {
       JOIN guard g ON g.tenant_id = x.tenant_id
       JOIN b l ON l.seq = x.last_seq
       LEFT JOIN b c ON c.seq = x.created_seq
-      LEFT JOIN tenants t ON t.tenant_id = x.tenant_id
+      LEFT JOIN LATERAL (SELECT y.* FROM tenants y WHERE y.tenant_id = x.tenant_id OFFSET 0) t ON true
     ),
     tenants_inserted AS (
       INSERT INTO tenants (tenant_id, name, status, root_workspace_id, workspace_count, deletion_total, deletion_done,

@@ -55,8 +55,8 @@ export interface ServiceHandle {
   readonly logFile: string;
 }
 
-/** What every scenario gets: the database, the running service and a place to share measurements. */
-export interface BenchContext {
+/** What every scenario gets: the database and a place to share measurements. */
+export interface StoreContext {
   readonly size: Size;
   /** Short random tag: stream names, tenant names and scratch objects of this run carry it. */
   readonly runTag: string;
@@ -68,17 +68,35 @@ export interface BenchContext {
   readonly pool: pg.Pool;
   /** The EventStore port on its own pool, for seeding. */
   readonly eventStore: EventStore;
-  readonly service: ServiceHandle;
-  readonly http: HttpClient;
-  readonly rss: RssSampler;
   /** Measurements one scenario leaves for another (the append ceiling, RSS during commands). */
   readonly shared: Map<string, unknown>;
   log(line: string): void;
+  /** Runs `cleanup` at the end of the run (for something several scenarios share). */
+  defer(cleanup: () => Promise<void>): void;
 }
 
-export interface Scenario {
+/** What a scenario run against the service gets besides: the running service. */
+export interface BenchContext extends StoreContext {
+  readonly service: ServiceHandle;
+  readonly http: HttpClient;
+  readonly rss: RssSampler;
+}
+
+export interface ServiceScenario {
   readonly id: string;
   readonly description: string;
   readonly target: Target;
+  readonly beforeService?: false;
   run(ctx: BenchContext, size: Size): Promise<ScenarioOutcome>;
 }
+
+/** A scenario of the database and the EventStore port alone: it runs before the service starts. */
+export interface PortScenario {
+  readonly id: string;
+  readonly description: string;
+  readonly target: Target;
+  readonly beforeService: true;
+  run(ctx: StoreContext, size: Size): Promise<ScenarioOutcome>;
+}
+
+export type Scenario = ServiceScenario | PortScenario;

@@ -1,5 +1,5 @@
 import type { Scenario } from '../lib/types.js';
-import { appendScenario } from './append.js';
+import { appendPortScenario, appendScenario } from './append.js';
 import { bigTenantScenario } from './big-tenant.js';
 import { cascadeScenario } from './cascade.js';
 import { checkCoreScenario } from './check-core.js';
@@ -9,22 +9,27 @@ import { lookupScenario } from './lookup.js';
 import { commandsScenario } from './commands.js';
 import { contendedScenario } from './contended.js';
 import { lagScenario } from './lag.js';
+import { lagSteadyScenario } from './lag-steady.js';
 import { listScenario } from './list.js';
 import { memoryScenario } from './memory.js';
 import { rebuildScenario } from './rebuild.js';
+import { replayCliScenario } from './replay-cli.js';
 
 /**
- * In run order: the write path first on a small database (append, then commands and the memory it
- * left), the read side under the same load (lag), then the scenarios that seed large tenants, and
- * the permission scenarios on one tenant seeded with members, groups and grants, and rebuild last,
+ * In run order: the port alone before the service starts (append-port), then the write path on a
+ * small database (append, then commands and the memory it left), the read side under the same load
+ * (lag) and at a steady rate, then the scenarios that seed large tenants, the permission scenarios
+ * on one tenant seeded with members, groups and grants, and rebuild and replay-cli last, on one log
  * in a database of its own.
  */
 export const SCENARIOS: readonly Scenario[] = [
+  appendPortScenario,
   appendScenario,
   contendedScenario,
   commandsScenario,
   memoryScenario,
   lagScenario,
+  lagSteadyScenario,
   bigTenantScenario,
   listScenario,
   cascadeScenario,
@@ -34,4 +39,5 @@ export const SCENARIOS: readonly Scenario[] = [
   lookupScenario,
   grantToCheckScenario,
   rebuildScenario,
+  replayCliScenario,
 ];

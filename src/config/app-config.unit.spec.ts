@@ -30,6 +30,11 @@ describe('the config schema', () => {
       sseStallTimeoutMs: 60_000,
       logHorizonThresholdMs: 1_000,
       logLevel: 'info',
+      quotaMaxWorkspaces: 1_000_000,
+      quotaMaxDepth: 1_000,
+      quotaMaxApiKeys: 100,
+      quotaMaxMembers: 100_000,
+      quotaMaxGroups: 10_000,
     });
   });
 

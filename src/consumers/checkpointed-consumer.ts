@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { inTransaction, transactionInOneRoundTrip } from '../database/transaction.js';
 import { CHECKPOINT_MOVED } from '../../projections/read-model.checkpoints.js';
 import type { CheckpointStore } from './checkpoint-stores.js';
-import { abortableSleep as sleep, followLog } from './log-follower.js';
+import { abortableSleep as sleep, followLog, wallClockMs, type LiveRead } from './log-follower.js';
 
 /** The work of a consumer: applies a batch inside the transaction that then stores the checkpoint. */
 export type BatchHandler = (client: pg.ClientBase, events: readonly RecordedEvent[]) => Promise<void>;
@@ -16,6 +16,11 @@ export type BatchHandler = (client: pg.ClientBase, events: readonly RecordedEven
 export interface SqlBatch {
   /** Statements opening the transaction's context (role, search path). */
   readonly prepare: string;
+  /**
+   * Statements run once on each new connection, in a transaction opened by `prepare`, before its
+   * first batch (prepared statements the batches then execute).
+   */
+  readonly prepareSession?: string;
   /** The batch's statements. */
   toSql(events: readonly RecordedEvent[]): string;
   /** A statement moving the checkpoint from `expected` to `position`, failing with SQLSTATE ES412 if it moved. */
@@ -54,8 +59,22 @@ export interface ConsumerOptions {
   /** How often a standby instance tries to take over. */
   readonly standbyRetryMs?: number;
   readonly log?: (level: 'log' | 'warn' | 'error', message: string) => void;
-  /** Called after each committed batch with the new checkpoint. */
-  readonly onCommitted?: (position: Position, events: readonly RecordedEvent[]) => void;
+  /**
+   * Called after each committed batch with the new checkpoint, and for a live batch read on
+   * demand, when each step of its delivery happened.
+   */
+  readonly onCommitted?: (
+    position: Position,
+    events: readonly RecordedEvent[],
+    delivery: BatchDelivery | undefined,
+  ) => void;
+}
+
+/** Wall-clock milliseconds of the steps of a live batch, from the reader's ask to its commit. */
+export interface BatchDelivery extends LiveRead {
+  /** When the batch's last statement before COMMIT ended, by the database's clock (SQL batches only). */
+  readonly appliedAt: number | undefined;
+  readonly committedAt: number;
 }
 
 export type ConsumerState = 'starting' | 'standby' | 'active' | 'reconnecting' | 'failed' | 'stopped';
@@ -177,6 +196,10 @@ export class CheckpointedConsumer {
     this.position = await this.inTransaction(client, () =>
       this.options.checkpoints.load(client, this.options.name),
     );
+    const sqlBatch = this.options.sqlBatch;
+    if (sqlBatch?.prepareSession) {
+      await transactionInOneRoundTrip(client, [sqlBatch.prepare, sqlBatch.prepareSession]);
+    }
     this.log('log', `${this.options.name}: active from ${this.position ?? 'the start of the log'}`);
     const batchSize = this.options.batchSize ?? 500;
     const batches = followLog({
@@ -191,18 +214,22 @@ export class CheckpointedConsumer {
           `${this.options.name}: reading the log failed (${describe(error)}); retry ${attempt}`,
         ),
     });
-    for await (const { events } of batches) {
+    for await (const { events, reading } of batches) {
       if (signal.aborted) return;
       if (events.length === 0) continue;
-      await this.applyBatch(client, events);
+      await this.applyBatch(client, events, reading);
       if (this.hasFailed()) return;
       if (events.length < batchSize && this.options.coalesceMs) await sleep(this.options.coalesceMs, signal);
     }
   }
 
-  private async applyBatch(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
+  private async applyBatch(
+    client: pg.Client,
+    batch: readonly RecordedEvent[],
+    reading: LiveRead | undefined,
+  ): Promise<void> {
     try {
-      await this.tryCommit(client, batch);
+      await this.tryCommit(client, batch, reading);
       return;
     } catch (error) {
       if (error instanceof CheckpointMovedError || error instanceof ConnectionLostError) throw error;
@@ -240,9 +267,9 @@ export class CheckpointedConsumer {
         lastError = error;
       }
     }
-    this.failure = `event ${event.id} (${event.type}) at ${event.position}: ${describe(lastError)}`;
-    this.state = 'failed';
-    this.log('error', `${this.options.name}: stopped after ${maxAttempts} attempts at ${this.failure}`);
+    const failure = `event ${event.id} (${event.type}) at ${event.position}: ${describe(lastError)}`;
+    this.log('error', `${this.options.name}: stopped after ${maxAttempts} attempts at ${failure}`);
+    // Recorded before the state says so: whoever sees the consumer failed finds the record too.
     await this.inTransaction(client, () =>
       this.options.checkpoints.recordFailure(
         client,
@@ -254,6 +281,8 @@ export class CheckpointedConsumer {
     ).catch((error: unknown) =>
       this.log('error', `${this.options.name}: could not record the failure: ${describe(error)}`),
     );
+    this.failure = failure;
+    this.state = 'failed';
   }
 
   /**
@@ -261,9 +290,13 @@ export class CheckpointedConsumer {
    * the pool a process manager's commands use) becomes a ConnectionLostError, which no attempt
    * counts against the event.
    */
-  private async tryCommit(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
+  private async tryCommit(
+    client: pg.Client,
+    batch: readonly RecordedEvent[],
+    reading?: LiveRead,
+  ): Promise<void> {
     try {
-      await this.commit(client, batch);
+      await this.commit(client, batch, reading);
     } catch (error) {
       if (error instanceof CheckpointMovedError) throw error;
       if (isDatabaseUnavailable(error) || !(await answers(client))) {
@@ -273,17 +306,25 @@ export class CheckpointedConsumer {
     }
   }
 
-  private async commit(client: pg.Client, batch: readonly RecordedEvent[]): Promise<void> {
+  private async commit(
+    client: pg.Client,
+    batch: readonly RecordedEvent[],
+    reading: LiveRead | undefined,
+  ): Promise<void> {
     const last = batch[batch.length - 1];
     if (!last) return;
     const sqlBatch = this.options.sqlBatch;
+    let appliedAt: number | undefined;
     if (sqlBatch) {
       try {
-        await transactionInOneRoundTrip(client, [
+        const result = await transactionInOneRoundTrip(client, [
           sqlBatch.prepare,
           sqlBatch.toSql(batch),
           sqlBatch.moveCheckpoint(this.options.name, this.position, last.position),
+          // Where the batch's time went: applying it, or committing and answering.
+          'SELECT extract(epoch FROM clock_timestamp())::float8 * 1000 AS applied_at',
         ]);
+        appliedAt = (result.rows[0] as { applied_at?: number } | undefined)?.applied_at;
       } catch (error) {
         if (error instanceof pg.DatabaseError && error.code === CHECKPOINT_MOVED)
           throw new CheckpointMovedError(this.options.name);
@@ -302,7 +343,11 @@ export class CheckpointedConsumer {
     this.position = last.position;
     this.eventsApplied += batch.length;
     this.reconnectDelayMs = FIRST_RECONNECT_DELAY_MS;
-    this.options.onCommitted?.(last.position, batch);
+    this.options.onCommitted?.(
+      last.position,
+      batch,
+      reading && { ...reading, appliedAt, committedAt: wallClockMs() },
+    );
   }
 
   private inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {

@@ -12,12 +12,14 @@ import { Metrics } from '../observability/metrics.js';
 import {
   enterReadModelSchema,
   enterReadModelSchemaSql,
-  projectionSql,
+  executeProjectionSql,
+  prepareProjectionSql,
 } from '../../projections/projection.applier.js';
 import { moveReadModelCheckpointSql } from '../../projections/read-model.checkpoints.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { CheckpointedConsumer, type ConsumerStatus } from './checkpointed-consumer.js';
 import { processCheckpoints, readModelCheckpoints } from './checkpoint-stores.js';
+import { DELIVERY_PHASES, deliveryPhases } from './delivery-delay.js';
 import { PROCESS_MANAGERS, type ProcessManager } from './process-manager.js';
 import { ProjectionProgress } from './projection-progress.js';
 
@@ -68,13 +70,22 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
           sqlBatch: {
             prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
-            toSql: (events) => projectionSql(projection, events),
+            prepareSession: prepareProjectionSql(projection),
+            toSql: (events) => executeProjectionSql(projection, events),
             moveCheckpoint: moveReadModelCheckpointSql,
           },
           log: (level, message) => this.logger[level](message),
-          onCommitted: (position, events) => {
+          onCommitted: (position, events, delivery) => {
             this.progress.committed(projection.name, position);
             this.metrics.eventsApplied.inc({ consumer: projection.name }, events.length);
+            this.metrics.batchesApplied.inc({ consumer: projection.name });
+            if (!delivery) return;
+            for (const event of events) {
+              const phases = deliveryPhases(event, delivery);
+              for (const phase of DELIVERY_PHASES) {
+                this.metrics.projectionDelay.observe({ projection: projection.name, phase }, phases[phase]);
+              }
+            }
           },
         }),
       );
@@ -96,8 +107,10 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
             for (const event of events) await process.handle(event);
           },
           log: (level, message) => this.logger[level](message),
-          onCommitted: (_position, events) =>
-            this.metrics.eventsApplied.inc({ consumer: process.name }, events.length),
+          onCommitted: (_position, events) => {
+            this.metrics.eventsApplied.inc({ consumer: process.name }, events.length);
+            this.metrics.batchesApplied.inc({ consumer: process.name });
+          },
         }),
       );
     }

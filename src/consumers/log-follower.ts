@@ -1,4 +1,11 @@
-import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
+import type {
+  EventFilter,
+  EventStore,
+  Position,
+  ReadAllPage,
+  RecordedEvent,
+} from '../event-store/event-store.port.js';
+import { sharedLogTail, type PolledStore } from './log-tail.js';
 import { takeBatch } from './take-batch.js';
 
 export interface FollowLogOptions {
@@ -23,17 +30,43 @@ export interface LogBatch {
    * batch may be empty): a reader that loads state from the log is complete from then on.
    */
   readonly caughtUp: boolean;
+  /** How a live batch was read, where the follower read it on demand (see EventStore.waitForMore). */
+  readonly reading?: LiveRead;
+}
+
+/** Wall-clock milliseconds (comparable with an event's recordedAt) of the steps of a live read. */
+export interface LiveRead {
+  /** When the reader asked for the batch (it had finished the previous one). */
+  readonly askedAt: number;
+  /** When the read that returned the batch started: the log had grown, or a retry came due. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** Reads that found nothing between the ask and this one. */
+  readonly emptyReads: number;
+}
+
+/** The wall clock in milliseconds, finer than Date.now(). */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /**
  * The one way this service follows its log: the read models' projections and the process managers
  * (through CheckpointedConsumer), every instance's API-key registry and the consumers' event feed.
  *
- * It catches up in pages as large as `batchSize`, then follows live through the store's
- * subscription, handing out whatever has arrived when the reader asks (a reader that falls behind
- * gets large batches, a live one gets each event as soon as it arrives). A failed read (a dropped
- * connection, a restarting database) is retried with backoff from just after the last batch handed
- * out, so no event is skipped or repeated; the generator ends only when the signal aborts.
+ * It catches up in pages as large as `batchSize`, then follows live, handing out whatever has
+ * arrived when the reader asks (a reader that falls behind gets large batches, a live one gets
+ * each event as soon as it arrives). From a store that is read by polling (PostgreSQL) it reads
+ * on demand: when the reader asks, it reads everything available then, up to `batchSize`, and
+ * only when there is nothing does it wait for the log to grow; live, it takes those events from
+ * the tail of the log that every follower of the store in this process shares (LogTail), so that
+ * one read of the store per append serves them all. Reading ahead instead would hand
+ * the reader, once it is done with a batch, a page read while it worked (for a projector, a page
+ * that its own open transaction held back), and leave what arrived since for another round. From
+ * other stores (EventStoreDB) it takes what the store's subscription has delivered. A failed read
+ * (a dropped connection, a restarting database) is retried with backoff from just after the last
+ * batch handed out, so no event is skipped or repeated; the generator ends only when the signal
+ * aborts.
  *
  * Pull-based: nothing is read ahead of the reader beyond one batch, so a slow reader costs memory
  * in proportion to `batchSize`, not to the log.
@@ -59,6 +92,43 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<LogB
         after = page.nextPosition ?? after;
         if (page.isEnd) caughtUp = true;
         if (signal.aborted) return;
+      }
+      if (isPolled(store)) {
+        const tail = sharedLogTail(store);
+        const membership = tail.join(filter);
+        try {
+          for (;;) {
+            const askedAt = wallClockMs();
+            let emptyReads = 0;
+            for (;;) {
+              const startedAt = wallClockMs();
+              const from = after === 'start' ? undefined : after;
+              const page: ReadAllPage =
+                (await tail.read(from, batchSize, filter)) ??
+                (await store.readAll({
+                  ...(from === undefined ? {} : { after: from }),
+                  maxCount: batchSize,
+                  filter,
+                }));
+              failures = 0;
+              after = page.nextPosition ?? after;
+              if (signal.aborted) return;
+              if (page.events.length > 0) {
+                yield {
+                  events: page.events,
+                  caughtUp: true,
+                  reading: { askedAt, startedAt, endedAt: wallClockMs(), emptyReads },
+                };
+                break;
+              }
+              emptyReads++;
+              await tail.waitForMore(page, signal);
+              if (signal.aborted) return;
+            }
+          }
+        } finally {
+          tail.leave(membership);
+        }
       }
       const live = store.subscribe({ from: after, filter, signal })[Symbol.asyncIterator]();
       try {
@@ -95,4 +165,8 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+function isPolled(store: EventStore): store is PolledStore {
+  return typeof store.waitForMore === 'function';
 }

@@ -114,6 +114,16 @@ export interface EventStore {
    */
   subscribe(options: SubscribeOptions): AsyncIterable<RecordedEvent>;
 
+  /**
+   * Optional, for a store whose live log is read by polling (PostgreSQL): resolves once a read
+   * after `page`, which reached the end of the log, may find more: true when the log grew (an
+   * append was announced), false when it is only worth looking again (a poll interval passed,
+   * events held back behind a running transaction may have become readable) or the signal
+   * aborted. A follower of such a store reads pages on demand, when its reader asks for more,
+   * instead of through subscribe: whatever has arrived by then comes in one batch.
+   */
+  waitForMore?(page: ReadAllPage, signal: AbortSignal): Promise<boolean>;
+
   /** Negative when a is before b, 0 when equal, positive when after. */
   comparePositions(a: Position, b: Position): number;
 

@@ -48,6 +48,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly batchesApplied = new Counter({
+    name: 'tenancy_consumer_batches_total',
+    help: 'Batches (transactions) in which each projection or process manager running in this instance applied its events',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly projectionDelay = new Histogram({
+    name: 'tenancy_projection_delay_seconds',
+    help: 'Where the time of each event a live projection applied went, from its append to the commit of its effect, by step (projector_busy, until_read, read, apply, commit)',
+    labelNames: ['projection', 'phase'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   private lagSource: ConsumerLagSource | undefined;
   private lagMeasurement:
     { readonly at: number; readonly samples: Promise<readonly ConsumerLagSample[]> } | undefined;

@@ -162,6 +162,15 @@ describe('tenancy replay, verify and audit', () => {
       `SELECT count(*)::int AS count FROM read_model.workspaces WHERE name = 'tampered'`,
     );
     expect(tampered.rows[0]).toEqual({ count: 0 });
+    // The swapped-in tables were loaded with row-level security off; it is back on, and forced.
+    const security = await app.database.pool.query<{ table: string; enabled: boolean; forced: boolean }>(
+      `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'read_model' AND c.relname IN ('tenants', 'workspaces', 'audit_log') ORDER BY 1`,
+    );
+    expect(security.rows).toEqual(
+      ['audit_log', 'tenants', 'workspaces'].map((table) => ({ table, enabled: true, forced: true })),
+    );
     expect(before).toBeDefined();
   }, 180_000);
 

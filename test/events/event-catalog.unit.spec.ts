@@ -134,6 +134,14 @@ function broadScenario(): EventToValidate[] {
   grant({ type: 'group', id: dev }, 'viewer', f);
   grant({ type: 'apiKey', id: tenantKey }, 'editor', e);
   grant({ type: 'user', id: 'urn:ids:42' }, 'viewer', rest[0]!);
+  // The lifecycle: a move, a rename (the reservation's revision comes from the application), quotas,
+  // a suspension and its end, and an erasure.
+  run({ type: 'MoveWorkspace', tenantId, workspaceId: rest[1]!, parentWorkspaceId: e });
+  run({ type: 'RenameTenant', tenantId, name: 'Renamed Tenant', nameReservation: 0 });
+  run({ type: 'SetTenantQuotas', tenantId, quotas: { maxWorkspaces: 500, maxDepth: null } });
+  run({ type: 'SuspendTenant', tenantId, reason: 'unpaid invoice 2025-02' });
+  run({ type: 'ReactivateTenant', tenantId });
+  run({ type: 'ErasePersonalData', tenantId, userId: 'jane.doe@example.com' });
   run({ type: 'RemoveMember', tenantId, userId: 'jane.doe@example.com' });
   run({ type: 'DeleteGroup', tenantId, groupId: dev });
   run({ type: 'RevokeApiKey', tenantId, apiKeyId: tenantKey });
@@ -206,7 +214,32 @@ describe('the event catalog (schemas/events)', () => {
     const member = emitted.find((event) => event.type === 'MemberAdded')!;
     const granted = emitted.find((event) => event.type === 'RoleGranted')!;
     const revocation = emitted.find((event) => event.type === 'RoleRevoked')!;
+    const moved = emitted.find((event) => event.type === 'WorkspaceMoved')!;
+    const suspended = emitted.find((event) => event.type === 'TenantSuspended')!;
+    const quotas = emitted.find((event) => event.type === 'TenantQuotasSet')!;
     const tampered: [string, EventToValidate][] = [
+      [
+        'a move without its new parent',
+        { ...moved, data: { ...(moved.data as object), toParentWorkspaceId: undefined } },
+      ],
+      [
+        'a suspension reason over two lines',
+        { ...suspended, data: { ...(suspended.data as object), reason: 'a\nb' } },
+      ],
+      [
+        'an unknown quota',
+        {
+          ...quotas,
+          data: {
+            ...(quotas.data as object),
+            quotas: { ...(quotas.data as { quotas: object }).quotas, maxCats: 3 },
+          },
+        },
+      ],
+      [
+        'a move in a version before moves existed',
+        { ...moved, metadata: { ...moved.metadata, schemaVersion: 1 } },
+      ],
       ['an unknown data field', { ...created, data: { ...(created.data as object), color: 'red' } }],
       ['a missing tenantId', { ...created, data: { ...(created.data as object), tenantId: undefined } }],
       [

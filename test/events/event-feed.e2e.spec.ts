@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
-import type { EventStore, RecordedEvent, SubscribeOptions } from '../../src/event-store/event-store.port.js';
+import type {
+  EventFilter,
+  EventStore,
+  RecordedEvent,
+  SubscribeOptions,
+} from '../../src/event-store/event-store.port.js';
 import { loadEventSchemaCatalog } from '../../src/http/events/event-schema.catalog.js';
 import { TENANCY_EVENT_TYPES } from '../../src/tenancy/tenancy.events.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
@@ -290,25 +295,44 @@ describe('event feed for consumers', () => {
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     });
 
-    it('ends the store subscription when the client disconnects', async () => {
-      const store = app.runtime.eventStore;
-      const signals: AbortSignal[] = [];
-      const original = store.subscribe.bind(store);
-      const spy = jest.spyOn(store, 'subscribe').mockImplementation((options: SubscribeOptions) => {
-        if (options.signal) signals.push(options.signal);
-        return original(options);
+    it('stops following the store when the client disconnects', async () => {
+      const store: EventStore = app.runtime.eventStore;
+      const tenantId = await createTenant();
+      const feedStream = tenantStreamName(tenantId);
+      // What the stream reads of the store: pages with its filter, or its subscription's events.
+      let reads = 0;
+      const isFeeds = (filter: EventFilter | undefined) => filter?.streamPrefixes?.[0] === feedStream;
+      const originalReadAll = store.readAll.bind(store);
+      const pageSpy = jest.spyOn(store, 'readAll').mockImplementation(async (options) => {
+        if (isFeeds(options.filter)) reads++;
+        return originalReadAll(options);
       });
+      const original = store.subscribe.bind(store);
+      const spy = jest.spyOn(store, 'subscribe').mockImplementation((options: SubscribeOptions) =>
+        (async function* (): AsyncIterable<RecordedEvent> {
+          for await (const event of original(options)) {
+            if (isFeeds(options.filter)) reads++;
+            yield event;
+          }
+        })(),
+      );
       try {
-        const client = stream(`/v1/events/stream?tenantId=${randomUUID()}`);
+        const client = stream(`/v1/events/stream?tenantId=${tenantId}`);
         expect(await client.status).toBe(200);
-        // The stream catches up with page reads first, then subscribes for what comes next.
-        await waitUntil(() => signals.length > 0);
-        expect(signals).toHaveLength(1);
-        expect(signals[0]?.aborted).toBe(false);
+        // Live: a new event of the tenant is read and delivered.
+        await createWorkspace(tenantId, 'seen');
+        await client.waitForEvents(3, 10_000);
         client.close();
-        await waitUntil(() => signals[0]?.aborted === true);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const afterClose = reads;
+        // Gone: the log grows, and nothing reads it on the closed stream's behalf.
+        await createWorkspace(tenantId, 'unseen');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(reads).toBeGreaterThan(0);
+        expect(reads).toBe(afterClose);
       } finally {
         spy.mockRestore();
+        pageSpy.mockRestore();
       }
     });
 
@@ -340,15 +364,18 @@ describe('event feed for consumers', () => {
       let pulled = 0;
       const original = store.subscribe.bind(store);
       const originalReadAll = store.readAll.bind(store);
+      // Only the stream's own reads: the service's projections read the same events for themselves.
+      const isFeeds = (filter: EventFilter | undefined) =>
+        filter?.streamPrefixes?.[0] === tenantStreamName(tenantId);
       const pageSpy = jest.spyOn(store, 'readAll').mockImplementation(async (options) => {
         const page = await originalReadAll(options);
-        pulled += page.events.length;
+        if (isFeeds(options.filter)) pulled += page.events.length;
         return page;
       });
       const spy = jest.spyOn(store, 'subscribe').mockImplementation((options: SubscribeOptions) =>
         (async function* (): AsyncIterable<RecordedEvent> {
           for await (const event of original(options)) {
-            pulled++;
+            if (isFeeds(options.filter)) pulled++;
             yield event;
           }
         })(),

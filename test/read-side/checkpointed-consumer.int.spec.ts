@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { CheckpointedConsumer, type ConsumerOptions } from '../../src/consumers/checkpointed-consumer.js';
+import {
+  CheckpointedConsumer,
+  type BatchDelivery,
+  type ConsumerOptions,
+} from '../../src/consumers/checkpointed-consumer.js';
 import { processCheckpoints } from '../../src/consumers/checkpoint-stores.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -80,6 +84,52 @@ describe('checkpointed consumer', () => {
     const ids: string[] = [];
     for await (const event of store.readStream(stream)) ids.push(event.id);
     expect(rows.map((row) => row.event_id)).toEqual(ids);
+  });
+
+  it('a live consumer that finishes a batch takes everything appended meanwhile in its next one', async () => {
+    const stream = `live-${randomUUID()}`;
+    const name = `live-${stream}`;
+    await append(stream, ['Start']);
+    const batches: string[][] = [];
+    const deliveries: BatchDelivery[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const live = consumer(
+      name,
+      stream,
+      async (_client, events) => {
+        batches.push(events.map((event) => event.type));
+        // Busy with its first live batch while the next events arrive one by one.
+        if (batches.length === 2) await held;
+      },
+      {
+        onCommitted: (_position, _events, delivery) => {
+          if (delivery) deliveries.push(delivery);
+        },
+      },
+    );
+    live.start();
+    await waitFor(async () => batches.length === 1, 5000);
+    await append(stream, ['First']);
+    await waitFor(async () => batches.length === 2, 5000);
+    const later = Array.from({ length: 8 }, (_, index) => `Later${index}`);
+    for (const type of later) {
+      await append(stream, [type]);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    release();
+    await waitFor(async () => batches.flat().length === 2 + later.length, 5000);
+    await live.stop();
+    expect(batches).toEqual([['Start'], ['First'], later]);
+    // Each live batch says when it was asked for, read and committed, in that order.
+    expect(deliveries).toHaveLength(2);
+    for (const delivery of deliveries) {
+      expect(delivery.askedAt).toBeLessThanOrEqual(delivery.startedAt);
+      expect(delivery.startedAt).toBeLessThanOrEqual(delivery.endedAt);
+      expect(delivery.endedAt).toBeLessThanOrEqual(delivery.committedAt);
+    }
   });
 
   it('a poison event is retried a bounded number of times, recorded, and never skipped', async () => {

@@ -44,8 +44,10 @@ export class LogChangeNotifier {
    * (false), whichever comes first.
    */
   async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    await this.ensureListening();
     if (signal?.aborted || this.closed) return false;
+    // Waiting from now on, while the LISTEN connection is still being opened: an append by this
+    // process in the meantime must not go unnoticed (other processes' ones are left to polling).
+    void this.ensureListening();
     return new Promise<boolean>((resolve) => {
       const finish = (woken: boolean): void => {
         clearTimeout(timer);

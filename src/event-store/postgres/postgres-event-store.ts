@@ -54,6 +54,17 @@ interface EventRow {
   recorded_at: Date;
 }
 
+const READ_STREAM_FORWARDS = {
+  name: 'es_read_stream_forwards',
+  text: `SELECT ${eventColumns('e')} FROM events e WHERE e.stream_name = $1 AND e.stream_revision >= $2
+         ORDER BY e.stream_revision LIMIT $3`,
+};
+const READ_STREAM_BACKWARDS = {
+  name: 'es_read_stream_backwards',
+  text: `SELECT ${eventColumns('e')} FROM events e WHERE e.stream_name = $1 AND e.stream_revision <= $2
+         ORDER BY e.stream_revision DESC LIMIT $3`,
+};
+
 function eventColumns(alias: string): string {
   return [
     'event_id',
@@ -84,6 +95,11 @@ export class PostgresEventStore implements EventStore {
   private readonly notifier: LogChangeNotifier;
   private readonly pollIntervalMs: number;
   private readonly heldBackRetryMs: number;
+  /**
+   * Pages read up to a transaction still running: committed events may lie behind it, readable
+   * the moment it ends, which may not be announced.
+   */
+  private readonly heldBackPages = new WeakSet<ReadAllPage>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -105,10 +121,11 @@ export class PostgresEventStore implements EventStore {
     try {
       // A failed expectation comes back as a row, not as an error: the pool destroys a client whose
       // query failed, and conflicts are the normal case between service instances.
-      const result = await this.pool.query<AppendOutcomeRow>(
-        `SELECT appended, next_revision, transaction_id::text, global_position, actual_revision
+      const result = await this.pool.query<AppendOutcomeRow>({
+        name: 'es_try_append',
+        text: `SELECT appended, next_revision, transaction_id::text, global_position, actual_revision
          FROM es_try_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-        [
+        values: [
           streamName,
           String(expectedRevision),
           events.map((event) => event.id ?? randomUUID()),
@@ -116,7 +133,7 @@ export class PostgresEventStore implements EventStore {
           events.map((event) => JSON.stringify(event.data)),
           events.map((event) => JSON.stringify(event.metadata ?? {})),
         ],
-      );
+      });
       row = result.rows[0];
     } catch (error) {
       throw await this.translateAppendError(error, streamName, expectedRevision);
@@ -138,14 +155,10 @@ export class PostgresEventStore implements EventStore {
     let cursor = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
     while (remaining > 0) {
       const limit = Math.min(STREAM_PAGE_SIZE, remaining);
-      const { rows } = await this.pool.query<EventRow>(
-        backwards
-          ? `SELECT ${eventColumns('e')} FROM events e WHERE e.stream_name = $1 AND e.stream_revision <= $2
-             ORDER BY e.stream_revision DESC LIMIT $3`
-          : `SELECT ${eventColumns('e')} FROM events e WHERE e.stream_name = $1 AND e.stream_revision >= $2
-             ORDER BY e.stream_revision LIMIT $3`,
-        [streamName, cursor, limit],
-      );
+      const { rows } = await this.pool.query<EventRow>({
+        ...(backwards ? READ_STREAM_BACKWARDS : READ_STREAM_FORWARDS),
+        values: [streamName, cursor, limit],
+      });
       for (const row of rows) yield toRecordedEvent(row);
       if (rows.length < limit) return;
       remaining -= rows.length;
@@ -156,16 +169,27 @@ export class PostgresEventStore implements EventStore {
   }
 
   async streamRevision(streamName: string): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ revision: number }>(
-      'SELECT revision FROM event_streams WHERE stream_name = $1',
-      [streamName],
-    );
+    const { rows } = await this.pool.query<{ revision: number }>({
+      name: 'es_stream_revision',
+      text: 'SELECT revision FROM event_streams WHERE stream_name = $1',
+      values: [streamName],
+    });
     return rows[0]?.revision;
   }
 
   async readAll(options: ReadAllOptions): Promise<ReadAllPage> {
-    const { heldBack: _heldBack, ...page } = await this.readPage(options);
+    const { heldBack, ...page } = await this.readPage(options);
+    if (heldBack) this.heldBackPages.add(page);
     return page;
+  }
+
+  async waitForMore(page: ReadAllPage, signal: AbortSignal): Promise<boolean> {
+    const woken = await this.notifier.waitForChange(
+      this.heldBackPages.has(page) ? this.heldBackRetryMs : this.pollIntervalMs,
+      signal,
+    );
+    if (woken) await sleep(WAKE_SETTLE_MS, signal);
+    return woken;
   }
 
   async *subscribe(options: SubscribeOptions): AsyncIterable<RecordedEvent> {
@@ -200,11 +224,12 @@ export class PostgresEventStore implements EventStore {
   async headPosition(): Promise<Position | undefined> {
     // The text form gets its own name: ordering by a column named transaction_id would otherwise
     // sort the text, where '997' comes after '1315'.
-    const { rows } = await this.pool.query<{ txid: string; global_position: number }>(
-      `SELECT e.transaction_id::text AS txid, e.global_position FROM events e
+    const { rows } = await this.pool.query<{ txid: string; global_position: number }>({
+      name: 'es_head_position',
+      text: `SELECT e.transaction_id::text AS txid, e.global_position FROM events e
        WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
-    );
+    });
     const row = rows[0];
     return row ? encodePosition(BigInt(row.txid), BigInt(row.global_position)) : undefined;
   }
@@ -215,14 +240,17 @@ export class PostgresEventStore implements EventStore {
 
   private async readPage(options: ReadAllOptions): Promise<ReadAllPage & { heldBack: boolean }> {
     const after = options.after ? decodePosition(options.after) : { major: 0n, minor: 0n };
-    const [filterSql, filterParams] = filterClause(options.filter, 4);
+    const [filterSql, filterParams, filterShape] = filterClause(options.filter, 4);
     // One statement, so the page, the head and the held-back check share one snapshot. The horizon
     // is written out in each condition (a stable function, evaluated once) rather than joined from a
     // CTE, so that every condition can use the (transaction_id, global_position) index.
     const { rows } = await this.pool.query<
       EventRow & { head_txid: string | null; head_position: number | null; held_back: boolean }
-    >(
-      `WITH page AS (
+    >({
+      // Named, so each connection plans it once: parsing and planning cost a quiet log's reader
+      // several times what running it does.
+      name: `es_read_page${filterShape}`,
+      text: `WITH page AS (
          SELECT ${eventColumns('e')}
          FROM events e
          WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
@@ -240,8 +268,8 @@ export class PostgresEventStore implements EventStore {
        SELECT page.*, head.head_txid, head.head_position,
               EXISTS (SELECT 1 FROM events e WHERE e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back
        FROM head LEFT JOIN page ON true`,
-      [after.major.toString(), after.minor.toString(), options.maxCount, ...filterParams],
-    );
+      values: [after.major.toString(), after.minor.toString(), options.maxCount, ...filterParams],
+    });
     const first = rows[0];
     if (!first) {
       // Nothing readable in the log at all.
@@ -257,9 +285,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async anyHeldBack(): Promise<boolean> {
-    const { rows } = await this.pool.query<{ held_back: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
-    );
+    const { rows } = await this.pool.query<{ held_back: boolean }>({
+      name: 'es_any_held_back',
+      text: `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
+    });
     return rows[0]?.held_back ?? false;
   }
 
@@ -299,18 +328,22 @@ function maxPosition(a: Position, b: Position | undefined): Position {
   return b !== undefined && comparePositions(b, a) > 0 ? b : a;
 }
 
-function filterClause(filter: EventFilter | undefined, firstParam: number): [string, unknown[]] {
+/** The filter as SQL, its parameters, and a name for its shape (the SQL differs only by shape). */
+function filterClause(filter: EventFilter | undefined, firstParam: number): [string, unknown[], string] {
   const clauses: string[] = [];
   const params: unknown[] = [];
+  let shape = '';
   if (filter?.streamPrefixes && filter.streamPrefixes.length > 0) {
     params.push(filter.streamPrefixes.map((prefix) => `${escapeLike(prefix)}%`));
     clauses.push(`AND e.stream_name LIKE ANY ($${firstParam + params.length - 1}::text[])`);
+    shape += '_prefixes';
   }
   if (filter?.eventTypes && filter.eventTypes.length > 0) {
     params.push(filter.eventTypes);
     clauses.push(`AND e.event_type = ANY ($${firstParam + params.length - 1}::text[])`);
+    shape += '_types';
   }
-  return [clauses.join(' '), params];
+  return [clauses.join(' '), params, shape];
 }
 
 function escapeLike(value: string): string {
