@@ -19,6 +19,7 @@ import { runTenancyCli } from '../../src/cli/tenancy.cli.js';
 import type { EventStore, Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { CURRENT_SCHEMA_VERSION } from '../../src/tenancy/tenancy.events.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { PersonalDataVault } from '../../src/personal-data/personal-data.vault.js';
@@ -231,7 +232,12 @@ describe('tenancy CLI on a long history', () => {
         .expect(204);
       await http().delete(`${T}/groups/${group}`).set(AUTH).expect(204);
 
-      const past = await tenantAtPoint(store, tenantId, { position: then });
+      const past = await tenantAtPoint(
+        store,
+        tenantId,
+        { position: then },
+        new PersonalDataVault(app.runtime.pool),
+      );
       expect(past.members).toEqual([
         { userId: 'first-admin', displayName: null, groupIds: [] },
         { userId: 'clio', displayName: 'Clio', groupIds: [group] },
@@ -438,7 +444,7 @@ describe('tenancy CLI on a long history', () => {
       const upcastLine = JSON.parse(upcast.stdout.trim().split('\n')[1]!) as ExportedEvent;
       const rawLine = JSON.parse(raw.stdout.trim().split('\n')[1]!) as ExportedEvent;
       expect(upcastLine.data).toEqual({ tenantId, workspaceId: rootWorkspaceIdOf(tenantId), name: 'X' });
-      expect(upcastLine.metadata).toEqual({ actor: 'operator', schemaVersion: 1 });
+      expect(upcastLine.metadata).toEqual({ actor: 'operator', schemaVersion: CURRENT_SCHEMA_VERSION });
       expect(rawLine.data).toEqual({ workspaceId: rootWorkspaceIdOf(tenantId), name: 'X' });
       expect(rawLine.metadata).toEqual({ actor: 'operator' });
     });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { accessFixture } from '../access/access-fixture.js';
+import { loadEventSchemaValidator } from '../events/event-schema.validator.js';
 import { openEventStream } from '../events/sse-client.js';
 import { PROJECT_ROOT } from '../support/service-process.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
@@ -235,6 +236,11 @@ describe('erasing a member’s personal data', () => {
 
     const after = await everything();
     expect(where(after, NAME)).toEqual([]);
+    // What the feed publishes, the name revealed and then marked erased, is what its catalog describes.
+    const validator = await loadEventSchemaValidator();
+    for (const feed of [before, after])
+      validator.assertAllValid((JSON.parse(feed['GET feed of the tenant']!) as { items: never[] }).items);
+    expect(after['GET feed of the tenant']).toContain('"erased":true');
     expect(where(after, 'Quillonette')).toEqual([]);
     // The member is still there, marked as erased; the other member of A keeps their name.
     expect(JSON.parse(after['GET member']!)).toMatchObject({
