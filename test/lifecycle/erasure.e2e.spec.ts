@@ -54,6 +54,8 @@ describe('erasing a member’s personal data', () => {
   let tenantA: string;
   let tenantB: string;
   let groupId: string;
+  /** A position at which the person had their name. */
+  let namedAt: string;
   let adminOfA: Record<string, string>;
   let readerOfA: Record<string, string>;
   let adminOfB: Record<string, string>;
@@ -132,6 +134,9 @@ describe('erasing a member’s personal data', () => {
     'SSE feed': await sseOfA(),
     'CLI history': await ok(cli(['history', '--tenant', tenantA])),
     'CLI history --json': await ok(cli(['history', '--tenant', tenantA, '--json'])),
+    'CLI history --at a position before erasure': await ok(
+      cli(['history', '--tenant', tenantA, '--at', namedAt, '--json']),
+    ),
     'CLI audit': await ok(cli(['audit', '--tenant', tenantA])),
     'CLI export --tenant': await ok(cli(['export', '--tenant', tenantA])),
     'CLI export --all': await ok(cli(['export', '--all'])),
@@ -177,8 +182,9 @@ describe('erasing a member’s personal data', () => {
     groupId = (group.body as { groupId: string }).groupId;
     const joined = await http().put(`${A()}/groups/${groupId}/members/${USER}`).set(AUTH).send();
     expect(joined.status).toBeLessThan(300);
+    namedAt = (joined.body as { position: string }).position;
     await kit.settle();
-    await kit.readModelAt((joined.body as { position: string }).position);
+    await kit.readModelAt(namedAt);
   }, 120_000);
 
   afterAll(async () => {
@@ -222,6 +228,7 @@ describe('erasing a member’s personal data', () => {
         'SSE feed',
         'CLI history',
         'CLI history --json',
+        'CLI history --at a position before erasure',
       ].sort(),
     );
     // The log, the read models and exports only ever hold it sealed.
@@ -277,6 +284,90 @@ describe('erasing a member’s personal data', () => {
     await ok(cli(['replay']));
     expect(await readModels()).toEqual(live);
     expect(JSON.stringify(live)).not.toContain(NAME);
+  }, 120_000);
+
+  it('hides a name written in plain text before names were sealed, which only the log itself keeps', async () => {
+    const legacyUser = 'legacy.person';
+    const legacyName = 'Ottoline Legacy-Fairweather';
+    const store = app.runtime.eventStore;
+    const stream = `tenant-${tenantA}`;
+    // As the release before sealing wrote it: schema version 1, the name in plain text.
+    const appended = await store.appendToStream(
+      stream,
+      [
+        {
+          type: 'MemberAdded',
+          data: { tenantId: tenantA, userId: legacyUser, displayName: legacyName },
+          metadata: {
+            correlationId: 'legacy',
+            causationId: 'legacy',
+            actor: 'operator',
+            occurredAt: '2025-01-01T00:00:00.000Z',
+            schemaVersion: 1,
+          },
+        },
+      ],
+      (await store.streamRevision(stream))!,
+    );
+    await kit.readModelAt(appended.position);
+    const member = await http().get(`${A()}/members/${legacyUser}`).set(AUTH);
+    expect(member.body).toMatchObject({ displayName: legacyName });
+    const erased = await erase(tenantA, legacyUser, AUTH);
+    expect(erased.status).toBe(200);
+    await kit.readModelAt((erased.body as { position: string }).position);
+    // Crypto-shredding cannot reach a name that was never sealed: the log keeps it (docs/personal-data.md),
+    // and every read path withholds it.
+    expect(where(await everything(), legacyName)).toEqual(['event table']);
+    expect((await http().get(`${A()}/members/${legacyUser}`).set(AUTH)).body).toMatchObject({
+      displayName: null,
+      personalDataErased: true,
+    });
+  }, 120_000);
+
+  it('is safe to repeat at once, after a crash between deleting the key and recording it, and for a former member', async () => {
+    const erasuresOf = async (userId: string): Promise<number> => {
+      const { rows } = await app.database.pool.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM events
+         WHERE stream_name = $1 AND event_type = 'PersonalDataErased' AND data ->> 'userId' = $2`,
+        [`tenant-${tenantA}`, userId],
+      );
+      return rows[0]!.count;
+    };
+    const add = async (userId: string) => {
+      const response = await http()
+        .put(`${A()}/members/${userId}`)
+        .set(AUTH)
+        .send({ displayName: `Elspeth ${userId} Gravenor-Quist` });
+      expect(response.status).toBe(201);
+      await kit.readModelAt((response.body as { position: string }).position);
+    };
+
+    await add('racer');
+    const racing = await Promise.all(Array.from({ length: 6 }, () => erase(tenantA, 'racer', AUTH)));
+    expect(racing.map((response) => response.status)).toEqual(Array(6).fill(200));
+    expect(await erasuresOf('racer')).toBe(1);
+
+    // The process died after the key was deleted: the name is unreadable already, and a retry records it.
+    await add('crashed');
+    const { rowCount } = await app.database.pool.query(
+      'DELETE FROM personal_data_keys WHERE tenant_id = $1 AND user_id = $2',
+      [tenantA, 'crashed'],
+    );
+    expect(rowCount).toBe(1);
+    expect(await erasuresOf('crashed')).toBe(0);
+    const unreadable = await http().get(`${A()}/members/crashed`).set(AUTH);
+    expect(unreadable.body).toMatchObject({ displayName: null, personalDataErased: true });
+    expect((await erase(tenantA, 'crashed', AUTH)).status).toBe(200);
+    expect(await erasuresOf('crashed')).toBe(1);
+
+    // Someone who left is still in the log, so still erasable.
+    await add('former');
+    expect((await http().delete(`${A()}/members/former`).set(AUTH)).status).toBe(204);
+    const gone = await erase(tenantA, 'former', AUTH);
+    expect(gone.status).toBe(200);
+    expect(await erasuresOf('former')).toBe(1);
+    await kit.readModelAt((gone.body as { position: string }).position);
+    expect(where(await everything(), 'Gravenor-Quist')).toEqual([]);
   }, 120_000);
 
   describe('an export and import round trip', () => {
