@@ -104,7 +104,15 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     return (response.body as { grantId: string }).grantId;
   };
   const reactivate = async (f: Fixture) => {
-    expect((await kit.http().post(`${T(f)}/reactivate`).set(AUTH).send()).status).toBe(200);
+    expect(
+      (
+        await kit
+          .http()
+          .post(`${T(f)}/reactivate`)
+          .set(AUTH)
+          .send()
+      ).status,
+    ).toBe(200);
   };
   const check = (workspaceId?: string) => ({
     principal: { type: 'user', id: 'matrix-user' },
