@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
+import { TenantNameRegistry } from '../../src/application/commands/tenant-name.registry.js';
+import { parseResourceName } from '../../src/tenancy/resource-name.js';
+import { ABANDONED_RESERVATION_MS } from '../../src/tenancy/tenant-name-reservation.js';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { resourceNameKey } from '../../src/tenancy/resource-name.js';
 import { tenantNameStreamName } from '../../src/tenancy/tenant-name-reservation.js';
@@ -169,5 +172,48 @@ describe('renaming a tenant', () => {
     expect((await http().patch(T).set(AUTH).send({ name: tenant.name })).status).toBe(200);
     expect((await http().post('/v1/tenants').set(AUTH).send({ name: tenant.name })).status).toBe(409);
     expect((await http().post('/v1/tenants').set(AUTH).send({ name: other })).status).toBe(201);
+  });
+
+  it('the database lost between reserving the new name and renaming: 503, the tenant keeps its name, and the new one is free again after the reclaim window', async () => {
+    const tenant = await kit.createTenant('Crash');
+    const wanted = `Never held ${tenant.tenantId}`;
+    const store = first.runtime.eventStore;
+    const append = store.appendToStream.bind(store);
+    store.appendToStream = async (stream, events, expected) => {
+      if (stream === tenantStreamName(tenant.tenantId)) {
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      }
+      return append(stream, events, expected);
+    };
+    let answer;
+    try {
+      answer = await http().patch(`/v1/tenants/${tenant.tenantId}`).set(AUTH).send({ name: wanted });
+    } finally {
+      store.appendToStream = append;
+    }
+    expect(answer.status).toBe(503);
+    const { state } = await first.app.get(TenantCommandExecutor).read(tenant.tenantId);
+    expect(state.name).toBe(tenant.name);
+    // The reservation the rename left behind holds the name for a while: nobody takes it at once...
+    const other = await kit.createTenant('Claimant');
+    const registry = second.app.get(TenantNameRegistry);
+    const claim = (minutesLater: number) =>
+      registry.reserve(other.tenantId, parseResourceName(wanted), {
+        actor: 'test',
+        correlationId: 'c',
+        causationId: 'c',
+        now: new Date(Date.now() + minutesLater * 60_000),
+      });
+    await expect(claim(0)).rejects.toMatchObject({ code: 'TENANT_NAME_TAKEN' });
+    // ...and after the window it can be reclaimed: no name is held by nobody for longer.
+    await expect(claim(ABANDONED_RESERVATION_MS / 60_000 + 1)).resolves.toEqual(expect.any(Number));
+    // The tenant kept its old name all along: it is still held.
+    expect((await http().post('/v1/tenants').set(AUTH).send({ name: tenant.name })).status).toBe(409);
+    // Retried with the database back, the rename goes through.
+    const retried = await http()
+      .patch(`/v1/tenants/${tenant.tenantId}`)
+      .set(AUTH)
+      .send({ name: `${wanted} 2` });
+    expect(retried.status).toBe(200);
   });
 });
