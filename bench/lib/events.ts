@@ -72,10 +72,15 @@ export interface PlannedWorkspace {
   readonly name: string;
 }
 
-/** Plans a workspace tree under the tenant's root, parents before children. */
-export function planTree(tenantId: string, shape: TreeShape, namePrefix: string): PlannedWorkspace[] {
+/** Plans a workspace tree under the tenant's root (or under `top`), parents before children. */
+export function planTree(
+  tenantId: string,
+  shape: TreeShape,
+  namePrefix: string,
+  top: string = rootWorkspaceIdOf(tenantId),
+): PlannedWorkspace[] {
   const planned: PlannedWorkspace[] = [];
-  let parents = [rootWorkspaceIdOf(tenantId)];
+  let parents = [top];
   shape.perDepth.forEach((count, index) => {
     const level: string[] = [];
     for (let i = 0; i < count; i++) {

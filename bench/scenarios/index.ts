@@ -12,13 +12,15 @@ import { lagScenario } from './lag.js';
 import { lagSteadyScenario } from './lag-steady.js';
 import { listScenario } from './list.js';
 import { memoryScenario } from './memory.js';
+import { moveScenario } from './move.js';
 import { rebuildScenario } from './rebuild.js';
 import { replayCliScenario } from './replay-cli.js';
 
 /**
  * In run order: the port alone before the service starts (append-port), then the write path on a
  * small database (append, then commands and the memory it left), the read side under the same load
- * (lag) and at a steady rate, then the scenarios that seed large tenants, the permission scenarios
+ * (lag) and at a steady rate, then the scenarios that seed large tenants (a big one, a cascade, a
+ * subtree moved), the permission scenarios
  * on one tenant seeded with members, groups and grants, and rebuild and replay-cli last, on one log
  * in a database of its own.
  */
@@ -33,6 +35,7 @@ export const SCENARIOS: readonly Scenario[] = [
   bigTenantScenario,
   listScenario,
   cascadeScenario,
+  moveScenario,
   // One seeded tenant (members, groups, grants) shared by the four permission scenarios.
   checkCoreScenario,
   checkHttpScenario,

@@ -56,6 +56,8 @@ interface Row {
   readonly operatorLast?: boolean;
   /** Success sets a process manager going (root bootstrap, cascade), which appends a little later. */
   readonly reactsLater?: boolean;
+  /** Puts the fixture back after each cell (a suspension lifted, a name restored). */
+  readonly after?: (fixture: Fixture) => Promise<void>;
 }
 
 describe('access matrix: every /v1 route x every kind of caller', () => {
@@ -100,6 +102,17 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
       .send({ principal: { type: 'user', id: userId }, role: 'viewer', workspaceId });
     expect(response.status).toBe(201);
     return (response.body as { grantId: string }).grantId;
+  };
+  const reactivate = async (f: Fixture) => {
+    expect(
+      (
+        await kit
+          .http()
+          .post(`${T(f)}/reactivate`)
+          .set(AUTH)
+          .send()
+      ).status,
+    ).toBe(200);
   };
   const check = (workspaceId?: string) => ({
     principal: { type: 'user', id: 'matrix-user' },
@@ -181,6 +194,9 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     { route: 'GET /v1/tenants/{T}/groups', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
       call: async (f) => ({ method: 'GET', path: `${T(f)}/groups` }) },
     // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/groups/{group}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/groups/${f.group}` }) },
+    // prettier-ignore
     { route: 'PATCH /v1/tenants/{T}/groups/{group}', expected: [401, 401, 401, 200, 200, 403, 404, 403, 403],
       call: async (f) => ({ method: 'PATCH', path: `${T(f)}/groups/${await freshGroup(f)}`, body: { name: unique('Renamed group') } }) },
     // prettier-ignore
@@ -234,6 +250,38 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     // prettier-ignore
     { route: 'GET /v1/events/stream?tenantId={T}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403], stream: true,
       call: async (f) => ({ method: 'GET', path: `/v1/events/stream?tenantId=${f.t.tenantId}` }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/suspend', expected: [401, 401, 401, 200, 403, 403, 404, 403, 403],
+      after: async (f) => reactivate(f),
+      call: async () => ({ method: 'POST', path: `${T(fixture)}/suspend`, body: { reason: 'matrix' } }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/reactivate', expected: [401, 401, 401, 200, 403, 403, 404, 403, 403],
+      after: async (f) => reactivate(f),
+      call: async (f) => {
+        expect((await kit.http().post(`${T(f)}/suspend`).set(AUTH).send({ reason: 'matrix' })).status).toBe(200);
+        return { method: 'POST', path: `${T(f)}/reactivate` };
+      } },
+    // prettier-ignore
+    { route: 'PATCH /v1/tenants/{T}', expected: [401, 401, 401, 200, 403, 403, 404, 403, 403],
+      after: async (f) => {
+        expect((await kit.http().patch(T(f)).set(AUTH).send({ name: f.t.name })).status).toBe(200);
+      },
+      call: async (f) => ({ method: 'PATCH', path: T(f), body: { name: unique('Renamed tenant') } }) },
+    // prettier-ignore
+    { route: 'PUT /v1/tenants/{T}/quotas', expected: [401, 401, 401, 200, 403, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'PUT', path: `${T(f)}/quotas`, body: { maxGroups: 5_000 } }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/quotas', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/quotas` }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/workspaces/{leaf in W1}/move to W', expected: [401, 401, 401, 200, 200, 403, 404, 200, 404],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/workspaces/${await freshLeaf(f)}/move`, body: { parentWorkspaceId: f.w.workspaceId } }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/workspaces/{leaf in W1}/move to S', expected: [401, 401, 401, 200, 200, 403, 404, 404, 404],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/workspaces/${await freshLeaf(f)}/move`, body: { parentWorkspaceId: f.s.workspaceId } }) },
+    // prettier-ignore
+    { route: 'POST /v1/tenants/{T}/members/{member}/erase', expected: [401, 401, 401, 200, 200, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'POST', path: `${T(f)}/members/${await freshMember(f)}/erase` }) },
     // prettier-ignore
     { route: 'DELETE /v1/tenants/{T}', expected: [401, 401, 401, 202, 403, 403, 404, 403, 403], operatorLast: true,
       call: async (f) => ({ method: 'DELETE', path: T(f) }) },
@@ -364,6 +412,7 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
           const succeeded = response.status < 300;
           if (succeeded && row.reactsLater) await kit.settle();
           if (!succeeded || call.method === 'GET') {
+            // Counted before the fixture is put back.
             const after = await kit.logLength();
             if (after !== before) mismatches.push(`${cell}: the log grew from ${before} to ${after}`);
           }
@@ -402,10 +451,35 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
             if (results[0]?.code !== 'WORKSPACE_NOT_FOUND' || results[2]?.code !== 'WORKSPACE_NOT_FOUND')
               leaks.push(`${cell}: answered ${JSON.stringify(results)}`);
           }
+          await row.after?.(fixture);
         }
       }
       expect(mismatches).toEqual([]);
       expect(leaks).toEqual([]);
     },
   );
+
+  it('has a row for every /v1 route of the OpenAPI document', async () => {
+    const document = await kit.http().get('/openapi.json');
+    const paths = document.body as { paths: Record<string, Record<string, unknown>> };
+    const covered = ROWS.map((row) => {
+      const [method = '', path = ''] = row.route.replace(/\{[^}]*\}/g, '{}').split(' ');
+      return { method, segments: path.split('?')[0]!.split('/') };
+    });
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(paths.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      const segments = path.split('/');
+      for (const method of Object.keys(operations).map((name) => name.toUpperCase())) {
+        const matched = covered.some(
+          (row) =>
+            row.method === method &&
+            row.segments.length === segments.length &&
+            segments.every((segment, index) => segment.startsWith('{') || segment === row.segments[index]),
+        );
+        if (!matched) missing.push(`${method} ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
 });

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import { apiKeyGrantIdOf, initialAdminGrantIdOf } from '../../src/tenancy/api-key-grants.js';
-import { ConcurrencyError, type EventStore } from '../../src/event-store/event-store.port.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { accessFixture } from '../access/access-fixture.js';
+import { countLostAppends } from '../support/lost-appends.js';
 
 /**
  * Two service instances on one database (the second serves HTTP only), so that rules and
@@ -216,40 +216,4 @@ describe('membership consistency across instances', () => {
    * own append, so that both really append against the same revision and the database decides:
    * without it, one instance's log follower may show it the other's write before it decides.
    */
-  function countLostAppends(apps: readonly TestApp[]): { stop(): number } {
-    let lost = 0;
-    let arrived = 0;
-    let meet: () => void = () => undefined;
-    const met = new Promise<void>((resolve) => {
-      meet = resolve;
-      setTimeout(resolve, 2_000);
-    });
-    const restore = apps.map((app) => {
-      const store: EventStore = app.runtime.eventStore;
-      const append = store.appendToStream.bind(store);
-      let first = true;
-      store.appendToStream = async (...args) => {
-        if (first) {
-          first = false;
-          if (++arrived === apps.length) meet();
-          await met;
-        }
-        try {
-          return await append(...args);
-        } catch (error) {
-          if (error instanceof ConcurrencyError) lost++;
-          throw error;
-        }
-      };
-      return () => {
-        store.appendToStream = append;
-      };
-    });
-    return {
-      stop() {
-        for (const undo of restore) undo();
-        return lost;
-      },
-    };
-  }
 });

@@ -278,4 +278,100 @@ describe('read-model projections', () => {
       }
     });
   });
+
+  describe('given the lifecycle: a subtree moved, the tenant renamed, suspended and reactivated', () => {
+    const lifecycleIds = { x: randomUUID(), y: randomUUID() };
+    let events: RecordedEvent[];
+    let tenantId: string;
+    beforeAll(async () => {
+      tenantId = randomUUID();
+      events = await history(tenantId, [
+        ...tree(tenantId),
+        { type: 'CreateWorkspace', tenantId, workspaceId: lifecycleIds.x, name: 'X' },
+        {
+          type: 'CreateWorkspace',
+          tenantId,
+          workspaceId: lifecycleIds.y,
+          parentWorkspaceId: lifecycleIds.x,
+          name: 'Y',
+        },
+        // B (with C below it) leaves A for Y: two levels deeper.
+        { type: 'MoveWorkspace', tenantId, workspaceId: ids.b, parentWorkspaceId: lifecycleIds.y },
+        { type: 'RenameTenant', tenantId, name: 'Projected anew', nameReservation: 3 },
+        { type: 'SuspendTenant', tenantId, reason: 'unpaid' },
+      ]);
+    });
+
+    const workspaces = (schema: string) =>
+      rows(
+        schema,
+        `SELECT workspace_id, parent_workspace_id, depth, path, child_count FROM workspaces
+         WHERE workspace_id IN ('${ids.a}', '${ids.b}', '${ids.c}', '${lifecycleIds.y}') ORDER BY depth, name`,
+      );
+
+    it('a move is one statement that gives the whole subtree its new parent, depths and paths', async () => {
+      const moved = events.find((event) => event.type === 'WorkspaceMoved')!;
+      expect(tenancyReadModelProjection.project(moved)).toHaveLength(1);
+      const schema = await freshSchema();
+      await apply(schema, tenancyReadModelProjection, events);
+      const root = rootWorkspaceIdOf(tenantId);
+      expect(await workspaces(schema)).toEqual([
+        { workspace_id: ids.a, parent_workspace_id: root, depth: 1, path: [root, ids.a], child_count: 0 },
+        {
+          workspace_id: lifecycleIds.y,
+          parent_workspace_id: lifecycleIds.x,
+          depth: 2,
+          path: [root, lifecycleIds.x, lifecycleIds.y],
+          child_count: 1,
+        },
+        {
+          workspace_id: ids.b,
+          parent_workspace_id: lifecycleIds.y,
+          depth: 3,
+          path: [root, lifecycleIds.x, lifecycleIds.y, ids.b],
+          child_count: 1,
+        },
+        {
+          workspace_id: ids.c,
+          parent_workspace_id: ids.b,
+          depth: 4,
+          path: [root, lifecycleIds.x, lifecycleIds.y, ids.b, ids.c],
+          child_count: 0,
+        },
+      ]);
+      expect(await rows(schema, 'SELECT name, status, suspension_reason FROM tenants')).toEqual([
+        { name: 'Projected anew', status: 'suspended', suspension_reason: 'unpaid' },
+      ]);
+    });
+
+    it('delivered twice, one by one and in one batch, the lifecycle events change nothing more', async () => {
+      const once = await freshSchema();
+      await apply(once, tenancyReadModelProjection, events);
+      const twice = await freshSchema();
+      for (const event of events) await apply(twice, tenancyReadModelProjection, [event]);
+      await apply(twice, tenancyReadModelProjection, events);
+      for (const event of events.slice(-3)) await apply(twice, tenancyReadModelProjection, [event]);
+      expect(await workspaces(twice)).toEqual(await workspaces(once));
+      const tenant = 'SELECT name, status, suspension_reason, revision, workspace_count FROM tenants';
+      expect(await rows(twice, tenant)).toEqual(await rows(once, tenant));
+    });
+
+    it('reactivation clears the suspension', async () => {
+      const other = randomUUID();
+      const lifecycle = await history(other, [
+        { type: 'CreateTenant', tenantId: other, name: 'Back again' },
+        { type: 'SuspendTenant', tenantId: other, reason: 'unpaid' },
+        { type: 'ReactivateTenant', tenantId: other },
+      ]);
+      const schema = await freshSchema();
+      await apply(schema, tenancyReadModelProjection, lifecycle.slice(0, 2));
+      expect(await rows(schema, 'SELECT status, suspension_reason FROM tenants')).toEqual([
+        { status: 'suspended', suspension_reason: 'unpaid' },
+      ]);
+      await apply(schema, tenancyReadModelProjection, lifecycle.slice(2));
+      expect(await rows(schema, 'SELECT status, suspension_reason, suspended_at FROM tenants')).toEqual([
+        { status: 'active', suspension_reason: null, suspended_at: null },
+      ]);
+    });
+  });
 });
