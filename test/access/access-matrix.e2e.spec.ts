@@ -179,9 +179,6 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     { route: 'DELETE /v1/tenants/{T}/members/{member}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
       call: async (f) => ({ method: 'DELETE', path: `${T(f)}/members/${await freshMember(f)}` }) },
     // prettier-ignore
-    { route: 'POST /v1/tenants/{T}/members/{member}/erase', expected: [401, 401, 401, 200, 200, 403, 404, 403, 403],
-      call: async (f) => ({ method: 'POST', path: `${T(f)}/members/${await freshMember(f)}/erase` }) },
-    // prettier-ignore
     { route: 'GET /v1/tenants/{T}/members', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
       call: async (f) => ({ method: 'GET', path: `${T(f)}/members` }) },
     // prettier-ignore
