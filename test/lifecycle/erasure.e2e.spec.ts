@@ -346,6 +346,32 @@ describe('erasing a member’s personal data', () => {
     const racing = await Promise.all(Array.from({ length: 6 }, () => erase(tenantA, 'racer', AUTH)));
     expect(racing.map((response) => response.status)).toEqual(Array(6).fill(200));
     expect(await erasuresOf('racer')).toBe(1);
+    // A name given after the erasure is sealed with a new key: readable, while the erased ones stay erased.
+    const renamed = await http().put(`${A()}/members/racer`).set(AUTH).send({ displayName: 'Tamsin Anew' });
+    expect(renamed.status).toBe(200);
+    const feed = await http()
+      .get(`/v1/events?tenantId=${tenantA}&limit=1000`)
+      .set(AUTH)
+      .set('Min-Position', (renamed.body as { position: string }).position);
+    const names = (
+      feed.body as { items: { type: string; data: { userId?: string; displayName?: object } }[] }
+    ).items
+      .filter((item) => item.type.startsWith('Member') && item.data.userId === 'racer')
+      .map((item) => item.data.displayName);
+    expect(names).toEqual([
+      { sealed: expect.any(String), erased: true },
+      { sealed: expect.any(String), text: 'Tamsin Anew' },
+    ]);
+    expect(
+      (
+        await http()
+          .get(`${A()}/members/racer`)
+          .set(AUTH)
+          .set('Min-Position', (renamed.body as { position: string }).position)
+      ).body,
+    ).toMatchObject({ displayName: 'Tamsin Anew' });
+    expect((await erase(tenantA, 'racer', AUTH)).status).toBe(200);
+    expect(await erasuresOf('racer')).toBe(2);
 
     // The process died after the key was deleted: the name is unreadable already, and a retry records it.
     await add('crashed');
