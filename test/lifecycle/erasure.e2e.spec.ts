@@ -8,8 +8,9 @@ import { accessFixture } from '../access/access-fixture.js';
 import { loadEventSchemaValidator } from '../events/event-schema.validator.js';
 import { openEventStream } from '../events/sse-client.js';
 import { PROJECT_ROOT } from '../support/service-process.js';
-import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface Run {
   readonly code: number | null;
@@ -395,6 +396,62 @@ describe('erasing a member’s personal data', () => {
     await kit.readModelAt((gone.body as { position: string }).position);
     expect(where(await everything(), 'Gravenor-Quist')).toEqual([]);
   }, 120_000);
+
+  it('leaves no name readable that was given between the key’s deletion and the erasure’s event', async () => {
+    const userId = 'contender';
+    const added = await http()
+      .put(`${A()}/members/${userId}`)
+      .set(AUTH)
+      .send({ displayName: 'Wilhelmina Contender-Rask' });
+    expect(added.status).toBe(201);
+    // The erasure's append waits until another instance has recorded a new name: the key is gone by
+    // then, so that name is sealed with a fresh key, in the log before PersonalDataErased.
+    const other = await startTestAppOn(app.database, { runConsumers: false });
+    const store = app.runtime.eventStore;
+    const append = store.appendToStream.bind(store);
+    let renamed: () => void = () => undefined;
+    const renameRecorded = new Promise<void>((resolve) => {
+      renamed = resolve;
+      setTimeout(resolve, 5_000).unref();
+    });
+    store.appendToStream = async (stream, events, expected) => {
+      if (events.some((event) => event.type === 'PersonalDataErased')) await renameRecorded;
+      return append(stream, events, expected);
+    };
+    const otherStore = other.runtime.eventStore;
+    const otherAppend = otherStore.appendToStream.bind(otherStore);
+    otherStore.appendToStream = async (...args) => {
+      const result = await otherAppend(...args);
+      renamed();
+      return result;
+    };
+    try {
+      // supertest sends on then(): started now, awaited below.
+      const erasing = erase(tenantA, userId, AUTH).then((response) => response);
+      await waitFor(async () => {
+        const { rowCount } = await app.database.pool.query(
+          'SELECT 1 FROM personal_data_keys WHERE tenant_id = $1 AND user_id = $2',
+          [tenantA, userId],
+        );
+        return rowCount === 0;
+      }, 5_000);
+      const renaming = request(other.server)
+        .put(`${A()}/members/${userId}`)
+        .set(AUTH)
+        .send({ displayName: 'Wilhelmina Renamed-Rask' });
+      const [erased, rename] = await Promise.all([erasing, renaming]);
+      expect([erased.status, rename.status]).toEqual([200, 200]);
+    } finally {
+      store.appendToStream = append;
+      await other.close();
+    }
+    const feed = await http().get(`/v1/events?tenantId=${tenantA}&limit=1000`).set(AUTH);
+    const items = (
+      feed.body as { items: { type: string; data: { userId?: string; displayName?: { text?: string } } }[] }
+    ).items.filter((item) => item.data.userId === userId);
+    expect(items.map((item) => item.type)).toEqual(['MemberAdded', 'MemberUpdated', 'PersonalDataErased']);
+    expect(items.filter((item) => item.data.displayName?.text !== undefined)).toEqual([]);
+  }, 60_000);
 
   describe('an export and import round trip', () => {
     let target: TestDatabase;

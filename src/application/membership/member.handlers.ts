@@ -55,7 +55,8 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
 /**
  * Deletes the person's key first, then records the erasure in the log: if the process dies in
  * between, the data is unreadable already and a retry appends the event. Never the other way round,
- * which could leave the log saying "erased" while the key still opens every copy.
+ * which could leave the log saying "erased" while the key still opens every copy. Once the event
+ * is in the log the key is deleted again (see below).
  */
 @CommandHandler(ErasePersonalDataCommand)
 export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDataCommand> {
@@ -72,6 +73,11 @@ export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDa
       await this.vault.erase({ tenantId, userId: id });
     }
     const outcome = await this.tenants.execute({ type: 'ErasePersonalData', tenantId, userId: id }, context);
+    // A name given on another instance between the deletion above and the event was sealed with a
+    // key made meanwhile, and the log records it before PersonalDataErased: it is erased too. Done
+    // on a retry as well, so a crash right after the append leaves no such key behind.
+    if (outcome.state.membership.personalDataOf(id) === 'erased')
+      await this.vault.erase({ tenantId, userId: id });
     return membershipWrite(this.tenants, tenantId, outcome, {
       tenantId,
       userId: id,
