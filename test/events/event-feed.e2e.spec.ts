@@ -8,7 +8,7 @@ import type {
   SubscribeOptions,
 } from '../../src/event-store/event-store.port.js';
 import { loadEventSchemaCatalog } from '../../src/http/events/event-schema.catalog.js';
-import { TENANCY_EVENT_TYPES } from '../../src/tenancy/tenancy.events.js';
+import { CURRENT_SCHEMA_VERSION, TENANCY_EVENT_TYPES } from '../../src/tenancy/tenancy.events.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
@@ -129,8 +129,8 @@ describe('event feed for consumers', () => {
           streamName: `tenant-${tenantId}`,
           revision: 0,
           type: 'TenantCreated',
-          data: { tenantId, name: `Feed ${tenantId}` },
-          metadata: expect.objectContaining({ schemaVersion: 1, actor: 'operator' }),
+          data: { tenantId, name: `Feed ${tenantId}`, nameReservation: 0 },
+          metadata: expect.objectContaining({ schemaVersion: CURRENT_SCHEMA_VERSION, actor: 'operator' }),
           recordedAt: expect.any(String),
         },
       ]);

@@ -7,6 +7,7 @@ import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { loadEventSchemaValidator } from './event-schema.validator.js';
+import { CURRENT_SCHEMA_VERSION } from '../../src/tenancy/tenancy.events.js';
 
 /**
  * A tenant written by the release before schema versions: workspace events without tenantId,
@@ -133,7 +134,7 @@ describe('schema version 0 events in the store', () => {
       (row) => row.event_type === 'WorkspaceRenamed' && row.data.name === 'New name',
     );
     expect(renamed?.data).toEqual({ tenantId, workspaceId: child, name: 'New name' });
-    expect(renamed?.metadata.schemaVersion).toBe(1);
+    expect(renamed?.metadata.schemaVersion).toBe(CURRENT_SCHEMA_VERSION);
   });
 
   it('reach the feed upcast, with metadata at the current version', async () => {
@@ -143,7 +144,11 @@ describe('schema version 0 events in the store', () => {
     expect(items).toHaveLength(6);
     for (const item of items) {
       expect(item.data.tenantId).toBe(tenantId);
-      expect(item.metadata).toEqual({ ...item.metadata, schemaVersion: 1, correlationId: 'legacy-import' });
+      expect(item.metadata).toEqual({
+        ...item.metadata,
+        schemaVersion: CURRENT_SCHEMA_VERSION,
+        correlationId: 'legacy-import',
+      });
     }
     expect(items[2]?.data).toEqual({
       tenantId,
