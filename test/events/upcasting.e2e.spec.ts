@@ -4,10 +4,10 @@ import request from 'supertest';
 import { decodeTenancyEvent } from '../../src/stored-events/tenancy-event.codec.js';
 import type { JsonObject } from '../../src/event-store/event-store.port.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
-import { CURRENT_SCHEMA_VERSION } from '../../src/tenancy/tenancy.events.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { loadEventSchemaValidator } from './event-schema.validator.js';
+import { CURRENT_SCHEMA_VERSION } from '../../src/tenancy/tenancy.events.js';
 
 /**
  * A tenant written by the release before schema versions: workspace events without tenantId,

@@ -58,7 +58,7 @@ describe('HTTP semantics', () => {
     expect(put.headers.allow).toBe('GET, HEAD, POST');
     const tenant = await http().put(`/v1/tenants/${randomUUID()}`).set(AUTH).send({});
     problemOf(tenant, 405, 'METHOD_NOT_ALLOWED');
-    expect(tenant.headers.allow).toBe('DELETE, GET, HEAD');
+    expect(tenant.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
     problemOf(await http().get('/v1/nothing-here').set(AUTH), 404, 'ROUTE_NOT_FOUND');
   });
 

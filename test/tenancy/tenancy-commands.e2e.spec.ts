@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
+import { CURRENT_SCHEMA_VERSION } from '../../src/tenancy/tenancy.events.js';
 
 describe('tenancy command API', () => {
   let app: TestApp;
@@ -496,7 +497,7 @@ describe('tenancy command API', () => {
         data: { tenantId: tenant.tenantId },
         metadata: {
           actor: 'operator',
-          schemaVersion: 1,
+          schemaVersion: CURRENT_SCHEMA_VERSION,
           correlationId: expect.any(String),
           causationId: expect.any(String),
         },
