@@ -65,6 +65,43 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('documents the lifecycle refusals: TENANT_SUSPENDED on every change a suspension refuses, QUOTA_EXCEEDED on every create a quota limits', () => {
+    const codesOf = (operation: Operation): string[] => {
+      const schema = operation.responses['409']?.content?.['application/problem+json'] as
+        { schema?: { properties?: { code?: { enum?: string[] } } } } | undefined;
+      return schema?.schema?.properties?.code?.enum ?? [];
+    };
+    // What a suspended tenant still accepts (docs/lifecycle.md).
+    const stillAccepted = new Set([
+      'delete /v1/tenants/{tenantId}',
+      'post /v1/tenants/{tenantId}/suspend',
+      'post /v1/tenants/{tenantId}/reactivate',
+      'post /v1/tenants/{tenantId}/members/{userId}/erase',
+      // Checks are answers, not changes: they say tenant_suspended in their body.
+      'post /v1/tenants/{tenantId}/permissions/check',
+    ]);
+    const creates = new Set([
+      'post /v1/tenants/{tenantId}/workspaces',
+      'post /v1/tenants/{tenantId}/workspaces/{workspaceId}/move',
+      'post /v1/tenants/{tenantId}/api-keys',
+      'put /v1/tenants/{tenantId}/members/{userId}',
+      'post /v1/tenants/{tenantId}/groups',
+    ]);
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/tenants/{tenantId}')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const route = `${method} ${path}`;
+        if (method === 'get' || method === 'head') continue;
+        const codes = codesOf(operation);
+        if (!stillAccepted.has(route) && !codes.includes('TENANT_SUSPENDED'))
+          missing.push(`${route}: TENANT_SUSPENDED`);
+        if (creates.has(route) && !codes.includes('QUOTA_EXCEEDED')) missing.push(`${route}: QUOTA_EXCEEDED`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('serves the interactive documentation at /docs', async () => {
     const page = await request(app.server).get('/docs').redirects(1);
     expect(page.status).toBe(200);

@@ -63,7 +63,14 @@ export class GrantsHttpController {
       'GROUP_NOT_FOUND',
       'API_KEY_NOT_FOUND',
     ],
-    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'GRANT_ID_TAKEN', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+    409: [
+      'LAST_ADMIN',
+      'GRANT_OF_API_KEY',
+      'GRANT_ID_TAKEN',
+      'WORKSPACE_DELETING',
+      'TENANT_SUSPENDED',
+      'TENANT_DELETING',
+    ],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(
@@ -106,7 +113,7 @@ export class GrantsHttpController {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'GRANT_NOT_FOUND'],
-    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'TENANT_DELETING'],
+    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('grantId')

@@ -73,7 +73,7 @@ export class GroupsHttpController {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND'],
-    409: ['GROUP_NAME_TAKEN', 'GROUP_ID_TAKEN', 'TENANT_DELETING'],
+    409: ['GROUP_NAME_TAKEN', 'GROUP_ID_TAKEN', 'QUOTA_EXCEEDED', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(201, 'Created', GROUP_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The group' })
@@ -98,7 +98,7 @@ export class GroupsHttpController {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
-    409: ['GROUP_NAME_TAKEN', 'TENANT_DELETING'],
+    409: ['GROUP_NAME_TAKEN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
@@ -122,7 +122,7 @@ export class GroupsHttpController {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
-    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+    409: ['LAST_ADMIN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
@@ -145,7 +145,7 @@ export class GroupsHttpController {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
-    409: ['TENANT_DELETING'],
+    409: ['TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
@@ -171,7 +171,7 @@ export class GroupsHttpController {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
-    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+    409: ['LAST_ADMIN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')

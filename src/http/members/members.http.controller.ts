@@ -69,7 +69,7 @@ export class MembersHttpController {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND'],
-    409: ['TENANT_DELETING'],
+    409: ['QUOTA_EXCEEDED', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
@@ -100,7 +100,7 @@ export class MembersHttpController {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
-    409: ['LAST_ADMIN', 'TENANT_DELETING'],
+    409: ['LAST_ADMIN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })

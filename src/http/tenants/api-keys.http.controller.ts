@@ -36,7 +36,13 @@ export class ApiKeysHttpController {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-    409: ['API_KEY_LIMIT_REACHED', 'API_KEY_ID_TAKEN', 'TENANT_DELETING'],
+    409: [
+      'API_KEY_LIMIT_REACHED',
+      'API_KEY_ID_TAKEN',
+      'QUOTA_EXCEEDED',
+      'TENANT_SUSPENDED',
+      'TENANT_DELETING',
+    ],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(201, 'Issued; the only answer that contains the secret', ISSUED_API_KEY_SCHEMA, {
@@ -91,6 +97,7 @@ export class ApiKeysHttpController {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND'],
+    409: ['TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('apiKeyId')

@@ -53,7 +53,14 @@ export class WorkspacesHttpController {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-    409: ['WORKSPACE_NAME_TAKEN', 'WORKSPACE_ID_TAKEN', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+    409: [
+      'WORKSPACE_NAME_TAKEN',
+      'WORKSPACE_ID_TAKEN',
+      'WORKSPACE_DELETING',
+      'QUOTA_EXCEEDED',
+      'TENANT_SUSPENDED',
+      'TENANT_DELETING',
+    ],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(201, 'Created', WORKSPACE_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The new workspace' })
@@ -133,7 +140,7 @@ export class WorkspacesHttpController {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-    409: ['WORKSPACE_NAME_TAKEN', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+    409: ['WORKSPACE_NAME_TAKEN', 'WORKSPACE_DELETING', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
     412: ['REVISION_MISMATCH'],
   })
   @ApiUuidParam('tenantId')
@@ -194,7 +201,13 @@ export class WorkspacesHttpController {
       400: ['VALIDATION_FAILED'],
       403: ['FORBIDDEN'],
       404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-      409: ['WORKSPACE_HAS_CHILDREN', 'ROOT_WORKSPACE_UNDELETABLE', 'WORKSPACE_DELETING', 'TENANT_DELETING'],
+      409: [
+        'WORKSPACE_HAS_CHILDREN',
+        'ROOT_WORKSPACE_UNDELETABLE',
+        'WORKSPACE_DELETING',
+        'TENANT_SUSPENDED',
+        'TENANT_DELETING',
+      ],
     },
   )
   @ApiUuidParam('tenantId')
