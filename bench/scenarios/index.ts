@@ -17,9 +17,9 @@ import { replayCliScenario } from './replay-cli.js';
 
 /**
  * In run order: the port alone before the service starts (append-port), then the write path on a
- * small database (append, then commands and the memory it left), the read side under the same load
+ * small database (append, then commands), the read side under the same load
  * (lag) and at a steady rate, then the scenarios that seed large tenants, the permission scenarios
- * on one tenant seeded with members, groups and grants, and rebuild and replay-cli last, on one log
+ * on one tenant seeded with members, groups and grants, the service's memory peak over all of them, and rebuild and replay-cli last, on one log
  * in a database of its own.
  */
 export const SCENARIOS: readonly Scenario[] = [
@@ -27,7 +27,6 @@ export const SCENARIOS: readonly Scenario[] = [
   appendScenario,
   contendedScenario,
   commandsScenario,
-  memoryScenario,
   lagScenario,
   lagSteadyScenario,
   bigTenantScenario,
@@ -38,6 +37,8 @@ export const SCENARIOS: readonly Scenario[] = [
   checkHttpScenario,
   lookupScenario,
   grantToCheckScenario,
+  // After every scenario that loads the service: its peak over the whole run.
+  memoryScenario,
   rebuildScenario,
   replayCliScenario,
 ];
