@@ -140,8 +140,16 @@ export class MutableTenantState implements TenantState {
   addWorkspace(created: Omit<WorkspaceState, 'seq' | 'lineage'>): void {
     const parent =
       created.parentWorkspaceId === null ? undefined : this.workspaces.get(created.parentWorkspaceId);
+    // Every field named in one fixed order (no spread): all workspaces share one hidden class, where
+    // a spread of the decoded event's object gave each of them its own (about 330 bytes more each).
     const workspace: WorkspaceState = {
-      ...created,
+      workspaceId: created.workspaceId,
+      parentWorkspaceId: created.parentWorkspaceId,
+      name: created.name,
+      nameKey: created.nameKey,
+      isRoot: created.isRoot,
+      depth: created.depth,
+      status: created.status,
       seq: this.workspaceIdsInCreationOrder.length,
       lineage: { workspaceId: created.workspaceId, parent: parent?.lineage ?? null },
     };
