@@ -23,6 +23,7 @@ import { buildService, PROJECT_ROOT, startService } from './lib/service.js';
 import { round } from './lib/stats.js';
 import type { BenchContext, Scenario, ScenarioResult, Size, StoreContext } from './lib/types.js';
 import { SCENARIOS } from './scenarios/index.js';
+import { PEAK_AFTER_SCENARIO_KEY, type PeakAfterScenario } from './scenarios/memory.js';
 
 const DATABASE = 'tenancy_bench';
 
@@ -206,8 +207,16 @@ async function main(): Promise<number> {
       http,
       rss,
     };
+    const peakAfter: PeakAfterScenario = [];
+    ctx.shared.set(PEAK_AFTER_SCENARIO_KEY, peakAfter);
     for (const scenario of scenarios) {
-      if (!scenario.beforeService) results.set(scenario.id, await runScenario(scenario, ctx));
+      if (scenario.beforeService) continue;
+      results.set(scenario.id, await runScenario(scenario, ctx));
+      const hwmMb = rss.now()?.hwmMb;
+      if (hwmMb !== undefined) {
+        peakAfter.push({ scenario: scenario.id, hwmMb });
+        log(`service VmHWM after ${scenario.id}: ${round(hwmMb, 1)} MiB`);
+      }
     }
     const ordered = scenarios.flatMap((scenario) => results.get(scenario.id) ?? []);
 

@@ -18,18 +18,16 @@ import { replayCliScenario } from './replay-cli.js';
 
 /**
  * In run order: the port alone before the service starts (append-port), then the write path on a
- * small database (append, then commands and the memory it left), the read side under the same load
- * (lag) and at a steady rate, then the scenarios that seed large tenants (a big one, a cascade, a
- * subtree moved), the permission scenarios
- * on one tenant seeded with members, groups and grants, and rebuild and replay-cli last, on one log
- * in a database of its own.
+ * small database (append, then commands), the read side under the same load (lag) and at a steady
+ * rate, then the scenarios that seed large tenants (a big one, a cascade, a subtree moved), the
+ * permission scenarios on one tenant seeded with members, groups and grants, the service's memory
+ * peak over all of them, and rebuild and replay-cli last, on one log in a database of its own.
  */
 export const SCENARIOS: readonly Scenario[] = [
   appendPortScenario,
   appendScenario,
   contendedScenario,
   commandsScenario,
-  memoryScenario,
   lagScenario,
   lagSteadyScenario,
   bigTenantScenario,
@@ -41,6 +39,8 @@ export const SCENARIOS: readonly Scenario[] = [
   checkHttpScenario,
   lookupScenario,
   grantToCheckScenario,
+  // After every scenario that loads the service: its peak over the whole run.
+  memoryScenario,
   rebuildScenario,
   replayCliScenario,
 ];

@@ -163,11 +163,19 @@ export class MutableTenantState implements TenantState {
   addWorkspace(created: Omit<WorkspaceState, 'seq' | 'lineage'>): void {
     const parent =
       created.parentWorkspaceId === null ? undefined : this.workspaces.get(created.parentWorkspaceId);
-    const lineage: MutableLineage = {
+    // Every field named in one fixed order (no spread): all workspaces share one hidden class, where
+    // a spread of the decoded event's object gave each of them its own (about 330 bytes more each).
+    const workspace: WorkspaceState = {
       workspaceId: created.workspaceId,
-      parent: parent?.lineage ?? null,
+      parentWorkspaceId: created.parentWorkspaceId,
+      name: created.name,
+      nameKey: created.nameKey,
+      isRoot: created.isRoot,
+      depth: created.depth,
+      status: created.status,
+      seq: this.workspaceIdsInCreationOrder.length,
+      lineage: { workspaceId: created.workspaceId, parent: parent?.lineage ?? null },
     };
-    const workspace: WorkspaceState = { ...created, seq: this.workspaceIdsInCreationOrder.length, lineage };
     this.workspaceIdsInCreationOrder.push(workspace.workspaceId);
     this.workspaces.set(workspace.workspaceId, workspace);
     this.liveWorkspaceCount += 1;
