@@ -5,8 +5,9 @@ export const LOG_CHANGED_CHANNEL = 'es_log_changed';
 /** How long appends gather before one NOTIFY announces them to other processes. */
 const NOTIFY_INTERVAL_MS = 3;
 /**
- * How long a woken subscriber lets further appends arrive before it reads: under load, one read
- * then takes many events instead of each append costing every subscriber a read of its own.
+ * How long a woken subscriber lets further appends arrive before it reads, while appends of its
+ * own process are under way: under load, one read then takes many events instead of each append
+ * costing every subscriber a read of its own.
  */
 export const WAKE_SETTLE_MS = 3;
 

@@ -93,6 +93,8 @@ function eventColumns(alias: string): string {
  */
 export class PostgresEventStore implements EventStore {
   private readonly notifier: LogChangeNotifier;
+  /** Appends of this store sent and not yet answered. */
+  private appendsInFlight = 0;
   private readonly pollIntervalMs: number;
   private readonly heldBackRetryMs: number;
   /**
@@ -118,6 +120,7 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     assertAppendable(streamName, events, expectedRevision);
     let row: AppendOutcomeRow | undefined;
+    this.appendsInFlight += 1;
     try {
       // A failed expectation comes back as a row, not as an error: the pool destroys a client whose
       // query failed, and conflicts are the normal case between service instances.
@@ -137,6 +140,8 @@ export class PostgresEventStore implements EventStore {
       row = result.rows[0];
     } catch (error) {
       throw await this.translateAppendError(error, streamName, expectedRevision);
+    } finally {
+      this.appendsInFlight -= 1;
     }
     if (!row) throw new Error(`es_try_append returned nothing for ${streamName}`);
     if (!row.appended) {
@@ -188,7 +193,10 @@ export class PostgresEventStore implements EventStore {
       this.heldBackPages.has(page) ? this.heldBackRetryMs : this.pollIntervalMs,
       signal,
     );
-    if (woken) await sleep(WAKE_SETTLE_MS, signal);
+    // Appends of this process still under way will wake the reader again in a moment: let them
+    // land first, so that one read takes them all. With none under way (a steady trickle, or the
+    // change came from another process) the wait would only add to every event's delay.
+    if (woken && this.appendsInFlight > 0) await sleep(WAKE_SETTLE_MS, signal);
     return woken;
   }
 
