@@ -1,5 +1,6 @@
 import type { Position } from '../../event-store/event-store.port.js';
 import type { WorkspaceState } from '../../tenancy/tenant.state.js';
+import type { CommandOutcome, TenantCommandExecutor } from './tenant-command.executor.js';
 
 /** What a write answers: the resource, the stream revision (ETag) and the log position to wait for. */
 export interface WriteResult<Body> {
@@ -8,6 +9,24 @@ export interface WriteResult<Body> {
   readonly body: Body;
   readonly revision: number;
   readonly position: Position | undefined;
+}
+
+/**
+ * A command's outcome as a write answers it: a repeat that appended nothing reports the position of
+ * the tenant's last event, so a read with that Min-Position still sees what the repeat confirmed.
+ */
+export async function writeResult<Body>(
+  tenants: TenantCommandExecutor,
+  tenantId: string,
+  outcome: CommandOutcome,
+  body: Body,
+): Promise<WriteResult<Body>> {
+  return {
+    changed: outcome.events.length > 0,
+    body,
+    revision: outcome.revision ?? 0,
+    position: outcome.position ?? (await tenants.positionAt(tenantId)),
+  };
 }
 
 export interface TenantBody {

@@ -13,7 +13,7 @@ import type { CommandOutcome } from '../commands/tenant-command.executor.js';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import { TenantNameRegistry } from '../commands/tenant-name.registry.js';
 import { quotasOf, type TenantQuotasBody } from '../commands/tenant-quotas.js';
-import { workspaceBody, type WriteResult } from '../commands/write-results.js';
+import { workspaceBody, writeResult, type WriteResult } from '../commands/write-results.js';
 import {
   MoveWorkspaceCommand,
   ReactivateTenantCommand,
@@ -30,7 +30,7 @@ export class SuspendTenantHandler implements ICommandHandler<SuspendTenantComman
 
   async execute({ tenantId, reason, context }: SuspendTenantCommand): Promise<WriteResult<TenantStatusBody>> {
     const outcome = await this.tenants.execute({ type: 'SuspendTenant', tenantId, reason }, context);
-    return written(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
+    return writeResult(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
   }
 }
 
@@ -40,7 +40,7 @@ export class ReactivateTenantHandler implements ICommandHandler<ReactivateTenant
 
   async execute({ tenantId, context }: ReactivateTenantCommand): Promise<WriteResult<TenantStatusBody>> {
     const outcome = await this.tenants.execute({ type: 'ReactivateTenant', tenantId }, context);
-    return written(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
+    return writeResult(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
   }
 }
 
@@ -94,7 +94,7 @@ export class RenameTenantHandler implements ICommandHandler<RenameTenantCommand>
         context,
       );
     }
-    return written(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
+    return writeResult(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
   }
 }
 
@@ -108,7 +108,7 @@ export class SetTenantQuotasHandler implements ICommandHandler<SetTenantQuotasCo
     context,
   }: SetTenantQuotasCommand): Promise<WriteResult<TenantQuotasBody>> {
     const outcome = await this.tenants.execute({ type: 'SetTenantQuotas', tenantId, quotas }, context);
-    return written(
+    return writeResult(
       this.tenants,
       tenantId,
       outcome,
@@ -133,7 +133,7 @@ export class MoveWorkspaceHandler implements ICommandHandler<MoveWorkspaceComman
     );
     const workspace = findLiveWorkspace(outcome.state, workspaceId);
     if (workspace === undefined) throw new Error(`workspace ${workspaceId} missing after its move`);
-    return written(this.tenants, tenantId, outcome, {
+    return writeResult(this.tenants, tenantId, outcome, {
       ...workspaceBody(tenantId, workspace),
       depth: workspace.depth,
       path: pathOf(workspace),
@@ -157,19 +157,5 @@ function statusBody(tenantId: string, state: TenantState): TenantStatusBody {
     status,
     rootWorkspaceId: rootWorkspaceIdOf(tenantId),
     ...(state.suspensionReason === undefined ? {} : { suspension: { reason: state.suspensionReason } }),
-  };
-}
-
-async function written<Body>(
-  tenants: TenantCommandExecutor,
-  tenantId: string,
-  outcome: CommandOutcome,
-  body: Body,
-): Promise<WriteResult<Body>> {
-  return {
-    changed: outcome.events.length > 0,
-    body,
-    revision: outcome.revision ?? 0,
-    position: outcome.position ?? (await tenants.positionAt(tenantId)),
   };
 }

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { scopeKeyOf } from '../../tenancy/membership.state.js';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
-import type { WriteResult } from '../commands/write-results.js';
+import { writeResult, type WriteResult } from '../commands/write-results.js';
 import { GrantRoleCommand, RevokeRoleCommand } from './grant.commands.js';
-import { grantBody, membershipWrite, type GrantBody } from './membership-bodies.js';
+import { grantBody, type GrantBody } from './membership-bodies.js';
 
 @CommandHandler(GrantRoleCommand)
 export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand, WriteResult<GrantBody>> {
@@ -26,7 +26,7 @@ export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand, Write
       .grantsOf(principal.type, principal.id)
       .get(scopeKeyOf(workspaceId));
     if (grant === undefined) throw new Error('grant missing after it was made');
-    return membershipWrite(this.tenants, tenantId, outcome, grantBody(tenantId, grant));
+    return writeResult(this.tenants, tenantId, outcome, grantBody(tenantId, grant));
   }
 }
 
@@ -36,6 +36,6 @@ export class RevokeRoleHandler implements ICommandHandler<RevokeRoleCommand> {
 
   async execute({ tenantId, grantId, context }: RevokeRoleCommand) {
     const outcome = await this.tenants.execute({ type: 'RevokeRole', tenantId, grantId }, context);
-    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, grantId });
+    return writeResult(this.tenants, tenantId, outcome, { tenantId, grantId });
   }
 }

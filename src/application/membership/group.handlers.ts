@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
-import type { WriteResult } from '../commands/write-results.js';
+import { writeResult, type WriteResult } from '../commands/write-results.js';
 import {
   AddGroupMemberCommand,
   CreateGroupCommand,
@@ -8,7 +8,7 @@ import {
   RemoveGroupMemberCommand,
   RenameGroupCommand,
 } from './group.commands.js';
-import { groupBody, membershipWrite, type GroupBody } from './membership-bodies.js';
+import { groupBody, type GroupBody } from './membership-bodies.js';
 
 @CommandHandler(CreateGroupCommand)
 export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand, WriteResult<GroupBody>> {
@@ -18,7 +18,7 @@ export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand, W
     const outcome = await this.tenants.execute({ type: 'CreateGroup', tenantId, groupId, name }, context);
     const group = outcome.state.membership.groups.get(groupId);
     if (group === undefined) throw new Error(`group ${groupId} missing after its creation`);
-    return membershipWrite(this.tenants, tenantId, outcome, groupBody(tenantId, group));
+    return writeResult(this.tenants, tenantId, outcome, groupBody(tenantId, group));
   }
 }
 
@@ -30,7 +30,7 @@ export class RenameGroupHandler implements ICommandHandler<RenameGroupCommand, W
     const outcome = await this.tenants.execute({ type: 'RenameGroup', tenantId, groupId, name }, context);
     const group = outcome.state.membership.groups.get(groupId);
     if (group === undefined) throw new Error(`group ${groupId} missing after its rename`);
-    return membershipWrite(this.tenants, tenantId, outcome, groupBody(tenantId, group));
+    return writeResult(this.tenants, tenantId, outcome, groupBody(tenantId, group));
   }
 }
 
@@ -40,7 +40,7 @@ export class DeleteGroupHandler implements ICommandHandler<DeleteGroupCommand> {
 
   async execute({ tenantId, groupId, context }: DeleteGroupCommand) {
     const outcome = await this.tenants.execute({ type: 'DeleteGroup', tenantId, groupId }, context);
-    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, groupId });
+    return writeResult(this.tenants, tenantId, outcome, { tenantId, groupId });
   }
 }
 
@@ -53,7 +53,7 @@ export class AddGroupMemberHandler implements ICommandHandler<AddGroupMemberComm
       { type: 'AddGroupMember', tenantId, groupId, userId },
       context,
     );
-    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
+    return writeResult(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
   }
 }
 
@@ -66,6 +66,6 @@ export class RemoveGroupMemberHandler implements ICommandHandler<RemoveGroupMemb
       { type: 'RemoveGroupMember', tenantId, groupId, userId },
       context,
     );
-    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
+    return writeResult(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
   }
 }

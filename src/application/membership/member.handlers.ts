@@ -5,9 +5,9 @@ import { parseResourceName } from '../../tenancy/resource-name.js';
 import { requireActiveTenant } from '../../tenancy/tenant-rules.js';
 import { parseUserId } from '../../tenancy/user-id.js';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
-import type { WriteResult } from '../commands/write-results.js';
+import { writeResult, type WriteResult } from '../commands/write-results.js';
 import { AddMemberCommand, ErasePersonalDataCommand, RemoveMemberCommand } from './member.commands.js';
-import { memberBody, membershipWrite, type MemberBody } from './membership-bodies.js';
+import { memberBody, type MemberBody } from './membership-bodies.js';
 
 @CommandHandler(AddMemberCommand)
 export class AddMemberHandler implements ICommandHandler<AddMemberCommand, WriteResult<MemberBody>> {
@@ -41,7 +41,7 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
       typeof name === 'string' ? name : await this.vault.reveal({ tenantId, userId }, member.displayName);
     const erased =
       shown === null && outcome.state.membership.personalDataOf(userId) === 'erased' && name === undefined;
-    const result = await membershipWrite(
+    const result = await writeResult(
       this.tenants,
       tenantId,
       outcome,
@@ -78,7 +78,7 @@ export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDa
     // on a retry as well, so a crash right after the append leaves no such key behind.
     if (outcome.state.membership.personalDataOf(id) === 'erased')
       await this.vault.erase({ tenantId, userId: id });
-    return membershipWrite(this.tenants, tenantId, outcome, {
+    return writeResult(this.tenants, tenantId, outcome, {
       tenantId,
       userId: id,
       personalDataErased: true as const,
@@ -92,6 +92,6 @@ export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand>
 
   async execute({ tenantId, userId, context }: RemoveMemberCommand) {
     const outcome = await this.tenants.execute({ type: 'RemoveMember', tenantId, userId }, context);
-    return membershipWrite(this.tenants, tenantId, outcome, { tenantId, userId });
+    return writeResult(this.tenants, tenantId, outcome, { tenantId, userId });
   }
 }

@@ -1,7 +1,5 @@
 import type { PrincipalRef, Role } from '../../tenancy/membership.events.js';
 import type { GrantState, GroupState, MemberState } from '../../tenancy/membership.state.js';
-import type { CommandOutcome, TenantCommandExecutor } from '../commands/tenant-command.executor.js';
-import type { WriteResult } from '../commands/write-results.js';
 
 export interface MemberBody {
   readonly tenantId: string;
@@ -59,20 +57,5 @@ export function grantBody(tenantId: string, grant: GrantState): GrantBody {
     role,
     workspaceId,
     origin: grant.origin === 'api-key' ? 'apiKey' : 'grant',
-  };
-}
-
-/** What a membership write answers: its body, the stream revision and the position to read after. */
-export async function membershipWrite<Body>(
-  tenants: TenantCommandExecutor,
-  tenantId: string,
-  outcome: CommandOutcome,
-  body: Body,
-): Promise<WriteResult<Body>> {
-  return {
-    changed: outcome.events.length > 0,
-    body,
-    revision: outcome.revision ?? 0,
-    position: outcome.position ?? (await tenants.positionAt(tenantId)),
   };
 }
