@@ -33,7 +33,7 @@ export interface ExportedErasure {
 
 /**
  * The keys of personal data, one per person and tenant, in PostgreSQL beside (never in) the event
- * log, and the record of who was erased (migrations/0006). Erasing a person deletes their key: from
+ * log, and the record of who was erased (migrations/0005). Erasing a person deletes their key: from
  * then on every value sealed with it, in the log, in read models, in exports and in backups of the
  * log, is unreadable, while the log itself stays exactly as written.
  *

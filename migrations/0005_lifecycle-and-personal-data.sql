@@ -42,11 +42,11 @@ BEGIN
 END;
 $fn$;
 
-ALTER FUNCTION rm_create_schema(text) RENAME TO rm_create_schema_before_0006;
+ALTER FUNCTION rm_create_schema(text) RENAME TO rm_create_schema_before_0005;
 
 CREATE FUNCTION rm_create_schema(p_schema text) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  PERFORM rm_create_schema_before_0006(p_schema);
+  PERFORM rm_create_schema_before_0005(p_schema);
   PERFORM rm_add_lifecycle_columns(p_schema);
 END;
 $fn$;
@@ -55,7 +55,7 @@ SELECT rm_add_lifecycle_columns('read_model');
 
 -- Down Migration
 DROP FUNCTION rm_create_schema(text);
-ALTER FUNCTION rm_create_schema_before_0006(text) RENAME TO rm_create_schema;
+ALTER FUNCTION rm_create_schema_before_0005(text) RENAME TO rm_create_schema;
 ALTER TABLE read_model.members DROP COLUMN personal_data_erased_at;
 ALTER TABLE read_model.members ALTER COLUMN display_name TYPE text USING display_name ->> 'text';
 ALTER TABLE read_model.tenants DROP COLUMN suspended_at, DROP COLUMN suspension_reason;
