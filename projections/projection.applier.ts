@@ -196,7 +196,12 @@ export async function copyStagedRows(
       .map(([name, type]) => `${name} ${type}`)
       .join(', ')}) ON COMMIT DELETE ROWS; TRUNCATE ${table}`,
   );
-  await copyRows(client, table, columns, setBased.stage(events));
+  await copyRows(
+    client,
+    table,
+    columns.map(([name]) => name),
+    setBased.stage(events),
+  );
   // The planner's estimates for the statement that reads the staged rows: row counts and how many
   // tenants and workspaces they name, for which a small sample does.
   await client.query(`SET LOCAL default_statistics_target = 10; ANALYZE ${table}`);
@@ -218,22 +223,23 @@ export async function copyIntoTable(
   await copyRows(
     client,
     quoteIdentifier(setBased.bulkTable),
-    setBased.stagingColumns,
+    setBased.stagingColumns.map(([name]) => name),
     setBased.stage(events),
   );
 }
 
-async function copyRows(
+/** COPY of rows (values in the order of `columns`) into a table, in COPY's text format. */
+export async function copyRows(
   client: pg.ClientBase,
   table: string,
-  columns: readonly (readonly [name: string, type: string])[],
+  columns: readonly string[],
   rows: readonly StagingRow[],
 ): Promise<void> {
   const text = rows.map((row) => row.map(copyField).join('\t')).join('\n');
   if (text.length === 0) return;
   await pipeline(
     Readable.from([`${text}\n`]),
-    client.query(copyFrom(`COPY ${table} (${columns.map(([name]) => name).join(', ')}) FROM STDIN`)),
+    client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
   );
 }
 

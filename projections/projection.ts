@@ -50,4 +50,26 @@ export interface SetBasedProjection {
    * rebuild then loads the rows by COPY straight into it.
    */
   readonly bulkTable?: string;
+  /**
+   * A rebuild's form for the events that only add rows: it works out their final rows in the
+   * process and copies them in, instead of staging them for the statement above.
+   */
+  readonly bulkLoad?: BulkLoadForm;
+}
+
+/**
+ * Applies runs of events to tables being bulk loaded (a rebuild's fresh schema, which nothing else
+ * writes): the rebuild cuts each chunk into runs of the events it `handles` and runs of the
+ * others, which the set-based statement applies, each in its place in the log order.
+ */
+export interface BulkLoadForm {
+  handles(event: RecordedEvent): boolean;
+  load(events: readonly RecordedEvent[], target: BulkLoadTarget): Promise<void>;
+}
+
+/** What a bulk load may do on the schema being built, inside the rebuild's transaction. */
+export interface BulkLoadTarget {
+  query<Row extends object>(text: string, values: readonly unknown[]): Promise<Row[]>;
+  /** COPY of rows, values in the order of `columns`, into a table of the schema. */
+  copy(table: string, columns: readonly string[], rows: readonly StagingRow[]): Promise<void>;
 }

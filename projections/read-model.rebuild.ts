@@ -6,16 +6,17 @@ import type {
   RecordedEvent,
 } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
-import { inTransaction } from '../src/database/transaction.js';
+import { inTransaction, withPooledClient } from '../src/database/transaction.js';
 import {
   copyIntoTable,
+  copyRows,
   copyStagedRows,
   enterReadModelSchemaSql,
   perEventProjectionSql,
   segmentsOf,
 } from './projection.applier.js';
 import { loadReadModelCheckpoint, moveReadModelCheckpoint } from './read-model.checkpoints.js';
-import type { Projection } from './projection.js';
+import type { BulkLoadTarget, Projection } from './projection.js';
 import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 
 export interface RebuildProgress {
@@ -37,10 +38,18 @@ export interface RebuildOptions {
   readonly onProgress?: (progress: RebuildProgress) => void;
   /** Stop at this position (inclusive) instead of the log's current end. */
   readonly until?: Position;
+  /**
+   * Where to take more connections, for work that can run side by side: with it, each projection
+   * loads on a connection of its own (`client` and one more per other projection) and the deferred
+   * indexes are built two at a time. Without it, the whole rebuild runs on `client`, in turn.
+   */
+  readonly pool?: pg.Pool;
 }
 
 const DEFAULT_PAGE = 10_000;
 const DEFAULT_CHUNK = 50_000;
+/** Chunks applied at once when projections load side by side: the slowest lane's backlog. */
+const CHUNKS_IN_FLIGHT = 2;
 /** Where a bulk load keeps the indexes and constraints it builds at the end; kept across an interruption. */
 const DEFERRED_TABLE = 'rebuild_deferred_ddl';
 
@@ -58,7 +67,7 @@ const DEFERRED_TABLE = 'rebuild_deferred_ddl';
 export async function rebuildReadModels(options: RebuildOptions): Promise<Map<string, number>> {
   await startRebuild(options.client, options.schema, options.projections);
   const applied = await resumeRebuild(options);
-  await finishRebuild(options.client, options.schema);
+  await finishRebuild(options.client, options.schema, options.pool);
   return applied;
 }
 
@@ -132,22 +141,88 @@ async function deferredWorkRemains(client: pg.ClientBase, schema: string): Promi
   return rowCount === 1;
 }
 
-/** Builds what startRebuild deferred, each step in a transaction of its own; nothing if nothing is left. */
-export async function finishRebuild(client: pg.ClientBase, schema: string): Promise<void> {
+/**
+ * The deferred steps in the order they must keep: a table logged again before its indexes are
+ * built (the rewrite would rebuild them otherwise), indexes before the foreign keys that check
+ * through them, row-level security last. Steps of one phase touch different tables or only read
+ * them, so they may run side by side; a step of no known phase runs alone, in its place.
+ */
+const FINISH_PHASES: readonly { readonly matches: RegExp; readonly sideBySide: boolean }[] = [
+  { matches: /^ALTER TABLE \S+ SET LOGGED$/, sideBySide: true },
+  { matches: /^CREATE INDEX /, sideBySide: true },
+  // Each takes a lock on both of its tables: one at a time, so that two never wait on each other.
+  { matches: /^ALTER TABLE \S+ ADD CONSTRAINT /, sideBySide: false },
+  { matches: /ROW LEVEL SECURITY/, sideBySide: false },
+];
+
+/** Deferred builds running at once when a pool is given: two keep both cores of a small server busy. */
+const FINISH_CONNECTIONS = 2;
+
+/**
+ * Builds what startRebuild deferred, each step in a transaction of its own (so an interrupted
+ * finish resumes where it stopped); nothing if nothing is left. With a pool, the steps of a phase
+ * run on two connections at once, largest tables first.
+ */
+export async function finishRebuild(client: pg.ClientBase, schema: string, pool?: pg.Pool): Promise<void> {
   const deferred = `${quoteIdentifier(schema)}.${DEFERRED_TABLE}`;
   if (!(await deferredWorkRemains(client, schema))) return;
-  const { rows } = await client.query<{ step: number; statement: string }>(
-    `SELECT step, statement FROM ${deferred} ORDER BY step`,
+  const { rows } = await client.query<{ step: number; statement: string; size: string }>(
+    `SELECT d.step, d.statement, coalesce(pg_table_size(c.oid), 0) AS size
+     FROM ${deferred} d
+     LEFT JOIN pg_class c ON c.oid = to_regclass(substring(d.statement FROM '^ALTER TABLE (\\S+) SET LOGGED$'))
+       OR c.oid = to_regclass(substring(d.statement FROM ' ON (?:ONLY )?(\\S+) USING '))
+     ORDER BY d.step`,
   );
-  for (const { step, statement } of rows) {
-    await inTransaction(client, async () => {
-      await client.query("SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'");
-      await client.query(statement);
-      await client.query(`DELETE FROM ${deferred} WHERE step = $1`, [step]);
+  const runStep = async (on: pg.ClientBase, step: { step: number; statement: string }) =>
+    inTransaction(on, async () => {
+      await on.query("SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'");
+      await on.query(step.statement);
+      await on.query(`DELETE FROM ${deferred} WHERE step = $1`, [step.step]);
     });
-  }
+  await withMoreConnections(pool, FINISH_CONNECTIONS - 1, async (more) => {
+    const connections = [client, ...more];
+    for (const batch of finishBatches(rows)) {
+      // Largest first, each connection taking the next step when it is free.
+      const queue = [...batch].sort((a, b) => Number(b.size) - Number(a.size));
+      await Promise.all(
+        connections.slice(0, queue.length).map(async (on) => {
+          for (let step = queue.shift(); step; step = queue.shift()) await runStep(on, step);
+        }),
+      );
+    }
+  });
   await client.query(`DROP TABLE ${deferred}`);
   await client.query(`ANALYZE ${quoteIdentifier(schema)}.checkpoints`);
+}
+
+/** The deferred steps cut into batches that may run side by side, in the order they must keep. */
+function finishBatches<T extends { statement: string }>(steps: readonly T[]): T[][] {
+  const phaseOf = (statement: string) => FINISH_PHASES.findIndex((phase) => phase.matches.test(statement));
+  const batches: T[][] = [];
+  let current: { phase: number; steps: T[] } | undefined;
+  for (const step of steps) {
+    const phase = phaseOf(step.statement);
+    if (current && phase >= 0 && phase === current.phase && FINISH_PHASES[phase]?.sideBySide) {
+      current.steps.push(step);
+      continue;
+    }
+    current = { phase, steps: [step] };
+    batches.push(current.steps);
+  }
+  return batches;
+}
+
+/** `count` more connections from the pool for the work (none without a pool), released after it. */
+async function withMoreConnections<T>(
+  pool: pg.Pool | undefined,
+  count: number,
+  work: (connections: pg.ClientBase[]) => Promise<T>,
+  taken: readonly pg.ClientBase[] = [],
+): Promise<T> {
+  if (!pool || taken.length >= count) return work([...taken]);
+  return withPooledClient(pool, (connection) =>
+    withMoreConnections(pool, count, work, [...taken, connection]),
+  );
 }
 
 /** Continues a rebuild into an existing schema from each projection's checkpoint there. */
@@ -214,38 +289,74 @@ async function rebuildGroup(
     }
   }
 
-  let events = 0;
-  let chunks = 0;
-  const reader = chunksOfLog(after);
-  let next = reader.next();
-  while (true) {
-    const result = await next;
-    if (result.done) break;
-    const batch = result.value;
-    // The next chunk is read (on the store's own connection) while this one is applied.
-    next = reader.next();
-    try {
-      await applyChunk(client, schema, projections, checkpoints, batch, store, applied, bulkLoading);
-    } catch (error) {
-      await next.catch(() => undefined);
-      throw error;
-    }
-    events += batch.length;
-    // The tables grow from nothing while they load: planner statistics taken as they double keep
-    // the next chunk's lookups on the primary keys instead of scans planned for empty tables. A
-    // table bulk loaded by COPY is only written.
-    if (++chunks === 1 || (chunks & (chunks - 1)) === 0) {
-      const queried = projections.filter((projection) => !(bulkLoading && projection.setBased?.bulkTable));
-      for (const table of queried.flatMap((projection) => projection.tables)) {
-        await client.query(`ANALYZE ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`);
+  // With a pool, each projection loads on a connection of its own, so that one projection's
+  // statements run while another's rows are staged or copied; without, all of them on `client`,
+  // in one transaction per chunk.
+  const laneProjections = options.pool ? projections.map((projection) => [projection]) : [projections];
+  await withMoreConnections(options.pool, laneProjections.length - 1, async (more) => {
+    const lanes = laneProjections.map((share, index) => ({
+      client: index === 0 ? client : (more[index - 1] as pg.ClientBase),
+      projections: share,
+      chunks: 0,
+      done: Promise.resolve<void>(undefined),
+    }));
+    const applyOnLane = async (lane: (typeof lanes)[number], chunk: RecordedEvent[]): Promise<void> => {
+      await applyChunk(
+        lane.client,
+        schema,
+        lane.projections,
+        checkpoints,
+        chunk,
+        store,
+        applied,
+        bulkLoading,
+      );
+      // The tables grow from nothing while they load: planner statistics taken as they double keep
+      // the next chunk's lookups on the primary keys instead of scans planned for empty tables. A
+      // table bulk loaded by COPY is only written.
+      if (++lane.chunks === 1 || (lane.chunks & (lane.chunks - 1)) === 0) {
+        const queried = lane.projections.filter(
+          (projection) => !(bulkLoading && projection.setBased?.bulkTable),
+        );
+        for (const table of queried.flatMap((projection) => projection.tables)) {
+          await lane.client.query(`ANALYZE ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`);
+        }
       }
+    };
+    let events = 0;
+    const reader = chunksOfLog(after);
+    let next = reader.next();
+    // Chunks being applied, oldest first: each lane applies them in log order, and the reader reads
+    // ahead while the slowest lane is at most this many chunks behind it.
+    const applying: Promise<void>[] = [];
+    try {
+      while (true) {
+        const result = await next;
+        if (result.done) break;
+        const chunk = result.value;
+        // The next chunk is read (on the store's own connection) while this one is applied.
+        next = reader.next();
+        const everywhere = Promise.all(
+          lanes.map((lane) => (lane.done = lane.done.then(() => applyOnLane(lane, chunk)))),
+        ).then(() => {
+          events += chunk.length;
+          options.onProgress?.({
+            projection: projections.map((projection) => projection.name).join(', '),
+            events,
+            position: chunk[chunk.length - 1]?.position,
+          });
+        });
+        // Awaited below, in order; marked handled now so that a failure is not reported twice.
+        everywhere.catch(() => undefined);
+        applying.push(everywhere);
+        if (applying.length >= CHUNKS_IN_FLIGHT) await applying.shift();
+      }
+      for (let chunk = applying.shift(); chunk; chunk = applying.shift()) await chunk;
+    } finally {
+      // Nothing is left running on the connections before they go back to the pool.
+      await Promise.allSettled([next, ...lanes.map((lane) => lane.done)]);
     }
-    options.onProgress?.({
-      projection: projections.map((projection) => projection.name).join(', '),
-      events,
-      position: batch[batch.length - 1]?.position,
-    });
-  }
+  });
 }
 
 /** One transaction: each projection's share of the chunk staged by COPY and applied as sets, with its checkpoint. */
@@ -273,18 +384,15 @@ async function applyChunk(
       if (!last) continue;
       if (bulkLoading && projection.setBased?.bulkTable) {
         await copyIntoTable(client, projection, events);
-      } else if (projection.setBased) {
-        // A chunk may hold events its projection applies alone: staged runs between them.
-        for (const segment of segmentsOf(projection.setBased, events)) {
-          if (segment.alone) {
-            await client.query(perEventProjectionSql(projection, segment.events));
-            continue;
-          }
-          const staged = await copyStagedRows(client, projection, segment.events);
-          await client.query(projection.setBased.applySql(`SELECT * FROM ${staged}`));
+      } else if (bulkLoading && projection.setBased?.bulkLoad) {
+        const { bulkLoad } = projection.setBased;
+        // Runs of events that only add rows are loaded in their final form; the others as sets.
+        for (const run of runsOf(events, (event) => bulkLoad.handles(event))) {
+          if (run.matching) await bulkLoad.load(run.events, bulkLoadTarget(client));
+          else await applyStaged(client, projection, run.events);
         }
       } else {
-        await client.query(perEventProjectionSql(projection, events));
+        await applyStaged(client, projection, events);
       }
       if (!(await moveReadModelCheckpoint(client, projection.name, stored, last.position))) {
         throw new Error(`the checkpoint of ${projection.name} in ${schema} moved during the rebuild`);
@@ -294,6 +402,51 @@ async function applyChunk(
     }
   });
   for (const [name, position] of moved) checkpoints.set(name, position);
+}
+
+/** A batch applied by the projection's set-based statement over rows staged by COPY, or its per-event statements. */
+async function applyStaged(
+  client: pg.ClientBase,
+  projection: Projection,
+  events: readonly RecordedEvent[],
+): Promise<void> {
+  if (!projection.setBased) {
+    await client.query(perEventProjectionSql(projection, events));
+    return;
+  }
+  // A chunk may hold events its projection applies alone: staged runs between them.
+  for (const segment of segmentsOf(projection.setBased, events)) {
+    if (segment.alone) {
+      await client.query(perEventProjectionSql(projection, segment.events));
+      continue;
+    }
+    const staged = await copyStagedRows(client, projection, segment.events);
+    await client.query(projection.setBased.applySql(`SELECT * FROM ${staged}`));
+  }
+}
+
+/** The events cut into runs, in order, of those that match and those that do not. */
+function runsOf(
+  events: readonly RecordedEvent[],
+  matches: (event: RecordedEvent) => boolean,
+): { matching: boolean; events: RecordedEvent[] }[] {
+  const runs: { matching: boolean; events: RecordedEvent[] }[] = [];
+  for (const event of events) {
+    const matching = matches(event);
+    const last = runs[runs.length - 1];
+    if (last?.matching === matching) last.events.push(event);
+    else runs.push({ matching, events: [event] });
+  }
+  return runs;
+}
+
+/** What a projection's bulk form may do in the rebuild's transaction: queries, and COPY into the schema's tables. */
+function bulkLoadTarget(client: pg.ClientBase): BulkLoadTarget {
+  return {
+    query: async <Row extends object>(text: string, values: readonly unknown[]) =>
+      (await client.query<Row>(text, [...values])).rows,
+    copy: (table, columns, rows) => copyRows(client, quoteIdentifier(table), columns, rows),
+  };
 }
 
 /** A transaction whose unqualified table names resolve to the schema being built, as the projector. */

@@ -20,6 +20,8 @@ const RETIRED_SCHEMA = 'read_model_retired';
 export interface ReplayOptions {
   readonly store: EventStore;
   readonly client: pg.ClientBase;
+  /** More connections, for loading the projections side by side (see RebuildOptions.pool). */
+  readonly pool?: pg.Pool;
   readonly projections?: readonly Projection[];
   /** Drop an unfinished replay and start again from zero instead of resuming it. */
   readonly fresh?: boolean;
@@ -52,8 +54,9 @@ export async function replayReadModels(options: ReplayOptions): Promise<ReplayOu
     schema: REPLAY_SCHEMA,
     projections,
     onProgress: options.onProgress,
+    pool: options.pool,
   });
-  await finishRebuild(client, REPLAY_SCHEMA);
+  await finishRebuild(client, REPLAY_SCHEMA, options.pool);
   await swapIn(client, projections);
   await dropReadModelSchema(client, REPLAY_SCHEMA);
   return { resumed, events };
@@ -99,6 +102,7 @@ export interface VerifyOutcome {
 export async function verifyReadModels(options: {
   readonly store: EventStore;
   readonly client: pg.ClientBase;
+  readonly pool?: pg.Pool;
   readonly onProgress?: (progress: RebuildProgress) => void;
   readonly maxAttempts?: number;
 }): Promise<VerifyOutcome> {
@@ -119,10 +123,11 @@ export async function verifyReadModels(options: {
           projections: [projection],
           until,
           onProgress: options.onProgress,
+          pool: options.pool,
         });
       }
       // Indexes built and foreign keys checked, as in the live schema (a no-op after the first time).
-      await finishRebuild(client, scratch);
+      await finishRebuild(client, scratch, options.pool);
       const comparisons = await inTransaction(
         client,
         async () => {

@@ -4,6 +4,7 @@ import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js'
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.events.js';
 import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
+import { tenancyBulkLoad } from './tenancy-read-model.bulk-load.js';
 import { sql, type SqlStatement } from '../src/database/sql-statement.js';
 
 /**
@@ -61,6 +62,7 @@ const tenancySetBased: SetBasedProjection = {
   ],
   stage: stageTenancyEvents,
   appliesAlone: (event) => APPLIED_ALONE.has(event.type),
+  bulkLoad: tenancyBulkLoad,
   applySql: (staged) => `
     WITH staged AS (${staged}),
     guard AS (

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type pg from 'pg';
 import type { Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
@@ -321,6 +321,21 @@ describe('set-based projection batches', () => {
   it('the bulk-load rebuild gives exactly the rows of the per-event path', async () => {
     const schema = `set_based_rebuild_${++schemas}`;
     await rebuildReadModels({ store, client, schema, batchSize: 211, chunkSize: 97 });
+    expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
+  });
+
+  it('loaded on a connection per projection and finished two steps at a time, it gives the same rows', async () => {
+    const schema = `set_based_rebuild_${++schemas}`;
+    const connect = jest.spyOn(database.pool, 'connect');
+    try {
+      await rebuildReadModels({ store, client, schema, batchSize: 211, chunkSize: 97, pool: database.pool });
+      // One more connection per other projection while loading, and one for the finish. (The
+      // store's reads go through pool.query, which calls connect with a callback: not counted.)
+      const taken = connect.mock.calls.filter((call: unknown[]) => call[0] === undefined).length;
+      expect(taken).toBe(READ_MODEL_PROJECTIONS.length);
+    } finally {
+      connect.mockRestore();
+    }
     expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
   });
 

@@ -39,6 +39,7 @@ Options:
         projections,
         fresh: options.fresh === true,
         onProgress: progress.onProgress,
+        pool,
       });
       progress.done();
       for (const [name, events] of outcome.events) {

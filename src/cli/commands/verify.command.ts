@@ -31,6 +31,7 @@ Options:
         store,
         client,
         onProgress: progress.onProgress,
+        pool,
       });
       progress.done();
       const same = identical(comparisons);
