@@ -44,6 +44,11 @@ export interface RebuildOptions {
    * indexes are built two at a time. Without it, the whole rebuild runs on `client`, in turn.
    */
   readonly pool?: pg.Pool;
+  /**
+   * Stops the rebuild between chunks once aborted: the chunks applied stay, with their
+   * checkpoints, and resumeRebuild continues from there.
+   */
+  readonly signal?: AbortSignal;
 }
 
 const DEFAULT_PAGE = 10_000;
@@ -331,7 +336,7 @@ async function rebuildGroup(
     try {
       while (true) {
         const result = await next;
-        if (result.done) break;
+        if (result.done || options.signal?.aborted) break;
         const chunk = result.value;
         // The next chunk is read (on the store's own connection) while this one is applied.
         next = reader.next();

@@ -6,7 +6,6 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { EventStore, Position } from '../../src/event-store/event-store.port.js';
-import { encodePosition } from '../../src/event-store/position.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
 import { runMigrations } from '../../src/database/migrations.js';
@@ -25,8 +24,13 @@ import type { BenchContext, Scenario, ScenarioOutcome, Size, StoreContext } from
  *     store: EventStore;        // the log to replay, from position zero
  *     client: pg.ClientBase;    // a connection to the database holding the read models
  *     schema: string;           // the fresh schema to build (created by the rebuild)
- *     batchSize?: number; onProgress?: (progress) => void; until?: Position;
+ *     batchSize?: number; chunkSize?: number; onProgress?: (progress) => void; until?: Position;
+ *     pool?: pg.Pool;           // more connections, for work done side by side
+ *     signal?: AbortSignal;     // stops between chunks (the time budget)
  *   }): Promise<Map<string, number>>;   // events applied per projection
+ *
+ * With startRebuild/resumeRebuild/finishRebuild exported too, the scenario calls them in turn, as
+ * `tenancy replay` does, and times the finish on its own.
  *
  * It is looked up in the modules below (first match wins), or in the module named by
  * BENCH_REBUILD_MODULE (a path relative to the project root), and resolved at run time, so this file
@@ -42,6 +46,9 @@ export interface RebuildOptions {
   readonly client: pg.ClientBase;
   readonly schema: string;
   readonly onProgress?: (progress: { projection: string; events: number }) => void;
+  readonly signal?: AbortSignal;
+  readonly chunkSize?: number;
+  readonly batchSize?: number;
   // The same things under other names, for an entry point that takes them so.
   readonly eventStore: EventStore;
   readonly pool: pg.Pool;
@@ -242,18 +249,20 @@ function timeQueries(target: { query: unknown }, bucket: QueryTime): () => void 
   };
 }
 
-/** The log position of the n-th event (1-based) in log order. */
-async function positionOfEvent(pool: pg.Pool, n: number): Promise<Position> {
-  // The text form gets a name of its own: ORDER BY transaction_id would otherwise sort the text,
-  // where '997' comes after '1315', and cut the slices out of log order.
-  const { rows } = await pool.query<{ txid: string; global_position: number }>(
-    `SELECT e.transaction_id::text AS txid, e.global_position FROM events e
-     ORDER BY e.transaction_id, e.global_position OFFSET $1 LIMIT 1`,
-    [n - 1],
-  );
-  const row = rows[0];
-  if (!row) throw new Error(`the log has fewer than ${n} events`);
-  return encodePosition(BigInt(row.txid), BigInt(row.global_position));
+/**
+ * The replay's rate over each slice of `slice` events, from its progress marks: between the first
+ * marks at or past each slice's start and end (marks come once per chunk of the log).
+ */
+function ratesPerSlice(marks: readonly { events: number; at: number }[], slice: number): number[] {
+  const rates: number[] = [];
+  let from = marks[0];
+  for (let boundary = slice; from; boundary += slice) {
+    const to = marks.find((mark) => mark.events >= boundary);
+    if (!to || to.events <= from.events) break;
+    rates.push(Math.round(((to.events - from.events) * 1000) / (to.at - from.at)));
+    from = to;
+  }
+  return rates;
 }
 
 function describeApplied(applied: unknown): string {
@@ -355,59 +364,55 @@ export const rebuildScenario: Scenario = {
     let finishSeconds = 0;
     const sliceRates: number[] = [];
     let replayed = 0;
-    let lastProgress = performance.now();
+    let lastLog = performance.now();
+    /** Events replayed and when, at each progress report of the replay (one per chunk of the log). */
+    const marks: { events: number; at: number }[] = [];
     try {
       const options: RebuildOptions = {
         store,
         client,
         schema: REBUILT_SCHEMA,
         onProgress(progress) {
-          if (performance.now() - lastProgress < 10_000) return;
-          lastProgress = performance.now();
+          marks.push({ events: progress.events, at: performance.now() });
+          if (performance.now() - lastLog < 10_000) return;
+          lastLog = performance.now();
           ctx.log(`  rebuild: ${progress.projection} ${progress.events} events`);
         },
         eventStore: store,
         pool,
         databaseUrl: url,
+        // A slow replay stops at the time budget (between chunks) instead of running the suite
+        // past its 12 minutes; the events it replayed are counted.
+        signal: AbortSignal.timeout(budgetSeconds * 1000),
+        // Chunks small enough, at the quick size, for its slices to be seen.
+        ...(size === 'quick' ? { chunkSize: 1_000, batchSize: 1_000 } : {}),
       };
-      // In slices of the log (each one replayed by every projection), so that a slow replay stops
-      // at the time budget instead of running the suite past its 10 minutes. Without resumeRebuild:
-      // one call over the whole log.
       restoreTimers.push(timeQueries(client, writeTime), timeQueries(pool, readTime));
-      // Slices of equal size (the remainder spread over them), so that the last one's rate says
-      // how the cost grows with the log and not what a tiny remainder's fixed costs are.
-      const nominal = hook.resume ? (size === 'quick' ? 5_000 : 100_000) : events;
-      const sliceCount = Math.max(1, Math.round(events / nominal));
-      const boundary = (index: number): number => Math.round((index * events) / sliceCount);
+      // One call over the whole log, as `tenancy replay` makes it; the rate per slice of the log
+      // comes from its progress reports.
+      const started = performance.now();
+      marks.push({ events: 0, at: started });
       if (hook.start && hook.resume) {
-        const started = performance.now();
         await hook.start(client, REBUILT_SCHEMA);
-        seconds += (performance.now() - started) / 1000;
+        applied.push(await hook.resume(options));
+      } else {
+        applied.push(await hook.fn(options));
       }
-      for (let index = 0; index < sliceCount; index++) {
-        const first = boundary(index);
-        const last = boundary(index + 1);
-        const until = await positionOfEvent(pool, last);
-        const started = performance.now();
-        const call = first === 0 && !hook.start ? hook.fn : (hook.resume as RebuildFunction);
-        applied.push(await call({ ...options, ...(last < events || first > 0 ? { until } : {}) }));
-        const sliceSeconds = (performance.now() - started) / 1000;
-        seconds += sliceSeconds;
-        sliceRates.push(Math.round((last - first) / sliceSeconds));
-        replayed = last;
-        if (seconds > budgetSeconds && last < events) {
-          ctx.log(
-            `  rebuild: stopping after ${replayed} of ${events} events, time budget of ${budgetSeconds} s spent`,
-          );
-          break;
-        }
-      }
+      const finishing = performance.now();
       if (hook.finish && hook.resume) {
-        const started = performance.now();
         await hook.finish(client, REBUILT_SCHEMA, pool);
-        finishSeconds = (performance.now() - started) / 1000;
-        seconds += finishSeconds;
       }
+      finishSeconds = (performance.now() - finishing) / 1000;
+      seconds = (performance.now() - started) / 1000;
+      const last = marks[marks.length - 1]?.events ?? 0;
+      // The whole log, reservations included, when every tenant event was replayed.
+      replayed = last >= events - seeded.tenants ? events : last;
+      if (replayed < events) {
+        ctx.log(
+          `  rebuild: stopped after ${replayed} of ${events} events, time budget of ${budgetSeconds} s spent`,
+        );
+      }
+      sliceRates.push(...ratesPerSlice(marks, size === 'quick' ? 2_000 : 100_000));
     } finally {
       for (const restore of restoreTimers) restore();
       await client.end();
@@ -472,14 +477,14 @@ export const rebuildScenario: Scenario = {
           count.audit === seeded.tenants * EVENTS_PER_TENANT
         : count.audit > 0 && count.workspaces > 0,
       notes: [
-        `hook: ${REBUILD_FUNCTION}()${hook.resume ? ` then ${RESUME_FUNCTION}() per slice` : ''} from ${hook.where}, into schema ${schema}; per slice it reported ${applied.map(describeApplied).slice(0, 3).join('; ')}${applied.length > 3 ? '; …' : ''}`,
+        `hook: ${hook.start && hook.resume ? `startRebuild(), ${RESUME_FUNCTION}() over the whole log, finishRebuild() with the pool` : `${REBUILD_FUNCTION}()`} from ${hook.where}, into schema ${schema}; it reported ${applied.map(describeApplied).join('; ')}`,
         ...(complete
           ? []
           : [
               `NOT the whole log: the replay stopped after ${replayed} of ${events} events when its time budget of ${budgetSeconds} s was spent (the suite must end within 10 minutes); figure and ceiling cover the replayed events`,
             ]),
-        `rate per slice of the log (events/s, load included, indexes and foreign keys built after the last slice in ${round(finishSeconds, 1)} s): ${sliceRates.join(', ')}`,
-        `time inside the replay: ${round(writeTime.ms / 1000, 1)} s in ${writeTime.calls} queries on the rebuild connection (projection SQL batches, checkpoints, BEGIN/COMMIT), ${round(readTime.ms / 1000, 1)} s in ${readTime.calls} log reads through the EventStore port; the rest is JavaScript in the bench process`,
+        `rate per slice of the log (events/s between the replay's progress reports, one per chunk; indexes and foreign keys built after the last slice in ${round(finishSeconds, 1)} s): ${sliceRates.join(', ')}`,
+        `time inside the replay: ${round(writeTime.ms / 1000, 1)} s in ${writeTime.calls} queries on the rebuild's own connection (the tenancy projection's chunks, checkpoints, BEGIN/COMMIT, half of the finish; the other projections load on connections of their own, side by side), ${round(readTime.ms / 1000, 1)} s in ${readTime.calls} log reads through the EventStore port; the rest is JavaScript in the bench process`,
         `log: ${seeded.tenants} tenants x 1,000 events (TenantCreated, root, 998 WorkspaceCreated 3 deep) + ${seeded.tenants} name reservations, seeded in ${round(seedSeconds, 1)} s`,
         `raw INSERT ceiling: ${raw.rows} rows (tenants, workspaces, audit_log) in ${round(raw.seconds, 1)} s into tables made by rm_create_schema`,
         copyCeiling

@@ -18,7 +18,13 @@ import {
 import { compareReadModels, type TableComparison } from '../../projections/read-model.comparison.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
-import { rebuildReadModels } from '../../projections/read-model.rebuild.js';
+import { tenancyReadModelProjection } from '../../projections/tenancy-read-model.projection.js';
+import {
+  finishRebuild,
+  rebuildReadModels,
+  resumeRebuild,
+  startRebuild,
+} from '../../projections/read-model.rebuild.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** Deterministic, so a failing run can be repeated. */
@@ -336,6 +342,30 @@ describe('set-based projection batches', () => {
     } finally {
       connect.mockRestore();
     }
+    expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
+  });
+
+  it('stopped between chunks by its signal, the rebuild resumes where it stopped and gives the same rows', async () => {
+    const schema = `set_based_rebuild_${++schemas}`;
+    const stop = new AbortController();
+    await startRebuild(client, schema);
+    const first = await resumeRebuild({
+      store,
+      client,
+      schema,
+      batchSize: 211,
+      chunkSize: 97,
+      signal: stop.signal,
+      onProgress: (progress) => {
+        if (progress.events >= 300) stop.abort();
+      },
+    });
+    const rest = await resumeRebuild({ store, client, schema, batchSize: 211, chunkSize: 97 });
+    await finishRebuild(client, schema);
+    const before = first.get(tenancyReadModelProjection.name) ?? 0;
+    const after = rest.get(tenancyReadModelProjection.name) ?? 0;
+    expect(before).toBeGreaterThanOrEqual(300);
+    expect(after).toBeGreaterThan(0);
     expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
   });
 
