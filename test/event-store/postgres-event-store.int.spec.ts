@@ -246,6 +246,25 @@ describe('PostgreSQL event store', () => {
     expect(Number(rows[0]?.txid)).toBeGreaterThan(1000);
   });
 
+  it('gives each event the time it was recorded, to the millisecond, from the log and from its stream', async () => {
+    const stream = `recorded-${randomUUID()}`;
+    await store.appendToStream(stream, [{ type: 'A', data: {} }], 'no_stream');
+    // A time with a fraction of a millisecond past the half, as the server stores it: cut, not rounded.
+    await database.pool.query(
+      `UPDATE events SET recorded_at = CASE stream_revision WHEN 0 THEN '2026-03-04 05:06:07.891999+00'::timestamptz END
+       WHERE stream_name = $1`,
+      [stream],
+    );
+    const fromLog = await store.readAll({ maxCount: 10, filter: { streamPrefixes: [stream] } });
+    const fromStream = [];
+    for await (const event of store.readStream(stream)) fromStream.push(event);
+    for (const event of [...fromLog.events, ...fromStream]) {
+      expect(event.recordedAt.toISOString()).toBe('2026-03-04T05:06:07.891Z');
+    }
+    expect(fromLog.events).toHaveLength(1);
+    expect(fromStream).toHaveLength(1);
+  });
+
   it('positions round-trip through the opaque encoding and resume reads', async () => {
     const stream = `roundtrip-${randomUUID()}`;
     const { position } = await store.appendToStream(stream, [{ type: 'A', data: {} }], 'no_stream');

@@ -51,7 +51,7 @@ interface EventRow {
   stream_revision: number;
   transaction_id: string;
   global_position: number;
-  recorded_at: Date;
+  recorded_at_ms: number;
 }
 
 const READ_STREAM_FORWARDS = {
@@ -75,9 +75,13 @@ function eventColumns(alias: string): string {
     'stream_revision',
     'transaction_id::text',
     'global_position',
-    'recorded_at',
   ]
     .map((column) => `${alias}.${column}`)
+    .concat(
+      // Milliseconds since the epoch, which is all a Date holds: a number is read several times
+      // faster than the text of a timestamp is parsed.
+      `floor(extract(epoch FROM ${alias}.recorded_at) * 1000)::float8 AS recorded_at_ms`,
+    )
     .join(', ');
 }
 
@@ -328,7 +332,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     streamName: row.stream_name,
     revision: row.stream_revision,
     position: encodePosition(BigInt(row.transaction_id), BigInt(row.global_position)),
-    recordedAt: row.recorded_at,
+    recordedAt: new Date(row.recorded_at_ms),
   };
 }
 
