@@ -6,6 +6,7 @@ import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.even
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import { sql, sqlText, type SqlStatement } from '../src/database/sql-statement.js';
 import type { Projection } from './projection.js';
+import { loadMembershipAdds, MEMBERSHIP_ADDS } from './membership-read-model.bulk-load.js';
 
 /** The events that change these tables; the rest of a tenant stream only moves the checkpoint. */
 const PROJECTED: ReadonlySet<TenancyEventType> = new Set<TenancyEventType>([
@@ -45,6 +46,12 @@ export const membershipReadModelProjection: Projection = {
     if (!PROJECTED.has(recorded.type as TenancyEventType)) return [];
     const statement = statementFor(decodeTenancyEvent(recorded), recorded);
     return statement === undefined ? [] : [statement];
+  },
+  // A rebuild loads runs of the events that only add rows (and of those that change nothing here)
+  // in their final form; the others go through the statements above.
+  bulkLoad: {
+    handles: (event) => MEMBERSHIP_ADDS.has(event.type) || !PROJECTED.has(event.type as TenancyEventType),
+    load: loadMembershipAdds,
   },
 };
 

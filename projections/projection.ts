@@ -22,6 +22,11 @@ export interface Projection {
   project(event: RecordedEvent): readonly SqlStatement[];
   /** The same effect for a whole batch in a handful of statements, whatever its size. */
   readonly setBased?: SetBasedProjection;
+  /**
+   * A rebuild's form for the events that only add rows: it works out their final rows in the
+   * process and copies them in, instead of applying them as sets or one by one.
+   */
+  readonly bulkLoad?: BulkLoadForm;
 }
 
 /** One staged row, values in the order of `SetBasedProjection.stagingColumns`. */
@@ -50,17 +55,12 @@ export interface SetBasedProjection {
    * rebuild then loads the rows by COPY straight into it.
    */
   readonly bulkTable?: string;
-  /**
-   * A rebuild's form for the events that only add rows: it works out their final rows in the
-   * process and copies them in, instead of staging them for the statement above.
-   */
-  readonly bulkLoad?: BulkLoadForm;
 }
 
 /**
  * Applies runs of events to tables being bulk loaded (a rebuild's fresh schema, which nothing else
  * writes): the rebuild cuts each chunk into runs of the events it `handles` and runs of the
- * others, which the set-based statement applies, each in its place in the log order.
+ * others, which the set-based or per-event statements apply, each in its place in the log order.
  */
 export interface BulkLoadForm {
   handles(event: RecordedEvent): boolean;

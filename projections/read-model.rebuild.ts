@@ -388,8 +388,8 @@ async function applyChunk(
       if (!last) continue;
       if (bulkLoading && projection.setBased?.bulkTable) {
         await copyIntoTable(client, projection, events);
-      } else if (bulkLoading && projection.setBased?.bulkLoad) {
-        const { bulkLoad } = projection.setBased;
+      } else if (bulkLoading && projection.bulkLoad) {
+        const { bulkLoad } = projection;
         // Runs of events that only add rows are loaded in their final form; the others as sets.
         for (const run of runsOf(events, (event) => bulkLoad.handles(event))) {
           if (run.matching) await bulkLoad.load(run.events, bulkLoadTarget(client));

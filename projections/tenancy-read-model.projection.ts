@@ -62,7 +62,6 @@ const tenancySetBased: SetBasedProjection = {
   ],
   stage: stageTenancyEvents,
   appliesAlone: (event) => APPLIED_ALONE.has(event.type),
-  bulkLoad: tenancyBulkLoad,
   applySql: (staged) => `
     WITH staged AS (${staged}),
     guard AS (
@@ -278,6 +277,7 @@ export const tenancyReadModelProjection: Projection = {
     return [statementFor(decodeTenancyEvent(recorded), recorded)];
   },
   setBased: tenancySetBased,
+  bulkLoad: tenancyBulkLoad,
 };
 
 function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatement {
