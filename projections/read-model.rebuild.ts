@@ -363,7 +363,11 @@ async function rebuildGroup(
   });
 }
 
-/** One transaction: each projection's share of the chunk staged by COPY and applied as sets, with its checkpoint. */
+/**
+ * One transaction: each projection's share of the chunk, with its checkpoint. While bulk loading,
+ * the events a projection's bulk form handles are copied in as final rows; the others are staged
+ * by COPY and applied as sets (or by the per-event statements of a projection without sets).
+ */
 async function applyChunk(
   client: pg.ClientBase,
   schema: string,
