@@ -365,6 +365,7 @@ export const rebuildScenario: Scenario = {
     const sliceRates: number[] = [];
     let replayed = 0;
     let lastLog = performance.now();
+    let heapAtStartMb = 0;
     /** Events replayed and when, at each progress report of the replay (one per chunk of the log). */
     const marks: { events: number; at: number }[] = [];
     try {
@@ -392,6 +393,8 @@ export const rebuildScenario: Scenario = {
       // comes from its progress reports.
       const started = performance.now();
       marks.push({ events: 0, at: started });
+      // What the bench process holds already: the replay's garbage collection walks it too.
+      heapAtStartMb = process.memoryUsage().heapUsed / 1024 ** 2;
       if (hook.start && hook.resume) {
         await hook.start(client, REBUILT_SCHEMA);
         applied.push(await hook.resume(options));
@@ -484,6 +487,7 @@ export const rebuildScenario: Scenario = {
               `NOT the whole log: the replay stopped after ${replayed} of ${events} events when its time budget of ${budgetSeconds} s was spent (the suite must end within 10 minutes); figure and ceiling cover the replayed events`,
             ]),
         `rate per slice of the log (events/s between the replay's progress reports, one per chunk; indexes and foreign keys built after the last slice in ${round(finishSeconds, 1)} s): ${sliceRates.join(', ')}`,
+        `the bench process held ${round(heapAtStartMb, 0)} MiB of heap when the replay started (it runs in this process)`,
         `time inside the replay: ${round(writeTime.ms / 1000, 1)} s in ${writeTime.calls} queries on the rebuild's own connection (the tenancy projection's chunks, checkpoints, BEGIN/COMMIT, half of the finish; the other projections load on connections of their own, side by side), ${round(readTime.ms / 1000, 1)} s in ${readTime.calls} log reads through the EventStore port; the rest is JavaScript in the bench process`,
         `log: ${seeded.tenants} tenants x 1,000 events (TenantCreated, root, 998 WorkspaceCreated 3 deep) + ${seeded.tenants} name reservations, seeded in ${round(seedSeconds, 1)} s`,
         `raw INSERT ceiling: ${raw.rows} rows (tenants, workspaces, audit_log) in ${round(raw.seconds, 1)} s into tables made by rm_create_schema`,
