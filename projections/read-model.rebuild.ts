@@ -84,7 +84,9 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Map<st
 
 /**
  * Creates the schema for a bulk load: the tables as rm_create_schema makes them, minus their
- * secondary indexes and foreign keys (recorded to be rebuilt by finishRebuild).
+ * secondary indexes and foreign keys (recorded to be rebuilt by finishRebuild), and left alone by
+ * autovacuum until then: a vacuum of a table still loading is wasted, and one still running at the
+ * end makes each index build on its table wait for it to give way.
  */
 export async function startRebuild(
   client: pg.ClientBase,
@@ -99,8 +101,9 @@ export async function startRebuild(
       `CREATE TABLE ${quoted}.${DEFERRED_TABLE} (step serial PRIMARY KEY, statement text NOT NULL)`,
     );
     // Recorded in the order they must run: indexes, then foreign keys (which need the indexes to
-    // check quickly), then row-level security back on. It is off while
-    // the tables load (COPY refuses a table under it); nothing reads them before the end.
+    // check quickly), then row-level security back on (it is off while the tables load: COPY
+    // refuses a table under it, and nothing reads them before the end), then autovacuum, and
+    // planner statistics for the whole tables, which the service reads as soon as they are swapped in.
     await client.query(
       `INSERT INTO ${quoted}.${DEFERRED_TABLE} (statement)
        (SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
@@ -117,7 +120,11 @@ export async function startRebuild(
           || CASE WHEN c.relforcerowsecurity THEN format('; ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', $1::text, c.relname) ELSE '' END
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = ANY ($2) AND c.relrowsecurity
-        ORDER BY c.relname)`,
+        ORDER BY c.relname)
+       UNION ALL
+       SELECT format('ALTER TABLE %I.%I RESET (autovacuum_enabled)', $1::text, t) FROM unnest($2::text[]) AS t
+       UNION ALL
+       SELECT format('ANALYZE %I.%I', $1::text, t) FROM unnest($2::text[]) AS t`,
       [schema, tables],
     );
     const { rows } = await client.query<{ drop: string }>(
@@ -132,7 +139,9 @@ export async function startRebuild(
        UNION ALL
        SELECT format('ALTER TABLE %I.%I DISABLE ROW LEVEL SECURITY', $1::text, c.relname)
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relname = ANY ($2) AND c.relrowsecurity`,
+       WHERE n.nspname = $1 AND c.relname = ANY ($2) AND c.relrowsecurity
+       UNION ALL
+       SELECT format('ALTER TABLE %I.%I SET (autovacuum_enabled = false)', $1::text, t) FROM unnest($2::text[]) AS t`,
       [schema, tables],
     );
     for (const { drop } of rows) await client.query(drop);
@@ -150,14 +159,18 @@ async function deferredWorkRemains(client: pg.ClientBase, schema: string): Promi
 
 /**
  * The deferred steps in the order they must keep: indexes before the foreign keys that check
- * through them, row-level security last. Index builds only read their tables, so they may run
- * side by side; a step of no known phase runs alone, in its place.
+ * through them, then row-level security, autovacuum and statistics. Index builds and statistics
+ * only read their tables, so they may run side by side; a step of no known phase runs alone, in
+ * its place.
  */
 const FINISH_PHASES: readonly { readonly matches: RegExp; readonly sideBySide: boolean }[] = [
   { matches: /^CREATE INDEX /, sideBySide: true },
   // Each takes a lock on both of its tables: one at a time, so that two never wait on each other.
   { matches: /^ALTER TABLE \S+ ADD CONSTRAINT /, sideBySide: false },
   { matches: /ROW LEVEL SECURITY/, sideBySide: false },
+  { matches: /^ALTER TABLE \S+ RESET \(autovacuum_enabled\)$/, sideBySide: false },
+  // Statistics only read the tables.
+  { matches: /^ANALYZE /, sideBySide: true },
 ];
 
 /** Deferred builds running at once when a pool is given: two keep both cores of a small server busy. */
@@ -174,7 +187,8 @@ export async function finishRebuild(client: pg.ClientBase, schema: string, pool?
   const { rows } = await client.query<{ step: number; statement: string; size: string }>(
     `SELECT d.step, d.statement, coalesce(pg_table_size(c.oid), 0) AS size
      FROM ${deferred} d
-     LEFT JOIN pg_class c ON c.oid = to_regclass(substring(d.statement FROM ' ON (?:ONLY )?(\\S+) USING '))
+     LEFT JOIN pg_class c ON c.oid = to_regclass(coalesce(
+       substring(d.statement FROM ' ON (?:ONLY )?(\\S+) USING '), substring(d.statement FROM '^ANALYZE (\\S+)$')))
      ORDER BY d.step`,
   );
   const runStep = async (on: pg.ClientBase, step: { step: number; statement: string }) =>
@@ -196,7 +210,6 @@ export async function finishRebuild(client: pg.ClientBase, schema: string, pool?
     }
   });
   await client.query(`DROP TABLE ${deferred}`);
-  await client.query(`ANALYZE ${quoteIdentifier(schema)}.checkpoints`);
 }
 
 /** The deferred steps cut into batches that may run side by side, in the order they must keep. */
