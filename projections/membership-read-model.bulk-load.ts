@@ -49,9 +49,7 @@ interface Grant {
 
 interface Added {
   readonly kind: 'member' | 'group' | 'groupMember' | 'grant';
-  readonly recorded: RecordedEvent;
   readonly at: string;
-  readonly tenantId: string;
   /** The row's key, as the table's primary key: what an insert of it conflicts on. */
   readonly key: string;
   readonly row: StagingRow;
@@ -74,13 +72,17 @@ export async function loadMembershipAdds(
   events: readonly RecordedEvent[],
   target: BulkLoadTarget,
 ): Promise<void> {
-  const adds = events.filter((recorded) => MEMBERSHIP_ADDS.has(recorded.type));
+  const adds = events
+    .filter((recorded) => MEMBERSHIP_ADDS.has(recorded.type))
+    .map((recorded) => ({ recorded, event: decodeTenancyEvent(recorded) }));
   if (adds.length === 0) return;
-  const revisions = await membershipRevisions(adds, target);
+  const revisions = await membershipRevisions(
+    adds.map(({ event }) => event.data.tenantId),
+    target,
+  );
   const moved = new Set<string>();
   const applicable: Added[] = [];
-  for (const recorded of adds) {
-    const event = decodeTenancyEvent(recorded);
+  for (const { recorded, event } of adds) {
     const tenantId = event.data.tenantId;
     const revision = revisions.get(tenantId);
     if (revision !== undefined && recorded.revision <= revision) continue;
@@ -89,7 +91,7 @@ export async function loadMembershipAdds(
     const at = occurredAt(recorded);
     const position = recorded.position;
     const added = (kind: Added['kind'], key: string, row: StagingRow, extra: Partial<Added> = {}) =>
-      applicable.push({ kind, recorded, at, tenantId, key, row, ...extra });
+      applicable.push({ kind, at, key, row, ...extra });
     switch (event.type) {
       case 'MemberAdded': {
         const { userId, displayName } = event.data;
@@ -157,14 +159,11 @@ export async function loadMembershipAdds(
     if (conflicts) continue;
     inRun.add(add.key);
     if (add.principalKey !== undefined) inRun.add(add.principalKey);
-    if (add.kind === 'group') {
-      const row = [...add.row] as (string | number | null)[];
-      newGroups.set(add.key, row);
-      rows.set('group', [...(rows.get('group') ?? []), row]);
-      continue;
-    }
+    // A new group's row is a copy: the run's memberships of it move its count and update time.
+    const row = add.kind === 'group' ? [...add.row] : add.row;
+    if (add.kind === 'group') newGroups.set(add.key, row as (string | number | null)[]);
     const list = rows.get(add.kind) ?? [];
-    list.push(add.row);
+    list.push(row);
     rows.set(add.kind, list);
     if (add.kind === 'groupMember' && add.groupKey !== undefined) {
       const created = newGroups.get(add.groupKey);
@@ -228,10 +227,10 @@ function addGrant(
 
 /** Each tenant of the run with its membership revision, for those that have one. */
 async function membershipRevisions(
-  events: readonly RecordedEvent[],
+  tenantIds: readonly string[],
   target: BulkLoadTarget,
 ): Promise<Map<string, number>> {
-  const tenants = [...new Set(events.map((recorded) => decodeTenancyEvent(recorded).data.tenantId))];
+  const tenants = [...new Set(tenantIds)];
   const rows = await target.query<{ tenant_id: string; revision: string }>(
     `SELECT r.tenant_id, r.revision FROM unnest($1::uuid[]) AS a (tenant_id)
      JOIN LATERAL (SELECT x.tenant_id, x.revision FROM membership_revisions x WHERE x.tenant_id = a.tenant_id OFFSET 0) r

@@ -100,8 +100,8 @@ export async function startRebuild(
     await client.query(
       `CREATE TABLE ${quoted}.${DEFERRED_TABLE} (step serial PRIMARY KEY, statement text NOT NULL)`,
     );
-    // Recorded in the order they must run: indexes, then foreign keys (which need the indexes to
-    // check quickly), then row-level security back on (it is off while the tables load: COPY
+    // Recorded in the order they must run: indexes, then foreign keys (each check locks its tables
+    // against index builds, so they come after), then row-level security back on (it is off while the tables load: COPY
     // refuses a table under it, and nothing reads them before the end), then autovacuum, and
     // planner statistics for the whole tables, which the service reads as soon as they are swapped in.
     await client.query(

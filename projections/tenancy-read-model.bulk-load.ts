@@ -239,7 +239,7 @@ async function tenantGuards(
   const before = new Map(rows.map((row) => [row.tenant_id, Number(row.revision)]));
   return new Map(
     [...createdAt].map(([tenantId, created]) => {
-      const revision = before.get(tenantId);
+      const revision = before.get(tenantId.toLowerCase());
       return [
         tenantId,
         {

@@ -8,30 +8,18 @@
  * then, in one transaction, 2,000 UPDATEs of one row vs 2,000 UPDATEs of distinct rows (what a rebuild
  * batch does to a tenant row). Usage: npx tsx bench/tools/append-breakdown.ts [seconds-per-phase]
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { withDatabase } from '../../src/database/database-urls.js';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
-import { runMigrations } from '../../src/database/migrations.js';
 import { operatorContext, stored, workspaceCreated } from '../lib/events.js';
+import { withDiagnosticDatabase } from '../lib/diagnostic-database.js';
 import { benchPool, createInsertCeilingTable, runWorkers, singleRowInsertRun } from '../lib/pg-ceiling.js';
 
 const WRITERS = 8;
 const phaseMs = Number(process.argv[2] ?? 4) * 1000;
 
 async function main(): Promise<void> {
-  const dataDir = path.join(os.tmpdir(), `tenancy-bench-diag-${randomBytes(6).toString('hex')}`);
-  const server = await startEmbeddedPostgres({ dataDir, persistent: false });
-  try {
-    const admin = new pg.Client({ connectionString: server.adminUrl });
-    await admin.connect();
-    await admin.query('CREATE DATABASE diag');
-    await admin.end();
-    const url = withDatabase(server.adminUrl, 'diag');
-    await runMigrations(url);
+  await withDiagnosticDatabase(async (url) => {
     const pool = benchPool(url, WRITERS, 'diag');
     const table = await createInsertCeilingTable(pool, 'diag_ceiling');
     const context = operatorContext();
@@ -103,9 +91,7 @@ async function main(): Promise<void> {
     await store.close();
     await quiet.close();
     await Promise.all([pool.end(), storePool.end(), quietPool.end()]);
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 main().catch((error: unknown) => {

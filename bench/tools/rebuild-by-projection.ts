@@ -6,19 +6,15 @@
  * grants), then one rebuild per projection into a fresh schema, finished.
  * Usage: npx tsx bench/tools/rebuild-by-projection.ts [tenants]
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import type { ExpectedRevision } from '../../src/event-store/event-store.port.js';
-import { withDatabase } from '../../src/database/database-urls.js';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
-import { runMigrations } from '../../src/database/migrations.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { dropReadModelSchema, rebuildReadModels } from '../../projections/read-model.rebuild.js';
 import { operatorContext, planTree, shapeFor, stored, tenantBirth, workspaceCreated } from '../lib/events.js';
+import { withDiagnosticDatabase } from '../lib/diagnostic-database.js';
 import { benchPool } from '../lib/pg-ceiling.js';
 import { round } from '../lib/stats.js';
 import { planMembership, SEED_SIZES } from '../scenarios/permissions.seed.js';
@@ -26,15 +22,7 @@ import { planMembership, SEED_SIZES } from '../scenarios/permissions.seed.js';
 const tenants = Number(process.argv[2] ?? 4);
 
 async function main(): Promise<void> {
-  const dataDir = path.join(os.tmpdir(), `tenancy-bench-diag-${randomBytes(6).toString('hex')}`);
-  const server = await startEmbeddedPostgres({ dataDir, persistent: false });
-  try {
-    const admin = new pg.Client({ connectionString: server.adminUrl });
-    await admin.connect();
-    await admin.query('CREATE DATABASE diag');
-    await admin.end();
-    const url = withDatabase(server.adminUrl, 'diag');
-    await runMigrations(url);
+  await withDiagnosticDatabase(async (url) => {
     const pool = benchPool(url, 10, 'diag-rebuild');
     const store = new PostgresEventStore(pool, url);
     for (let index = 0; index < tenants; index++) {
@@ -83,9 +71,7 @@ async function main(): Promise<void> {
     await client.end();
     await store.close();
     await pool.end();
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 await main();
