@@ -1,32 +1,9 @@
 import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { occurredAt } from '../src/stored-events/event-metadata.js';
 import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
-import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.events.js';
+import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
 import type { BulkLoadForm, BulkLoadTarget, StagingRow } from './projection.js';
-
-/**
- * The events whose whole effect on tenants and workspaces is to add rows, count them, and move the
- * tenant's revision: the bulk of any log (every tenant and workspace is created once, and keys and
- * membership only move the revision here).
- */
-const ADDS_ONLY: ReadonlySet<string> = new Set<TenancyEventType>([
-  'TenantCreated',
-  'WorkspaceCreated',
-  'ApiKeyIssued',
-  'ApiKeyRevoked',
-  'MemberAdded',
-  'MemberUpdated',
-  'MemberRemoved',
-  'GroupCreated',
-  'GroupRenamed',
-  'GroupDeleted',
-  'GroupMemberAdded',
-  'GroupMemberRemoved',
-  'RoleGranted',
-  'RoleRevoked',
-  'PersonalDataErased',
-  'TenantQuotasSet',
-]);
+import { ADDS_ONLY } from './tenancy-read-model.effects.js';
 
 const WORKSPACE_COLUMNS = [
   'tenant_id',

@@ -2,9 +2,10 @@ import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { occurredAt } from '../src/stored-events/event-metadata.js';
 import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
-import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.events.js';
+import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
 import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
 import { tenancyBulkLoad } from './tenancy-read-model.bulk-load.js';
+import { APPLIED_ALONE, movesOnlyRevision } from './tenancy-read-model.effects.js';
 import { sql, type SqlStatement } from '../src/database/sql-statement.js';
 
 /**
@@ -34,18 +35,6 @@ import { sql, type SqlStatement } from '../src/database/sql-statement.js';
  * never joined wholesale: a join the planner hashes reads the whole table for every batch, and a
  * rebuild then slows down as the tables it fills grow.
  */
-/**
- * Rare changes the statement below leaves to their per-event statements: a move rewrites the paths
- * and depths of a whole subtree (which creations in the same batch would have to see), and the
- * tenant's name and status changes are kept out of the tenants' step for simplicity.
- */
-const APPLIED_ALONE: ReadonlySet<string> = new Set<TenancyEventType>([
-  'WorkspaceMoved',
-  'TenantRenamed',
-  'TenantSuspended',
-  'TenantReactivated',
-]);
-
 const tenancySetBased: SetBasedProjection = {
   stagingColumns: [
     ['seq', 'integer'],
@@ -283,6 +272,10 @@ export const tenancyReadModelProjection: Projection = {
 function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatement {
   const revision = recorded.revision;
   const at = occurredAt(recorded);
+  if (movesOnlyRevision(event)) {
+    return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz
+      WHERE tenant_id = ${event.data.tenantId}::uuid AND revision < ${revision}`;
+  }
   switch (event.type) {
     case 'TenantCreated': {
       const { tenantId, name } = event.data;
@@ -427,26 +420,6 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
       return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz, status = 'deleted'
         WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
     }
-    case 'ApiKeyIssued':
-    case 'ApiKeyRevoked':
-    case 'MemberAdded':
-    case 'MemberUpdated':
-    case 'MemberRemoved':
-    case 'GroupCreated':
-    case 'GroupRenamed':
-    case 'GroupDeleted':
-    case 'GroupMemberAdded':
-    case 'GroupMemberRemoved':
-    case 'RoleGranted':
-    case 'RoleRevoked':
-    case 'PersonalDataErased':
-    case 'TenantQuotasSet': {
-      // Keys and membership are not in these tables (the membership projection has its own), but
-      // the tenant's revision must still move: If-Match and Min-Position compare with it.
-      const { tenantId } = event.data;
-      return sql`UPDATE tenants SET revision = ${revision}, updated_at = ${at}::timestamptz
-        WHERE tenant_id = ${tenantId}::uuid AND revision < ${revision}`;
-    }
     default: {
       const exhaustive: never = event;
       return exhaustive;
@@ -478,6 +451,7 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
       anchor,
       tail === null ? null : `{${tail.join(',')}}`,
     ];
+    if (movesOnlyRevision(event)) return row(null, null, null, null, null);
     switch (event.type) {
       case 'TenantCreated':
         return row(null, null, event.data.name, null, null);
@@ -506,20 +480,6 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
         return row(event.data.workspaceId, event.data.parentWorkspaceId, null, null, null);
       case 'TenantDeletionStarted':
       case 'TenantDeleted':
-      case 'ApiKeyIssued':
-      case 'ApiKeyRevoked':
-      case 'MemberAdded':
-      case 'MemberUpdated':
-      case 'MemberRemoved':
-      case 'GroupCreated':
-      case 'GroupRenamed':
-      case 'GroupDeleted':
-      case 'GroupMemberAdded':
-      case 'GroupMemberRemoved':
-      case 'RoleGranted':
-      case 'RoleRevoked':
-      case 'PersonalDataErased':
-      case 'TenantQuotasSet':
         return row(null, null, null, null, null);
       default: {
         const exhaustive: never = event;

@@ -1,0 +1,72 @@
+import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.events.js';
+
+/**
+ * What each event does to the tenancy read model (tenants and workspaces): the one place that sorts
+ * them, for the per-event statements, the set-based statement and the rebuild's bulk form alike.
+ *
+ *  - `adds`: new rows only (a tenant, a workspace), counted on rows already there;
+ *  - `revision`: nothing in these tables but the tenant's revision, which If-Match and
+ *    Min-Position compare with (keys and membership have tables of their own);
+ *  - `changes`: updates or deletes rows the read model holds;
+ *  - `alone`: rare changes the set-based statement leaves to the per-event statement (a move
+ *    rewrites the paths and depths of a whole subtree, which creations in the same batch would have
+ *    to see; the tenant's name and status changes are kept out of its tenants' step).
+ *
+ * A Record, so that the compiler refuses an event type left out.
+ */
+type Effect = 'adds' | 'revision' | 'changes' | 'alone';
+
+const EFFECTS = {
+  TenantCreated: 'adds',
+  WorkspaceCreated: 'adds',
+  WorkspaceRenamed: 'changes',
+  WorkspaceDeletionStarted: 'changes',
+  WorkspaceDeleted: 'changes',
+  TenantDeletionStarted: 'changes',
+  TenantDeleted: 'changes',
+  WorkspaceMoved: 'alone',
+  TenantRenamed: 'alone',
+  TenantSuspended: 'alone',
+  TenantReactivated: 'alone',
+  TenantQuotasSet: 'revision',
+  ApiKeyIssued: 'revision',
+  ApiKeyRevoked: 'revision',
+  MemberAdded: 'revision',
+  MemberUpdated: 'revision',
+  MemberRemoved: 'revision',
+  GroupCreated: 'revision',
+  GroupRenamed: 'revision',
+  GroupDeleted: 'revision',
+  GroupMemberAdded: 'revision',
+  GroupMemberRemoved: 'revision',
+  RoleGranted: 'revision',
+  RoleRevoked: 'revision',
+  PersonalDataErased: 'revision',
+} as const satisfies { readonly [Type in TenancyEventType]: Effect };
+
+type RevisionOnlyType = {
+  [Type in TenancyEventType]: (typeof EFFECTS)[Type] extends 'revision' ? Type : never;
+}[TenancyEventType];
+
+function typesWith(...effects: readonly Effect[]): ReadonlySet<string> {
+  return new Set(
+    Object.entries(EFFECTS)
+      .filter(([, effect]) => effects.includes(effect))
+      .map(([type]) => type),
+  );
+}
+
+const REVISION_ONLY = typesWith('revision');
+
+/** The events applied by the per-event statement alone, never staged with others. */
+export const APPLIED_ALONE = typesWith('alone');
+
+/** The events whose whole effect is to add rows, count them and move the tenant's revision. */
+export const ADDS_ONLY = typesWith('adds', 'revision');
+
+/** An event that moves only its tenant's revision in these tables. */
+export function movesOnlyRevision(
+  event: TenancyEvent,
+): event is Extract<TenancyEvent, { type: RevisionOnlyType }> {
+  return REVISION_ONLY.has(event.type);
+}
