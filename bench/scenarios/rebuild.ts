@@ -14,6 +14,7 @@ import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { operatorContext, planTree, shapeFor, stored, tenantBirth, workspaceCreated } from '../lib/events.js';
 import { PROJECT_ROOT } from '../lib/service.js';
 import { round } from '../lib/stats.js';
+import { CpuClock, cpuUsedBetween, describeCpuUse, type CpuUse } from '../lib/cpu-time.js';
 import { randomUUID } from 'node:crypto';
 import type { BenchContext, Scenario, ScenarioOutcome, Size, StoreContext } from '../lib/types.js';
 
@@ -265,6 +266,18 @@ function ratesPerSlice(marks: readonly { events: number; at: number }[], slice: 
   return rates;
 }
 
+/** A window's CPU use as metrics named after the window; nothing it could not read. */
+function cpuMetrics(window: string, use: CpuUse | undefined): Record<string, number> {
+  if (!use) return {};
+  return {
+    [`${window}ProcessCpuSeconds`]: round(use.processSeconds, 1),
+    ...(use.serverSeconds === undefined
+      ? {}
+      : { [`${window}ServerCpuSeconds`]: round(use.serverSeconds, 1) }),
+    ...(use.machineCoresBusy === undefined ? {} : { [`${window}CoresBusy`]: round(use.machineCoresBusy, 2) }),
+  };
+}
+
 function describeApplied(applied: unknown): string {
   if (applied instanceof Map) {
     return [...applied.entries()]
@@ -366,6 +379,9 @@ export const rebuildScenario: Scenario = {
     let replayed = 0;
     let lastLog = performance.now();
     let heapAtStartMb = 0;
+    /** Where the CPU went while the replay loaded the tables, and while it finished them. */
+    let loadCpu: CpuUse | undefined;
+    let finishCpu: CpuUse | undefined;
     /** Events replayed and when, at each progress report of the replay (one per chunk of the log). */
     const marks: { events: number; at: number }[] = [];
     try {
@@ -388,9 +404,11 @@ export const rebuildScenario: Scenario = {
         // Chunks small enough, at the quick size, for its slices to be seen.
         ...(size === 'quick' ? { chunkSize: 1_000, batchSize: 1_000 } : {}),
       };
+      const cpu = await CpuClock.forServerOf(client);
       restoreTimers.push(timeQueries(client, writeTime), timeQueries(pool, readTime));
       // One call over the whole log, as `tenancy replay` makes it; the rate per slice of the log
       // comes from its progress reports.
+      const cpuAtStart = cpu.read();
       const started = performance.now();
       marks.push({ events: 0, at: started });
       // What the bench process holds already: the replay's garbage collection walks it too.
@@ -401,11 +419,14 @@ export const rebuildScenario: Scenario = {
       } else {
         applied.push(await hook.fn(options));
       }
+      const cpuAtFinish = cpu.read();
       const finishing = performance.now();
       if (hook.finish && hook.resume) {
         await hook.finish(client, REBUILT_SCHEMA, pool);
       }
       finishSeconds = (performance.now() - finishing) / 1000;
+      loadCpu = cpuUsedBetween(cpuAtStart, cpuAtFinish);
+      finishCpu = cpuUsedBetween(cpuAtFinish, cpu.read());
       seconds = (performance.now() - started) / 1000;
       const last = marks[marks.length - 1]?.events ?? 0;
       // The whole log, reservations included, when every tenant event was replayed.
@@ -456,6 +477,8 @@ export const rebuildScenario: Scenario = {
             ? round((sliceRates[sliceRates.length - 1] ?? 0) / (sliceRates[0] ?? 1), 2)
             : 1,
         rawInsertSeconds: round(raw.seconds, 1),
+        ...cpuMetrics('load', loadCpu),
+        ...cpuMetrics('finish', finishCpu),
         ...(copyCeiling
           ? {
               copyCeilingSeconds: round(copyCeilingSecondsTotal, 1),
@@ -488,6 +511,11 @@ export const rebuildScenario: Scenario = {
             ]),
         `rate per slice of the log (events/s between the replay's progress reports, one per chunk; indexes and foreign keys built after the last slice in ${round(finishSeconds, 1)} s): ${sliceRates.join(', ')}`,
         `the bench process held ${round(heapAtStartMb, 0)} MiB of heap when the replay started (it runs in this process)`,
+        ...(loadCpu && finishCpu
+          ? [
+              `CPU while loading, ${describeCpuUse(loadCpu)}; while finishing, ${describeCpuUse(finishCpu)} (PostgreSQL counts every process of the server, this process is the replay's)`,
+            ]
+          : []),
         `time inside the replay: ${round(writeTime.ms / 1000, 1)} s in ${writeTime.calls} queries on the rebuild's own connection (the tenancy projection's chunks, checkpoints, BEGIN/COMMIT, half of the finish; the other projections load on connections of their own, side by side), ${round(readTime.ms / 1000, 1)} s in ${readTime.calls} log reads through the EventStore port; the rest is JavaScript in the bench process`,
         `log: ${seeded.tenants} tenants x 1,000 events (TenantCreated, root, 998 WorkspaceCreated 3 deep) + ${seeded.tenants} name reservations, seeded in ${round(seedSeconds, 1)} s`,
         `raw INSERT ceiling: ${raw.rows} rows (tenants, workspaces, audit_log) in ${round(raw.seconds, 1)} s into tables made by rm_create_schema`,

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { CpuClock, cpuUsedBetween } from '../../bench/lib/cpu-time.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * The benchmark's CPU accounting (bench/lib/cpu-time.ts), which its rebuild scenario reports to say
+ * whether the cores were the limit: work done by the server is counted as the server's, work done
+ * here as this process's.
+ */
+describe('the benchmark CPU clock', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('counts a query the server works on as server CPU, not as this process', async () => {
+    const clock = await CpuClock.forServerOf(database.pool);
+    const { rows } = await database.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const serverIsHere = existsSync(`/proc/${rows[0]?.pid}/stat`);
+    const before = clock.read();
+    // About half a second of one backend's CPU, and hardly any of this process's.
+    await database.pool.query(
+      `SELECT count(*) FROM generate_series(1, 3000000) i WHERE md5(i::text) LIKE 'a%'`,
+    );
+    const used = cpuUsedBetween(before, clock.read());
+    if (serverIsHere) {
+      expect(used.serverSeconds).toBeGreaterThan(0.2);
+      expect(used.processSeconds).toBeLessThan((used.serverSeconds ?? 0) / 2);
+    } else {
+      // A server on another machine is not counted rather than counted wrong.
+      expect(used.serverSeconds).toBeUndefined();
+    }
+    expect(used.machineCoresBusy).toBeGreaterThan(0);
+  });
+
+  it("counts this process's own work as its CPU", async () => {
+    const clock = await CpuClock.forServerOf(database.pool);
+    const before = clock.read();
+    const until = performance.now() + 300;
+    let spins = 0;
+    while (performance.now() < until) spins += 1;
+    const used = cpuUsedBetween(before, clock.read());
+    expect(spins).toBeGreaterThan(0);
+    expect(used.processSeconds).toBeGreaterThan(0.2);
+    expect(used.serverSeconds ?? 0).toBeLessThan(used.processSeconds);
+  });
+});
