@@ -14,6 +14,8 @@ export interface CpuReading {
   readonly process: number;
   /** The PostgreSQL server: the postmaster, its live children and the children it has reaped. */
   readonly server?: number;
+  /** Other processes asked about, by name: their own CPU and their reaped children's. */
+  readonly others: Readonly<Record<string, number>>;
 }
 
 /** What was used between two readings, as CPU seconds and as cores kept busy on average. */
@@ -21,6 +23,7 @@ export interface CpuUse {
   readonly seconds: number;
   readonly processSeconds: number;
   readonly serverSeconds?: number;
+  readonly othersSeconds: Readonly<Record<string, number>>;
   /** Cores busy on average, everything on the machine counted; of `cores`. */
   readonly machineCoresBusy?: number;
   /** Share of the machine's CPU time the hypervisor gave to others. */
@@ -34,24 +37,39 @@ export interface CpuUse {
  * scenario that waits from one the cores cannot serve faster.
  */
 export class CpuClock {
-  private constructor(private readonly postmasterPid: number | undefined) {}
+  private constructor(
+    private readonly postmasterPid: number | undefined,
+    private readonly others: Readonly<Record<string, number>>,
+  ) {}
 
-  /** Finds the server's postmaster through a connection's backend; without one on this machine, the server is not counted. */
-  static async forServerOf(client: pg.ClientBase | pg.Pool): Promise<CpuClock> {
+  /**
+   * Finds the server's postmaster through a connection's backend; without one on this machine, the
+   * server is not counted. `others` names more processes to count (the service, say), by pid.
+   */
+  static async forServerOf(
+    client: pg.ClientBase | pg.Pool,
+    others: Readonly<Record<string, number>> = {},
+  ): Promise<CpuClock> {
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     const backend = rows[0]?.pid;
     const stat = backend === undefined ? undefined : readStat(backend);
     const isPostgres = stat?.name.startsWith('postgres') ?? false;
-    return new CpuClock(isPostgres ? stat?.parent : undefined);
+    return new CpuClock(isPostgres ? stat?.parent : undefined, others);
   }
 
   read(): CpuReading {
     const usage = process.cpuUsage();
     const machine = readMachine();
     const server = this.postmasterPid === undefined ? undefined : serverSeconds(this.postmasterPid);
+    const others: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(this.others)) {
+      const stat = readStat(pid);
+      if (stat) others[name] = stat.own + stat.reaped;
+    }
     return {
       at: performance.now(),
       process: (usage.user + usage.system) / 1e6,
+      others,
       ...(machine ? { machine } : {}),
       ...(server === undefined ? {} : { server }),
     };
@@ -72,6 +90,12 @@ export function cpuUsedBetween(from: CpuReading, to: CpuReading): CpuUse {
   return {
     seconds,
     processSeconds: to.process - from.process,
+    othersSeconds: Object.fromEntries(
+      Object.entries(to.others).flatMap(([name, seconds]) => {
+        const before = from.others[name];
+        return before === undefined ? [] : [[name, seconds - before]];
+      }),
+    ),
     ...(from.server !== undefined && to.server !== undefined
       ? { serverSeconds: to.server - from.server }
       : {}),
@@ -89,6 +113,8 @@ export function cpuUsedBetween(from: CpuReading, to: CpuReading): CpuUse {
 export function describeCpuUse(use: CpuUse): string {
   const parts = [`this process ${use.processSeconds.toFixed(1)} s of CPU`];
   if (use.serverSeconds !== undefined) parts.push(`PostgreSQL ${use.serverSeconds.toFixed(1)} s`);
+  for (const [name, seconds] of Object.entries(use.othersSeconds))
+    parts.push(`${name} ${seconds.toFixed(1)} s`);
   const busy =
     use.machineCoresBusy === undefined
       ? ''

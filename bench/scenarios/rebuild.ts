@@ -14,6 +14,7 @@ import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { operatorContext, planTree, shapeFor, stored, tenantBirth, workspaceCreated } from '../lib/events.js';
 import { PROJECT_ROOT } from '../lib/service.js';
 import { round } from '../lib/stats.js';
+import { AutovacuumWatch } from '../lib/autovacuum-watch.js';
 import { CpuClock, cpuUsedBetween, describeCpuUse, type CpuUse } from '../lib/cpu-time.js';
 import { randomUUID } from 'node:crypto';
 import type { BenchContext, Scenario, ScenarioOutcome, Size, StoreContext } from '../lib/types.js';
@@ -382,6 +383,9 @@ export const rebuildScenario: Scenario = {
     /** Where the CPU went while the replay loaded the tables, and while it finished them. */
     let loadCpu: CpuUse | undefined;
     let finishCpu: CpuUse | undefined;
+    // On the service database's pool: the replay's own pool is timed as its log reads.
+    const autovacuum = new AutovacuumWatch(ctx.pool);
+    let autovacuumSeen = '';
     /** Events replayed and when, at each progress report of the replay (one per chunk of the log). */
     const marks: { events: number; at: number }[] = [];
     try {
@@ -404,10 +408,11 @@ export const rebuildScenario: Scenario = {
         // Chunks small enough, at the quick size, for its slices to be seen.
         ...(size === 'quick' ? { chunkSize: 1_000, batchSize: 1_000 } : {}),
       };
-      const cpu = await CpuClock.forServerOf(client);
+      const cpu = await CpuClock.forServerOf(client, { 'the service (idle)': ctx.service.pid });
       restoreTimers.push(timeQueries(client, writeTime), timeQueries(pool, readTime));
       // One call over the whole log, as `tenancy replay` makes it; the rate per slice of the log
       // comes from its progress reports.
+      autovacuum.start();
       const cpuAtStart = cpu.read();
       const started = performance.now();
       marks.push({ events: 0, at: started });
@@ -438,6 +443,7 @@ export const rebuildScenario: Scenario = {
       }
       sliceRates.push(...ratesPerSlice(marks, size === 'quick' ? 2_000 : 100_000));
     } finally {
+      autovacuumSeen = await autovacuum.stop();
       for (const restore of restoreTimers) restore();
       await client.end();
     }
@@ -513,7 +519,7 @@ export const rebuildScenario: Scenario = {
         `the bench process held ${round(heapAtStartMb, 0)} MiB of heap when the replay started (it runs in this process)`,
         ...(loadCpu && finishCpu
           ? [
-              `CPU while loading, ${describeCpuUse(loadCpu)}; while finishing, ${describeCpuUse(finishCpu)} (PostgreSQL counts every process of the server, this process is the replay's)`,
+              `CPU while loading, ${describeCpuUse(loadCpu)}; while finishing, ${describeCpuUse(finishCpu)} (PostgreSQL counts every process of the server, this process is the replay's); during the replay, ${autovacuumSeen}`,
             ]
           : []),
         `time inside the replay: ${round(writeTime.ms / 1000, 1)} s in ${writeTime.calls} queries on the rebuild's own connection (the tenancy projection's chunks, checkpoints, BEGIN/COMMIT, half of the finish; the other projections load on connections of their own, side by side), ${round(readTime.ms / 1000, 1)} s in ${readTime.calls} log reads through the EventStore port; the rest is JavaScript in the bench process`,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { CpuClock, cpuUsedBetween } from '../../bench/lib/cpu-time.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -49,5 +51,28 @@ describe('the benchmark CPU clock', () => {
     expect(spins).toBeGreaterThan(0);
     expect(used.processSeconds).toBeGreaterThan(0.2);
     expect(used.serverSeconds ?? 0).toBeLessThan(used.processSeconds);
+  });
+
+  it('counts another process it is told of by pid', async () => {
+    // Spins for 400 ms once told to, says so, then idles until it is ended.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        'process.stdin.once("data", () => { const u = Date.now() + 400; while (Date.now() < u); console.log("spun"); })',
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      const clock = await CpuClock.forServerOf(database.pool, { spinner: child.pid as number });
+      const before = clock.read();
+      child.stdin.write('go\n');
+      await once(child.stdout, 'data');
+      const used = cpuUsedBetween(before, clock.read());
+      expect(used.othersSeconds.spinner).toBeGreaterThan(0.2);
+      expect(used.processSeconds).toBeLessThan(used.othersSeconds.spinner ?? 0);
+    } finally {
+      child.kill();
+    }
   });
 });
