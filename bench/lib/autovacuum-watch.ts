@@ -26,6 +26,7 @@ export class AutovacuumWatch {
   async stop(): Promise<string> {
     clearInterval(this.timer);
     await this.pending;
+    if (this.looks === 0) return 'autovacuum not seen: pg_stat_activity could not be read';
     if (this.busyLooks === 0) return `autovacuum idle in all ${this.looks} looks (one a second)`;
     const what = [...this.seen]
       .sort((a, b) => b[1] - a[1])
