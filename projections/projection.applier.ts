@@ -56,15 +56,33 @@ export function prepareProjectionSql(projection: Projection): string {
     .join(', ')}) AS ${setBased.applySql(staged)}`;
 }
 
+/** How a batch is applied: the set-based statement, or the per-event statements (the reference). */
+export type BatchForm = 'set-based' | 'per-event';
+
 /**
- * The statements applying a batch of events, as one text for the simple-query protocol: an
- * EXECUTE of the prepared set-based statement (see prepareProjectionSql, which must have run on
- * the connection) with the staged columns as array literals, or the per-event statements for a
- * projection without a set-based form.
+ * The cheaper form for a batch. A batch of one event (the usual live batch at a steady rate) costs
+ * less in its own statement, which does only what that event needs, than in the set-based one,
+ * which runs every step for whatever a batch may hold: a WorkspaceCreated took 0.52 ms against
+ * 0.82 ms a batch (server CPU 0.37 against 0.65 ms). From two events on the two cost the same, and
+ * the set-based form wins as batches grow.
  */
-export function executeProjectionSql(projection: Projection, events: readonly RecordedEvent[]): string {
+export function batchFormFor(projection: Projection, events: readonly RecordedEvent[]): BatchForm {
+  return projection.setBased && events.length > 1 ? 'set-based' : 'per-event';
+}
+
+/**
+ * The statements applying a batch of events, as one text for the simple-query protocol, in the
+ * given form (by default the cheaper one): an EXECUTE of the prepared set-based statement (see
+ * prepareProjectionSql, which must have run on the connection) with the staged columns as array
+ * literals, or the per-event statements (always for a projection without a set-based form).
+ */
+export function executeProjectionSql(
+  projection: Projection,
+  events: readonly RecordedEvent[],
+  form: BatchForm = batchFormFor(projection, events),
+): string {
   const setBased = projection.setBased;
-  if (!setBased) return perEventProjectionSql(projection, events);
+  if (!setBased || form === 'per-event') return perEventProjectionSql(projection, events);
   return segmentsOf(setBased, events)
     .map((segment) =>
       segment.alone
@@ -137,6 +155,7 @@ export async function applyProjection(
   client: pg.ClientBase,
   projection: Projection,
   events: readonly RecordedEvent[],
+  form: BatchForm = batchFormFor(projection, events),
 ): Promise<void> {
   const names = prepared.get(client) ?? new Set<string>();
   prepared.set(client, names);
@@ -145,7 +164,7 @@ export async function applyProjection(
     await client.query(prepareProjectionSql(projection));
     names.add(projection.name);
   }
-  const text = executeProjectionSql(projection, events);
+  const text = executeProjectionSql(projection, events, form);
   if (text.length > 0) await client.query(text);
 }
 

@@ -218,9 +218,12 @@ describe('set-based projection batches', () => {
     return schema;
   };
 
-  /** The set-based form, as the live projectors run it (a prepared statement per projection). */
+  /**
+   * The set-based form, as the live projectors run it (a prepared statement per projection), even
+   * for a batch of one event, for which they choose the per-event statements.
+   */
   const setBased = (projection: Projection, batch: readonly RecordedEvent[]): Promise<void> =>
-    applyProjection(client, projection, batch);
+    applyProjection(client, projection, batch, 'set-based');
   /** The per-event statements: the reference. */
   const perEvent = async (projection: Projection, batch: readonly RecordedEvent[]): Promise<void> => {
     const text = perEventProjectionSql(projection, batch);
