@@ -153,6 +153,42 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<LogB
   }
 }
 
+export interface FoldLogOptions extends Omit<FollowLogOptions, 'from'> {
+  readonly from: Position | 'start' | 'end';
+  /** Folds one event into the reader's state; an event it throws on is read again later. */
+  readonly apply: (event: RecordedEvent) => void;
+  /** Told at each batch from the one that reached the end of the log as it stood at the start. */
+  readonly onCaughtUp?: () => void;
+  /** Told that applying an event failed; folding starts again at that event after `restartDelayMs`. */
+  readonly onApplyError: (error: unknown) => void;
+  readonly restartDelayMs: number;
+}
+
+/**
+ * Folds the log into an in-memory state for as long as the signal allows: the loop of the readers
+ * that keep their own copy of part of the log (the API-key registry, the cached tenant states).
+ * A failed read is retried by followLog; an event the reader cannot apply stops the fold, which
+ * starts again at that very event after a pause, so none is ever skipped.
+ */
+export async function foldLog(options: FoldLogOptions): Promise<void> {
+  const { apply, onCaughtUp, onApplyError, restartDelayMs, ...follow } = options;
+  let from = options.from;
+  while (!options.signal.aborted) {
+    try {
+      for await (const { events, caughtUp } of followLog({ ...follow, from })) {
+        for (const recorded of events) {
+          apply(recorded);
+          from = recorded.position;
+        }
+        if (caughtUp) onCaughtUp?.();
+      }
+    } catch (error) {
+      onApplyError(error);
+      await abortableSleep(restartDelayMs, options.signal);
+    }
+  }
+}
+
 /** Resolves after `ms`, or at once when the signal aborts. */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

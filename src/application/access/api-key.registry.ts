@@ -6,12 +6,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { abortableSleep, followLog } from '../../consumers/log-follower.js';
+import { foldLog } from '../../consumers/log-follower.js';
 import {
   EVENT_STORE,
   type EventFilter,
   type EventStore,
-  type Position,
   type RecordedEvent,
 } from '../../event-store/event-store.port.js';
 import type { ApiKeyRole, TenancyEvent, TenancyEventType } from '../../tenancy/tenancy.events.js';
@@ -108,36 +107,26 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
     for (const event of events) this.apply(event);
   }
 
-  private async follow(): Promise<void> {
-    let after: Position | 'start' = 'start';
-    while (!this.stop.signal.aborted) {
-      try {
-        const batches = followLog({
-          store: this.store,
-          filter: FILTER,
-          from: after,
-          signal: this.stop.signal,
-          batchSize: BATCH_SIZE,
-          onReadError: (error, attempt) =>
-            this.logger.error(`following the log failed (retry ${attempt}): ${describe(error)}`),
-        });
-        for await (const { events, caughtUp } of batches) {
-          for (const recorded of events) {
-            this.applyRecorded(recorded);
-            after = recorded.position;
-          }
-          if (caughtUp && !this.caughtUp) {
-            this.caughtUp = true;
-            this.markCaughtUp();
-          }
-        }
-      } catch (error) {
-        // An event this registry cannot read: it stays where it is (a key event must never be
-        // skipped) and tries again, so an upgraded reader on the same log can take over.
-        this.logger.error(`applying a key event failed, retrying: ${describe(error)}`);
-        await abortableSleep(RETRY_DELAY_MS, this.stop.signal);
-      }
-    }
+  private follow(): Promise<void> {
+    return foldLog({
+      store: this.store,
+      filter: FILTER,
+      from: 'start',
+      signal: this.stop.signal,
+      batchSize: BATCH_SIZE,
+      onReadError: (error, attempt) =>
+        this.logger.error(`following the log failed (retry ${attempt}): ${describe(error)}`),
+      apply: (recorded) => this.applyRecorded(recorded),
+      onCaughtUp: () => {
+        if (this.caughtUp) return;
+        this.caughtUp = true;
+        this.markCaughtUp();
+      },
+      // An event this registry cannot read: it stays where it is (a key event must never be
+      // skipped) and tries again, so an upgraded reader on the same log can take over.
+      onApplyError: (error) => this.logger.error(`applying a key event failed, retrying: ${describe(error)}`),
+      restartDelayMs: RETRY_DELAY_MS,
+    });
   }
 
   private applyRecorded(recorded: RecordedEvent): void {

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { abortableSleep, followLog } from '../../consumers/log-follower.js';
+import { foldLog } from '../../consumers/log-follower.js';
 import {
   EVENT_STORE,
   type EventFilter,
@@ -65,36 +65,31 @@ export class TenantStateFollower implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async follow(): Promise<void> {
-    let from: Position | 'end' = 'end';
-    while (!this.stop.signal.aborted) {
-      try {
-        const batches = followLog({
-          store: this.store,
-          filter: FILTER,
-          from,
-          signal: this.stop.signal,
-          batchSize: BATCH_SIZE,
-          onReadError: (error, attempt) => {
-            this.live = false;
-            this.logger.error(`following the log failed (retry ${attempt}): ${describe(error)}`);
-          },
-        });
-        for await (const { events, caughtUp } of batches) {
-          for (const recorded of events) {
-            const tenantId = tenantIdOfStream(recorded.streamName);
-            if (tenantId !== undefined) this.executor.applyFromLog(tenantId, recorded);
-            this.position = recorded.position;
-            from = recorded.position;
-          }
-          if (caughtUp) this.live = true;
-        }
-      } catch (error) {
+    await foldLog({
+      store: this.store,
+      filter: FILTER,
+      from: 'end',
+      signal: this.stop.signal,
+      batchSize: BATCH_SIZE,
+      onReadError: (error, attempt) => {
+        this.live = false;
+        this.logger.error(`following the log failed (retry ${attempt}): ${describe(error)}`);
+      },
+      apply: (recorded) => {
+        const tenantId = tenantIdOfStream(recorded.streamName);
+        if (tenantId !== undefined) this.executor.applyFromLog(tenantId, recorded);
+        this.position = recorded.position;
+      },
+      onCaughtUp: () => {
+        this.live = true;
+      },
+      onApplyError: (error) => {
         this.live = false;
         this.executor.invalidateAll();
         this.logger.error(`following the log stopped, starting again: ${describe(error)}`);
-        await abortableSleep(RETRY_DELAY_MS, this.stop.signal);
-      }
-    }
+      },
+      restartDelayMs: RETRY_DELAY_MS,
+    });
     this.live = false;
   }
 }
