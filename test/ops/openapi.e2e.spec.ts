@@ -1,12 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Express } from 'express';
 import request from 'supertest';
 import { RouteTable } from '../../src/http/route-table.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 
 interface Operation {
   readonly security?: Record<string, string[]>[];
+  readonly parameters?: { in: string; name: string; required?: boolean; schema?: { enum?: string[] } }[];
   readonly responses: Record<string, { content?: Record<string, unknown> }>;
 }
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
@@ -100,6 +102,34 @@ describe('the OpenAPI document', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('documents Min-Position on exactly the tenant reads that check it', async () => {
+    const sample: Record<string, string> = { userId: 'user-1', principalType: 'user', principalId: 'user-1' };
+    const mismatched: string[] = [];
+    let documented = 0;
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/tenants') || !('get' in operations)) continue;
+      const operation = operations.get;
+      const parameters = operation.parameters ?? [];
+      const says = parameters.some((p) => p.in === 'header' && p.name === 'Min-Position');
+      if (says) documented++;
+      // Required query parameters get a valid value, so that only the header can be at fault.
+      const query = parameters
+        .filter((p) => p.in === 'query' && p.required === true)
+        .map((p) => `${p.name}=${encodeURIComponent(p.schema?.enum?.[0] ?? 'x')}`);
+      const url =
+        path.replace(/\{(\w+)\}/g, (_, name: string) => sample[name] ?? randomUUID()) +
+        (query.length > 0 ? `?${query.join('&')}` : '');
+      const answer = await request(app.server).get(url).set(AUTH).set('Min-Position', 'not-a-position');
+      const checks =
+        answer.status === 400 &&
+        (answer.body as { detail?: string }).detail?.includes('Min-Position') === true;
+      if (checks !== says)
+        mismatched.push(`GET ${path}: documented ${says}, checked ${checks} (${answer.status})`);
+    }
+    expect(mismatched).toEqual([]);
+    expect(documented).toBeGreaterThan(10);
   });
 
   it('serves the interactive documentation at /docs', async () => {

@@ -1,20 +1,7 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import {
   ApiJson,
-  ApiMinPosition,
   ApiRoute,
   ApiUuidParam,
   BODY_PROBLEMS,
@@ -33,7 +20,7 @@ import {
 } from '../../application/membership/membership.queries.js';
 import { READ_SCOPE_KEY, type RequestReadScope } from '../auth/actor.js';
 import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
-import { MinPositionInterceptor } from '../queries/min-position.interceptor.js';
+import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { sendWrite } from '../write-response.js';
@@ -135,15 +122,11 @@ export class GrantsHttpController {
     tenantId: fromParam('tenantId'),
     workspaceId: { in: 'query', name: 'workspaceId' },
   })
-  @UseInterceptors(MinPositionInterceptor)
-  @ApiRoute('grants', "The tenant's active grants (read model), API keys' own roles included", {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute('grants', "The tenant's active grants (read model), API keys' own roles included", [
+    'TENANT_NOT_FOUND',
+    'WORKSPACE_NOT_FOUND',
+  ])
   @ApiUuidParam('tenantId')
-  @ApiMinPosition()
   @ApiJson(200, 'A page of grants', pageOf(GRANT_SCHEMA))
   list(
     @Param('tenantId', UuidParamPipe) tenantId: string,

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ApiParam, ApiResponse } from '@nestjs/swagger';
 import {
   ApiJson,
-  ApiMinPosition,
   ApiRoute,
   ApiUuidParam,
   BODY_PROBLEMS,
@@ -28,7 +27,6 @@ import {
   Query,
   Req,
   Res,
-  UseInterceptors,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
@@ -48,7 +46,7 @@ import {
 } from '../../application/membership/membership.queries.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
-import { MinPositionInterceptor } from '../queries/min-position.interceptor.js';
+import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { sendWrite } from '../write-response.js';
@@ -192,15 +190,8 @@ export class GroupsHttpController {
 
   @Get()
   @Requires('member:read', TENANT)
-  @UseInterceptors(MinPositionInterceptor)
-  @ApiRoute('groups', "The tenant's groups (read model), keyset pages", {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute('groups', "The tenant's groups (read model), keyset pages", ['TENANT_NOT_FOUND'])
   @ApiUuidParam('tenantId')
-  @ApiMinPosition()
   @ApiJson(200, 'A page of groups', pageOf(GROUP_SCHEMA))
   list(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -211,16 +202,9 @@ export class GroupsHttpController {
 
   @Get(':groupId')
   @Requires('member:read', TENANT)
-  @UseInterceptors(MinPositionInterceptor)
-  @ApiRoute('groups', 'One group (read model)', {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute('groups', 'One group (read model)', ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'])
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
-  @ApiMinPosition()
   @ApiJson(200, 'The group', GROUP_SCHEMA)
   get(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -231,16 +215,12 @@ export class GroupsHttpController {
 
   @Get(':groupId/members')
   @Requires('member:read', TENANT)
-  @UseInterceptors(MinPositionInterceptor)
-  @ApiRoute('groups', "A group's members (read model), keyset pages", {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute('groups', "A group's members (read model), keyset pages", [
+    'TENANT_NOT_FOUND',
+    'GROUP_NOT_FOUND',
+  ])
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
-  @ApiMinPosition()
   @ApiJson(200, "A page of the group's members", pageOf(GROUP_MEMBER_SCHEMA))
   members(
     @Param('tenantId', UuidParamPipe) tenantId: string,

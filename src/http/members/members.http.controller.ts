@@ -1,21 +1,7 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Inject,
-  Param,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiParam, ApiResponse } from '@nestjs/swagger';
 import {
   ApiJson,
-  ApiMinPosition,
   ApiRoute,
   ApiUuidParam,
   BODY_PROBLEMS,
@@ -44,7 +30,7 @@ import {
 } from '../../application/membership/membership.queries.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
-import { MinPositionInterceptor } from '../queries/min-position.interceptor.js';
+import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { sendWrite } from '../write-response.js';
@@ -145,15 +131,8 @@ export class MembersHttpController {
 
   @Get()
   @Requires('member:read', TENANT)
-  @UseInterceptors(MinPositionInterceptor)
-  @ApiRoute('members', "The tenant's members (read model), keyset pages", {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute('members', "The tenant's members (read model), keyset pages", ['TENANT_NOT_FOUND'])
   @ApiUuidParam('tenantId')
-  @ApiMinPosition()
   @ApiJson(200, 'A page of members', pageOf(MEMBER_SCHEMA))
   list(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -164,16 +143,12 @@ export class MembersHttpController {
 
   @Get(':userId')
   @Requires('member:read', TENANT)
-  @UseInterceptors(MinPositionInterceptor)
-  @ApiRoute('members', 'One member with its groups (read model)', {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute('members', 'One member with its groups (read model)', [
+    'TENANT_NOT_FOUND',
+    'MEMBER_NOT_FOUND',
+  ])
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
-  @ApiMinPosition()
   @ApiJson(200, 'The member', MEMBER_DETAIL_SCHEMA)
   get(
     @Param('tenantId', UuidParamPipe) tenantId: string,

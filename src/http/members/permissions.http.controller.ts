@@ -15,7 +15,7 @@ import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
 import { ProblemError, problem } from '../problem.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { minPositionOf } from './min-position.header.js';
+import { minPositionOf } from '../queries/min-position.header.js';
 import {
   PermissionCheckRequestDto,
   PrincipalWorkspacesQueryDto,

@@ -1,10 +1,18 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  applyDecorators,
+  Injectable,
+  UseInterceptors,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { from, switchMap, type Observable } from 'rxjs';
-import { isPosition } from '../../event-store/position.js';
 import type { Position } from '../../event-store/event-store.port.js';
 import { ProjectionProgress } from '../../consumers/projection-progress.js';
 import { ProblemError, problem } from '../problem.js';
+import { minPositionOf } from './min-position.header.js';
+import { ApiMinPosition, ApiRoute, type ProblemCodes } from '../openapi/api-docs.decorators.js';
 
 /** How long a read waits for the read models to reach its Min-Position before answering 503. */
 export const MIN_POSITION_WAIT_MS = 5_000;
@@ -20,19 +28,9 @@ export class MinPositionInterceptor implements NestInterceptor {
   constructor(private readonly progress: ProjectionProgress) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const header = context.switchToHttp().getRequest<Request>().headers['min-position'];
-    if (header === undefined) return next.handle();
-    if (typeof header !== 'string' || !isPosition(header.trim())) {
-      throw new ProblemError(
-        problem(
-          400,
-          'VALIDATION_FAILED',
-          'Validation failed',
-          'Min-Position must be a position from a write response.',
-        ),
-      );
-    }
-    return from(this.waitFor(header.trim() as Position)).pipe(switchMap(() => next.handle()));
+    const position = minPositionOf(context.switchToHttp().getRequest<Request>());
+    if (position === undefined) return next.handle();
+    return from(this.waitFor(position)).pipe(switchMap(() => next.handle()));
   }
 
   private async waitFor(position: Position): Promise<void> {
@@ -53,4 +51,26 @@ export class MinPositionInterceptor implements NestInterceptor {
       await this.progress.nextCommit(Math.min(POLL_MS, left));
     }
   }
+}
+
+/**
+ * A GET answered from the read models: it honours Min-Position (MinPositionInterceptor) and is
+ * documented with that header and the answers every such read may give (a bad parameter, a
+ * forbidden scope, the read models not reaching the position in time), plus its own not-found
+ * codes and any others it has.
+ */
+export function ReadModelRoute(
+  tag: string,
+  summary: string,
+  notFound: readonly string[],
+  others: ProblemCodes = {},
+): MethodDecorator {
+  const problems: Record<number, readonly string[]> = { 400: ['VALIDATION_FAILED'], 403: ['FORBIDDEN'] };
+  if (notFound.length > 0) problems[404] = notFound;
+  Object.assign(problems, others, { 503: ['PROJECTION_LAGGING'] });
+  return applyDecorators(
+    UseInterceptors(MinPositionInterceptor),
+    ApiRoute(tag, summary, problems),
+    ApiMinPosition(),
+  );
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { TenantCommandExecutor } from '../../application/commands/tenant-command.executor.js';
 import {
@@ -14,23 +14,15 @@ import { sendRepresentation } from '../write-response.js';
 import { fromParam, fromQuery, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
-import { MinPositionInterceptor } from './min-position.interceptor.js';
+import { ReadModelRoute } from './min-position.interceptor.js';
 import { ApiResponse } from '@nestjs/swagger';
-import {
-  ApiIfNoneMatch,
-  ApiJson,
-  ApiMinPosition,
-  ApiRoute,
-  ApiUuidParam,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfNoneMatch, ApiJson, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { pageOf, TENANT_SCHEMA, WORKSPACE_SCHEMA } from '../openapi/api-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
 /** The read side over HTTP: tenants and workspaces from the read models. */
 @Controller('v1/tenants')
-@UseInterceptors(MinPositionInterceptor)
 export class TenantQueriesHttpController {
   constructor(
     private readonly queries: ReadModelQueries,
@@ -39,10 +31,7 @@ export class TenantQueriesHttpController {
 
   @Get()
   @Requires('tenant:list')
-  @ApiRoute('tenants', 'Every tenant, in keyset pages (operator)', {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-  })
+  @ReadModelRoute('tenants', 'Every tenant, in keyset pages (operator)', [])
   @ApiJson(200, 'A page of tenants', pageOf(TENANT_SCHEMA))
   list(@Query() query: ListTenantsQueryDto): Promise<Page<TenantView>> {
     return this.queries.tenants(query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
@@ -50,14 +39,8 @@ export class TenantQueriesHttpController {
 
   @Get(':tenantId')
   @Requires('tenant:read', { tenantId: fromParam('tenantId') })
-  @ApiRoute('tenants', 'A tenant, with its workspace count and deletion progress', {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute('tenants', 'A tenant, with its workspace count and deletion progress', ['TENANT_NOT_FOUND'])
   @ApiUuidParam('tenantId')
-  @ApiMinPosition()
   @ApiIfNoneMatch()
   @ApiJson(
     200,
@@ -77,14 +60,12 @@ export class TenantQueriesHttpController {
   }
 
   @Get(':tenantId/workspaces')
-  @ApiRoute('workspaces', "Every live workspace of the tenant (root included), or one parent's children", {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute(
+    'workspaces',
+    "Every live workspace of the tenant (root included), or one parent's children",
+    ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+  )
   @ApiUuidParam('tenantId')
-  @ApiMinPosition()
   @ApiJson(200, 'A page of workspaces', pageOf(WORKSPACE_SCHEMA))
   @Requires('workspace:list', {
     tenantId: fromParam('tenantId'),
@@ -106,16 +87,14 @@ export class TenantQueriesHttpController {
   }
 
   @Get(':tenantId/workspaces/:workspaceId')
-  @ApiRoute('workspaces', 'A workspace, with its depth, path from the root and child count', {
-    400: ['VALIDATION_FAILED'],
-    403: ['FORBIDDEN'],
-    404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-    410: ['WORKSPACE_DELETED'],
-    503: ['PROJECTION_LAGGING'],
-  })
+  @ReadModelRoute(
+    'workspaces',
+    'A workspace, with its depth, path from the root and child count',
+    ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
+    { 410: ['WORKSPACE_DELETED'] },
+  )
   @ApiUuidParam('tenantId')
   @ApiUuidParam('workspaceId')
-  @ApiMinPosition()
   @ApiIfNoneMatch()
   @ApiJson(200, 'The workspace', WORKSPACE_SCHEMA, ETAG_HEADER)
   @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag' })
