@@ -113,7 +113,7 @@ export class MembershipQueries {
 
   async members(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<MemberView>> {
     const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
-    const rows = await this.query<MemberRow>(
+    const rows = await this.keysetPage<MemberRow>(
       tenantId,
       sql`SELECT * FROM members WHERE tenant_id = ${tenantId}::uuid
             AND (${after?.position ?? null}::text IS NULL
@@ -148,7 +148,7 @@ export class MembershipQueries {
 
   async groups(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<GroupView>> {
     const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
-    const rows = await this.query<GroupRow>(
+    const rows = await this.keysetPage<GroupRow>(
       tenantId,
       sql`SELECT * FROM member_groups WHERE tenant_id = ${tenantId}::uuid
             AND (${after?.position ?? null}::text IS NULL
@@ -178,7 +178,7 @@ export class MembershipQueries {
     cursor: string | undefined,
   ): Promise<Page<GroupMemberView>> {
     const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
-    const rows = await this.query<{
+    const rows = await this.keysetPage<{
       tenant_id: string;
       user_id: string;
       display_name: PersonalText | null;
@@ -239,6 +239,11 @@ export class MembershipQueries {
 
   private query<Row>(tenantId: string, statement: SqlStatement): Promise<Row[]> {
     return this.reader.query<Row>({ kind: 'tenant', tenantId }, statement);
+  }
+
+  /** A keyset page in the order of an index that serves its filter (ScopedReader.pageInIndexOrder). */
+  private keysetPage<Row>(tenantId: string, statement: SqlStatement): Promise<Row[]> {
+    return this.reader.pageInIndexOrder<Row>({ kind: 'tenant', tenantId }, statement);
   }
 
   private async requireTenant(tenantId: string): Promise<void> {

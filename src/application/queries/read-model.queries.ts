@@ -68,20 +68,28 @@ interface WorkspaceRow {
   name: string;
   is_root: boolean;
   depth: number;
-  path: string[];
+  /** The ids from the root down, comma-separated. */
+  path: string;
   child_count: number;
   status: 'live' | 'deleting';
   deletion_total: number | null;
   deletion_done: number | null;
   created_position: string;
-  created_at: Date;
-  updated_at: Date;
+  created_at_ms: number;
+  updated_at_ms: number;
   tenant_revision: number;
 }
 
-const WORKSPACE_COLUMNS = `w.tenant_id, w.workspace_id, w.parent_workspace_id, w.name, w.is_root, w.depth, w.path::text[] AS path,
-  w.child_count, w.status, w.deletion_total, w.deletion_done, w.created_position, w.created_at, w.updated_at,
-  t.revision AS tenant_revision`;
+/**
+ * A page holds up to a hundred workspaces, so their columns come in the forms cheapest to read:
+ * the path as one comma-separated text and the times as milliseconds (all a Date holds). As an
+ * array and as timestamps, node-postgres's parsing of them took a fifth of the service's time for
+ * a page.
+ */
+const WORKSPACE_COLUMNS = `w.tenant_id, w.workspace_id, w.parent_workspace_id, w.name, w.is_root, w.depth,
+  array_to_string(w.path, ',') AS path, w.child_count, w.status, w.deletion_total, w.deletion_done, w.created_position,
+  floor(extract(epoch FROM w.created_at) * 1000)::float8 AS created_at_ms,
+  floor(extract(epoch FROM w.updated_at) * 1000)::float8 AS updated_at_ms, t.revision AS tenant_revision`;
 
 /** Reads of the tenant and workspace read models, always within one tenant's row-level scope. */
 @Injectable()
@@ -100,7 +108,7 @@ export class ReadModelQueries {
 
   async tenants(limit: number, cursor: string | undefined): Promise<Page<TenantView>> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await this.reader.query<TenantRow>(
+    const rows = await this.reader.pageInIndexOrder<TenantRow>(
       { kind: 'all-tenants' },
       sql`SELECT * FROM tenants
           WHERE status <> 'deleted'
@@ -122,16 +130,21 @@ export class ReadModelQueries {
     const after = cursor ? decodeCursor(cursor) : undefined;
     const parent = parentWorkspaceId ?? null;
     const subtree = withinSubtreeOf ?? null;
-    const rows = await this.reader.query<WorkspaceRow>(
+    // The page first, then its tenant's row once: joined before the limit, the tenant was looked
+    // up again for every workspace the page's plan went through.
+    const rows = await this.reader.pageInIndexOrder<WorkspaceRow>(
       { kind: 'tenant', tenantId },
       sql`SELECT ${sqlText(WORKSPACE_COLUMNS)}
-          FROM workspaces w JOIN tenants t ON t.tenant_id = w.tenant_id
-          WHERE w.tenant_id = ${tenantId}::uuid AND t.status <> 'deleted'
-            AND (${parent}::uuid IS NULL OR w.parent_workspace_id = ${parent}::uuid)
-            AND (${after?.position ?? null}::text IS NULL
-                 OR (w.created_position, w.workspace_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
-            AND (${subtree}::uuid IS NULL OR w.path @> ARRAY[${subtree}::uuid])
-          ORDER BY w.created_position, w.workspace_id LIMIT ${limit + 1}`,
+          FROM tenants t CROSS JOIN LATERAL (
+            SELECT * FROM workspaces w
+            WHERE w.tenant_id = ${tenantId}::uuid
+              AND (${parent}::uuid IS NULL OR w.parent_workspace_id = ${parent}::uuid)
+              AND (${after?.position ?? null}::text IS NULL
+                   OR (w.created_position, w.workspace_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
+              AND (${subtree}::uuid IS NULL OR w.path @> ARRAY[${subtree}::uuid])
+            ORDER BY w.created_position, w.workspace_id LIMIT ${limit + 1}) w
+          WHERE t.tenant_id = ${tenantId}::uuid AND t.status <> 'deleted'
+          ORDER BY w.created_position, w.workspace_id`,
     );
     // An empty page needs telling apart from a missing tenant or parent; only then is it worth a
     // second look (a live tenant always has its root, so this is rare).
@@ -198,11 +211,11 @@ function workspaceView(row: WorkspaceRow): WorkspaceView {
     name: row.name,
     isRoot: row.is_root,
     depth: row.depth,
-    path: row.path,
+    path: row.path.split(','),
     childCount: row.child_count,
     status: row.status,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: new Date(row.created_at_ms).toISOString(),
+    updatedAt: new Date(row.updated_at_ms).toISOString(),
     revision: row.tenant_revision,
     ...(row.status === 'deleting'
       ? { deletion: { deleted: row.deletion_done ?? 0, total: row.deletion_total ?? 0 } }

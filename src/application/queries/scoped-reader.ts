@@ -47,6 +47,24 @@ export class ScopedReader {
     );
     return result.rows as Row[];
   }
+
+  /**
+   * A keyset page whose ORDER BY an index gives for its filter (the index starts with the filtered
+   * columns, then the order's): planned as a walk of that index which stops at the page's end,
+   * never as a sort.
+   *
+   * Left to its estimates, PostgreSQL planned a page of a tenant that had grown since the table's
+   * last ANALYZE (a new tenant is estimated at a few rows, and autovacuum analyses a large table
+   * only after a tenth of it changed) as a sort of every row after the cursor: walking the 100
+   * pages of a 10,000-workspace tenant took 10 ms a page in PostgreSQL instead of 0.3 ms. Sorting
+   * is disabled for this one statement's transaction; a query with no such index must not use it.
+   */
+  pageInIndexOrder<Row>(scope: ReadScope, statement: SqlStatement): Promise<Row[]> {
+    return this.query<Row>(scope, {
+      text: `SET LOCAL enable_sort = off; ${statement.text}`,
+      values: statement.values,
+    });
+  }
 }
 
 /**
