@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
+import { MembershipQueries } from '../../src/application/membership/membership.queries.js';
 import { ReadModelQueries } from '../../src/application/queries/read-model.queries.js';
 import { ScopedReader } from '../../src/application/queries/scoped-reader.js';
 import { createPool } from '../../src/database/postgres-pool.js';
+import { PersonalDataVault } from '../../src/personal-data/personal-data.vault.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const WORKSPACES = 3_000;
+const MEMBERS = 3_000;
 const TENANTS = 1_500;
 const PAGE = 100;
 
@@ -21,17 +24,21 @@ describe('keyset pages of a tenant grown since the last ANALYZE', () => {
   /** One connection: its statistics are flushed before each reading of the counters. */
   let pool: pg.Pool;
   let queries: ReadModelQueries;
+  let membership: MembershipQueries;
   const tenantId = randomUUID();
 
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = createPool({ connectionString: database.url, max: 1, applicationName: 'keyset-pages-test' });
     queries = new ReadModelQueries(new ScopedReader(pool));
+    membership = new MembershipQueries(new ScopedReader(pool), new PersonalDataVault(pool));
     const client = await database.pool.connect();
     try {
       await client.query(`BEGIN; SET LOCAL search_path TO read_model;
         ALTER TABLE tenants SET (autovacuum_enabled = false);
-        ALTER TABLE workspaces SET (autovacuum_enabled = false)`);
+        ALTER TABLE workspaces SET (autovacuum_enabled = false);
+        ALTER TABLE members SET (autovacuum_enabled = false);
+        ALTER TABLE grants SET (autovacuum_enabled = false)`);
       await client.query(
         `INSERT INTO tenants (tenant_id, name, status, workspace_count, revision, created_position, created_at, updated_at)
          SELECT CASE WHEN i = 0 THEN $1::uuid ELSE gen_random_uuid() END, 'T' || i, 'active', 0, 1,
@@ -53,6 +60,21 @@ describe('keyset pages of a tenant grown since the last ANALYZE', () => {
                 lpad(to_hex(w.i), 16, '0') || '-0000000000000000', now(), now()
          FROM (SELECT i, gen_random_uuid() AS id FROM generate_series(1, $3::int) AS i) w`,
         [tenantId, root, WORKSPACES],
+      );
+      // Members, each with a grant on the root: a large tenant's lists of both.
+      await client.query(
+        `INSERT INTO members (tenant_id, user_id, added_position, added_at, updated_at)
+         SELECT $1, 'user-' || i, lpad(to_hex(i), 16, '0') || '-0000000000000001', now(), now()
+         FROM generate_series(1, $2::int) AS i`,
+        [tenantId, MEMBERS],
+      );
+      await client.query(
+        `INSERT INTO grants (tenant_id, grant_id, principal_type, principal_id, role, workspace_id, origin,
+           granted_position, granted_at)
+         SELECT $1, gen_random_uuid(), 'user', 'user-' || i, 'viewer', $2, 'grant',
+                lpad(to_hex(i), 16, '0') || '-0000000000000002', now()
+         FROM generate_series(1, $3::int) AS i`,
+        [tenantId, root, MEMBERS],
       );
       await client.query('COMMIT');
     } finally {
@@ -78,7 +100,8 @@ describe('keyset pages of a tenant grown since the last ANALYZE', () => {
   it('has no statistics to go by', async () => {
     const { rows } = await database.pool.query<{ analysed: boolean }>(
       `SELECT bool_or(last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL) AS analysed
-       FROM pg_stat_user_tables WHERE schemaname = 'read_model' AND relname IN ('tenants', 'workspaces')`,
+       FROM pg_stat_user_tables WHERE schemaname = 'read_model'
+         AND relname IN ('tenants', 'workspaces', 'members', 'grants')`,
     );
     expect(rows[0]?.analysed).toBe(false);
   });
@@ -107,6 +130,20 @@ describe('keyset pages of a tenant grown since the last ANALYZE', () => {
     expect(first?.path).toHaveLength(2);
     expect([first?.createdAt, first?.updatedAt]).toEqual([rows[0]?.created, rows[0]?.updated]);
     // About 2,000 entries follow the cursor; the walk reads the page and one more.
+    expect(read).toBeGreaterThan(PAGE);
+    expect(read).toBeLessThan(3 * PAGE);
+  });
+
+  it.each([
+    ['members', (cursor?: string) => membership.members(tenantId, PAGE, cursor)],
+    ['grants', (cursor?: string) => membership.grants(tenantId, {}, PAGE, cursor)],
+  ] as const)('walks the %s index for a page in the middle of the list', async (table, list) => {
+    let cursor: string | undefined;
+    for (let index = 0; index < 10; index++) cursor = (await list(cursor)).nextCursor ?? undefined;
+    const before = await entriesRead(table);
+    const page = await list(cursor);
+    const read = (await entriesRead(table)) - before;
+    expect(page.items).toHaveLength(PAGE);
     expect(read).toBeGreaterThan(PAGE);
     expect(read).toBeLessThan(3 * PAGE);
   });

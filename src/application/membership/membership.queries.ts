@@ -212,9 +212,14 @@ export class MembershipQueries {
   ): Promise<Page<GrantView>> {
     const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
     const subtree = filter.withinSubtreeOf ?? null;
-    const rows = await this.query<GrantRow>(
-      tenantId,
-      sql`SELECT * FROM grants g WHERE g.tenant_id = ${tenantId}::uuid
+    // Unfiltered, the list's order is its index's; a filter by principal or workspace has an index
+    // of its own, whose few rows the planner may sort.
+    const unfiltered =
+      filter.principalType === undefined &&
+      filter.principalId === undefined &&
+      filter.workspaceId === undefined &&
+      subtree === null;
+    const statement = sql`SELECT * FROM grants g WHERE g.tenant_id = ${tenantId}::uuid
             AND (${filter.principalType ?? null}::text IS NULL OR g.principal_type = ${filter.principalType ?? null})
             AND (${filter.principalId ?? null}::text IS NULL OR g.principal_id = ${filter.principalId ?? null})
             AND (${filter.workspaceId ?? null}::uuid IS NULL OR g.workspace_id = ${filter.workspaceId ?? null}::uuid)
@@ -223,8 +228,10 @@ export class MembershipQueries {
                   WHERE w.tenant_id = ${tenantId}::uuid AND w.path @> ARRAY[${subtree}::uuid]))
             AND (${after?.position ?? null}::text IS NULL
                  OR (g.granted_position, g.grant_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::uuid))
-          ORDER BY g.granted_position, g.grant_id LIMIT ${limit + 1}`,
-    );
+          ORDER BY g.granted_position, g.grant_id LIMIT ${limit + 1}`;
+    const rows = unfiltered
+      ? await this.keysetPage<GrantRow>(tenantId, statement)
+      : await this.query<GrantRow>(tenantId, statement);
     if (rows.length === 0) await this.requireTenant(tenantId);
     return page(rows, limit, grantView, (row) => encodeKeysetCursor(row.granted_position, row.grant_id));
   }
