@@ -12,6 +12,7 @@ import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { capture } from '../support/capture.js';
 import { writeHistory, type HistoryFixture } from './history-fixture.js';
+import { createPool } from '../../src/database/postgres-pool.js';
 
 /** replay, verify and audit: the auditor's tools on the read models, against a long real history. */
 describe('tenancy replay, verify and audit', () => {
@@ -249,5 +250,52 @@ describe('tenancy replay, verify and audit', () => {
     expect(nothing.code).toBe(0);
     expect(nothing.stderr).toMatch(/No audit entries/);
     expect((await cli(['audit', '--tenant', 'nope'])).code).toBe(2);
+  });
+  it("audit reads its tenant's rows, not a walk of every tenant's", async () => {
+    // Another tenant's audit rows, many and earlier in the log than the audited tenant's.
+    const other = randomUUID();
+    await app.database.pool.query(
+      `INSERT INTO read_model.audit_log (position, tenant_id, stream_revision, event_type, occurred_at)
+       SELECT '0000000000000000-' || lpad(to_hex(i), 16, '0'), $1, i, 'TenantRenamed', now()
+       FROM generate_series(1, 5000) AS i`,
+      [other],
+    );
+    // With statistics, as autovacuum keeps them for a log that grew over time.
+    await app.database.pool.query('ANALYZE read_model.audit_log');
+    // The command on a pool of one connection, whose statistics are flushed before they are read.
+    const pool = createPool({ connectionString: app.database.url, max: 1, applicationName: 'audit-test' });
+    const rowsRead = async (): Promise<number> => {
+      await pool.query('SELECT pg_stat_force_next_flush()');
+      const { rows } = await pool.query<{ read: string }>(
+        `SELECT pg_stat_clear_snapshot(), coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) AS read
+         FROM pg_stat_user_tables WHERE schemaname = 'read_model' AND relname = 'audit_log'`,
+      );
+      return Number(rows[0]?.read);
+    };
+    try {
+      const before = await rowsRead();
+      const stdout = capture();
+      const code = await runTenancyCli(
+        ['audit', '--tenant', fixture.liveTenantId, '--json', '--limit', '20'],
+        {
+          stdin: new PassThrough(),
+          stdout,
+          stderr: capture(),
+          openEventStore: async () => ({
+            eventStore: app.runtime.eventStore,
+            pool,
+            close: async () => undefined,
+          }),
+        },
+      );
+      const read = (await rowsRead()) - before;
+      expect(code).toBe(0);
+      expect(stdout.text().trim().split('\n')).toHaveLength(20);
+      expect(read).toBeGreaterThanOrEqual(20);
+      expect(read).toBeLessThan(1_000);
+    } finally {
+      await pool.end();
+      await app.database.pool.query('DELETE FROM read_model.audit_log WHERE tenant_id = $1', [other]);
+    }
   });
 });

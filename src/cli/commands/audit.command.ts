@@ -52,12 +52,15 @@ Options:
 
     const reader = new ScopedReader(await context.database());
     const rows = await reader.read({ kind: 'tenant', tenantId }, async (client) => {
+      // The tenant named as well as scoped: row-level security alone keeps the other tenants' rows
+      // out, but only by filtering a walk of the whole log's audit rows; named, the read walks the
+      // tenant's own index.
       const result = await client.query<AuditRow>(
         `SELECT position, occurred_at, event_type, workspace_id, actor, correlation_id FROM audit_log
-         WHERE ($1::uuid IS NULL OR workspace_id = $1) AND ($2::timestamptz IS NULL OR occurred_at >= $2)
-           AND ($3::text IS NULL OR actor = $3)
+         WHERE tenant_id = $5 AND ($1::uuid IS NULL OR workspace_id = $1)
+           AND ($2::timestamptz IS NULL OR occurred_at >= $2) AND ($3::text IS NULL OR actor = $3)
          ORDER BY position LIMIT $4`,
-        [workspaceId, since?.toISOString() ?? null, actor, limit],
+        [workspaceId, since?.toISOString() ?? null, actor, limit, tenantId],
       );
       return result.rows;
     });
