@@ -83,25 +83,31 @@ export const listScenario: Scenario = {
     const sqlLatencies: number[] = [];
     let after: { position: string; id: string } | undefined;
     const client = await ctx.pool.connect();
-    await client.query('SET enable_sort = off');
-    for (let index = 0; index < warmups + requests; index++) {
-      const started = performance.now();
-      const { rows } = await client.query<{ created_position: string; workspace_id: string }>(
-        after
-          ? `SELECT * FROM read_model.workspaces WHERE tenant_id = $1 AND (created_position, workspace_id) > ($2, $3)
-             ORDER BY created_position, workspace_id LIMIT ${PAGE}`
-          : `SELECT * FROM read_model.workspaces WHERE tenant_id = $1 ORDER BY created_position, workspace_id LIMIT ${PAGE}`,
-        after ? [tenantId, after.position, after.id] : [tenantId],
-      );
-      if (index >= warmups) sqlLatencies.push(performance.now() - started);
-      const lastRow = rows[rows.length - 1];
-      after =
-        rows.length === PAGE && lastRow
-          ? { position: lastRow.created_position, id: lastRow.workspace_id }
-          : undefined;
+    let settingReset = false;
+    try {
+      await client.query('SET enable_sort = off');
+      for (let index = 0; index < warmups + requests; index++) {
+        const started = performance.now();
+        const { rows } = await client.query<{ created_position: string; workspace_id: string }>(
+          after
+            ? `SELECT * FROM read_model.workspaces WHERE tenant_id = $1 AND (created_position, workspace_id) > ($2, $3)
+               ORDER BY created_position, workspace_id LIMIT ${PAGE}`
+            : `SELECT * FROM read_model.workspaces WHERE tenant_id = $1 ORDER BY created_position, workspace_id LIMIT ${PAGE}`,
+          after ? [tenantId, after.position, after.id] : [tenantId],
+        );
+        if (index >= warmups) sqlLatencies.push(performance.now() - started);
+        const lastRow = rows[rows.length - 1];
+        after =
+          rows.length === PAGE && lastRow
+            ? { position: lastRow.created_position, id: lastRow.workspace_id }
+            : undefined;
+      }
+      await client.query('RESET enable_sort');
+      settingReset = true;
+    } finally {
+      // A connection still carrying the setting is closed rather than lent to another scenario.
+      client.release(!settingReset);
     }
-    await client.query('RESET enable_sort');
-    client.release();
     const sql = summarize(sqlLatencies);
     const notes = [
       `${requests} sequential GETs after ${warmups} warm-up, walking all pages by nextCursor; p50 ${round(summary.p50)} ms, p99 ${round(summary.p99)} ms`,

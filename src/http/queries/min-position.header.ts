@@ -4,8 +4,9 @@ import { isPosition } from '../../event-store/position.js';
 import { ProblemError, problem } from '../problem.js';
 
 /**
- * The Min-Position a request carries, for answers taken from the tenant state rather than the read
- * models (checks and lookups wait on the state, not on the projections).
+ * The Min-Position a request carries, or undefined without one; a value that is not a position
+ * from a write response is a 400. The reads of the read models wait for it in
+ * MinPositionInterceptor, the checks and lookups answered from the tenant state in their handlers.
  */
 export function minPositionOf(request: Request): Position | undefined {
   const header = request.headers['min-position'];
