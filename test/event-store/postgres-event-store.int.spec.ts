@@ -219,6 +219,79 @@ describe('PostgreSQL event store', () => {
     }
   });
 
+  describe('a reader woken while another append of its process is under way', () => {
+    /**
+     * A store whose woken readers may wait up to `settleMs` for appends under way; an append of it
+     * to a stream whose row a transaction left open holds (so the append stays under way until
+     * that transaction ends); and a reader, at the end of the log, woken by a second append.
+     */
+    const wokenWhileAnAppendWaits = async (settleMs: number) => {
+      const pool = createPool({ connectionString: database.url, max: 4 });
+      const local = new PostgresEventStore(pool, database.url, {
+        pollIntervalMs: 60_000,
+        wakeSettleMs: settleMs,
+      });
+      const blocked = `settle-blocked-${randomUUID()}`;
+      const head = await local.headPosition();
+      const page = await local.readAll({ ...(head ? { after: head } : {}), maxCount: 10 });
+      expect(page.isEnd).toBe(true);
+      const holder = new pg.Client({ connectionString: database.url });
+      await holder.connect();
+      await appendInOpenTransaction(holder, blocked, 0);
+      const underWay = local.appendToStream(blocked, [{ type: 'A', data: {} }], 'any');
+      // The append reaches PostgreSQL and waits there for the holder's lock.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const controller = new AbortController();
+      let wokeAt: number | undefined;
+      const reader = local.waitForMore(page, controller.signal).then((woken) => {
+        wokeAt = performance.now();
+        return woken;
+      });
+      await local.appendToStream(`settle-other-${randomUUID()}`, [{ type: 'A', data: {} }], 'no_stream');
+      const release = async () => {
+        await holder.query('COMMIT');
+        const releasedAt = performance.now();
+        await underWay;
+        return releasedAt;
+      };
+      const close = async () => {
+        controller.abort();
+        await holder.end().catch(() => undefined);
+        await local.close();
+        await pool.end();
+      };
+      return { reader, release, woke: () => wokeAt, close };
+    };
+
+    it('reads as soon as that append lands, not after a fixed wait', async () => {
+      const woken = await wokenWhileAnAppendWaits(10_000);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Still waiting: the append it waits for has not landed.
+        expect(woken.woke()).toBeUndefined();
+        const releasedAt = await woken.release();
+        expect(await woken.reader).toBe(true);
+        // Within moments of the append landing; a fixed wait would have taken the whole 10 s.
+        expect((woken.woke() as number) - releasedAt).toBeLessThan(1_000);
+      } finally {
+        await woken.close();
+      }
+    });
+
+    it('waits for it no longer than the settle time', async () => {
+      const woken = await wokenWhileAnAppendWaits(200);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        // Woken while the append it might have waited for is still held.
+        expect(woken.woke()).toBeDefined();
+        expect(await woken.reader).toBe(true);
+        await woken.release();
+      } finally {
+        await woken.close();
+      }
+    });
+  });
+
   it('ends a transaction left idle, so it cannot hold back the log for long', async () => {
     const pool = createPool({ connectionString: database.url, max: 1 });
     try {

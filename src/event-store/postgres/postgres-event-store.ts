@@ -32,6 +32,11 @@ export interface PostgresEventStoreOptions {
    * that is still running (they become readable the moment it ends, which may not be announced).
    */
   readonly heldBackRetryMs?: number;
+  /**
+   * The longest a woken subscriber waits for the appends of this process that were under way when
+   * it woke (see waitForMore); WAKE_SETTLE_MS unless set.
+   */
+  readonly wakeSettleMs?: number;
 }
 
 interface AppendOutcomeRow {
@@ -97,8 +102,9 @@ function eventColumns(alias: string): string {
  */
 export class PostgresEventStore implements EventStore {
   private readonly notifier: LogChangeNotifier;
-  /** Appends of this store sent and not yet answered. */
-  private appendsInFlight = 0;
+  /** Appends of this store sent and not yet answered: what a woken reader lets land first. */
+  private readonly appendsInFlight = new Set<Promise<unknown>>();
+  private readonly wakeSettleMs: number;
   private readonly pollIntervalMs: number;
   private readonly heldBackRetryMs: number;
   /**
@@ -115,6 +121,7 @@ export class PostgresEventStore implements EventStore {
     this.notifier = new LogChangeNotifier(pool, connectionString);
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.heldBackRetryMs = options.heldBackRetryMs ?? 5;
+    this.wakeSettleMs = options.wakeSettleMs ?? WAKE_SETTLE_MS;
   }
 
   async appendToStream(
@@ -124,28 +131,28 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     assertAppendable(streamName, events, expectedRevision);
     let row: AppendOutcomeRow | undefined;
-    this.appendsInFlight += 1;
-    try {
-      // A failed expectation comes back as a row, not as an error: the pool destroys a client whose
-      // query failed, and conflicts are the normal case between service instances.
-      const result = await this.pool.query<AppendOutcomeRow>({
-        name: 'es_try_append',
-        text: `SELECT appended, next_revision, transaction_id::text, global_position, actual_revision
+    // A failed expectation comes back as a row, not as an error: the pool destroys a client whose
+    // query failed, and conflicts are the normal case between service instances.
+    const answer = this.pool.query<AppendOutcomeRow>({
+      name: 'es_try_append',
+      text: `SELECT appended, next_revision, transaction_id::text, global_position, actual_revision
          FROM es_try_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-        values: [
-          streamName,
-          String(expectedRevision),
-          events.map((event) => event.id ?? randomUUID()),
-          events.map((event) => event.type),
-          events.map((event) => JSON.stringify(event.data)),
-          events.map((event) => JSON.stringify(event.metadata ?? {})),
-        ],
-      });
-      row = result.rows[0];
+      values: [
+        streamName,
+        String(expectedRevision),
+        events.map((event) => event.id ?? randomUUID()),
+        events.map((event) => event.type),
+        events.map((event) => JSON.stringify(event.data)),
+        events.map((event) => JSON.stringify(event.metadata ?? {})),
+      ],
+    });
+    this.appendsInFlight.add(answer);
+    try {
+      row = (await answer).rows[0];
     } catch (error) {
       throw await this.translateAppendError(error, streamName, expectedRevision);
     } finally {
-      this.appendsInFlight -= 1;
+      this.appendsInFlight.delete(answer);
     }
     if (!row) throw new Error(`es_try_append returned nothing for ${streamName}`);
     if (!row.appended) {
@@ -197,10 +204,13 @@ export class PostgresEventStore implements EventStore {
       this.heldBackPages.has(page) ? this.heldBackRetryMs : this.pollIntervalMs,
       signal,
     );
-    // Appends of this process still under way will wake the reader again in a moment: let them
-    // land first, so that one read takes them all. With none under way (a steady trickle, or the
-    // change came from another process) the wait would only add to every event's delay.
-    if (woken && this.appendsInFlight > 0) await sleep(WAKE_SETTLE_MS, signal);
+    // Appends of this process under way when the reader woke will wake it again in a moment: let
+    // them land first (but wait no longer than wakeSettleMs), so that one read takes them all. Only
+    // until they land: a wait of the whole settle time added all of it to the delay of any event
+    // that woke its reader while another append happened to be under way. With none under way (a
+    // steady trickle, or the change came from another process), the reader reads at once.
+    if (woken && this.appendsInFlight.size > 0)
+      await settled([...this.appendsInFlight], this.wakeSettleMs, signal);
     return woken;
   }
 
@@ -224,7 +234,7 @@ export class PostgresEventStore implements EventStore {
           page.heldBack ? this.heldBackRetryMs : this.pollIntervalMs,
           signal,
         );
-        if (woken) await sleep(WAKE_SETTLE_MS, signal);
+        if (woken) await sleep(this.wakeSettleMs, signal);
       }
     }
   }
@@ -360,6 +370,21 @@ function filterClause(filter: EventFilter | undefined, firstParam: number): [str
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** Resolves once every one of `pending` has settled, after `ms` at most, or at once on abort. */
+function settled(pending: readonly Promise<unknown>[], ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    void Promise.allSettled(pending).then(done);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
