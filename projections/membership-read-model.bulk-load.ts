@@ -3,6 +3,7 @@ import { occurredAt } from '../src/stored-events/event-metadata.js';
 import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
 import { apiKeyGrantIdOf, roleOfApiKey } from '../src/tenancy/api-key-grants.js';
 import type { TenancyEventType } from '../src/tenancy/tenancy.events.js';
+import { uuidKey } from '../src/tenancy/uuid.js';
 import type { BulkLoadTarget, StagingRow } from './projection.js';
 
 /** The membership events that only add rows (and move the tenant's membership revision). */
@@ -77,13 +78,15 @@ export async function loadMembershipAdds(
     .map((recorded) => ({ recorded, event: decodeTenancyEvent(recorded) }));
   if (adds.length === 0) return;
   const revisions = await membershipRevisions(
-    adds.map(({ event }) => event.data.tenantId),
+    adds.map(({ event }) => uuidKey(event.data.tenantId)),
     target,
   );
   const moved = new Set<string>();
   const applicable: Added[] = [];
   for (const { recorded, event } of adds) {
-    const tenantId = event.data.tenantId;
+    // Ids of uuid columns keyed as the tables compare them (one id, whatever its case in an event);
+    // the text ones (users, principals) as written.
+    const tenantId = uuidKey(event.data.tenantId);
     const revision = revisions.get(tenantId);
     if (revision !== undefined && recorded.revision <= revision) continue;
     revisions.set(tenantId, recorded.revision);
@@ -100,12 +103,21 @@ export async function loadMembershipAdds(
         break;
       }
       case 'GroupCreated': {
-        const { groupId, name } = event.data;
-        added('group', keyOf('group', tenantId, groupId), [tenantId, groupId, name, 0, position, at, at]);
+        const groupId = uuidKey(event.data.groupId);
+        added('group', keyOf('group', tenantId, groupId), [
+          tenantId,
+          groupId,
+          event.data.name,
+          0,
+          position,
+          at,
+          at,
+        ]);
         break;
       }
       case 'GroupMemberAdded': {
-        const { groupId, userId } = event.data;
+        const { userId } = event.data;
+        const groupId = uuidKey(event.data.groupId);
         added(
           'groupMember',
           keyOf('groupMember', tenantId, groupId, userId),
@@ -115,14 +127,14 @@ export async function loadMembershipAdds(
         break;
       }
       case 'RoleGranted': {
-        const { grantId, principal, role, workspaceId } = event.data;
+        const { principal, role, workspaceId } = event.data;
         addGrant(added, position, at, {
           tenantId,
-          grantId,
+          grantId: uuidKey(event.data.grantId),
           principalType: principal.type,
           principalId: principal.id,
           role,
-          workspaceId,
+          workspaceId: workspaceId === null ? null : uuidKey(workspaceId),
           origin: 'grant',
         });
         break;
@@ -135,7 +147,7 @@ export async function loadMembershipAdds(
           principalType: 'apiKey',
           principalId: apiKeyId,
           role: roleOfApiKey(role),
-          workspaceId,
+          workspaceId: workspaceId === null ? null : uuidKey(workspaceId),
           origin: 'apiKey',
         });
         break;

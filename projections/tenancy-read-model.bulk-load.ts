@@ -2,8 +2,9 @@ import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { occurredAt } from '../src/stored-events/event-metadata.js';
 import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
 import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
+import { uuidKey } from '../src/tenancy/uuid.js';
 import type { BulkLoadForm, BulkLoadTarget, StagingRow } from './projection.js';
-import { ADDS_ONLY } from './tenancy-read-model.effects.js';
+import { ADDS_ONLY, workspaceKey } from './tenancy-read-model.effects.js';
 
 const WORKSPACE_COLUMNS = [
   'tenant_id',
@@ -91,7 +92,7 @@ export const tenancyBulkLoad: BulkLoadForm = {
     /** Parents outside the run, with the children the run adds to each. */
     const anchors = new Map<string, Anchor>();
     for (const { recorded, event } of decoded) {
-      const tenant = tenants.get(event.data.tenantId);
+      const tenant = tenants.get(uuidKey(event.data.tenantId));
       if (!tenant || recorded.revision <= tenant.applied) continue;
       const at = occurredAt(recorded);
       tenant.revision = recorded.revision;
@@ -110,13 +111,13 @@ export const tenancyBulkLoad: BulkLoadForm = {
           at,
           children: 0,
         };
-        created.set(keyOf(tenantId, workspaceId), workspace);
+        created.set(workspaceKey(tenantId, workspaceId), workspace);
         order.push(workspace);
         tenant.added += 1;
         if (parentWorkspaceId === null) {
           tenant.rootId = workspaceId;
         } else {
-          const parentKey = keyOf(tenantId, parentWorkspaceId);
+          const parentKey = workspaceKey(tenantId, parentWorkspaceId);
           const parent = created.get(parentKey) ?? anchors.get(parentKey);
           if (parent) parent.children += 1;
           else
@@ -131,7 +132,8 @@ export const tenancyBulkLoad: BulkLoadForm = {
     }
     await countChildrenOfAnchors(anchors, target);
     const workspaceRows = order.map((workspace): StagingRow => {
-      const parentKey = workspace.parentId === null ? '' : keyOf(workspace.tenantId, workspace.parentId);
+      const parentKey =
+        workspace.parentId === null ? '' : workspaceKey(workspace.tenantId, workspace.parentId);
       const parentPath = created.get(parentKey)?.path ?? anchors.get(parentKey)?.path ?? [];
       const path = [...parentPath, workspace.workspaceId];
       workspace.path = path;
@@ -202,7 +204,8 @@ async function tenantGuards(
 ): Promise<Map<string, TenantChange>> {
   const createdAt = new Map<string, number>();
   for (const { recorded, event } of decoded) {
-    const tenantId = event.data.tenantId;
+    // Keyed as the tenants table compares them: one tenant, whatever the case of its id in an event.
+    const tenantId = uuidKey(event.data.tenantId);
     if (!createdAt.has(tenantId)) createdAt.set(tenantId, Number.POSITIVE_INFINITY);
     if (event.type === 'TenantCreated') {
       createdAt.set(tenantId, Math.min(createdAt.get(tenantId) as number, recorded.revision));
@@ -216,7 +219,7 @@ async function tenantGuards(
   const before = new Map(rows.map((row) => [row.tenant_id, Number(row.revision)]));
   return new Map(
     [...createdAt].map(([tenantId, created]) => {
-      const revision = before.get(tenantId.toLowerCase());
+      const revision = before.get(tenantId);
       return [
         tenantId,
         {
@@ -252,7 +255,7 @@ async function countChildrenOfAnchors(
     ],
   );
   for (const row of rows) {
-    const anchor = anchors.get(keyOf(row.tenant_id, row.workspace_id));
+    const anchor = anchors.get(workspaceKey(row.tenant_id, row.workspace_id));
     if (anchor) anchor.path = row.path.slice(1, -1).split(',');
   }
   const missing = entries.find(([, anchor]) => anchor.path === undefined);
@@ -262,9 +265,4 @@ async function countChildrenOfAnchors(
       `read model: WorkspaceCreated ${firstChild}: parent ${workspaceId} is not in the read model`,
     );
   }
-}
-
-/** A workspace's key within a run: its ids are unique only within its tenant (and read back in lower case). */
-function keyOf(tenantId: string, workspaceId: string): string {
-  return `${tenantId}/${workspaceId}`.toLowerCase();
 }

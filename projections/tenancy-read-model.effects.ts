@@ -1,4 +1,5 @@
 import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.events.js';
+import { uuidKey } from '../src/tenancy/uuid.js';
 
 /**
  * What each event does to the tenancy read model (tenants and workspaces): the one place that sorts
@@ -69,4 +70,12 @@ export function movesOnlyRevision(
   event: TenancyEvent,
 ): event is Extract<TenancyEvent, { type: RevisionOnlyType }> {
   return REVISION_ONLY.has(event.type);
+}
+
+/**
+ * A workspace as the workspaces table tells workspaces apart, for the forms that work out a batch's
+ * rows in the process: its id within its tenant, both compared as UUIDs (in any case, the same id).
+ */
+export function workspaceKey(tenantId: string, workspaceId: string): string {
+  return `${uuidKey(tenantId)}/${uuidKey(workspaceId)}`;
 }

@@ -23,3 +23,11 @@ export function uuidV5(name: string, namespace: string): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * A UUID as a uuid column compares it: in any case, the same id. What keys rows by an id read from
+ * stored events, which keep whatever case they were written in (an import keeps a file's), uses it.
+ */
+export function uuidKey(value: string): string {
+  return value.toLowerCase();
+}
