@@ -159,6 +159,13 @@ describe('operating the service: request logs, correlation and metrics', () => {
     }
     const requestLines = lines.filter((line) => line.route !== undefined);
     expect(requestLines.map((line) => line.correlationId).sort()).toEqual([...echoedIds].sort());
+    // Each field once: a JSON object with a repeated key is read differently by different parsers.
+    const rawRequestLines = logs
+      .text()
+      .split('\n')
+      .filter((line) => line.includes('"route":'));
+    expect(rawRequestLines).toHaveLength(requestLines.length);
+    for (const line of rawRequestLines) expect(line.match(/"correlationId":/g)).toHaveLength(1);
     const refused = requestLines.find((line) => line.status === 403);
     expect(refused).toMatchObject({ method: 'POST', route: '/v1/tenants', status: 403 });
     expect(typeof refused?.durationMs).toBe('number');
