@@ -5,6 +5,7 @@ import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
 import { installGracefulShutdown } from './app/graceful-shutdown.js';
+import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
 
 // JSON lines from the very first one: a bad setting is reported before anything else runs.
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     log.fatal({ problems: error.problems }, `invalid configuration: ${error.problems.join('; ')}`);
     process.exit(1);
   }
+  boundHeapGrowth(config.heapGrowthPercent);
   log = createLogger(config.logLevel);
   Logger.overrideLogger(new NestPinoLogger(log));
   const logger = new Logger('Tenancy');

@@ -169,6 +169,13 @@ export const SETTINGS = {
     meaning:
       'a transaction open longer than this (milliseconds) anywhere in the PostgreSQL cluster holds the event log back: readiness reports it as degraded and the log names it',
   }),
+  heapGrowthPercent: setting({
+    variable: 'TENANCY_HEAP_GROWTH_PERCENT',
+    schema: integer(0, 300),
+    default: '100',
+    meaning:
+      "how far the JavaScript heap may grow beyond what its last full garbage collection kept, in percent: lower keeps resident memory nearer the live data for more collection work; `0`: V8's own choice (up to four times the live data)",
+  }),
   logLevel: setting({
     variable: 'LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }),
