@@ -185,14 +185,15 @@ function grantRole(
 
 /**
  * The RoleRevoked events for every grant on a workspace about to be deleted, the API key's own role
- * on it included: they go right before the workspace's WorkspaceDeleted.
+ * on it included: they go right before the workspace's WorkspaceDeleted, the users' grants first,
+ * then the groups', then the API keys', each in grant order.
  */
 export function revocationsOnWorkspace(
   state: TenantState,
   tenantId: string,
   workspaceId: string,
 ): RoleRevoked[] {
-  return revocations(tenantId, state.membership.grantsOn(workspaceId).values(), 'workspace-deleted');
+  return revocations(tenantId, state.membership.grantsOn(workspaceId), 'workspace-deleted');
 }
 
 /** The RoleRevoked events for the explicit grants of an API key about to be revoked. */

@@ -14,10 +14,6 @@ export function scopeKeyOf(workspaceId: string | null): string {
   return workspaceId ?? TENANT_SCOPE;
 }
 
-export function principalKeyOf(principal: PrincipalRef): string {
-  return principalKey(principal.type, principal.id);
-}
-
 export function principalKey(type: PrincipalType, id: string): string {
   return `${type}:${id}`;
 }
@@ -72,8 +68,11 @@ export interface MembershipState {
   groupNamed(nameKey: string): string | undefined;
   /** The live groups the user belongs to; empty for anyone else. */
   groupsOf(userId: string): ReadonlySet<string>;
-  /** Active grants on one scope (TENANT_SCOPE or a workspace id), by principal key, in grant order. */
-  grantsOn(scopeKey: string): ReadonlyMap<string, GrantState>;
+  /**
+   * Active grants on one scope (TENANT_SCOPE or a workspace id): the users', then the groups', then
+   * the API keys', each in grant order.
+   */
+  grantsOn(scopeKey: string): GrantState[];
   /** The same grants by principal type and id, for lookups; undefined when the scope has none. */
   grantsHere(scopeKey: string): ScopeGrants | undefined;
   /** Active grants of one principal, by scope key. */
@@ -106,7 +105,6 @@ export class MutableMembershipState implements MembershipState {
   private readonly retiredGrantIds = new Set<string>();
   private readonly groupByNameKey = new Map<string, string>();
   private readonly groupsByUser = new Map<string, Set<string>>();
-  private readonly grantsByScope = new Map<string, Map<string, GrantState>>();
   // A scope's map for a principal type exists only once that type holds a grant there (most scopes
   // hold grants of one type): three empty maps per scope were a fifth of a large tenant's state.
   private readonly grantsByScopeAndType = new Map<
@@ -144,8 +142,12 @@ export class MutableMembershipState implements MembershipState {
     return this.groupsByUser.get(userId) ?? EMPTY_SET;
   }
 
-  grantsOn(scopeKey: string): ReadonlyMap<string, GrantState> {
-    return this.grantsByScope.get(scopeKey) ?? EMPTY_GRANTS;
+  grantsOn(scopeKey: string): GrantState[] {
+    // Derived from the lookup index rather than kept as an index of its own: most scopes hold one
+    // or two grants, and a second map per scope, keyed by a principal key built for each grant,
+    // held them all again.
+    const here = this.grantsByScopeAndType.get(scopeKey);
+    return here === undefined ? [] : [...here.user.values(), ...here.group.values(), ...here.apiKey.values()];
   }
 
   grantsHere(scopeKey: string): ScopeGrants | undefined {
@@ -209,13 +211,14 @@ export class MutableMembershipState implements MembershipState {
   addGroupMember(groupId: string, userId: string): void {
     const group = this.groups.get(groupId);
     if (group === undefined || group.members.has(userId)) return;
-    group.members.add(userId);
-    let groups = this.groupsByUser.get(userId);
+    const member = this.canonicalUserId(userId);
+    group.members.add(member);
+    let groups = this.groupsByUser.get(member);
     if (groups === undefined) {
       groups = new Set();
-      this.groupsByUser.set(userId, groups);
+      this.groupsByUser.set(member, groups);
     }
-    groups.add(groupId);
+    groups.add(group.groupId);
     if (isTenantAdminGrant(this.tenantGrantOf('group', groupId))) this.countAdminGrant(userId, +1);
   }
 
@@ -226,11 +229,10 @@ export class MutableMembershipState implements MembershipState {
     if (isTenantAdminGrant(this.tenantGrantOf('group', groupId))) this.countAdminGrant(userId, -1);
   }
 
-  addGrant(grant: GrantState): void {
-    const principal = principalKeyOf(grant.principal);
+  addGrant(added: GrantState): void {
+    const grant = this.withCanonicalPrincipal(added);
     const scope = scopeKeyOf(grant.workspaceId);
     this.grants.set(grant.grantId, grant);
-    indexGrant(this.grantsByScope, scope, principal, grant);
     let here = this.grantsByScopeAndType.get(scope);
     if (here === undefined) {
       here = { user: EMPTY_GRANTS, group: EMPTY_GRANTS, apiKey: EMPTY_GRANTS };
@@ -248,11 +250,9 @@ export class MutableMembershipState implements MembershipState {
   removeGrant(grantId: string): void {
     const grant = this.grants.get(grantId);
     if (grant === undefined) return;
-    const principal = principalKeyOf(grant.principal);
     const scope = scopeKeyOf(grant.workspaceId);
     this.grants.delete(grantId);
     this.retiredGrantIds.add(grantId);
-    unindexGrant(this.grantsByScope, scope, principal, grantId);
     const here = this.grantsByScopeAndType.get(scope);
     if (here?.[grant.principal.type].get(grant.principal.id)?.grantId === grantId) {
       (here[grant.principal.type] as Map<string, GrantState>).delete(grant.principal.id);
@@ -265,7 +265,7 @@ export class MutableMembershipState implements MembershipState {
 
   /** Every grant on one scope, e.g. of a workspace that is gone. */
   removeGrantsOn(scopeKey: string): void {
-    for (const grant of [...this.grantsOn(scopeKey).values()]) this.removeGrant(grant.grantId);
+    for (const grant of this.grantsOn(scopeKey)) this.removeGrant(grant.grantId);
   }
 
   removeGrantsOf(type: PrincipalType, id: string): void {
@@ -281,11 +281,38 @@ export class MutableMembershipState implements MembershipState {
     this.grants.clear();
     this.groupByNameKey.clear();
     this.groupsByUser.clear();
-    this.grantsByScope.clear();
     this.grantsByScopeAndType.clear();
     for (const index of Object.values(this.grantsByPrincipal)) index.clear();
     this.adminGrantsByUser.clear();
     this.tenantAdminUserCount = 0;
+  }
+
+  /**
+   * The state's own copy of an id it holds already (a member's, a group's): each event decodes its
+   * own copy of every id it names, and a group's id kept once per membership and grant of the group
+   * was most of the repeated ids in a large tenant's state.
+   */
+  private canonicalUserId(userId: string): string {
+    return this.members.get(userId)?.userId ?? userId;
+  }
+
+  private withCanonicalPrincipal(grant: GrantState): GrantState {
+    const { type, id } = grant.principal;
+    const canonical =
+      type === 'user'
+        ? this.canonicalUserId(id)
+        : type === 'group'
+          ? (this.groups.get(id)?.groupId ?? id)
+          : id;
+    // Built field by field (string identity cannot be compared, so always): every grant then shares
+    // one hidden class.
+    return {
+      grantId: grant.grantId,
+      principal: { type, id: canonical },
+      role: grant.role,
+      workspaceId: grant.workspaceId,
+      origin: grant.origin,
+    };
   }
 
   private tenantGrantOf(type: PrincipalType, id: string): GrantState | undefined {

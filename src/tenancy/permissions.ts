@@ -368,7 +368,7 @@ export function accessAt(state: TenantState, workspaceId: string): AccessEntry[]
     if (chosen !== current?.candidate) best.set(key, { principal, candidate: chosen });
   };
   scopes.forEach((scope, distance) => {
-    for (const grant of membership.grantsOn(scope).values()) {
+    for (const grant of membership.grantsOn(scope)) {
       offer(grant.principal, { grant, distance, group: undefined });
       if (grant.principal.type !== 'group') continue;
       for (const userId of membership.groups.get(grant.principal.id)?.members ?? []) {

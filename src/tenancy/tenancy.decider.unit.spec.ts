@@ -12,6 +12,7 @@ import {
   workspaceDeleted,
   workspaceDeletionStarted,
   workspaceId,
+  workspaceMoved,
   workspaceRenamed,
 } from './decider.test-kit.js';
 import type { TenancyCommand } from './tenancy.commands.js';
@@ -622,6 +623,33 @@ describe('evolve', () => {
     expect([...state.liveChildren(A)]).toEqual([C]);
     expect(state.liveChildNamed(A, 'b')).toBeUndefined();
     expect(state.liveWorkspaceCount).toBe(3);
+  });
+
+  it("keeps a parent's children right as it goes from one child to several and back to none", () => {
+    const chain = [...active, workspaceCreated(A, ROOT_ID, 'A'), workspaceCreated(B, A, 'B')];
+    const children = (events: Parameters<typeof fold>[0], parent = A) => {
+      const set = fold(events).liveChildren(parent);
+      const seen: string[] = [];
+      set.forEach((value) => seen.push(value));
+      return { ids: [...set], size: set.size, viaForEach: seen, hasB: set.has(B), hasC: set.has(C) };
+    };
+    expect(children(chain)).toEqual({ ids: [B], size: 1, viaForEach: [B], hasB: true, hasC: false });
+    const two = [...chain, workspaceCreated(C, A, 'C')];
+    expect(children(two)).toEqual({ ids: [B, C], size: 2, viaForEach: [B, C], hasB: true, hasC: true });
+    expect(children([...chain, workspaceDeleted(B, A, 'requested')]).ids).toEqual([]);
+    expect(children([...two, workspaceDeleted(B, A, 'requested')]).ids).toEqual([C]);
+    expect(
+      children([...two, workspaceDeleted(B, A, 'requested'), workspaceDeleted(C, A, 'requested')]).size,
+    ).toBe(0);
+    // A deleted only child gives way to a new one; a move takes the only child along.
+    expect(
+      children([...chain, workspaceDeleted(B, A, 'requested'), workspaceCreated(C, A, 'C')]).ids,
+    ).toEqual([C]);
+    const moved = [...chain, workspaceCreated(D, ROOT_ID, 'D'), workspaceMoved(B, A, D)];
+    expect(children(moved).ids).toEqual([]);
+    expect(children(moved, D).ids).toEqual([B]);
+    expect(fold(moved).liveChildNamed(D, 'b')).toBe(B);
+    expect(fold(moved).liveChildNamed(A, 'b')).toBeUndefined();
   });
 
   it('tracks cascade tops until they are deleted', () => {
