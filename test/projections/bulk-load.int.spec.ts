@@ -6,6 +6,7 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 import { inTransaction } from '../../src/database/transaction.js';
 import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
+import type { PrincipalRef, Role } from '../../src/tenancy/membership.events.js';
 import type { TenancyEvent } from '../../src/tenancy/tenancy.events.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import {
@@ -73,58 +74,13 @@ describe('bulk-load rebuild on histories the domain never writes', () => {
       { type: 'GroupMemberAdded', data: { tenantId, groupId, userId: 'ann|ops' } },
       { type: 'GroupMemberAdded', data: { tenantId, groupId, userId: 'ann|ops' } },
       { type: 'GroupMemberAdded', data: { tenantId, groupId, userId: 'bob' } },
-      {
-        type: 'RoleGranted',
-        data: {
-          tenantId,
-          grantId,
-          principal: { type: 'user', id: 'bob' },
-          role: 'viewer',
-          workspaceId: child,
-        },
-      },
+      roleGranted(tenantId, grantId, { type: 'user', id: 'bob' }, 'viewer', child),
       // The same grant id again, then the same principal on the same workspace under another id.
-      {
-        type: 'RoleGranted',
-        data: {
-          tenantId,
-          grantId,
-          principal: { type: 'user', id: 'ann|ops' },
-          role: 'admin',
-          workspaceId: root,
-        },
-      },
-      {
-        type: 'RoleGranted',
-        data: {
-          tenantId,
-          grantId: randomUUID(),
-          principal: { type: 'user', id: 'bob' },
-          role: 'admin',
-          workspaceId: child,
-        },
-      },
+      roleGranted(tenantId, grantId, { type: 'user', id: 'ann|ops' }, 'admin', root),
+      roleGranted(tenantId, randomUUID(), { type: 'user', id: 'bob' }, 'admin', child),
       // Without a workspace, two grants of one principal do not conflict.
-      {
-        type: 'RoleGranted',
-        data: {
-          tenantId,
-          grantId: randomUUID(),
-          principal: { type: 'group', id: groupId },
-          role: 'viewer',
-          workspaceId: null,
-        },
-      },
-      {
-        type: 'RoleGranted',
-        data: {
-          tenantId,
-          grantId: randomUUID(),
-          principal: { type: 'group', id: groupId },
-          role: 'editor',
-          workspaceId: null,
-        },
-      },
+      roleGranted(tenantId, randomUUID(), { type: 'group', id: groupId }, 'viewer', null),
+      roleGranted(tenantId, randomUUID(), { type: 'group', id: groupId }, 'editor', null),
       {
         type: 'ApiKeyIssued',
         data: {
@@ -156,26 +112,8 @@ describe('bulk-load rebuild on histories the domain never writes', () => {
       { type: 'MemberAdded', data: { tenantId: tenantId.toUpperCase(), userId: 'bob', displayName: null } },
       { type: 'GroupCreated', data: { tenantId, groupId: groupId.toUpperCase(), name: 'Ops in capitals' } },
       { type: 'GroupMemberAdded', data: { tenantId, groupId: groupId.toUpperCase(), userId: 'cy' } },
-      {
-        type: 'RoleGranted',
-        data: {
-          tenantId: tenantId.toUpperCase(),
-          grantId: grantId.toUpperCase(),
-          principal: { type: 'user', id: 'cy' },
-          role: 'viewer',
-          workspaceId: null,
-        },
-      },
-      {
-        type: 'RoleGranted',
-        data: {
-          tenantId,
-          grantId: randomUUID(),
-          principal: { type: 'user', id: 'bob' },
-          role: 'viewer',
-          workspaceId: child.toUpperCase(),
-        },
-      },
+      roleGranted(tenantId.toUpperCase(), grantId.toUpperCase(), { type: 'user', id: 'cy' }, 'viewer', null),
+      roleGranted(tenantId, randomUUID(), { type: 'user', id: 'bob' }, 'viewer', child.toUpperCase()),
     ]);
     // A tenant whose stream starts without its TenantCreated: the tenancy read model skips its events.
     const orphan = randomUUID();
@@ -268,3 +206,13 @@ describe('bulk-load rebuild on histories the domain never writes', () => {
     },
   );
 });
+
+function roleGranted(
+  tenantId: string,
+  grantId: string,
+  principal: PrincipalRef,
+  role: Role,
+  workspaceId: string | null,
+): TenancyEvent {
+  return { type: 'RoleGranted', data: { tenantId, grantId, principal, role, workspaceId } };
+}
