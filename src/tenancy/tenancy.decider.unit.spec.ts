@@ -652,6 +652,34 @@ describe('evolve', () => {
     expect(fold(moved).liveChildNamed(A, 'b')).toBeUndefined();
   });
 
+  it("finds a live child by name whether it is its parent's only child or one of several", () => {
+    const chain = [...active, workspaceCreated(A, ROOT_ID, 'A'), workspaceCreated(B, A, 'B')];
+    const named = (events: Parameters<typeof fold>[0]) => {
+      const state = fold(events);
+      return {
+        b: state.liveChildNamed(A, 'b'),
+        c: state.liveChildNamed(A, 'c'),
+        x: state.liveChildNamed(A, 'x'),
+      };
+    };
+    expect(named(chain)).toEqual({ b: B, c: undefined, x: undefined });
+    expect(named([...chain, workspaceRenamed(B, 'X')])).toEqual({ b: undefined, c: undefined, x: B });
+    const two = [...chain, workspaceCreated(C, A, 'C')];
+    expect(named(two)).toEqual({ b: B, c: C, x: undefined });
+    expect(named([...two, workspaceRenamed(B, 'X')])).toEqual({ b: undefined, c: C, x: B });
+    expect(named([...two, workspaceDeleted(B, A, 'requested')])).toEqual({
+      b: undefined,
+      c: C,
+      x: undefined,
+    });
+    // Renamed while it was the only child, then a sibling came: the map of names starts from its name.
+    expect(named([...chain, workspaceRenamed(B, 'X'), workspaceCreated(C, A, 'C')])).toEqual({
+      b: undefined,
+      c: C,
+      x: B,
+    });
+  });
+
   it('tracks cascade tops until they are deleted', () => {
     const state = fold([...tree, workspaceDeletionStarted(B), workspaceDeletionStarted(A)]);
     expect([...state.deletionTops]).toEqual([B, A]);

@@ -152,9 +152,9 @@ export class MutableTenantState implements TenantState {
   // A parent's only child is held as its id, a set only from the second on: in the benchmarks'
   // tenant of 100,000 workspaces most parents have one child, and their sets took 12 MiB.
   private readonly childrenByParent = new Map<string, string | Set<string>>();
-  // One map for the whole tenant, by parent and name key together: a map per parent took 9.5 MiB
-  // in that tenant.
-  private readonly liveChildByName = new Map<string, string>();
+  // The live children of a parent with several, by name key. An only child's name is its own
+  // (liveChildNamed reads it there): maps for parents of one child took 9.5 MiB in that tenant.
+  private readonly childByNameKeyByParent = new Map<string, Map<string, string>>();
 
   liveChildren(workspaceId: string): ReadonlySet<string> {
     const children = this.childrenByParent.get(workspaceId);
@@ -166,7 +166,10 @@ export class MutableTenantState implements TenantState {
   }
 
   liveChildNamed(parentWorkspaceId: string, nameKey: string): string | undefined {
-    return this.liveChildByName.get(childNameKey(parentWorkspaceId, nameKey));
+    const children = this.childrenByParent.get(parentWorkspaceId);
+    if (typeof children === 'string')
+      return this.workspaces.get(children)?.nameKey === nameKey ? children : undefined;
+    return this.childByNameKeyByParent.get(parentWorkspaceId)?.get(nameKey);
   }
 
   addWorkspace(created: Omit<WorkspaceState, 'seq' | 'lineage'>): void {
@@ -205,6 +208,7 @@ export class MutableTenantState implements TenantState {
       this.liveWorkspaceCount -= 1;
       this.deletionTops.delete(next.workspaceId);
       this.childrenByParent.delete(next.workspaceId);
+      this.childByNameKeyByParent.delete(next.workspaceId);
       this.detach(previous);
     }
   }
@@ -251,10 +255,22 @@ export class MutableTenantState implements TenantState {
     if (workspace.parentWorkspaceId === null) return;
     const parentId = workspace.parentWorkspaceId;
     const children = this.childrenByParent.get(parentId);
-    if (children === undefined) this.childrenByParent.set(parentId, workspace.workspaceId);
-    else if (typeof children !== 'string') children.add(workspace.workspaceId);
-    else if (children !== workspace.workspaceId)
+    if (children === undefined) {
+      this.childrenByParent.set(parentId, workspace.workspaceId);
+      return;
+    }
+    if (typeof children === 'string') {
+      if (children === workspace.workspaceId) return;
+      // A second child: from now on the parent keeps a set and a map of names.
       this.childrenByParent.set(parentId, new Set([children, workspace.workspaceId]));
+      const only = this.workspaces.get(children);
+      this.childByNameKeyByParent.set(
+        parentId,
+        new Map(only === undefined ? [] : [[only.nameKey, children]]),
+      );
+    } else {
+      children.add(workspace.workspaceId);
+    }
     this.attachName(workspace);
   }
 
@@ -264,32 +280,30 @@ export class MutableTenantState implements TenantState {
     const children = this.childrenByParent.get(parentId);
     if (typeof children === 'string') {
       if (children === workspace.workspaceId) this.childrenByParent.delete(parentId);
-    } else {
-      children?.delete(workspace.workspaceId);
-      if (children?.size === 0) this.childrenByParent.delete(parentId);
+      return;
     }
+    children?.delete(workspace.workspaceId);
     this.detachName(workspace);
+    if (children?.size === 0) {
+      this.childrenByParent.delete(parentId);
+      this.childByNameKeyByParent.delete(parentId);
+    }
   }
 
+  /** Only for a parent with a map of names (several children): an only child's name is read from it. */
   private attachName(workspace: WorkspaceState): void {
     if (workspace.parentWorkspaceId === null) return;
-    this.liveChildByName.set(
-      childNameKey(workspace.parentWorkspaceId, workspace.nameKey),
-      workspace.workspaceId,
-    );
+    this.childByNameKeyByParent
+      .get(workspace.parentWorkspaceId)
+      ?.set(workspace.nameKey, workspace.workspaceId);
   }
 
   private detachName(workspace: WorkspaceState): void {
     if (workspace.parentWorkspaceId === null) return;
-    const key = childNameKey(workspace.parentWorkspaceId, workspace.nameKey);
+    const names = this.childByNameKeyByParent.get(workspace.parentWorkspaceId);
     // Only if it is still ours: a tolerant fold must not drop another workspace's claim on the name.
-    if (this.liveChildByName.get(key) === workspace.workspaceId) this.liveChildByName.delete(key);
+    if (names?.get(workspace.nameKey) === workspace.workspaceId) names.delete(workspace.nameKey);
   }
-}
-
-/** The key of a live child's name under its parent (a workspace id holds no '/'). */
-function childNameKey(parentWorkspaceId: string, nameKey: string): string {
-  return `${parentWorkspaceId}/${nameKey}`;
 }
 
 /** A parent's one live child, seen as the set liveChildren promises. */
