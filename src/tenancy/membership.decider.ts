@@ -350,7 +350,7 @@ export function evolveMembership(
       const { grantId, principal, role, workspaceId } = event.data;
       addGrantIfFree(membership, {
         grantId,
-        principal,
+        principal: membership.canonicalPrincipal(principal),
         role,
         workspaceId: workspaceId === null ? null : canonical(workspaceId),
         origin: 'granted',

@@ -162,6 +162,22 @@ export class MutableMembershipState implements MembershipState {
     return this.adminGrantsByUser.get(userId) ?? 0;
   }
 
+  /**
+   * The principal with the state's own copy of its id where the state holds one (a member's, a
+   * group's): each event decodes its own copy of every id it names, and a group's id kept once per
+   * grant and membership of the group was most of the repeated ids in a large tenant's state.
+   */
+  canonicalPrincipal(principal: PrincipalRef): PrincipalRef {
+    const { type, id } = principal;
+    if (type === 'user') return { type, id: this.canonicalUserId(id) };
+    if (type === 'group') return { type, id: this.groups.get(id)?.groupId ?? id };
+    return { type, id };
+  }
+
+  private canonicalUserId(userId: string): string {
+    return this.members.get(userId)?.userId ?? userId;
+  }
+
   // ---- mutators: the decider's evolve only ----
 
   putMember(member: MemberState): void {
@@ -219,7 +235,7 @@ export class MutableMembershipState implements MembershipState {
       this.groupsByUser.set(member, groups);
     }
     groups.add(group.groupId);
-    if (isTenantAdminGrant(this.tenantGrantOf('group', groupId))) this.countAdminGrant(userId, +1);
+    if (isTenantAdminGrant(this.tenantGrantOf('group', groupId))) this.countAdminGrant(member, +1);
   }
 
   removeGroupMember(groupId: string, userId: string): void {
@@ -229,8 +245,7 @@ export class MutableMembershipState implements MembershipState {
     if (isTenantAdminGrant(this.tenantGrantOf('group', groupId))) this.countAdminGrant(userId, -1);
   }
 
-  addGrant(added: GrantState): void {
-    const grant = this.withCanonicalPrincipal(added);
+  addGrant(grant: GrantState): void {
     const scope = scopeKeyOf(grant.workspaceId);
     this.grants.set(grant.grantId, grant);
     let here = this.grantsByScopeAndType.get(scope);
@@ -285,34 +300,6 @@ export class MutableMembershipState implements MembershipState {
     for (const index of Object.values(this.grantsByPrincipal)) index.clear();
     this.adminGrantsByUser.clear();
     this.tenantAdminUserCount = 0;
-  }
-
-  /**
-   * The state's own copy of an id it holds already (a member's, a group's): each event decodes its
-   * own copy of every id it names, and a group's id kept once per membership and grant of the group
-   * was most of the repeated ids in a large tenant's state.
-   */
-  private canonicalUserId(userId: string): string {
-    return this.members.get(userId)?.userId ?? userId;
-  }
-
-  private withCanonicalPrincipal(grant: GrantState): GrantState {
-    const { type, id } = grant.principal;
-    const canonical =
-      type === 'user'
-        ? this.canonicalUserId(id)
-        : type === 'group'
-          ? (this.groups.get(id)?.groupId ?? id)
-          : id;
-    // Built field by field (string identity cannot be compared, so always): every grant then shares
-    // one hidden class.
-    return {
-      grantId: grant.grantId,
-      principal: { type, id: canonical },
-      role: grant.role,
-      workspaceId: grant.workspaceId,
-      origin: grant.origin,
-    };
   }
 
   private tenantGrantOf(type: PrincipalType, id: string): GrantState | undefined {
