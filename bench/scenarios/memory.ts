@@ -3,6 +3,9 @@ import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types
 import { commandTenants, runCommandsLoad } from '../lib/workload.js';
 import { COMMANDS_MEMORY_KEY, type CommandsMemory } from './commands.js';
 
+/** 300 MB (decimal megabytes, as the target is stated) in MiB, to one decimal, rounded down. */
+const MIB_IN_300_MB = Math.floor((300e6 / 2 ** 20) * 10) / 10;
+
 /** ctx.shared key: the service's VmHWM (MiB) after each scenario that ran against it, in run order. */
 export const PEAK_AFTER_SCENARIO_KEY = 'servicePeakAfterScenario';
 
@@ -12,7 +15,11 @@ export const memoryScenario: Scenario = {
   id: 'memory',
   description:
     "the service's peak RSS over the whole run (VmHWM after every scenario that loads it: commands, lag, big tenants, the permission scenarios)",
-  target: { text: 'peak over the whole run <= 300 MB', checks: [{ metric: 'figure', op: '<=', value: 300 }] },
+  // The figure is in MiB (/proc's "kB" are KiB), so the 300 MB of the target is 286.1 of them.
+  target: {
+    text: 'peak over the whole run <= 300 MB (286.1 MiB)',
+    checks: [{ metric: 'figure', op: '<=', value: MIB_IN_300_MB }],
+  },
 
   async run(ctx: BenchContext, size: Size): Promise<ScenarioOutcome> {
     if (!ctx.rss.supported) return { notRun: `/proc/${ctx.rss.pid}/status is not readable (not Linux?)` };
