@@ -73,6 +73,14 @@ export interface ReadAllOptions {
   readonly filter?: EventFilter;
 }
 
+export interface CountEventsOptions {
+  /** Exclusive: count the events after this position. Absent: from the start of the log. */
+  readonly after?: Position;
+  readonly filter?: EventFilter;
+  /** Counting stops here: the answer is at most this. */
+  readonly limit: number;
+}
+
 export interface ReadAllPage {
   readonly events: readonly RecordedEvent[];
   /**
@@ -107,6 +115,13 @@ export interface EventStore {
 
   /** One page of the global log, in log order. */
   readAll(options: ReadAllOptions): Promise<ReadAllPage>;
+
+  /**
+   * How many events of the log after `after` match the filter, up to `limit`: what readAll would
+   * return over as many pages, counted without handing the events over where the store can (a
+   * consumer's lag needs their number, not their data).
+   */
+  countEvents(options: CountEventsOptions): Promise<number>;
 
   /**
    * The log from a position on, in order, then live. Pull-based: the store reads ahead only as the

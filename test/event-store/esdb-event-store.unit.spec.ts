@@ -241,6 +241,29 @@ describe('EsdbEventStore: reading the log', () => {
     expect(client.allReads[0]?.fromPosition).toBe(START);
   });
 
+  it('counts a filtered stretch of the log page by page, up to the limit', async () => {
+    const { client, store } = open();
+    const log = Array.from({ length: 2_500 }, (_, i) =>
+      record({ commit: i + 1, type: i % 2 === 0 ? 'Even' : 'Odd' }),
+    );
+    client.allAnswer = (options) => {
+      const from =
+        options.fromPosition === START || options.fromPosition === undefined
+          ? 0n
+          : (options.fromPosition as { commit: bigint }).commit;
+      const after = log.filter((each) => (each.event?.position.commit ?? 0n) >= from);
+      return fakeRead(after.slice(0, Number(options.maxCount ?? after.length)));
+    };
+    const even = { eventTypes: ['Even'] };
+    expect(await store.countEvents({ filter: even, limit: 10_000 })).toBe(1_250);
+    expect(client.allReads.length).toBeGreaterThan(1);
+    expect(await store.countEvents({ filter: even, limit: 700 })).toBe(700);
+    expect(await store.countEvents({ after: encodePosition(2_000n, 2_000n), limit: 10_000 })).toBe(500);
+    expect(await store.countEvents({ after: encodePosition(2_500n, 2_500n), filter: even, limit: 10 })).toBe(
+      0,
+    );
+  });
+
   it('the head is the newest event that is not the server’s own', async () => {
     const { client, store } = open();
     client.allAnswer = () =>

@@ -262,6 +262,33 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         expect(byType.events.map((e) => e.data.n)).toEqual([1, 3]);
       });
 
+      it('counts what a read after a position would return, filtered, up to a limit', async () => {
+        const start = await store.headPosition();
+        const counted = newStream('counted');
+        await store.appendToStream(
+          counted,
+          Array.from({ length: 12 }, (_, i) => event(i % 3 === 0 ? 'Rare' : 'Common', i)),
+          'no_stream',
+        );
+        await store.appendToStream(newStream('uncounted'), [event('Rare', 99)], 'no_stream');
+        const mine = { streamPrefixes: [`${runPrefix}_counted`] };
+        const from = start === undefined ? {} : { after: start };
+        expect(await store.countEvents({ ...from, filter: mine, limit: 100 })).toBe(12);
+        expect(await store.countEvents({ ...from, filter: mine, limit: 5 })).toBe(5);
+        expect(
+          await store.countEvents({ ...from, filter: { ...mine, eventTypes: ['Rare'] }, limit: 100 }),
+        ).toBe(4);
+        expect(
+          await store.countEvents({ ...from, filter: { streamPrefixes: [runPrefix] }, limit: 100 }),
+        ).toBe(13);
+        const [, , third] = await ownLog(start);
+        expect(
+          await store.countEvents({ after: (third as RecordedEvent).position, filter: mine, limit: 100 }),
+        ).toBe(9);
+        const head = (await store.headPosition()) as Position;
+        expect(await store.countEvents({ after: head, filter: mine, limit: 100 })).toBe(0);
+      });
+
       it('a filtered read that matched nothing still moves its cursor forward', async () => {
         const start = await store.headPosition();
         await store.appendToStream(newStream('skipped'), [event('A', 1)], 'no_stream');

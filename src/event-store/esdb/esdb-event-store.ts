@@ -12,6 +12,7 @@ import {
   ConcurrencyError,
   EventStoreUnavailableError,
   type AppendResult,
+  type CountEventsOptions,
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
@@ -39,6 +40,9 @@ import { buildServerFilter, matchesFilter } from './esdb-filter.js';
 import { collectLogPage, scanLimitFor } from './esdb-log-page.js';
 import { DEFAULT_RECONNECT_POLICY, isConnectionError, type ReconnectPolicy } from './reconnect-policy.js';
 import { resumableSubscription } from './resumable-subscription.js';
+
+/** Events per read of $all when counting a stretch of the log. */
+const COUNT_PAGE_SIZE = 1_000;
 
 /** The calls the adapter makes; a structural subset so unit tests can stand in for a server. */
 export type EsdbClient = Pick<
@@ -149,6 +153,23 @@ export class EsdbEventStore implements EventStore {
         scanLimit,
       }),
     );
+  }
+
+  async countEvents(options: CountEventsOptions): Promise<number> {
+    // The server has no count of a filtered stretch of $all: read it page by page, up to the limit.
+    let counted = 0;
+    let after = options.after;
+    while (counted < options.limit) {
+      const page = await this.readAll({
+        ...(after === undefined ? {} : { after }),
+        maxCount: Math.min(COUNT_PAGE_SIZE, options.limit - counted),
+        ...(options.filter === undefined ? {} : { filter: options.filter }),
+      });
+      counted += page.events.length;
+      if (page.isEnd || page.nextPosition === undefined) break;
+      after = page.nextPosition;
+    }
+    return counted;
   }
 
   async *subscribe(options: SubscribeOptions): AsyncIterable<RecordedEvent> {

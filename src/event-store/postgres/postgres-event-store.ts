@@ -3,6 +3,7 @@ import pg from 'pg';
 import {
   ConcurrencyError,
   type AppendResult,
+  type CountEventsOptions,
   type EventFilter,
   type EventStore,
   type EventToAppend,
@@ -197,6 +198,25 @@ export class PostgresEventStore implements EventStore {
     const { heldBack, ...page } = await this.readPage(options);
     if (heldBack) this.heldBackPages.add(page);
     return page;
+  }
+
+  async countEvents(options: CountEventsOptions): Promise<number> {
+    const after = options.after ? decodePosition(options.after) : { major: 0n, minor: 0n };
+    const [filterSql, filterParams, filterShape] = filterClause(options.filter, 4);
+    // The events readAll would return (the same horizon), counted on the server: a lag far behind
+    // costs an index scan, not the transfer and decoding of thousands of events.
+    const { rows } = await this.pool.query<{ count: number }>({
+      name: `es_count_events${filterShape}`,
+      text: `SELECT count(*)::int AS count FROM (
+         SELECT 1 FROM events e
+         WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
+           AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           ${filterSql}
+         LIMIT $3
+       ) counted`,
+      values: [after.major.toString(), after.minor.toString(), options.limit, ...filterParams],
+    });
+    return rows[0]?.count ?? 0;
   }
 
   async waitForMore(page: ReadAllPage, signal: AbortSignal): Promise<boolean> {
