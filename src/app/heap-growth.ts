@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
  * largest tenants, a hundred MiB or more), so the resident peak became several times what was live:
  * the benchmark's 249,000-event tenant left 160 MiB live and took the process to 1 GiB. A bound
  * costs more frequent full collections (incremental, a few milliseconds of pause each) and keeps the
- * heap nearer what is live; docs/deploying.md gives what 25 and 100 (the default) measured. V8 reads
+ * heap nearer what is live; docs/deploying.md gives what 100 (the default), 50 and 25 measured. V8 reads
  * the flag at each collection, so setting it at start-up works for the process however it was
  * launched (`node dist/src/main.js` in a container, `npm start`); `--heap-growing-percent` is not
  * accepted in NODE_OPTIONS.

@@ -51,9 +51,11 @@ describe('consumer lag', () => {
     await database.drop();
   });
 
+  /** A minute from now: every unapplied event is at least that old when measured then. */
+  const aMinuteOn = () => new Date(Date.now() + 60_000);
   const measure = async () => {
     eventsRead = 0;
-    const samples = await lag.measure();
+    const samples = await lag.measure(aMinuteOn());
     return new Map(samples.map((sample) => [sample.consumer, sample]));
   };
 
@@ -76,7 +78,10 @@ describe('consumer lag', () => {
     const samples = await measure();
     expect(samples.get(tenancy as string)?.eventsBehind).toBe(500);
     for (const name of others) expect(samples.get(name)?.eventsBehind).toBe(2_500);
-    for (const sample of samples.values()) expect(sample.oldestUnappliedSeconds).toBeGreaterThanOrEqual(0);
+    for (const sample of samples.values()) {
+      expect(sample.oldestUnappliedSeconds).toBeGreaterThanOrEqual(60);
+      expect(sample.oldestUnappliedSeconds).toBeLessThan(120);
+    }
     expect(samples.size).toBe(READ_MODEL_PROJECTIONS.length);
     // The oldest unapplied event of each, and nothing else.
     expect(eventsRead).toBe(READ_MODEL_PROJECTIONS.length);
