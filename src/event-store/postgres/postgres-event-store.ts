@@ -71,6 +71,19 @@ const READ_STREAM_BACKWARDS = {
          ORDER BY e.stream_revision DESC LIMIT $3`,
 };
 
+/**
+ * Whether committed events lie beyond the horizon, held back behind a transaction still running.
+ * Asked as "is the log's last visible transaction at or past the horizon", which is always planned
+ * as a step back from the end of the index. Asked as EXISTS (an event at or past the horizon), it
+ * was planned as a scan of the whole table whenever the table had no statistics yet (a log just
+ * written in a burst, restored or imported, until autovacuum's next round): the planner expected
+ * a third of the log to match and the scan to stop at once, while nothing matched. A read at the
+ * head of an 80,000-event log took 10-15 ms instead of 0.3-0.5 ms.
+ */
+const HELD_BACK = `coalesce((SELECT last.transaction_id FROM events last
+    ORDER BY last.transaction_id DESC, last.global_position DESC LIMIT 1)
+  >= pg_snapshot_xmin(pg_current_snapshot()), false)`;
+
 function eventColumns(alias: string): string {
   return [
     'event_id',
@@ -307,8 +320,7 @@ export class PostgresEventStore implements EventStore {
          WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
        )
-       SELECT page.*, head.head_txid, head.head_position,
-              EXISTS (SELECT 1 FROM events e WHERE e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back
+       SELECT page.*, head.head_txid, head.head_position, ${HELD_BACK} AS held_back
        FROM head LEFT JOIN page ON true`,
       values: [after.major.toString(), after.minor.toString(), options.maxCount, ...filterParams],
     });
@@ -329,7 +341,7 @@ export class PostgresEventStore implements EventStore {
   private async anyHeldBack(): Promise<boolean> {
     const { rows } = await this.pool.query<{ held_back: boolean }>({
       name: 'es_any_held_back',
-      text: `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held_back`,
+      text: `SELECT ${HELD_BACK} AS held_back`,
     });
     return rows[0]?.held_back ?? false;
   }
