@@ -55,18 +55,16 @@ describe('text COPY treats specially, through the bulk-load rebuild', () => {
         data: { tenantId, workspaceId: root, parentWorkspaceId: null, name: 'Root', isRoot: true },
       },
       // Each under the one before, so that the paths grow too.
-      ...AWKWARD.map(
-        (name, index): TenancyEvent => ({
-          type: 'WorkspaceCreated',
-          data: {
-            tenantId,
-            workspaceId: workspaceIds[index] as string,
-            parentWorkspaceId: index === 0 ? root : (workspaceIds[index - 1] as string),
-            name,
-            isRoot: false,
-          },
-        }),
-      ),
+      ...AWKWARD.map((name, index): TenancyEvent => ({
+        type: 'WorkspaceCreated',
+        data: {
+          tenantId,
+          workspaceId: workspaceIds[index] as string,
+          parentWorkspaceId: index === 0 ? root : (workspaceIds[index - 1] as string),
+          name,
+          isRoot: false,
+        },
+      })),
       { type: 'MemberAdded', data: { tenantId, userId: 'ann|ops', displayName: { text: '\\N' } } },
       { type: 'GroupCreated', data: { tenantId, groupId, name: 'group\nof "\\"' } },
       { type: 'GroupMemberAdded', data: { tenantId, groupId, userId: 'ann|ops' } },
@@ -105,26 +103,38 @@ describe('text COPY treats specially, through the bulk-load rebuild', () => {
     await database.drop();
   });
 
-  it.each([2, 1000])('a rebuild in chunks of %i events gives the rows of the per-event path', async (chunkSize) => {
-    const schema = `copy_text_rebuild_${chunkSize}`;
-    await rebuildReadModels({ store, client, schema, batchSize: chunkSize, chunkSize, pool: database.pool });
-    const comparison = await compareReadModels(client, reference, schema);
-    expect(comparison.filter((table) => table.onlyLeft > 0 || table.onlyRight > 0)).toEqual([]);
-    expect(comparison.map((table) => table.rowsLeft)).toEqual(comparison.map((table) => table.rowsRight));
+  it.each([2, 1000])(
+    'a rebuild in chunks of %i events gives the rows of the per-event path',
+    async (chunkSize) => {
+      const schema = `copy_text_rebuild_${chunkSize}`;
+      await rebuildReadModels({
+        store,
+        client,
+        schema,
+        batchSize: chunkSize,
+        chunkSize,
+        pool: database.pool,
+      });
+      const comparison = await compareReadModels(client, reference, schema);
+      expect(comparison.filter((table) => table.onlyLeft > 0 || table.onlyRight > 0)).toEqual([]);
+      expect(comparison.map((table) => table.rowsLeft)).toEqual(comparison.map((table) => table.rowsRight));
 
-    const names = await client.query<{ name: string; depth: number }>(
-      `SELECT name, depth FROM ${schema}.workspaces WHERE NOT is_root ORDER BY revision`,
-    );
-    expect(names.rows).toEqual(AWKWARD.map((name, index) => ({ name, depth: index + 1 })));
-    const tenant = await client.query<{ name: string }>(`SELECT name FROM ${schema}.tenants`);
-    expect(tenant.rows).toEqual([{ name: 'tenant\t\\N\n"x"' }]);
-    const audit = await client.query<{ actor: string; correlation_id: string; causation_id: string }>(
-      `SELECT DISTINCT actor, correlation_id, causation_id FROM ${schema}.audit_log`,
-    );
-    expect(audit.rows).toEqual([{ actor, correlation_id: '\\N', causation_id: 'tab\tcause' }]);
-    const group = await client.query<{ name: string }>(`SELECT name FROM ${schema}.member_groups`);
-    expect(group.rows).toEqual([{ name: 'group\nof "\\"' }]);
-    const member = await client.query<{ display_name: unknown }>(`SELECT display_name FROM ${schema}.members`);
-    expect(member.rows).toEqual([{ display_name: { text: '\\N' } }]);
-  });
+      const names = await client.query<{ name: string; depth: number }>(
+        `SELECT name, depth FROM ${schema}.workspaces WHERE NOT is_root ORDER BY revision`,
+      );
+      expect(names.rows).toEqual(AWKWARD.map((name, index) => ({ name, depth: index + 1 })));
+      const tenant = await client.query<{ name: string }>(`SELECT name FROM ${schema}.tenants`);
+      expect(tenant.rows).toEqual([{ name: 'tenant\t\\N\n"x"' }]);
+      const audit = await client.query<{ actor: string; correlation_id: string; causation_id: string }>(
+        `SELECT DISTINCT actor, correlation_id, causation_id FROM ${schema}.audit_log`,
+      );
+      expect(audit.rows).toEqual([{ actor, correlation_id: '\\N', causation_id: 'tab\tcause' }]);
+      const group = await client.query<{ name: string }>(`SELECT name FROM ${schema}.member_groups`);
+      expect(group.rows).toEqual([{ name: 'group\nof "\\"' }]);
+      const member = await client.query<{ display_name: unknown }>(
+        `SELECT display_name FROM ${schema}.members`,
+      );
+      expect(member.rows).toEqual([{ display_name: { text: '\\N' } }]);
+    },
+  );
 });
