@@ -6,6 +6,7 @@ import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
 import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
 import { inlineStatement, type SqlValue } from '../src/database/sql-statement.js';
+import { copyTextBlocks } from './copy-text.js';
 
 /**
  * Points the open transaction at a read-model schema, as the projector role: the projections'
@@ -254,26 +255,9 @@ export async function copyRows(
   columns: readonly string[],
   rows: readonly StagingRow[],
 ): Promise<void> {
-  const text = rows.map((row) => row.map(copyField).join('\t')).join('\n');
-  if (text.length === 0) return;
+  if (rows.length === 0) return;
   await pipeline(
-    Readable.from([`${text}\n`]),
+    Readable.from(copyTextBlocks(rows)),
     client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
   );
-}
-
-/** A value in COPY's text format. */
-function copyField(value: SqlValue): string {
-  if (value === null) return '\\N';
-  if (typeof value === 'string') return escapeCopyText(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return escapeCopyText(`{${value.map((item) => `"${item.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`);
-}
-
-function escapeCopyText(value: string): string {
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/[\\\t\n\r]/g, (character) =>
-        character === '\\' ? '\\\\' : character === '\t' ? '\\t' : character === '\n' ? '\\n' : '\\r',
-      )
-    : value;
 }
