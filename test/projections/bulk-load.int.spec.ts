@@ -9,14 +9,11 @@ import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import type { PrincipalRef, Role } from '../../src/tenancy/membership.events.js';
 import type { TenancyEvent } from '../../src/tenancy/tenancy.events.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
-import {
-  applyProjection,
-  enterReadModelSchemaSql,
-  perEventProjectionSql,
-} from '../../projections/projection.applier.js';
+import { applyProjection, enterReadModelSchemaSql } from '../../projections/projection.applier.js';
 import { compareReadModels } from '../../projections/read-model.comparison.js';
 import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { rebuildReadModels } from '../../projections/read-model.rebuild.js';
+import { buildPerEventReference } from '../support/per-event-reference.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -142,19 +139,7 @@ describe('bulk-load rebuild on histories the domain never writes', () => {
       after = page.nextPosition;
       if (page.isEnd) break;
     }
-    await client.query('SELECT rm_create_schema($1)', [reference]);
-    for (const event of log) {
-      await inTransaction(
-        client,
-        async () => {
-          for (const projection of READ_MODEL_PROJECTIONS) {
-            const text = perEventProjectionSql(projection, [event]);
-            if (text) await client.query(text);
-          }
-        },
-        `BEGIN; ${enterReadModelSchemaSql(reference)}`,
-      );
-    }
+    await buildPerEventReference(client, reference, log);
   }, 60_000);
   afterAll(async () => {
     client.release();

@@ -3,15 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { inTransaction } from '../../src/database/transaction.js';
 import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import type { TenancyEvent } from '../../src/tenancy/tenancy.events.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
-import { enterReadModelSchemaSql, perEventProjectionSql } from '../../projections/projection.applier.js';
 import { compareReadModels } from '../../projections/read-model.comparison.js';
-import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { rebuildReadModels } from '../../projections/read-model.rebuild.js';
+import { buildPerEventReference } from '../support/per-event-reference.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -83,19 +81,7 @@ describe('text COPY treats specially, through the bulk-load rebuild', () => {
     );
     const log: RecordedEvent[] = [];
     for await (const event of store.readStream(tenantStreamName(tenantId))) log.push(event);
-    await client.query('SELECT rm_create_schema($1)', [reference]);
-    await inTransaction(
-      client,
-      async () => {
-        for (const event of log) {
-          for (const projection of READ_MODEL_PROJECTIONS) {
-            const text = perEventProjectionSql(projection, [event]);
-            if (text) await client.query(text);
-          }
-        }
-      },
-      `BEGIN; ${enterReadModelSchemaSql(reference)}`,
-    );
+    await buildPerEventReference(client, reference, log);
   }, 60_000);
   afterAll(async () => {
     client.release();
