@@ -1,4 +1,4 @@
-import type { SqlValue } from '../src/database/sql-statement.js';
+import { textArrayLiteral, type SqlValue } from '../src/database/sql-statement.js';
 import type { StagingRow } from './projection.js';
 
 /** Size of the blocks the COPY text is written into: large enough that a block holds many rows. */
@@ -6,9 +6,6 @@ const BLOCK_BYTES = 256 * 1024;
 /** Characters COPY's text format gives a meaning: field and row ends, and its escape character. */
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_SPECIALS = /[\\\t\n\r]/g;
-/** Characters an element of an array literal escapes with a backslash. */
-const ARRAY_SPECIAL = /["\\]/;
-const ARRAY_SPECIALS = /(["\\])/g;
 
 /**
  * Rows (values in column order) in COPY's text format, as UTF-8 blocks ready to send.
@@ -52,14 +49,8 @@ function copyField(value: SqlValue): string {
     case 'number':
     case 'boolean':
       return String(value);
-    default: {
-      let literal = '{';
-      for (let index = 0; index < value.length; index++) {
-        const item = value[index] as string;
-        literal += `${index > 0 ? ',' : ''}"${ARRAY_SPECIAL.test(item) ? item.replace(ARRAY_SPECIALS, '\\$1') : item}"`;
-      }
-      return escapeCopyText(`${literal}}`);
-    }
+    default:
+      return escapeCopyText(textArrayLiteral(value));
   }
 }
 

@@ -5,7 +5,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
 import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
-import { inlineStatement, type SqlValue } from '../src/database/sql-statement.js';
+import {
+  inlineStatement,
+  quoteArrayElement,
+  textArrayLiteral,
+  type SqlValue,
+} from '../src/database/sql-statement.js';
 import { copyTextBlocks } from './copy-text.js';
 
 /**
@@ -189,12 +194,8 @@ function arrayLiteral(values: readonly SqlValue[]): string {
 function arrayElement(value: SqlValue): string {
   if (value === null) return 'NULL';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const text = typeof value === 'string' ? value : `{${value.map(quoteArrayElement).join(',')}}`;
+  const text = typeof value === 'string' ? value : textArrayLiteral(value);
   return quoteArrayElement(text);
-}
-
-function quoteArrayElement(value: string): string {
-  return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /**

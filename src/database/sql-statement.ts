@@ -62,3 +62,20 @@ function quoteString(value: string): string {
   if (value.includes('\u0000')) throw new RangeError('PostgreSQL text cannot hold NUL characters');
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/** Characters an element of an array literal escapes with a backslash. */
+const ARRAY_ELEMENT_SPECIAL = /["\\]/;
+const ARRAY_ELEMENT_SPECIALS = /(["\\])/g;
+
+/** One element of an array in PostgreSQL's array text format, quoted. */
+export function quoteArrayElement(item: string): string {
+  return `"${ARRAY_ELEMENT_SPECIAL.test(item) ? item.replace(ARRAY_ELEMENT_SPECIALS, '\\$1') : item}"`;
+}
+
+/**
+ * A text[] in PostgreSQL's array text format (`{"a","b"}`): the form an array takes inside another
+ * array literal or in COPY's text format, where ARRAY[...] cannot be written.
+ */
+export function textArrayLiteral(items: readonly string[]): string {
+  return `{${items.map(quoteArrayElement).join(',')}}`;
+}
