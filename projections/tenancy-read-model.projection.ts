@@ -450,7 +450,7 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
       name,
       occurredAt(recorded),
       anchor,
-      tail === null ? null : `{${tail.join(',')}}`,
+      tail,
     ];
     if (movesOnlyRevision(event)) return row(null, null, null, null, null);
     switch (event.type) {
