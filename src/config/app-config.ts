@@ -169,6 +169,13 @@ export const SETTINGS = {
     meaning:
       'a transaction open longer than this (milliseconds) anywhere in the PostgreSQL cluster holds the event log back: readiness reports it as degraded and the log names it',
   }),
+  stateCacheEvents: setting({
+    variable: 'TENANCY_STATE_CACHE_EVENTS',
+    schema: integer(1, 100_000_000),
+    default: '500000',
+    meaning:
+      "events of history the folded tenant states this instance keeps in memory may hold together (about 160-300 bytes of heap each); beyond it the least recently used tenants go, and the tenant in use stays whatever its size. Keep it above twice the largest tenant's event count",
+  }),
   heapGrowthPercent: setting({
     variable: 'TENANCY_HEAP_GROWTH_PERCENT',
     schema: integer(0, 300),

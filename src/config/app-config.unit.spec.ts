@@ -29,6 +29,7 @@ describe('the config schema', () => {
       sseMaxStreamsPerKey: 16,
       sseStallTimeoutMs: 60_000,
       logHorizonThresholdMs: 1_000,
+      stateCacheEvents: 500_000,
       heapGrowthPercent: 100,
       logLevel: 'info',
       quotaMaxWorkspaces: 1_000_000,

@@ -12,6 +12,11 @@ export interface ConsumerLagSample {
 
 export type ConsumerLagSource = () => Promise<readonly ConsumerLagSample[]>;
 
+export interface StateCacheSize {
+  readonly tenants: number;
+  readonly events: number;
+}
+
 /** Outcomes of a command, for tenancy_commands_total. */
 export type CommandOutcome = 'applied' | 'unchanged' | 'rejected' | 'conflict' | 'failed';
 
@@ -75,7 +80,7 @@ export class Metrics {
 
   readonly consumerLagEvents = new Gauge({
     name: 'tenancy_consumer_lag_events',
-    help: 'Events in the log that each projection or process manager has yet to apply (from its stored checkpoint)',
+    help: 'Events in the log that each projection or process manager has yet to apply, from its stored checkpoint; counted up to 10,000',
     labelNames: ['consumer'] as const,
     registers: [this.registry],
     collect: () => this.collectLag(),
@@ -89,6 +94,22 @@ export class Metrics {
     collect: () => this.collectLag(),
   });
 
+  private stateCacheSource: (() => StateCacheSize) | undefined;
+
+  readonly tenantStatesCached = new Gauge({
+    name: 'tenancy_tenant_states_cached',
+    help: 'Tenants whose folded state this instance keeps in memory (commands and permission checks are decided on it)',
+    registers: [this.registry],
+    collect: () => this.collectStateCache(),
+  });
+
+  readonly tenantStateEventsCached = new Gauge({
+    name: 'tenancy_tenant_state_events_cached',
+    help: 'Events folded into the tenant states this instance keeps in memory; bounded by TENANCY_STATE_CACHE_EVENTS, except for the tenant in use',
+    registers: [this.registry],
+    collect: () => this.collectStateCache(),
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tenancy_' });
   }
@@ -96,6 +117,18 @@ export class Metrics {
   /** Who measures consumer lag (the consumers know their checkpoints; this folder knows nothing of them). */
   reportConsumerLagWith(source: ConsumerLagSource): void {
     this.lagSource = source;
+  }
+
+  /** Who knows the size of the folded tenant states kept in memory (the command executor). */
+  reportStateCacheWith(source: () => StateCacheSize): void {
+    this.stateCacheSource = source;
+  }
+
+  private collectStateCache(): void {
+    if (!this.stateCacheSource) return;
+    const { tenants, events } = this.stateCacheSource();
+    this.tenantStatesCached.set(tenants);
+    this.tenantStateEventsCached.set(events);
   }
 
   /** Both lag gauges come from one measurement per scrape. */

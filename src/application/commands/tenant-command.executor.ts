@@ -21,7 +21,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { Quotas } from '../../tenancy/quotas.js';
 import { configuredQuotaDefaults } from './tenant-quotas.js';
 
-/** How many tenants' folded states one instance keeps in memory. */
+/** How many tenants' folded states one instance keeps at most, however small (TENANCY_STATE_CACHE_EVENTS bounds their size). */
 const CACHED_TENANTS = 2_000;
 /** Attempts before a command that keeps losing the race to other instances gives up. */
 const MAX_ATTEMPTS = 25;
@@ -79,12 +79,20 @@ export interface TenantSnapshot {
   readonly position: Position | undefined;
 }
 
+/** Weight of a cached state: the events folded into it (its memory grows with them). */
+function eventsIn(tenant: CachedTenant): number {
+  return (tenant.revision ?? -1) + 1;
+}
+
 /**
  * Load, decide, append: the one path every tenancy command takes.
  *
  * The folded state of each recently used tenant stays in memory together with its revision, so a
  * command reads only the events appended since (by other instances) instead of re-folding the whole
- * stream; a tenant with 100,000 workspaces costs the same per command as a small one. Commands on
+ * stream; a tenant with 100,000 workspaces costs the same per command as a small one. The states
+ * kept hold at most TENANCY_STATE_CACHE_EVENTS events together (least recently used out first; the
+ * tenant in use stays whatever its size): a service catching up on a long log folds every tenant
+ * once, and a bound on the count of tenants alone let that take the process to 800 MiB. Commands on
  * one tenant take turns inside this instance; between instances the expected revision on the append
  * decides, and the loser catches up and decides again.
  */
@@ -94,6 +102,7 @@ export class TenantCommandExecutor {
   private readonly turns = new KeyedMutex();
   /** The quotas of tenants that set none of their own. */
   readonly quotaDefaults: Quotas;
+  private readonly eventBudget: number;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -101,6 +110,8 @@ export class TenantCommandExecutor {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.quotaDefaults = configuredQuotaDefaults(config);
+    this.eventBudget = config.stateCacheEvents;
+    metrics.reportStateCacheWith(() => ({ tenants: this.cache.size, events: this.cachedEvents() }));
   }
 
   async execute(
@@ -131,7 +142,7 @@ export class TenantCommandExecutor {
       // decided on it without a read, and the expected revision on the append checks that it was.
       // Anything short of a successful append on a cached state (a conflict, a refusal, nothing
       // to do) is decided again on a caught-up state before it is answered.
-      let tenant = this.cache.get(command.tenantId);
+      let tenant = this.touch(command.tenantId);
       let caughtUp = false;
       if (!tenant || tenant.stale || options.expectedRevision !== undefined) {
         tenant = await this.load(command.tenantId);
@@ -172,6 +183,7 @@ export class TenantCommandExecutor {
             }
           });
           if (tenant.revision === result.nextExpectedRevision) tenant.position = result.position;
+          this.keepWithinBounds(command.tenantId);
           return { events, state: tenant.state, revision: tenant.revision, position: result.position };
         } catch (error) {
           if (!(error instanceof ConcurrencyError)) throw error;
@@ -208,7 +220,7 @@ export class TenantCommandExecutor {
    * log follower feeding applyFromLog has read.
    */
   cached(tenantId: string): TenantSnapshot | undefined {
-    const tenant = this.cache.get(tenantId);
+    const tenant = this.touch(tenantId);
     if (tenant === undefined || tenant.stale || tenant.loading) return undefined;
     return { state: tenant.state, revision: tenant.revision, position: tenant.position };
   }
@@ -263,11 +275,8 @@ export class TenantCommandExecutor {
   }
 
   private async load(tenantId: string): Promise<CachedTenant> {
-    let tenant = this.cache.get(tenantId);
-    if (tenant) {
-      // Most recently used last, so the first key is the one to evict.
-      this.cache.delete(tenantId);
-    } else {
+    let tenant = this.touch(tenantId);
+    if (!tenant) {
       tenant = {
         state: initialState(),
         revision: undefined,
@@ -276,9 +285,8 @@ export class TenantCommandExecutor {
         loading: false,
         heardDuringLoad: -1,
       };
+      this.cache.set(tenantId, tenant);
     }
-    this.cache.set(tenantId, tenant);
-    this.evictBeyondCapacity();
     const from = tenant.revision === undefined ? 0 : tenant.revision + 1;
     // Whatever the follower brings meanwhile is left to this read; an event it brought that the
     // read did not reach (committed after the read began) leaves the state due for another.
@@ -302,14 +310,40 @@ export class TenantCommandExecutor {
       tenant.loading = false;
     }
     if (tenant.heardDuringLoad > (tenant.revision ?? -1)) tenant.stale = true;
+    this.keepWithinBounds(tenantId);
     return tenant;
   }
 
-  private evictBeyondCapacity(): void {
-    while (this.cache.size > CACHED_TENANTS) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest === undefined) return;
-      this.cache.delete(oldest);
+  /** The tenant's cached state, now the most recently used (the Map keeps the least recent first). */
+  private touch(tenantId: string): CachedTenant | undefined {
+    const tenant = this.cache.get(tenantId);
+    if (tenant) {
+      this.cache.delete(tenantId);
+      this.cache.set(tenantId, tenant);
+    }
+    return tenant;
+  }
+
+  private cachedEvents(): number {
+    let events = 0;
+    for (const tenant of this.cache.values()) events += eventsIn(tenant);
+    return events;
+  }
+
+  /**
+   * Makes the tenant just used the most recent (others may have been used while it was read or
+   * appended to), then lets the least recently used states go until both bounds hold: the tenant in
+   * use stays whatever its size. Summed afresh each time: a state evicted while its command is
+   * still running keeps growing outside the cache, so a running total would drift.
+   */
+  private keepWithinBounds(tenantId: string): void {
+    this.touch(tenantId);
+    let events = this.cachedEvents();
+    for (const [leastRecent, tenant] of this.cache) {
+      if (this.cache.size <= 1) return;
+      if (this.cache.size <= CACHED_TENANTS && events <= this.eventBudget) return;
+      this.cache.delete(leastRecent);
+      events -= eventsIn(tenant);
     }
   }
 }
