@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import { loadConfig } from '../../src/config/app-config.js';
-import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { useTestStore } from '../support/test-store.js';
 
 /**
  * The folded tenant states one instance keeps are bounded by the events folded into them, not only
@@ -16,17 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
  * the process to 800 MiB.
  */
 describe('the cache of folded tenant states', () => {
-  let database: TestDatabase;
-  let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    store = new PostgresEventStore(database.pool, database.url);
-  });
-  afterAll(async () => {
-    await store.close();
-    await database.drop();
-  });
+  const fixture = useTestStore();
 
   const context = () => ({
     actor: 'test',
@@ -53,7 +42,7 @@ describe('the cache of folded tenant states', () => {
         },
       })),
     ];
-    await store.appendToStream(
+    await fixture.store.appendToStream(
       tenantStreamName(tenantId),
       history.map((event) => toEventToAppend(event, context())),
       'no_stream',
@@ -64,7 +53,7 @@ describe('the cache of folded tenant states', () => {
   const executorWithBudget = (events: number) => {
     const metrics = new Metrics();
     const executor = new TenantCommandExecutor(
-      store,
+      fixture.store,
       metrics,
       loadConfig({ TENANCY_STATE_CACHE_EVENTS: String(events) }),
     );
