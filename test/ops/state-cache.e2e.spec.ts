@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
-import { rootWorkspaceCreated, rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
-import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { useCleanups } from '../faults/fault-kit.js';
 import { call, startServiceProcess } from '../support/service-process.js';
 import { createTestDatabase } from '../support/test-database.js';
+import { writeFlatTenant } from '../support/tenant-trees.js';
 import { waitFor } from '../support/wait-for.js';
 
 const TENANTS = 8;
@@ -26,36 +23,9 @@ describe('the folded tenant states the service keeps', () => {
     cleanup(() => database.drop());
     const store = new PostgresEventStore(database.pool, database.url);
     cleanup(() => store.close());
-    const context = {
-      actor: 'elsewhere',
-      correlationId: randomUUID(),
-      causationId: randomUUID(),
-      now: new Date(),
-    };
     const tenants: string[] = [];
-    for (let tenant = 0; tenant < TENANTS; tenant++) {
-      const tenantId = randomUUID();
-      tenants.push(tenantId);
-      const events = [
-        { type: 'TenantCreated' as const, data: { tenantId, name: `written elsewhere ${tenant}` } },
-        rootWorkspaceCreated(tenantId),
-        ...Array.from({ length: EVENTS_PER_TENANT - 2 }, (_, index) => ({
-          type: 'WorkspaceCreated' as const,
-          data: {
-            tenantId,
-            workspaceId: randomUUID(),
-            parentWorkspaceId: rootWorkspaceIdOf(tenantId),
-            name: `w${index}`,
-            isRoot: false,
-          },
-        })),
-      ];
-      await store.appendToStream(
-        tenantStreamName(tenantId),
-        events.map((event) => toEventToAppend(event, context)),
-        'no_stream',
-      );
-    }
+    for (let tenant = 0; tenant < TENANTS; tenant++)
+      tenants.push(await writeFlatTenant(store, EVENTS_PER_TENANT));
 
     const service = await startServiceProcess({
       env: { DATABASE_URL: database.url, TENANCY_STATE_CACHE_EVENTS: String(BUDGET) },

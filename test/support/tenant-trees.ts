@@ -1,14 +1,53 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
 import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
+import type { EventStore } from '../../src/event-store/event-store.port.js';
+import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
+import { rootWorkspaceCreated, rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
+import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import type { TestApp } from './test-app.js';
 
-const context = () => ({
-  actor: 'test',
+/** A command context for tests: who acts, fresh correlation and causation ids, now. */
+export const contextOf = (actor: string) => ({
+  actor,
   correlationId: randomUUID(),
   causationId: randomUUID(),
   now: new Date(),
 });
+const context = () => contextOf('test');
+
+/**
+ * Appends a tenant's history straight to the store, as another instance would have written it:
+ * TenantCreated, its root, and workspaces under the root up to `events` events in all. Returns its id.
+ */
+export async function writeFlatTenant(
+  store: EventStore,
+  events: number,
+  actor = 'elsewhere',
+): Promise<string> {
+  const tenantId = randomUUID();
+  const history = [
+    { type: 'TenantCreated' as const, data: { tenantId, name: `flat ${tenantId}` } },
+    rootWorkspaceCreated(tenantId),
+    ...Array.from({ length: events - 2 }, (_, index) => ({
+      type: 'WorkspaceCreated' as const,
+      data: {
+        tenantId,
+        workspaceId: randomUUID(),
+        parentWorkspaceId: rootWorkspaceIdOf(tenantId),
+        name: `w${index}`,
+        isRoot: false,
+      },
+    })),
+  ];
+  const context = contextOf(actor);
+  await store.appendToStream(
+    tenantStreamName(tenantId),
+    history.map((event) => toEventToAppend(event, context)),
+    'no_stream',
+  );
+  return tenantId;
+}
 
 /** Creates a tenant with a tree of the given fan-out per level, through the command path. Returns its id. */
 export async function buildTree(app: TestApp, fanOut: number[]): Promise<string> {

@@ -3,9 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
-import { rootWorkspaceCreated, rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
-import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { contextOf, writeFlatTenant } from '../support/tenant-trees.js';
 import { useTestStore } from '../support/test-store.js';
 
 /**
@@ -17,38 +15,7 @@ import { useTestStore } from '../support/test-store.js';
 describe('the cache of folded tenant states', () => {
   const fixture = useTestStore();
 
-  const context = () => ({
-    actor: 'test',
-    correlationId: randomUUID(),
-    causationId: randomUUID(),
-    now: new Date(),
-  });
-
-  /** A tenant written to the log directly (as another instance would), `events` events long. */
-  const writeTenant = async (events: number): Promise<string> => {
-    const tenantId = randomUUID();
-    const root = rootWorkspaceIdOf(tenantId);
-    const history = [
-      { type: 'TenantCreated' as const, data: { tenantId, name: `cache ${tenantId}` } },
-      rootWorkspaceCreated(tenantId),
-      ...Array.from({ length: events - 2 }, (_, index) => ({
-        type: 'WorkspaceCreated' as const,
-        data: {
-          tenantId,
-          workspaceId: randomUUID(),
-          parentWorkspaceId: root,
-          name: `w${index}`,
-          isRoot: false,
-        },
-      })),
-    ];
-    await fixture.store.appendToStream(
-      tenantStreamName(tenantId),
-      history.map((event) => toEventToAppend(event, context())),
-      'no_stream',
-    );
-    return tenantId;
-  };
+  const writeTenant = (events: number) => writeFlatTenant(fixture.store, events);
 
   const executorWithBudget = (events: number) => {
     const metrics = new Metrics();
@@ -98,7 +65,7 @@ describe('the cache of folded tenant states', () => {
     for (let index = 0; index < 15; index++) {
       await executor.execute(
         { type: 'CreateWorkspace', tenantId: tenants.b, workspaceId: randomUUID(), name: `more ${index}` },
-        context(),
+        contextOf('test'),
       );
       expect(cachedIn(executor, tenants)).toEqual(index < 10 ? ['a', 'b'] : ['b']);
     }
@@ -106,7 +73,7 @@ describe('the cache of folded tenant states', () => {
     // a, read again from the log, is whole: its next workspace is decided on all 30 events.
     const outcome = await executor.execute(
       { type: 'CreateWorkspace', tenantId: tenants.a, workspaceId: randomUUID(), name: 'after eviction' },
-      context(),
+      contextOf('test'),
     );
     expect(outcome.revision).toBe(30);
     expect(outcome.state.workspaces.size).toBe(30);
