@@ -8,12 +8,9 @@ import {
   type EventStore,
   type Position,
 } from '../event-store/event-store.port.js';
-import { Metrics, type ConsumerLagSample } from '../observability/metrics.js';
+import { LAG_COUNT_LIMIT, Metrics, type ConsumerLagSample } from '../observability/metrics.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { PROCESS_MANAGERS, type ProcessManager } from './process-manager.js';
-
-/** Beyond this many unapplied events a scrape stops counting (and reports this many): it must stay cheap. */
-export const LAG_COUNT_LIMIT = 10_000;
 
 /**
  * Measures, when the metrics are scraped, how far each projection and process manager is behind

@@ -12,6 +12,9 @@ export interface ConsumerLagSample {
 
 export type ConsumerLagSource = () => Promise<readonly ConsumerLagSample[]>;
 
+/** Beyond this many unapplied events a lag measurement stops counting (and reports this many): a scrape must stay cheap. */
+export const LAG_COUNT_LIMIT = 10_000;
+
 export interface StateCacheSize {
   readonly tenants: number;
   readonly events: number;
@@ -80,7 +83,7 @@ export class Metrics {
 
   readonly consumerLagEvents = new Gauge({
     name: 'tenancy_consumer_lag_events',
-    help: 'Events in the log that each projection or process manager has yet to apply, from its stored checkpoint; counted up to 10,000',
+    help: `Events in the log that each projection or process manager has yet to apply, from its stored checkpoint; counted up to ${LAG_COUNT_LIMIT}`,
     labelNames: ['consumer'] as const,
     registers: [this.registry],
     collect: () => this.collectLag(),

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConsumerLag, LAG_COUNT_LIMIT } from '../../src/consumers/consumer-lag.js';
+import { ConsumerLag } from '../../src/consumers/consumer-lag.js';
 import type { EventStore, Position, ReadAllOptions } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { inTransaction } from '../../src/database/transaction.js';
-import { Metrics } from '../../src/observability/metrics.js';
+import { LAG_COUNT_LIMIT, Metrics } from '../../src/observability/metrics.js';
 import { enterReadModelSchema } from '../../projections/projection.applier.js';
 import { moveReadModelCheckpoint } from '../../projections/read-model.checkpoints.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
