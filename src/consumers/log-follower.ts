@@ -56,19 +56,21 @@ export function wallClockMs(): number {
  *
  * It catches up in pages as large as `batchSize`, then follows live, handing out whatever has
  * arrived when the reader asks (a reader that falls behind gets large batches, a live one gets
- * each event as soon as it arrives). From a store that is read by polling (PostgreSQL) it reads
- * on demand: when the reader asks, it reads everything available then, up to `batchSize`, and
- * only when there is nothing does it wait for the log to grow; live, it takes those events from
- * the tail of the log that every follower of the store in this process shares (LogTail), so that
- * one read of the store per append serves them all. Reading ahead instead would hand
- * the reader, once it is done with a batch, a page read while it worked (for a projector, a page
- * that its own open transaction held back), and leave what arrived since for another round. From
- * other stores (EventStoreDB) it takes what the store's subscription has delivered. A failed read
- * (a dropped connection, a restarting database) is retried with backoff from just after the last
- * batch handed out, so no event is skipped or repeated; the generator ends only when the signal
- * aborts.
+ * each event as soon as it arrives). Catching up, it reads the next page while the reader works
+ * on the one it holds: those pages are full ones of a log already written, so the read costs the
+ * reader no wait. Once a page reaches the end, nothing more is read ahead. From a store that is
+ * read by polling (PostgreSQL) it then reads on demand: when the reader asks, it reads everything
+ * available then, up to `batchSize`, and only when there is nothing does it wait for the log to
+ * grow; it takes those events from the tail of the log that every follower of the store in this
+ * process shares (LogTail), so that one read of the store per append serves them all. Reading
+ * ahead there would hand the reader, once it is done with a batch, a page read while it worked
+ * (for a projector, a page that its own open transaction held back), and leave what arrived since
+ * for another round. From other stores (EventStoreDB) it takes what the store's subscription has
+ * delivered. A failed read (a dropped connection, a restarting database), a read ahead included,
+ * is retried with backoff from just after the last batch handed out, so no event is skipped or
+ * repeated; the generator ends only when the signal aborts.
  *
- * Pull-based: nothing is read ahead of the reader beyond one batch, so a slow reader costs memory
+ * Pull-based: nothing is read ahead of the reader beyond one page, so a slow reader costs memory
  * in proportion to `batchSize`, not to the log.
  */
 export async function* followLog(options: FollowLogOptions): AsyncGenerator<LogBatch, void, undefined> {
@@ -76,20 +78,28 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<LogB
   let after: Position | 'start' | 'end' = options.from;
   let caughtUp = false;
   let failures = 0;
+  const readPage = (from: Position | 'start'): Promise<ReadAllPage> => {
+    const page = store.readAll({ ...(from === 'start' ? {} : { after: from }), maxCount: batchSize, filter });
+    // Awaited when the reader asks for it; marked handled now, for a failure that comes first.
+    page.catch(() => undefined);
+    return page;
+  };
   while (!signal.aborted) {
+    // Catching up, the page after the one the reader holds, read while it works on that one.
+    let ahead: Promise<ReadAllPage> | undefined;
     try {
       if (after === 'end') after = (await store.headPosition()) ?? 'start';
+      let from: Position | 'start' = after;
       while (!caughtUp) {
-        const page = await store.readAll({
-          ...(after === 'start' ? {} : { after }),
-          maxCount: batchSize,
-          filter,
-        });
+        const page: ReadAllPage = await (ahead ?? readPage(from));
+        ahead = undefined;
         failures = 0;
+        const next: Position | 'start' = page.nextPosition ?? from;
+        if (!page.isEnd && page.events.length > 0) ahead = readPage(next);
         if (page.events.length > 0 || page.isEnd) {
           yield { events: page.events, caughtUp: page.isEnd };
         }
-        after = page.nextPosition ?? after;
+        after = from = next;
         if (page.isEnd) caughtUp = true;
         if (signal.aborted) return;
       }
