@@ -85,6 +85,11 @@ export interface ConsumerStatus {
   readonly position: Position | undefined;
   readonly eventsApplied: number;
   readonly failure: string | undefined;
+  /**
+   * Whether it has applied the log up to its end as it stood when this consumer last became
+   * active: false while it catches up (after a start on a long log, a takeover, a reconnect).
+   */
+  readonly caughtUp: boolean;
 }
 
 /**
@@ -107,6 +112,7 @@ export class CheckpointedConsumer {
   private position: Position | undefined;
   private eventsApplied = 0;
   private failure: string | undefined;
+  private caughtUp = false;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private client: pg.Client | undefined;
@@ -145,6 +151,7 @@ export class CheckpointedConsumer {
       position: this.position,
       eventsApplied: this.eventsApplied,
       failure: this.failure,
+      caughtUp: this.caughtUp,
     };
   }
 
@@ -193,6 +200,7 @@ export class CheckpointedConsumer {
       if (signal.aborted) return;
     }
     this.state = 'active';
+    this.caughtUp = false;
     this.position = await this.inTransaction(client, () =>
       this.options.checkpoints.load(client, this.options.name),
     );
@@ -214,12 +222,14 @@ export class CheckpointedConsumer {
           `${this.options.name}: reading the log failed (${describe(error)}); retry ${attempt}`,
         ),
     });
-    for await (const { events, reading } of batches) {
+    for await (const { events, reading, caughtUp } of batches) {
       if (signal.aborted) return;
-      if (events.length === 0) continue;
-      await this.applyBatch(client, events, reading);
+      if (events.length > 0) await this.applyBatch(client, events, reading);
       if (this.hasFailed()) return;
-      if (events.length < batchSize && this.options.coalesceMs) await sleep(this.options.coalesceMs, signal);
+      this.caughtUp ||= caughtUp;
+      if (events.length > 0 && events.length < batchSize && this.options.coalesceMs) {
+        await sleep(this.options.coalesceMs, signal);
+      }
     }
   }
 

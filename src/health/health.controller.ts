@@ -82,6 +82,7 @@ export class HealthController {
         {
           state: status.state,
           position: status.position ?? null,
+          caughtUp: status.caughtUp,
           ...(status.failure ? { failure: status.failure } : {}),
         },
       ]),

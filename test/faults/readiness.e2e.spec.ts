@@ -2,8 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
 import { withDatabase } from '../../src/database/database-urls.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { call, startServiceProcess } from '../support/service-process.js';
 import { createTestDatabase, testServerUrl } from '../support/test-database.js';
+import { writeFlatTenant } from '../support/tenant-trees.js';
 import { waitFor } from '../support/wait-for.js';
 import { scratchDir, useCleanups } from './fault-kit.js';
 
@@ -49,6 +51,36 @@ describe('readiness', () => {
     await elsewhere.query('ROLLBACK');
     await waitFor(async () => (await call(service, 'GET', '/health/ready')).body.status === 'ok', 2_000);
   }, 60_000);
+
+  it('answers 200 while the service catches up on a log it did not write, and says which consumers are still catching up', async () => {
+    const database = await createTestDatabase();
+    cleanup(() => database.drop());
+    const store = new PostgresEventStore(database.pool, database.url);
+    cleanup(() => store.close());
+    for (let tenant = 0; tenant < 20; tenant++) await writeFlatTenant(store, 2_000);
+
+    const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
+    cleanup(() => service.stop());
+    /** Each consumer's entry in the readiness body (beside the check's own status). */
+    const consumersOf = (body: Record<string, unknown>) => {
+      const { status, ...consumers } = (body.details as { consumers: Record<string, unknown> }).consumers;
+      expect(status).toBe('up');
+      return consumers as Record<string, { state: string; caughtUp: boolean }>;
+    };
+
+    // Commands are decided on the log, so a service behind on its read models is ready all the same.
+    const behind = await call(service, 'GET', '/health/ready');
+    expect(behind.status).toBe(200);
+    expect(consumersOf(behind.body)['tenancy-read-model']).toMatchObject({
+      state: 'active',
+      caughtUp: false,
+    });
+
+    await waitFor(async () => {
+      const consumers = consumersOf((await call(service, 'GET', '/health/ready')).body);
+      return Object.values(consumers).every((consumer) => consumer.caughtUp);
+    }, 60_000);
+  }, 120_000);
 
   it('answers 503 with the failed check and its reason in the body when the database is away, without stack traces in the log', async () => {
     const dataDir = scratchDir(cleanup, 'tenancy-ready');

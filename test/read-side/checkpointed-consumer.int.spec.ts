@@ -132,6 +132,40 @@ describe('checkpointed consumer', () => {
     }
   });
 
+  it('says it is catching up while it applies what was written before it started, and caught up once it reached the end', async () => {
+    const stream = `behind-${randomUUID()}`;
+    const name = `behind-${stream}`;
+    const last = await append(stream, ['A', 'B', 'C', 'D', 'E']);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let batches = 0;
+    const behind = consumer(
+      name,
+      stream,
+      async () => {
+        if (++batches === 1) await held;
+      },
+      { batchSize: 2 },
+    );
+    behind.start();
+    try {
+      await waitFor(async () => batches === 1, 5000);
+      expect(behind.status()).toMatchObject({ state: 'active', caughtUp: false });
+      release();
+      await waitFor(async () => (await checkpointOf(name)) === last, 5000);
+      expect(behind.status().caughtUp).toBe(true);
+      // Live from then on: what is appended later does not make it "behind" again.
+      const later = await append(stream, ['F']);
+      await waitFor(async () => (await checkpointOf(name)) === later, 5000);
+      expect(behind.status().caughtUp).toBe(true);
+    } finally {
+      release();
+      await behind.stop();
+    }
+  });
+
   it('a poison event is retried a bounded number of times, recorded, and never skipped', async () => {
     const stream = `poison-${randomUUID()}`;
     const name = `poison-${stream}`;
