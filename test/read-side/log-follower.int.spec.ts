@@ -1,32 +1,38 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { describe, expect, it, jest } from '@jest/globals';
 import { followLog, type LogBatch } from '../../src/consumers/log-follower.js';
 import { PROJECT_ROOT } from '../support/service-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { useTestStore } from '../support/test-store.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** A follower far behind the head of the log: how it reads its way to the end. */
 describe('a follower catching up', () => {
-  let database: TestDatabase;
-  let store: PostgresEventStore;
+  const fixture = useTestStore();
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    store = new PostgresEventStore(database.pool, database.url);
-  });
-  afterAll(async () => {
-    await store.close();
-    await database.drop();
-  });
+  /** Follows the events under the prefix from the start of the log, in batches of 10. */
+  const follow = (prefix: string) => {
+    const controller = new AbortController();
+    const batches = followLog({
+      store: fixture.store,
+      filter: { streamPrefixes: [prefix] },
+      from: 'start',
+      signal: controller.signal,
+      batchSize: 10,
+    })[Symbol.asyncIterator]();
+    const stop = async () => {
+      controller.abort();
+      await batches.return(undefined);
+    };
+    return { batches, stop };
+  };
 
   /** `count` events on streams of their own under a fresh prefix, appended one by one. */
   const history = async (count: number): Promise<{ prefix: string; types: string[] }> => {
     const prefix = `follow-${randomUUID().slice(0, 8)}-`;
     const types = Array.from({ length: count }, (_, index) => `E${index}`);
     for (const [index, type] of types.entries()) {
-      await store.appendToStream(`${prefix}${index % 3}`, [{ type, data: {} }], 'any');
+      await fixture.store.appendToStream(`${prefix}${index % 3}`, [{ type, data: {} }], 'any');
     }
     return { prefix, types };
   };
@@ -45,15 +51,8 @@ describe('a follower catching up', () => {
 
   it('reads the next page while its reader works on the one it has, and hands out every event once, in order', async () => {
     const { prefix, types } = await history(25);
-    const reads = jest.spyOn(store, 'readAll');
-    const controller = new AbortController();
-    const batches = followLog({
-      store,
-      filter: { streamPrefixes: [prefix] },
-      from: 'start',
-      signal: controller.signal,
-      batchSize: 10,
-    })[Symbol.asyncIterator]();
+    const reads = jest.spyOn(fixture.store, 'readAll');
+    const { batches, stop } = follow(prefix);
     try {
       const first = await batches.next();
       expect(first.value?.events.map((event) => event.type)).toEqual(types.slice(0, 10));
@@ -66,8 +65,7 @@ describe('a follower catching up', () => {
       expect([...types.slice(0, 10), ...(await untilCaughtUp(batches))]).toEqual(types);
     } finally {
       reads.mockRestore();
-      controller.abort();
-      await batches.return(undefined);
+      await stop();
     }
   });
 
@@ -110,7 +108,7 @@ describe('a follower catching up', () => {
         ['--input-type=module', '-e', script],
         {
           cwd: PROJECT_ROOT,
-          env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: database.url, PREFIX: prefix },
+          env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: fixture.database.url, PREFIX: prefix },
         },
         (error, stdout, stderr) =>
           resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
@@ -123,15 +121,8 @@ describe('a follower catching up', () => {
 
   it('reads nothing ahead once it follows live', async () => {
     const { prefix } = await history(3);
-    const controller = new AbortController();
-    const batches = followLog({
-      store,
-      filter: { streamPrefixes: [prefix] },
-      from: 'start',
-      signal: controller.signal,
-      batchSize: 10,
-    })[Symbol.asyncIterator]();
-    const reads = jest.spyOn(store, 'readAll');
+    const reads = jest.spyOn(fixture.store, 'readAll');
+    const { batches, stop } = follow(prefix);
     try {
       expect((await batches.next()).value?.caughtUp).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -139,8 +130,7 @@ describe('a follower catching up', () => {
       expect(reads.mock.calls).toHaveLength(1);
     } finally {
       reads.mockRestore();
-      controller.abort();
-      await batches.return(undefined);
+      await stop();
     }
   });
 });
