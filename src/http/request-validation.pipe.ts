@@ -17,6 +17,12 @@ const SHAPE_CONSTRAINTS = [
   'isObject',
 ];
 
+/**
+ * Keys class-transformer leaves out of the DTO it builds (it guards against prototype pollution),
+ * so that the whitelist, which sees only the DTO, would let them through unremarked.
+ */
+const KEYS_LEFT_OUT = new Set(['__proto__', 'constructor']);
+
 export interface FieldError {
   readonly field: string;
   readonly message: string;
@@ -30,7 +36,7 @@ export class RequestValidationPipe extends ValidationPipe {
       forbidNonWhitelisted: true,
       transform: true,
       stopAtFirstError: false,
-      exceptionFactory: (errors) => validationProblem(errors.flatMap(fieldErrors)),
+      exceptionFactory: (errors) => validationProblem(errors.flatMap((error) => fieldErrors(error, ''))),
     });
   }
 
@@ -41,6 +47,10 @@ export class RequestValidationPipe extends ValidationPipe {
       (typeof value !== 'object' || value === null || Array.isArray(value))
     ) {
       throw validationProblem([{ field: '(body)', message: 'must be a JSON object' }]);
+    }
+    if ((metadata.type === 'body' || metadata.type === 'query') && metadata.metatype !== undefined) {
+      const leftOut = keysLeftOut(value, '');
+      if (leftOut.length > 0) throw validationProblem(leftOut);
     }
     return super.transform(value, metadata);
   }
@@ -58,21 +68,33 @@ export function validationProblem(errors: readonly FieldError[]): ProblemError {
   );
 }
 
-function fieldErrors(error: ValidationError): FieldError[] {
+/** Every key of the request's value, at any depth (bodies are depth-limited), that KEYS_LEFT_OUT holds. */
+function keysLeftOut(value: unknown, path: string): FieldError[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.keys(value).flatMap((key) => {
+    const field = path === '' ? key : `${path}.${key}`;
+    return KEYS_LEFT_OUT.has(key)
+      ? [{ field, message: 'is not allowed' }]
+      : keysLeftOut((value as Record<string, unknown>)[key], field);
+  });
+}
+
+/** A property's errors, each named by its path from the top (`checks.1.principal.id`). */
+function fieldErrors(error: ValidationError, parent: string): FieldError[] {
+  const field = parent === '' ? error.property : `${parent}.${error.property}`;
   const constraints = error.constraints ?? {};
   const names = Object.keys(constraints);
-  if (names.includes('whitelistValidation')) return [{ field: error.property, message: 'is not allowed' }];
+  if (names.includes('whitelistValidation')) return [{ field, message: 'is not allowed' }];
   // Optional properties are skipped when absent, so an absent one that failed was required.
-  if (error.value === undefined && names.length > 0)
-    return [{ field: error.property, message: 'is required' }];
+  if (error.value === undefined && names.length > 0) return [{ field, message: 'is required' }];
   const shape = names.filter((name) => SHAPE_CONSTRAINTS.includes(name));
   const reported = shape.length > 0 ? shape : names;
   const messages = reported.map((name) =>
     withoutProperty(constraints[name] ?? 'is not valid', error.property),
   );
   return [
-    ...messages.map((message) => ({ field: error.property, message })),
-    ...(error.children ?? []).flatMap(fieldErrors),
+    ...messages.map((message) => ({ field, message })),
+    ...(error.children ?? []).flatMap((child) => fieldErrors(child, field)),
   ];
 }
 

@@ -97,6 +97,71 @@ describe('HTTP semantics', () => {
     ]);
   });
 
+  it('__proto__ and constructor are fields like any other: not allowed, at any depth of a body or in a query, and nothing is written', async () => {
+    const name = `Reserved ${randomUUID()}`;
+    for (const key of ['__proto__', 'constructor']) {
+      // Sent as text: an object literal with these keys would not hold them as its own properties.
+      const response = await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .set('Content-Type', 'application/json')
+        .send(`{"name": ${JSON.stringify(name)}, "${key}": {"name": "other"}}`);
+      expect(problemOf(response, 400, 'VALIDATION_FAILED').errors).toEqual([
+        { field: key, message: 'is not allowed' },
+      ]);
+    }
+    const query = await http().get('/v1/tenants?limit=5&constructor=1').set(AUTH);
+    expect(problemOf(query, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'constructor', message: 'is not allowed' },
+    ]);
+    const listed = await http().get('/v1/tenants?limit=100').set(AUTH);
+    expect((listed.body as { items: { name: string }[] }).items.map((tenant) => tenant.name)).not.toContain(
+      name,
+    );
+    const { tenantId, rootWorkspaceId } = await createTenant();
+    const check = (principal: string, extra: string) =>
+      `{"checks": [{"principal": ${principal}, "permission": "workspace.read", "workspaceId": "${rootWorkspaceId}"${extra}}]}`;
+    for (const [body, field] of [
+      [check('{"type": "user", "id": "u1", "__proto__": {}}', ''), 'checks.0.principal.__proto__'],
+      [check('{"type": "user", "id": "u1"}', ', "constructor": 1'), 'checks.0.constructor'],
+    ] as const) {
+      const response = await http()
+        .post(`/v1/tenants/${tenantId}/permissions/check`)
+        .set(AUTH)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expect(problemOf(response, 400, 'VALIDATION_FAILED').errors).toEqual([
+        { field, message: 'is not allowed' },
+      ]);
+    }
+  });
+
+  it('a field inside a list or an object is named by its whole path', async () => {
+    const { tenantId, rootWorkspaceId } = await createTenant();
+    const response = await http()
+      .post(`/v1/tenants/${tenantId}/permissions/check`)
+      .set(AUTH)
+      .send({
+        checks: [
+          {
+            principal: { type: 'user', id: 'u1' },
+            permission: 'workspace.read',
+            workspaceId: rootWorkspaceId,
+          },
+          {
+            principal: { type: 'user', id: 'u2', colour: 'red' },
+            permission: 'workspace.read',
+            workspaceId: rootWorkspaceId,
+            size: 1,
+          },
+        ],
+      });
+    expect(problemOf(response, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'checks.1.size', message: 'is not allowed' },
+      { field: 'checks.1.principal.colour', message: 'is not allowed' },
+    ]);
+  });
+
   it("the DTO's name limit is the domain's, and a non-number limit gets one message", async () => {
     const tooLong = await http()
       .post('/v1/tenants')
