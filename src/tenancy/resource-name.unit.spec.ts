@@ -64,6 +64,31 @@ describe('parseResourceName', () => {
     expect(error.message).toMatch(/control characters/);
   });
 
+  it.each([
+    ['right-to-left override', 'acme\u202e'],
+    ['left-to-right embedding', '\u202aacme'],
+    ['pop directional formatting', 'ac\u202cme'],
+    ['first strong isolate', 'a\u2068cme'],
+    ['pop directional isolate', 'acme\u2069'],
+    ['zero-width space', 'acme\u200b'],
+    ['word joiner', 'ac\u2060me'],
+    ['byte order mark inside', 'ac\ufeffme'],
+    ['character of the invisible operators (U+2063)', 'a\u2063cme'],
+    ['Mongolian vowel separator', 'acme\u180e'],
+  ])('refuses a %s: a name that displays like another, or reorders what follows it', (_label, raw) => {
+    const error = refusal(raw);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toMatch(/bidirectional controls or invisible characters/);
+  });
+
+  it.each([
+    ['Persian with a zero-width non-joiner', 'می\u200cخواهم'],
+    ['Hebrew with a right-to-left mark', 'צוות\u200f 7'],
+    ['a soft hyphen', 'Donau\u00addampf'],
+  ])('keeps the format characters scripts and typography use: %s', (_label, raw) => {
+    expect(parseResourceName(raw).display).toBe(raw);
+  });
+
   it.each([undefined, null, 42, {}, ['a']])('refuses a non-string: %j', (raw) => {
     expect(refusal(raw).code).toBe('VALIDATION_FAILED');
   });

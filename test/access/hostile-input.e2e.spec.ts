@@ -32,6 +32,8 @@ const INJECTIONS = [
   'true',
 ];
 const CONTROL = ['\u0000', '\u0007', '\n', '\r', '\t', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029'];
+/** Bidirectional controls and invisible characters: a name that passes for another. */
+const SPOOFING = ['\u202e', '\u202a', '\u2066', '\u2069', '\u200b', '\u2060', '\ufeff', '\u180e'];
 
 /** Anything at all as a string, biased to the nasty. */
 const anyString = fc.oneof(
@@ -44,6 +46,7 @@ const anyString = fc.oneof(
 /** A name no route may accept. */
 const invalidName = fc.oneof(
   fc.tuple(anyString, fc.constantFrom(...CONTROL), anyString).map(([a, c, b]) => a + c + b),
+  fc.tuple(anyString, fc.constantFrom(...SPOOFING), anyString).map(([a, c, b]) => a + c + b),
   fc.constantFrom('', ' ', '   ', '\u3000'),
   fc.integer({ min: 201, max: 3_000 }).map((length) => 'n'.repeat(length)),
   fc.integer({ min: 201, max: 400 }).map((length) => '🦄'.repeat(length)),

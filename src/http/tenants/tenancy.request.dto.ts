@@ -10,7 +10,7 @@ import { StrictInteger } from '../strict-integer.transform.js';
  * sees about a long name is the right one.
  */
 const NAME = {
-  description: `1 to ${MAX_NAME_LENGTH} characters after trimming; no control characters or line breaks`,
+  description: `1 to ${MAX_NAME_LENGTH} characters after trimming; no control characters, line breaks, bidirectional controls or invisible characters such as zero-width spaces`,
   maxLength: MAX_NAME_LENGTH,
   example: 'Acme',
 } as const;
