@@ -113,13 +113,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
     if (exception instanceof ProblemError) return [exception.problem, exception.headers];
     if (exception instanceof TenancyRuleViolation) {
+      const { invalid } = exception;
       return [
         problem(
           RULE_STATUS[exception.code],
           exception.code,
           titleOf(exception.code),
           exception.message,
-          exception.details,
+          invalid === undefined
+            ? exception.details
+            : { ...exception.details, errors: [{ field: invalid.field, message: invalid.rule }] },
         ),
         {},
       ];

@@ -22,7 +22,7 @@ import {
   type MembershipState,
 } from './membership.state.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
-import { TenancyRuleViolation } from './tenancy.errors.js';
+import { invalidField, TenancyRuleViolation } from './tenancy.errors.js';
 import type { ApiKeyIssued } from './tenancy.events.js';
 import { requireActiveTenant, requireWorkspaceOpenToChange, tenantNotFound } from './tenant-rules.js';
 import { requireSealed, samePersonalText } from './personal-text.js';
@@ -158,7 +158,7 @@ function grantRole(
   const membership = state.membership;
   const grantId = requireUuid(command.grantId, 'grantId');
   if (typeof command.role !== 'string' || !ROLES.has(command.role)) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', "role must be 'viewer', 'editor' or 'admin'");
+    throw invalidField('role', "must be 'viewer', 'editor' or 'admin'");
   }
   const role = command.role;
   const principal = requirePrincipal(state, command.principal);
@@ -243,7 +243,7 @@ function refuseLosingAdmins(membership: MembershipState, lost: number): void {
 
 function requirePrincipal(state: TenantState, raw: PrincipalRef | undefined): PrincipalRef {
   if (typeof raw !== 'object' || raw === null || !PRINCIPAL_TYPES.has(raw.type)) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', "principal.type must be 'user', 'group' or 'apiKey'");
+    throw invalidField('principal.type', "must be 'user', 'group' or 'apiKey'");
   }
   switch (raw.type) {
     case 'user':
@@ -280,8 +280,7 @@ function requireGroup(membership: MembershipState, raw: unknown) {
 }
 
 function requireUuid(raw: unknown, field: string): string {
-  if (!isCanonicalUuid(raw))
-    throw new TenancyRuleViolation('VALIDATION_FAILED', `${field} must be a lowercase UUID`);
+  if (!isCanonicalUuid(raw)) throw invalidField(field, `must be a lowercase UUID`);
   return raw;
 }
 

@@ -17,7 +17,7 @@ import {
   type GrantState,
   type MembershipState,
 } from './membership.state.js';
-import { TenancyRuleViolation } from './tenancy.errors.js';
+import { invalidField } from './tenancy.errors.js';
 import { tenantNotFound, workspaceNotFound } from './tenant-rules.js';
 import {
   findLiveWorkspace,
@@ -398,10 +398,7 @@ export function isPrincipalType(value: unknown): value is PrincipalType {
 
 export function requireKnownPermission(value: unknown): Permission {
   if (!isPermission(value)) {
-    throw new TenancyRuleViolation(
-      'VALIDATION_FAILED',
-      `permission must be one of ${Object.keys(PERMISSIONS).join(', ')}`,
-    );
+    throw invalidField('permission', `must be one of ${Object.keys(PERMISSIONS).join(', ')}`);
   }
   return value;
 }

@@ -7,7 +7,7 @@
  * the plain text; it stores, compares and folds the sealed form. Values written before sealing
  * (schema version 1) are upcast to `{ text }`, which an erasure can only hide, not remove.
  */
-import { TenancyRuleViolation } from './tenancy.errors.js';
+import { invalidField } from './tenancy.errors.js';
 
 /** `pd1.<keyId>.<base64url of iv, ciphertext and tag>`: what src/personal-data writes. */
 export const SEALED_PATTERN =
@@ -37,7 +37,7 @@ export function requireSealed(value: unknown, field: string): { readonly sealed:
     !SEALED_PATTERN.test((value as { sealed: string }).sealed) ||
     Object.keys(value).length !== 1
   ) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', `${field} must be sealed personal data`);
+    throw invalidField(field, `must be sealed personal data`);
   }
   return { sealed: (value as { sealed: string }).sealed };
 }

@@ -3,7 +3,7 @@
  * configuration, handed to decide) and may be set per tenant (TenantQuotasSet, operator only).
  * Quotas refuse new items only: lowering one below the current use leaves what exists alone.
  */
-import { TenancyRuleViolation } from './tenancy.errors.js';
+import { invalidField, TenancyRuleViolation } from './tenancy.errors.js';
 
 export const QUOTA_NAMES = ['maxWorkspaces', 'maxDepth', 'maxApiKeys', 'maxMembers', 'maxGroups'] as const;
 
@@ -88,10 +88,7 @@ export function parseQuotaOverrides(raw: Partial<Record<QuotaName, unknown>>): Q
       continue;
     }
     if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > QUOTA_CEILINGS[quota]) {
-      throw new TenancyRuleViolation(
-        'VALIDATION_FAILED',
-        `${quota} must be null or a whole number from 0 to ${QUOTA_CEILINGS[quota]}`,
-      );
+      throw invalidField(quota, `must be null or a whole number from 0 to ${QUOTA_CEILINGS[quota]}`);
     }
     parsed[quota] = value as number;
   }

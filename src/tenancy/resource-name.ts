@@ -1,4 +1,4 @@
-import { TenancyRuleViolation } from './tenancy.errors.js';
+import { invalidField } from './tenancy.errors.js';
 
 /** In Unicode code points, so that an emoji or a CJK character counts as one, whatever its UTF-16 length. */
 export const MAX_NAME_LENGTH = 200;
@@ -24,31 +24,28 @@ const SPOOFING_CHARACTER = /[\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff
 
 /**
  * Checks and normalises a tenant or workspace name. The display form is NFC-normalised so that
- * visually identical names are stored identically.
+ * visually identical names are stored identically. `field` names it in a refusal.
  */
-export function parseResourceName(raw: unknown): ResourceName {
+export function parseResourceName(raw: unknown, field = 'name'): ResourceName {
   if (typeof raw !== 'string') {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'name must be a string');
+    throw invalidField(field, 'must be a string');
   }
   // Checked before trimming: trim() would silently drop a leading or trailing line break.
   if (FORBIDDEN_CHARACTER.test(raw)) {
-    throw new TenancyRuleViolation(
-      'VALIDATION_FAILED',
-      'name must not contain control characters, line breaks or unpaired surrogates',
-    );
+    throw invalidField(field, 'must not contain control characters, line breaks or unpaired surrogates');
   }
   if (SPOOFING_CHARACTER.test(raw)) {
-    throw new TenancyRuleViolation(
-      'VALIDATION_FAILED',
-      'name must not contain bidirectional controls or invisible characters such as zero-width spaces',
+    throw invalidField(
+      field,
+      'must not contain bidirectional controls or invisible characters such as zero-width spaces',
     );
   }
   const display = raw.trim().normalize('NFC');
   const length = codePointLength(display);
   if (length < 1 || length > MAX_NAME_LENGTH) {
-    throw new TenancyRuleViolation(
-      'VALIDATION_FAILED',
-      `name must be 1 to ${MAX_NAME_LENGTH} characters long after trimming (got ${length})`,
+    throw invalidField(
+      field,
+      `must be 1 to ${MAX_NAME_LENGTH} characters long after trimming (got ${length})`,
     );
   }
   return { display, key: resourceNameKey(display) };

@@ -15,7 +15,7 @@ import type {
   SuspendTenant,
   TenancyCommand,
 } from './tenancy.commands.js';
-import { TenancyRuleViolation } from './tenancy.errors.js';
+import { invalidField, TenancyRuleViolation } from './tenancy.errors.js';
 import type {
   TenancyEvent,
   WorkspaceCreated,
@@ -312,7 +312,7 @@ export function decide(
 
 function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[] {
   if (!isCanonicalUuid(command.tenantId)) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'tenantId must be a lowercase UUID');
+    throw invalidField('tenantId', 'must be a lowercase UUID');
   }
   const name = parseResourceName(command.name);
   const adminUserId = command.adminUserId === undefined ? undefined : parseUserId(command.adminUserId);
@@ -385,7 +385,7 @@ function createWorkspace(command: CreateWorkspace, state: TenantState, quotas: Q
   const { tenantId, workspaceId } = command;
   requireActiveTenant(state, tenantId);
   if (!isCanonicalUuid(workspaceId)) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'workspaceId must be a lowercase UUID');
+    throw invalidField('workspaceId', 'must be a lowercase UUID');
   }
   const name = parseResourceName(command.name);
   const rootId = rootWorkspaceIdOf(tenantId);
@@ -526,7 +526,7 @@ function deleteTenant(command: DeleteTenant, state: TenantState): TenancyEvent[]
 function continueDeletion(command: ContinueDeletion, state: TenantState): TenancyEvent[] {
   const { tenantId, maxBatch } = command;
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'maxBatch must be a positive integer');
+    throw invalidField('maxBatch', 'must be a positive integer');
   }
   switch (state.status) {
     case 'none':
@@ -632,23 +632,23 @@ function issueApiKey(command: IssueApiKey, state: TenantState, quotas: Quotas): 
   const { tenantId, apiKeyId, role, secretHash, issuedAt } = command;
   requireActiveTenant(state, tenantId);
   if (!isCanonicalUuid(apiKeyId)) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'apiKeyId must be a lowercase UUID');
+    throw invalidField('apiKeyId', 'must be a lowercase UUID');
   }
   if (role !== 'admin' && role !== 'reader') {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', "role must be 'admin' or 'reader'");
+    throw invalidField('role', "must be 'admin' or 'reader'");
   }
   if (typeof secretHash !== 'string' || !SECRET_HASH.test(secretHash)) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', "secretHash must be 'sha256:' and 64 hex digits");
+    throw invalidField('secretHash', "must be 'sha256:' and 64 hex digits");
   }
   if (typeof issuedAt !== 'string' || !ISO_INSTANT.test(issuedAt) || Number.isNaN(Date.parse(issuedAt))) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'issuedAt must be an ISO 8601 UTC instant');
+    throw invalidField('issuedAt', 'must be an ISO 8601 UTC instant');
   }
   const name =
     command.name === undefined || command.name === null ? null : parseResourceName(command.name).display;
   const workspaceId = command.workspaceId ?? null;
   if (workspaceId !== null) {
     if (!isCanonicalUuid(workspaceId)) {
-      throw new TenancyRuleViolation('VALIDATION_FAILED', 'workspaceId must be a lowercase UUID');
+      throw invalidField('workspaceId', 'must be a lowercase UUID');
     }
     requireWorkspaceOpenToChange(state, workspaceId);
   }
@@ -765,7 +765,7 @@ function renameTenant(command: RenameTenant, state: TenantState): TenancyEvent[]
 function setTenantQuotas(command: SetTenantQuotas, state: TenantState): TenancyEvent[] {
   requireActiveTenant(state, command.tenantId);
   if (typeof command.quotas !== 'object' || command.quotas === null) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'quotas must be an object');
+    throw invalidField('quotas', 'must be an object');
   }
   const quotas = parseQuotaOverrides(command.quotas);
   if (sameOverrides(quotas, state.quotaOverrides)) return [];
@@ -779,8 +779,7 @@ function moveWorkspace(command: MoveWorkspace, state: TenantState, quotas: Quota
     ['workspaceId', command.workspaceId],
     ['parentWorkspaceId', command.parentWorkspaceId],
   ] as const) {
-    if (!isCanonicalUuid(id))
-      throw new TenancyRuleViolation('VALIDATION_FAILED', `${field} must be a lowercase UUID`);
+    if (!isCanonicalUuid(id)) throw invalidField(field, `must be a lowercase UUID`);
   }
   const workspace = findLiveWorkspace(state, command.workspaceId);
   if (workspace === undefined) throw workspaceNotFound(command.workspaceId);
@@ -844,19 +843,16 @@ function subtreeHeight(state: TenantState, top: WorkspaceState): number {
 }
 
 function parseSuspensionReason(raw: unknown): string {
-  if (typeof raw !== 'string') throw new TenancyRuleViolation('VALIDATION_FAILED', 'reason must be a string');
+  if (typeof raw !== 'string') throw invalidField('reason', 'must be a string');
   if (/[\p{Cc}\u2028\u2029]|\p{Cs}/u.test(raw)) {
-    throw new TenancyRuleViolation(
-      'VALIDATION_FAILED',
-      'reason must not contain control characters, line breaks or unpaired surrogates',
-    );
+    throw invalidField('reason', 'must not contain control characters, line breaks or unpaired surrogates');
   }
   const reason = raw.trim().normalize('NFC');
   const length = [...reason].length;
   if (length < 1 || length > MAX_SUSPENSION_REASON_LENGTH) {
-    throw new TenancyRuleViolation(
-      'VALIDATION_FAILED',
-      `reason must be 1 to ${MAX_SUSPENSION_REASON_LENGTH} characters long after trimming`,
+    throw invalidField(
+      'reason',
+      `must be 1 to ${MAX_SUSPENSION_REASON_LENGTH} characters long after trimming`,
     );
   }
   return reason;
@@ -864,7 +860,7 @@ function parseSuspensionReason(raw: unknown): string {
 
 function requireRevision(value: unknown, field: string): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', `${field} must be a stream revision`);
+    throw invalidField(field, `must be a stream revision`);
   }
   return value as number;
 }

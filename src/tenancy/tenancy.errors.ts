@@ -50,6 +50,12 @@ export type TenancyErrorCode =
   /** One of the tenant's quotas would be exceeded; the details name it, its limit and the count. */
   | 'QUOTA_EXCEEDED';
 
+/** The field of a command that breaks its rule, and the rule (`must be a lowercase UUID`). */
+export interface InvalidField {
+  readonly field: string;
+  readonly rule: string;
+}
+
 /** A command the tenant's current state refuses. Anything else thrown by the decider is a bug. */
 export class TenancyRuleViolation extends Error {
   override readonly name = 'TenancyRuleViolation';
@@ -59,7 +65,14 @@ export class TenancyRuleViolation extends Error {
     message: string,
     /** Plain data a client can act on (QUOTA_EXCEEDED: the quota, its limit and the count). */
     readonly details: Readonly<Record<string, string | number>> = {},
+    /** VALIDATION_FAILED: the field at fault, which the HTTP layer lists in `errors`. */
+    readonly invalid?: InvalidField,
   ) {
     super(message);
   }
+}
+
+/** VALIDATION_FAILED for one field: the message reads "<field> <rule>". */
+export function invalidField(field: string, rule: string): TenancyRuleViolation {
+  return new TenancyRuleViolation('VALIDATION_FAILED', `${field} ${rule}`, {}, { field, rule });
 }

@@ -1,4 +1,4 @@
-import { TenancyRuleViolation } from './tenancy.errors.js';
+import { invalidField } from './tenancy.errors.js';
 
 /**
  * A user is the subject id the caller's identity provider gave them: the service stores it as it is
@@ -13,10 +13,7 @@ export function isUserId(value: unknown): value is string {
 
 export function parseUserId(value: unknown): string {
   if (!isUserId(value)) {
-    throw new TenancyRuleViolation(
-      'VALIDATION_FAILED',
-      'userId must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -',
-    );
+    throw invalidField('userId', 'must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -');
   }
   return value;
 }

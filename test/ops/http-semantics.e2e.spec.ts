@@ -136,6 +136,77 @@ describe('HTTP semantics', () => {
     }
   });
 
+  it('every 400 VALIDATION_FAILED names its fields in `errors`, the rules the domain and the headers check included', async () => {
+    const { tenantId, rootWorkspaceId } = await createTenant();
+    const tenant = `/v1/tenants/${tenantId}`;
+    const cases: [request.Test, { field: string; message: string }[]][] = [
+      [
+        http().post('/v1/tenants').set(AUTH).send({ name: '   ' }),
+        [{ field: 'name', message: 'must be 1 to 200 characters long after trimming (got 0)' }],
+      ],
+      [
+        http().put(`${tenant}/quotas`).set(AUTH).send({ maxWorkspaces: -1 }),
+        [{ field: 'maxWorkspaces', message: 'must be null or a whole number from 0 to 10000000' }],
+      ],
+      [
+        http().post(`${tenant}/suspend`).set(AUTH).send({ reason: ' ' }),
+        [{ field: 'reason', message: 'must be 1 to 500 characters long after trimming' }],
+      ],
+      [
+        http().put(`${tenant}/members/u1`).set(AUTH).send({ displayName: 'Ann\u202e' }),
+        [
+          {
+            field: 'displayName',
+            message:
+              'must not contain bidirectional controls or invisible characters such as zero-width spaces',
+          },
+        ],
+      ],
+      [
+        http().get('/v1/tenants?cursor=zzzz').set(AUTH),
+        [{ field: 'cursor', message: 'is not one this service handed out' }],
+      ],
+      [
+        http().get(`${tenant}`).set(AUTH).set('Min-Position', 'abc'),
+        [{ field: 'Min-Position', message: 'must be a position from a write response' }],
+      ],
+      [
+        http().get('/v1/events?after=zzz').set(AUTH),
+        [{ field: 'after', message: 'must be a position from the log' }],
+      ],
+      [
+        http().get(`${tenant}/principals/robot/x/workspaces?permission=workspace.read`).set(AUTH),
+        [{ field: 'principalType', message: "must be 'user', 'group' or 'apiKey'" }],
+      ],
+      [
+        http()
+          .post(`${tenant}/permissions/check`)
+          .set(AUTH)
+          .send({
+            permission: 'workspace.read',
+            checks: [
+              {
+                principal: { type: 'user', id: 'u1' },
+                permission: 'workspace.read',
+                workspaceId: rootWorkspaceId,
+              },
+            ],
+          }),
+        [{ field: 'checks', message: 'cannot come with principal, permission or workspaceId' }],
+      ],
+    ];
+    for (const [sent, errors] of cases) {
+      const response = await sent;
+      expect({
+        url: response.request.url,
+        errors: problemOf(response, 400, 'VALIDATION_FAILED').errors,
+      }).toEqual({
+        url: response.request.url,
+        errors,
+      });
+    }
+  });
+
   it('a field inside a list or an object is named by its whole path', async () => {
     const { tenantId, rootWorkspaceId } = await createTenant();
     const response = await http()

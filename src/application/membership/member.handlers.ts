@@ -23,7 +23,8 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
     context,
   }: AddMemberCommand): Promise<WriteResult<MemberBody>> {
     // The name is checked here, in plain text, because the decider only ever sees it sealed.
-    const name = typeof displayName === 'string' ? parseResourceName(displayName).display : displayName;
+    const name =
+      typeof displayName === 'string' ? parseResourceName(displayName, 'displayName').display : displayName;
     let sealed: PersonalText | null | undefined = name === undefined || name === null ? name : undefined;
     if (typeof name === 'string') {
       parseUserId(userId);

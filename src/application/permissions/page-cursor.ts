@@ -1,7 +1,7 @@
 import type { PrincipalRef } from '../../tenancy/membership.events.js';
 import { isPrincipalType } from '../../tenancy/permissions.js';
 import { isUserId } from '../../tenancy/user-id.js';
-import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { invalidField, TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 
 /**
  * Page cursors for lists answered from the tenant state, opaque to clients like the read models'
@@ -33,7 +33,7 @@ export function decodePrincipalCursor(raw: string): PrincipalRef {
 }
 
 function foreignCursor(): TenancyRuleViolation {
-  return new TenancyRuleViolation('VALIDATION_FAILED', 'cursor is not one this service handed out');
+  return invalidField('cursor', 'is not one this service handed out');
 }
 
 const KEYSET = /^([0-9a-f]{16}-[0-9a-f]{16})\.(.+)$/;

@@ -1,4 +1,4 @@
-import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { invalidField } from '../../tenancy/tenancy.errors.js';
 
 /** A page cursor: the sort key of the last item shown, opaque to clients. */
 export interface KeysetCursor {
@@ -16,7 +16,7 @@ export function encodeCursor(cursor: KeysetCursor): string {
 export function decodeCursor(raw: string): KeysetCursor {
   const [position, id] = Buffer.from(raw, 'base64url').toString('utf8').split('.');
   if (!position || !id || !POSITION.test(position) || !UUID.test(id)) {
-    throw new TenancyRuleViolation('VALIDATION_FAILED', 'cursor is not one this service handed out');
+    throw invalidField('cursor', 'is not one this service handed out');
   }
   return { position, id };
 }

@@ -52,7 +52,7 @@ export class EventFeedHttpController {
   })
   @ApiJson(200, 'A page of events', FEED_PAGE_SCHEMA)
   page(@Query() query: EventFeedQueryDto): Promise<FeedPage> {
-    const after = query.after === undefined ? undefined : parsePosition(query.after);
+    const after = query.after === undefined ? undefined : parsePosition(query.after, 'after');
     return this.feed.page(after, query.limit ?? DEFAULT_PAGE_SIZE, selectionOf(query));
   }
 
@@ -100,7 +100,7 @@ export class EventFeedHttpController {
     const from =
       resumeFrom === undefined || resumeFrom === 'start' || resumeFrom === 'end'
         ? (resumeFrom ?? 'start')
-        : parsePosition(resumeFrom);
+        : parsePosition(resumeFrom, lastEventId?.trim() ? 'Last-Event-ID' : 'from');
 
     const principal = (request as Request & { [ACTOR_KEY]?: Principal })[ACTOR_KEY];
     const release = this.admission.admit(principal === undefined ? 'anonymous' : principalName(principal));
@@ -146,8 +146,15 @@ export class EventFeedHttpController {
   }
 }
 
-function parsePosition(value: string): Position {
-  if (!isPosition(value)) throw new InvalidPositionError(value);
+/** A position a client sent (`field` names where): one the log handed out, or a 400 naming the field. */
+function parsePosition(value: string, field: string): Position {
+  if (!isPosition(value)) {
+    throw new ProblemError(
+      problem(400, 'VALIDATION_FAILED', 'Validation failed', new InvalidPositionError(value).message, {
+        errors: [{ field, message: 'must be a position from the log' }],
+      }),
+    );
+  }
   return value;
 }
 

@@ -65,7 +65,9 @@ export class PermissionsHttpController {
     if (body.checks !== undefined) {
       if (body.principal !== undefined || body.permission !== undefined || body.workspaceId !== undefined) {
         throw new ProblemError(
-          problem(400, 'VALIDATION_FAILED', 'Validation failed', 'Send one check or `checks`, not both.'),
+          problem(400, 'VALIDATION_FAILED', 'Validation failed', 'Send one check or `checks`, not both.', {
+            errors: [{ field: 'checks', message: 'cannot come with principal, permission or workspaceId' }],
+          }),
         );
       }
       return this.permissions.check(tenantId, body.checks.map(checkOf), options);
@@ -104,6 +106,16 @@ export class PermissionsHttpController {
           'VALIDATION_FAILED',
           'Validation failed',
           "principalType must be 'user', 'group' or 'apiKey', and principalId a user id or a UUID.",
+          {
+            errors: [
+              ...(isPrincipalType(principalType)
+                ? []
+                : [{ field: 'principalType', message: "must be 'user', 'group' or 'apiKey'" }]),
+              ...(isUserId(principalId)
+                ? []
+                : [{ field: 'principalId', message: 'must be a user id or a UUID' }]),
+            ],
+          },
         ),
       );
     }

@@ -33,7 +33,13 @@ export const PROBLEM_SCHEMA: SchemaObject = {
     detail: { type: 'string' },
     errors: {
       type: 'array',
-      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+      description:
+        'VALIDATION_FAILED: each field at fault, by its path (`checks.1.principal.id`) or header name',
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+        required: ['field', 'message'],
+      },
     },
   },
   required: ['type', 'title', 'status', 'code'],

@@ -19,6 +19,7 @@ export function minPositionOf(request: Request): Position | undefined {
         'VALIDATION_FAILED',
         'Validation failed',
         'Min-Position must be a position from a write response.',
+        { errors: [{ field: 'Min-Position', message: 'must be a position from a write response' }] },
       ),
     );
   }
