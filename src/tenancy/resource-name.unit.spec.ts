@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { MAX_NAME_LENGTH, parseResourceName, resourceNameKey } from './resource-name.js';
 import { TenancyRuleViolation } from './tenancy.errors.js';
 
+const CONTROL = /control characters/;
+const SPOOFING = /bidirectional controls or invisible characters/;
+
 function refusal(raw: unknown): TenancyRuleViolation {
   try {
     parseResourceName(raw);
@@ -45,40 +48,33 @@ describe('parseResourceName', () => {
   });
 
   it.each([
-    ['NUL', 'a\u0000b'],
-    ['unit separator', 'a\u001fb'],
-    ['DEL', 'a\u007fb'],
-    ['C1 control', 'a\u009fb'],
-    ['tab', 'a\tb'],
-    ['line feed inside', 'a\nb'],
-    ['carriage return', 'a\rb'],
-    ['trailing line feed that trim would hide', 'abc\n'],
-    ['leading control character', '\u0001abc'],
-    ['next line (NEL)', 'a\u0085b'],
-    ['line separator', 'a\u2028b'],
-    ['paragraph separator', 'a\u2029b'],
-    ['unpaired surrogate', 'a\ud800b'],
-  ])('refuses a %s', (_label, raw) => {
+    ['NUL', 'a\u0000b', CONTROL],
+    ['unit separator', 'a\u001fb', CONTROL],
+    ['DEL', 'a\u007fb', CONTROL],
+    ['C1 control', 'a\u009fb', CONTROL],
+    ['tab', 'a\tb', CONTROL],
+    ['line feed inside', 'a\nb', CONTROL],
+    ['carriage return', 'a\rb', CONTROL],
+    ['trailing line feed that trim would hide', 'abc\n', CONTROL],
+    ['leading control character', '\u0001abc', CONTROL],
+    ['next line (NEL)', 'a\u0085b', CONTROL],
+    ['line separator', 'a\u2028b', CONTROL],
+    ['paragraph separator', 'a\u2029b', CONTROL],
+    ['unpaired surrogate', 'a\ud800b', CONTROL],
+    ['right-to-left override', 'acme\u202e', SPOOFING],
+    ['left-to-right embedding', '\u202aacme', SPOOFING],
+    ['pop directional formatting', 'ac\u202cme', SPOOFING],
+    ['first strong isolate', 'a\u2068cme', SPOOFING],
+    ['pop directional isolate', 'acme\u2069', SPOOFING],
+    ['zero-width space', 'acme\u200b', SPOOFING],
+    ['word joiner', 'ac\u2060me', SPOOFING],
+    ['byte order mark inside', 'ac\ufeffme', SPOOFING],
+    ['character of the invisible operators (U+2063)', 'a\u2063cme', SPOOFING],
+    ['Mongolian vowel separator', 'acme\u180e', SPOOFING],
+  ])('refuses a %s', (_label, raw, why) => {
     const error = refusal(raw);
     expect(error.code).toBe('VALIDATION_FAILED');
-    expect(error.message).toMatch(/control characters/);
-  });
-
-  it.each([
-    ['right-to-left override', 'acme\u202e'],
-    ['left-to-right embedding', '\u202aacme'],
-    ['pop directional formatting', 'ac\u202cme'],
-    ['first strong isolate', 'a\u2068cme'],
-    ['pop directional isolate', 'acme\u2069'],
-    ['zero-width space', 'acme\u200b'],
-    ['word joiner', 'ac\u2060me'],
-    ['byte order mark inside', 'ac\ufeffme'],
-    ['character of the invisible operators (U+2063)', 'a\u2063cme'],
-    ['Mongolian vowel separator', 'acme\u180e'],
-  ])('refuses a %s: a name that displays like another, or reorders what follows it', (_label, raw) => {
-    const error = refusal(raw);
-    expect(error.code).toBe('VALIDATION_FAILED');
-    expect(error.message).toMatch(/bidirectional controls or invisible characters/);
+    expect(error.message).toMatch(why);
   });
 
   it.each([
