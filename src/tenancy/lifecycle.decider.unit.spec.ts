@@ -114,8 +114,8 @@ describe('SuspendTenant and ReactivateTenant', () => {
       .thenNothing();
   });
 
-  it('refuses a reason that is empty, too long or not one line', () => {
-    for (const reason of ['', '   ', 'a\nb', 'x'.repeat(501)])
+  it('refuses a reason that is empty, too long, not one line, or hides or reorders what it shows', () => {
+    for (const reason of ['', '   ', 'a\nb', 'x'.repeat(501), 'unpaid\u202e', 'un\u200bpaid'])
       given(...active)
         .when({ type: 'SuspendTenant', tenantId: T, reason })
         .thenFails('VALIDATION_FAILED');

@@ -1,3 +1,4 @@
+import { requireDisplayLine } from './display-text.js';
 import { invalidField } from './tenancy.errors.js';
 
 /** In Unicode code points, so that an emoji or a CJK character counts as one, whatever its UTF-16 length. */
@@ -10,18 +11,6 @@ export interface ResourceName {
   readonly key: string;
 }
 
-// Control characters (category Cc, which includes \n, \r, \t and NEL) and the two Unicode line and
-// paragraph separators break single-line display and logs. Lone surrogates are refused because they
-// cannot be encoded as UTF-8 (PostgreSQL's jsonb rejects them).
-const FORBIDDEN_CHARACTER = /[\p{Cc}\u2028\u2029]|\p{Cs}/u;
-// Format characters that let a name pass for another or rearrange the text shown after it: the
-// bidirectional embeddings, overrides and isolates ("acme" followed by U+202E), and the invisible
-// ones no script needs in a name (zero-width space, word joiner, invisible operators, byte order
-// mark, Mongolian vowel separator). The format characters scripts and emoji do need
-// stay allowed: zero-width joiner and non-joiner, the left-to-right and right-to-left marks, soft
-// hyphen. Existing names are never checked again (resourceNameKey does not validate).
-const SPOOFING_CHARACTER = /[\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff\u180e]/u;
-
 /**
  * Checks and normalises a tenant or workspace name. The display form is NFC-normalised so that
  * visually identical names are stored identically. `field` names it in a refusal.
@@ -30,16 +19,7 @@ export function parseResourceName(raw: unknown, field = 'name'): ResourceName {
   if (typeof raw !== 'string') {
     throw invalidField(field, 'must be a string');
   }
-  // Checked before trimming: trim() would silently drop a leading or trailing line break.
-  if (FORBIDDEN_CHARACTER.test(raw)) {
-    throw invalidField(field, 'must not contain control characters, line breaks or unpaired surrogates');
-  }
-  if (SPOOFING_CHARACTER.test(raw)) {
-    throw invalidField(
-      field,
-      'must not contain bidirectional controls or invisible characters such as zero-width spaces',
-    );
-  }
+  requireDisplayLine(raw, field);
   const display = raw.trim().normalize('NFC');
   const length = codePointLength(display);
   if (length < 1 || length > MAX_NAME_LENGTH) {

@@ -48,6 +48,7 @@ import {
   type Quotas,
 } from './quotas.js';
 import { parseUserId } from './user-id.js';
+import { requireDisplayLine } from './display-text.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
 import {
@@ -844,9 +845,7 @@ function subtreeHeight(state: TenantState, top: WorkspaceState): number {
 
 function parseSuspensionReason(raw: unknown): string {
   if (typeof raw !== 'string') throw invalidField('reason', 'must be a string');
-  if (/[\p{Cc}\u2028\u2029]|\p{Cs}/u.test(raw)) {
-    throw invalidField('reason', 'must not contain control characters, line breaks or unpaired surrogates');
-  }
+  requireDisplayLine(raw, 'reason');
   const reason = raw.trim().normalize('NFC');
   const length = [...reason].length;
   if (length < 1 || length > MAX_SUSPENSION_REASON_LENGTH) {

@@ -106,7 +106,8 @@ export class RenameTenantRequestDto {
 
 export class SuspendTenantRequestDto {
   @ApiProperty({
-    description: 'Why (shown to operators and in the audit trail): 1 to 500 characters, one line',
+    description:
+      'Why (shown to operators and in the audit trail): 1 to 500 characters, one line, no bidirectional controls or invisible characters',
     maxLength: 500,
     example: 'Invoices unpaid since March',
   })
