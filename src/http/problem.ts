@@ -8,8 +8,14 @@ export interface Problem {
   readonly status: number;
   readonly code: string;
   readonly detail?: string;
-  readonly errors?: readonly { readonly field: string; readonly message: string }[];
+  readonly errors?: readonly FieldError[];
   readonly [extension: string]: unknown;
+}
+
+/** One field (a path into a body or query, a parameter or a header) and what is wrong with it. */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -40,4 +46,17 @@ export class ProblemError extends Error {
     super(problem.detail ?? problem.title);
     this.name = 'ProblemError';
   }
+}
+
+/** 400 VALIDATION_FAILED naming each field at fault; the detail reads them one after another. */
+export function validationProblem(errors: readonly FieldError[]): ProblemError {
+  return new ProblemError(
+    problem(
+      400,
+      'VALIDATION_FAILED',
+      'Validation failed',
+      `${errors.map((error) => `${error.field} ${error.message}`).join('; ')}.`,
+      { errors },
+    ),
+  );
 }

@@ -1,5 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
-import { ProblemError, problem } from './problem.js';
+import { validationProblem, type FieldError } from './problem.js';
 
 /**
  * Checks shape first, then bounds: of a property's failed constraints only the most basic kind is
@@ -22,11 +22,6 @@ const SHAPE_CONSTRAINTS = [
  * so that the whitelist, which sees only the DTO, would let them through unremarked.
  */
 const KEYS_LEFT_OUT = new Set(['__proto__', 'constructor']);
-
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
 
 /** The one validation of request bodies and query strings into their DTOs. */
 export class RequestValidationPipe extends ValidationPipe {
@@ -54,18 +49,6 @@ export class RequestValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
-}
-
-export function validationProblem(errors: readonly FieldError[]): ProblemError {
-  return new ProblemError(
-    problem(
-      400,
-      'VALIDATION_FAILED',
-      'Validation failed',
-      `${errors.map((error) => `${error.field} ${error.message}`).join('; ')}.`,
-      { errors },
-    ),
-  );
 }
 
 /** Every key of the request's value, at any depth (bodies are depth-limited), that KEYS_LEFT_OUT holds. */

@@ -280,7 +280,7 @@ function requireGroup(membership: MembershipState, raw: unknown) {
 }
 
 function requireUuid(raw: unknown, field: string): string {
-  if (!isCanonicalUuid(raw)) throw invalidField(field, `must be a lowercase UUID`);
+  if (!isCanonicalUuid(raw)) throw invalidField(field, 'must be a lowercase UUID');
   return raw;
 }
 

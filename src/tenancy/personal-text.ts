@@ -37,7 +37,7 @@ export function requireSealed(value: unknown, field: string): { readonly sealed:
     !SEALED_PATTERN.test((value as { sealed: string }).sealed) ||
     Object.keys(value).length !== 1
   ) {
-    throw invalidField(field, `must be sealed personal data`);
+    throw invalidField(field, 'must be sealed personal data');
   }
   return { sealed: (value as { sealed: string }).sealed };
 }

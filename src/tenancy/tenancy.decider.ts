@@ -780,7 +780,7 @@ function moveWorkspace(command: MoveWorkspace, state: TenantState, quotas: Quota
     ['workspaceId', command.workspaceId],
     ['parentWorkspaceId', command.parentWorkspaceId],
   ] as const) {
-    if (!isCanonicalUuid(id)) throw invalidField(field, `must be a lowercase UUID`);
+    if (!isCanonicalUuid(id)) throw invalidField(field, 'must be a lowercase UUID');
   }
   const workspace = findLiveWorkspace(state, command.workspaceId);
   if (workspace === undefined) throw workspaceNotFound(command.workspaceId);
@@ -859,7 +859,7 @@ function parseSuspensionReason(raw: unknown): string {
 
 function requireRevision(value: unknown, field: string): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw invalidField(field, `must be a stream revision`);
+    throw invalidField(field, 'must be a stream revision');
   }
   return value as number;
 }

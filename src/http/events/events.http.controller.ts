@@ -5,14 +5,14 @@ import { ACTOR_KEY } from '../auth/actor.js';
 import { HttpDrain } from '../http-drain.js';
 import { StreamAdmission } from './stream-admission.js';
 import type { Position } from '../../event-store/event-store.port.js';
-import { InvalidPositionError, isPosition } from '../../event-store/position.js';
+import { isPosition } from '../../event-store/position.js';
 import {
   isTenancyEventType,
   TENANCY_EVENT_TYPES,
   type TenancyEventType,
 } from '../../tenancy/tenancy.events.js';
 import { fromQuery, Requires } from '../auth/requires.decorator.js';
-import { ProblemError, problem } from '../problem.js';
+import { ProblemError, problem, validationProblem } from '../problem.js';
 import { EVENT_FEED_CONFIG, type EventFeedConfig } from './event-feed.config.js';
 import { EventFeedReader, type FeedPage, type FeedSelection } from './event-feed.reader.js';
 import { EventFeedQueryDto, EventStreamQueryDto } from './event-feed.request.dto.js';
@@ -149,11 +149,7 @@ export class EventFeedHttpController {
 /** A position a client sent (`field` names where): one the log handed out, or a 400 naming the field. */
 function parsePosition(value: string, field: string): Position {
   if (!isPosition(value)) {
-    throw new ProblemError(
-      problem(400, 'VALIDATION_FAILED', 'Validation failed', new InvalidPositionError(value).message, {
-        errors: [{ field, message: 'must be a position from the log' }],
-      }),
-    );
+    throw validationProblem([{ field, message: 'must be a position from the log' }]);
   }
   return value;
 }

@@ -12,7 +12,7 @@ import { isPrincipalType } from '../../tenancy/permissions.js';
 import { isUserId } from '../../tenancy/user-id.js';
 import { READ_SCOPE_KEY, type RequestReadScope } from '../auth/actor.js';
 import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
-import { ProblemError, problem } from '../problem.js';
+import { validationProblem } from '../problem.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { minPositionOf } from '../queries/min-position.header.js';
@@ -64,11 +64,9 @@ export class PermissionsHttpController {
     const options = optionsOf(request);
     if (body.checks !== undefined) {
       if (body.principal !== undefined || body.permission !== undefined || body.workspaceId !== undefined) {
-        throw new ProblemError(
-          problem(400, 'VALIDATION_FAILED', 'Validation failed', 'Send one check or `checks`, not both.', {
-            errors: [{ field: 'checks', message: 'cannot come with principal, permission or workspaceId' }],
-          }),
-        );
+        throw validationProblem([
+          { field: 'checks', message: 'cannot come with principal, permission or workspaceId' },
+        ]);
       }
       return this.permissions.check(tenantId, body.checks.map(checkOf), options);
     }
@@ -100,24 +98,12 @@ export class PermissionsHttpController {
     @Req() request: Request,
   ) {
     if (!isPrincipalType(principalType) || !isUserId(principalId)) {
-      throw new ProblemError(
-        problem(
-          400,
-          'VALIDATION_FAILED',
-          'Validation failed',
-          "principalType must be 'user', 'group' or 'apiKey', and principalId a user id or a UUID.",
-          {
-            errors: [
-              ...(isPrincipalType(principalType)
-                ? []
-                : [{ field: 'principalType', message: "must be 'user', 'group' or 'apiKey'" }]),
-              ...(isUserId(principalId)
-                ? []
-                : [{ field: 'principalId', message: 'must be a user id or a UUID' }]),
-            ],
-          },
-        ),
-      );
+      throw validationProblem([
+        ...(isPrincipalType(principalType)
+          ? []
+          : [{ field: 'principalType', message: "must be 'user', 'group' or 'apiKey'" }]),
+        ...(isUserId(principalId) ? [] : [{ field: 'principalId', message: 'must be a user id or a UUID' }]),
+      ]);
     }
     const page = await this.permissions.workspacesOf(
       tenantId,

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Position } from '../../event-store/event-store.port.js';
 import { isPosition } from '../../event-store/position.js';
-import { ProblemError, problem } from '../problem.js';
+import { validationProblem } from '../problem.js';
 
 /**
  * The Min-Position a request carries, or undefined without one; a value that is not a position
@@ -13,15 +13,7 @@ export function minPositionOf(request: Request): Position | undefined {
   if (header === undefined) return undefined;
   const value = typeof header === 'string' ? header.trim() : '';
   if (!isPosition(value)) {
-    throw new ProblemError(
-      problem(
-        400,
-        'VALIDATION_FAILED',
-        'Validation failed',
-        'Min-Position must be a position from a write response.',
-        { errors: [{ field: 'Min-Position', message: 'must be a position from a write response' }] },
-      ),
-    );
+    throw validationProblem([{ field: 'Min-Position', message: 'must be a position from a write response' }]);
   }
   return value;
 }
