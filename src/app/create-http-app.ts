@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
 import { correlate } from '../http/correlation.js';
 import { HttpDrain } from '../http/http-drain.js';
 import { httpMetrics } from '../http/http-metrics.middleware.js';
@@ -19,11 +20,24 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
  */
 export async function createHttpApp(options: AppModuleOptions, logger?: Logger): Promise<INestApplication> {
   const log = logger ?? createLogger(options.config.logLevel);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), {
-    logger: new NestPinoLogger(log),
-    bodyParser: false,
-  });
-  const routes = RouteTable.of(app.getHttpAdapter().getInstance());
+  // Paths match in their exact case: `/V1/tenants` is no route, rather than the same route reached
+  // by a spelling that path-based rules (the API-key guard's /v1 scope, the check route's body
+  // limit) would not recognise. Express reads the setting when it creates its router, which Nest's
+  // adapter does as soon as it is made: so the instance is made here, set, and handed over, and the
+  // setting is checked, since a router made earlier would ignore it silently.
+  const instance = express();
+  instance.set('case sensitive routing', true);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(options),
+    new ExpressAdapter(instance),
+    {
+      logger: new NestPinoLogger(log),
+      bodyParser: false,
+    },
+  );
+  if ((instance.router as unknown as { caseSensitive?: boolean }).caseSensitive !== true)
+    throw new Error('the HTTP router was created before case-sensitive routing could be set');
+  const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,
   // also one refused before it reaches a handler; graceful shutdown waits for each one.
   app.use(app.get(HttpDrain).track);

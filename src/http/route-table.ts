@@ -91,7 +91,8 @@ export class RouteTable {
     this.entries = [...byPath].map(([path, methods]) => ({
       path,
       methods: [...methods].sort(),
-      matches: match(path, { decode: false }),
+      // As express matches them: case-sensitive (set in createHttpApp).
+      matches: match(path, { decode: false, sensitive: true }),
     }));
     this.layerCount = stack.length;
     return this.entries;

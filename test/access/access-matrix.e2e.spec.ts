@@ -68,7 +68,7 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
 
   const unique = (label: string) => `${label} ${randomUUID().slice(0, 8)}`;
   const freshLeaf = async (f: Fixture) =>
-    (await kit.createWorkspace(f.t.tenantId, 'Leaf', f.w1.workspaceId)).workspaceId;
+    (await kit.createWorkspace(f.t.tenantId, unique('Leaf'), f.w1.workspaceId)).workspaceId;
   const freshKey = async (f: Fixture) => (await kit.issueKey(f.t.tenantId, 'reader')).apiKeyId;
   const T = (f: Fixture) => `/v1/tenants/${f.t.tenantId}`;
   const freshMember = async (f: Fixture) => {
@@ -388,6 +388,32 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
       body: response.body as unknown,
     };
   };
+
+  // Before the table's rows: the last of them deletes the fixture's tenant.
+  it('a /v1 path spelt in another case reaches no route: no key, a reader key or another tenant key gets 404 and changes nothing', async () => {
+    const respelt = (path: string): string[] => [
+      path.replace(/^\/v1\//, '/V1/'),
+      path.replace(/^\/v1\/([a-z])/, (_all, letter: string) => `/v1/${letter.toUpperCase()}`),
+    ];
+    const wrong: string[] = [];
+    for (const row of ROWS) {
+      const call = await row.call(fixture);
+      for (const path of respelt(call.path)) {
+        for (const caller of ['none', 'reader', 'other-admin'] as const) {
+          const before = await kit.logLength();
+          const response = await send({ ...call, path }, fixture.auth[caller], row.stream === true);
+          const after = await kit.logLength();
+          const code = /"code":"([A-Z_]+)"/.exec(response.text)?.[1];
+          if (response.status !== 404 || code !== 'ROUTE_NOT_FOUND' || after !== before)
+            wrong.push(
+              `${call.method} ${path} as ${caller}: ${response.status} ${code ?? ''}, log ${before} -> ${after}`,
+            );
+        }
+      }
+      await row.after?.(fixture);
+    }
+    expect(wrong).toEqual([]);
+  });
 
   it.each(ROWS.map((row) => [row.route, row] as const))(
     '%s: every caller as the table says; refusals change nothing and leak nothing',

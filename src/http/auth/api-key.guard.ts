@@ -46,16 +46,18 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    if (!request.path.startsWith('/v1/')) return true;
-    const principal = this.authenticate(request);
     const requirement = this.reflector.get<AccessRequirement | undefined>(
       ACCESS_REQUIREMENT,
       context.getHandler(),
     );
     if (requirement === undefined) {
+      // Health, metrics and the OpenAPI document are open. Which route this is comes from the
+      // route as declared, never from the path as the client spelt it.
+      if (!declaredUnderV1(request)) return true;
       // Fails closed and loudly: a route without a declaration is a bug, never an open door.
       throw new Error(`${request.method} ${request.path} declares no access requirement`);
     }
+    const principal = this.authenticate(request);
     const target = targetOf(request, requirement);
     // A refusal echoes only ids the caller sent: a defaulted one (the root) is not named.
     const sentWorkspaceId =
@@ -115,6 +117,12 @@ export class ApiKeyGuard implements CanActivate {
     if (key === undefined) throw unauthorized();
     return { kind: 'api-key', ...key };
   }
+}
+
+/** Whether the route that matched was declared under /v1 (an unknown route counts as one: closed). */
+function declaredUnderV1(request: Request): boolean {
+  const declared = (request.route as { path?: unknown } | undefined)?.path;
+  return typeof declared !== 'string' || declared.startsWith('/v1/');
 }
 
 function targetOf(request: Request, requirement: AccessRequirement): AccessTarget {
