@@ -5,7 +5,8 @@ import { invalidField } from './tenancy.errors.js';
  * (case matters: IdPs differ), so it must be safe in paths, logs and SQL literals without escaping
  * surprises. The characters cover OIDC subjects such as `auth0|5f7c…`, e-mail-like ids and URNs.
  */
-const USER_ID = /^[A-Za-z0-9._:@|-]{1,255}$/;
+export const MAX_USER_ID_LENGTH = 255;
+const USER_ID = new RegExp(`^[A-Za-z0-9._:@|-]{1,${MAX_USER_ID_LENGTH}}$`);
 
 export function isUserId(value: unknown): value is string {
   return typeof value === 'string' && USER_ID.test(value);

@@ -73,6 +73,63 @@ describe('members, groups and grants over HTTP', () => {
     expect((await http().put(`${T}/members/not%20ok`).set(AUTH).send({})).status).toBe(400);
   });
 
+  it('takes back every cursor it hands out, also after the longest user ids, and refuses forged ones with 400', async () => {
+    const longIds = ['a', 'b', 'c'].map((letter) => `${letter}${'x'.repeat(254)}`);
+    // A tenant of its own: the other tests here count this one's members and grants.
+    const tenant = await kit.createTenant('Long ids');
+    const T = `/v1/tenants/${tenant.tenantId}`;
+    const rootId = tenant.rootWorkspaceId;
+    const group = await http().post(`${T}/groups`).set(AUTH).send({ name: 'Long ids' });
+    const groupId = (group.body as { groupId: string }).groupId;
+    let position = '';
+    for (const userId of longIds) {
+      expect((await http().put(`${T}/members/${userId}`).set(AUTH).send({})).status).toBe(201);
+      expect((await http().put(`${T}/groups/${groupId}/members/${userId}`).set(AUTH)).status).toBe(201);
+      const granted = await http()
+        .post(`${T}/grants`)
+        .set(AUTH)
+        .send({ principal: { type: 'user', id: userId }, role: 'viewer', workspaceId: rootId });
+      expect(granted.status).toBe(201);
+      position = (granted.body as { position: string }).position;
+    }
+    /** Walks a list a page of one at a time: every id ends a page, so every cursor carries one. */
+    const walk = async (path: string, idOf: (item: Record<string, unknown>) => unknown) => {
+      const seen: unknown[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < 50; page++) {
+        const answer = await http()
+          .get(`${path}?limit=1${cursor === null ? '' : `&cursor=${cursor}`}`)
+          .set(AUTH)
+          .set('Min-Position', position);
+        expect({ path, status: answer.status, body: answer.status === 200 ? null : answer.body }).toEqual({
+          path,
+          status: 200,
+          body: null,
+        });
+        const body = answer.body as { items: Record<string, unknown>[]; nextCursor: string | null };
+        seen.push(...body.items.map(idOf));
+        cursor = body.nextCursor;
+        if (cursor === null) break;
+      }
+      return seen;
+    };
+    expect(await walk(`${T}/members`, (item) => item.userId)).toEqual(expect.arrayContaining(longIds));
+    expect(await walk(`${T}/groups/${groupId}/members`, (item) => item.userId)).toEqual(longIds);
+    expect(
+      await walk(`${T}/workspaces/${rootId}/access`, (item) => (item.principal as { id: string }).id),
+    ).toEqual(expect.arrayContaining(longIds));
+    // A cursor of the right shape whose key is no id of that list's kind.
+    const forged = Buffer.from('0000000000000000-0000000000000000.not-a-uuid', 'utf8').toString('base64url');
+    for (const path of [`${T}/groups`, `${T}/grants`, `${T}/members`, `${T}/groups/${groupId}/members`]) {
+      const answer = await http().get(`${path}?cursor=${forged}`).set(AUTH);
+      expect({ path, status: answer.status, body: answer.body as unknown }).toMatchObject({
+        path,
+        status: path.endsWith('/members') ? 200 : 400,
+        body: path.endsWith('/members') ? {} : { code: 'VALIDATION_FAILED', errors: [{ field: 'cursor' }] },
+      });
+    }
+  });
+
   it('manages groups and their members', async () => {
     await http().put(`${T}/members/dave`).set(AUTH).send({});
     const created = await http().post(`${T}/groups`).set(AUTH).send({ name: 'Ops' });

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { sql, type SqlStatement } from '../../database/sql-statement.js';
 import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
-import { decodeKeysetCursor, encodeKeysetCursor } from '../permissions/page-cursor.js';
+import { decodeCursor, encodeCursor } from '../queries/keyset-cursor.js';
+import { isUserId } from '../../tenancy/user-id.js';
 import { ScopedReader } from '../queries/scoped-reader.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 import {
@@ -112,12 +113,12 @@ export class MembershipQueries {
   ) {}
 
   async members(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<MemberView>> {
-    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, isUserId);
     const rows = await this.keysetPage<MemberRow>(
       tenantId,
       sql`SELECT * FROM members WHERE tenant_id = ${tenantId}::uuid
             AND (${after?.position ?? null}::text IS NULL
-                 OR (added_position, user_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::text))
+                 OR (added_position, user_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::text))
           ORDER BY added_position, user_id LIMIT ${limit + 1}`,
     );
     if (rows.length === 0) await this.requireTenant(tenantId);
@@ -126,7 +127,7 @@ export class MembershipQueries {
       rows,
       limit,
       (row) => memberView(row, lookup),
-      (row) => encodeKeysetCursor(row.added_position, row.user_id),
+      (row) => encodeCursor({ position: row.added_position, id: row.user_id }),
     );
   }
 
@@ -147,16 +148,18 @@ export class MembershipQueries {
   }
 
   async groups(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<GroupView>> {
-    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
     const rows = await this.keysetPage<GroupRow>(
       tenantId,
       sql`SELECT * FROM member_groups WHERE tenant_id = ${tenantId}::uuid
             AND (${after?.position ?? null}::text IS NULL
-                 OR (created_position, group_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::uuid))
+                 OR (created_position, group_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
           ORDER BY created_position, group_id LIMIT ${limit + 1}`,
     );
     if (rows.length === 0) await this.requireTenant(tenantId);
-    return page(rows, limit, groupView, (row) => encodeKeysetCursor(row.created_position, row.group_id));
+    return page(rows, limit, groupView, (row) =>
+      encodeCursor({ position: row.created_position, id: row.group_id }),
+    );
   }
 
   async group(tenantId: string, groupId: string): Promise<GroupView> {
@@ -177,7 +180,7 @@ export class MembershipQueries {
     limit: number,
     cursor: string | undefined,
   ): Promise<Page<GroupMemberView>> {
-    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, isUserId);
     const rows = await this.keysetPage<{
       tenant_id: string;
       user_id: string;
@@ -191,7 +194,7 @@ export class MembershipQueries {
           FROM group_members gm JOIN members m ON m.tenant_id = gm.tenant_id AND m.user_id = gm.user_id
           WHERE gm.tenant_id = ${tenantId}::uuid AND gm.group_id = ${groupId}::uuid
             AND (${after?.position ?? null}::text IS NULL
-                 OR (gm.added_position, gm.user_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::text))
+                 OR (gm.added_position, gm.user_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::text))
           ORDER BY gm.added_position, gm.user_id LIMIT ${limit + 1}`,
     );
     if (rows.length === 0) await this.group(tenantId, groupId);
@@ -200,7 +203,7 @@ export class MembershipQueries {
       rows,
       limit,
       (row) => ({ userId: row.user_id, ...shownName(row, lookup), addedAt: row.added_at.toISOString() }),
-      (row) => encodeKeysetCursor(row.added_position, row.user_id),
+      (row) => encodeCursor({ position: row.added_position, id: row.user_id }),
     );
   }
 
@@ -210,7 +213,7 @@ export class MembershipQueries {
     limit: number,
     cursor: string | undefined,
   ): Promise<Page<GrantView>> {
-    const after = cursor === undefined ? undefined : decodeKeysetCursor(cursor);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
     const subtree = filter.withinSubtreeOf ?? null;
     // Unfiltered, the list's order is its index's; a filter by principal or workspace has an index
     // of its own, whose few rows the planner may sort.
@@ -227,13 +230,15 @@ export class MembershipQueries {
                   SELECT w.workspace_id FROM workspaces w
                   WHERE w.tenant_id = ${tenantId}::uuid AND w.path @> ARRAY[${subtree}::uuid]))
             AND (${after?.position ?? null}::text IS NULL
-                 OR (g.granted_position, g.grant_id) > (${after?.position ?? null}::text, ${after?.key ?? null}::uuid))
+                 OR (g.granted_position, g.grant_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
           ORDER BY g.granted_position, g.grant_id LIMIT ${limit + 1}`;
     const rows = unfiltered
       ? await this.keysetPage<GrantRow>(tenantId, statement)
       : await this.query<GrantRow>(tenantId, statement);
     if (rows.length === 0) await this.requireTenant(tenantId);
-    return page(rows, limit, grantView, (row) => encodeKeysetCursor(row.granted_position, row.grant_id));
+    return page(rows, limit, grantView, (row) =>
+      encodeCursor({ position: row.granted_position, id: row.grant_id }),
+    );
   }
 
   /** The keys and erasures the page's display names need: one query. */

@@ -1,7 +1,7 @@
 import type { PrincipalRef } from '../../tenancy/membership.events.js';
 import { isPrincipalType } from '../../tenancy/permissions.js';
 import { isUserId } from '../../tenancy/user-id.js';
-import { invalidField, TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { foreignCursor } from '../queries/keyset-cursor.js';
 
 /**
  * Page cursors for lists answered from the tenant state, opaque to clients like the read models'
@@ -30,21 +30,4 @@ export function decodePrincipalCursor(raw: string): PrincipalRef {
   // User ids are the strictest of the three shapes' character sets; UUIDs pass it too.
   if (!isPrincipalType(type) || !isUserId(id)) throw foreignCursor();
   return { type, id };
-}
-
-function foreignCursor(): TenancyRuleViolation {
-  return invalidField('cursor', 'is not one this service handed out');
-}
-
-const KEYSET = /^([0-9a-f]{16}-[0-9a-f]{16})\.(.+)$/;
-
-/** A read-model keyset cursor: the log position a row was written at and its key (a user id or a UUID). */
-export function encodeKeysetCursor(position: string, key: string): string {
-  return Buffer.from(`${position}.${key}`, 'utf8').toString('base64url');
-}
-
-export function decodeKeysetCursor(raw: string): { readonly position: string; readonly key: string } {
-  const [, position, key] = KEYSET.exec(Buffer.from(raw, 'base64url').toString('utf8')) ?? [];
-  if (position === undefined || !isUserId(key)) throw foreignCursor();
-  return { position, key };
 }

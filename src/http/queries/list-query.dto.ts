@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { MAX_CURSOR_LENGTH } from '../../application/queries/keyset-cursor.js';
 import { StrictInteger } from '../strict-integer.transform.js';
 
 /** Pages are capped: a client asking for more gets a validation error, not a slow answer. */
@@ -16,12 +17,12 @@ export class ListTenantsQueryDto {
 
   @ApiPropertyOptional({
     description: "The previous page's nextCursor",
-    maxLength: 200,
+    maxLength: MAX_CURSOR_LENGTH,
     pattern: '^[A-Za-z0-9_-]+$',
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(MAX_CURSOR_LENGTH)
   @Matches(/^[A-Za-z0-9_-]+$/)
   cursor?: string;
 }
