@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { WriteResult } from '../application/commands/write-results.js';
+import { ProblemError, problem, validationProblem } from './problem.js';
 
 /** The entity tag of a tenant's resources: the tenant stream's revision, a strong validator. */
 export function entityTag(revision: number): string {
@@ -46,12 +47,24 @@ const STRONG_TAG = /^\s*"(\d{1,15})"\s*$/;
 const WEAK_TAG = /^\s*W\/"[^"]*"\s*$/;
 
 /**
- * The revision an If-Match header names; undefined without one (or `*`). If-Match compares
- * strongly (RFC 9110 13.1.1): a weak tag never matches, so it is 'weak' and answered 412.
+ * The revision a change's If-Match header names, for the command to apply only at exactly that
+ * revision; undefined without one (or `*`). If-Match compares strongly (RFC 9110 13.1.1): a weak
+ * tag never matches, so it is 412 like a stale one; a value that is no entity tag is a 400. Every
+ * route that honours If-Match reads it here, before its command writes anything.
  */
-export function parseIfMatch(header: string | undefined): number | undefined | 'weak' | 'invalid' {
+export function ifMatchRevisionOf(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = STRONG_TAG.exec(header);
   if (match) return Number(match[1]);
-  return WEAK_TAG.test(header) ? 'weak' : 'invalid';
+  if (WEAK_TAG.test(header)) {
+    throw new ProblemError(
+      problem(
+        412,
+        'REVISION_MISMATCH',
+        'Revision mismatch',
+        'If-Match needs a strong entity tag such as "3"; a weak tag (W/"3") never matches.',
+      ),
+    );
+  }
+  throw validationProblem([{ field: 'If-Match', message: 'must be an entity tag such as "3"' }]);
 }

@@ -311,6 +311,65 @@ describe('HTTP semantics', () => {
     expect((await rename(`"${workspace.revision}"`)).status).toBe(200);
   });
 
+  describe.each([
+    ['a tenant', 'tenant'],
+    ['a workspace', 'workspace'],
+    ['a group', 'group'],
+  ] as const)('If-Match on the rename of %s', (_label, kind) => {
+    /** The resource's path and the revision its tenant stream is at. */
+    const renamable = async (): Promise<{ path: string; revision: number }> => {
+      const tenant = await createTenant();
+      // Creates the root on demand too, so the root's bootstrap appends nothing after it.
+      const workspace = await createWorkspace(tenant.tenantId);
+      if (kind === 'tenant') return { path: `/v1/tenants/${tenant.tenantId}`, revision: workspace.revision };
+      if (kind === 'workspace') {
+        return {
+          path: `/v1/tenants/${tenant.tenantId}/workspaces/${workspace.workspaceId}`,
+          revision: workspace.revision,
+        };
+      }
+      const group = await http()
+        .post(`/v1/tenants/${tenant.tenantId}/groups`)
+        .set(AUTH)
+        .send({ name: `G ${randomUUID()}` });
+      expect(group.status).toBe(201);
+      const { groupId, revision } = group.body as { groupId: string; revision: number };
+      return { path: `/v1/tenants/${tenant.tenantId}/groups/${groupId}`, revision };
+    };
+    const rename = (path: string, ifMatch: string) =>
+      http()
+        .patch(path)
+        .set(AUTH)
+        .set('If-Match', ifMatch)
+        .send({ name: `N ${randomUUID()}` });
+    /** Every event of the log: a refused rename writes none, name reservations included. */
+    const logLength = async (): Promise<number> => {
+      const { rows } = await app.database.pool.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM events',
+      );
+      return rows[0]?.count ?? 0;
+    };
+
+    it('a stale or weak tag is 412 REVISION_MISMATCH, one without quotes 400, and nothing is written', async () => {
+      const { path, revision } = await renamable();
+      const before = await logLength();
+      problemOf(await rename(path, `"${revision + 999}"`), 412, 'REVISION_MISMATCH');
+      problemOf(await rename(path, `W/"${revision}"`), 412, 'REVISION_MISMATCH');
+      const malformed = problemOf(await rename(path, 'garbage'), 400, 'VALIDATION_FAILED');
+      expect(malformed.errors).toEqual([{ field: 'If-Match', message: 'must be an entity tag such as "3"' }]);
+      problemOf(await rename(path, String(revision)), 400, 'VALIDATION_FAILED');
+      expect(await logLength()).toBe(before);
+    });
+
+    it('the current strong tag renames: 200 with the next revision as ETag', async () => {
+      const { path, revision } = await renamable();
+      const renamed = await rename(path, `"${revision}"`);
+      expect(renamed.status).toBe(200);
+      expect(renamed.headers.etag).toBe(`"${revision + 1}"`);
+      problemOf(await rename(path, `"${revision}"`), 412, 'REVISION_MISMATCH');
+    });
+  });
+
   it("a tenant deletion's 202 names its status resource, which the operator can still read once the tenant is deleted", async () => {
     const tenant = await createTenant();
     await createWorkspace(tenant.tenantId);

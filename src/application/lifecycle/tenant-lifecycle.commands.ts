@@ -33,6 +33,8 @@ export class RenameTenantCommand extends Command<WriteResult<TenantStatusBody>> 
   constructor(
     readonly tenantId: string,
     readonly name: string,
+    /** The client's If-Match revision, if it sent one. */
+    readonly expectedRevision: number | undefined,
     readonly context: CommandContext,
   ) {
     super();

@@ -9,8 +9,11 @@ import {
   type WorkspaceLineage,
   type WorkspaceState,
 } from '../../tenancy/tenant.state.js';
-import type { CommandOutcome } from '../commands/tenant-command.executor.js';
-import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
+import {
+  RevisionMismatchError,
+  TenantCommandExecutor,
+  type CommandOutcome,
+} from '../commands/tenant-command.executor.js';
 import { TenantNameRegistry } from '../commands/tenant-name.registry.js';
 import { quotasOf, type TenantQuotasBody } from '../commands/tenant-quotas.js';
 import { workspaceBody, writeResult, type WriteResult } from '../commands/write-results.js';
@@ -58,10 +61,18 @@ export class RenameTenantHandler implements ICommandHandler<RenameTenantCommand>
     private readonly names: TenantNameRegistry,
   ) {}
 
-  async execute({ tenantId, name, context }: RenameTenantCommand): Promise<WriteResult<TenantStatusBody>> {
+  async execute({
+    tenantId,
+    name,
+    expectedRevision,
+    context,
+  }: RenameTenantCommand): Promise<WriteResult<TenantStatusBody>> {
     const parsed = parseResourceName(name);
-    const { state } = await this.tenants.read(tenantId);
-    // Refused before anything is reserved: no claim on a name for a rename that cannot happen.
+    const { state, revision } = await this.tenants.read(tenantId);
+    // Refused before anything is reserved: no claim on a name for a rename that cannot happen. The
+    // executor checks If-Match again on the append, for a change that comes in between.
+    if (expectedRevision !== undefined && expectedRevision !== revision)
+      throw new RevisionMismatchError(expectedRevision, revision);
     requireActiveTenant(state, tenantId);
     const sameKey = state.nameKey === parsed.key;
     const nameReservation =
@@ -78,10 +89,12 @@ export class RenameTenantHandler implements ICommandHandler<RenameTenantCommand>
           ...(nameReservation === undefined ? {} : { nameReservation }),
         },
         context,
+        expectedRevision === undefined ? {} : { expectedRevision },
       );
     } catch (error) {
-      // Refused after all (suspended or deleted meanwhile): the claim made for it goes at once.
-      if (nameReservation !== undefined && error instanceof TenancyRuleViolation)
+      // Refused after all (suspended, deleted or changed meanwhile): the claim made for it goes at once.
+      const refused = error instanceof TenancyRuleViolation || error instanceof RevisionMismatchError;
+      if (nameReservation !== undefined && refused)
         await this.names.release(tenantId, parsed, nameReservation, context);
       throw error;
     }

@@ -19,6 +19,8 @@ export class RenameGroupCommand extends Command<WriteResult<GroupBody>> {
     readonly tenantId: string,
     readonly groupId: string,
     readonly name: string,
+    /** The client's If-Match revision, if it sent one. */
+    readonly expectedRevision: number | undefined,
     readonly context: CommandContext,
   ) {
     super();

@@ -26,8 +26,18 @@ export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand, W
 export class RenameGroupHandler implements ICommandHandler<RenameGroupCommand, WriteResult<GroupBody>> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, groupId, name, context }: RenameGroupCommand): Promise<WriteResult<GroupBody>> {
-    const outcome = await this.tenants.execute({ type: 'RenameGroup', tenantId, groupId, name }, context);
+  async execute({
+    tenantId,
+    groupId,
+    name,
+    expectedRevision,
+    context,
+  }: RenameGroupCommand): Promise<WriteResult<GroupBody>> {
+    const outcome = await this.tenants.execute(
+      { type: 'RenameGroup', tenantId, groupId, name },
+      context,
+      expectedRevision === undefined ? {} : { expectedRevision },
+    );
     const group = outcome.state.membership.groups.get(groupId);
     if (group === undefined) throw new Error(`group ${groupId} missing after its rename`);
     return writeResult(this.tenants, tenantId, outcome, groupBody(tenantId, group));

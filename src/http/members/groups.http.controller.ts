@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiParam, ApiResponse } from '@nestjs/swagger';
 import {
+  ApiIfMatch,
   ApiJson,
   ApiRoute,
   ApiUuidParam,
@@ -19,6 +20,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   Inject,
   Param,
   Patch,
@@ -49,7 +51,7 @@ import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { sendWrite } from '../write-response.js';
+import { ifMatchRevisionOf, sendWrite } from '../write-response.js';
 import { CreateGroupRequestDto, RenameGroupRequestDto } from './membership.request.dto.js';
 import { UserIdParamPipe } from './user-id-param.pipe.js';
 
@@ -97,19 +99,29 @@ export class GroupsHttpController {
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
     409: ['GROUP_NAME_TAKEN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
+    412: ['REVISION_MISMATCH'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
+  @ApiIfMatch()
   @ApiJson(200, 'Renamed', GROUP_WRITTEN_SCHEMA, ETAG_HEADER)
   async rename(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
     @Body() body: RenameGroupRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    const expectedRevision = ifMatchRevisionOf(ifMatch);
     const result = await this.commands.execute(
-      new RenameGroupCommand(tenantId, groupId, body.name, commandContextOf(request, this.clock)),
+      new RenameGroupCommand(
+        tenantId,
+        groupId,
+        body.name,
+        expectedRevision,
+        commandContextOf(request, this.clock),
+      ),
     );
     return sendWrite(response, result, 200);
   }

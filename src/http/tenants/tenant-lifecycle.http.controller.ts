@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Patch, Post, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Inject, Param, Patch, Post, Put, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { CLOCK, type Clock } from '../../application/clock.js';
@@ -13,6 +13,7 @@ import {
 import { tenantNotFound } from '../../tenancy/tenant-rules.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import {
+  ApiIfMatch,
   ApiJson,
   ApiRoute,
   ApiUuidParam,
@@ -22,7 +23,7 @@ import {
 import { TENANT_QUOTAS_SCHEMA, TENANT_STATUS_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { sendWrite } from '../write-response.js';
+import { ifMatchRevisionOf, sendWrite } from '../write-response.js';
 import {
   RenameTenantRequestDto,
   SetTenantQuotasRequestDto,
@@ -89,17 +90,21 @@ export class TenantLifecycleHttpController {
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND'],
     409: ['TENANT_NAME_TAKEN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
+    412: ['REVISION_MISMATCH'],
   })
   @ApiUuidParam('tenantId')
+  @ApiIfMatch()
   @ApiJson(200, 'Renamed (or already so named)', TENANT_STATUS_WRITTEN_SCHEMA, ETAG_HEADER)
   async rename(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: RenameTenantRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    const expectedRevision = ifMatchRevisionOf(ifMatch);
     const result = await this.commands.execute(
-      new RenameTenantCommand(tenantId, body.name, commandContextOf(request, this.clock)),
+      new RenameTenantCommand(tenantId, body.name, expectedRevision, commandContextOf(request, this.clock)),
     );
     return sendWrite(response, result, 200);
   }

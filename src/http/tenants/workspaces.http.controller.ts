@@ -18,11 +18,10 @@ import { CreateWorkspaceCommand } from '../../application/commands/create-worksp
 import { DeleteWorkspaceCommand } from '../../application/commands/delete-workspace.command.js';
 import { RenameWorkspaceCommand } from '../../application/commands/rename-workspace.command.js';
 import { CLOCK, type Clock } from '../../application/clock.js';
-import { ProblemError, problem } from '../problem.js';
 import { commandContextOf } from '../request-context.js';
 import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { parseIfMatch, sendWrite } from '../write-response.js';
+import { ifMatchRevisionOf, sendWrite } from '../write-response.js';
 import {
   CreateWorkspaceRequestDto,
   DeleteWorkspaceQueryDto,
@@ -156,31 +155,7 @@ export class WorkspacesHttpController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const expectedRevision = parseIfMatch(ifMatch);
-    if (expectedRevision === 'invalid') {
-      throw new ProblemError(
-        problem(
-          400,
-          'VALIDATION_FAILED',
-          'Validation failed',
-          'If-Match must be an entity tag such as "3".',
-          {
-            errors: [{ field: 'If-Match', message: 'must be an entity tag such as "3"' }],
-          },
-        ),
-      );
-    }
-    if (expectedRevision === 'weak') {
-      // RFC 9110 13.1.1: If-Match compares strongly, and a weak tag never matches.
-      throw new ProblemError(
-        problem(
-          412,
-          'REVISION_MISMATCH',
-          'Revision mismatch',
-          'If-Match needs a strong entity tag such as "3"; a weak tag (W/"3") never matches.',
-        ),
-      );
-    }
+    const expectedRevision = ifMatchRevisionOf(ifMatch);
     const result = await this.commands.execute(
       new RenameWorkspaceCommand(
         tenantId,
