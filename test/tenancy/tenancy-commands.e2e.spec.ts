@@ -124,6 +124,27 @@ describe('tenancy command API', () => {
       expect(rows[0]?.count).toBe(1);
     });
 
+    it('with an admin: the revision, ETag and position of the last event appended, and the same again on a repeat', async () => {
+      const tenantId = randomUUID();
+      const body = { name: uniqueName('Admin'), tenantId, adminUserId: 'ed' };
+      const response = await http().post('/v1/tenants').set(AUTH).send(body);
+      expect(response.status).toBe(201);
+      const stream = await http().get(`/v1/tenants/${tenantId}/events`).set(AUTH);
+      const items = stream.body.items as { revision: number; type: string; position: string }[];
+      expect(items.map(({ revision, type }) => [revision, type])).toEqual([
+        [0, 'TenantCreated'],
+        [1, 'MemberAdded'],
+        [2, 'RoleGranted'],
+      ]);
+      expect(response.body).toMatchObject({ revision: 2, position: items[2]!.position });
+      expect(response.headers.etag).toBe('"2"');
+
+      const again = await http().post('/v1/tenants').set(AUTH).send(body);
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(response.body);
+      expect(again.headers.etag).toBe('"2"');
+    });
+
     it('a name held by another tenant, in any case: 409 TENANT_NAME_TAKEN', async () => {
       const name = uniqueName('Taken');
       await createTenant(name);

@@ -11,6 +11,8 @@ import { CreateTenantCommand } from './create-tenant.command.js';
 
 /** The revision of TenantCreated: the first event of every tenant stream. */
 const CREATED_REVISION = 0;
+/** What a creation appends at most: TenantCreated, and with an admin its MemberAdded and RoleGranted. */
+const CREATION_EVENTS = 3;
 
 @CommandHandler(CreateTenantCommand)
 export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand, WriteResult<TenantBody>> {
@@ -58,15 +60,17 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
       status: outcome.state.status === 'suspended' ? 'suspended' : 'active',
       rootWorkspaceId: rootWorkspaceIdOf(tenantId),
     };
-    if (outcome.events.length > 0) {
-      return { changed: true, body, revision: CREATED_REVISION, position: outcome.position };
+    if (outcome.events.length > 0 && outcome.revision !== undefined) {
+      // The revision of the last event appended (the admin's grant when there is one), like any write.
+      return { changed: true, body, revision: outcome.revision, position: outcome.position };
     }
-    // The same create again: the same answer as the first time.
+    // The same create again: the same answer as the first time, the end of the creation's append.
+    const created = await this.tenants.lastOfAppendAt(tenantId, CREATED_REVISION, CREATION_EVENTS);
     return {
       changed: false,
       body,
-      revision: CREATED_REVISION,
-      position: await this.tenants.positionAt(tenantId, CREATED_REVISION),
+      revision: created?.revision ?? CREATED_REVISION,
+      position: created?.position,
     };
   }
 }
