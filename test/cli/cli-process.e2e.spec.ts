@@ -1,5 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { PROJECT_ROOT } from '../support/service-process.js';
@@ -18,24 +22,33 @@ interface Run {
  */
 describe('the tenancy CLI as a process', () => {
   let app: TestApp;
+  let tenantId: string;
+  let directory: string;
 
-  const tenancy = (args: string[]): Promise<Run> =>
+  const tenancy = (
+    args: string[],
+    env: Record<string, string> = { DATABASE_URL: app.database.url },
+  ): Promise<Run> =>
     new Promise((resolve) => {
       execFile(
         process.execPath,
         ['bin/tenancy.js', ...args],
-        { cwd: PROJECT_ROOT, env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: app.database.url } },
+        { cwd: PROJECT_ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env } },
         (error, stdout, stderr) =>
           resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
       );
     });
 
   beforeAll(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'tenancy-cli-process-'));
+    // Run as root, the embedded PostgreSQL runs as the postgres user, who must reach its data.
+    await chmod(directory, 0o755);
     app = await startTestApp();
     const tenant = await request(app.server)
       .post('/v1/tenants')
       .set(AUTH)
       .send({ name: `Cli ${randomUUID()}` });
+    tenantId = tenant.body.tenantId;
     const workspace = await request(app.server)
       .post(`/v1/tenants/${tenant.body.tenantId}/workspaces`)
       .set(AUTH)
@@ -49,7 +62,16 @@ describe('the tenancy CLI as a process', () => {
       return rowCount === 1;
     }, 10_000);
   });
-  afterAll(async () => app?.close());
+  afterAll(async () => {
+    await app?.close();
+    // Should an embedded PostgreSQL have outlived its CLI, it goes with the test that started it.
+    const pidFile = path.join(directory, 'embedded', 'postgres', 'postmaster.pid');
+    if (existsSync(pidFile)) {
+      process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
+      await waitFor(async () => !existsSync(pidFile), 30_000);
+    }
+    await rm(directory, { recursive: true, force: true });
+  });
 
   it('exits 2 for an unknown command, no command, or a missing option', async () => {
     for (const args of [
@@ -77,5 +99,59 @@ describe('the tenancy CLI as a process', () => {
     const tampered = await tenancy(['verify']);
     expect(tampered.stdout).toMatch(/read models DIFFER/);
     expect(tampered.code).toBe(1);
+  });
+
+  describe('export to a file it cannot write', () => {
+    const missing = () => path.join(directory, 'no-such-directory', 'tenant.ndjson');
+
+    /** The usual one-line failure after the log lines: no stack, no crash dump, nothing on standard output. */
+    const expectOneLineFailure = (run: Run) => {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).not.toMatch(/Unhandled|^\s+at /m);
+      expect(run.stderr.split('\n').filter((line) => line.startsWith('tenancy export:'))).toEqual([
+        `tenancy export: cannot write ${missing()}: ENOENT: no such file or directory`,
+      ]);
+      expect(run.stderr.endsWith('no such file or directory\n')).toBe(true);
+    };
+
+    it('exits 1 with one line naming the file, and writes nothing', async () => {
+      expectOneLineFailure(await tenancy(['export', '--tenant', tenantId, '--out', missing()]));
+      expect(existsSync(path.dirname(missing()))).toBe(false);
+    });
+
+    it('leaves no embedded PostgreSQL running', async () => {
+      const dataDir = path.join(directory, 'embedded');
+      const run = await tenancy(['export', '--tenant', tenantId, '--out', missing()], {
+        DATABASE_URL: '',
+        TENANCY_DATA_DIR: dataDir,
+      });
+      expectOneLineFailure(run);
+      expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+    }, 120_000);
+  });
+
+  it('export refuses an unknown tenant like history does: exit 1, and no file', async () => {
+    const unknown = randomUUID();
+    const out = path.join(directory, 'unknown.ndjson');
+    for (const args of [
+      ['export', '--tenant', unknown],
+      ['export', '--tenant', unknown, '--out', out],
+    ]) {
+      const run = await tenancy(args);
+      expect({ args, code: run.code, stdout: run.stdout, lastLine: run.stderr.split('\n').at(-2) }).toEqual({
+        args,
+        code: 1,
+        stdout: '',
+        lastLine: `No tenant ${unknown} in the event store.`,
+      });
+      expect(run.stderr).not.toMatch(/exported/);
+    }
+    expect(await readdir(directory)).not.toContain('unknown.ndjson');
+    const history = await tenancy(['history', '--tenant', unknown]);
+    expect({ code: history.code, lastLine: history.stderr.split('\n').at(-2) }).toEqual({
+      code: 1,
+      lastLine: `No tenant ${unknown} in the event store.`,
+    });
   });
 });

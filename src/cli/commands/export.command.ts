@@ -1,5 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import type { EventStore, JsonObject, Position, RecordedEvent } from '../../event-store/event-store.port.js';
@@ -19,7 +17,8 @@ import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation
 import { TENANT_STREAM_PREFIX, tenantIdOfStream, tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
-import { writeRespectingBackPressure } from '../output.js';
+import { isKnownTenant, writeRespectingBackPressure } from '../output.js';
+import { openOutputFile } from '../output-file.js';
 
 /** One line of an export file; `import` reads the same shape back. */
 export interface ExportedEvent {
@@ -160,7 +159,8 @@ Streams with constant memory; safe to pipe into gzip or a slow consumer.
 Options:
   --tenant <id>   only this tenant's stream
   --all           every stream of this service: tenants and tenant-name reservations
-  --out <file>    write to this file instead of standard output (it is replaced)
+  --out <file>    write to this file instead of standard output; it is replaced once the export
+                  is complete, and a failed export leaves no file (an earlier one as it was)
   --raw           events exactly as stored (but a plain-text display name of an erased person,
                   written before names were sealed, which is left out); by default older schema
                   versions are upcast to the current one
@@ -184,20 +184,23 @@ Options:
     if (tenantId !== undefined && !isCanonicalUuid(tenantId)) throw new UsageError('--tenant must be a UUID');
     const passphrase = await readPassphraseOption(options['keys-passphrase-file']);
     const keyWrapper = passphrase === undefined ? undefined : newKeyWrapper(passphrase);
-    const store = await context.eventStore();
-    const file = typeof options.out === 'string' ? createWriteStream(options.out) : undefined;
-    const out = file ?? context.stdout;
-    const vault = new PersonalDataVault(await context.database());
-    const { events, keys, keysLeftOut } = await exportEvents(
-      store,
-      tenantId === undefined ? 'all' : { tenantId },
-      out,
-      vault,
-      { raw: options.raw === true, ...(keyWrapper === undefined ? {} : { keyWrapper }) },
-    );
-    if (file) {
-      file.end();
-      await finished(file);
+    // Opened before the store: a place it cannot write to fails at once, before any database starts.
+    const file = typeof options.out === 'string' ? await openOutputFile(options.out) : undefined;
+    let events: number, keys: number, keysLeftOut: number;
+    try {
+      const store = await context.eventStore();
+      if (tenantId !== undefined && !(await isKnownTenant(store, tenantId, context.stderr))) return 1;
+      const vault = new PersonalDataVault(await context.database());
+      ({ events, keys, keysLeftOut } = await exportEvents(
+        store,
+        tenantId === undefined ? 'all' : { tenantId },
+        file?.stream ?? context.stdout,
+        vault,
+        { raw: options.raw === true, ...(keyWrapper === undefined ? {} : { keyWrapper }) },
+      ));
+      await file?.complete();
+    } finally {
+      await file?.discard();
     }
     await writeRespectingBackPressure(
       context.stderr,

@@ -1,9 +1,8 @@
 import { tenantAtPoint, type HistoryPoint } from '../../application/queries/tenant-at-point.js';
 import { isPosition } from '../../event-store/position.js';
-import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
-import { writeRespectingBackPressure } from '../output.js';
+import { isKnownTenant, writeRespectingBackPressure } from '../output.js';
 import { renderTenantTree } from '../tenant-tree.render.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 
@@ -43,10 +42,7 @@ Options:
     }
     const point = typeof options.at === 'string' ? parseHistoryPoint(options.at) : undefined;
     const store = await context.eventStore();
-    if ((await store.streamRevision(tenantStreamName(tenantId))) === undefined) {
-      await writeRespectingBackPressure(context.stderr, `No tenant ${tenantId} in the event store.\n`);
-      return 1;
-    }
+    if (!(await isKnownTenant(store, tenantId, context.stderr))) return 1;
     // Display names are revealed while the person's key exists (docs/personal-data.md).
     const tenant = await tenantAtPoint(
       store,
