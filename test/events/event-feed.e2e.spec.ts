@@ -170,6 +170,32 @@ describe('event feed for consumers', () => {
     });
 
     it.each([
+      ['the largest position', 'ffffffffffffffff-ffffffffffffffff'],
+      ['a transaction past any there is', 'ffffffffffffff00-0000000000000001'],
+    ])(
+      'answers a well-formed position beyond the log (%s) with an empty last page',
+      async (_label, after) => {
+        const response = await http().get('/v1/events').set(AUTH).query({ after });
+        expect({ status: response.status, items: response.body.items }).toEqual({ status: 200, items: [] });
+      },
+    );
+
+    it('reads after a sequence past any PostgreSQL bigint as after the largest one', async () => {
+      await createTenant();
+      const largest = await http()
+        .get('/v1/events')
+        .set(AUTH)
+        .query({ after: '0000000000000001-7fffffffffffffff' });
+      const past = await http()
+        .get('/v1/events')
+        .set(AUTH)
+        .query({ after: '0000000000000001-8000000000000000' });
+      expect(largest.status).toBe(200);
+      expect(largest.body.items.length).toBeGreaterThan(0);
+      expect({ status: past.status, body: past.body }).toEqual({ status: 200, body: largest.body });
+    });
+
+    it.each([
       ['a malformed position', { after: 'not-a-position' }],
       ['a limit of 0', { limit: 0 }],
       ['a limit over 1000', { limit: 1001 }],

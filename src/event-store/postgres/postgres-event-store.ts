@@ -85,6 +85,23 @@ const HORIZON = 'pg_snapshot_xmin(pg_current_snapshot())';
 const AFTER_POSITION = `(e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
            AND e.transaction_id < ${HORIZON}`;
 
+/** The largest value of a bigint column: no global_position is larger. */
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/**
+ * AFTER_POSITION's parameters for a position: the start of the log when there is none. A position
+ * is two unsigned 64-bit numbers, but global_position is a signed bigint: a position past every
+ * sequence value PostgreSQL can hold (well-formed, but from no log of this store) means the same
+ * as one at the largest, and must not fail as a value out of range.
+ */
+function afterBounds(position: Position | undefined): { transactionId: string; globalPosition: string } {
+  const { major, minor } = position ? decodePosition(position) : { major: 0n, minor: 0n };
+  return {
+    transactionId: major.toString(),
+    globalPosition: (minor > MAX_BIGINT ? MAX_BIGINT : minor).toString(),
+  };
+}
+
 /**
  * Whether committed events lie beyond the horizon, held back behind a transaction still running.
  * Asked as "is the log's last visible transaction at or past the horizon", which is always planned
@@ -229,7 +246,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async countEvents(options: CountEventsOptions): Promise<number> {
-    const after = options.after ? decodePosition(options.after) : { major: 0n, minor: 0n };
+    const after = afterBounds(options.after);
     const [filterSql, filterParams, filterShape] = filterClause(options.filter, 4);
     // The events readAll would return, counted on the server: a lag far behind costs an index
     // scan, not the transfer and decoding of thousands of events.
@@ -241,7 +258,7 @@ export class PostgresEventStore implements EventStore {
            ${filterSql}
          LIMIT $3
        ) counted`,
-      values: [after.major.toString(), after.minor.toString(), options.limit, ...filterParams],
+      values: [after.transactionId, after.globalPosition, options.limit, ...filterParams],
     });
     return rows[0]?.count ?? 0;
   }
@@ -309,7 +326,7 @@ export class PostgresEventStore implements EventStore {
 
   private async readPage(options: ReadAllOptions): Promise<ReadAllPage & { heldBack: boolean }> {
     await (this.statistics ??= this.ensureStatistics());
-    const after = options.after ? decodePosition(options.after) : { major: 0n, minor: 0n };
+    const after = afterBounds(options.after);
     const [filterSql, filterParams, filterShape] = filterClause(options.filter, 4);
     // One statement, so the page, the head and the held-back check share one snapshot.
     const { rows } = await this.pool.query<
@@ -334,7 +351,7 @@ export class PostgresEventStore implements EventStore {
        )
        SELECT page.*, head.head_txid, head.head_position, ${HELD_BACK} AS held_back
        FROM head LEFT JOIN page ON true`,
-      values: [after.major.toString(), after.minor.toString(), options.maxCount, ...filterParams],
+      values: [after.transactionId, after.globalPosition, options.maxCount, ...filterParams],
     });
     const first = rows[0];
     if (!first) {
