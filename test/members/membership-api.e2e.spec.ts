@@ -294,6 +294,47 @@ describe('members, groups and grants over HTTP', () => {
     expect(results.map((result) => result.allowed)).toEqual(checks.map((_, index) => index % 2 === 1));
   });
 
+  it('answers a batch of one check per item, as any batch: an unknown or out-of-scope workspace is the item answer', async () => {
+    const check = { principal: { type: 'user', id: 'auth0|alice' }, permission: 'workspace.read' };
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const scoped = await kit.createWorkspace(tenantId, 'Scope of a key');
+    const key = await kit.issueKey(tenantId, 'admin', scoped.workspaceId);
+    const cases = [
+      { auth: AUTH, checks: [{ ...check, workspaceId: unknown }] },
+      { auth: key.auth, checks: [{ ...check, workspaceId: rootId }] },
+      {
+        auth: key.auth,
+        checks: [
+          { ...check, workspaceId: rootId },
+          { ...check, workspaceId: scoped.workspaceId },
+        ],
+      },
+    ];
+    for (const { auth, checks } of cases) {
+      const response = await http()
+        .post(`${T}/permissions/check`)
+        .set(auth)
+        .set('Min-Position', key.position)
+        .send({ checks });
+      expect({
+        status: response.status,
+        first: (response.body as { results?: unknown[] }).results?.[0],
+      }).toEqual({
+        status: 200,
+        first: { allowed: false, code: 'WORKSPACE_NOT_FOUND' },
+      });
+    }
+    // The lone form is still refused as a whole.
+    const lone = await http()
+      .post(`${T}/permissions/check`)
+      .set(AUTH)
+      .send({ ...check, workspaceId: unknown });
+    expect({ status: lone.status, code: (lone.body as { code?: string }).code }).toEqual({
+      status: 404,
+      code: 'WORKSPACE_NOT_FOUND',
+    });
+  });
+
   it('refuses malformed checks with 400', async () => {
     const principal = { type: 'user', id: 'erin' };
     for (const body of [

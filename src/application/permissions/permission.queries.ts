@@ -79,6 +79,17 @@ const CACHED_LOOKUPS = 64;
  * follower has not yet passed first catches the tenant up with one indexed read of its stream, so
  * it always sees that write.
  */
+/** One check on a state, as the caller may see it: outside its subtree, no workspace exists. */
+function answerCheck(state: TenantState, request: CheckRequest, subtree: string | undefined): CheckResult {
+  if (subtree !== undefined && !isWithin(state, request.workspaceId, subtree)) {
+    throw new TenancyRuleViolation(
+      'WORKSPACE_NOT_FOUND',
+      request.workspaceId === null ? 'No such workspace.' : `No workspace ${request.workspaceId}.`,
+    );
+  }
+  return checkPermission(state, request.principal, request.permission, request.workspaceId);
+}
+
 @Injectable()
 export class PermissionQueries {
   private readonly lookups = new Map<string, readonly WorkspaceState[]>();
@@ -88,6 +99,11 @@ export class PermissionQueries {
     private readonly follower: TenantStateFollower,
   ) {}
 
+  /**
+   * A batch of checks, each answered on its own: a workspace that does not exist, or lies outside
+   * a workspace-scoped caller's subtree, is that check's answer (not allowed, WORKSPACE_NOT_FOUND),
+   * however many checks the batch holds.
+   */
   async check(
     tenantId: string,
     requests: readonly CheckRequest[],
@@ -96,28 +112,24 @@ export class PermissionQueries {
     const snapshot = await this.snapshot(tenantId, options.minPosition);
     const results = requests.map((request): CheckResult => {
       try {
-        if (
-          options.subtree !== undefined &&
-          !isWithin(snapshot.state, request.workspaceId, options.subtree)
-        ) {
-          throw new TenancyRuleViolation(
-            'WORKSPACE_NOT_FOUND',
-            request.workspaceId === null ? 'No such workspace.' : `No workspace ${request.workspaceId}.`,
-          );
-        }
-        return checkPermission(snapshot.state, request.principal, request.permission, request.workspaceId);
+        return answerCheck(snapshot.state, request, options.subtree);
       } catch (error) {
-        // A batch answers each check; only a lone check is refused as a whole (by the caller).
-        if (
-          error instanceof TenancyRuleViolation &&
-          error.code === 'WORKSPACE_NOT_FOUND' &&
-          requests.length > 1
-        )
+        if (error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND')
           return { allowed: false, code: 'WORKSPACE_NOT_FOUND' };
         throw error;
       }
     });
     return { results, ...answeredAt(snapshot) };
+  }
+
+  /** A lone check: a workspace that does not exist (for this caller) refuses the request as a whole. */
+  async checkOne(
+    tenantId: string,
+    request: CheckRequest,
+    options: QueryOptions = {},
+  ): Promise<CheckResult & AnsweredAt> {
+    const snapshot = await this.snapshot(tenantId, options.minPosition);
+    return { ...answerCheck(snapshot.state, request, options.subtree), ...answeredAt(snapshot) };
   }
 
   /** The workspaces on which the principal has the permission, in creation order, in keyset pages. */

@@ -70,12 +70,7 @@ export class PermissionsHttpController {
       }
       return this.permissions.check(tenantId, body.checks.map(checkOf), options);
     }
-    const { results, position, revision } = await this.permissions.check(
-      tenantId,
-      [checkOf(body as PermissionCheckDto)],
-      options,
-    );
-    return { ...results[0], revision, position };
+    return this.permissions.checkOne(tenantId, checkOf(body as PermissionCheckDto), options);
   }
 
   @Get('principals/:principalType/:principalId/workspaces')
