@@ -181,15 +181,16 @@ describe('event feed for consumers', () => {
     );
 
     it('reads after a sequence past any PostgreSQL bigint as after the largest one', async () => {
+      // The first few events only: the log may grow between the two reads.
       await createTenant();
       const largest = await http()
         .get('/v1/events')
         .set(AUTH)
-        .query({ after: '0000000000000001-7fffffffffffffff' });
+        .query({ after: '0000000000000001-7fffffffffffffff', limit: 3 });
       const past = await http()
         .get('/v1/events')
         .set(AUTH)
-        .query({ after: '0000000000000001-8000000000000000' });
+        .query({ after: '0000000000000001-8000000000000000', limit: 3 });
       expect(largest.status).toBe(200);
       expect(largest.body.items.length).toBeGreaterThan(0);
       expect({ status: past.status, body: past.body }).toEqual({ status: 200, body: largest.body });
