@@ -8,7 +8,7 @@ import { httpMetrics } from '../http/http-metrics.middleware.js';
 import { CHECK_BATCH_BODY_OPTIONS, JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';
 import { serveOpenApi } from '../http/openapi/openapi.document.js';
 import { requestLog } from '../http/request-log.js';
-import { RequestValidationPipe } from '../http/request-validation.pipe.js';
+import { RequestValidationPipe, UndeclaredInputInterceptor } from '../http/request-validation.pipe.js';
 import { RouteTable } from '../http/route-table.js';
 import { createLogger, NestPinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -51,6 +51,7 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
   app.set('etag', false);
   app.set('x-powered-by', false);
   app.useGlobalPipes(new RequestValidationPipe());
+  app.useGlobalInterceptors(new UndeclaredInputInterceptor());
   serveOpenApi(app);
   return app;
 }

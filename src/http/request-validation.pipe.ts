@@ -1,5 +1,18 @@
-import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import {
+  Injectable,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  type ValidationError,
+} from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import type { Request } from 'express';
+import type { Observable } from 'rxjs';
 import { validationProblem, type FieldError } from './problem.js';
+import { isApiRoute } from './route-table.js';
 
 /**
  * Checks shape first, then bounds: of a property's failed constraints only the most basic kind is
@@ -48,6 +61,55 @@ export class RequestValidationPipe extends ValidationPipe {
       if (leftOut.length > 0) throw validationProblem(leftOut);
     }
     return super.transform(value, metadata);
+  }
+}
+
+/**
+ * The other half of the whitelist: a route that declares no query (no @Query DTO) takes no query
+ * parameter, and one that declares no body takes none, or an empty object. The pipe above only
+ * sees what a handler declares, so without this `?x=1` or `{"x":1}` sent to such a route passed
+ * unremarked, where any route with a DTO refuses it.
+ */
+@Injectable()
+export class UndeclaredInputInterceptor implements NestInterceptor {
+  private readonly declaredByHandler = new WeakMap<object, { body: boolean; query: boolean }>();
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<Request>();
+    if (!isApiRoute(request)) return next.handle();
+    const declared = this.declaredInputs(context);
+    const refused: FieldError[] = [];
+    if (!declared.query) {
+      refused.push(
+        ...Object.keys(request.query ?? {}).map((field) => ({ field, message: 'is not allowed' })),
+      );
+    }
+    const body: unknown = request.body;
+    if (!declared.body && body !== undefined) {
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        refused.push(...Object.keys(body).map((field) => ({ field, message: 'is not allowed' })));
+      } else {
+        refused.push({
+          field: '(body)',
+          message: 'must be absent or an empty object: this route takes no body',
+        });
+      }
+    }
+    if (refused.length > 0) throw validationProblem(refused);
+    return next.handle();
+  }
+
+  private declaredInputs(context: ExecutionContext): { body: boolean; query: boolean } {
+    const handler = context.getHandler();
+    let declared = this.declaredByHandler.get(handler);
+    if (!declared) {
+      const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ??
+        {}) as Record<string, unknown>;
+      const kinds = new Set(Object.keys(args).map((key) => Number(key.split(':')[0])));
+      declared = { body: kinds.has(RouteParamtypes.BODY), query: kinds.has(RouteParamtypes.QUERY) };
+      this.declaredByHandler.set(handler, declared);
+    }
+    return declared;
   }
 }
 

@@ -23,6 +23,16 @@ export function pathOf(request: { readonly originalUrl: string }): string {
   return end === -1 ? request.originalUrl : request.originalUrl.slice(0, end);
 }
 
+/**
+ * Whether the route a request matched was declared under /v1: the API, as opposed to health,
+ * metrics and the OpenAPI document. Decided by the route as declared, never by the path as the
+ * client spelt it; a request that matched no declared route counts as the API's (closed).
+ */
+export function isApiRoute(request: { readonly route?: unknown }): boolean {
+  const declared = (request.route as { path?: unknown } | undefined)?.path;
+  return typeof declared !== 'string' || declared.startsWith('/v1/');
+}
+
 interface RouterLayer {
   readonly route?: { readonly path: unknown; readonly methods: Record<string, boolean> };
 }

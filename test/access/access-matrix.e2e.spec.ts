@@ -390,6 +390,39 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
   };
 
   // Before the table's rows: the last of them deletes the fixture's tenant.
+  it('every /v1 route refuses a query or body field it does not declare with 400, naming it, and changes nothing', async () => {
+    const wrong: string[] = [];
+    for (const row of ROWS) {
+      const call = await row.call(fixture);
+      const withQuery = { ...call, path: `${call.path}${call.path.includes('?') ? '&' : '?'}zzz=1` };
+      const withBody = { ...call, body: { ...(call.body ?? {}), zzz: 1 } };
+      const tries =
+        call.method === 'GET'
+          ? [['query', withQuery]]
+          : [
+              ['query', withQuery],
+              ['body', withBody],
+            ];
+      for (const [where, attempt] of tries as [string, Call][]) {
+        const before = await kit.logLength();
+        const response = await send(attempt, AUTH, false);
+        const after = await kit.logLength();
+        const body = response.body as { code?: string; errors?: { field: string }[] } | undefined;
+        if (
+          response.status !== 400 ||
+          body?.code !== 'VALIDATION_FAILED' ||
+          JSON.stringify(body.errors?.map((error) => error.field)) !== '["zzz"]' ||
+          after !== before
+        )
+          wrong.push(
+            `${row.route} with zzz in the ${where}: ${response.status} ${response.text.slice(0, 120)}, log ${before} -> ${after}`,
+          );
+      }
+      await row.after?.(fixture);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('a /v1 path spelt in another case reaches no route: no key, a reader key or another tenant key gets 404 and changes nothing', async () => {
     const respelt = (path: string): string[] => [
       path.replace(/^\/v1\//, '/V1/'),

@@ -11,6 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { ProblemError, problem } from '../problem.js';
+import { isApiRoute } from '../route-table.js';
 import { ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
 import { ACCESS_REQUIREMENT, type AccessRequirement, type IdSource } from './requires.decorator.js';
 
@@ -53,7 +54,7 @@ export class ApiKeyGuard implements CanActivate {
     if (requirement === undefined) {
       // Health, metrics and the OpenAPI document are open. Which route this is comes from the
       // route as declared, never from the path as the client spelt it.
-      if (!declaredUnderV1(request)) return true;
+      if (!isApiRoute(request)) return true;
       // Fails closed and loudly: a route without a declaration is a bug, never an open door.
       throw new Error(`${request.method} ${request.path} declares no access requirement`);
     }
@@ -117,12 +118,6 @@ export class ApiKeyGuard implements CanActivate {
     if (key === undefined) throw unauthorized();
     return { kind: 'api-key', ...key };
   }
-}
-
-/** Whether the route that matched was declared under /v1 (an unknown route counts as one: closed). */
-function declaredUnderV1(request: Request): boolean {
-  const declared = (request.route as { path?: unknown } | undefined)?.path;
-  return typeof declared !== 'string' || declared.startsWith('/v1/');
 }
 
 function targetOf(request: Request, requirement: AccessRequirement): AccessTarget {
