@@ -12,8 +12,12 @@ import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { ConcurrencyError, EventStoreUnavailableError } from '../event-store/event-store.port.js';
 import { InvalidPositionError } from '../event-store/position.js';
 import { RevisionMismatchError } from '../application/commands/tenant-command.executor.js';
-import { TenancyRuleViolation, type TenancyErrorCode } from '../tenancy/tenancy.errors.js';
-import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type Problem } from './problem.js';
+import {
+  ActingApiKeyInactive,
+  TenancyRuleViolation,
+  type TenancyErrorCode,
+} from '../tenancy/tenancy.errors.js';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problem, unauthorized, type Problem } from './problem.js';
 import { pathOf, RouteTable } from './route-table.js';
 
 /** Where each rule of the domain lands in HTTP: missing 404, rule 409, invalid input 400. */
@@ -112,6 +116,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
     if (exception instanceof ProblemError) return [exception.problem, exception.headers];
+    if (exception instanceof ActingApiKeyInactive) {
+      const { problem: body, headers } = unauthorized();
+      return [body, headers];
+    }
     if (exception instanceof TenancyRuleViolation) {
       const { invalid } = exception;
       return [

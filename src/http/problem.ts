@@ -48,6 +48,17 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * 401: no key, an unknown or revoked one, or one that may no longer act (found out when its command
+ * was decided). The same answer whatever the reason, so it tells nothing about a key.
+ */
+export function unauthorized(): ProblemError {
+  return new ProblemError(
+    problem(401, 'UNAUTHORIZED', 'Unauthorized', 'Send a valid API key as "Authorization: Bearer <key>".'),
+    { 'WWW-Authenticate': 'Bearer realm="tenancy"' },
+  );
+}
+
 /** 400 VALIDATION_FAILED naming each field at fault; the detail reads them one after another. */
 export function validationProblem(errors: readonly FieldError[]): ProblemError {
   return new ProblemError(

@@ -11,6 +11,7 @@ export function commandContextOf(request: Request, clock: Clock): CommandContext
   if (!actor) throw new Error('no authenticated actor on the request');
   return {
     actor: actorName(actor),
+    ...(actor.kind === 'api-key' ? { apiKeyId: actor.apiKeyId } : {}),
     correlationId: correlationOf(request).correlationId,
     causationId: randomUUID(),
     now: clock.now(),

@@ -12,13 +12,17 @@ import {
   tenantCreated,
   tenantDeleted,
   tenantDeletionStarted,
+  tenantSuspended,
   workspaceCreated,
   workspaceDeleted,
   workspaceDeletionStarted,
   workspaceId,
 } from './decider.test-kit.js';
 import type { IssueApiKey, TenancyCommand } from './tenancy.commands.js';
+import type { TenancyEvent } from './tenancy.events.js';
 import { MAX_ACTIVE_API_KEYS } from './tenancy.decider.js';
+import { requireActingApiKey } from './api-key-standing.js';
+import { ActingApiKeyInactive } from './tenancy.errors.js';
 
 const A = workspaceId(0xa);
 const B = workspaceId(0xb);
@@ -170,5 +174,29 @@ describe('RevokeApiKey', () => {
     given(...active, apiKeyIssued(KEY), apiKeyRevoked(KEY))
       .when(revoke())
       .thenNothing();
+  });
+});
+
+describe('a command made with a key', () => {
+  const acting =
+    (...events: TenancyEvent[]) =>
+    () =>
+      requireActingApiKey(fold(events), KEY);
+
+  it('is decided while the key may act, the tenant suspended included (it then refuses the change itself)', () => {
+    expect(acting(...active, apiKeyIssued(KEY))).not.toThrow();
+    expect(acting(...tree, apiKeyIssued(KEY, { workspaceId: B }), workspaceDeletionStarted(B))).not.toThrow();
+    expect(acting(...active, apiKeyIssued(KEY), tenantSuspended())).not.toThrow();
+  });
+
+  it('is refused once the key is revoked, unknown, without its workspace, or its tenant is going', () => {
+    for (const events of [
+      [...active, apiKeyIssued(KEY), apiKeyRevoked(KEY)],
+      [...active, apiKeyIssued(OTHER_KEY)],
+      [...tree, apiKeyIssued(KEY, { workspaceId: B }), workspaceDeleted(B, A, 'requested')],
+      [...active, apiKeyIssued(KEY), tenantDeletionStarted()],
+    ]) {
+      expect(acting(...events)).toThrow(ActingApiKeyInactive);
+    }
   });
 });

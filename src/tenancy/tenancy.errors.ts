@@ -72,6 +72,20 @@ export class TenancyRuleViolation extends Error {
   }
 }
 
+/**
+ * The API key a command is made with may no longer act on the tenant, as the state the command is
+ * decided on shows (revoked, its workspace deleted, or the tenant's deletion started). Not a rule of
+ * the tenancy the command broke: its caller is no longer authenticated, and is answered as a request
+ * with a revoked key is (HTTP 401).
+ */
+export class ActingApiKeyInactive extends Error {
+  override readonly name = 'ActingApiKeyInactive';
+
+  constructor(readonly apiKeyId: string) {
+    super(`API key ${apiKeyId} may no longer act on this tenant`);
+  }
+}
+
 /** VALIDATION_FAILED for one field: the message reads "<field> <rule>". */
 export function invalidField(field: string, rule: string): TenancyRuleViolation {
   return new TenancyRuleViolation('VALIDATION_FAILED', `${field} ${rule}`, {}, { field, rule });

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
+import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
 import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { accessFixture } from './access-fixture.js';
@@ -84,5 +85,115 @@ describe('API keys across instances', () => {
     } finally {
       await third.close();
     }
+  });
+
+  /** The tenant's stream as stored: what was appended, by whom, in order. */
+  const streamOf = async (tenantId: string) => {
+    const { rows } = await first.database.pool.query<{
+      type: string;
+      data: { workspaceId?: string; apiKeyId?: string };
+      actor: string;
+    }>(
+      `SELECT event_type AS type, data, metadata->>'actor' AS actor FROM events
+        WHERE stream_name = $1 ORDER BY stream_revision`,
+      [`tenant-${tenantId}`],
+    );
+    return rows;
+  };
+
+  /** Checks the stream holds nothing the key caused after its revocation; returns what it did cause. */
+  const writesOfKey = async (tenantId: string, apiKeyId: string) => {
+    const stream = await streamOf(tenantId);
+    const revokedAt = stream.findIndex((event) => event.type === 'ApiKeyRevoked');
+    expect(revokedAt).toBeGreaterThanOrEqual(0);
+    expect(stream.slice(revokedAt + 1).filter((event) => event.actor === apiKeyId)).toEqual([]);
+    return stream.filter((event) => event.actor === apiKeyId);
+  };
+
+  it('a write that passed the key check before the revocation is refused (401) when it is decided after it', async () => {
+    const tenant = await kit.createTenant('Revoked mid-flight');
+    const key = await kit.issueKey(tenant.tenantId, 'admin');
+    // Every write by the key waits, after the guard let it through, until the key has been revoked
+    // (on the other instance, so this one decides on a state that has to catch up first).
+    const executor = first.app.get(TenantCommandExecutor);
+    const execute = executor.execute.bind(executor);
+    let arrived = 0;
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const spy = jest.spyOn(executor, 'execute').mockImplementation(async (command, context, options) => {
+      if (context.actor === key.apiKeyId) {
+        arrived += 1;
+        await gate;
+      }
+      return execute(command, context, options);
+    });
+    try {
+      const writes = Array.from({ length: 10 }, (_, index) =>
+        request(first.server)
+          .post(`/v1/tenants/${tenant.tenantId}/workspaces`)
+          .set(key.auth)
+          .send({ name: `Late ${index}` })
+          .then((response) => response),
+      );
+      await waitFor(() => Promise.resolve(arrived === writes.length), 5_000, 5);
+      const revoked = await request(second.server)
+        .delete(`/v1/tenants/${tenant.tenantId}/api-keys/${key.apiKeyId}`)
+        .set(AUTH);
+      expect(revoked.status).toBe(204);
+      openGate();
+      const answers = await Promise.all(writes);
+      expect(answers.map((answer) => [answer.status, (answer.body as { code?: string }).code])).toEqual(
+        writes.map(() => [401, 'UNAUTHORIZED']),
+      );
+      expect(answers[0]!.headers['www-authenticate']).toBe('Bearer realm="tenancy"');
+      expect(await writesOfKey(tenant.tenantId, key.apiKeyId)).toEqual([]);
+    } finally {
+      openGate();
+      spy.mockRestore();
+    }
+  });
+
+  it('of many writes racing a revocation, none by the key lands after it, and each one answered 201 landed before it', async () => {
+    const tenant = await kit.createTenant('Revoked in a race');
+    const key = await kit.issueKey(tenant.tenantId, 'admin');
+    const path = `/v1/tenants/${tenant.tenantId}/workspaces`;
+    // Thirty clients keep writing with the key; it is revoked once ten writes have been answered,
+    // so writes are on their way through the guard and waiting for their turn as the revocation lands.
+    let answered = 0;
+    let revocation: Promise<number> | undefined;
+    const revoke = async () =>
+      (
+        await request(first.server)
+          .delete(`/v1/tenants/${tenant.tenantId}/api-keys/${key.apiKeyId}`)
+          .set(AUTH)
+      ).status;
+    const clients = await Promise.all(
+      Array.from({ length: 30 }, async (_, client) => {
+        const answers: request.Response[] = [];
+        for (let index = 0; index < 10; index++) {
+          const response = await request(first.server)
+            .post(path)
+            .set(key.auth)
+            .send({ name: `Racer ${client}-${index}` });
+          answers.push(response);
+          answered += 1;
+          if (answered === 10) revocation = revoke();
+          if (response.status !== 201) break;
+        }
+        return answers;
+      }),
+    );
+    const answers = clients.flat();
+    expect(await revocation).toBe(204);
+    expect(new Set(answers.map((answer) => answer.status))).toEqual(new Set([201, 401]));
+    const created = answers
+      .filter((answer) => answer.status === 201)
+      .map((answer) => (answer.body as { workspaceId: string }).workspaceId)
+      .sort();
+    const landed = (await writesOfKey(tenant.tenantId, key.apiKeyId))
+      .filter((event) => event.type === 'WorkspaceCreated')
+      .map((event) => event.data.workspaceId)
+      .sort();
+    expect(landed).toEqual(created);
   });
 });

@@ -12,7 +12,8 @@ import type { TenancyEvent } from '../../tenancy/tenancy.events.js';
 import type { TenantState } from '../../tenancy/tenant.state.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { Metrics, type CommandOutcome as MetricsCommandOutcome } from '../../observability/metrics.js';
-import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { ActingApiKeyInactive, TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { requireActingApiKey } from '../../tenancy/api-key-standing.js';
 import { metadataText, toEventToAppend } from '../../stored-events/event-metadata.js';
 import type { CommandContext } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -53,7 +54,7 @@ export class RevisionMismatchError extends Error {
 }
 
 function outcomeOfFailure(error: unknown): MetricsCommandOutcome {
-  if (error instanceof TenancyRuleViolation) return 'rejected';
+  if (error instanceof TenancyRuleViolation || error instanceof ActingApiKeyInactive) return 'rejected';
   if (error instanceof RevisionMismatchError || error instanceof ConcurrencyError) return 'conflict';
   return 'failed';
 }
@@ -154,6 +155,8 @@ export class TenantCommandExecutor {
         }
         let events: TenancyEvent[];
         try {
+          // The key was checked before the command waited its turn; it must still hold on this state.
+          if (context.apiKeyId !== undefined) requireActingApiKey(tenant.state, context.apiKeyId);
           events = decide(command, tenant.state, this.quotaDefaults);
         } catch (error) {
           if (caughtUp) throw error;

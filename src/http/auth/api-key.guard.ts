@@ -10,7 +10,7 @@ import type { Principal } from '../../application/access/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
-import { ProblemError, problem } from '../problem.js';
+import { ProblemError, problem, unauthorized } from '../problem.js';
 import { isApiRoute } from '../route-table.js';
 import { ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
 import { ACCESS_REQUIREMENT, type AccessRequirement, type IdSource } from './requires.decorator.js';
@@ -167,13 +167,6 @@ function idFrom(request: Request, source: IdSource): string | undefined {
     );
   }
   return value.toLowerCase();
-}
-
-function unauthorized(): ProblemError {
-  return new ProblemError(
-    problem(401, 'UNAUTHORIZED', 'Unauthorized', 'Send a valid API key as "Authorization: Bearer <key>".'),
-    { 'WWW-Authenticate': 'Bearer realm="tenancy"' },
-  );
 }
 
 function digest(key: string): Buffer {
