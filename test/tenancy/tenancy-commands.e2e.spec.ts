@@ -218,6 +218,61 @@ describe('tenancy command API', () => {
     });
   });
 
+  describe('POST /v1/tenants racing on one tenantId', () => {
+    it('of 20 concurrent creates of one tenantId under different names one wins, and every losing name is free at once', async () => {
+      const tenantId = randomUUID();
+      const names = Array.from({ length: 20 }, (_, index) => uniqueName(`RT${index + 1}`));
+      const responses = await Promise.all(
+        names.map((name) => http().post('/v1/tenants').set(AUTH).send({ name, tenantId })),
+      );
+      const winners = responses.filter((response) => response.status === 201);
+      expect(winners).toHaveLength(1);
+      const losers = names.filter((_, index) => responses[index]!.status !== 201);
+      for (const [index, response] of responses.entries()) {
+        if (response.status !== 201) expectProblem(response, 409, 'TENANT_ALREADY_EXISTS');
+        else expect((response.body as { name: string }).name).toBe(names[index]);
+      }
+      // No tenant bears a losing name: another tenant may take each one now, not minutes later.
+      const claims = await Promise.all(
+        losers.map((name) => http().post('/v1/tenants').set(AUTH).send({ name })),
+      );
+      expect(claims.map((claim) => claim.status)).toEqual(losers.map(() => 201));
+      // The winner's name stays its own.
+      const winnerName = (winners[0]!.body as { name: string }).name;
+      expectProblem(
+        await http().post('/v1/tenants').set(AUTH).send({ name: winnerName }),
+        409,
+        'TENANT_NAME_TAKEN',
+      );
+    });
+
+    it('after 8 concurrent identical creates (201 once, 200 after) the name is held while borne and free once renamed away', async () => {
+      const tenantId = randomUUID();
+      const name = uniqueName('Echo');
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, () => http().post('/v1/tenants').set(AUTH).send({ name, tenantId })),
+      );
+      expect(responses.map((response) => response.status).sort()).toEqual([
+        200, 200, 200, 200, 200, 200, 200, 201,
+      ]);
+      expectProblem(await http().post('/v1/tenants').set(AUTH).send({ name }), 409, 'TENANT_NAME_TAKEN');
+      const renamed = await http()
+        .patch(`/v1/tenants/${tenantId}`)
+        .set(AUTH)
+        .send({ name: `${name}2` });
+      expect(renamed.status).toBe(200);
+      expect((await http().post('/v1/tenants').set(AUTH).send({ name })).status).toBe(201);
+      expectProblem(
+        await http()
+          .post('/v1/tenants')
+          .set(AUTH)
+          .send({ name: `${name}2` }),
+        409,
+        'TENANT_NAME_TAKEN',
+      );
+    });
+  });
+
   describe('DELETE /v1/tenants/{tenantId}', () => {
     it('starts the deletion: 202 deleting with a position', async () => {
       const tenant = await createTenant();

@@ -4,7 +4,7 @@ import { parseResourceName, type ResourceName } from '../../tenancy/resource-nam
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { parseUserId } from '../../tenancy/user-id.js';
-import { TenantCommandExecutor } from './tenant-command.executor.js';
+import { TenantCommandExecutor, type CommandOutcome } from './tenant-command.executor.js';
 import { TenantNameRegistry } from './tenant-name.registry.js';
 import type { TenantBody, WriteResult } from './write-results.js';
 import { CreateTenantCommand } from './create-tenant.command.js';
@@ -37,23 +37,31 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
       const current = await this.tenants.read(tenantId);
       // A repeat must not touch the name registry: the name is already this tenant's.
       if (current.state.status === 'none')
-        nameReservation = await this.names.reserve(tenantId, parsed, context);
+        nameReservation = await this.names.reserve(tenantId, parsed, context, 'create');
     } catch (error) {
       // Refused before it reached the executor, which counts every other outcome.
       if (error instanceof TenancyRuleViolation)
         this.metrics.commands.inc({ command: 'CreateTenant', outcome: 'rejected' });
       throw error;
     }
-    const outcome = await this.tenants.execute(
-      {
-        type: 'CreateTenant',
-        tenantId,
-        name,
-        ...(adminUserId === undefined ? {} : { adminUserId }),
-        ...(nameReservation === undefined ? {} : { nameReservation }),
-      },
-      context,
-    );
+    let outcome: CommandOutcome;
+    try {
+      outcome = await this.tenants.execute(
+        {
+          type: 'CreateTenant',
+          tenantId,
+          name,
+          ...(adminUserId === undefined ? {} : { adminUserId }),
+          ...(nameReservation === undefined ? {} : { nameReservation }),
+        },
+        context,
+      );
+    } catch (error) {
+      // Refused after all (another create of this id won the race): the claim made for it goes at once.
+      if (nameReservation !== undefined && error instanceof TenancyRuleViolation)
+        await this.names.release(tenantId, parsed, nameReservation, context);
+      throw error;
+    }
     const body: TenantBody = {
       tenantId,
       name: outcome.state.name ?? parsed.display,

@@ -39,10 +39,21 @@ export class TenantNameRegistry {
 
   /**
    * Reserves the name for the tenant and returns the reservation's revision, or throws
-   * TENANT_NAME_TAKEN. A tenant that holds the name already reserves it again (a fresh token), so
-   * that a release of its older reservation cannot take the name from under this claim.
+   * TENANT_NAME_TAKEN. For a rename, a tenant that holds the name already reserves it again (a fresh
+   * token), so that a release of its older reservation cannot take the name from under this claim.
+   *
+   * For a create (`purpose: 'create'`), the tenant's own live reservation is taken as it is: it was
+   * made by another attempt at the same create (a concurrent one, or one that died before its
+   * TenantCreated), and whichever attempt wins records that very token. A fresh token per attempt
+   * would leave the tenant recording an older reservation than the name's latest, so that releasing
+   * the name after a rename would release nothing and hold the name for minutes.
    */
-  reserve(tenantId: string, name: ResourceName, context: CommandContext): Promise<number> {
+  reserve(
+    tenantId: string,
+    name: ResourceName,
+    context: CommandContext,
+    purpose: 'create' | 'rename' = 'rename',
+  ): Promise<number> {
     const stream = tenantNameStreamName(name.key);
     return this.turns.run(stream, async () => {
       const reservation = toEventToAppend(tenantNameReserved(tenantId, name.display, name.key), context);
@@ -54,6 +65,7 @@ export class TenantNameRegistry {
           }
           if (latest.type === 'TenantNameReserved') {
             const holderId = String(latest.data.tenantId);
+            if (holderId === tenantId && purpose === 'create') return latest.revision;
             const holder = holderId === tenantId ? undefined : (await this.tenants.read(holderId)).state;
             const verdict = holder
               ? judgeReservation({ tenantId: holderId, reservedAt: reservedAt(latest) }, holder, {
@@ -89,6 +101,8 @@ export class TenantNameRegistry {
    * Only the reservation at `revision` is released, when given: a later one (the tenant renamed back,
    * or someone reclaimed the name) is left alone. Without a revision (names from before renames
    * existed) the tenant's latest reservation is released if the tenant does not bear the name now.
+   * A reservation the tenant's state records for the name it bears is never released (a create
+   * refused because the tenant meanwhile exists may share it with the create that won).
    * Best effort: a release that does not happen leaves the name reclaimable after
    * ABANDONED_RESERVATION_MS.
    */
@@ -103,7 +117,8 @@ export class TenantNameRegistry {
       const latest = await this.latestRecord(stream);
       if (latest?.type !== 'TenantNameReserved' || String(latest.data.tenantId) !== tenantId) return;
       if (revision !== null && latest.revision !== revision) return;
-      if (revision === null && (await this.tenants.read(tenantId)).state.nameKey === name.key) return;
+      const { state } = await this.tenants.read(tenantId);
+      if (state.nameKey === name.key && (revision === null || state.nameReservation === revision)) return;
       try {
         await this.store.appendToStream(
           stream,
