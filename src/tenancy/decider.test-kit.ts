@@ -70,6 +70,7 @@ export function snapshotOf(state: TenantState): unknown {
     name: state.name,
     nameKey: state.nameKey,
     nameReservation: state.nameReservation,
+    initialAdminUserId: state.initialAdminUserId,
     suspensionReason: state.suspensionReason,
     quotaOverrides: state.quotaOverrides,
     parentsPrecedeChildren: state.parentsPrecedeChildren,

@@ -111,12 +111,46 @@ describe('CreateTenant with an admin user', () => {
   });
 
   it('does nothing when repeated, and refuses an admin id that is not a user id', () => {
-    given(...active)
+    const createdWithAlice = [
+      tenantCreated('Acme'),
+      memberAdded('alice'),
+      roleGranted(initialAdminGrantIdOf(T), user('alice'), 'admin'),
+    ];
+    given(...createdWithAlice)
+      .when({ type: 'CreateTenant', tenantId: T, name: 'Acme', adminUserId: 'alice' })
+      .thenNothing();
+    // Still the same create once alice's grant and membership have ended.
+    given(
+      ...createdWithAlice,
+      roleRevoked(initialAdminGrantIdOf(T), user('alice'), 'admin', null, 'requested'),
+      memberRemoved('alice'),
+    )
       .when({ type: 'CreateTenant', tenantId: T, name: 'Acme', adminUserId: 'alice' })
       .thenNothing();
     given()
       .when({ type: 'CreateTenant', tenantId: T, name: 'Acme', adminUserId: 'alice smith' })
       .thenFails('VALIDATION_FAILED');
+  });
+
+  it('is not a repeat when it asks for another admin than the first create, or none, or one where there was none', () => {
+    const createdWithAlice = [
+      tenantCreated('Acme'),
+      memberAdded('alice'),
+      roleGranted(initialAdminGrantIdOf(T), user('alice'), 'admin'),
+    ];
+    given(...createdWithAlice)
+      .when({ type: 'CreateTenant', tenantId: T, name: 'Acme', adminUserId: 'bob' })
+      .thenFails('TENANT_ALREADY_EXISTS');
+    given(...createdWithAlice)
+      .when({ type: 'CreateTenant', tenantId: T, name: 'Acme' })
+      .thenFails('TENANT_ALREADY_EXISTS');
+    given(...active)
+      .when({ type: 'CreateTenant', tenantId: T, name: 'Acme', adminUserId: 'alice' })
+      .thenFails('TENANT_ALREADY_EXISTS');
+    // A later admin grant of alice is not the creation's.
+    given(...active, memberAdded('alice'), roleGranted(grantId(9), user('alice'), 'admin'))
+      .when({ type: 'CreateTenant', tenantId: T, name: 'Acme', adminUserId: 'alice' })
+      .thenFails('TENANT_ALREADY_EXISTS');
   });
 });
 

@@ -96,6 +96,7 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
         state.name = event.data.name;
         state.nameKey = resourceNameKey(event.data.name);
         state.nameReservation = event.data.nameReservation;
+        state.initialAdminUserId = null;
       }
       return state;
     case 'TenantSuspended':
@@ -196,8 +197,10 @@ export function evolve(state: TenantState, event: TenancyEvent): TenantState {
     case 'GroupMemberRemoved':
     case 'RoleGranted':
     case 'RoleRevoked':
-      if (state.status === 'active' || state.status === 'suspended' || state.status === 'deleting')
+      if (state.status === 'active' || state.status === 'suspended' || state.status === 'deleting') {
         evolveMembership(state.membership, event, canonicalIdIn(state));
+        if (isInitialAdminGrant(state, event)) state.initialAdminUserId = event.data.principal.id;
+      }
       return state;
     case 'PersonalDataErased':
       // Also after the tenant is gone: a person's erasure outlasts the tenant.
@@ -216,6 +219,23 @@ function isSelfOrAncestor(workspace: WorkspaceState, other: WorkspaceState): boo
     if (link.workspaceId === workspace.workspaceId) return true;
   }
   return false;
+}
+
+/**
+ * The grant a create with adminUserId makes: its id is derived from the tenant's and no other
+ * command grants under it (grants get random ids), so it names the admin the tenant was created with.
+ */
+function isInitialAdminGrant(
+  state: MutableTenantState,
+  event: TenancyEvent,
+): event is Extract<TenancyEvent, { type: 'RoleGranted' }> {
+  return (
+    event.type === 'RoleGranted' &&
+    state.initialAdminUserId === null &&
+    state.tenantId !== undefined &&
+    event.data.grantId === initialAdminGrantIdOf(state.tenantId) &&
+    event.data.principal.type === 'user'
+  );
 }
 
 function canonicalIdIn(state: TenantState): (workspaceId: string) => string {
@@ -346,11 +366,22 @@ function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[]
     }
     case 'active':
     case 'suspended':
-      if (state.nameKey === name.key) return [];
-      throw new TenancyRuleViolation(
-        'TENANT_ALREADY_EXISTS',
-        `tenant ${command.tenantId} already exists with another name`,
-      );
+      // A repeat only when it asks for everything the first create did: the name and the admin.
+      if (state.nameKey !== name.key) {
+        throw new TenancyRuleViolation(
+          'TENANT_ALREADY_EXISTS',
+          `tenant ${command.tenantId} already exists with another name`,
+        );
+      }
+      if ((adminUserId ?? null) !== state.initialAdminUserId) {
+        throw new TenancyRuleViolation(
+          'TENANT_ALREADY_EXISTS',
+          state.initialAdminUserId === null
+            ? `tenant ${command.tenantId} already exists, created without an admin user`
+            : `tenant ${command.tenantId} already exists, created with another admin user`,
+        );
+      }
+      return [];
     case 'deleting':
     case 'deleted':
       throw new TenancyRuleViolation(

@@ -6,7 +6,10 @@
 export type TenancyErrorCode =
   | 'VALIDATION_FAILED'
   | 'TENANT_NOT_FOUND'
-  /** The tenantId is already taken: created with another name, or deleting/deleted (ids are never reused). */
+  /**
+   * The tenantId is already taken: created with another name or another admin user (or with one where
+   * none was asked for, or none where one is), or deleting/deleted (ids are never reused).
+   */
   | 'TENANT_ALREADY_EXISTS'
   /** Another tenant holds this name (case-insensitively). */
   | 'TENANT_NAME_TAKEN'

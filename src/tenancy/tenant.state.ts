@@ -66,6 +66,12 @@ export interface TenantState {
   readonly nameKey: string | undefined;
   /** The revision of the name reservation backing `name`, when the history records it. */
   readonly nameReservation: number | null | undefined;
+  /**
+   * The user the tenant was created with as its admin; null: created without one; undefined before
+   * its TenantCreated. Kept after that user's grant or membership ends: it tells a repeat of the
+   * create from another create of the same tenantId.
+   */
+  readonly initialAdminUserId: string | null | undefined;
   /** Why the tenant is suspended; undefined unless status is 'suspended'. */
   readonly suspensionReason: string | undefined;
   /** The tenant's own quotas (null: the configured default). */
@@ -137,6 +143,7 @@ export class MutableTenantState implements TenantState {
   name: string | undefined = undefined;
   nameKey: string | undefined = undefined;
   nameReservation: number | null | undefined = undefined;
+  initialAdminUserId: string | null | undefined = undefined;
   suspensionReason: string | undefined = undefined;
   quotaOverrides: QuotaOverrides = NO_QUOTA_OVERRIDES;
   parentsPrecedeChildren = true;

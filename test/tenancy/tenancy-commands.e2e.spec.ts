@@ -161,6 +161,35 @@ describe('tenancy command API', () => {
       expectProblem(response, 409, 'TENANT_ALREADY_EXISTS');
     });
 
+    it('the same tenantId and name with another adminUserId (or none, or one where there was none): 409 TENANT_ALREADY_EXISTS, nothing appended', async () => {
+      const plain = await createTenant();
+      const before = await streamLength(plain.tenantId);
+      const withAdmin = await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: plain.name, tenantId: plain.tenantId, adminUserId: 'bob' });
+      expectProblem(withAdmin, 409, 'TENANT_ALREADY_EXISTS');
+      expect(await streamLength(plain.tenantId)).toBe(before);
+
+      const tenantId = randomUUID();
+      const name = uniqueName('Administered');
+      const first = await http().post('/v1/tenants').set(AUTH).send({ name, tenantId, adminUserId: 'alice' });
+      expect(first.status).toBe(201);
+      const created = await streamLength(tenantId);
+      const again = await http().post('/v1/tenants').set(AUTH).send({ name, tenantId, adminUserId: 'alice' });
+      expect(again.status).toBe(200);
+      // (The position is left out: the first answer names the admin's grant, a repeat TenantCreated.)
+      expect(again.body).toEqual({ ...first.body, position: expect.any(String) });
+      for (const body of [{ adminUserId: 'bob' }, {}]) {
+        const other = await http()
+          .post('/v1/tenants')
+          .set(AUTH)
+          .send({ name, tenantId, ...body });
+        expectProblem(other, 409, 'TENANT_ALREADY_EXISTS');
+      }
+      expect(await streamLength(tenantId)).toBe(created);
+    });
+
     it.each([
       ['no name', {}],
       ['an empty name', { name: '   ' }],

@@ -41,7 +41,7 @@ export class TenantsHttpController {
   @ApiJson(201, 'Created', TENANT_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The new tenant' })
   @ApiJson(
     200,
-    'The same tenant was created before: the same answer again',
+    'The same create (tenantId, name and adminUserId) was made before: the same answer again',
     TENANT_WRITTEN_SCHEMA,
     ETAG_HEADER,
   )
