@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { IfMatch } from '../application/commands/tenant-command.executor.js';
 import type { WriteResult } from '../application/commands/write-results.js';
 import { ProblemError, problem, validationProblem } from './problem.js';
 
@@ -43,28 +44,56 @@ function noneMatchNames(header: string, tag: string): boolean {
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === tag);
 }
 
-const STRONG_TAG = /^\s*"(\d{1,15})"\s*$/;
-const WEAK_TAG = /^\s*W\/"[^"]*"\s*$/;
-
 /**
- * The revision a change's If-Match header names, for the command to apply only at exactly that
- * revision; undefined without one (or `*`). If-Match compares strongly (RFC 9110 13.1.1): a weak
- * tag never matches, so it is 412 like a stale one; a value that is no entity tag is a 400. Every
- * route that honours If-Match reads it here, before its command writes anything.
+ * The revisions a change's If-Match header accepts, for the command to apply only at one of them;
+ * undefined without the header or with `*` (the command itself refuses a resource that does not
+ * exist). Read per RFC 9110 (13.1.1, 8.8.3): a comma-separated list of entity tags, any one of which
+ * matching strongly is enough. A weak tag (`W/"3"`) never matches, and neither does a well-formed tag
+ * that is none of ours (`"abc"`, `"03"`): they are dropped, and a list left with nothing that could
+ * match is 412 at once. Only a value that is no list of entity tags is a 400. Every route that writes
+ * to a tenant's stream reads its If-Match here, before its command writes anything; the executor
+ * compares the revisions.
  */
-export function ifMatchRevisionOf(header: string | undefined): number | undefined {
+export function ifMatchRevisionsOf(header: string | undefined): IfMatch | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
-  const match = STRONG_TAG.exec(header);
-  if (match) return Number(match[1]);
-  if (WEAK_TAG.test(header)) {
+  const tags = entityTagsOf(header);
+  if (tags === undefined) {
+    throw validationProblem([{ field: 'If-Match', message: 'must be an entity tag such as "3"' }]);
+  }
+  const revisions = tags.flatMap((tag) => {
+    if (tag.weak || !REVISION.test(tag.opaque)) return [];
+    const revision = Number(tag.opaque);
+    return Number.isSafeInteger(revision) ? [revision] : [];
+  });
+  if (revisions.length === 0) {
     throw new ProblemError(
       problem(
         412,
         'REVISION_MISMATCH',
         'Revision mismatch',
-        'If-Match needs a strong entity tag such as "3"; a weak tag (W/"3") never matches.',
+        'If-Match names no current revision: it needs a strong entity tag such as "3" (a weak tag, W/"3", never matches).',
       ),
     );
   }
-  throw validationProblem([{ field: 'If-Match', message: 'must be an entity tag such as "3"' }]);
+  return revisions;
+}
+
+/** A revision as entityTag writes it: digits, no leading zero. */
+const REVISION = /^(?:0|[1-9][0-9]*)$/;
+/** One element of an If-Match list: optional W/, then a quoted run of etagc (RFC 9110 8.8.3). */
+const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/;
+
+/** The entity tags of a list (empty elements allowed, as RFC 9110 5.6.1 asks); undefined if broken. */
+function entityTagsOf(header: string): { weak: boolean; opaque: string }[] | undefined {
+  const tags: { weak: boolean; opaque: string }[] = [];
+  let rest = header;
+  for (;;) {
+    rest = rest.replace(/^[ \t,]+/, '');
+    if (rest === '') return tags.length > 0 ? tags : undefined;
+    const match = ENTITY_TAG.exec(rest);
+    if (!match) return undefined;
+    tags.push({ weak: match[1] !== undefined, opaque: match[2] ?? '' });
+    rest = rest.slice(match[0].length).replace(/^[ \t]+/, '');
+    if (rest !== '' && !rest.startsWith(',')) return undefined;
+  }
 }

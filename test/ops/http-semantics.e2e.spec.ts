@@ -296,77 +296,319 @@ describe('HTTP semantics', () => {
     expect(changed.headers.etag).toBe(`"${workspace.revision + 1}"`);
   });
 
-  it('If-Match compares strongly: a weak tag is 412, a tag without quotes 400, the current strong tag succeeds', async () => {
+  /**
+   * Every write on a tenant's stream, set up afresh: the request with a given If-Match, the
+   * revision the tenant stream is at just before it, and the status it answers when it applies.
+   */
+  interface ConditionalWrite {
+    readonly tenantId: string;
+    readonly revision: number;
+    readonly send: (ifMatch: string) => request.Test;
+  }
+  /** A tenant with one workspace below its root; `write` sends a change and keeps its revision. */
+  const prepared = async () => {
     const tenant = await createTenant();
+    // Creates the root on demand too, so the root's bootstrap appends nothing after it.
     const workspace = await createWorkspace(tenant.tenantId);
-    const path = `/v1/tenants/${tenant.tenantId}/workspaces/${workspace.workspaceId}`;
-    const rename = (ifMatch: string) =>
-      http()
-        .patch(path)
-        .set(AUTH)
-        .set('If-Match', ifMatch)
-        .send({ name: `N ${randomUUID()}` });
-    problemOf(await rename(`W/"${workspace.revision}"`), 412, 'REVISION_MISMATCH');
-    problemOf(await rename(String(workspace.revision)), 400, 'VALIDATION_FAILED');
-    expect((await rename(`"${workspace.revision}"`)).status).toBe(200);
-  });
-
-  describe.each([
-    ['a tenant', 'tenant'],
-    ['a workspace', 'workspace'],
-    ['a group', 'group'],
-  ] as const)('If-Match on the rename of %s', (_label, kind) => {
-    /** The resource's path and the revision its tenant stream is at. */
-    const renamable = async (): Promise<{ path: string; revision: number }> => {
-      const tenant = await createTenant();
-      // Creates the root on demand too, so the root's bootstrap appends nothing after it.
-      const workspace = await createWorkspace(tenant.tenantId);
-      if (kind === 'tenant') return { path: `/v1/tenants/${tenant.tenantId}`, revision: workspace.revision };
-      if (kind === 'workspace') {
-        return {
-          path: `/v1/tenants/${tenant.tenantId}/workspaces/${workspace.workspaceId}`,
-          revision: workspace.revision,
-        };
-      }
-      const group = await http()
-        .post(`/v1/tenants/${tenant.tenantId}/groups`)
-        .set(AUTH)
-        .send({ name: `G ${randomUUID()}` });
-      expect(group.status).toBe(201);
-      const { groupId, revision } = group.body as { groupId: string; revision: number };
-      return { path: `/v1/tenants/${tenant.tenantId}/groups/${groupId}`, revision };
+    const base = `/v1/tenants/${tenant.tenantId}`;
+    let revision = workspace.revision;
+    const write = async (method: 'post' | 'put', path: string, body: object = {}) => {
+      const response = await http()[method](`${base}${path}`).set(AUTH).send(body);
+      expect([200, 201]).toContain(response.status);
+      revision = (response.body as { revision: number }).revision;
+      return response.body as Record<string, string>;
     };
-    const rename = (path: string, ifMatch: string) =>
-      http()
-        .patch(path)
-        .set(AUTH)
-        .set('If-Match', ifMatch)
-        .send({ name: `N ${randomUUID()}` });
-    /** Every event of the log: a refused rename writes none, name reservations included. */
-    const logLength = async (): Promise<number> => {
+    return {
+      tenantId: tenant.tenantId,
+      workspaceId: workspace.workspaceId,
+      base,
+      write,
+      revision: () => revision,
+    };
+  };
+  const userId = () => `user-${randomUUID()}`;
+  const conditional = (
+    setup: Awaited<ReturnType<typeof prepared>>,
+    send: (ifMatch: string) => request.Test,
+  ): ConditionalWrite => ({ tenantId: setup.tenantId, revision: setup.revision(), send });
+  const on = (test: request.Test, ifMatch: string) => test.set(AUTH).set('If-Match', ifMatch);
+
+  const WRITES: readonly (readonly [string, number, () => Promise<ConditionalWrite>])[] = [
+    [
+      'PATCH a tenant (rename)',
+      200,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) => on(http().patch(t.base), m).send({ name: `N ${randomUUID()}` }));
+      },
+    ],
+    [
+      'POST …/suspend',
+      200,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) => on(http().post(`${t.base}/suspend`), m).send({ reason: 'unpaid' }));
+      },
+    ],
+    [
+      'POST …/reactivate',
+      200,
+      async () => {
+        const t = await prepared();
+        await t.write('post', '/suspend', { reason: 'unpaid' });
+        return conditional(t, (m) => on(http().post(`${t.base}/reactivate`), m));
+      },
+    ],
+    [
+      'PUT …/quotas',
+      200,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) => on(http().put(`${t.base}/quotas`), m).send({ maxWorkspaces: 50 }));
+      },
+    ],
+    [
+      'DELETE a tenant',
+      202,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) => on(http().delete(t.base), m));
+      },
+    ],
+    [
+      'POST …/workspaces (create)',
+      201,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) =>
+          on(http().post(`${t.base}/workspaces`), m).send({ name: `W ${randomUUID()}` }),
+        );
+      },
+    ],
+    [
+      'PATCH a workspace (rename)',
+      200,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) =>
+          on(http().patch(`${t.base}/workspaces/${t.workspaceId}`), m).send({ name: `N ${randomUUID()}` }),
+        );
+      },
+    ],
+    [
+      'POST …/workspaces/{w}/move',
+      200,
+      async () => {
+        const t = await prepared();
+        const { workspaceId: parentWorkspaceId } = await t.write('post', '/workspaces', {
+          name: `P ${randomUUID()}`,
+        });
+        return conditional(t, (m) =>
+          on(http().post(`${t.base}/workspaces/${t.workspaceId}/move`), m).send({ parentWorkspaceId }),
+        );
+      },
+    ],
+    [
+      'DELETE a workspace',
+      204,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) => on(http().delete(`${t.base}/workspaces/${t.workspaceId}`), m));
+      },
+    ],
+    [
+      'DELETE a workspace ?cascade=true',
+      202,
+      async () => {
+        const t = await prepared();
+        await t.write('post', '/workspaces', { name: `C ${randomUUID()}`, parentWorkspaceId: t.workspaceId });
+        return conditional(t, (m) =>
+          on(http().delete(`${t.base}/workspaces/${t.workspaceId}?cascade=true`), m),
+        );
+      },
+    ],
+    [
+      'PUT a member',
+      201,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) =>
+          on(http().put(`${t.base}/members/${userId()}`), m).send({ displayName: 'Ada' }),
+        );
+      },
+    ],
+    [
+      'DELETE a member',
+      204,
+      async () => {
+        const t = await prepared();
+        const user = userId();
+        await t.write('put', `/members/${user}`);
+        return conditional(t, (m) => on(http().delete(`${t.base}/members/${user}`), m));
+      },
+    ],
+    [
+      'POST …/members/{u}/erase',
+      200,
+      async () => {
+        const t = await prepared();
+        const user = userId();
+        await t.write('put', `/members/${user}`, { displayName: 'Ada' });
+        return conditional(t, (m) => on(http().post(`${t.base}/members/${user}/erase`), m));
+      },
+    ],
+    [
+      'POST …/groups (create)',
+      201,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) =>
+          on(http().post(`${t.base}/groups`), m).send({ name: `G ${randomUUID()}` }),
+        );
+      },
+    ],
+    [
+      'PATCH a group (rename)',
+      200,
+      async () => {
+        const t = await prepared();
+        const { groupId } = await t.write('post', '/groups', { name: `G ${randomUUID()}` });
+        return conditional(t, (m) =>
+          on(http().patch(`${t.base}/groups/${groupId}`), m).send({ name: `N ${randomUUID()}` }),
+        );
+      },
+    ],
+    [
+      'DELETE a group',
+      204,
+      async () => {
+        const t = await prepared();
+        const { groupId } = await t.write('post', '/groups', { name: `G ${randomUUID()}` });
+        return conditional(t, (m) => on(http().delete(`${t.base}/groups/${groupId}`), m));
+      },
+    ],
+    [
+      'PUT a group member',
+      201,
+      async () => {
+        const t = await prepared();
+        const user = userId();
+        await t.write('put', `/members/${user}`);
+        const { groupId } = await t.write('post', '/groups', { name: `G ${randomUUID()}` });
+        return conditional(t, (m) => on(http().put(`${t.base}/groups/${groupId}/members/${user}`), m));
+      },
+    ],
+    [
+      'DELETE a group member',
+      204,
+      async () => {
+        const t = await prepared();
+        const user = userId();
+        await t.write('put', `/members/${user}`);
+        const { groupId } = await t.write('post', '/groups', { name: `G ${randomUUID()}` });
+        await t.write('put', `/groups/${groupId}/members/${user}`);
+        return conditional(t, (m) => on(http().delete(`${t.base}/groups/${groupId}/members/${user}`), m));
+      },
+    ],
+    [
+      'POST …/grants',
+      201,
+      async () => {
+        const t = await prepared();
+        const user = userId();
+        await t.write('put', `/members/${user}`);
+        return conditional(t, (m) =>
+          on(http().post(`${t.base}/grants`), m).send({
+            principal: { type: 'user', id: user },
+            role: 'viewer',
+          }),
+        );
+      },
+    ],
+    [
+      'DELETE a grant',
+      204,
+      async () => {
+        const t = await prepared();
+        const user = userId();
+        await t.write('put', `/members/${user}`);
+        const { grantId } = await t.write('post', '/grants', {
+          principal: { type: 'user', id: user },
+          role: 'viewer',
+        });
+        return conditional(t, (m) => on(http().delete(`${t.base}/grants/${grantId}`), m));
+      },
+    ],
+    [
+      'POST …/api-keys',
+      201,
+      async () => {
+        const t = await prepared();
+        return conditional(t, (m) => on(http().post(`${t.base}/api-keys`), m).send({ role: 'reader' }));
+      },
+    ],
+    [
+      'DELETE an API key',
+      204,
+      async () => {
+        const t = await prepared();
+        const { apiKeyId } = await t.write('post', '/api-keys', { role: 'reader' });
+        return conditional(t, (m) => on(http().delete(`${t.base}/api-keys/${apiKeyId}`), m));
+      },
+    ],
+  ];
+
+  describe.each(WRITES)('If-Match on %s', (_route, applied, setUp) => {
+    /** The events a refused write must not add: its tenant's stream and every tenant name reservation. */
+    const eventsOf = async (tenantId: string): Promise<number> => {
       const { rows } = await app.database.pool.query<{ count: number }>(
-        'SELECT count(*)::int AS count FROM events',
+        `SELECT count(*)::int AS count FROM events WHERE stream_name = $1 OR stream_name LIKE 'tenantname-%'`,
+        [`tenant-${tenantId}`],
       );
       return rows[0]?.count ?? 0;
     };
 
-    it('a stale or weak tag is 412 REVISION_MISMATCH, one without quotes 400, and nothing is written', async () => {
-      const { path, revision } = await renamable();
-      const before = await logLength();
-      problemOf(await rename(path, `"${revision + 999}"`), 412, 'REVISION_MISMATCH');
-      problemOf(await rename(path, `W/"${revision}"`), 412, 'REVISION_MISMATCH');
-      const malformed = problemOf(await rename(path, 'garbage'), 400, 'VALIDATION_FAILED');
-      expect(malformed.errors).toEqual([{ field: 'If-Match', message: 'must be an entity tag such as "3"' }]);
-      problemOf(await rename(path, String(revision)), 400, 'VALIDATION_FAILED');
-      expect(await logLength()).toBe(before);
+    it('a stale, weak or foreign tag is 412 REVISION_MISMATCH, a broken header 400, and nothing is written', async () => {
+      const { tenantId, revision, send } = await setUp();
+      const before = await eventsOf(tenantId);
+      problemOf(await send(`"${revision - 1}"`), 412, 'REVISION_MISMATCH');
+      problemOf(await send(`"${revision + 999}"`), 412, 'REVISION_MISMATCH');
+      problemOf(await send(`W/"${revision}"`), 412, 'REVISION_MISMATCH');
+      problemOf(await send('"abc"'), 412, 'REVISION_MISMATCH');
+      problemOf(await send(`"0${revision}"`), 412, 'REVISION_MISMATCH');
+      for (const broken of [
+        'garbage',
+        String(revision),
+        `"${revision}`,
+        `"${revision}" "0"`,
+        `*, "${revision}"`,
+      ]) {
+        const malformed = problemOf(await send(broken), 400, 'VALIDATION_FAILED');
+        expect(malformed.errors?.map((error) => error.field)).toEqual(['If-Match']);
+      }
+      expect(await eventsOf(tenantId)).toBe(before);
     });
 
-    it('the current strong tag renames: 200 with the next revision as ETag', async () => {
-      const { path, revision } = await renamable();
-      const renamed = await rename(path, `"${revision}"`);
-      expect(renamed.status).toBe(200);
-      expect(renamed.headers.etag).toBe(`"${revision + 1}"`);
-      problemOf(await rename(path, `"${revision}"`), 412, 'REVISION_MISMATCH');
+    it.each([
+      ['the current tag', (revision: number) => `"${revision}"`],
+      [
+        'a list that holds the current tag',
+        (revision: number) => `"0", W/"${revision}", "abc", "${revision}"`,
+      ],
+      ['*', () => '*'],
+    ])('%s applies it', async (_label, tag) => {
+      const { tenantId, revision, send } = await setUp();
+      const before = await eventsOf(tenantId);
+      const response = await send(tag(revision));
+      expect(response.status).toBe(applied);
+      expect(await eventsOf(tenantId)).toBeGreaterThan(before);
+      expect(Number(JSON.parse(response.headers.etag as string))).toBeGreaterThan(revision);
+    });
+
+    it('the tag a write applied at is stale once it has: the same request again is 412', async () => {
+      const { revision, send } = await setUp();
+      expect((await send(`"${revision}"`)).status).toBe(applied);
+      problemOf(await send(`"${revision}"`), 412, 'REVISION_MISMATCH');
     });
   });
 

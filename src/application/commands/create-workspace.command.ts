@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { IfMatch } from './tenant-command.executor.js';
 import type { CommandContext } from './command-context.js';
 import type { WorkspaceBody, WriteResult } from './write-results.js';
 
@@ -8,6 +9,8 @@ export class CreateWorkspaceCommand extends Command<WriteResult<WorkspaceBody>> 
     readonly workspaceId: string,
     readonly parentWorkspaceId: string | undefined,
     readonly name: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

@@ -12,7 +12,7 @@ export class CreateWorkspaceHandler implements ICommandHandler<
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
   async execute(command: CreateWorkspaceCommand): Promise<WriteResult<WorkspaceBody>> {
-    const { tenantId, workspaceId, parentWorkspaceId, name, context } = command;
+    const { tenantId, workspaceId, parentWorkspaceId, name, ifMatch, context } = command;
     const outcome = await this.tenants.execute(
       {
         type: 'CreateWorkspace',
@@ -22,6 +22,7 @@ export class CreateWorkspaceHandler implements ICommandHandler<
         ...(parentWorkspaceId ? { parentWorkspaceId } : {}),
       },
       context,
+      { ifMatch },
     );
     const workspace = findLiveWorkspace(outcome.state, workspaceId);
     if (!workspace || outcome.revision === undefined)

@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { IfMatch } from './tenant-command.executor.js';
 import type { CommandContext } from './command-context.js';
 import type { WriteResult } from './write-results.js';
 
@@ -10,6 +11,8 @@ export interface DeleteTenantBody {
 export class DeleteTenantCommand extends Command<WriteResult<DeleteTenantBody>> {
   constructor(
     readonly tenantId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

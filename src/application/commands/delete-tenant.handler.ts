@@ -10,8 +10,8 @@ export class DeleteTenantHandler implements ICommandHandler<
 > {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, context }: DeleteTenantCommand): Promise<WriteResult<DeleteTenantBody>> {
-    const outcome = await this.tenants.execute({ type: 'DeleteTenant', tenantId }, context);
+  async execute({ tenantId, ifMatch, context }: DeleteTenantCommand): Promise<WriteResult<DeleteTenantBody>> {
+    const outcome = await this.tenants.execute({ type: 'DeleteTenant', tenantId }, context, { ifMatch });
     return {
       changed: outcome.events.length > 0,
       body: { tenantId, status: outcome.state.status === 'deleted' ? 'deleted' : 'deleting' },

@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { IfMatch } from './tenant-command.executor.js';
 import type { CommandContext } from './command-context.js';
 import type { WriteResult } from './write-results.js';
 
@@ -14,6 +15,8 @@ export class DeleteWorkspaceCommand extends Command<WriteResult<DeleteWorkspaceB
     readonly tenantId: string,
     readonly workspaceId: string,
     readonly cascade: boolean,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

@@ -14,11 +14,13 @@ export class DeleteWorkspaceHandler implements ICommandHandler<
     tenantId,
     workspaceId,
     cascade,
+    ifMatch,
     context,
   }: DeleteWorkspaceCommand): Promise<WriteResult<DeleteWorkspaceBody>> {
     const outcome = await this.tenants.execute(
       { type: 'DeleteWorkspace', tenantId, workspaceId, cascade },
       context,
+      { ifMatch },
     );
     const status = outcome.state.workspaces.get(workspaceId)?.status === 'deleted' ? 'deleted' : 'deleting';
     return {

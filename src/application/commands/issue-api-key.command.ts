@@ -1,5 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { ApiKeyRole } from '../../tenancy/tenancy.events.js';
+import type { IfMatch } from './tenant-command.executor.js';
 import type { CommandContext } from './command-context.js';
 import type { WriteResult } from './write-results.js';
 
@@ -24,6 +25,8 @@ export class IssueApiKeyCommand extends Command<WriteResult<IssuedApiKeyBody>> {
     readonly role: ApiKeyRole,
     readonly workspaceId: string | null,
     readonly name: string | null,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

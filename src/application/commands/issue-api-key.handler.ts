@@ -18,7 +18,7 @@ export class IssueApiKeyHandler implements ICommandHandler<
   ) {}
 
   async execute(command: IssueApiKeyCommand): Promise<WriteResult<IssuedApiKeyBody>> {
-    const { tenantId, role, workspaceId, name, context } = command;
+    const { tenantId, role, workspaceId, name, ifMatch, context } = command;
     // Generated here, not in decide: the decider stays deterministic and never sees the secret.
     const apiKeyId = randomUUID();
     const { secret, secretHash } = generateApiKeySecret();
@@ -34,6 +34,7 @@ export class IssueApiKeyHandler implements ICommandHandler<
         issuedAt: context.now.toISOString(),
       },
       context,
+      { ifMatch },
     );
     this.registry.applyAppended(outcome.events);
     const key = outcome.state.apiKeys.get(apiKeyId);

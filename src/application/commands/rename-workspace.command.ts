@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { IfMatch } from './tenant-command.executor.js';
 import type { CommandContext } from './command-context.js';
 import type { WorkspaceBody, WriteResult } from './write-results.js';
 
@@ -7,8 +8,8 @@ export class RenameWorkspaceCommand extends Command<WriteResult<WorkspaceBody>> 
     readonly tenantId: string,
     readonly workspaceId: string,
     readonly name: string,
-    /** The client's If-Match revision, if it sent one. */
-    readonly expectedRevision: number | undefined,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

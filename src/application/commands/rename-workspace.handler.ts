@@ -12,11 +12,11 @@ export class RenameWorkspaceHandler implements ICommandHandler<
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
   async execute(command: RenameWorkspaceCommand): Promise<WriteResult<WorkspaceBody>> {
-    const { tenantId, workspaceId, name, expectedRevision, context } = command;
+    const { tenantId, workspaceId, name, ifMatch, context } = command;
     const outcome = await this.tenants.execute(
       { type: 'RenameWorkspace', tenantId, workspaceId, name },
       context,
-      expectedRevision === undefined ? {} : { expectedRevision },
+      { ifMatch },
     );
     const workspace = findLiveWorkspace(outcome.state, workspaceId);
     if (!workspace || outcome.revision === undefined)

@@ -17,9 +17,12 @@ export class RevokeApiKeyHandler implements ICommandHandler<
   async execute({
     tenantId,
     apiKeyId,
+    ifMatch,
     context,
   }: RevokeApiKeyCommand): Promise<WriteResult<RevokeApiKeyBody>> {
-    const outcome = await this.tenants.execute({ type: 'RevokeApiKey', tenantId, apiKeyId }, context);
+    const outcome = await this.tenants.execute({ type: 'RevokeApiKey', tenantId, apiKeyId }, context, {
+      ifMatch,
+    });
     // This instance refuses the key from the next request on; the others follow through the log.
     this.registry.applyAppended(outcome.events);
     return {

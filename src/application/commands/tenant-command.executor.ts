@@ -37,20 +37,37 @@ export interface CommandOutcome {
   readonly position: Position | undefined;
 }
 
+/**
+ * A client's If-Match: the revisions of the tenant stream at which it wants a command applied, any
+ * one of them (a list of entity tags matches when one does). Undefined: unconditional.
+ */
+export type IfMatch = readonly number[];
+
 export interface ExecuteOptions {
-  /** The client's If-Match: the command applies only to exactly this revision, never retried. */
-  readonly expectedRevision?: number;
+  /** The client's If-Match: the command applies only at one of these revisions. */
+  readonly ifMatch?: IfMatch | undefined;
 }
 
 /** The stream revision a client expected is no longer the current one. */
 export class RevisionMismatchError extends Error {
   override name = 'RevisionMismatchError';
   constructor(
-    readonly expected: number,
+    readonly expected: IfMatch,
     readonly actual: number | undefined,
   ) {
-    super(`expected revision ${expected}, the tenant is at ${actual ?? 'no revision'}`);
+    super(`expected revision ${expected.join(' or ')}, the tenant is at ${actual ?? 'no revision'}`);
   }
+}
+
+/**
+ * The one comparison of a client's If-Match with the tenant stream's revision: refuses unless the
+ * revision is one the client named. For a command that must refuse before it does anything outside
+ * the tenant's stream (a name reserved, a key made or deleted); the executor checks again on the
+ * append.
+ */
+export function requireIfMatch(ifMatch: IfMatch | undefined, revision: number | undefined): void {
+  if (ifMatch !== undefined && (revision === undefined || !ifMatch.includes(revision)))
+    throw new RevisionMismatchError(ifMatch, revision);
 }
 
 function outcomeOfFailure(error: unknown): MetricsCommandOutcome {
@@ -145,14 +162,12 @@ export class TenantCommandExecutor {
       // to do) is decided again on a caught-up state before it is answered.
       let tenant = this.touch(command.tenantId);
       let caughtUp = false;
-      if (!tenant || tenant.stale || options.expectedRevision !== undefined) {
+      if (!tenant || tenant.stale || options.ifMatch !== undefined) {
         tenant = await this.load(command.tenantId);
         caughtUp = true;
       }
       for (let attempt = 1; ; attempt++) {
-        if (options.expectedRevision !== undefined && options.expectedRevision !== tenant.revision) {
-          throw new RevisionMismatchError(options.expectedRevision, tenant.revision);
-        }
+        requireIfMatch(options.ifMatch, tenant.revision);
         let events: TenancyEvent[];
         try {
           // The key was checked before the command waited its turn; it must still hold on this state.
@@ -190,14 +205,10 @@ export class TenantCommandExecutor {
           return { events, state: tenant.state, revision: tenant.revision, position: result.position };
         } catch (error) {
           if (!(error instanceof ConcurrencyError)) throw error;
-          if (options.expectedRevision !== undefined) {
-            throw new RevisionMismatchError(
-              options.expectedRevision,
-              error.actual === 'no_stream' ? undefined : error.actual,
-            );
-          }
           if (attempt >= MAX_ATTEMPTS) throw error;
-          if (caughtUp) {
+          // With If-Match, the caught-up state is checked against it again at the top: a change in
+          // between leaves the tenant at a revision the client named only if it listed that one too.
+          if (caughtUp && options.ifMatch === undefined) {
             // Lost a race with another instance: back off a little so the rivals spread out.
             this.metrics.concurrencyRetries.inc();
             await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));

@@ -1,5 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { QuotaName } from '../../tenancy/quotas.js';
+import type { IfMatch } from '../commands/tenant-command.executor.js';
 import type { CommandContext } from '../commands/command-context.js';
 import type { TenantBody, WorkspaceBody, WriteResult } from '../commands/write-results.js';
 import type { TenantQuotasBody } from '../commands/tenant-quotas.js';
@@ -13,6 +14,8 @@ export class SuspendTenantCommand extends Command<WriteResult<TenantStatusBody>>
   constructor(
     readonly tenantId: string,
     readonly reason: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -22,6 +25,8 @@ export class SuspendTenantCommand extends Command<WriteResult<TenantStatusBody>>
 export class ReactivateTenantCommand extends Command<WriteResult<TenantStatusBody>> {
   constructor(
     readonly tenantId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -33,8 +38,8 @@ export class RenameTenantCommand extends Command<WriteResult<TenantStatusBody>> 
   constructor(
     readonly tenantId: string,
     readonly name: string,
-    /** The client's If-Match revision, if it sent one. */
-    readonly expectedRevision: number | undefined,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -45,6 +50,8 @@ export class SetTenantQuotasCommand extends Command<WriteResult<TenantQuotasBody
   constructor(
     readonly tenantId: string,
     readonly quotas: Partial<Record<QuotaName, number | null>>,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -62,6 +69,8 @@ export class MoveWorkspaceCommand extends Command<WriteResult<MovedWorkspaceBody
     readonly tenantId: string,
     readonly workspaceId: string,
     readonly parentWorkspaceId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

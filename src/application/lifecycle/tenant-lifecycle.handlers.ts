@@ -11,6 +11,7 @@ import {
 } from '../../tenancy/tenant.state.js';
 import {
   RevisionMismatchError,
+  requireIfMatch,
   TenantCommandExecutor,
   type CommandOutcome,
 } from '../commands/tenant-command.executor.js';
@@ -31,8 +32,15 @@ import {
 export class SuspendTenantHandler implements ICommandHandler<SuspendTenantCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, reason, context }: SuspendTenantCommand): Promise<WriteResult<TenantStatusBody>> {
-    const outcome = await this.tenants.execute({ type: 'SuspendTenant', tenantId, reason }, context);
+  async execute({
+    tenantId,
+    reason,
+    ifMatch,
+    context,
+  }: SuspendTenantCommand): Promise<WriteResult<TenantStatusBody>> {
+    const outcome = await this.tenants.execute({ type: 'SuspendTenant', tenantId, reason }, context, {
+      ifMatch,
+    });
     return writeResult(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
   }
 }
@@ -41,8 +49,12 @@ export class SuspendTenantHandler implements ICommandHandler<SuspendTenantComman
 export class ReactivateTenantHandler implements ICommandHandler<ReactivateTenantCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, context }: ReactivateTenantCommand): Promise<WriteResult<TenantStatusBody>> {
-    const outcome = await this.tenants.execute({ type: 'ReactivateTenant', tenantId }, context);
+  async execute({
+    tenantId,
+    ifMatch,
+    context,
+  }: ReactivateTenantCommand): Promise<WriteResult<TenantStatusBody>> {
+    const outcome = await this.tenants.execute({ type: 'ReactivateTenant', tenantId }, context, { ifMatch });
     return writeResult(this.tenants, tenantId, outcome, statusBody(tenantId, outcome.state));
   }
 }
@@ -64,15 +76,14 @@ export class RenameTenantHandler implements ICommandHandler<RenameTenantCommand>
   async execute({
     tenantId,
     name,
-    expectedRevision,
+    ifMatch,
     context,
   }: RenameTenantCommand): Promise<WriteResult<TenantStatusBody>> {
     const parsed = parseResourceName(name);
     const { state, revision } = await this.tenants.read(tenantId);
     // Refused before anything is reserved: no claim on a name for a rename that cannot happen. The
     // executor checks If-Match again on the append, for a change that comes in between.
-    if (expectedRevision !== undefined && expectedRevision !== revision)
-      throw new RevisionMismatchError(expectedRevision, revision);
+    requireIfMatch(ifMatch, revision);
     requireActiveTenant(state, tenantId);
     const sameKey = state.nameKey === parsed.key;
     const nameReservation =
@@ -89,7 +100,7 @@ export class RenameTenantHandler implements ICommandHandler<RenameTenantCommand>
           ...(nameReservation === undefined ? {} : { nameReservation }),
         },
         context,
-        expectedRevision === undefined ? {} : { expectedRevision },
+        { ifMatch },
       );
     } catch (error) {
       // Refused after all (suspended, deleted or changed meanwhile): the claim made for it goes at once.
@@ -118,9 +129,12 @@ export class SetTenantQuotasHandler implements ICommandHandler<SetTenantQuotasCo
   async execute({
     tenantId,
     quotas,
+    ifMatch,
     context,
   }: SetTenantQuotasCommand): Promise<WriteResult<TenantQuotasBody>> {
-    const outcome = await this.tenants.execute({ type: 'SetTenantQuotas', tenantId, quotas }, context);
+    const outcome = await this.tenants.execute({ type: 'SetTenantQuotas', tenantId, quotas }, context, {
+      ifMatch,
+    });
     return writeResult(
       this.tenants,
       tenantId,
@@ -138,11 +152,13 @@ export class MoveWorkspaceHandler implements ICommandHandler<MoveWorkspaceComman
     tenantId,
     workspaceId,
     parentWorkspaceId,
+    ifMatch,
     context,
   }: MoveWorkspaceCommand): Promise<WriteResult<MovedWorkspaceBody>> {
     const outcome = await this.tenants.execute(
       { type: 'MoveWorkspace', tenantId, workspaceId, parentWorkspaceId },
       context,
+      { ifMatch },
     );
     const workspace = findLiveWorkspace(outcome.state, workspaceId);
     if (workspace === undefined) throw new Error(`workspace ${workspaceId} missing after its move`);

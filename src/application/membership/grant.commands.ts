@@ -1,5 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { PrincipalRef, Role } from '../../tenancy/membership.events.js';
+import type { IfMatch } from '../commands/tenant-command.executor.js';
 import type { CommandContext } from '../commands/command-context.js';
 import type { WriteResult } from '../commands/write-results.js';
 import type { GrantBody } from './membership-bodies.js';
@@ -11,6 +12,8 @@ export class GrantRoleCommand extends Command<WriteResult<GrantBody>> {
     readonly role: Role,
     /** null: the whole tenant. */
     readonly workspaceId: string | null,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -21,6 +24,8 @@ export class RevokeRoleCommand extends Command<WriteResult<{ tenantId: string; g
   constructor(
     readonly tenantId: string,
     readonly grantId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

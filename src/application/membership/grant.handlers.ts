@@ -15,11 +15,13 @@ export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand, Write
     principal,
     role,
     workspaceId,
+    ifMatch,
     context,
   }: GrantRoleCommand): Promise<WriteResult<GrantBody>> {
     const outcome = await this.tenants.execute(
       { type: 'GrantRole', tenantId, grantId: randomUUID(), principal, role, workspaceId },
       context,
+      { ifMatch },
     );
     // A repeat answers with the grant already there (one grant per principal and scope).
     const grant = outcome.state.membership
@@ -34,8 +36,10 @@ export class GrantRoleHandler implements ICommandHandler<GrantRoleCommand, Write
 export class RevokeRoleHandler implements ICommandHandler<RevokeRoleCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, grantId, context }: RevokeRoleCommand) {
-    const outcome = await this.tenants.execute({ type: 'RevokeRole', tenantId, grantId }, context);
+  async execute({ tenantId, grantId, ifMatch, context }: RevokeRoleCommand) {
+    const outcome = await this.tenants.execute({ type: 'RevokeRole', tenantId, grantId }, context, {
+      ifMatch,
+    });
     return writeResult(this.tenants, tenantId, outcome, { tenantId, grantId });
   }
 }

@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { IfMatch } from '../commands/tenant-command.executor.js';
 import type { CommandContext } from '../commands/command-context.js';
 import type { WriteResult } from '../commands/write-results.js';
 import type { GroupBody, GroupMemberBody } from './membership-bodies.js';
@@ -8,6 +9,8 @@ export class CreateGroupCommand extends Command<WriteResult<GroupBody>> {
     readonly tenantId: string,
     readonly groupId: string,
     readonly name: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -19,8 +22,8 @@ export class RenameGroupCommand extends Command<WriteResult<GroupBody>> {
     readonly tenantId: string,
     readonly groupId: string,
     readonly name: string,
-    /** The client's If-Match revision, if it sent one. */
-    readonly expectedRevision: number | undefined,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -31,6 +34,8 @@ export class DeleteGroupCommand extends Command<WriteResult<{ tenantId: string; 
   constructor(
     readonly tenantId: string,
     readonly groupId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -42,6 +47,8 @@ export class AddGroupMemberCommand extends Command<WriteResult<GroupMemberBody>>
     readonly tenantId: string,
     readonly groupId: string,
     readonly userId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -53,6 +60,8 @@ export class RemoveGroupMemberCommand extends Command<WriteResult<GroupMemberBod
     readonly tenantId: string,
     readonly groupId: string,
     readonly userId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

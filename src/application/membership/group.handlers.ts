@@ -14,8 +14,16 @@ import { groupBody, type GroupBody } from './membership-bodies.js';
 export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand, WriteResult<GroupBody>> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, groupId, name, context }: CreateGroupCommand): Promise<WriteResult<GroupBody>> {
-    const outcome = await this.tenants.execute({ type: 'CreateGroup', tenantId, groupId, name }, context);
+  async execute({
+    tenantId,
+    groupId,
+    name,
+    ifMatch,
+    context,
+  }: CreateGroupCommand): Promise<WriteResult<GroupBody>> {
+    const outcome = await this.tenants.execute({ type: 'CreateGroup', tenantId, groupId, name }, context, {
+      ifMatch,
+    });
     const group = outcome.state.membership.groups.get(groupId);
     if (group === undefined) throw new Error(`group ${groupId} missing after its creation`);
     return writeResult(this.tenants, tenantId, outcome, groupBody(tenantId, group));
@@ -30,14 +38,12 @@ export class RenameGroupHandler implements ICommandHandler<RenameGroupCommand, W
     tenantId,
     groupId,
     name,
-    expectedRevision,
+    ifMatch,
     context,
   }: RenameGroupCommand): Promise<WriteResult<GroupBody>> {
-    const outcome = await this.tenants.execute(
-      { type: 'RenameGroup', tenantId, groupId, name },
-      context,
-      expectedRevision === undefined ? {} : { expectedRevision },
-    );
+    const outcome = await this.tenants.execute({ type: 'RenameGroup', tenantId, groupId, name }, context, {
+      ifMatch,
+    });
     const group = outcome.state.membership.groups.get(groupId);
     if (group === undefined) throw new Error(`group ${groupId} missing after its rename`);
     return writeResult(this.tenants, tenantId, outcome, groupBody(tenantId, group));
@@ -48,8 +54,10 @@ export class RenameGroupHandler implements ICommandHandler<RenameGroupCommand, W
 export class DeleteGroupHandler implements ICommandHandler<DeleteGroupCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, groupId, context }: DeleteGroupCommand) {
-    const outcome = await this.tenants.execute({ type: 'DeleteGroup', tenantId, groupId }, context);
+  async execute({ tenantId, groupId, ifMatch, context }: DeleteGroupCommand) {
+    const outcome = await this.tenants.execute({ type: 'DeleteGroup', tenantId, groupId }, context, {
+      ifMatch,
+    });
     return writeResult(this.tenants, tenantId, outcome, { tenantId, groupId });
   }
 }
@@ -58,10 +66,11 @@ export class DeleteGroupHandler implements ICommandHandler<DeleteGroupCommand> {
 export class AddGroupMemberHandler implements ICommandHandler<AddGroupMemberCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, groupId, userId, context }: AddGroupMemberCommand) {
+  async execute({ tenantId, groupId, userId, ifMatch, context }: AddGroupMemberCommand) {
     const outcome = await this.tenants.execute(
       { type: 'AddGroupMember', tenantId, groupId, userId },
       context,
+      { ifMatch },
     );
     return writeResult(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
   }
@@ -71,10 +80,11 @@ export class AddGroupMemberHandler implements ICommandHandler<AddGroupMemberComm
 export class RemoveGroupMemberHandler implements ICommandHandler<RemoveGroupMemberCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, groupId, userId, context }: RemoveGroupMemberCommand) {
+  async execute({ tenantId, groupId, userId, ifMatch, context }: RemoveGroupMemberCommand) {
     const outcome = await this.tenants.execute(
       { type: 'RemoveGroupMember', tenantId, groupId, userId },
       context,
+      { ifMatch },
     );
     return writeResult(this.tenants, tenantId, outcome, { tenantId, groupId, userId });
   }

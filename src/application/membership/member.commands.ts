@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { IfMatch } from '../commands/tenant-command.executor.js';
 import type { CommandContext } from '../commands/command-context.js';
 import type { WriteResult } from '../commands/write-results.js';
 import type { MemberBody } from './membership-bodies.js';
@@ -9,6 +10,8 @@ export class AddMemberCommand extends Command<WriteResult<MemberBody>> {
     readonly tenantId: string,
     readonly userId: string,
     readonly displayName: string | null | undefined,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -19,6 +22,8 @@ export class RemoveMemberCommand extends Command<WriteResult<{ tenantId: string;
   constructor(
     readonly tenantId: string,
     readonly userId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();
@@ -32,6 +37,8 @@ export class ErasePersonalDataCommand extends Command<
   constructor(
     readonly tenantId: string,
     readonly userId: string,
+    /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
+    readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
   ) {
     super();

@@ -4,7 +4,7 @@ import type { PersonalText } from '../../tenancy/personal-text.js';
 import { parseResourceName } from '../../tenancy/resource-name.js';
 import { requireActiveTenant } from '../../tenancy/tenant-rules.js';
 import { parseUserId } from '../../tenancy/user-id.js';
-import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
+import { requireIfMatch, TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import { writeResult, type WriteResult } from '../commands/write-results.js';
 import { AddMemberCommand, ErasePersonalDataCommand, RemoveMemberCommand } from './member.commands.js';
 import { memberBody, type MemberBody } from './membership-bodies.js';
@@ -20,6 +20,7 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
     tenantId,
     userId,
     displayName,
+    ifMatch,
     context,
   }: AddMemberCommand): Promise<WriteResult<MemberBody>> {
     // The name is checked here, in plain text, because the decider only ever sees it sealed.
@@ -29,12 +30,15 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
     if (typeof name === 'string') {
       parseUserId(userId);
       // No key is made for a request the tenant would refuse anyway.
-      requireActiveTenant((await this.tenants.read(tenantId)).state, tenantId);
+      const { state, revision } = await this.tenants.read(tenantId);
+      requireIfMatch(ifMatch, revision);
+      requireActiveTenant(state, tenantId);
       sealed = await this.vault.seal({ tenantId, userId }, name);
     }
     const outcome = await this.tenants.execute(
       { type: 'AddMember', tenantId, userId, ...(sealed === undefined ? {} : { displayName: sealed }) },
       context,
+      { ifMatch },
     );
     const member = outcome.state.membership.members.get(userId);
     if (member === undefined) throw new Error(`member ${userId} missing after being added`);
@@ -66,14 +70,17 @@ export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDa
     private readonly vault: PersonalDataVault,
   ) {}
 
-  async execute({ tenantId, userId, context }: ErasePersonalDataCommand) {
+  async execute({ tenantId, userId, ifMatch, context }: ErasePersonalDataCommand) {
     const id = parseUserId(userId);
-    const { state } = await this.tenants.read(tenantId);
-    // Refused (no tenant, never a member) before anything is deleted or recorded.
+    const { state, revision } = await this.tenants.read(tenantId);
+    // Refused (a stale If-Match, no tenant, never a member) before anything is deleted or recorded.
+    requireIfMatch(ifMatch, revision);
     if (state.status !== 'none' && state.membership.personalDataOf(id) !== undefined) {
       await this.vault.erase({ tenantId, userId: id });
     }
-    const outcome = await this.tenants.execute({ type: 'ErasePersonalData', tenantId, userId: id }, context);
+    const outcome = await this.tenants.execute({ type: 'ErasePersonalData', tenantId, userId: id }, context, {
+      ifMatch,
+    });
     // A name given on another instance between the deletion above and the event was sealed with a
     // key made meanwhile, and the log records it before PersonalDataErased: it is erased too. Done
     // on a retry as well, so a crash right after the append leaves no such key behind.
@@ -91,8 +98,10 @@ export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDa
 export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, userId, context }: RemoveMemberCommand) {
-    const outcome = await this.tenants.execute({ type: 'RemoveMember', tenantId, userId }, context);
+  async execute({ tenantId, userId, ifMatch, context }: RemoveMemberCommand) {
+    const outcome = await this.tenants.execute({ type: 'RemoveMember', tenantId, userId }, context, {
+      ifMatch,
+    });
     return writeResult(this.tenants, tenantId, outcome, { tenantId, userId });
   }
 }

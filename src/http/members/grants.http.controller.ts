@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import {
+  ApiIfMatch,
   ApiJson,
   ApiRoute,
   ApiUuidParam,
@@ -23,7 +24,7 @@ import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
 import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { GrantRoleRequestDto, ListGrantsQueryDto } from './membership.request.dto.js';
 import { principalOf } from './principal.js';
 
@@ -43,6 +44,7 @@ export class GrantsHttpController {
   @ApiRoute('grants', 'Grant a role on the tenant or on a workspace and its subtree', {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: [
       'TENANT_NOT_FOUND',
       'WORKSPACE_NOT_FOUND',
@@ -75,9 +77,11 @@ export class GrantsHttpController {
     GRANT_WRITTEN_SCHEMA,
     ETAG_HEADER,
   )
+  @ApiIfMatch()
   async grant(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: GrantRoleRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -87,6 +91,7 @@ export class GrantsHttpController {
         principalOf(body.principal.type, body.principal.id),
         body.role,
         body.workspaceId?.toLowerCase() ?? null,
+        ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
       ),
     );
@@ -99,20 +104,28 @@ export class GrantsHttpController {
   @ApiRoute('grants', 'Revoke a grant', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'GRANT_NOT_FOUND'],
     409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('grantId')
   @ApiResponse({ status: 204, description: 'Revoked' })
+  @ApiIfMatch()
   async revoke(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('grantId', UuidParamPipe) grantId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     const result = await this.commands.execute(
-      new RevokeRoleCommand(tenantId, grantId, commandContextOf(request, this.clock)),
+      new RevokeRoleCommand(
+        tenantId,
+        grantId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     sendWrite(response, result, 204);
   }

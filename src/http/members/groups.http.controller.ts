@@ -51,7 +51,7 @@ import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { ifMatchRevisionOf, sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { CreateGroupRequestDto, RenameGroupRequestDto } from './membership.request.dto.js';
 import { UserIdParamPipe } from './user-id-param.pipe.js';
 
@@ -72,21 +72,30 @@ export class GroupsHttpController {
   @ApiRoute('groups', 'Create a group of members', {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],
     409: ['GROUP_NAME_TAKEN', 'GROUP_ID_TAKEN', 'QUOTA_EXCEEDED', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(201, 'Created', GROUP_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The group' })
   @ApiJson(200, 'The same group again (same id and name)', GROUP_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiIfMatch()
   async create(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: CreateGroupRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const groupId = body.groupId?.toLowerCase() ?? randomUUID();
     const result = await this.commands.execute(
-      new CreateGroupCommand(tenantId, groupId, body.name, commandContextOf(request, this.clock)),
+      new CreateGroupCommand(
+        tenantId,
+        groupId,
+        body.name,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     response.setHeader('Location', `/v1/tenants/${tenantId}/groups/${groupId}`);
     return sendWrite(response, result, result.changed ? 201 : 200);
@@ -113,13 +122,12 @@ export class GroupsHttpController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const expectedRevision = ifMatchRevisionOf(ifMatch);
     const result = await this.commands.execute(
       new RenameGroupCommand(
         tenantId,
         groupId,
         body.name,
-        expectedRevision,
+        ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
       ),
     );
@@ -131,20 +139,28 @@ export class GroupsHttpController {
   @ApiRoute('groups', 'Delete a group and revoke its grants', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
     409: ['LAST_ADMIN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
   @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiIfMatch()
   async remove(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     const result = await this.commands.execute(
-      new DeleteGroupCommand(tenantId, groupId, commandContextOf(request, this.clock)),
+      new DeleteGroupCommand(
+        tenantId,
+        groupId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     sendWrite(response, result, 204);
   }
@@ -154,6 +170,7 @@ export class GroupsHttpController {
   @ApiRoute('groups', 'Add a member to a group', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
     409: ['TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
@@ -162,15 +179,23 @@ export class GroupsHttpController {
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
   @ApiJson(201, 'Added', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
   @ApiJson(200, 'Already in the group', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiIfMatch()
   async addMember(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
     @Param('userId', UserIdParamPipe) userId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute(
-      new AddGroupMemberCommand(tenantId, groupId, userId, commandContextOf(request, this.clock)),
+      new AddGroupMemberCommand(
+        tenantId,
+        groupId,
+        userId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     return sendWrite(response, result, result.changed ? 201 : 200);
   }
@@ -180,6 +205,7 @@ export class GroupsHttpController {
   @ApiRoute('groups', 'Take a member out of a group', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
     409: ['LAST_ADMIN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
@@ -187,15 +213,23 @@ export class GroupsHttpController {
   @ApiUuidParam('groupId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
   @ApiResponse({ status: 204, description: 'Not in the group (any more)' })
+  @ApiIfMatch()
   async removeMember(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
     @Param('userId', UserIdParamPipe) userId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     const result = await this.commands.execute(
-      new RemoveGroupMemberCommand(tenantId, groupId, userId, commandContextOf(request, this.clock)),
+      new RemoveGroupMemberCommand(
+        tenantId,
+        groupId,
+        userId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     sendWrite(response, result, 204);
   }

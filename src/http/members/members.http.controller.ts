@@ -1,6 +1,20 @@
-import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiParam, ApiResponse } from '@nestjs/swagger';
 import {
+  ApiIfMatch,
   ApiJson,
   ApiRoute,
   ApiUuidParam,
@@ -33,7 +47,7 @@ import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { PutMemberRequestDto } from './membership.request.dto.js';
 import { UserIdParamPipe } from './user-id-param.pipe.js';
 
@@ -54,6 +68,7 @@ export class MembersHttpController {
   @ApiRoute('members', 'Add a member (or change its display name)', {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],
     409: ['QUOTA_EXCEEDED', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
@@ -66,15 +81,23 @@ export class MembersHttpController {
     MEMBER_WRITTEN_SCHEMA,
     ETAG_HEADER,
   )
+  @ApiIfMatch()
   async put(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('userId', UserIdParamPipe) userId: string,
     @Body() body: PutMemberRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute(
-      new AddMemberCommand(tenantId, userId, body.displayName, commandContextOf(request, this.clock)),
+      new AddMemberCommand(
+        tenantId,
+        userId,
+        body.displayName,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     response.setHeader('Location', `/v1/tenants/${tenantId}/members/${encodeURIComponent(userId)}`);
     return sendWrite(response, result, result.changed ? 201 : 200);
@@ -85,20 +108,28 @@ export class MembersHttpController {
   @ApiRoute('members', 'Remove a member, with its group memberships and grants', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
     409: ['LAST_ADMIN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
   @ApiResponse({ status: 204, description: 'Removed' })
+  @ApiIfMatch()
   async remove(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('userId', UserIdParamPipe) userId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     const result = await this.commands.execute(
-      new RemoveMemberCommand(tenantId, userId, commandContextOf(request, this.clock)),
+      new RemoveMemberCommand(
+        tenantId,
+        userId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     sendWrite(response, result, 204);
   }
@@ -111,20 +142,28 @@ export class MembersHttpController {
     {
       400: ['VALIDATION_FAILED'],
       403: ['FORBIDDEN'],
+      412: ['REVISION_MISMATCH'],
       404: ['TENANT_NOT_FOUND', 'MEMBER_NOT_FOUND'],
     },
   )
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
   @ApiJson(200, 'Erased (or erased before, with nothing recorded since)', MEMBER_ERASED_SCHEMA, ETAG_HEADER)
+  @ApiIfMatch()
   async erase(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('userId', UserIdParamPipe) userId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute(
-      new ErasePersonalDataCommand(tenantId, userId, commandContextOf(request, this.clock)),
+      new ErasePersonalDataCommand(
+        tenantId,
+        userId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     return sendWrite(response, result, 200);
   }

@@ -71,7 +71,9 @@ export const ApiIfMatch = (): MethodDecorator =>
     name: 'If-Match',
     required: false,
     description:
-      'A strong entity tag ("3"): the change applies only at that revision (412 otherwise; a weak tag is 412 too)',
+      'The ETag you hold ("3"), or a list of them ("3", "4"): the change applies only while the tenant stream is at one of ' +
+      'them, else 412 REVISION_MISMATCH and nothing is written. A weak tag (W/"3") or one that is no revision ("abc") never ' +
+      'matches; * matches whatever revision; a value that is no entity tag is 400.',
   });
 
 export const ApiIfNoneMatch = (): MethodDecorator =>

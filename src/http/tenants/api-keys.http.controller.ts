@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { ApiKeyQueries } from '../../application/access/api-key.queries.js';
@@ -9,10 +9,11 @@ import { CLOCK, type Clock } from '../../application/clock.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { IssueApiKeyRequestDto } from './api-keys.request.dto.js';
 import { ApiResponse } from '@nestjs/swagger';
 import {
+  ApiIfMatch,
   ApiJson,
   ApiRoute,
   ApiUuidParam,
@@ -35,6 +36,7 @@ export class ApiKeysHttpController {
   @ApiRoute('api-keys', 'Issue an API key for the tenant or one of its workspaces', {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
     409: [
       'API_KEY_LIMIT_REACHED',
@@ -49,9 +51,11 @@ export class ApiKeysHttpController {
     ...ETAG_HEADER,
     Location: 'The key',
   })
+  @ApiIfMatch()
   async issue(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: IssueApiKeyRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -61,6 +65,7 @@ export class ApiKeysHttpController {
         body.role,
         body.workspaceId?.toLowerCase() ?? null,
         body.name ?? null,
+        ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
       ),
     );
@@ -96,20 +101,28 @@ export class ApiKeysHttpController {
   @ApiRoute('api-keys', 'Revoke an API key', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND'],
     409: ['TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('apiKeyId')
   @ApiResponse({ status: 204, description: 'Revoked (or already revoked)' })
+  @ApiIfMatch()
   async revoke(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('apiKeyId', UuidParamPipe) apiKeyId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     const result = await this.commands.execute(
-      new RevokeApiKeyCommand(tenantId, apiKeyId, commandContextOf(request, this.clock)),
+      new RevokeApiKeyCommand(
+        tenantId,
+        apiKeyId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     sendWrite(response, result, 204);
   }

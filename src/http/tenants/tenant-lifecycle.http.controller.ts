@@ -23,7 +23,7 @@ import {
 import { TENANT_QUOTAS_SCHEMA, TENANT_STATUS_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { ifMatchRevisionOf, sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import {
   RenameTenantRequestDto,
   SetTenantQuotasRequestDto,
@@ -46,18 +46,31 @@ export class TenantLifecycleHttpController {
   @ApiRoute(
     'tenants',
     'Suspend a tenant: every change but reactivation, deletion and erasure is refused until reactivated (operator)',
-    { ...BODY_PROBLEMS, 403: ['FORBIDDEN'], 404: ['TENANT_NOT_FOUND'], 409: ['TENANT_DELETING'] },
+    {
+      ...BODY_PROBLEMS,
+      403: ['FORBIDDEN'],
+      412: ['REVISION_MISMATCH'],
+      404: ['TENANT_NOT_FOUND'],
+      409: ['TENANT_DELETING'],
+    },
   )
   @ApiUuidParam('tenantId')
   @ApiJson(200, 'Suspended (or already suspended)', TENANT_STATUS_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiIfMatch()
   async suspend(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: SuspendTenantRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute(
-      new SuspendTenantCommand(tenantId, body.reason, commandContextOf(request, this.clock)),
+      new SuspendTenantCommand(
+        tenantId,
+        body.reason,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     return sendWrite(response, result, 200);
   }
@@ -67,18 +80,25 @@ export class TenantLifecycleHttpController {
   @ApiRoute('tenants', 'Reactivate a suspended tenant (operator)', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],
     409: ['TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(200, 'Active (or already active)', TENANT_STATUS_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiIfMatch()
   async reactivate(
     @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute(
-      new ReactivateTenantCommand(tenantId, commandContextOf(request, this.clock)),
+      new ReactivateTenantCommand(
+        tenantId,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     return sendWrite(response, result, 200);
   }
@@ -102,9 +122,13 @@ export class TenantLifecycleHttpController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const expectedRevision = ifMatchRevisionOf(ifMatch);
     const result = await this.commands.execute(
-      new RenameTenantCommand(tenantId, body.name, expectedRevision, commandContextOf(request, this.clock)),
+      new RenameTenantCommand(
+        tenantId,
+        body.name,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     return sendWrite(response, result, 200);
   }
@@ -114,19 +138,27 @@ export class TenantLifecycleHttpController {
   @ApiRoute('tenants', "Set the tenant's own quotas; absent or null: the configured default (operator)", {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],
     409: ['TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(200, 'The quotas in force, with the current use', TENANT_QUOTAS_SCHEMA, ETAG_HEADER)
+  @ApiIfMatch()
   async setQuotas(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: SetTenantQuotasRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute(
-      new SetTenantQuotasCommand(tenantId, { ...body }, commandContextOf(request, this.clock)),
+      new SetTenantQuotasCommand(
+        tenantId,
+        { ...body },
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     return sendWrite(response, result, 200);
   }

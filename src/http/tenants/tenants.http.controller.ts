@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { CreateTenantCommand } from '../../application/commands/create-tenant.command.js';
@@ -12,9 +12,10 @@ import { CLOCK, type Clock } from '../../application/clock.js';
 import { commandContextOf } from '../request-context.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { CreateTenantRequestDto, TenantEventsQueryDto } from './tenancy.request.dto.js';
 import {
+  ApiIfMatch,
   ApiJson,
   ApiRoute,
   ApiUuidParam,
@@ -63,6 +64,7 @@ export class TenantsHttpController {
   @ApiRoute('tenants', 'Delete a tenant: its workspaces go deepest first, in the background (operator)', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],
   })
   @ApiUuidParam('tenantId')
@@ -75,13 +77,15 @@ export class TenantsHttpController {
       Location: 'The tenant, readable by the operator until and after the deletion completes',
     },
   )
+  @ApiIfMatch()
   async delete(
     @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute(
-      new DeleteTenantCommand(tenantId, commandContextOf(request, this.clock)),
+      new DeleteTenantCommand(tenantId, ifMatchRevisionsOf(ifMatch), commandContextOf(request, this.clock)),
     );
     // The tenant is the deletion's status resource: 'deleting' with progress, then 'deleted'.
     response.setHeader('Location', `/v1/tenants/${tenantId}`);

@@ -21,7 +21,7 @@ import { CLOCK, type Clock } from '../../application/clock.js';
 import { commandContextOf } from '../request-context.js';
 import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { ifMatchRevisionOf, sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import {
   CreateWorkspaceRequestDto,
   DeleteWorkspaceQueryDto,
@@ -51,6 +51,7 @@ export class WorkspacesHttpController {
   @ApiRoute('workspaces', 'Create a workspace (under the root unless a parent is given)', {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
     409: [
       'WORKSPACE_NAME_TAKEN',
@@ -68,9 +69,11 @@ export class WorkspacesHttpController {
     tenantId: fromParam('tenantId'),
     workspaceId: fromBody('parentWorkspaceId', 'root'),
   })
+  @ApiIfMatch()
   async create(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Body() body: CreateWorkspaceRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -81,6 +84,7 @@ export class WorkspacesHttpController {
         workspaceId,
         body.parentWorkspaceId?.toLowerCase(),
         body.name,
+        ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
       ),
     );
@@ -92,6 +96,7 @@ export class WorkspacesHttpController {
   @ApiRoute('workspaces', 'Move a workspace, with its whole subtree, under another parent', {
     ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
+    412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
     409: [
       'WORKSPACE_MOVE_CYCLE',
@@ -116,10 +121,12 @@ export class WorkspacesHttpController {
     workspaceId: fromParam('workspaceId'),
     destinationWorkspaceId: fromBody('parentWorkspaceId'),
   })
+  @ApiIfMatch()
   async move(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('workspaceId', UuidParamPipe) workspaceId: string,
     @Body() body: MoveWorkspaceRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -128,6 +135,7 @@ export class WorkspacesHttpController {
         tenantId,
         workspaceId,
         body.parentWorkspaceId.toLowerCase(),
+        ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
       ),
     );
@@ -155,13 +163,12 @@ export class WorkspacesHttpController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const expectedRevision = ifMatchRevisionOf(ifMatch);
     const result = await this.commands.execute(
       new RenameWorkspaceCommand(
         tenantId,
         workspaceId,
         body.name,
-        expectedRevision,
+        ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
       ),
     );
@@ -175,6 +182,7 @@ export class WorkspacesHttpController {
     {
       400: ['VALIDATION_FAILED'],
       403: ['FORBIDDEN'],
+      412: ['REVISION_MISMATCH'],
       404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
       409: [
         'WORKSPACE_HAS_CHILDREN',
@@ -202,16 +210,24 @@ export class WorkspacesHttpController {
     },
   )
   @Requires('workspace:change', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
+  @ApiIfMatch()
   async delete(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('workspaceId', UuidParamPipe) workspaceId: string,
     @Query() query: DeleteWorkspaceQueryDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     const cascade = query.cascade === 'true';
     const result = await this.commands.execute(
-      new DeleteWorkspaceCommand(tenantId, workspaceId, cascade, commandContextOf(request, this.clock)),
+      new DeleteWorkspaceCommand(
+        tenantId,
+        workspaceId,
+        cascade,
+        ifMatchRevisionsOf(ifMatch),
+        commandContextOf(request, this.clock),
+      ),
     );
     if (!cascade) {
       sendWrite(response, result, 204);
