@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { assertJsonDepth } from './json-depth.js';
@@ -13,8 +14,30 @@ export const JSON_BODY_OPTIONS = {
   type: JSON_MEDIA_TYPES,
   // Any JSON value parses, so that `7` or `"x"` is answered "must be a JSON object", not "malformed".
   strict: false,
-  verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
+  verify: (_request: unknown, _response: unknown, body: Buffer, encoding: string) => {
+    assertUtf8(body, encoding);
+    assertJsonDepth(body);
+  },
 };
+
+/** Thrown from the verify hook, shaped like body-parser's own errors (a 400, MALFORMED_BODY). */
+class BodyNotUtf8Error extends Error {
+  readonly status = 400;
+  readonly type = 'entity.verify.failed';
+
+  constructor() {
+    super('The request body is not valid UTF-8.');
+    this.name = 'BodyNotUtf8Error';
+  }
+}
+
+/**
+ * JSON is UTF-8 unless the request says otherwise: bytes that are not would be decoded into
+ * replacement characters and stored as such (a name "a\uFFFD\uFFFDb"), so they are refused instead.
+ */
+function assertUtf8(body: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(body)) throw new BodyNotUtf8Error();
+}
 
 /** A batch of up to 1,000 permission checks, each naming a user id of up to 255 characters. */
 export const CHECK_BATCH_BODY_LIMIT = '512kb';

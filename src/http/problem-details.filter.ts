@@ -257,13 +257,17 @@ function titleOf(code: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function isBodyParserError(exception: unknown): exception is { status: number; type: string } {
+/**
+ * An error raised while reading the request body: body-parser's own (an `entity.*` type), or one it
+ * passed on from below with a status of its own, as a Content-Encoding that does not decode (zlib's
+ * "incorrect header check") or an aborted upload. Both are http-errors: a numeric status, `expose`.
+ */
+function isBodyParserError(exception: unknown): exception is { status: number; type?: string } {
+  if (typeof exception !== 'object' || exception === null) return false;
+  const { status, type, expose } = exception as { status?: unknown; type?: unknown; expose?: unknown };
+  if (typeof status !== 'number') return false;
   return (
-    typeof exception === 'object' &&
-    exception !== null &&
-    'type' in exception &&
-    'status' in exception &&
-    typeof (exception as { type: unknown }).type === 'string' &&
-    String((exception as { type: string }).type).startsWith('entity.')
+    (typeof type === 'string' && type.startsWith('entity.')) ||
+    (typeof expose === 'boolean' && status === 400)
   );
 }

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
@@ -71,6 +72,37 @@ describe('HTTP semantics', () => {
     const body = problemOf(response, 400, 'MALFORMED_BODY');
     expect(body.detail).toBe('The request body is not well-formed JSON.');
     expect(body.errors).toBeUndefined();
+  });
+
+  it('a body that cannot be read as UTF-8 JSON (a broken gzip or brotli stream, bytes that are not UTF-8): MALFORMED_BODY, and nothing is created', async () => {
+    const name = `Unreadable ${randomUUID()}`;
+    const attempts = [
+      { encoding: 'gzip', bytes: Buffer.from(JSON.stringify({ name })) },
+      { encoding: 'br', bytes: Buffer.from(JSON.stringify({ name })) },
+      {
+        encoding: 'identity',
+        bytes: Buffer.concat([Buffer.from(`{"name":"${name}`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+      },
+    ];
+    // The bytes exactly as given (supertest would serialise a Buffer as JSON).
+    if (!app.server.listening) await new Promise<void>((resolve) => app.server.listen(0, resolve));
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/tenants`;
+    for (const { encoding, bytes } of attempts) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { ...AUTH, 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+        body: bytes,
+      });
+      const body = (await response.json()) as ProblemBody;
+      expect({ encoding, status: response.status, code: body.code, errors: body.errors }).toEqual({
+        encoding,
+        status: 400,
+        code: 'MALFORMED_BODY',
+        errors: undefined,
+      });
+    }
+    const list = await http().get('/v1/tenants?limit=500').set(AUTH);
+    expect(JSON.stringify(list.body)).not.toContain(name);
   });
 
   it('a missing field "is required", a body that is not an object "must be a JSON object", a wrong type says so', async () => {
