@@ -8,6 +8,11 @@ export function isCanonicalUuid(value: unknown): value is string {
   return typeof value === 'string' && CANONICAL_UUID.test(value);
 }
 
+/** A UUID in any case, as ids in paths and bodies are accepted (and then lower-cased). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && ANY_CASE_UUID.test(value);
+}
+
 /** RFC 4122 (RFC 9562) name-based UUID, version 5 (SHA-1): the same namespace and name always give the same id. */
 export function uuidV5(name: string, namespace: string): string {
   if (!ANY_CASE_UUID.test(namespace)) {

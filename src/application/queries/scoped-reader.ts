@@ -5,12 +5,11 @@ import { PG_POOL } from '../../database/postgres-pool.js';
 import { inlineStatement, type SqlStatement } from '../../database/sql-statement.js';
 import { inTransaction, transactionInOneRoundTrip, withPooledClient } from '../../database/transaction.js';
 import { LIVE_READ_MODEL_SCHEMA } from '../../../projections/read-model.projections.js';
+import { isCanonicalUuid } from '../../tenancy/uuid.js';
 
 /** Whose rows a read may see. */
 export type ReadScope =
   { readonly kind: 'tenant'; readonly tenantId: string } | { readonly kind: 'all-tenants' };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Every read of the read models goes through here: a read-only transaction as the tenancy_api role
@@ -77,6 +76,6 @@ function openScope(scope: ReadScope, schema: string): string {
 
 function scopeSetting(scope: ReadScope): string {
   if (scope.kind === 'all-tenants') return `SELECT set_config('app.all_tenants', 'on', true)`;
-  if (!UUID.test(scope.tenantId)) throw new TypeError(`not a tenant id: ${scope.tenantId}`);
+  if (!isCanonicalUuid(scope.tenantId)) throw new TypeError(`not a tenant id: ${String(scope.tenantId)}`);
   return `SELECT set_config('app.tenant_id', '${scope.tenantId}', true)`;
 }

@@ -10,13 +10,13 @@ import type { Principal } from '../../application/access/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
-import { ProblemError, problem, unauthorized } from '../problem.js';
+import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
 import { isApiRoute } from '../route-table.js';
 import { ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
 import { ACCESS_REQUIREMENT, type AccessRequirement, type IdSource } from './requires.decorator.js';
+import { isUuid } from '../../tenancy/uuid.js';
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type GuardedRequest = Request & { [ACTOR_KEY]?: Principal; [READ_SCOPE_KEY]?: RequestReadScope };
 
@@ -159,13 +159,7 @@ function idFrom(request: Request, source: IdSource): string | undefined {
       ? (container as Record<string, unknown>)[source.name]
       : undefined;
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !UUID.test(value)) {
-    throw new ProblemError(
-      problem(400, 'VALIDATION_FAILED', 'Validation failed', `${source.name} must be a UUID.`, {
-        errors: [{ field: source.name, message: 'must be a UUID' }],
-      }),
-    );
-  }
+  if (!isUuid(value)) throw validationProblem([{ field: source.name, message: 'must be a UUID' }]);
   return value.toLowerCase();
 }
 
