@@ -1,4 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { TenancyCommand } from '../../tenancy/tenancy.commands.js';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import { writeResult, type WriteResult } from '../commands/write-results.js';
 import {
@@ -10,23 +11,25 @@ import {
 } from './group.commands.js';
 import { groupBody, type GroupBody } from './membership-bodies.js';
 
+/** A write that leaves the group in place (its creation, a rename), answered with the group as it left it. */
+async function writeGroup(
+  tenants: TenantCommandExecutor,
+  command: Extract<TenancyCommand, { type: 'CreateGroup' | 'RenameGroup' }>,
+  { context, ifMatch }: CreateGroupCommand | RenameGroupCommand,
+): Promise<WriteResult<GroupBody>> {
+  const outcome = await tenants.execute(command, context, { ifMatch });
+  const group = outcome.state.membership.groups.get(command.groupId);
+  if (group === undefined) throw new Error(`group ${command.groupId} missing after ${command.type}`);
+  return writeResult(tenants, command.tenantId, outcome, groupBody(command.tenantId, group));
+}
+
 @CommandHandler(CreateGroupCommand)
 export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand, WriteResult<GroupBody>> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({
-    tenantId,
-    groupId,
-    name,
-    ifMatch,
-    context,
-  }: CreateGroupCommand): Promise<WriteResult<GroupBody>> {
-    const outcome = await this.tenants.execute({ type: 'CreateGroup', tenantId, groupId, name }, context, {
-      ifMatch,
-    });
-    const group = outcome.state.membership.groups.get(groupId);
-    if (group === undefined) throw new Error(`group ${groupId} missing after its creation`);
-    return writeResult(this.tenants, tenantId, outcome, groupBody(tenantId, group));
+  execute(command: CreateGroupCommand): Promise<WriteResult<GroupBody>> {
+    const { tenantId, groupId, name } = command;
+    return writeGroup(this.tenants, { type: 'CreateGroup', tenantId, groupId, name }, command);
   }
 }
 
@@ -34,19 +37,9 @@ export class CreateGroupHandler implements ICommandHandler<CreateGroupCommand, W
 export class RenameGroupHandler implements ICommandHandler<RenameGroupCommand, WriteResult<GroupBody>> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({
-    tenantId,
-    groupId,
-    name,
-    ifMatch,
-    context,
-  }: RenameGroupCommand): Promise<WriteResult<GroupBody>> {
-    const outcome = await this.tenants.execute({ type: 'RenameGroup', tenantId, groupId, name }, context, {
-      ifMatch,
-    });
-    const group = outcome.state.membership.groups.get(groupId);
-    if (group === undefined) throw new Error(`group ${groupId} missing after its rename`);
-    return writeResult(this.tenants, tenantId, outcome, groupBody(tenantId, group));
+  execute(command: RenameGroupCommand): Promise<WriteResult<GroupBody>> {
+    const { tenantId, groupId, name } = command;
+    return writeGroup(this.tenants, { type: 'RenameGroup', tenantId, groupId, name }, command);
   }
 }
 
