@@ -112,6 +112,13 @@ export class LogTail {
       }
       if (!this.notBefore(after, stretch.from)) return undefined;
       if (!this.notBefore(stretch.to, after)) {
+        if (stretch.atHead && stretch.readAtChange >= asked) {
+          // Past the end of the log as it stood after every change seen (a position no event has
+          // yet): nothing until it grows. Extending again would read the same end over and over.
+          const page: ReadAllPage = { events: [], nextPosition: after, isEnd: true };
+          this.served.set(page, stretch.readAtChange);
+          return page;
+        }
         // Newer than the stretch (a follower that started at the head): extend it up to there.
         await this.extend(stretch, stretch.to);
         continue;

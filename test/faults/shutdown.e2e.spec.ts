@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   call,
   PROCESS_OPERATOR_KEY,
@@ -118,10 +118,12 @@ describe('SIGTERM under load', () => {
 
   describe('with DATABASE_URL', () => {
     let database: TestDatabase;
+    beforeAll(async () => {
+      database = await createTestDatabase();
+    });
     afterAll(async () => database?.drop());
 
     it('an open event stream ends cleanly, writes drain, and the process exits 0', async () => {
-      database = await createTestDatabase();
       const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
       cleanup(() => service.stop());
       const tenant = await call(service, 'POST', '/v1/tenants', { name: `Drain ${randomUUID()}` });
@@ -149,6 +151,36 @@ describe('SIGTERM under load', () => {
       expect(Date.now() - signalledAt).toBeLessThan(10_000);
       expect(await streamEnded).toBe('ended');
       expectAllAnswered(service, load.outcomes, signalledAt);
+    }, 60_000);
+
+    it('an event stream opened past the end of the log waits idle, and SIGTERM still exits 0', async () => {
+      const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
+      cleanup(() => service.stop());
+      await call(service, 'POST', '/v1/tenants', { name: `Past ${randomUUID()}` });
+      const opened = new Promise<number>((resolve) => {
+        const request = http.get(
+          `${service.baseUrl}/v1/events/stream?from=ffffffffffffffff-ffffffffffffffff`,
+          { headers: { Authorization: `Bearer ${PROCESS_OPERATOR_KEY}` } },
+          (response) => {
+            resolve(response.statusCode ?? 0);
+            // The client goes away; the service must not keep working for it.
+            setTimeout(() => request.destroy(), 300);
+          },
+        );
+        request.on('error', () => undefined);
+      });
+      expect(await opened).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const signalledAt = Date.now();
+      service.child.kill('SIGTERM');
+      const how = await Promise.race([
+        service.exited,
+        new Promise<string>((resolve) =>
+          setTimeout(() => resolve('still running after 15 s'), 15_000).unref(),
+        ),
+      ]);
+      expect(how).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
     }, 60_000);
   });
 });

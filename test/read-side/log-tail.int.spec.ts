@@ -127,6 +127,46 @@ describe('the shared tail of the log', () => {
     });
   });
 
+  it('a follower starting past the end of the log waits for it to grow, without reading it again and again', async () => {
+    await withStore(async (store) => {
+      const prefix = `past-${randomUUID().slice(0, 8)}-`;
+      const filter = { streamPrefixes: [prefix] };
+      await append(store, `${prefix}0`, 'Before');
+      const tail = new LogTail(store);
+      const follower = tail.join(filter);
+      const reads = jest.spyOn(store, 'readAll');
+      const controller = new AbortController();
+      try {
+        // The tail already holds the log up to its end, as it does in a running service.
+        expect((await tail.read(undefined, 1_000, filter))?.isEnd).toBe(true);
+        reads.mockClear();
+        const past = 'ffffffffffffffff-ffffffffffffffff' as Position;
+        const page = await Promise.race([
+          tail.read(past, 10, filter),
+          new Promise<'still reading'>((resolve) =>
+            setTimeout(() => resolve('still reading'), 2_000).unref(),
+          ),
+        ]);
+        expect(page).toEqual({ events: [], nextPosition: past, isEnd: true });
+        const readsForIt = reads.mock.calls.length;
+        expect(readsForIt).toBeLessThanOrEqual(2);
+        // It waits for the log to change, as any follower at the end does, and only then looks again.
+        const woken = tail.waitForMore(
+          page as Exclude<typeof page, 'still reading' | undefined>,
+          controller.signal,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(reads.mock.calls.length).toBeLessThanOrEqual(readsForIt + 1);
+        await append(store, `${prefix}1`, 'After');
+        expect(await woken).toBe(true);
+      } finally {
+        controller.abort();
+        reads.mockRestore();
+        tail.leave(follower);
+      }
+    });
+  });
+
   it('a follower behind what the tail keeps is told to read the store itself', async () => {
     await withStore(async (store) => {
       const prefix = `behind-${randomUUID().slice(0, 8)}-`;
