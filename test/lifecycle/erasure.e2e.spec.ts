@@ -508,4 +508,35 @@ describe('erasing a member’s personal data', () => {
       expect(verify.code).toBe(0);
     }, 180_000);
   });
+
+  // Last: the round trip above lists every key of the store.
+  it('deletes no key for an erasure that is refused: concurrent erasures with one If-Match, one applies, the others keep their names', async () => {
+    const tenant = await kit.createTenant('Refused erasures');
+    const T = `/v1/tenants/${tenant.tenantId}`;
+    const people = Array.from({ length: 20 }, (_, index) => `refused-${index}@example.com`);
+    let revision = 0;
+    for (const userId of people) {
+      const put = await request(app.server)
+        .put(`${T}/members/${userId}`)
+        .set(AUTH)
+        .send({ displayName: `Person ${userId}` });
+      expect(put.status).toBe(201);
+      revision = (put.body as { revision: number }).revision;
+    }
+    const answers = await Promise.all(
+      people.map((userId) =>
+        request(app.server).post(`${T}/members/${userId}/erase`).set(AUTH).set('If-Match', `"${revision}"`),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, ...Array<number>(19).fill(412)]);
+    const refused = people.filter((_, index) => answers[index]!.status === 412);
+    const lost: string[] = [];
+    for (const userId of refused) {
+      const member = await request(app.server).get(`${T}/members/${userId}`).set(AUTH);
+      const body = member.body as { displayName: string | null; personalDataErased?: boolean };
+      if (body.displayName !== `Person ${userId}` || body.personalDataErased === true)
+        lost.push(`${userId}: ${JSON.stringify(body)}`);
+    }
+    expect(lost).toEqual([]);
+  });
 });

@@ -46,6 +46,13 @@ export type IfMatch = readonly number[];
 export interface ExecuteOptions {
   /** The client's If-Match: the command applies only at one of these revisions. */
   readonly ifMatch?: IfMatch | undefined;
+  /**
+   * Work outside the log that must be done before the events are recorded, and only for a command
+   * that was decided to append them (an erasure deletes the person's key here): it runs after the
+   * decision on a caught-up state, once per attempt that reaches the append. A refusal (a stale
+   * If-Match, a revoked key, a rule) never runs it.
+   */
+  readonly beforeAppend?: (state: TenantState) => Promise<void>;
 }
 
 /** The stream revision a client expected is no longer the current one. */
@@ -179,13 +186,14 @@ export class TenantCommandExecutor {
           caughtUp = true;
           continue;
         }
-        if (events.length === 0) {
+        if (events.length === 0 || (options.beforeAppend && !caughtUp)) {
           if (caughtUp)
             return { events, state: tenant.state, revision: tenant.revision, position: undefined };
           tenant = await this.load(command.tenantId);
           caughtUp = true;
           continue;
         }
+        await options.beforeAppend?.(tenant.state);
         try {
           const result = await this.store.appendToStream(
             tenantStreamName(command.tenantId),

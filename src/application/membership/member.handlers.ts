@@ -72,14 +72,15 @@ export class ErasePersonalDataHandler implements ICommandHandler<ErasePersonalDa
 
   async execute({ tenantId, userId, ifMatch, context }: ErasePersonalDataCommand) {
     const id = parseUserId(userId);
-    const { state, revision } = await this.tenants.read(tenantId);
-    // Refused (a stale If-Match, no tenant, never a member) before anything is deleted or recorded.
-    requireIfMatch(ifMatch, revision);
-    if (state.status !== 'none' && state.membership.personalDataOf(id) !== undefined) {
-      await this.vault.erase({ tenantId, userId: id });
-    }
+    // The key is deleted before the erasure is recorded (a crash in between leaves the name already
+    // unreadable), but only once the erasure is decided: a refusal (a stale If-Match, a revoked key,
+    // no tenant, never a member) deletes nothing.
     const outcome = await this.tenants.execute({ type: 'ErasePersonalData', tenantId, userId: id }, context, {
       ifMatch,
+      beforeAppend: async (state) => {
+        if (state.membership.personalDataOf(id) !== undefined)
+          await this.vault.erase({ tenantId, userId: id });
+      },
     });
     // A name given on another instance between the deletion above and the event was sealed with a
     // key made meanwhile, and the log records it before PersonalDataErased: it is erased too. Done
