@@ -12,9 +12,10 @@ export function isUserId(value: unknown): value is string {
   return typeof value === 'string' && USER_ID.test(value);
 }
 
-export function parseUserId(value: unknown): string {
+/** `field`: where the id came from, as an error names it (`adminUserId` in a tenant's creation). */
+export function parseUserId(value: unknown, field = 'userId'): string {
   if (!isUserId(value)) {
-    throw invalidField('userId', 'must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -');
+    throw invalidField(field, 'must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -');
   }
   return value;
 }

@@ -177,6 +177,13 @@ describe('HTTP semantics', () => {
         [{ field: 'name', message: 'must be 1 to 200 characters long after trimming (got 0)' }],
       ],
       [
+        http()
+          .post('/v1/tenants')
+          .set(AUTH)
+          .send({ name: `Admin ${randomUUID()}`, adminUserId: 'bad id!' }),
+        [{ field: 'adminUserId', message: 'must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -' }],
+      ],
+      [
         http().put(`${tenant}/quotas`).set(AUTH).send({ maxWorkspaces: -1 }),
         [{ field: 'maxWorkspaces', message: 'must be null or a whole number from 0 to 10000000' }],
       ],

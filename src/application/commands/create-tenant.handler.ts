@@ -33,7 +33,7 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
     try {
       parsed = parseResourceName(name);
       // Checked before the name is reserved, so that a bad admin id leaves nothing behind.
-      if (adminUserId !== undefined) parseUserId(adminUserId);
+      if (adminUserId !== undefined) parseUserId(adminUserId, 'adminUserId');
       const current = await this.tenants.read(tenantId);
       // A repeat must not touch the name registry: the name is already this tenant's.
       if (current.state.status === 'none')
