@@ -336,7 +336,8 @@ function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[]
     throw invalidField('tenantId', 'must be a lowercase UUID');
   }
   const name = parseResourceName(command.name);
-  const adminUserId = command.adminUserId === undefined ? undefined : parseUserId(command.adminUserId, 'adminUserId');
+  const adminUserId =
+    command.adminUserId === undefined ? undefined : parseUserId(command.adminUserId, 'adminUserId');
   switch (state.status) {
     case 'none': {
       const { tenantId } = command;
