@@ -331,6 +331,14 @@ export function decide(
   }
 }
 
+/**
+ * The revision a tenant's creation ended at, as createTenant below appends it: TenantCreated alone
+ * (0), or with an admin its MemberAdded and RoleGranted too (2). A repeated create answers it.
+ */
+export function creationEndRevision(state: TenantState): number {
+  return state.initialAdminUserId ? 2 : 0;
+}
+
 function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[] {
   if (!isCanonicalUuid(command.tenantId)) {
     throw invalidField('tenantId', 'must be a lowercase UUID');

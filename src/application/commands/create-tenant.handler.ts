@@ -5,14 +5,10 @@ import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { parseUserId } from '../../tenancy/user-id.js';
 import { TenantCommandExecutor, type CommandOutcome } from './tenant-command.executor.js';
+import { creationEndRevision } from '../../tenancy/tenancy.decider.js';
 import { TenantNameRegistry } from './tenant-name.registry.js';
 import type { TenantBody, WriteResult } from './write-results.js';
 import { CreateTenantCommand } from './create-tenant.command.js';
-
-/** The revision of TenantCreated: the first event of every tenant stream. */
-const CREATED_REVISION = 0;
-/** What a creation appends at most: TenantCreated, and with an admin its MemberAdded and RoleGranted. */
-const CREATION_EVENTS = 3;
 
 @CommandHandler(CreateTenantCommand)
 export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand, WriteResult<TenantBody>> {
@@ -72,13 +68,8 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
       // The revision of the last event appended (the admin's grant when there is one), like any write.
       return { changed: true, body, revision: outcome.revision, position: outcome.position };
     }
-    // The same create again: the same answer as the first time, the end of the creation's append.
-    const created = await this.tenants.lastOfAppendAt(tenantId, CREATED_REVISION, CREATION_EVENTS);
-    return {
-      changed: false,
-      body,
-      revision: created?.revision ?? CREATED_REVISION,
-      position: created?.position,
-    };
+    // The same create again: the same answer as the first time, at the end of the creation.
+    const revision = creationEndRevision(outcome.state);
+    return { changed: false, body, revision, position: await this.tenants.positionAt(tenantId, revision) };
   }
 }

@@ -14,7 +14,7 @@ import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { Metrics, type CommandOutcome as MetricsCommandOutcome } from '../../observability/metrics.js';
 import { ActingApiKeyInactive, TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { requireActingApiKey } from '../../tenancy/api-key-standing.js';
-import { metadataText, toEventToAppend } from '../../stored-events/event-metadata.js';
+import { toEventToAppend } from '../../stored-events/event-metadata.js';
 import type { CommandContext } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { decodeTenancyEvent } from '../../stored-events/tenancy-event.codec.js';
@@ -283,38 +283,17 @@ export class TenantCommandExecutor {
   }
 
   /**
-   * Log position of the tenant stream's last event: what a write response reports when the command
-   * repeated an earlier one and appended nothing.
+   * Log position of one event of the tenant's stream (its last one when no revision is given): what a
+   * write response reports when the command repeated an earlier one and appended nothing.
    */
-  async positionAt(tenantId: string): Promise<Position | undefined> {
-    for await (const event of this.store.readStream(tenantStreamName(tenantId), {
-      direction: 'backwards',
-      maxCount: 1,
-    }))
+  async positionAt(tenantId: string, revision?: number): Promise<Position | undefined> {
+    const options =
+      revision === undefined
+        ? { direction: 'backwards' as const, maxCount: 1 }
+        : { fromRevision: revision, maxCount: 1 };
+    for await (const event of this.store.readStream(tenantStreamName(tenantId), options))
       return event.position;
     return undefined;
-  }
-
-  /**
-   * The revision and log position of the last event of the append that wrote `revision` (the events
-   * of one append share their causation), reading at most `atMost` events: what a repeat of a
-   * command that appended several events answers, so that it answers as the first time did.
-   */
-  async lastOfAppendAt(
-    tenantId: string,
-    revision: number,
-    atMost: number,
-  ): Promise<{ revision: number; position: Position } | undefined> {
-    let last: { revision: number; position: Position; causation: string | null } | undefined;
-    for await (const event of this.store.readStream(tenantStreamName(tenantId), {
-      fromRevision: revision,
-      maxCount: atMost,
-    })) {
-      const causation = metadataText(event, 'causationId');
-      if (last !== undefined && (causation === null || causation !== last.causation)) break;
-      last = { revision: event.revision, position: event.position, causation };
-    }
-    return last && { revision: last.revision, position: last.position };
   }
 
   private async load(tenantId: string): Promise<CachedTenant> {
