@@ -8,7 +8,7 @@ import { httpMetrics } from '../http/http-metrics.middleware.js';
 import { CHECK_BATCH_BODY_OPTIONS, JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';
 import { serveOpenApi } from '../http/openapi/openapi.document.js';
 import { requestLog } from '../http/request-log.js';
-import { RequestValidationPipe, UndeclaredInputInterceptor } from '../http/request-validation.pipe.js';
+import { RequestValidationPipe, UndeclaredInputInterceptor } from '../http/request-validation.js';
 import { RouteTable } from '../http/route-table.js';
 import { createLogger, NestPinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { assertJsonDepth } from './json-depth.js';
+import { assertJsonDepth, RefusedBodyError } from './json-depth.js';
 import { ProblemError, problem } from './problem.js';
 
 /** Request bodies are small JSON documents; anything larger is refused with 413 before parsing. */
@@ -20,23 +20,13 @@ export const JSON_BODY_OPTIONS = {
   },
 };
 
-/** Thrown from the verify hook, shaped like body-parser's own errors (a 400, MALFORMED_BODY). */
-class BodyNotUtf8Error extends Error {
-  readonly status = 400;
-  readonly type = 'entity.verify.failed';
-
-  constructor() {
-    super('The request body is not valid UTF-8.');
-    this.name = 'BodyNotUtf8Error';
-  }
-}
-
 /**
  * JSON is UTF-8 unless the request says otherwise: bytes that are not would be decoded into
  * replacement characters and stored as such (a name "a\uFFFD\uFFFDb"), so they are refused instead.
  */
 function assertUtf8(body: Buffer, encoding: string): void {
-  if (/^utf-?8$/i.test(encoding) && !isUtf8(body)) throw new BodyNotUtf8Error();
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(body))
+    throw new RefusedBodyError('The request body is not valid UTF-8.');
 }
 
 /** A batch of up to 1,000 permission checks, each naming a user id of up to 255 characters. */

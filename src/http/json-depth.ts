@@ -5,11 +5,16 @@
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** Thrown from the body parser's verify hook; shaped like body-parser's own errors (a 400). */
-export class JsonTooDeepError extends Error {
+/**
+ * A body refused by the body parser's verify hook before it is parsed; shaped like body-parser's own
+ * errors (a 400, answered MALFORMED_BODY with this message).
+ */
+export class RefusedBodyError extends Error {
   readonly status = 400;
   readonly type = 'entity.verify.failed';
+}
 
+export class JsonTooDeepError extends RefusedBodyError {
   constructor() {
     super(`JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`);
     this.name = 'JsonTooDeepError';

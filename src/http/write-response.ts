@@ -41,7 +41,7 @@ export function sendRepresentation<View extends { readonly revision: number }>(
 
 function noneMatchNames(header: string, tag: string): boolean {
   if (header.trim() === '*') return true;
-  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === tag);
+  return entityTagsOf(header)?.some((candidate) => `"${candidate.opaque}"` === tag) ?? false;
 }
 
 /**
@@ -80,7 +80,7 @@ export function ifMatchRevisionsOf(header: string | undefined): IfMatch | undefi
 
 /** A revision as entityTag writes it: digits, no leading zero. */
 const REVISION = /^(?:0|[1-9][0-9]*)$/;
-/** One element of an If-Match list: optional W/, then a quoted run of etagc (RFC 9110 8.8.3). */
+/** One element of an If-Match or If-None-Match list: optional W/, then a quoted run of etagc (RFC 9110 8.8.3). */
 const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/;
 
 /** The entity tags of a list (empty elements allowed, as RFC 9110 5.6.1 asks); undefined if broken. */
