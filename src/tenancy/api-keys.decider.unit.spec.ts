@@ -1,11 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  apiKey,
   apiKeyIssued,
   apiKeyRevoked,
   fold,
+  grantId,
   given,
   ISSUED_AT,
   ROOT_ID,
+  roleGranted,
+  roleRevoked,
   rootCreated,
   SECRET_HASH,
   TENANT_ID,
@@ -20,7 +24,8 @@ import {
 } from './decider.test-kit.js';
 import type { IssueApiKey, TenancyCommand } from './tenancy.commands.js';
 import type { TenancyEvent } from './tenancy.events.js';
-import { MAX_ACTIVE_API_KEYS } from './tenancy.decider.js';
+import { decide, MAX_ACTIVE_API_KEYS } from './tenancy.decider.js';
+import { apiKeyGrantIdOf } from './api-key-grants.js';
 import { requireActingApiKey } from './api-key-standing.js';
 import { ActingApiKeyInactive } from './tenancy.errors.js';
 
@@ -174,6 +179,42 @@ describe('RevokeApiKey', () => {
     given(...active, apiKeyIssued(KEY), apiKeyRevoked(KEY))
       .when(revoke())
       .thenNothing();
+  });
+});
+
+describe('a workspace that is deleted', () => {
+  const scopeGrantOn = (apiKeyId: string, workspace: string) =>
+    roleRevoked(apiKeyGrantIdOf(apiKeyId), apiKey(apiKeyId), 'admin', workspace, 'workspace-deleted');
+
+  it('revokes the keys scoped to it, right before it goes, and leaves the others', () => {
+    given(...tree, apiKeyIssued(KEY, { workspaceId: B }), apiKeyIssued(OTHER_KEY, { workspaceId: A }))
+      .when({ type: 'DeleteWorkspace', tenantId: TENANT_ID, workspaceId: B, cascade: false })
+      .then(scopeGrantOn(KEY, B), apiKeyRevoked(KEY), workspaceDeleted(B, A, 'requested'));
+  });
+
+  it('in a cascade, revokes each scoped key with its grants elsewhere, each grant once, children first', () => {
+    const history = [
+      ...tree,
+      apiKeyIssued(KEY, { workspaceId: B }),
+      apiKeyIssued(OTHER_KEY, { workspaceId: A }),
+      roleGranted(grantId(1), apiKey(KEY), 'viewer', ROOT_ID),
+      roleGranted(grantId(2), apiKey(OTHER_KEY), 'viewer', B),
+      workspaceDeletionStarted(A),
+    ];
+    const events = decide({ type: 'ContinueDeletion', tenantId: TENANT_ID, maxBatch: 10 }, fold(history));
+    expect(events).toEqual([
+      scopeGrantOn(KEY, B),
+      roleRevoked(grantId(2), apiKey(OTHER_KEY), 'viewer', B, 'workspace-deleted'),
+      roleRevoked(grantId(1), apiKey(KEY), 'viewer', ROOT_ID, 'api-key-revoked'),
+      apiKeyRevoked(KEY),
+      workspaceDeleted(B, A, 'cascade'),
+      scopeGrantOn(OTHER_KEY, A),
+      apiKeyRevoked(OTHER_KEY),
+      workspaceDeleted(A, ROOT_ID, 'cascade'),
+    ]);
+    const after = fold(events, fold(history));
+    expect(after.activeApiKeyCount).toBe(0);
+    expect([...after.apiKeys.values()].map((key) => key.status)).toEqual(['revoked', 'revoked']);
   });
 });
 

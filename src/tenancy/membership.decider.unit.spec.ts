@@ -3,6 +3,7 @@ import { apiKeyGrantIdOf, initialAdminGrantIdOf } from './api-key-grants.js';
 import {
   apiKey,
   apiKeyIssued,
+  apiKeyRevoked,
   fold,
   given,
   group,
@@ -453,12 +454,13 @@ describe('RevokeRole', () => {
 });
 
 describe('grants and the rest of the tenant', () => {
-  it("revokes the grants on a workspace, the key's own role included, right before it is deleted", () => {
+  it('revokes the grants on a workspace, then the keys scoped to it, right before it is deleted', () => {
     given(...team, roleGranted(grantId(2), user('bob'), 'editor', B), apiKeyIssued(KEY, { workspaceId: B }))
       .when({ type: 'DeleteWorkspace', tenantId: T, workspaceId: B, cascade: false })
       .then(
         roleRevoked(grantId(2), user('bob'), 'editor', B, 'workspace-deleted'),
         roleRevoked(apiKeyGrantIdOf(KEY), apiKey(KEY), 'admin', B, 'workspace-deleted'),
+        apiKeyRevoked(KEY),
         workspaceDeleted(B, A, 'requested'),
       );
   });

@@ -17,6 +17,7 @@ import type {
 } from './tenancy.commands.js';
 import { invalidField, TenancyRuleViolation } from './tenancy.errors.js';
 import type {
+  ApiKeyRevoked,
   TenancyEvent,
   WorkspaceCreated,
   WorkspaceDeleted,
@@ -535,10 +536,7 @@ function deleteWorkspace(command: DeleteWorkspace, state: TenantState): TenancyE
       `workspace ${workspace.workspaceId} has live children; delete them first or ask for a cascade`,
     );
   }
-  return [
-    ...revocationsOnWorkspace(state, command.tenantId, workspace.workspaceId),
-    workspaceDeleted(command.tenantId, workspace, 'requested'),
-  ];
+  return new WorkspaceEnds(state, command.tenantId).of(workspace, 'requested');
 }
 
 function deleteTenant(command: DeleteTenant, state: TenantState): TenancyEvent[] {
@@ -604,7 +602,8 @@ function continueDeletion(command: ContinueDeletion, state: TenantState): Tenanc
  * workspace: a consumer never sees a grant on a workspace that is gone.
  */
 class PostOrderDeletionBatch {
-  readonly events: (WorkspaceDeleted | RoleRevoked)[] = [];
+  readonly events: WorkspaceEndEvent[] = [];
+  private readonly ends: WorkspaceEnds;
   // Deleted in this batch but still live in the state: a later cascade top may contain an earlier one.
   private readonly deleted = new Set<string>();
 
@@ -612,7 +611,9 @@ class PostOrderDeletionBatch {
     private readonly state: TenantState,
     private readonly tenantId: string,
     private readonly maxBatch: number,
-  ) {}
+  ) {
+    this.ends = new WorkspaceEnds(state, tenantId);
+  }
 
   isFull(): boolean {
     return this.deleted.size >= this.maxBatch;
@@ -638,8 +639,7 @@ class PostOrderDeletionBatch {
       stack.pop();
       const workspace = this.state.workspaces.get(frame.workspaceId);
       if (workspace === undefined) continue;
-      this.events.push(...revocationsOnWorkspace(this.state, this.tenantId, workspace.workspaceId));
-      this.events.push(workspaceDeleted(this.tenantId, workspace, reason));
+      this.events.push(...this.ends.of(workspace, reason));
       this.deleted.add(workspace.workspaceId);
     }
   }
@@ -649,6 +649,56 @@ class PostOrderDeletionBatch {
       if (!this.deleted.has(next.value)) return next.value;
     }
     return undefined;
+  }
+}
+
+type WorkspaceEndEvent = RoleRevoked | ApiKeyRevoked | WorkspaceDeleted;
+
+/**
+ * What ends with a workspace, in this order: the grants on it; each active key scoped to it, after
+ * that key's grants elsewhere (a key whose workspace is gone could never act again, and would keep a
+ * place in the key quota); then the workspace. One instance serves one append, and remembers the
+ * grants it has revoked, so that no grant is revoked twice when a subtree goes in one append.
+ */
+class WorkspaceEnds {
+  private readonly revokedGrants = new Set<string>();
+  private keysByScope: Map<string, string[]> | undefined;
+
+  constructor(
+    private readonly state: TenantState,
+    private readonly tenantId: string,
+  ) {}
+
+  of(workspace: WorkspaceState, reason: WorkspaceDeletionReason): WorkspaceEndEvent[] {
+    const { workspaceId } = workspace;
+    const events: WorkspaceEndEvent[] = this.unrevoked(
+      revocationsOnWorkspace(this.state, this.tenantId, workspaceId),
+    );
+    for (const apiKeyId of this.keysScopedTo(workspaceId)) {
+      events.push(...this.unrevoked(revocationsOfApiKey(this.state, this.tenantId, apiKeyId)));
+      events.push({ type: 'ApiKeyRevoked', data: { tenantId: this.tenantId, apiKeyId } });
+    }
+    events.push(workspaceDeleted(this.tenantId, workspace, reason));
+    return events;
+  }
+
+  private unrevoked(revocations: RoleRevoked[]): RoleRevoked[] {
+    const fresh = revocations.filter((revocation) => !this.revokedGrants.has(revocation.data.grantId));
+    for (const revocation of fresh) this.revokedGrants.add(revocation.data.grantId);
+    return fresh;
+  }
+
+  private keysScopedTo(workspaceId: string): readonly string[] {
+    if (this.keysByScope === undefined) {
+      this.keysByScope = new Map();
+      for (const key of this.state.apiKeys.values()) {
+        if (key.status !== 'active' || key.workspaceId === null) continue;
+        const keys = this.keysByScope.get(key.workspaceId) ?? [];
+        keys.push(key.apiKeyId);
+        this.keysByScope.set(key.workspaceId, keys);
+      }
+    }
+    return this.keysByScope.get(workspaceId) ?? [];
   }
 }
 

@@ -80,6 +80,22 @@ describe('API key routes', () => {
     ]);
   });
 
+  it('revokes the keys scoped to a workspace when it is deleted: listed revoked, out of the quota', async () => {
+    const tenant = await kit.createTenant();
+    const T = `/v1/tenants/${tenant.tenantId}`;
+    const workspace = await kit.createWorkspace(tenant.tenantId, 'Short-lived');
+    expect((await kit.http().put(`${T}/quotas`).set(AUTH).send({ maxApiKeys: 1 })).status).toBe(200);
+    const scoped = await kit.issueKey(tenant.tenantId, 'admin', workspace.workspaceId);
+    expect((await kit.http().delete(`${T}/workspaces/${workspace.workspaceId}`).set(AUTH)).status).toBe(204);
+
+    const list = await kit.http().get(`${T}/api-keys`).set(AUTH);
+    expect((list.body as { items: { apiKeyId: string; status: string }[] }).items).toEqual([
+      expect.objectContaining({ apiKeyId: scoped.apiKeyId, status: 'revoked' }),
+    ]);
+    expect((await kit.http().get(`${T}/workspaces`).set(scoped.auth)).status).toBe(401);
+    await kit.issueKey(tenant.tenantId, 'reader');
+  });
+
   it('refuses a scope on an unknown workspace with 404', async () => {
     const tenant = await kit.createTenant();
     const response = await kit

@@ -174,14 +174,20 @@ describe('membership consistency across instances', () => {
       expect(data.reason).toBe('workspace-deleted');
       const deleted = deletedAt.get(data.workspaceId)!;
       expect(index).toBeLessThan(deleted);
-      // Nothing but other revocations of the same workspace between it and the deletion.
+      // Nothing but other revocations of the same workspace, and of the keys scoped to it, between it
+      // and the deletion.
       for (let between = index + 1; between < deleted; between++) {
-        expect(events[between]).toMatchObject({
-          type: 'RoleRevoked',
-          data: { workspaceId: data.workspaceId },
-        });
+        expect(events[between]).toMatchObject(
+          events[between]!.type === 'ApiKeyRevoked'
+            ? { data: { apiKeyId: key.apiKeyId } }
+            : { type: 'RoleRevoked', data: { workspaceId: data.workspaceId } },
+        );
       }
     }
+    // The key scoped to the child goes with it, right before the child's WorkspaceDeleted.
+    const keyRevokedAt = events.findIndex((event) => event.type === 'ApiKeyRevoked');
+    expect(events[keyRevokedAt]!.data).toMatchObject({ apiKeyId: key.apiKeyId });
+    expect(deletedAt.get(child.workspaceId)).toBe(keyRevokedAt + 1);
 
     for (const app of [first, second]) {
       const check = await on(app)

@@ -263,6 +263,7 @@ describe('set-based projection batches', () => {
     expect([...types].sort()).toEqual(
       [
         'ApiKeyIssued',
+        'ApiKeyRevoked',
         'MemberAdded',
         'MemberRemoved',
         'MemberUpdated',
