@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadEventSchemaValidator } from '../events/event-schema.validator.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
@@ -94,6 +95,34 @@ describe('API key routes', () => {
     ]);
     expect((await kit.http().get(`${T}/workspaces`).set(scoped.auth)).status).toBe(401);
     await kit.issueKey(tenant.tenantId, 'reader');
+  });
+
+  it('refuses a request with two Authorization headers, whichever of them is valid', async () => {
+    const before = await kit.logLength();
+    for (const pair of [
+      [AUTH.Authorization, AUTH.Authorization],
+      [AUTH.Authorization, 'Bearer tnc_not-a-key'],
+      ['Bearer tnc_not-a-key', AUTH.Authorization],
+    ]) {
+      for (const request of [
+        kit.http().get('/v1/tenants'),
+        kit
+          .http()
+          .post('/v1/tenants')
+          .send({ name: `Twice ${randomUUID().slice(0, 8)}` }),
+      ]) {
+        // An array goes out as one header line per value (the typings allow arrays only for Cookie).
+        const response = await request.set('Authorization', pair as unknown as string);
+        expect({ status: response.status, body: response.body as unknown }).toEqual({
+          status: 400,
+          body: expect.objectContaining({
+            code: 'VALIDATION_FAILED',
+            errors: [{ field: 'Authorization', message: expect.stringContaining('once') }],
+          }),
+        });
+      }
+    }
+    expect(await kit.logLength()).toBe(before);
   });
 
   it('refuses a scope on an unknown workspace with 404', async () => {

@@ -96,6 +96,10 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   private authenticate(request: Request): Principal {
+    // Node keeps the first of several; a proxy in front may have judged another. One or none.
+    if (authorizationFieldCount(request) > 1) {
+      throw validationProblem([{ field: 'Authorization', message: 'must be sent once' }]);
+    }
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     const secret = match?.[1];
@@ -118,6 +122,14 @@ export class ApiKeyGuard implements CanActivate {
     if (key === undefined) throw unauthorized();
     return { kind: 'api-key', ...key };
   }
+}
+
+function authorizationFieldCount(request: Request): number {
+  let count = 0;
+  for (let index = 0; index < request.rawHeaders.length; index += 2) {
+    if (request.rawHeaders[index]!.toLowerCase() === 'authorization') count += 1;
+  }
+  return count;
 }
 
 function targetOf(request: Request, requirement: AccessRequirement): AccessTarget {
