@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { KeyWrappingError, requireLongEnough } from '../personal-data/personal-data.key-wrapping.js';
 import { UsageError } from './cli-command.js';
 
 /**
@@ -16,5 +17,14 @@ export async function readPassphraseOption(file: string | boolean | undefined): 
       `cannot read --keys-passphrase-file ${file}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  return text.split(/\r?\n/, 1)[0] ?? '';
+  const passphrase = text.split(/\r?\n/, 1)[0] ?? '';
+  // Checked here too, so that an unusable passphrase is a usage error found before any work starts.
+  try {
+    requireLongEnough(passphrase);
+  } catch (error) {
+    if (error instanceof KeyWrappingError)
+      throw new UsageError(`--keys-passphrase-file ${file}: ${error.message}`);
+    throw error;
+  }
+  return passphrase;
 }

@@ -100,7 +100,8 @@ function wrapperOf(header: KeyWrappingHeader, wrappingKey: Buffer): KeyWrapper {
   };
 }
 
-function requireLongEnough(passphrase: string): void {
+/** Throws a KeyWrappingError for a passphrase shorter than MIN_PASSPHRASE_LENGTH characters. */
+export function requireLongEnough(passphrase: string): void {
   if ([...passphrase].length < MIN_PASSPHRASE_LENGTH)
     throw new KeyWrappingError(`the passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters`);
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -84,6 +84,24 @@ describe('the tenancy CLI as a process', () => {
       const run = await tenancy(args);
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
     }
+  });
+
+  it('exits 2 for a passphrase file whose passphrase is too short, before reading or writing anything', async () => {
+    const passphraseFile = path.join(directory, 'short-passphrase');
+    await writeFile(passphraseFile, 'too short\n', { mode: 0o600 });
+    const out = path.join(directory, 'short.ndjson');
+    for (const args of [
+      ['export', '--tenant', tenantId, '--out', out, '--keys-passphrase-file', passphraseFile],
+      ['import', out, '--keys-passphrase-file', passphraseFile],
+    ]) {
+      const run = await tenancy(args);
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr: expect.stringContaining('the passphrase must have at least 16 characters'),
+      });
+    }
+    expect(await readdir(directory)).not.toContain('short.ndjson');
   });
 
   it('exits 0 for help', async () => {
