@@ -266,6 +266,21 @@ describe('members, groups and grants over HTTP', () => {
         origin: 'apiKey',
       }),
     ]);
+    // A UUID names the same group or key in either case, with or without the principal's type.
+    for (const query of [
+      `principalType=apiKey&principalId=${key.apiKeyId.toUpperCase()}`,
+      `principalId=${key.apiKeyId.toUpperCase()}`,
+      `principalId=${key.apiKeyId}`,
+    ]) {
+      const found = await http().get(`${T}/grants?${query}`).set(AUTH);
+      expect({
+        query,
+        grantIds: (found.body as { items: { grantId: string }[] }).items.map((g) => g.grantId),
+      }).toEqual({
+        query,
+        grantIds: [apiKeyGrantIdOf(key.apiKeyId)],
+      });
+    }
     const check = await http()
       .post(`${T}/permissions/check`)
       .set(key.auth)

@@ -63,7 +63,8 @@ export interface Page<Item> {
 
 export interface GrantFilter {
   readonly principalType?: PrincipalType;
-  readonly principalId?: string;
+  /** Grants of a principal with any of these ids (one id may be stored in two cases). */
+  readonly principalIds?: readonly string[];
   readonly workspaceId?: string;
   /** A workspace-scoped caller: only grants on this workspace's subtree. */
   readonly withinSubtreeOf?: string;
@@ -219,12 +220,12 @@ export class MembershipQueries {
     // of its own, whose few rows the planner may sort.
     const unfiltered =
       filter.principalType === undefined &&
-      filter.principalId === undefined &&
+      filter.principalIds === undefined &&
       filter.workspaceId === undefined &&
       subtree === null;
     const statement = sql`SELECT * FROM grants g WHERE g.tenant_id = ${tenantId}::uuid
             AND (${filter.principalType ?? null}::text IS NULL OR g.principal_type = ${filter.principalType ?? null})
-            AND (${filter.principalId ?? null}::text IS NULL OR g.principal_id = ${filter.principalId ?? null})
+            AND (${filter.principalIds ?? null}::text[] IS NULL OR g.principal_id = ANY(${filter.principalIds ?? null}::text[]))
             AND (${filter.workspaceId ?? null}::uuid IS NULL OR g.workspace_id = ${filter.workspaceId ?? null}::uuid)
             AND (${subtree}::uuid IS NULL OR g.workspace_id IN (
                   SELECT w.workspace_id FROM workspaces w

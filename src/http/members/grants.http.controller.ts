@@ -26,7 +26,7 @@ import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { GrantRoleRequestDto, ListGrantsQueryDto } from './membership.request.dto.js';
-import { principalOf } from './principal.js';
+import { principalIdsMatching, principalOf } from './principal.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
@@ -147,15 +147,13 @@ export class GrantsHttpController {
     @Req() request: Request,
   ): Promise<Page<GrantView>> {
     const scope = (request as Request & { [READ_SCOPE_KEY]?: RequestReadScope })[READ_SCOPE_KEY];
-    const principal =
-      query.principalType !== undefined && query.principalId !== undefined
-        ? principalOf(query.principalType, query.principalId)
-        : undefined;
     return this.queries.grants(
       tenantId,
       {
         ...(query.principalType === undefined ? {} : { principalType: query.principalType }),
-        ...(query.principalId === undefined ? {} : { principalId: principal?.id ?? query.principalId }),
+        ...(query.principalId === undefined
+          ? {}
+          : { principalIds: principalIdsMatching(query.principalType, query.principalId) }),
         ...(query.workspaceId === undefined ? {} : { workspaceId: query.workspaceId.toLowerCase() }),
         ...(scope?.subtree ? { withinSubtreeOf: scope.subtree } : {}),
       },

@@ -105,7 +105,9 @@ export class ListGrantsQueryDto extends ListTenantsQueryDto {
   @IsIn(PRINCIPAL_TYPES)
   principalType?: PrincipalType;
 
-  @ApiPropertyOptional({ description: 'Only grants of this principal (with principalType)' })
+  @ApiPropertyOptional({
+    description: 'Only grants of the principal with this id (of any type unless principalType says which)',
+  })
   @IsOptional()
   @IsString()
   @Matches(PRINCIPAL_ID)
