@@ -44,6 +44,10 @@ export class RequestValidationPipe extends ValidationPipe {
       forbidNonWhitelisted: true,
       transform: true,
       stopAtFirstError: false,
+      // Kept for fieldErrors' "is required", which tells an absent property by its value: by default
+      // the pipe drops the value of every error with nested errors (`{"checks": {}}` read as absent).
+      // Values never reach an answer: only field paths and messages do.
+      validationError: { target: false, value: true },
       exceptionFactory: (errors) => validationProblem(errors.flatMap((error) => fieldErrors(error, ''))),
     });
   }
@@ -137,10 +141,9 @@ function fieldErrors(error: ValidationError, parent: string): FieldError[] {
   const messages = reported.map((name) =>
     withoutProperty(constraints[name] ?? 'is not valid', error.property),
   );
-  return [
-    ...messages.map((message) => ({ field, message })),
-    ...(error.children ?? []).flatMap((child) => fieldErrors(child, field)),
-  ];
+  // A value of the wrong shape (an object for a list) says nothing useful about what is inside it.
+  const inside = shape.length > 0 ? [] : (error.children ?? []).flatMap((child) => fieldErrors(child, field));
+  return [...messages.map((message) => ({ field, message })), ...inside];
 }
 
 /** class-validator's messages start with the property's name, which `field` already carries. */

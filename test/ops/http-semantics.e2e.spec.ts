@@ -233,6 +233,14 @@ describe('HTTP semantics', () => {
           }),
         [{ field: 'checks', message: 'cannot come with principal, permission or workspaceId' }],
       ],
+      [
+        http().post(`${tenant}/permissions/check`).set(AUTH).send({ checks: {} }),
+        [{ field: 'checks', message: 'must be an array' }],
+      ],
+      [
+        http().post(`${tenant}/permissions/check`).set(AUTH).send({ checks: 'all' }),
+        [{ field: 'checks', message: 'must be an array' }],
+      ],
     ];
     for (const [sent, errors] of cases) {
       const response = await sent;
