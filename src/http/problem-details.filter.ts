@@ -204,7 +204,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
               problem(400, 'MALFORMED_BODY', 'Malformed body', 'The request body is not well-formed JSON.'),
               {},
             ]
-          : [problem(400, 'MALFORMED_BODY', 'Malformed body', errorMessage(exception)), {}];
+          : [problem(400, 'MALFORMED_BODY', 'Malformed body', unreadableBodyDetail(exception)), {}];
     }
     return [
       problem(
@@ -262,6 +262,22 @@ function titleOf(code: string): string {
  * passed on from below with a status of its own, as a Content-Encoding that does not decode (zlib's
  * "incorrect header check") or an aborted upload. Both are http-errors: a numeric status, `expose`.
  */
+/**
+ * The refusals of the body parser's verify hook are worded by this service (RefusedBodyError); the
+ * rest come from reading the bytes (a stream that does not decompress has no type), in the words of
+ * the decompressor or the reader, which are not the API's.
+ */
+function unreadableBodyDetail(exception: { type?: string }): string {
+  switch (exception.type) {
+    case 'entity.verify.failed':
+      return errorMessage(exception);
+    case undefined:
+      return 'The request body does not decode as its Content-Encoding says.';
+    default:
+      return 'The request body could not be read.';
+  }
+}
+
 function isBodyParserError(exception: unknown): exception is { status: number; type?: string } {
   if (typeof exception !== 'object' || exception === null) return false;
   const { status, type, expose } = exception as { status?: unknown; type?: unknown; expose?: unknown };
