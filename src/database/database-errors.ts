@@ -47,3 +47,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
   return CLIENT_SIDE_MESSAGES.some((text) => error.message.startsWith(text));
 }
+
+/**
+ * SQLSTATEs of a statement the server cancelled before it finished, on a connection that still
+ * works: 57014 (the statement timeout, typically waiting behind a lock someone holds, or an
+ * operator's pg_cancel_backend) and 55P03 (a lock not available). The statement changed nothing,
+ * and the same request may well succeed a moment later, so a client is told to retry; a consumer
+ * still counts it against its event (one that times out every time is poison, not an outage).
+ */
+const CANCELLED_SQLSTATES = new Set(['57014', '55P03']);
+
+/** Whether an error is a statement the server cancelled (timed out or cancelled by an operator). */
+export function isStatementCancelled(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && CANCELLED_SQLSTATES.has(error.code ?? '');
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { isDatabaseUnavailable, isStatementCancelled } from './database-errors.js';
 
 function databaseError(code: string): pg.DatabaseError {
   const error = new pg.DatabaseError('server said so', 0, 'error');
@@ -37,5 +37,17 @@ describe('isDatabaseUnavailable', () => {
     ['not an error at all', 'Connection terminated'],
   ])('says no for %s', (_label, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isStatementCancelled', () => {
+  it.each([
+    ['a statement timeout', databaseError('57014'), true],
+    ['a lock not available', databaseError('55P03'), true],
+    ['terminated by an administrator', databaseError('57P01'), false],
+    ['a unique violation', databaseError('23505'), false],
+    ['a plain error with the code', Object.assign(new Error('x'), { code: '57014' }), false],
+  ])('%s: %s', (_label, error, expected) => {
+    expect(isStatementCancelled(error)).toBe(expected);
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Express, Request, Response } from 'express';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { isDatabaseUnavailable, isStatementCancelled } from '../database/database-errors.js';
 import { ConcurrencyError, EventStoreUnavailableError } from '../event-store/event-store.port.js';
 import { InvalidPositionError } from '../event-store/position.js';
 import { RevisionMismatchError } from '../application/commands/tenant-command.executor.js';
@@ -154,9 +154,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         {},
       ];
     }
-    if (exception instanceof EventStoreUnavailableError || isDatabaseUnavailable(exception)) {
+    if (
+      exception instanceof EventStoreUnavailableError ||
+      isDatabaseUnavailable(exception) ||
+      isStatementCancelled(exception)
+    ) {
       // Nothing was acknowledged: an append is one statement, committed whole or not at all, so
       // the client may send the same request again (commands with client-chosen ids repeat safely).
+      // A statement cancelled while it waited (behind a lock held on the log, say) is the same:
+      // the database could not serve it now.
       return [
         problem(
           503,

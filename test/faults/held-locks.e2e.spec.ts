@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
+import { useCleanups } from './fault-kit.js';
+
+/**
+ * A lock held on the event log (a migration, a VACUUM FULL, a forgotten LOCK TABLE): statements of
+ * the service wait behind it until they are cancelled (by its statement timeout, or by an
+ * operator's pg_cancel_backend). Nothing is written meanwhile, so the answer is "retry later".
+ */
+describe('a lock held on the event log', () => {
+  const cleanup = useCleanups();
+  let database: TestDatabase;
+  let service: ServiceProcess;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
+    const created = await call(service, 'POST', '/v1/tenants', { name: `Locks ${randomUUID()}` });
+    expect(created.status).toBe(201);
+    tenantId = String(created.body.tenantId);
+  }, 90_000);
+  afterAll(async () => {
+    await service?.stop();
+    await database?.drop();
+  });
+
+  /** Holds an exclusive lock on the events table until the returned function is called. */
+  const lockEvents = async (): Promise<() => Promise<void>> => {
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      await holder.query('ROLLBACK');
+      await holder.end();
+    };
+    cleanup(release);
+    return release;
+  };
+
+  it('a write whose statement is cancelled while it waits answers 503 DATABASE_UNAVAILABLE with Retry-After, and nothing is written', async () => {
+    const release = await lockEvents();
+    const workspaceId = randomUUID();
+    const answer = call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+      workspaceId,
+      name: 'behind the lock',
+    });
+    let waiting: number[] = [];
+    await waitFor(async () => {
+      const { rows } = await database.pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%es_try_append%'`,
+      );
+      waiting = rows.map((row) => row.pid);
+      return waiting.length > 0;
+    }, 5_000);
+    for (const pid of waiting) await database.pool.query('SELECT pg_cancel_backend($1)', [pid]);
+    const write = await answer;
+    await release();
+
+    expect({ status: write.status, code: write.body.code }).toEqual({
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+    });
+    expect(write.headers.get('retry-after')).toBe('1');
+    expect(write.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const { rows } = await database.pool.query(
+      `SELECT 1 FROM events WHERE event_type = 'WorkspaceCreated' AND data->>'workspaceId' = $1`,
+      [workspaceId],
+    );
+    expect(rows).toHaveLength(0);
+    // The retry the answer asks for succeeds.
+    const again = await call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+      workspaceId,
+      name: 'behind the lock',
+    });
+    expect(again.status).toBe(201);
+  }, 30_000);
+});
