@@ -31,6 +31,8 @@ const CLIENT_SIDE_MESSAGES = [
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
   'Cannot use a pool after calling end on the pool',
+  // a client's own connectionTimeoutMillis (a server that took the connection and never answered)
+  'timeout expired',
 ];
 
 /**

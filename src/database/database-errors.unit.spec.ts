@@ -24,6 +24,7 @@ describe('isDatabaseUnavailable', () => {
     ['both address families refused', new AggregateError([socketError('ECONNREFUSED')], 'connect')],
     ['a connection node-postgres lost', new Error('Connection terminated unexpectedly')],
     ['a pool that could not connect in time', new Error('timeout exceeded when trying to connect')],
+    ['a client that could not connect in time', new Error('timeout expired')],
   ])('says yes for %s', (_label, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
+import { isDatabaseUnavailable } from './database-errors.js';
+import { CONNECT_TIMEOUT_MS } from './postgres-pool.js';
 
 export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
 const MIGRATIONS_TABLE = 'schema_migrations';
@@ -20,8 +22,18 @@ export async function runMigrations(
   connectionString: string,
   log: (line: string) => void = () => undefined,
 ): Promise<MigrationOutcome> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  try {
+    await client.connect();
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    // The first connection of a start or a CLI run: say plainly what failed, in one line.
+    const reason =
+      (error as Error).message === 'timeout expired'
+        ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
+        : (error as Error).message;
+    throw new Error(`cannot reach the database: ${reason}`, { cause: error });
+  }
   try {
     const ran = await runner({
       dbClient: client,

@@ -13,6 +13,14 @@ export const PG_POOL = Symbol('PgPool');
  */
 export const DATABASE_URL = Symbol('DatabaseUrl');
 
+/**
+ * The longest a new connection may take to be made and accepted. A database that is down answers a
+ * connect at once (refused); one that takes the connection and never answers (a stopped or hung
+ * server, a proxy without a backend) must not hold a request, a start or a CLI run for ever: after
+ * this the connect fails as unavailable, like a refused one.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 export interface PoolOptions {
   readonly connectionString: string;
   readonly max?: number;
@@ -29,9 +37,8 @@ export function createPool(options: PoolOptions): pg.Pool {
     max: options.max ?? 20,
     application_name: options.applicationName ?? 'tenancy',
     statement_timeout: 30_000,
-    // A database that is down answers a connect at once (refused); one that is unreachable must not
-    // hold a request for ever: after this the request fails as unavailable (503) and is retried.
-    connectionTimeoutMillis: 5_000,
+    // After this the request fails as unavailable (503) and is retried.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 10_000,
     idleTimeoutMillis: 30_000,
   });
