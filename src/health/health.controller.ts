@@ -6,6 +6,13 @@ import { PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { LogHorizonWatch } from './log-horizon.watch.js';
 
+/**
+ * How long readiness waits for a check that needs the database. Behind a lock held on the log, a
+ * check's statement waits as long as the statement timeout (30 s), far past any probe's timeout:
+ * the probe would fail without a word of why. Past this the check is down, and says so.
+ */
+const CHECK_TIMEOUT_MS = 2_000;
+
 /** One check's verdict and what it found. */
 export type CheckResult = { readonly status: 'up' | 'down' | 'degraded' } & Record<string, unknown>;
 
@@ -36,12 +43,15 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /** Each check still running, shared by the probes that arrive meanwhile instead of run again. */
+  private readonly running = new Map<string, Promise<CheckResult | undefined>>();
+
   @Get(['ready', ''])
   async ready(@Res({ passthrough: true }) response: Response): Promise<Readiness> {
     const [database, eventStore, horizon] = await Promise.all([
-      this.database(),
-      this.events(),
-      this.logHorizon(),
+      this.bounded('database', () => this.database()),
+      this.bounded('eventStore', () => this.events()),
+      this.bounded('logHorizon', () => this.logHorizon()),
     ]);
     const details: Record<string, CheckResult> = {
       database,
@@ -59,6 +69,31 @@ export class HealthController {
       error: Object.fromEntries(down),
       details,
     };
+  }
+
+  /**
+   * The check's verdict, or down if it does not come within CHECK_TIMEOUT_MS. A check that did not
+   * answer keeps running (its statement cannot be taken back), and later probes wait for that one
+   * rather than start another: probes every second behind a long lock would otherwise take one
+   * pooled connection each, until none were left for requests.
+   */
+  private bounded<T extends CheckResult | undefined>(
+    name: string,
+    check: () => Promise<T>,
+  ): Promise<T | CheckResult> {
+    let pending = this.running.get(name) as Promise<T> | undefined;
+    if (pending === undefined) {
+      pending = check().finally(() => this.running.delete(name));
+      this.running.set(name, pending);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<CheckResult>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ status: 'down', message: `no answer within ${CHECK_TIMEOUT_MS / 1000} s` }),
+        CHECK_TIMEOUT_MS,
+      );
+    });
+    return Promise.race([pending, late]).finally(() => clearTimeout(timer));
   }
 
   private async database(): Promise<CheckResult> {

@@ -84,4 +84,27 @@ describe('a lock held on the event log', () => {
     });
     expect(again.status).toBe(201);
   }, 30_000);
+
+  it('readiness answers within 3 s while the lock is held, naming the check that does not answer, and every probe after it ends is ok', async () => {
+    const release = await lockEvents();
+    const probes = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const startedAt = Date.now();
+        const ready = await call(service, 'GET', '/health/ready');
+        return { ...ready, tookMs: Date.now() - startedAt };
+      }),
+    );
+    await release();
+    for (const probe of probes) {
+      expect(probe.tookMs).toBeLessThan(3_000);
+      expect(probe.status).toBe(503);
+      const failed = probe.body.error as Record<string, { status: string; message?: string }>;
+      expect(failed.eventStore).toMatchObject({
+        status: 'down',
+        message: expect.stringMatching(/no answer/),
+      });
+      expect((probe.body.details as Record<string, { status: string }>).database?.status).toBe('up');
+    }
+    await waitFor(async () => (await call(service, 'GET', '/health/ready')).body.status === 'ok', 3_000);
+  }, 45_000);
 });
