@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { isDatabaseUnavailable, isStatementCancelled } from '../database/database-errors.js';
 import { inTransaction, transactionInOneRoundTrip } from '../database/transaction.js';
 import { CHECKPOINT_MOVED } from '../../projections/read-model.checkpoints.js';
 import type { CheckpointStore } from './checkpoint-stores.js';
@@ -101,9 +101,11 @@ export interface ConsumerStatus {
  * connection dies, PostgreSQL drops the lock together with any half-written transaction, and a
  * standby instance takes over from the last committed checkpoint.
  *
- * A lost connection (a terminated backend, a restarting server) is not the events' fault: the
- * consumer drops the connection, waits with backoff, connects again, takes the lock again and
- * resumes from its stored checkpoint, for as long as it takes. Only an event that keeps failing on
+ * A lost connection (a terminated backend, a restarting server) or a cancelled statement (the
+ * statement timeout of a process manager's command waiting behind a lock held on the log, an
+ * operator's pg_cancel_backend) is not the events' fault: the consumer drops the connection, waits
+ * with backoff, connects again, takes the lock again and resumes from its stored checkpoint, for as
+ * long as it takes. Only an event that keeps failing on
  * a connection that still answers is poison: it is retried a bounded number of times, then
  * recorded and reported, and the consumer stops before it rather than skipping it silently.
  */
@@ -242,7 +244,7 @@ export class CheckpointedConsumer {
       await this.tryCommit(client, batch, reading);
       return;
     } catch (error) {
-      if (error instanceof CheckpointMovedError || error instanceof ConnectionLostError) throw error;
+      if (error instanceof CheckpointMovedError || error instanceof DatabaseFaultError) throw error;
       if (batch.length === 1) {
         await this.retryOrGiveUp(client, batch[0] as RecordedEvent, error);
         return;
@@ -256,7 +258,7 @@ export class CheckpointedConsumer {
       try {
         await this.tryCommit(client, [event]);
       } catch (error) {
-        if (error instanceof CheckpointMovedError || error instanceof ConnectionLostError) throw error;
+        if (error instanceof CheckpointMovedError || error instanceof DatabaseFaultError) throw error;
         await this.retryOrGiveUp(client, event, error);
         if (this.hasFailed()) return;
       }
@@ -273,7 +275,7 @@ export class CheckpointedConsumer {
         await this.tryCommit(client, [event]);
         return;
       } catch (error) {
-        if (error instanceof CheckpointMovedError || error instanceof ConnectionLostError) throw error;
+        if (error instanceof CheckpointMovedError || error instanceof DatabaseFaultError) throw error;
         lastError = error;
       }
     }
@@ -297,8 +299,8 @@ export class CheckpointedConsumer {
 
   /**
    * Commits the batch; a failure caused by the database being away (this consumer's connection, or
-   * the pool a process manager's commands use) becomes a ConnectionLostError, which no attempt
-   * counts against the event.
+   * the pool a process manager's commands use) or by a statement it cancelled becomes a
+   * DatabaseFaultError, which no attempt counts against the event.
    */
   private async tryCommit(
     client: pg.Client,
@@ -309,8 +311,8 @@ export class CheckpointedConsumer {
       await this.commit(client, batch, reading);
     } catch (error) {
       if (error instanceof CheckpointMovedError) throw error;
-      if (isDatabaseUnavailable(error) || !(await answers(client))) {
-        throw new ConnectionLostError(this.options.name, error);
+      if (isDatabaseUnavailable(error) || isStatementCancelled(error) || !(await answers(client))) {
+        throw new DatabaseFaultError(this.options.name, error);
       }
       throw error;
     }
@@ -376,11 +378,19 @@ export class CheckpointedConsumer {
   }
 }
 
-/** The batch failed because the database was away; the consumer reconnects and tries it again. */
-export class ConnectionLostError extends Error {
-  override name = 'ConnectionLostError';
+/**
+ * The batch failed for the database's sake, not the events': the connection was lost, or a
+ * statement was cancelled before it finished. The consumer reconnects and tries it again.
+ */
+export class DatabaseFaultError extends Error {
+  override name = 'DatabaseFaultError';
   constructor(consumer: string, cause: unknown) {
-    super(`${consumer} lost its database connection: ${describe(cause)}`, { cause });
+    super(
+      isStatementCancelled(cause)
+        ? `${consumer}: a statement was cancelled before it finished: ${describe(cause)}`
+        : `${consumer} lost its database connection: ${describe(cause)}`,
+      { cause },
+    );
   }
 }
 

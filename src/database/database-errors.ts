@@ -54,8 +54,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * SQLSTATEs of a statement the server cancelled before it finished, on a connection that still
  * works: 57014 (the statement timeout, typically waiting behind a lock someone holds, or an
  * operator's pg_cancel_backend) and 55P03 (a lock not available). The statement changed nothing,
- * and the same request may well succeed a moment later, so a client is told to retry; a consumer
- * still counts it against its event (one that times out every time is poison, not an outage).
+ * and the same request may well succeed a moment later: a client is told to retry, and a consumer
+ * tries the batch again without counting it against the event.
  */
 const CANCELLED_SQLSTATES = new Set(['57014', '55P03']);
 

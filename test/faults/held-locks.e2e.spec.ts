@@ -107,4 +107,53 @@ describe('a lock held on the event log', () => {
     }
     await waitFor(async () => (await call(service, 'GET', '/health/ready')).body.status === 'ok', 3_000);
   }, 45_000);
+
+  it('a process manager whose appends keep being cancelled (statement timeouts behind a lock) resumes once they pass: the cascade finishes, readiness is ok', async () => {
+    const tenant = await call(service, 'POST', '/v1/tenants', { name: `Cascade ${randomUUID()}` });
+    expect(tenant.status).toBe(201);
+    const doomed = String(tenant.body.tenantId);
+    for (let n = 0; n < 3; n++) {
+      expect(
+        (await call(service, 'POST', `/v1/tenants/${doomed}/workspaces`, { name: `w${n}` })).status,
+      ).toBe(201);
+    }
+    // Each of the cascade's appends waits (as behind a lock) until it is cancelled, as the
+    // statement timeout would after 30 s; here the cancel comes at once, more times than the
+    // consumer's attempts at one event.
+    await database.pool.query(`CREATE FUNCTION held_append() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.event_type = 'WorkspaceDeleted' THEN PERFORM pg_sleep(5); END IF; RETURN NEW; END $$`);
+    await database.pool.query(
+      'CREATE TRIGGER held_append BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION held_append()',
+    );
+    const dropTrigger = async (): Promise<void> => {
+      await database.pool.query('DROP TRIGGER IF EXISTS held_append ON events');
+    };
+    cleanup(dropTrigger);
+    expect((await call(service, 'DELETE', `/v1/tenants/${doomed}`)).status).toBe(202);
+    let cancelled = 0;
+    const until = Date.now() + 8_000;
+    while (Date.now() < until) {
+      const { rows } = await database.pool.query(
+        `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()`,
+      );
+      cancelled += rows.length;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await dropTrigger();
+    expect(cancelled).toBeGreaterThanOrEqual(5);
+
+    let cascade: unknown;
+    let last: Record<string, unknown> = {};
+    await waitFor(async () => {
+      const ready = await call(service, 'GET', '/health/ready');
+      cascade = (ready.body.details as { consumers: Record<string, unknown> }).consumers['cascade-deletion'];
+      last = (await call(service, 'GET', `/v1/tenants/${doomed}`)).body;
+      return ready.body.status === 'ok' && last.status === 'deleted';
+    }, 15_000).catch(() => undefined);
+    expect({ cascade, tenant: last.status }).toMatchObject({
+      cascade: { state: 'active' },
+      tenant: 'deleted',
+    });
+  }, 45_000);
 });
