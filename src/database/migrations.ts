@@ -32,7 +32,7 @@ export async function runMigrations(
       (error as Error).message === 'timeout expired'
         ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
         : (error as Error).message;
-    throw new Error(`cannot reach the database: ${reason}`, { cause: error });
+    throw new Error(`cannot reach the database: ${reason}`);
   }
   try {
     const ran = await runner({
