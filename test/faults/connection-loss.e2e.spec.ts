@@ -104,4 +104,25 @@ describe('terminated database connections', () => {
     });
     expect(verify.stdout).toMatch(/read models match the event log/);
   }, 60_000);
+
+  it("a tenant's creation cut after its name was claimed: the 503's retry (same request, no tenantId) creates the tenant instead of 409 TENANT_NAME_TAKEN", async () => {
+    const name = `Cut after the claim ${randomUUID()}`;
+    // The TenantCreated append waits until its connection is cut, as if it had hit a dead one; the
+    // name's reservation, appended just before on another connection, is committed.
+    await database.pool.query(`CREATE FUNCTION creation_held() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.event_type = 'TenantCreated' AND NEW.data->>'name' = '${name}' THEN PERFORM pg_sleep(10); END IF;
+      RETURN NEW; END $$`);
+    await database.pool.query(
+      'CREATE TRIGGER creation_held BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION creation_held()',
+    );
+    try {
+      const first = call(service, 'POST', '/v1/tenants', { name });
+      await waitFor(async () => (await terminate(`wait_event = 'PgSleep'`)) > 0, 5_000);
+      expect((await first).status).toBe(503);
+    } finally {
+      await database.pool.query('DROP TRIGGER creation_held ON events');
+    }
+    const retried = await call(service, 'POST', '/v1/tenants', { name });
+    expect({ status: retried.status, code: retried.body.code }).toEqual({ status: 201, code: undefined });
+  }, 30_000);
 });

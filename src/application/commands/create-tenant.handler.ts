@@ -56,6 +56,12 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
       // Refused after all (another create of this id won the race): the claim made for it goes at once.
       if (nameReservation !== undefined && error instanceof TenancyRuleViolation)
         await this.names.release(tenantId, parsed, nameReservation, context);
+      // Not recorded (the database went away after the name was claimed, and the client is told to
+      // retry): the claim goes too, as far as the database lets it, or the retry, with a tenant id of
+      // its own, would find the name taken for minutes. A creation that did commit before its answer
+      // was lost keeps its name: a release never takes the name a tenant bears.
+      else if (nameReservation !== undefined)
+        await this.names.release(tenantId, parsed, nameReservation, context).catch(() => undefined);
       throw error;
     }
     const body: TenantBody = {
