@@ -7,6 +7,7 @@ import { createHttpApp } from './app/create-http-app.js';
 import { installGracefulShutdown } from './app/graceful-shutdown.js';
 import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
+import { QUERY_TIMEOUT_MS } from './database/postgres-pool.js';
 
 // JSON lines from the very first one: a bad setting is reported before anything else runs.
 let log = createLogger('info');
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
     config = { ...config, operatorKey: generated.key };
     logger.warn(`TENANCY_OPERATOR_KEY is not set; this run accepts the operator key in ${generated.file}`);
   }
-  const runtime = await openRuntime(config, (level, line) => logger[level](line));
+  const runtime = await openRuntime(config, (level, line) => logger[level](line), {
+    queryTimeoutMs: QUERY_TIMEOUT_MS,
+  });
   logger.log(runtime.description);
   const app = await createHttpApp({ runtime, config }, log).catch(async (error: unknown) => {
     await runtime.close();

@@ -6,7 +6,7 @@ import { PostgresEventStore } from '../event-store/postgres/postgres-event-store
 import { quoteIdentifier, withDatabase } from '../database/database-urls.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../database/embedded-postgres.server.js';
 import { runMigrations } from '../database/migrations.js';
-import { createPool } from '../database/postgres-pool.js';
+import { createPool, type PoolOptions } from '../database/postgres-pool.js';
 
 const EMBEDDED_DATABASE = 'tenancy';
 
@@ -30,7 +30,11 @@ export type RuntimeLog = (level: 'log' | 'warn' | 'error', line: string) => void
  * Connects to DATABASE_URL, or starts the embedded PostgreSQL (data kept under the data
  * directory) when none is configured; applies pending migrations; opens the event store.
  */
-export async function openRuntime(config: AppConfig, log: RuntimeLog): Promise<Runtime> {
+export async function openRuntime(
+  config: AppConfig,
+  log: RuntimeLog,
+  pool: Pick<PoolOptions, 'queryTimeoutMs'> = {},
+): Promise<Runtime> {
   let embedded: RunningPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -46,7 +50,7 @@ export async function openRuntime(config: AppConfig, log: RuntimeLog): Promise<R
       'log',
       applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date',
     );
-    return await openWithDatabase(config, databaseUrl, embedded);
+    return await openWithDatabase(config, { ...pool, connectionString: databaseUrl }, embedded);
   } catch (error) {
     await embedded?.stop();
     throw error;
@@ -55,10 +59,11 @@ export async function openRuntime(config: AppConfig, log: RuntimeLog): Promise<R
 
 async function openWithDatabase(
   config: AppConfig,
-  databaseUrl: string,
+  poolOptions: PoolOptions,
   embedded: RunningPostgres | undefined,
 ): Promise<Runtime> {
-  const pool = createPool({ connectionString: databaseUrl });
+  const databaseUrl = poolOptions.connectionString;
+  const pool = createPool(poolOptions);
   const eventStore = await openEventStore(config, pool, databaseUrl);
   const where = embedded ? 'embedded PostgreSQL' : `PostgreSQL at ${redact(databaseUrl)}`;
   return {

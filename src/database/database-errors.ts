@@ -25,6 +25,8 @@ const SOCKET_ERRORS = new Set([
  * Errors that carry no code; these are its own fixed texts (pg and pg-pool), never a server's
  * message, which is why matching them is safe.
  */
+const QUERY_READ_TIMEOUT = 'Query read timeout';
+
 const CLIENT_SIDE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
@@ -33,6 +35,8 @@ const CLIENT_SIDE_MESSAGES = [
   'Cannot use a pool after calling end on the pool',
   // a client's own connectionTimeoutMillis (a server that took the connection and never answered)
   'timeout expired',
+  // a client's own query_timeout (a server that stopped answering a statement)
+  QUERY_READ_TIMEOUT,
 ];
 
 /**
@@ -62,4 +66,13 @@ const CANCELLED_SQLSTATES = new Set(['57014', '55P03']);
 /** Whether an error is a statement the server cancelled (timed out or cancelled by an operator). */
 export function isStatementCancelled(error: unknown): boolean {
   return error instanceof pg.DatabaseError && CANCELLED_SQLSTATES.has(error.code ?? '');
+}
+
+/**
+ * Whether a statement's answer never came within the pool's query timeout. Its connection is in an
+ * unknown state (the statement may still be running): nothing more may be sent on it, not even a
+ * ROLLBACK, which would wait behind it; closing the connection rolls the transaction back.
+ */
+export function isQueryReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === QUERY_READ_TIMEOUT;
 }

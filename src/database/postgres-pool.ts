@@ -21,10 +21,23 @@ export const DATABASE_URL = Symbol('DatabaseUrl');
  */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
+/** The longest a statement runs on the server before the server cancels it (57014). */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * The longest the service waits for the answer to a statement, on its side. Past the statement
+ * timeout the server would have answered if it could: a server that stopped answering (stopped, hung,
+ * a network that drops packets) must not hold a request for ever. The operator CLI does not set it:
+ * a replay's statements run without the statement timeout, on purpose.
+ */
+export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
+
 export interface PoolOptions {
   readonly connectionString: string;
   readonly max?: number;
   readonly applicationName?: string;
+  /** The client-side wait for a statement's answer (QUERY_TIMEOUT_MS in the service); unset: none. */
+  readonly queryTimeoutMs?: number;
 }
 
 /**
@@ -36,7 +49,9 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionString: options.connectionString,
     max: options.max ?? 20,
     application_name: options.applicationName ?? 'tenancy',
-    statement_timeout: 30_000,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    // A timed-out query fails as unavailable (503); the pool destroys its connection.
+    ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
     // After this the request fails as unavailable (503) and is retried.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 10_000,

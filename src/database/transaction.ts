@@ -1,9 +1,11 @@
 import type pg from 'pg';
+import { isQueryReadTimeout } from './database-errors.js';
 
 /**
  * The one way this service opens, commits and rolls back a transaction. A rollback that fails
- * (the connection broke mid-transaction) marks the client broken, so the pool destroys it instead
- * of handing a connection in an unknown state to the next caller.
+ * (the connection broke mid-transaction), or a statement whose answer never came, marks the client
+ * broken, so the pool destroys it instead of handing a connection in an unknown state to the next
+ * caller.
  */
 const broken = new WeakSet<pg.ClientBase>();
 
@@ -23,7 +25,7 @@ export async function inTransaction<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await rollback(client);
+    await rollback(client, error);
     throw error;
   }
 }
@@ -44,7 +46,7 @@ export async function transactionInOneRoundTrip(
       pg.QueryResult[] | pg.QueryResult;
     return Array.isArray(results) ? (results[results.length - 2] ?? results[0]!) : results;
   } catch (error) {
-    await rollback(client);
+    await rollback(client, error);
     throw error;
   }
 }
@@ -62,7 +64,11 @@ export async function withPooledClient<T>(
   }
 }
 
-async function rollback(client: pg.ClientBase): Promise<void> {
+async function rollback(client: pg.ClientBase, cause: unknown): Promise<void> {
+  if (isQueryReadTimeout(cause)) {
+    broken.add(client);
+    return;
+  }
   try {
     await client.query('ROLLBACK');
   } catch {

@@ -4,7 +4,7 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { createHttpApp } from '../../src/app/create-http-app.js';
 import type { Runtime } from '../../src/app/runtime.js';
-import { createPool } from '../../src/database/postgres-pool.js';
+import { createPool, type PoolOptions } from '../../src/database/postgres-pool.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -41,11 +41,14 @@ export async function startTestAppOn(
   overrides: Partial<AppConfig> = {},
   /** Where the app logs (errors only to standard output unless given). */
   logger: Logger = createLogger('error'),
+  /** How its pool connects, if not straight to the database (through a proxy, with a query timeout). */
+  poolOptions: Partial<PoolOptions> = {},
 ): Promise<TestApp> {
   const pool = createPool({
     connectionString: database.url,
     max: 20,
     applicationName: 'tenancy-test-instance',
+    ...poolOptions,
   });
   const eventStore = new PostgresEventStore(pool, database.url);
   const runtime: Runtime = {
