@@ -21,6 +21,20 @@ export function sendWrite<Body extends object>(
 }
 
 /**
+ * A write that goes on in the background (a deletion): 202 with its status resource in `Location`,
+ * and, like every write answer, the revision it reached (as ETag too) and its log position.
+ */
+export function sendAccepted<Body extends object>(
+  response: Response,
+  result: WriteResult<unknown>,
+  location: string,
+  body: Body,
+): Body & { revision: number; position: string | null } {
+  response.setHeader('Location', location);
+  return sendWrite(response, { ...result, body }, 202);
+}
+
+/**
  * A single resource's read answer: ETag, and 304 Not Modified (no body) when `If-None-Match` names
  * its current tag. If-None-Match compares weakly (RFC 9110 13.1.2), so `W/"3"` matches `"3"`.
  */

@@ -666,6 +666,22 @@ describe('HTTP semantics', () => {
     });
   });
 
+  it("a deletion's 202 carries the revision its ETag names and the position, as every write answer does", async () => {
+    const tenant = await createTenant();
+    const top = await createWorkspace(tenant.tenantId);
+    await createWorkspace(tenant.tenantId, top.workspaceId);
+    const workspace = await http()
+      .delete(`/v1/tenants/${tenant.tenantId}/workspaces/${top.workspaceId}?cascade=true`)
+      .set(AUTH);
+    const deletion = await http().delete(`/v1/tenants/${tenant.tenantId}`).set(AUTH);
+    for (const response of [workspace, deletion]) {
+      expect(response.status).toBe(202);
+      const body = response.body as { revision?: unknown; position?: unknown };
+      expect(body).toMatchObject({ revision: expect.any(Number), position: expect.any(String) });
+      expect(response.headers.etag).toBe(`"${String(body.revision)}"`);
+    }
+  });
+
   it("a tenant deletion's 202 names its status resource, which the operator can still read once the tenant is deleted", async () => {
     const tenant = await createTenant();
     await createWorkspace(tenant.tenantId);

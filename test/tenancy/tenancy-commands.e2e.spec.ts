@@ -303,13 +303,14 @@ describe('tenancy command API', () => {
   });
 
   describe('DELETE /v1/tenants/{tenantId}', () => {
-    it('starts the deletion: 202 deleting with a position', async () => {
+    it('starts the deletion: 202 deleting with a revision and a position', async () => {
       const tenant = await createTenant();
       const response = await http().delete(`/v1/tenants/${tenant.tenantId}`).set(AUTH);
       expect(response.status).toBe(202);
       expect(response.body).toEqual({
         tenantId: tenant.tenantId,
         status: 'deleting',
+        revision: expect.any(Number),
         position: expect.any(String),
       });
     });

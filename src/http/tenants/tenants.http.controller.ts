@@ -12,7 +12,7 @@ import { CLOCK, type Clock } from '../../application/clock.js';
 import { commandContextOf } from '../request-context.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendAccepted, sendWrite } from '../write-response.js';
 import { CreateTenantRequestDto, TenantEventsQueryDto } from './tenancy.request.dto.js';
 import {
   ApiIfMatch,
@@ -88,9 +88,8 @@ export class TenantsHttpController {
       new DeleteTenantCommand(tenantId, ifMatchRevisionsOf(ifMatch), commandContextOf(request, this.clock)),
     );
     // The tenant is the deletion's status resource: 'deleting' with progress, then 'deleted'.
-    response.setHeader('Location', `/v1/tenants/${tenantId}`);
-    const { tenantId: id, status, position } = sendWrite(response, result, 202);
-    return { tenantId: id, status, position };
+    const { tenantId: id, status } = result.body;
+    return sendAccepted(response, result, `/v1/tenants/${tenantId}`, { tenantId: id, status });
   }
 
   @Get(':tenantId/events')

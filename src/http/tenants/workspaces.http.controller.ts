@@ -21,7 +21,7 @@ import { CLOCK, type Clock } from '../../application/clock.js';
 import { commandContextOf } from '../request-context.js';
 import { fromBody, fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, sendAccepted, sendWrite } from '../write-response.js';
 import {
   CreateWorkspaceRequestDto,
   DeleteWorkspaceQueryDto,
@@ -234,8 +234,10 @@ export class WorkspacesHttpController {
       return undefined;
     }
     // The workspace itself is the deletion's status resource: 'deleting' with progress, then 410 Gone.
-    response.setHeader('Location', `/v1/tenants/${tenantId}/workspaces/${workspaceId}`);
-    const { status, position } = sendWrite(response, result, 202);
-    return { tenantId, workspaceId, status, position };
+    return sendAccepted(response, result, `/v1/tenants/${tenantId}/workspaces/${workspaceId}`, {
+      tenantId,
+      workspaceId,
+      status: result.body.status,
+    });
   }
 }
