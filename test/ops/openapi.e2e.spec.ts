@@ -132,6 +132,38 @@ describe('the OpenAPI document', () => {
     expect(documented).toBeGreaterThan(10);
   });
 
+  it('lists on every /v1 operation the refusals it really answers for a body or a query parameter it does not take', async () => {
+    const sample: Record<string, string> = { userId: 'user-1', principalType: 'user', principalId: 'user-1' };
+    const codesOf = (operation: Operation, status: number): string[] => {
+      const content = operation.responses[String(status)]?.content?.['application/problem+json'] as
+        { schema?: { properties?: { code?: { enum?: string[] } } } } | undefined;
+      return content?.schema?.properties?.code?.enum ?? [];
+    };
+    const undocumented: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const url = path.replace(/\{(\w+)\}/g, (_, name: string) => sample[name] ?? randomUUID());
+        const send = (target: string) =>
+          request(app.server)[method as 'get' | 'post' | 'put' | 'patch' | 'delete'](target).set(AUTH);
+        const answers = await Promise.all([
+          send(url).set('Content-Type', 'text/plain').send('hello'),
+          send(url).set('Content-Type', 'application/json').send('{"unterminated'),
+          send(url)
+            .set('Content-Type', 'application/json')
+            .send(JSON.stringify({ x: 'y'.repeat(600_000) })),
+          send(`${url}?unknownParameter=1`),
+        ]);
+        for (const answer of answers) {
+          const code = (answer.body as { code?: string }).code ?? '';
+          if (!codesOf(operation, answer.status).includes(code))
+            undocumented.push(`${method} ${path}: ${answer.status} ${code}`);
+        }
+      }
+    }
+    expect(undocumented).toEqual([]);
+  });
+
   it('serves the interactive documentation at /docs', async () => {
     const page = await request(app.server).get('/docs').redirects(1);
     expect(page.status).toBe(200);

@@ -1,13 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import {
-  ApiIfMatch,
-  ApiJson,
-  ApiRoute,
-  ApiUuidParam,
-  BODY_PROBLEMS,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import { GRANT_SCHEMA, GRANT_WRITTEN_SCHEMA } from './membership.api-schemas.js';
 import { CommandBus } from '@nestjs/cqrs';
@@ -42,7 +35,6 @@ export class GrantsHttpController {
   @Post()
   @Requires('grant:manage', { tenantId: fromParam('tenantId'), workspaceId: fromBody('workspaceId') })
   @ApiRoute('grants', 'Grant a role on the tenant or on a workspace and its subtree', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: [

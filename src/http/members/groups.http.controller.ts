@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApiParam, ApiResponse } from '@nestjs/swagger';
-import {
-  ApiIfMatch,
-  ApiJson,
-  ApiRoute,
-  ApiUuidParam,
-  BODY_PROBLEMS,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import {
   GROUP_MEMBER_SCHEMA,
@@ -70,7 +63,6 @@ export class GroupsHttpController {
   @Post()
   @Requires('member:manage', TENANT)
   @ApiRoute('groups', 'Create a group of members', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],
@@ -104,7 +96,6 @@ export class GroupsHttpController {
   @Patch(':groupId')
   @Requires('member:manage', TENANT)
   @ApiRoute('groups', 'Rename a group', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND'],
     409: ['GROUP_NAME_TAKEN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],

@@ -13,14 +13,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiParam, ApiResponse } from '@nestjs/swagger';
-import {
-  ApiIfMatch,
-  ApiJson,
-  ApiRoute,
-  ApiUuidParam,
-  BODY_PROBLEMS,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import {
   MEMBER_DETAIL_SCHEMA,
@@ -66,7 +59,6 @@ export class MembersHttpController {
   @Put(':userId')
   @Requires('member:manage', TENANT)
   @ApiRoute('members', 'Add a member (or change its display name)', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],

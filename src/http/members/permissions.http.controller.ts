@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiHeader, ApiParam } from '@nestjs/swagger';
-import { ApiJson, ApiRoute, ApiUuidParam, BODY_PROBLEMS } from '../openapi/api-docs.decorators.js';
+import { ApiJson, ApiRoute, ApiUuidParam } from '../openapi/api-docs.decorators.js';
 import { ACCESS_PAGE_SCHEMA, CHECK_ANSWER_SCHEMA, REACHABLE_PAGE_SCHEMA } from './membership.api-schemas.js';
 import type { Request } from 'express';
 import {
@@ -45,7 +45,6 @@ export class PermissionsHttpController {
   @HttpCode(200)
   @Requires('permission:check', { tenantId: fromParam('tenantId'), workspaceId: fromBody('workspaceId') })
   @ApiRoute('permissions', 'May a principal do this on a workspace? One check, or up to 1,000 as `checks`', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
   })

@@ -8,18 +8,25 @@ import { BEARER_SCHEME } from './openapi.document.js';
 /** Error answers of a route: status -> the stable codes it may carry. */
 export type ProblemCodes = Readonly<Record<number, readonly string[]>>;
 
-/** Every authenticated route may answer these. */
-const AUTHENTICATED: ProblemCodes = {
+/**
+ * Every /v1 route may answer these: a body is read (and refused if it is no JSON, does not parse or
+ * is too large) and the query checked before the route's own rules, also on a route that takes no
+ * body or no query parameter (README: such a route refuses one rather than ignoring it).
+ */
+const EVERY_ROUTE: ProblemCodes = {
+  400: ['VALIDATION_FAILED', 'MALFORMED_BODY'],
   401: ['UNAUTHORIZED'],
+  413: ['PAYLOAD_TOO_LARGE'],
+  415: ['UNSUPPORTED_MEDIA_TYPE'],
   503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE'],
 };
 
 /** A /v1 route: its summary, the bearer scheme, and its problem+json answers with their codes. */
 export function ApiRoute(tag: string, summary: string, problems: ProblemCodes): MethodDecorator {
   const merged: Record<number, string[]> = {};
-  for (const source of [problems, AUTHENTICATED]) {
+  for (const source of [problems, EVERY_ROUTE]) {
     for (const [status, codes] of Object.entries(source)) {
-      merged[Number(status)] = [...(merged[Number(status)] ?? []), ...codes];
+      merged[Number(status)] = [...new Set([...(merged[Number(status)] ?? []), ...codes])];
     }
   }
   return applyDecorators(
@@ -92,10 +99,3 @@ export const ApiMinPosition = (): MethodDecorator =>
   });
 
 export const ETAG_HEADER = { ETag: "The tenant stream's revision as a strong entity tag" } as const;
-
-/** Writes that take a JSON body may answer these. */
-export const BODY_PROBLEMS: ProblemCodes = {
-  400: ['VALIDATION_FAILED', 'MALFORMED_BODY'],
-  413: ['PAYLOAD_TOO_LARGE'],
-  415: ['UNSUPPORTED_MEDIA_TYPE'],
-};

@@ -12,14 +12,7 @@ import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { IssueApiKeyRequestDto } from './api-keys.request.dto.js';
 import { ApiResponse } from '@nestjs/swagger';
-import {
-  ApiIfMatch,
-  ApiJson,
-  ApiRoute,
-  ApiUuidParam,
-  BODY_PROBLEMS,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { API_KEY_SCHEMA, ISSUED_API_KEY_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants/:tenantId/api-keys')
@@ -34,7 +27,6 @@ export class ApiKeysHttpController {
   @Post()
   @Requires('api-key:manage', { tenantId: fromParam('tenantId') })
   @ApiRoute('api-keys', 'Issue an API key for the tenant or one of its workspaces', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],

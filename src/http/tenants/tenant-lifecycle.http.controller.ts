@@ -12,14 +12,7 @@ import {
 } from '../../application/lifecycle/tenant-lifecycle.commands.js';
 import { tenantNotFound } from '../../tenancy/tenant-rules.js';
 import { fromParam, Requires } from '../auth/requires.decorator.js';
-import {
-  ApiIfMatch,
-  ApiJson,
-  ApiRoute,
-  ApiUuidParam,
-  BODY_PROBLEMS,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { TENANT_QUOTAS_SCHEMA, TENANT_STATUS_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
@@ -47,7 +40,6 @@ export class TenantLifecycleHttpController {
     'tenants',
     'Suspend a tenant: every change but reactivation, deletion and erasure is refused until reactivated (operator)',
     {
-      ...BODY_PROBLEMS,
       403: ['FORBIDDEN'],
       412: ['REVISION_MISMATCH'],
       404: ['TENANT_NOT_FOUND'],
@@ -106,7 +98,6 @@ export class TenantLifecycleHttpController {
   @Patch()
   @Requires('tenant:manage', TENANT)
   @ApiRoute('tenants', 'Rename a tenant; names stay unique across tenants (operator)', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND'],
     409: ['TENANT_NAME_TAKEN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
@@ -136,7 +127,6 @@ export class TenantLifecycleHttpController {
   @Put('quotas')
   @Requires('tenant:manage', TENANT)
   @ApiRoute('tenants', "Set the tenant's own quotas; absent or null: the configured default (operator)", {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND'],

@@ -14,14 +14,7 @@ import { fromParam, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ifMatchRevisionsOf, sendAccepted, sendWrite } from '../write-response.js';
 import { CreateTenantRequestDto, TenantEventsQueryDto } from './tenancy.request.dto.js';
-import {
-  ApiIfMatch,
-  ApiJson,
-  ApiRoute,
-  ApiUuidParam,
-  BODY_PROBLEMS,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { TENANT_EVENTS_SCHEMA, TENANT_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants')
@@ -35,7 +28,6 @@ export class TenantsHttpController {
   @Post()
   @Requires('tenant:create')
   @ApiRoute('tenants', 'Create a tenant with its root workspace (operator)', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     409: ['TENANT_NAME_TAKEN', 'TENANT_ALREADY_EXISTS'],
   })

@@ -30,14 +30,7 @@ import {
 } from './tenancy.request.dto.js';
 import { MoveWorkspaceCommand } from '../../application/lifecycle/tenant-lifecycle.commands.js';
 import { ApiResponse } from '@nestjs/swagger';
-import {
-  ApiIfMatch,
-  ApiJson,
-  ApiRoute,
-  ApiUuidParam,
-  BODY_PROBLEMS,
-  ETAG_HEADER,
-} from '../openapi/api-docs.decorators.js';
+import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
 import { MOVED_WORKSPACE_SCHEMA, WORKSPACE_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants/:tenantId/workspaces')
@@ -49,7 +42,6 @@ export class WorkspacesHttpController {
 
   @Post()
   @ApiRoute('workspaces', 'Create a workspace (under the root unless a parent is given)', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
@@ -94,7 +86,6 @@ export class WorkspacesHttpController {
 
   @Post(':workspaceId/move')
   @ApiRoute('workspaces', 'Move a workspace, with its whole subtree, under another parent', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
@@ -144,7 +135,6 @@ export class WorkspacesHttpController {
 
   @Patch(':workspaceId')
   @ApiRoute('workspaces', 'Rename a workspace', {
-    ...BODY_PROBLEMS,
     403: ['FORBIDDEN'],
     404: ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
     409: ['WORKSPACE_NAME_TAKEN', 'WORKSPACE_DELETING', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
