@@ -9,7 +9,10 @@ import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 interface Operation {
   readonly security?: Record<string, string[]>[];
   readonly parameters?: { in: string; name: string; required?: boolean; schema?: { enum?: string[] } }[];
-  readonly responses: Record<string, { content?: Record<string, unknown> }>;
+  readonly responses: Record<
+    string,
+    { content?: Record<string, unknown>; headers?: Record<string, unknown> }
+  >;
 }
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
@@ -163,6 +166,40 @@ describe('the OpenAPI document', () => {
     }
     expect(undocumented).toEqual([]);
   });
+
+  it('documents the headers its refusals carry: WWW-Authenticate on a 401, Retry-After on a 503 and a 429', async () => {
+    const headersOf = (operation: Operation | undefined, status: number) =>
+      Object.keys(operation?.responses[String(status)]?.headers ?? {}).map((name) => name.toLowerCase());
+    const missing: string[] = [];
+    // What the service really sends: a request without a key, a read the read models cannot reach.
+    const unauthorized = await request(app.server).get('/v1/tenants');
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers['www-authenticate']).toBeDefined();
+    const lagging = await request(app.server)
+      .get('/v1/tenants')
+      .set(AUTH)
+      .set('Min-Position', '00000000ffffffff-0000000000000001');
+    expect((lagging.body as { code?: string }).code).toBe('PROJECTION_LAGGING');
+    expect(lagging.headers['retry-after']).toBeDefined();
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const expected: [number, string][] = [
+          [401, 'www-authenticate'],
+          [429, 'retry-after'],
+          [503, 'retry-after'],
+        ];
+        for (const [status, header] of expected) {
+          if (
+            operation.responses[String(status)] !== undefined &&
+            !headersOf(operation, status).includes(header)
+          )
+            missing.push(`${method} ${path}: ${status} ${header}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  }, 30_000);
 
   it('serves the interactive documentation at /docs', async () => {
     const page = await request(app.server).get('/docs').redirects(1);

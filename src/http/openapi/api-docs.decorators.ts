@@ -21,6 +21,13 @@ const EVERY_ROUTE: ProblemCodes = {
   503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE'],
 };
 
+/** Headers a problem answer of this status carries, whichever its code. */
+const PROBLEM_HEADERS: Readonly<Record<number, Readonly<Record<string, string>>>> = {
+  401: { 'WWW-Authenticate': 'Bearer realm="tenancy"' },
+  429: { 'Retry-After': 'Seconds to wait before opening another stream' },
+  503: { 'Retry-After': 'Seconds to wait before sending the request again' },
+};
+
 /** A /v1 route: its summary, the bearer scheme, and its problem+json answers with their codes. */
 export function ApiRoute(tag: string, summary: string, problems: ProblemCodes): MethodDecorator {
   const merged: Record<number, string[]> = {};
@@ -33,8 +40,9 @@ export function ApiRoute(tag: string, summary: string, problems: ProblemCodes): 
     ApiTags(tag),
     ApiOperation({ summary }),
     ApiBearerAuth(BEARER_SCHEME),
-    ...Object.entries(merged).map(([status, codes]) =>
-      ApiResponse({
+    ...Object.entries(merged).map(([status, codes]) => {
+      const headers = PROBLEM_HEADERS[Number(status)];
+      return ApiResponse({
         status: Number(status),
         description: `problem+json with code ${codes.join(', ')}`,
         content: {
@@ -45,8 +53,19 @@ export function ApiRoute(tag: string, summary: string, problems: ProblemCodes): 
             },
           },
         },
-      }),
-    ),
+        ...(headers ? { headers: headerObjects(headers) } : {}),
+      });
+    }),
+  );
+}
+
+/** OpenAPI header objects: each header with what it means. */
+function headerObjects(headers: Readonly<Record<string, string>>) {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, meaning]) => [
+      name,
+      { description: meaning, schema: { type: 'string' } },
+    ]),
   );
 }
 
@@ -61,12 +80,7 @@ export function ApiJson(
     status,
     description,
     content: { 'application/json': { schema } },
-    headers: Object.fromEntries(
-      Object.entries(headers).map(([name, meaning]) => [
-        name,
-        { description: meaning, schema: { type: 'string' } },
-      ]),
-    ),
+    headers: headerObjects(headers),
   });
 }
 
