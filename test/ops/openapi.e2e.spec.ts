@@ -201,6 +201,65 @@ describe('the OpenAPI document', () => {
     expect(missing).toEqual([]);
   }, 30_000);
 
+  it('documents the ETag and Location its writes answer with, repeated creates and 204s included, and the ETag of a 304', async () => {
+    const http = () => request(app.server);
+    const tenantId = randomUUID();
+    const groupId = randomUUID();
+    const base = `/v1/tenants/${tenantId}`;
+    const answers: [string, string, request.Response][] = [];
+    const call = async (method: 'post' | 'put' | 'delete', template: string, url: string, body?: object) => {
+      const answer = await http()[method](url).set(AUTH).send(body);
+      expect([url, answer.status < 300]).toEqual([url, true]);
+      answers.push([method, template, answer]);
+      return answer.body as Record<string, string>;
+    };
+    const tenant = { tenantId, name: `Headers ${tenantId}`, adminUserId: 'alice' };
+    for (let time = 0; time < 2; time++) {
+      await call('post', '/v1/tenants', '/v1/tenants', tenant);
+      await call('put', '/v1/tenants/{tenantId}/members/{userId}', `${base}/members/bob`, {
+        displayName: 'B',
+      });
+      await call('post', '/v1/tenants/{tenantId}/groups', `${base}/groups`, { groupId, name: 'G' });
+      await call(
+        'put',
+        '/v1/tenants/{tenantId}/groups/{groupId}/members/{userId}',
+        `${base}/groups/${groupId}/members/bob`,
+      );
+    }
+    const grant = { principal: { type: 'user', id: 'bob' }, role: 'viewer' };
+    const { grantId } = await call('post', '/v1/tenants/{tenantId}/grants', `${base}/grants`, grant);
+    await call('post', '/v1/tenants/{tenantId}/grants', `${base}/grants`, grant);
+    const { apiKeyId } = await call('post', '/v1/tenants/{tenantId}/api-keys', `${base}/api-keys`, {
+      role: 'reader',
+    });
+    await call('delete', '/v1/tenants/{tenantId}/grants/{grantId}', `${base}/grants/${grantId}`);
+    await call(
+      'delete',
+      '/v1/tenants/{tenantId}/groups/{groupId}/members/{userId}',
+      `${base}/groups/${groupId}/members/bob`,
+    );
+    await call('delete', '/v1/tenants/{tenantId}/groups/{groupId}', `${base}/groups/${groupId}`);
+    await call('delete', '/v1/tenants/{tenantId}/members/{userId}', `${base}/members/bob`);
+    await call('delete', '/v1/tenants/{tenantId}/api-keys/{apiKeyId}', `${base}/api-keys/${apiKeyId}`);
+
+    const documented = (operation: Operation | undefined, status: number) =>
+      Object.keys(operation?.responses[String(status)]?.headers ?? {}).map((name) => name.toLowerCase());
+    const undocumented = answers.flatMap(([method, template, answer]) =>
+      ['etag', 'location']
+        .filter((header) => answer.headers[header] !== undefined)
+        .filter((header) => !documented(document.paths[template]?.[method], answer.status).includes(header))
+        .map((header) => `${method} ${template}: ${answer.status} ${header}`),
+    );
+    // A 304 carries the ETag it confirms (sendRepresentation sets it before answering).
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (operation.responses['304'] !== undefined && !documented(operation, 304).includes('etag'))
+          undocumented.push(`${method} ${path}: 304 etag`);
+      }
+    }
+    expect([...new Set(undocumented)]).toEqual([]);
+  });
+
   it('serves the interactive documentation at /docs', async () => {
     const page = await request(app.server).get('/docs').redirects(1);
     expect(page.status).toBe(200);

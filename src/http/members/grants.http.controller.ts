@@ -1,6 +1,12 @@
 import { Body, Controller, Delete, Get, Headers, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
-import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
+import {
+  ApiIfMatch,
+  ApiJson,
+  ApiNoContent,
+  ApiRoute,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import { GRANT_SCHEMA, GRANT_WRITTEN_SCHEMA } from './membership.api-schemas.js';
 import { CommandBus } from '@nestjs/cqrs';
@@ -63,12 +69,10 @@ export class GrantsHttpController {
       Location: 'The grant',
     },
   )
-  @ApiJson(
-    200,
-    'The principal already holds this role there: the existing grant',
-    GRANT_WRITTEN_SCHEMA,
-    ETAG_HEADER,
-  )
+  @ApiJson(200, 'The principal already holds this role there: the existing grant', GRANT_WRITTEN_SCHEMA, {
+    ...ETAG_HEADER,
+    Location: 'The grant',
+  })
   @ApiIfMatch()
   async grant(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -102,7 +106,7 @@ export class GrantsHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('grantId')
-  @ApiResponse({ status: 204, description: 'Revoked' })
+  @ApiNoContent('Revoked')
   @ApiIfMatch()
   async revoke(
     @Param('tenantId', UuidParamPipe) tenantId: string,

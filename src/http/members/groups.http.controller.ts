@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { ApiParam, ApiResponse } from '@nestjs/swagger';
-import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
+import { ApiParam } from '@nestjs/swagger';
+import {
+  ApiIfMatch,
+  ApiJson,
+  ApiNoContent,
+  ApiRoute,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import {
   GROUP_MEMBER_SCHEMA,
@@ -70,7 +77,10 @@ export class GroupsHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiJson(201, 'Created', GROUP_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The group' })
-  @ApiJson(200, 'The same group again (same id and name)', GROUP_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiJson(200, 'The same group again (same id and name)', GROUP_WRITTEN_SCHEMA, {
+    ...ETAG_HEADER,
+    Location: 'The group',
+  })
   @ApiIfMatch()
   async create(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -136,7 +146,7 @@ export class GroupsHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
-  @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiNoContent('Deleted')
   @ApiIfMatch()
   async remove(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -203,7 +213,7 @@ export class GroupsHttpController {
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
-  @ApiResponse({ status: 204, description: 'Not in the group (any more)' })
+  @ApiNoContent('Not in the group (any more)')
   @ApiIfMatch()
   async removeMember(
     @Param('tenantId', UuidParamPipe) tenantId: string,

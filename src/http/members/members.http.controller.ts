@@ -12,8 +12,15 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiParam, ApiResponse } from '@nestjs/swagger';
-import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
+import { ApiParam } from '@nestjs/swagger';
+import {
+  ApiIfMatch,
+  ApiJson,
+  ApiNoContent,
+  ApiRoute,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import {
   MEMBER_DETAIL_SCHEMA,
@@ -67,12 +74,10 @@ export class MembersHttpController {
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
   @ApiJson(201, 'Added', MEMBER_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The member' })
-  @ApiJson(
-    200,
-    'Already a member (display name changed if another was sent)',
-    MEMBER_WRITTEN_SCHEMA,
-    ETAG_HEADER,
-  )
+  @ApiJson(200, 'Already a member (display name changed if another was sent)', MEMBER_WRITTEN_SCHEMA, {
+    ...ETAG_HEADER,
+    Location: 'The member',
+  })
   @ApiIfMatch()
   async put(
     @Param('tenantId', UuidParamPipe) tenantId: string,
@@ -106,7 +111,7 @@ export class MembersHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
-  @ApiResponse({ status: 204, description: 'Removed' })
+  @ApiNoContent('Removed')
   @ApiIfMatch()
   async remove(
     @Param('tenantId', UuidParamPipe) tenantId: string,

@@ -113,3 +113,15 @@ export const ApiMinPosition = (): MethodDecorator =>
   });
 
 export const ETAG_HEADER = { ETag: "The tenant stream's revision as a strong entity tag" } as const;
+
+/** 204: the write applied (or had been), no body; the ETag is the revision the tenant stream is at. */
+export const ApiNoContent = (description: string): MethodDecorator =>
+  ApiResponse({ status: 204, description, headers: headerObjects(ETAG_HEADER) });
+
+/** 304: If-None-Match names the current ETag, which the answer carries again, without a body. */
+export const ApiNotModified = (): MethodDecorator =>
+  ApiResponse({
+    status: 304,
+    description: 'Not modified: If-None-Match names the current ETag',
+    headers: headerObjects(ETAG_HEADER),
+  });

@@ -15,8 +15,13 @@ import { fromParam, fromQuery, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
 import { ReadModelRoute } from './min-position.interceptor.js';
-import { ApiResponse } from '@nestjs/swagger';
-import { ApiIfNoneMatch, ApiJson, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
+import {
+  ApiIfNoneMatch,
+  ApiJson,
+  ApiNotModified,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
 import { pageOf, TENANT_SCHEMA, WORKSPACE_SCHEMA } from '../openapi/api-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -48,7 +53,7 @@ export class TenantQueriesHttpController {
     TENANT_SCHEMA,
     ETAG_HEADER,
   )
-  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag' })
+  @ApiNotModified()
   async get(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Req() request: Request,
@@ -97,7 +102,7 @@ export class TenantQueriesHttpController {
   @ApiUuidParam('workspaceId')
   @ApiIfNoneMatch()
   @ApiJson(200, 'The workspace', WORKSPACE_SCHEMA, ETAG_HEADER)
-  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the current ETag' })
+  @ApiNotModified()
   @Requires('workspace:read', { tenantId: fromParam('tenantId'), workspaceId: fromParam('workspaceId') })
   async workspace(
     @Param('tenantId', UuidParamPipe) tenantId: string,

@@ -11,8 +11,14 @@ import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
 import { IssueApiKeyRequestDto } from './api-keys.request.dto.js';
-import { ApiResponse } from '@nestjs/swagger';
-import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
+import {
+  ApiIfMatch,
+  ApiJson,
+  ApiNoContent,
+  ApiRoute,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
 import { API_KEY_SCHEMA, ISSUED_API_KEY_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants/:tenantId/api-keys')
@@ -99,7 +105,7 @@ export class ApiKeysHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('apiKeyId')
-  @ApiResponse({ status: 204, description: 'Revoked (or already revoked)' })
+  @ApiNoContent('Revoked (or already revoked)')
   @ApiIfMatch()
   async revoke(
     @Param('tenantId', UuidParamPipe) tenantId: string,

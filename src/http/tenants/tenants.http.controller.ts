@@ -36,7 +36,7 @@ export class TenantsHttpController {
     200,
     'The same create (tenantId, name and adminUserId) was made before: the same answer again',
     TENANT_WRITTEN_SCHEMA,
-    ETAG_HEADER,
+    { ...ETAG_HEADER, Location: 'The tenant' },
   )
   async create(
     @Body() body: CreateTenantRequestDto,

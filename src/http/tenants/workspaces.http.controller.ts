@@ -29,8 +29,14 @@ import {
   RenameWorkspaceRequestDto,
 } from './tenancy.request.dto.js';
 import { MoveWorkspaceCommand } from '../../application/lifecycle/tenant-lifecycle.commands.js';
-import { ApiResponse } from '@nestjs/swagger';
-import { ApiIfMatch, ApiJson, ApiRoute, ApiUuidParam, ETAG_HEADER } from '../openapi/api-docs.decorators.js';
+import {
+  ApiIfMatch,
+  ApiJson,
+  ApiNoContent,
+  ApiRoute,
+  ApiUuidParam,
+  ETAG_HEADER,
+} from '../openapi/api-docs.decorators.js';
 import { MOVED_WORKSPACE_SCHEMA, WORKSPACE_WRITTEN_SCHEMA } from '../openapi/api-schemas.js';
 
 @Controller('v1/tenants/:tenantId/workspaces')
@@ -56,7 +62,10 @@ export class WorkspacesHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiJson(201, 'Created', WORKSPACE_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The new workspace' })
-  @ApiJson(200, 'The same workspace was created before', WORKSPACE_WRITTEN_SCHEMA, ETAG_HEADER)
+  @ApiJson(200, 'The same workspace was created before', WORKSPACE_WRITTEN_SCHEMA, {
+    ...ETAG_HEADER,
+    Location: 'The workspace',
+  })
   @Requires('workspace:create', {
     tenantId: fromParam('tenantId'),
     workspaceId: fromBody('parentWorkspaceId', 'root'),
@@ -185,11 +194,7 @@ export class WorkspacesHttpController {
   )
   @ApiUuidParam('tenantId')
   @ApiUuidParam('workspaceId')
-  @ApiResponse({
-    status: 204,
-    description: 'Deleted (a leaf)',
-    headers: { ETag: { description: ETAG_HEADER.ETag, schema: { type: 'string' } } },
-  })
+  @ApiNoContent('Deleted (a leaf)')
   @ApiJson(
     202,
     'Deleting the subtree; Location is the status resource (deleting with progress, then 410 Gone)',
