@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiResponse, type ApiResponseSchemaHost } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type pg from 'pg';
 import { ConsumerHost } from '../consumers/consumer-host.service.js';
@@ -25,6 +26,30 @@ export interface Readiness {
   readonly details: Record<string, CheckResult>;
 }
 
+/** Readiness's body, on a 200 and a 503 alike: each check's state and what it found. */
+const CHECKS: ApiResponseSchemaHost['schema'] = {
+  type: 'object',
+  additionalProperties: {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['up', 'down', 'degraded'] } },
+    required: ['status'],
+  },
+};
+const READINESS_SCHEMA: ApiResponseSchemaHost['schema'] = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'degraded', 'error'] },
+    info: { ...CHECKS, description: 'The checks that are up (or degraded)' },
+    error: { ...CHECKS, description: 'The checks that are down, each with its reason' },
+    details: {
+      ...CHECKS,
+      description:
+        'Every check: database, eventStore, consumers (each with state, position, caughtUp), logHorizon',
+    },
+  },
+  required: ['status', 'info', 'error', 'details'],
+};
+
 /**
  * Liveness (the process answers) and readiness: each check with its state and what it found, in
  * the body of a 200 or a 503 alike, so that whoever looks sees what is wrong without the logs.
@@ -39,6 +64,19 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiResponse({
+    status: 200,
+    description: 'The process answers',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          properties: { status: { type: 'string', enum: ['ok'] } },
+          required: ['status'],
+        },
+      },
+    },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -47,6 +85,16 @@ export class HealthController {
   private readonly running = new Map<string, Promise<CheckResult | undefined>>();
 
   @Get(['ready', ''])
+  @ApiResponse({
+    status: 200,
+    description: 'Ready: every check up (ok), or serving while something needs an operator (degraded)',
+    content: { 'application/json': { schema: READINESS_SCHEMA } },
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'Not ready: a check is down (status error); `error` names it and its reason',
+    content: { 'application/json': { schema: READINESS_SCHEMA } },
+  })
   async ready(@Res({ passthrough: true }) response: Response): Promise<Readiness> {
     const [database, eventStore, horizon] = await Promise.all([
       this.bounded('database', () => this.database()),

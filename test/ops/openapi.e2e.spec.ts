@@ -260,6 +260,26 @@ describe('the OpenAPI document', () => {
     expect([...new Set(undocumented)]).toEqual([]);
   });
 
+  it("documents the operator's routes as they answer: readiness's 200 and 503 with their body, liveness, metrics as text", async () => {
+    const mismatched: string[] = [];
+    for (const path of ['/health/live', '/health/ready', '/metrics']) {
+      const answer = await request(app.server).get(path);
+      const mediaType = String(answer.headers['content-type']).split(';')[0] ?? '';
+      const content = document.paths[path]?.get?.responses[String(answer.status)]?.content;
+      if (content?.[mediaType] === undefined)
+        mismatched.push(`GET ${path}: ${answer.status} ${mediaType} is not documented`);
+    }
+    // Readiness answers 503 when a check is down (test/faults/readiness.e2e.spec.ts), with the same body.
+    const ready = document.paths['/health/ready']?.get?.responses ?? {};
+    for (const status of ['200', '503']) {
+      const schema = ready[status]?.content?.['application/json'] as
+        { schema?: { required?: string[] } } | undefined;
+      if (!['status', 'info', 'error', 'details'].every((field) => schema?.schema?.required?.includes(field)))
+        mismatched.push(`GET /health/ready: ${status} does not document the readiness body`);
+    }
+    expect(mismatched).toEqual([]);
+  });
+
   it('serves the interactive documentation at /docs', async () => {
     const page = await request(app.server).get('/docs').redirects(1);
     expect(page.status).toBe(200);
