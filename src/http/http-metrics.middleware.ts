@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Metrics } from '../observability/metrics.js';
+import { statusSent } from './request-log.js';
 import type { RouteTable } from './route-table.js';
 
 /**
@@ -14,9 +15,11 @@ export function httpMetrics(metrics: Metrics, routes: RouteTable) {
     const record = (): void => {
       if (recorded) return;
       recorded = true;
-      // 0: the client went away before any answer was sent.
-      const status = response.headersSent ? String(response.statusCode) : '0';
-      stop({ method: request.method, route: routes.label(request).path, status });
+      stop({
+        method: request.method,
+        route: routes.label(request).path,
+        status: String(statusSent(response)),
+      });
     };
     response.once('finish', record);
     response.once('close', record);

@@ -27,8 +27,9 @@ export function requestLog(logger: Logger, routes: RouteTable) {
       response.off('error', write);
       const route = routes.label(request);
       const fields = lineFields(request, response, route.params.tenantId, route.path, started);
-      const message = `${request.method} ${route.path} ${response.statusCode}`;
-      if (error !== undefined || response.statusCode >= 500) logger.error(fields, message);
+      const status = statusSent(response);
+      const message = `${request.method} ${route.path} ${status}`;
+      if (error !== undefined || status >= 500) logger.error(fields, message);
       else logger.info(fields, message);
     };
     const finished = (): void => write();
@@ -37,6 +38,14 @@ export function requestLog(logger: Logger, routes: RouteTable) {
     response.once('error', write);
     next();
   };
+}
+
+/**
+ * The status the client was really sent, for the log line and the metrics alike: 0 when it went
+ * away before any answer was (Express's statusCode reads 200 until a handler sets another).
+ */
+export function statusSent(response: Response): number {
+  return response.headersSent ? response.statusCode : 0;
 }
 
 function lineFields(
@@ -58,7 +67,7 @@ function lineFields(
     method: request.method,
     route: routePath,
     path: pathOf(request),
-    status: response.statusCode,
+    status: statusSent(response),
     durationMs: Math.round(performance.now() - started),
     ...(tenantId === undefined ? {} : { tenantId: tenantId.toLowerCase() }),
     ...(actor === undefined ? {} : { actor: actorName(actor) }),

@@ -147,6 +147,38 @@ describe('operating the service: request logs, correlation and metrics', () => {
     expect(unsafe.headers['x-correlation-id']).not.toBe('a b\tc');
   });
 
+  it('logs and counts a request the client gave up on alike, with no status it was never sent', async () => {
+    const correlationId = `gone-${randomUUID()}`;
+    // A read that waits for a position the read models never reach (no consumer runs here).
+    await expect(
+      http()
+        .get('/v1/tenants')
+        .set(AUTH)
+        .set('X-Correlation-Id', correlationId)
+        .set('Min-Position', '00000000ffffffff-0000000000000001')
+        .timeout(300),
+    ).rejects.toThrow(/Timeout/);
+    echoedIds.push(correlationId);
+    let line: LogLine | undefined;
+    await waitFor(async () => {
+      line = logLines().find((candidate) => candidate.correlationId === correlationId);
+      return line !== undefined;
+    }, 10_000);
+    expect(line).toMatchObject({ route: '/v1/tenants', aborted: true });
+    const values = scrapeValues(remember(await http().get('/metrics')).text);
+    const counted = [...values]
+      .filter(
+        ([key]) =>
+          key.startsWith('tenancy_http_request_duration_seconds_count{') &&
+          key.includes('method="GET",route="/v1/tenants"'),
+      )
+      .filter(([, value]) => value > 0)
+      .map(([key]) => /status="(\d+)"/.exec(key)?.[1]);
+    // Whatever the label for "nothing was sent", the log line says the same, and neither says 200.
+    expect(counted).toEqual([String(line?.status)]);
+    expect(line?.status).not.toBe(200);
+  });
+
   it('logs JSON lines with level names and ISO times, one per request carrying the id the response echoed, and no secret', async () => {
     await waitFor(
       async () => logLines().filter((line) => line.route !== undefined).length >= echoedIds.length,
