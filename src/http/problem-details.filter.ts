@@ -17,7 +17,14 @@ import {
   TenancyRuleViolation,
   type TenancyErrorCode,
 } from '../tenancy/tenancy.errors.js';
-import { PROBLEM_CONTENT_TYPE, ProblemError, problem, unauthorized, type Problem } from './problem.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  ProblemError,
+  problem,
+  unauthorized,
+  validationProblem,
+  type Problem,
+} from './problem.js';
 import { pathOf, RouteTable } from './route-table.js';
 
 /** Where each rule of the domain lands in HTTP: missing 404, rule 409, invalid input 400. */
@@ -114,6 +121,24 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return route && !route.methods.includes(request.method) ? route.methods : undefined;
   }
 
+  /**
+   * Express could not percent-decode a path parameter: a 400 naming the parameters at fault, like
+   * every other VALIDATION_FAILED, rather than the first word of Express's message.
+   */
+  private undecodablePath(request: Request): Problem {
+    const express = this.adapterHost.httpAdapter.getInstance<Express>();
+    const params = RouteTable.of(express).resolve(pathOf(request))?.params ?? {};
+    const fields = Object.entries(params)
+      .filter(([, raw]) => !decodes(raw))
+      .map(([name]) => name);
+    return validationProblem(
+      (fields.length > 0 ? fields : ['path']).map((field) => ({
+        field,
+        message: 'is not valid percent-encoding',
+      })),
+    ).problem;
+  }
+
   private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
     if (exception instanceof ProblemError) return [exception.problem, exception.headers];
     if (exception instanceof ActingApiKeyInactive) {
@@ -178,6 +203,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // Nest hands body-parser's errors over wrapped in an HttpException.
     const parserError = exception instanceof HttpException ? exception.cause : exception;
+    if (parserError instanceof URIError) return [this.undecodablePath(request), {}];
     if (exception instanceof HttpException && !isBodyParserError(parserError)) {
       const allowed = this.methodsAllowedFor(exception, request);
       if (allowed) {
@@ -221,6 +247,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ),
       {},
     ];
+  }
+}
+
+function decodes(raw: string): boolean {
+  try {
+    decodeURIComponent(raw);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -221,6 +221,10 @@ describe('HTTP semantics', () => {
         [{ field: 'after', message: 'must be a position from the log' }],
       ],
       [
+        http().get(`${tenant}/members/ann%E0%A4%A`).set(AUTH),
+        [{ field: 'userId', message: 'is not valid percent-encoding' }],
+      ],
+      [
         http().get(`${tenant}/principals/robot/x/workspaces?permission=workspace.read`).set(AUTH),
         [{ field: 'principalType', message: "must be 'user', 'group' or 'apiKey'" }],
       ],
