@@ -249,4 +249,50 @@ describe('operating the service: request logs, correlation and metrics', () => {
       await runner.close();
     }
   });
+  it('counts every command refused, including those its handler refuses before deciding: a stale If-Match, a suspended tenant', async () => {
+    const commands = async (command: string, outcome: string) =>
+      scrapeValues((await http().get('/metrics')).text).get(
+        series('tenancy_commands_total', { command, outcome }),
+      ) ?? 0;
+    const created = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Counted ${randomUUID()}` });
+    expect(created.status).toBe(201);
+    const tenant = `/v1/tenants/${(created.body as { tenantId: string }).tenantId}`;
+    const before = {
+      renameConflicts: await commands('RenameTenant', 'conflict'),
+      renameRejections: await commands('RenameTenant', 'rejected'),
+      memberConflicts: await commands('AddMember', 'conflict'),
+    };
+    const stale = '"99"';
+    const rename = await http()
+      .patch(tenant)
+      .set(AUTH)
+      .set('If-Match', stale)
+      .send({ name: `R ${randomUUID()}` });
+    expect(rename.status).toBe(412);
+    const member = await http()
+      .put(`${tenant}/members/ann`)
+      .set(AUTH)
+      .set('If-Match', stale)
+      .send({ displayName: 'Ann' });
+    expect(member.status).toBe(412);
+    expect((await http().post(`${tenant}/suspend`).set(AUTH).send({ reason: 'audit' })).status).toBe(200);
+    const suspended = await http()
+      .patch(tenant)
+      .set(AUTH)
+      .send({ name: `S ${randomUUID()}` });
+    expect(suspended.status).toBe(409);
+
+    expect({
+      renameConflicts: await commands('RenameTenant', 'conflict'),
+      renameRejections: await commands('RenameTenant', 'rejected'),
+      memberConflicts: await commands('AddMember', 'conflict'),
+    }).toEqual({
+      renameConflicts: before.renameConflicts + 1,
+      renameRejections: before.renameRejections + 1,
+      memberConflicts: before.memberConflicts + 1,
+    });
+  });
 });

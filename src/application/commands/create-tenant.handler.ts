@@ -1,5 +1,4 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Metrics } from '../../observability/metrics.js';
 import { parseResourceName, type ResourceName } from '../../tenancy/resource-name.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
@@ -15,7 +14,6 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
   constructor(
     private readonly tenants: TenantCommandExecutor,
     private readonly names: TenantNameRegistry,
-    private readonly metrics: Metrics,
   ) {}
 
   async execute({
@@ -35,9 +33,8 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
       if (current.state.status === 'none')
         nameReservation = await this.names.reserve(tenantId, parsed, context, 'create');
     } catch (error) {
-      // Refused before it reached the executor, which counts every other outcome.
-      if (error instanceof TenancyRuleViolation)
-        this.metrics.commands.inc({ command: 'CreateTenant', outcome: 'rejected' });
+      // Refused (or failed) before it reached the executor, which counts every other outcome.
+      this.tenants.countRefusedBeforeDecision('CreateTenant', error);
       throw error;
     }
     let outcome: CommandOutcome;

@@ -157,6 +157,15 @@ export class TenantCommandExecutor {
     }
   }
 
+  /**
+   * Counts a command its handler refused, or failed to carry out, before it reached execute() (a
+   * check made first so that nothing outside the tenant's stream is touched for it), by the same
+   * outcomes execute() counts its own with.
+   */
+  countRefusedBeforeDecision(commandType: TenancyCommand['type'], error: unknown): void {
+    this.metrics.commands.inc({ command: commandType, outcome: outcomeOfFailure(error) });
+  }
+
   private decideAndAppend(
     command: TenancyCommand,
     context: CommandContext,

@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { parseResourceName, resourceNameKey } from '../../tenancy/resource-name.js';
+import { parseResourceName, resourceNameKey, type ResourceName } from '../../tenancy/resource-name.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { requireActiveTenant } from '../../tenancy/tenant-rules.js';
@@ -79,17 +79,24 @@ export class RenameTenantHandler implements ICommandHandler<RenameTenantCommand>
     ifMatch,
     context,
   }: RenameTenantCommand): Promise<WriteResult<TenantStatusBody>> {
-    const parsed = parseResourceName(name);
-    const { state, revision } = await this.tenants.read(tenantId);
-    // Refused before anything is reserved: no claim on a name for a rename that cannot happen. The
-    // executor checks If-Match again on the append, for a change that comes in between.
-    requireIfMatch(ifMatch, revision);
-    requireActiveTenant(state, tenantId);
-    const sameKey = state.nameKey === parsed.key;
-    const nameReservation =
-      sameKey || state.name === parsed.display
-        ? undefined
-        : await this.names.reserve(tenantId, parsed, context);
+    let parsed: ResourceName;
+    let nameReservation: number | undefined;
+    try {
+      parsed = parseResourceName(name);
+      const { state, revision } = await this.tenants.read(tenantId);
+      // Refused before anything is reserved: no claim on a name for a rename that cannot happen. The
+      // executor checks If-Match again on the append, for a change that comes in between.
+      requireIfMatch(ifMatch, revision);
+      requireActiveTenant(state, tenantId);
+      const sameKey = state.nameKey === parsed.key;
+      nameReservation =
+        sameKey || state.name === parsed.display
+          ? undefined
+          : await this.names.reserve(tenantId, parsed, context);
+    } catch (error) {
+      this.tenants.countRefusedBeforeDecision('RenameTenant', error);
+      throw error;
+    }
     let outcome: CommandOutcome;
     try {
       outcome = await this.tenants.execute(

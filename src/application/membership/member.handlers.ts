@@ -24,16 +24,23 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
     context,
   }: AddMemberCommand): Promise<WriteResult<MemberBody>> {
     // The name is checked here, in plain text, because the decider only ever sees it sealed.
-    const name =
-      typeof displayName === 'string' ? parseResourceName(displayName, 'displayName').display : displayName;
-    let sealed: PersonalText | null | undefined = name === undefined || name === null ? name : undefined;
-    if (typeof name === 'string') {
-      parseUserId(userId);
-      // No key is made for a request the tenant would refuse anyway.
-      const { state, revision } = await this.tenants.read(tenantId);
-      requireIfMatch(ifMatch, revision);
-      requireActiveTenant(state, tenantId);
-      sealed = await this.vault.seal({ tenantId, userId }, name);
+    let name: string | null | undefined;
+    let sealed: PersonalText | null | undefined;
+    try {
+      name =
+        typeof displayName === 'string' ? parseResourceName(displayName, 'displayName').display : displayName;
+      sealed = name === undefined || name === null ? name : undefined;
+      if (typeof name === 'string') {
+        parseUserId(userId);
+        // No key is made for a request the tenant would refuse anyway.
+        const { state, revision } = await this.tenants.read(tenantId);
+        requireIfMatch(ifMatch, revision);
+        requireActiveTenant(state, tenantId);
+        sealed = await this.vault.seal({ tenantId, userId }, name);
+      }
+    } catch (error) {
+      this.tenants.countRefusedBeforeDecision('AddMember', error);
+      throw error;
     }
     const outcome = await this.tenants.execute(
       { type: 'AddMember', tenantId, userId, ...(sealed === undefined ? {} : { displayName: sealed }) },
