@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiResponse, type ApiResponseSchemaHost } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type pg from 'pg';
+import { ApiKeyRegistry } from '../application/access/api-key.registry.js';
 import { ConsumerHost } from '../consumers/consumer-host.service.js';
 import { PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
@@ -44,7 +45,7 @@ const READINESS_SCHEMA: ApiResponseSchemaHost['schema'] = {
     details: {
       ...CHECKS,
       description:
-        'Every check: database, eventStore, consumers (each with state, position, caughtUp), logHorizon',
+        'Every check: database, eventStore, consumers (each with state, position, caughtUp), apiKeys, logHorizon',
     },
   },
   required: ['status', 'info', 'error', 'details'],
@@ -61,6 +62,7 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     private readonly consumerHost: ConsumerHost,
     private readonly horizon: LogHorizonWatch,
+    private readonly apiKeys: ApiKeyRegistry,
   ) {}
 
   @Get('live')
@@ -105,6 +107,7 @@ export class HealthController {
       database,
       eventStore,
       consumers: this.consumerStates(),
+      apiKeys: this.apiKeyState(),
       ...(horizon === undefined ? {} : { logHorizon: horizon }),
     };
     const entries = Object.entries(details);
@@ -154,6 +157,20 @@ export class HealthController {
     } catch (error) {
       return { status: 'down', message: messageOf(error) };
     }
+  }
+
+  /**
+   * Tenant keys are verified against this instance's own copy of them, read from the log at start:
+   * until it is complete every request with a tenant key is refused (503 KEYS_LOADING), so the
+   * instance is not ready for traffic yet.
+   */
+  private apiKeyState(): CheckResult {
+    return this.apiKeys.isReady()
+      ? { status: 'up' }
+      : {
+          status: 'down',
+          message: 'loading API keys from the log; tenant keys are refused until it is done',
+        };
   }
 
   /** A consumer that gave up on an event needs an operator: the instance is not healthy. */

@@ -1,9 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
+import request from 'supertest';
+import { ApiKeyRegistry } from '../../src/application/access/api-key.registry.js';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
 import { withDatabase } from '../../src/database/database-urls.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { call, startServiceProcess } from '../support/service-process.js';
+import { startTestApp } from '../support/test-app.js';
 import { createTestDatabase, testServerUrl } from '../support/test-database.js';
 import { writeFlatTenant } from '../support/tenant-trees.js';
 import { waitFor } from '../support/wait-for.js';
@@ -111,4 +114,24 @@ describe('readiness', () => {
     server = await startEmbeddedPostgres({ dataDir, persistent: true, port });
     await waitFor(async () => (await call(service, 'GET', '/health/ready')).status === 200, 10_000);
   }, 60_000);
+  it('answers 503 while the instance is still loading API keys (every tenant key would get 503 KEYS_LOADING), and says so', async () => {
+    const app = await startTestApp({ runConsumers: false });
+    cleanup(() => app.close());
+    const registry = app.app.get(ApiKeyRegistry);
+    await registry.whenReady();
+    const loading = jest.spyOn(registry, 'isReady').mockReturnValue(false);
+    const keyed = await request(app.server).get('/v1/tenants').set('Authorization', 'Bearer tnc_any');
+    expect([keyed.status, (keyed.body as { code?: string }).code]).toEqual([503, 'KEYS_LOADING']);
+    const ready = await request(app.server).get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect((ready.body as { error: Record<string, { status: string }> }).error.apiKeys).toMatchObject({
+      status: 'down',
+    });
+    loading.mockRestore();
+    const loaded = await request(app.server).get('/health/ready');
+    expect(loaded.status).toBe(200);
+    expect((loaded.body as { details: Record<string, { status: string }> }).details.apiKeys).toMatchObject({
+      status: 'up',
+    });
+  });
 });
