@@ -53,17 +53,26 @@ describe('a lock held on the event log', () => {
       workspaceId,
       name: 'behind the lock',
     });
-    let waiting: number[] = [];
-    await waitFor(async () => {
-      const { rows } = await database.pool.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%es_try_append%'`,
-      );
-      waiting = rows.map((row) => row.pid);
-      return waiting.length > 0;
-    }, 5_000);
-    for (const pid of waiting) await database.pool.query('SELECT pg_cancel_backend($1)', [pid]);
-    const write = await answer;
+    // The request's statement waits behind the lock: the append, or the read of the tenant's events
+    // if the cached state went stale meanwhile (the root's bootstrap). Every statement of the
+    // service's pool that waits is cancelled until the answer comes; a background reader cancelled
+    // with it only reads again.
+    let answered = false;
+    const write = await Promise.race([
+      answer.finally(() => {
+        answered = true;
+      }),
+      (async () => {
+        for (const deadline = Date.now() + 10_000; !answered && Date.now() < deadline;) {
+          await database.pool.query(
+            `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'tenancy' AND wait_event_type = 'Lock'`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return answer;
+      })(),
+    ]);
     await release();
 
     expect({ status: write.status, code: write.body.code }).toEqual({
