@@ -173,7 +173,12 @@ export class HealthController {
         };
   }
 
-  /** A consumer that gave up on an event needs an operator: the instance is not healthy. */
+  /**
+   * A consumer that gave up on an event needs an operator, and says so (degraded), but does not fail
+   * readiness: its lock is released, the instance that takes it over stops on the same event, and a
+   * failing readiness would take every instance out of the load balancer, writes included, while
+   * only that read model or process stands still.
+   */
   private consumerStates(): CheckResult {
     const statuses = this.consumerHost.statuses();
     const details = Object.fromEntries(
@@ -187,7 +192,12 @@ export class HealthController {
         },
       ]),
     );
-    return { status: statuses.some((status) => status.state === 'failed') ? 'down' : 'up', ...details };
+    if (!statuses.some((status) => status.state === 'failed')) return { status: 'up', ...details };
+    return {
+      status: 'degraded',
+      message: 'a consumer stopped on an event it could not apply; fix the cause, then restart to retry it',
+      ...details,
+    };
   }
 
   private async events(): Promise<CheckResult> {

@@ -6,7 +6,7 @@ import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.serv
 import { withDatabase } from '../../src/database/database-urls.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { call, startServiceProcess } from '../support/service-process.js';
-import { startTestApp } from '../support/test-app.js';
+import { AUTH, startTestApp } from '../support/test-app.js';
 import { createTestDatabase, testServerUrl } from '../support/test-database.js';
 import { writeFlatTenant } from '../support/tenant-trees.js';
 import { waitFor } from '../support/wait-for.js';
@@ -84,6 +84,45 @@ describe('readiness', () => {
       return Object.values(consumers).every((consumer) => consumer.caughtUp);
     }, 60_000);
   }, 120_000);
+
+  it('stays 200 but degraded when a consumer stopped on an event it cannot apply, and names the event and the reason', async () => {
+    const app = await startTestApp();
+    cleanup(() => app.close());
+    // Every instance that takes the consumer over stops on the same event: failing readiness would
+    // take them all out of the load balancer, writes included.
+    await app.database.pool.query('REVOKE INSERT ON read_model.group_members FROM tenancy_projector');
+    const http = () => request(app.server);
+    const tenant = await http().post('/v1/tenants').set(AUTH).send({ name: 'Poisoned' });
+    const T = `/v1/tenants/${(tenant.body as { tenantId: string }).tenantId}`;
+    expect((await http().put(`${T}/members/bob`).set(AUTH).send({})).status).toBe(201);
+    const group = await http().post(`${T}/groups`).set(AUTH).send({ name: 'Team' });
+    const groupId = (group.body as { groupId: string }).groupId;
+    expect((await http().put(`${T}/groups/${groupId}/members/bob`).set(AUTH)).status).toBeLessThan(300);
+
+    type Consumers = Record<string, { state?: string; failure?: string } | string>;
+    let ready: { status: number; body: { status?: string; details?: { consumers?: Consumers } } } = {
+      status: 0,
+      body: {},
+    };
+    await waitFor(async () => {
+      const answer = await http().get('/health/ready');
+      ready = { status: answer.status, body: answer.body as typeof ready.body };
+      const consumer = ready.body.details?.consumers?.['membership-read-model'];
+      return typeof consumer === 'object' && consumer.state === 'failed';
+    }, 30_000);
+    expect({ status: ready.status, verdict: ready.body.status }).toEqual({
+      status: 200,
+      verdict: 'degraded',
+    });
+    expect(ready.body.details?.consumers).toMatchObject({
+      status: 'degraded',
+      'membership-read-model': { failure: expect.stringMatching(/GroupMemberAdded.*permission denied/) },
+    });
+    // Writes go on meanwhile.
+    expect((await http().post(`${T}/workspaces`).set(AUTH).send({ name: 'Still writable' })).status).toBe(
+      201,
+    );
+  }, 60_000);
 
   it('answers 503 with the failed check and its reason in the body when the database is away, without stack traces in the log', async () => {
     const dataDir = scratchDir(cleanup, 'tenancy-ready');
