@@ -170,7 +170,7 @@ export class CheckpointedConsumer {
           this.log('log', `${this.options.name}: ${error.message}; resuming from the stored checkpoint`);
           continue;
         }
-        this.state = 'reconnecting';
+        this.leaveActive('reconnecting');
         const delay = this.reconnectDelayMs;
         this.reconnectDelayMs = Math.min(MAX_RECONNECT_DELAY_MS, delay * 2);
         this.log('warn', `${this.options.name}: ${describe(error)}; reconnecting in ${delay} ms`);
@@ -188,7 +188,12 @@ export class CheckpointedConsumer {
       connectionString: this.options.connectionString,
       application_name: `consumer:${this.options.name}`,
     });
-    client.on('error', () => undefined);
+    // A connection cut while the consumer waits for the log is seen here at once; the wait itself
+    // ends at the next batch, which fails and reconnects. Meanwhile it is not active: its advisory
+    // lock went with the connection, and another instance may have taken it.
+    client.on('error', () => {
+      if (this.client === client && this.state === 'active') this.leaveActive('reconnecting');
+    });
     this.client = client;
     await client.connect();
     for (;;) {
@@ -197,7 +202,7 @@ export class CheckpointedConsumer {
         [this.options.name],
       );
       if (rows[0]?.locked) break;
-      this.state = 'standby';
+      this.leaveActive('standby');
       await sleep(this.options.standbyRetryMs ?? 1000, signal);
       if (signal.aborted) return;
     }
@@ -367,6 +372,12 @@ export class CheckpointedConsumer {
       await this.options.prepareTransaction?.(client);
       return work();
     });
+  }
+
+  /** Another instance may be applying the log now: what this one applied says nothing of it. */
+  private leaveActive(state: 'standby' | 'reconnecting'): void {
+    this.state = state;
+    this.caughtUp = false;
   }
 
   private hasFailed(): boolean {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import {
@@ -275,6 +275,37 @@ describe('checkpointed consumer', () => {
     expect(rows.map((row) => row.event_id)).toEqual(ids);
     const failures = await database.pool.query('SELECT 1 FROM process_failures WHERE process = $1', [name]);
     expect(failures.rowCount).toBe(0);
+  });
+
+  it('one that lost its lock to another holder is standby and no longer says it is caught up', async () => {
+    const stream = `ousted-${randomUUID()}`;
+    const name = `ousted-${stream}`;
+    const ousted = consumer(name, stream, async () => undefined);
+    ousted.start();
+    await append(stream, ['A']);
+    await waitFor(async () => ousted.status().state === 'active' && ousted.status().caughtUp, 5000);
+    // Another session (a second instance) takes the lock while this one reconnects.
+    const rival = new pg.Client({ connectionString: database.url });
+    await rival.connect();
+    try {
+      await waitFor(async () => {
+        await terminateBackendOf(name);
+        const { rows } = await rival.query<{ locked: boolean }>(
+          `SELECT pg_try_advisory_lock(hashtext('tenancy-consumer'), hashtext($1)) AS locked`,
+          [name],
+        );
+        return rows[0]?.locked === true;
+      }, 5000);
+      // Idle, it learns of the cut from its connection at once, not at its next batch.
+      await waitFor(async () => ousted.status().state !== 'active', 2000);
+      expect(ousted.status().caughtUp).toBe(false);
+      await append(stream, ['B']);
+      await waitFor(async () => ousted.status().state === 'standby', 15_000);
+      expect(ousted.status()).toMatchObject({ state: 'standby', caughtUp: false });
+    } finally {
+      await rival.end();
+      await ousted.stop();
+    }
   });
 
   it('a database that stays away longer than the attempts allow still marks nothing as poison', async () => {
