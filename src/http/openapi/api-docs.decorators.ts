@@ -18,7 +18,7 @@ const EVERY_ROUTE: ProblemCodes = {
   401: ['UNAUTHORIZED'],
   413: ['PAYLOAD_TOO_LARGE'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
-  503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE'],
+  503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE'],
 };
 
 /** Headers a problem answer of this status carries, whichever its code. */

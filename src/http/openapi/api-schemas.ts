@@ -41,6 +41,10 @@ export const PROBLEM_SCHEMA: SchemaObject = {
         required: ['field', 'message'],
       },
     },
+    currentRevision: {
+      type: ['integer', 'null'],
+      description: 'REVISION_MISMATCH: the revision the resource is at now (null: it has none yet)',
+    },
   },
   required: ['type', 'title', 'status', 'code'],
 };

@@ -36,7 +36,11 @@ export class TenantQueriesHttpController {
 
   @Get()
   @Requires('tenant:list')
-  @ReadModelRoute('tenants', 'Every tenant, in keyset pages (operator)', [])
+  @ReadModelRoute(
+    'tenants',
+    'Every tenant not deleted, in keyset pages (operator); a deleted one is read by its id',
+    [],
+  )
   @ApiJson(200, 'A page of tenants', pageOf(TENANT_SCHEMA))
   list(@Query() query: ListTenantsQueryDto): Promise<Page<TenantView>> {
     return this.queries.tenants(query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
