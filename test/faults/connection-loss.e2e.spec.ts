@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call, PROJECT_ROOT, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { describe, expect, it } from '@jest/globals';
+import { call, PROJECT_ROOT } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
+import { useServiceWithTenant } from './fault-kit.js';
 import { startWriteLoad, statusCounts } from './write-load.js';
 
 /**
@@ -12,50 +12,42 @@ import { startWriteLoad, statusCounts } from './write-load.js';
  * a failover or a connection limit would): the service as a process must carry on by itself.
  */
 describe('terminated database connections', () => {
-  let database: TestDatabase;
-  let service: ServiceProcess;
-  let tenantId: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
-    const created = await call(service, 'POST', '/v1/tenants', { name: `Faults ${randomUUID()}` });
-    expect(created.status).toBe(201);
-    tenantId = String(created.body.tenantId);
-  }, 90_000);
-  afterAll(async () => {
-    await service?.stop();
-    await database?.drop();
-  });
+  const env = useServiceWithTenant('Faults');
 
   const terminate = async (where: string, parameters: unknown[] = []): Promise<number> => {
-    const { rows } = await database.pool.query<{ pid: number }>(
+    const { rows } = await env.database.pool.query<{ pid: number }>(
       `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND ${where}`,
       parameters,
     );
-    for (const { pid } of rows) await database.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    for (const { pid } of rows) await env.database.pool.query('SELECT pg_terminate_backend($1)', [pid]);
     return rows.length;
   };
 
-  const readiness = async (): Promise<number> => (await call(service, 'GET', '/health/ready')).status;
+  const readiness = async (): Promise<number> => (await call(env.service, 'GET', '/health/ready')).status;
 
   it("the projector's connection cut: the next workspace still reaches the read model, readiness stays 200", async () => {
     expect(await terminate(`application_name = 'consumer:tenancy-read-model'`)).toBe(1);
     const workspaceId = randomUUID();
-    const created = await call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+    const created = await call(env.service, 'POST', `/v1/tenants/${env.tenantId}/workspaces`, {
       workspaceId,
       name: 'after the cut',
     });
     expect(created.status).toBe(201);
-    const read = await call(service, 'GET', `/v1/tenants/${tenantId}/workspaces/${workspaceId}`, undefined, {
-      'Min-Position': String(created.body.position),
-    });
+    const read = await call(
+      env.service,
+      'GET',
+      `/v1/tenants/${env.tenantId}/workspaces/${workspaceId}`,
+      undefined,
+      {
+        'Min-Position': String(created.body.position),
+      },
+    );
     expect(read.status).toBe(200);
     await waitFor(async () => (await readiness()) === 200, 5_000);
   }, 30_000);
 
   it('every connection cut under write load: only 201 or 503, writes and read models recover within 5 s, nothing acknowledged is lost, verify is clean', async () => {
-    const load = startWriteLoad(service, tenantId, 8);
+    const load = startWriteLoad(env.service, env.tenantId, 8);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const cutAt = Date.now();
     expect(await terminate('true')).toBeGreaterThan(3);
@@ -73,14 +65,20 @@ describe('terminated database connections', () => {
 
     // The read models recovered too: a fresh write is readable with its position, readiness is back.
     const probeId = randomUUID();
-    const probe = await call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+    const probe = await call(env.service, 'POST', `/v1/tenants/${env.tenantId}/workspaces`, {
       workspaceId: probeId,
       name: 'probe',
     });
     expect(probe.status).toBe(201);
-    const read = await call(service, 'GET', `/v1/tenants/${tenantId}/workspaces/${probeId}`, undefined, {
-      'Min-Position': String(probe.body.position),
-    });
+    const read = await call(
+      env.service,
+      'GET',
+      `/v1/tenants/${env.tenantId}/workspaces/${probeId}`,
+      undefined,
+      {
+        'Min-Position': String(probe.body.position),
+      },
+    );
     expect(read.status).toBe(200);
     await waitFor(async () => (await readiness()) === 200, 5_000);
     expect(Date.now() - cutAt).toBeLessThan(3_000 + 5_000 + 2_000);
@@ -89,7 +87,7 @@ describe('terminated database connections', () => {
     const acknowledged = outcomes
       .filter((outcome) => outcome.status === 201)
       .map((outcome) => outcome.workspaceId);
-    const { rows } = await database.pool.query<{ id: string; events: number; rows: number }>(
+    const { rows } = await env.database.pool.query<{ id: string; events: number; rows: number }>(
       `SELECT a.id,
               (SELECT count(*)::int FROM events e WHERE e.event_type = 'WorkspaceCreated' AND e.data->>'workspaceId' = a.id) AS events,
               (SELECT count(*)::int FROM read_model.workspaces w WHERE w.workspace_id = a.id::uuid) AS rows
@@ -100,7 +98,7 @@ describe('terminated database connections', () => {
 
     const verify = await promisify(execFile)(process.execPath, ['bin/tenancy.js', 'verify'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: database.url },
+      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: env.database.url },
     });
     expect(verify.stdout).toMatch(/read models match the event log/);
   }, 60_000);
@@ -109,20 +107,20 @@ describe('terminated database connections', () => {
     const name = `Cut after the claim ${randomUUID()}`;
     // The TenantCreated append waits until its connection is cut, as if it had hit a dead one; the
     // name's reservation, appended just before on another connection, is committed.
-    await database.pool.query(`CREATE FUNCTION creation_held() RETURNS trigger LANGUAGE plpgsql AS $$
+    await env.database.pool.query(`CREATE FUNCTION creation_held() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.event_type = 'TenantCreated' AND NEW.data->>'name' = '${name}' THEN PERFORM pg_sleep(10); END IF;
       RETURN NEW; END $$`);
-    await database.pool.query(
+    await env.database.pool.query(
       'CREATE TRIGGER creation_held BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION creation_held()',
     );
     try {
-      const first = call(service, 'POST', '/v1/tenants', { name });
+      const first = call(env.service, 'POST', '/v1/tenants', { name });
       await waitFor(async () => (await terminate(`wait_event = 'PgSleep'`)) > 0, 5_000);
       expect((await first).status).toBe(503);
     } finally {
-      await database.pool.query('DROP TRIGGER creation_held ON events');
+      await env.database.pool.query('DROP TRIGGER creation_held ON events');
     }
-    const retried = await call(service, 'POST', '/v1/tenants', { name });
+    const retried = await call(env.service, 'POST', '/v1/tenants', { name });
     expect({ status: retried.status, code: retried.body.code }).toEqual({ status: 201, code: undefined });
   }, 30_000);
 });

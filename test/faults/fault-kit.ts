@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect } from '@jest/globals';
+import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
  * Things a fault test starts (servers, services, directories), undone after the file's tests in
@@ -36,4 +39,30 @@ export function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+export interface ServiceWithTenant {
+  database: TestDatabase;
+  service: ServiceProcess;
+  tenantId: string;
+}
+
+/**
+ * The service as a process on a database of its own, with one tenant, for the tests of a describe
+ * block (filled in before they run); stopped and dropped after them. Call at the top of the block.
+ */
+export function useServiceWithTenant(label: string): ServiceWithTenant {
+  const env = {} as ServiceWithTenant;
+  beforeAll(async () => {
+    env.database = await createTestDatabase();
+    env.service = await startServiceProcess({ env: { DATABASE_URL: env.database.url } });
+    const created = await call(env.service, 'POST', '/v1/tenants', { name: `${label} ${randomUUID()}` });
+    expect(created.status).toBe(201);
+    env.tenantId = String(created.body.tenantId);
+  }, 90_000);
+  afterAll(async () => {
+    await env.service?.stop();
+    await env.database?.drop();
+  });
+  return env;
 }

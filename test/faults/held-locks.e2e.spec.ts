@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { call } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { useCleanups } from './fault-kit.js';
+import { useCleanups, useServiceWithTenant } from './fault-kit.js';
 
 /**
  * A lock held on the event log (a migration, a VACUUM FULL, a forgotten LOCK TABLE): statements of
@@ -13,25 +12,11 @@ import { useCleanups } from './fault-kit.js';
  */
 describe('a lock held on the event log', () => {
   const cleanup = useCleanups();
-  let database: TestDatabase;
-  let service: ServiceProcess;
-  let tenantId: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
-    const created = await call(service, 'POST', '/v1/tenants', { name: `Locks ${randomUUID()}` });
-    expect(created.status).toBe(201);
-    tenantId = String(created.body.tenantId);
-  }, 90_000);
-  afterAll(async () => {
-    await service?.stop();
-    await database?.drop();
-  });
+  const env = useServiceWithTenant('Locks');
 
   /** Holds an exclusive lock on the events table until the returned function is called. */
   const lockEvents = async (): Promise<() => Promise<void>> => {
-    const holder = new pg.Client({ connectionString: database.url });
+    const holder = new pg.Client({ connectionString: env.database.url });
     await holder.connect();
     await holder.query('BEGIN');
     await holder.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
@@ -49,7 +34,7 @@ describe('a lock held on the event log', () => {
   it('a write whose statement is cancelled while it waits answers 503 DATABASE_UNAVAILABLE with Retry-After, and nothing is written', async () => {
     const release = await lockEvents();
     const workspaceId = randomUUID();
-    const answer = call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+    const answer = call(env.service, 'POST', `/v1/tenants/${env.tenantId}/workspaces`, {
       workspaceId,
       name: 'behind the lock',
     });
@@ -64,7 +49,7 @@ describe('a lock held on the event log', () => {
       }),
       (async () => {
         for (const deadline = Date.now() + 10_000; !answered && Date.now() < deadline;) {
-          await database.pool.query(
+          await env.database.pool.query(
             `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
              WHERE datname = current_database() AND application_name = 'tenancy' AND wait_event_type = 'Lock'`,
           );
@@ -81,13 +66,13 @@ describe('a lock held on the event log', () => {
     });
     expect(write.headers.get('retry-after')).toBe('1');
     expect(write.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const { rows } = await database.pool.query(
+    const { rows } = await env.database.pool.query(
       `SELECT 1 FROM events WHERE event_type = 'WorkspaceCreated' AND data->>'workspaceId' = $1`,
       [workspaceId],
     );
     expect(rows).toHaveLength(0);
     // The retry the answer asks for succeeds.
-    const again = await call(service, 'POST', `/v1/tenants/${tenantId}/workspaces`, {
+    const again = await call(env.service, 'POST', `/v1/tenants/${env.tenantId}/workspaces`, {
       workspaceId,
       name: 'behind the lock',
     });
@@ -99,7 +84,7 @@ describe('a lock held on the event log', () => {
     const probes = await Promise.all(
       Array.from({ length: 3 }, async () => {
         const startedAt = Date.now();
-        const ready = await call(service, 'GET', '/health/ready');
+        const ready = await call(env.service, 'GET', '/health/ready');
         return { ...ready, tookMs: Date.now() - startedAt };
       }),
     );
@@ -114,35 +99,35 @@ describe('a lock held on the event log', () => {
       });
       expect((probe.body.details as Record<string, { status: string }>).database?.status).toBe('up');
     }
-    await waitFor(async () => (await call(service, 'GET', '/health/ready')).body.status === 'ok', 3_000);
+    await waitFor(async () => (await call(env.service, 'GET', '/health/ready')).body.status === 'ok', 3_000);
   }, 45_000);
 
   it('a process manager whose appends keep being cancelled (statement timeouts behind a lock) resumes once they pass: the cascade finishes, readiness is ok', async () => {
-    const tenant = await call(service, 'POST', '/v1/tenants', { name: `Cascade ${randomUUID()}` });
+    const tenant = await call(env.service, 'POST', '/v1/tenants', { name: `Cascade ${randomUUID()}` });
     expect(tenant.status).toBe(201);
     const doomed = String(tenant.body.tenantId);
     for (let n = 0; n < 3; n++) {
       expect(
-        (await call(service, 'POST', `/v1/tenants/${doomed}/workspaces`, { name: `w${n}` })).status,
+        (await call(env.service, 'POST', `/v1/tenants/${doomed}/workspaces`, { name: `w${n}` })).status,
       ).toBe(201);
     }
     // Each of the cascade's appends waits (as behind a lock) until it is cancelled, as the
     // statement timeout would after 30 s; here the cancel comes at once, more times than the
     // consumer's attempts at one event.
-    await database.pool.query(`CREATE FUNCTION held_append() RETURNS trigger LANGUAGE plpgsql AS $$
+    await env.database.pool.query(`CREATE FUNCTION held_append() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.event_type = 'WorkspaceDeleted' THEN PERFORM pg_sleep(5); END IF; RETURN NEW; END $$`);
-    await database.pool.query(
+    await env.database.pool.query(
       'CREATE TRIGGER held_append BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION held_append()',
     );
     const dropTrigger = async (): Promise<void> => {
-      await database.pool.query('DROP TRIGGER IF EXISTS held_append ON events');
+      await env.database.pool.query('DROP TRIGGER IF EXISTS held_append ON events');
     };
     cleanup(dropTrigger);
-    expect((await call(service, 'DELETE', `/v1/tenants/${doomed}`)).status).toBe(202);
+    expect((await call(env.service, 'DELETE', `/v1/tenants/${doomed}`)).status).toBe(202);
     let cancelled = 0;
     const until = Date.now() + 8_000;
     while (Date.now() < until) {
-      const { rows } = await database.pool.query(
+      const { rows } = await env.database.pool.query(
         `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database() AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()`,
       );
@@ -155,9 +140,9 @@ describe('a lock held on the event log', () => {
     let cascade: unknown;
     let last: Record<string, unknown> = {};
     await waitFor(async () => {
-      const ready = await call(service, 'GET', '/health/ready');
+      const ready = await call(env.service, 'GET', '/health/ready');
       cascade = (ready.body.details as { consumers: Record<string, unknown> }).consumers['cascade-deletion'];
-      last = (await call(service, 'GET', `/v1/tenants/${doomed}`)).body;
+      last = (await call(env.service, 'GET', `/v1/tenants/${doomed}`)).body;
       return ready.body.status === 'ok' && last.status === 'deleted';
     }, 15_000).catch(() => undefined);
     expect({ cascade, tenant: last.status }).toMatchObject({
