@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadEventSchemaValidator } from '../events/event-schema.validator.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
-import { accessFixture } from './access-fixture.js';
+import { accessFixture, bearer } from './access-fixture.js';
 
 describe('API key routes', () => {
   let app: TestApp;
@@ -95,6 +95,47 @@ describe('API key routes', () => {
     ]);
     expect((await kit.http().get(`${T}/workspaces`).set(scoped.auth)).status).toBe(401);
     await kit.issueKey(tenant.tenantId, 'reader');
+  });
+
+  it('takes a key id from the client, so that a retry after a lost answer cannot leave a second key', async () => {
+    const tenant = await kit.createTenant();
+    const T = `/v1/tenants/${tenant.tenantId}`;
+    const apiKeyId = randomUUID();
+    const send = () =>
+      kit.http().post(`${T}/api-keys`).set(AUTH).send({ apiKeyId: apiKeyId.toUpperCase(), role: 'reader' });
+    const first = await send();
+    expect({ status: first.status, apiKeyId: (first.body as { apiKeyId: string }).apiKeyId }).toEqual({
+      status: 201,
+      apiKeyId,
+    });
+    // The secret is shown once: a retry of a recorded issue says so, and issues nothing.
+    const before = await kit.logLength();
+    const retried = await send();
+    expect({ status: retried.status, code: (retried.body as { code: string }).code }).toEqual({
+      status: 409,
+      code: 'API_KEY_ID_TAKEN',
+    });
+    expect(await kit.logLength()).toBe(before);
+    const list = await kit.http().get(`${T}/api-keys`).set(AUTH);
+    expect((list.body as { items: { apiKeyId: string }[] }).items.map((key) => key.apiKeyId)).toEqual([
+      apiKeyId,
+    ]);
+  });
+
+  it("one tenant's key id says nothing of another tenant's key with the same id", async () => {
+    const [one, other] = [await kit.createTenant(), await kit.createTenant()];
+    const apiKeyId = randomUUID();
+    const issue = (tenantId: string) =>
+      kit.http().post(`/v1/tenants/${tenantId}/api-keys`).set(AUTH).send({ apiKeyId, role: 'admin' });
+    expect((await issue(one.tenantId)).status).toBe(201);
+    expect(
+      (await kit.http().delete(`/v1/tenants/${one.tenantId}/api-keys/${apiKeyId}`).set(AUTH)).status,
+    ).toBe(204);
+    const issued = await issue(other.tenantId);
+    expect(issued.status).toBe(201);
+    const secret = (issued.body as { secret: string }).secret;
+    const read = await kit.http().get(`/v1/tenants/${other.tenantId}/api-keys`).set(bearer(secret));
+    expect(read.status).toBe(200);
   });
 
   it('refuses a request with two Authorization headers, whichever of them is valid', async () => {

@@ -49,7 +49,7 @@ const NO_DIGEST = Buffer.alloc(32);
  * store wakes it by NOTIFY and polls every 500 ms, so a revocation on any instance is applied
  * everywhere well within a second, and a failed read is retried where it left off.
  *
- * Keys are indexed by the SHA-256 digest of their secret. Revoked key ids and closed tenants are
+ * Keys are indexed by the SHA-256 digest of their secret. Revoked keys (by tenant and id) and closed tenants are
  * remembered for good, so that a write-through from this instance and a late delivery of an older
  * event can arrive in either order without bringing a dead key back.
  */
@@ -58,7 +58,8 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('ApiKeyRegistry');
   private readonly byDigest = new Map<string, Entry>();
   private readonly digestsByTenant = new Map<string, Set<string>>();
-  private readonly revokedKeyIds = new Set<string>();
+  // `${tenantId}/${apiKeyId}`: key ids are unique within a tenant only (a client may choose one).
+  private readonly revokedKeys = new Set<string>();
   private readonly closedTenants = new Set<string>();
   private readonly stop = new AbortController();
   private caughtUp = false;
@@ -138,7 +139,11 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
       case 'ApiKeyIssued': {
         const { apiKeyId, tenantId, role, workspaceId, secretHash } = event.data;
         const digest = digestOfSecretHash(secretHash);
-        if (digest === undefined || this.revokedKeyIds.has(apiKeyId) || this.closedTenants.has(tenantId))
+        if (
+          digest === undefined ||
+          this.revokedKeys.has(`${tenantId}/${apiKeyId}`) ||
+          this.closedTenants.has(tenantId)
+        )
           return;
         const hex = digest.toString('hex');
         this.byDigest.set(hex, { key: { apiKeyId, tenantId, role, workspaceId }, digest });
@@ -151,7 +156,7 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
         return;
       }
       case 'ApiKeyRevoked': {
-        this.revokedKeyIds.add(event.data.apiKeyId);
+        this.revokedKeys.add(`${event.data.tenantId}/${event.data.apiKeyId}`);
         const digests = this.digestsByTenant.get(event.data.tenantId);
         for (const hex of digests ?? []) {
           if (this.byDigest.get(hex)?.key.apiKeyId === event.data.apiKeyId) {

@@ -22,6 +22,8 @@ export interface IssuedApiKeyBody extends ApiKeyBody {
 export class IssueApiKeyCommand extends Command<WriteResult<IssuedApiKeyBody>> {
   constructor(
     readonly tenantId: string,
+    /** Undefined: a new one. */
+    readonly apiKeyId: string | undefined,
     readonly role: ApiKeyRole,
     readonly workspaceId: string | null,
     readonly name: string | null,

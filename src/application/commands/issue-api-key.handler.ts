@@ -20,7 +20,7 @@ export class IssueApiKeyHandler implements ICommandHandler<
   async execute(command: IssueApiKeyCommand): Promise<WriteResult<IssuedApiKeyBody>> {
     const { tenantId, role, workspaceId, name, ifMatch, context } = command;
     // Generated here, not in decide: the decider stays deterministic and never sees the secret.
-    const apiKeyId = randomUUID();
+    const apiKeyId = command.apiKeyId ?? randomUUID();
     const { secret, secretHash } = generateApiKeySecret();
     const outcome = await this.tenants.execute(
       {

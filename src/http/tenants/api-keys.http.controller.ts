@@ -60,6 +60,7 @@ export class ApiKeysHttpController {
     const result = await this.commands.execute(
       new IssueApiKeyCommand(
         tenantId,
+        body.apiKeyId?.toLowerCase(),
         body.role,
         body.workspaceId?.toLowerCase() ?? null,
         body.name ?? null,
