@@ -231,6 +231,30 @@ describe('event feed for consumers', () => {
   });
 
   describe('GET /v1/events/stream (Server-Sent Events)', () => {
+    it("counts each tenant's key against its own stream limit, even when two tenants chose the same key id", async () => {
+      const apiKeyId = randomUUID();
+      const secretIn = async (tenantId: string) => {
+        const issued = await http()
+          .post(`/v1/tenants/${tenantId}/api-keys`)
+          .set(AUTH)
+          .send({ apiKeyId, role: 'reader' });
+        expect(issued.status).toBe(201);
+        return { Authorization: `Bearer ${(issued.body as { secret: string }).secret}` };
+      };
+      const [one, other] = [await createTenant(), await createTenant()];
+      const oneKey = await secretIn(one);
+      const otherKey = await secretIn(other);
+      // TENANCY_SSE_MAX_STREAMS_PER_KEY's default.
+      const opened = Array.from({ length: 16 }, () =>
+        stream(`/v1/events/stream?tenantId=${one}&from=end`, oneKey),
+      );
+      expect(await Promise.all(opened.map((client) => client.status))).toEqual(opened.map(() => 200));
+      expect(await stream(`/v1/events/stream?tenantId=${one}&from=end`, oneKey).status).toBe(429);
+      const others = stream(`/v1/events/stream?tenantId=${other}&from=end`, otherKey);
+      expect(await others.status).toBe(200);
+      for (const client of [...opened, others]) client.close();
+    });
+
     it('delivers every event exactly once, in order, to a consumer that disconnects and resumes with Last-Event-ID while writes continue', async () => {
       const tenantId = await createTenant();
       const writes = (async () => {

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Inject, Logger, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { principalName, type Principal } from '../../application/access/principal.js';
+import type { Principal } from '../../application/access/principal.js';
 import { ACTOR_KEY } from '../auth/actor.js';
 import { HttpDrain } from '../http-drain.js';
 import { StreamAdmission } from './stream-admission.js';
@@ -103,7 +103,14 @@ export class EventFeedHttpController {
         : parsePosition(resumeFrom, lastEventId?.trim() ? 'Last-Event-ID' : 'from');
 
     const principal = (request as Request & { [ACTOR_KEY]?: Principal })[ACTOR_KEY];
-    const release = this.admission.admit(principal === undefined ? 'anonymous' : principalName(principal));
+    // A key id is unique within its tenant only (a client may choose one): the tenant is part of it.
+    const release = this.admission.admit(
+      principal === undefined
+        ? 'anonymous'
+        : principal.kind === 'operator'
+          ? 'operator'
+          : `${principal.tenantId}/${principal.apiKeyId}`,
+    );
     const abort = this.drain.openStream();
     response.on('close', () => {
       abort.abort();
