@@ -28,6 +28,7 @@ const SHAPE_CONSTRAINTS = [
   'isBoolean',
   'isArray',
   'isObject',
+  'eachIsObject',
 ];
 
 /**

@@ -252,6 +252,31 @@ describe('HTTP semantics', () => {
         http().post(`${tenant}/permissions/check`).set(AUTH).send({ checks: 'all' }),
         [{ field: 'checks', message: 'must be an array' }],
       ],
+      [
+        http().post(`${tenant}/permissions/check`).set(AUTH).send({ checks: null }),
+        [{ field: 'checks', message: 'must be an array' }],
+      ],
+      [
+        http()
+          .post(`${tenant}/permissions/check`)
+          .set(AUTH)
+          .send({ checks: [[]] }),
+        [{ field: 'checks', message: 'must be a list of objects' }],
+      ],
+      [
+        http()
+          .post(`${tenant}/permissions/check`)
+          .set(AUTH)
+          .send({ checks: [1] }),
+        [{ field: 'checks', message: 'must be a list of objects' }],
+      ],
+      [
+        http()
+          .post(`${tenant}/permissions/check`)
+          .set(AUTH)
+          .send({ principal: [], permission: 'workspace.read' }),
+        [{ field: 'principal', message: 'must be an object' }],
+      ],
     ];
     for (const [sent, errors] of cases) {
       const response = await sent;

@@ -6,17 +6,34 @@ import {
   IsArray,
   IsDefined,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
   MaxLength,
+  isObject,
+  ValidateBy,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
 import { PERMISSIONS, type Permission } from '../../tenancy/permissions.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
+
+/**
+ * Every item of a list is an object (IsArray reports a value that is no list): ValidateNested takes
+ * an array for an object and checks nothing inside it, and words a number or a string its own way.
+ */
+function EachIsObject(): PropertyDecorator {
+  return ValidateBy({
+    name: 'eachIsObject',
+    validator: {
+      validate: (value: unknown) => !Array.isArray(value) || value.every((item) => isObject(item)),
+      defaultMessage: () => 'must be a list of objects',
+    },
+  });
+}
 
 /** Shapes and bounds only: names and user ids are checked by the domain's own rules. */
 const NAME_INPUT_LIMIT = 1_000;
@@ -82,6 +99,8 @@ export class PrincipalDto {
 export class GrantRoleRequestDto {
   @ApiProperty({ type: () => PrincipalDto })
   @IsDefined()
+  // An array is an object to ValidateNested, which then checks nothing inside it.
+  @IsObject()
   @ValidateNested()
   @Type(() => PrincipalDto)
   principal!: PrincipalDto;
@@ -122,6 +141,8 @@ export class ListGrantsQueryDto extends ListTenantsQueryDto {
 export class PermissionCheckDto {
   @ApiProperty({ type: () => PrincipalDto })
   @IsDefined()
+  // An array is an object to ValidateNested, which then checks nothing inside it.
+  @IsObject()
   @ValidateNested()
   @Type(() => PrincipalDto)
   principal!: PrincipalDto;
@@ -141,6 +162,8 @@ export class PermissionCheckRequestDto {
   @ApiPropertyOptional({ type: () => PrincipalDto, description: 'One check (not with `checks`)' })
   @ValidateIf((body: PermissionCheckRequestDto) => body.checks === undefined)
   @IsDefined()
+  // An array is an object to ValidateNested, which then checks nothing inside it.
+  @IsObject()
   @ValidateNested()
   @Type(() => PrincipalDto)
   principal?: PrincipalDto;
@@ -160,10 +183,12 @@ export class PermissionCheckRequestDto {
     maxItems: MAX_CHECKS,
     description: 'A batch of checks',
   })
-  @IsOptional()
+  // null is no batch and no single check either: it is refused as a list, not passed as absent.
+  @ValidateIf((body: PermissionCheckRequestDto) => body.checks !== undefined)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_CHECKS)
+  @EachIsObject()
   @ValidateNested({ each: true })
   @Type(() => PermissionCheckDto)
   checks?: PermissionCheckDto[];
