@@ -253,6 +253,10 @@ describe('HTTP semantics', () => {
         [{ field: 'checks', message: 'must be an array' }],
       ],
       [
+        http().get(`${tenant}/grants?principalId=a%20b`).set(AUTH),
+        [{ field: 'principalId', message: 'must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -' }],
+      ],
+      [
         http().post(`${tenant}/permissions/check`).set(AUTH).send({ checks: null }),
         [{ field: 'checks', message: 'must be an array' }],
       ],

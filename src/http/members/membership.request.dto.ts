@@ -16,6 +16,7 @@ import {
   ValidateBy,
   ValidateIf,
   ValidateNested,
+  type ValidationArguments,
 } from 'class-validator';
 import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
 import { PERMISSIONS, type Permission } from '../../tenancy/permissions.js';
@@ -39,6 +40,11 @@ function EachIsObject(): PropertyDecorator {
 const NAME_INPUT_LIMIT = 1_000;
 /** The characters a principal id may have at all (user ids, UUIDs); the domain checks the rest. */
 const PRINCIPAL_ID = /^[A-Za-z0-9._:@|-]{1,255}$/;
+/** Its rule in words, for the body's principal.id and the grants filter's principalId alike. */
+const PRINCIPAL_ID_RULE = {
+  message: ({ property }: ValidationArguments) =>
+    `${property} must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -`,
+};
 const PRINCIPAL_TYPES: readonly PrincipalType[] = ['user', 'group', 'apiKey'];
 const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
 const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
@@ -92,7 +98,7 @@ export class PrincipalDto {
 
   @ApiProperty({ description: 'A user id (subject id, 1 to 255 characters), or a group or API key UUID' })
   @IsString()
-  @Matches(PRINCIPAL_ID, { message: 'id must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -' })
+  @Matches(PRINCIPAL_ID, PRINCIPAL_ID_RULE)
   id!: string;
 }
 
@@ -129,7 +135,7 @@ export class ListGrantsQueryDto extends ListTenantsQueryDto {
   })
   @IsOptional()
   @IsString()
-  @Matches(PRINCIPAL_ID)
+  @Matches(PRINCIPAL_ID, PRINCIPAL_ID_RULE)
   principalId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only grants on this workspace' })
