@@ -19,8 +19,9 @@ export async function inTransaction<T>(
   work: () => Promise<T>,
   begin = 'BEGIN',
 ): Promise<T> {
-  await client.query(begin);
   try {
+    // Inside: `begin` may fail after BEGIN itself (one of its settings), leaving a transaction open.
+    await client.query(begin);
     const result = await work();
     await client.query('COMMIT');
     return result;
