@@ -188,11 +188,14 @@ export class CheckpointedConsumer {
       connectionString: this.options.connectionString,
       application_name: `consumer:${this.options.name}`,
     });
-    // A connection cut while the consumer waits for the log is seen here at once; the wait itself
-    // ends at the next batch, which fails and reconnects. Meanwhile it is not active: its advisory
-    // lock went with the connection, and another instance may have taken it.
-    client.on('error', () => {
-      if (this.client === client && this.state === 'active') this.leaveActive('reconnecting');
+    // A connection cut while the consumer waits for the log is seen here at once: it is no longer
+    // active (its advisory lock went with the connection, and another instance may have taken it),
+    // and the wait ends so that it reconnects now, not at the next event, which may be long coming.
+    const lost = new AbortController();
+    client.on('error', (error: Error) => {
+      if (this.client !== client) return;
+      if (this.state === 'active') this.leaveActive('reconnecting');
+      lost.abort(error);
     });
     this.client = client;
     await client.connect();
@@ -221,7 +224,7 @@ export class CheckpointedConsumer {
       store: this.options.store,
       filter: this.options.filter,
       from: this.position ?? 'start',
-      signal,
+      signal: AbortSignal.any([signal, lost.signal]),
       batchSize,
       onReadError: (error, attempt) =>
         this.log(
@@ -238,6 +241,7 @@ export class CheckpointedConsumer {
         await sleep(this.options.coalesceMs, signal);
       }
     }
+    if (lost.signal.aborted && !signal.aborted) throw lost.signal.reason;
   }
 
   private async applyBatch(
