@@ -20,22 +20,23 @@ const SOCKET_ERRORS = new Set([
   'EAI_AGAIN',
 ]);
 
+/** A client's own connectionTimeoutMillis: a server that took the connection and never answered. */
+const CONNECT_TIMEOUT = 'timeout expired';
+/** A client's own query_timeout: a server that stopped answering a statement. */
+const QUERY_READ_TIMEOUT = 'Query read timeout';
+
 /**
  * node-postgres reports a connection it lost, or a pool that could not connect in time, with plain
  * Errors that carry no code; these are its own fixed texts (pg and pg-pool), never a server's
  * message, which is why matching them is safe.
  */
-const QUERY_READ_TIMEOUT = 'Query read timeout';
-
 const CLIENT_SIDE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
   'Cannot use a pool after calling end on the pool',
-  // a client's own connectionTimeoutMillis (a server that took the connection and never answered)
-  'timeout expired',
-  // a client's own query_timeout (a server that stopped answering a statement)
+  CONNECT_TIMEOUT,
   QUERY_READ_TIMEOUT,
 ];
 
@@ -66,6 +67,11 @@ const CANCELLED_SQLSTATES = new Set(['57014', '55P03']);
 /** Whether an error is a statement the server cancelled (timed out or cancelled by an operator). */
 export function isStatementCancelled(error: unknown): boolean {
   return error instanceof pg.DatabaseError && CANCELLED_SQLSTATES.has(error.code ?? '');
+}
+
+/** Whether a new connection was taken by the server but never answered within its connect timeout. */
+export function isConnectTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === CONNECT_TIMEOUT;
 }
 
 /**

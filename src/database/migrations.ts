@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { isConnectTimeout, isDatabaseUnavailable } from './database-errors.js';
 import { CONNECT_TIMEOUT_MS } from './postgres-pool.js';
 
 export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
@@ -28,10 +28,9 @@ export async function runMigrations(
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     // The first connection of a start or a CLI run: say plainly what failed, in one line.
-    const reason =
-      (error as Error).message === 'timeout expired'
-        ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
-        : (error as Error).message;
+    const reason = isConnectTimeout(error)
+      ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
+      : (error as Error).message;
     throw new Error(`cannot reach the database: ${reason}`);
   }
   try {

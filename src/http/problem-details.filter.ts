@@ -299,11 +299,6 @@ function titleOf(code: string): string {
 }
 
 /**
- * An error raised while reading the request body: body-parser's own (an `entity.*` type), or one it
- * passed on from below with a status of its own, as a Content-Encoding that does not decode (zlib's
- * "incorrect header check") or an aborted upload. Both are http-errors: a numeric status, `expose`.
- */
-/**
  * The refusals of the body parser's verify hook are worded by this service (RefusedBodyError); the
  * rest come from reading the bytes (a stream that does not decompress has no type), in the words of
  * the decompressor or the reader, which are not the API's.
@@ -319,6 +314,11 @@ function unreadableBodyDetail(exception: { type?: string }): string {
   }
 }
 
+/**
+ * An error raised while reading the request body: body-parser's own (an `entity.*` type), or one it
+ * passed on from below with a status of its own, as a Content-Encoding that does not decode (zlib's
+ * "incorrect header check") or an aborted upload. Both are http-errors: a numeric status, `expose`.
+ */
 function isBodyParserError(exception: unknown): exception is { status: number; type?: string } {
   if (typeof exception !== 'object' || exception === null) return false;
   const { status, type, expose } = exception as { status?: unknown; type?: unknown; expose?: unknown };

@@ -49,9 +49,9 @@ const NO_DIGEST = Buffer.alloc(32);
  * store wakes it by NOTIFY and polls every 500 ms, so a revocation on any instance is applied
  * everywhere well within a second, and a failed read is retried where it left off.
  *
- * Keys are indexed by the SHA-256 digest of their secret. Revoked keys (by tenant and id) and closed tenants are
- * remembered for good, so that a write-through from this instance and a late delivery of an older
- * event can arrive in either order without bringing a dead key back.
+ * Keys are indexed by the SHA-256 digest of their secret. Revoked keys (by tenant and id) and closed
+ * tenants are remembered for good, so that a write-through from this instance and a late delivery
+ * of an older event can arrive in either order without bringing a dead key back.
  */
 @Injectable()
 export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
