@@ -145,6 +145,13 @@ export interface EventStore {
   /** The position of the log's last readable event, or undefined for an empty log. */
   headPosition(): Promise<Position | undefined>;
 
+  /**
+   * The position of the newest committed event, or undefined for an empty log: headPosition's, or
+   * a later one where readers cannot reach it yet (PostgreSQL: an older transaction is still open).
+   * No append of this log has answered a position after it.
+   */
+  lastPosition(): Promise<Position | undefined>;
+
   close(): Promise<void>;
 }
 

@@ -289,6 +289,12 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         expect(await store.countEvents({ after: head, filter: mine, limit: 100 })).toBe(0);
       });
 
+      it('the last position is that of the newest append, and no later than the head once it is readable', async () => {
+        const { position } = await store.appendToStream(newStream('last'), [event('A', 1)], 'no_stream');
+        expect(await store.lastPosition()).toBe(position);
+        expect(await store.headPosition()).toBe(position);
+      });
+
       it('a filtered read that matched nothing still moves its cursor forward', async () => {
         const start = await store.headPosition();
         await store.appendToStream(newStream('skipped'), [event('A', 1)], 'no_stream');

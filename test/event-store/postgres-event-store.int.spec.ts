@@ -139,6 +139,25 @@ describe('PostgreSQL event store', () => {
       expect(seen).toEqual(committed.rows.map((row) => row.event_id));
       expect(seen).toHaveLength(2);
     });
+    it('the last position is that of a commit readers cannot reach yet; the head stays below the open transaction', async () => {
+      const prefix = `last${randomUUID().slice(0, 8)}-`;
+      const slow = new pg.Client({ connectionString: database.url });
+      await slow.connect();
+      try {
+        await appendInOpenTransaction(slow, `${prefix}slow`, 0);
+        const { position } = await store.appendToStream(
+          `${prefix}fast`,
+          [{ type: 'Fast', data: {} }],
+          'no_stream',
+        );
+        expect(await store.lastPosition()).toBe(position);
+        const head = (await store.headPosition()) as Position;
+        expect(store.comparePositions(head, position)).toBeLessThan(0);
+        await slow.query('COMMIT');
+      } finally {
+        await slow.end();
+      }
+    });
   });
 
   it('a 1,000-event append that fails on its last event leaves nothing behind', async () => {

@@ -150,12 +150,18 @@ describe('operating the service: request logs, correlation and metrics', () => {
   it('logs and counts a request the client gave up on alike, with no status it was never sent', async () => {
     const correlationId = `gone-${randomUUID()}`;
     // A read that waits for a position the read models never reach (no consumer runs here).
+    const written = remember(
+      await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: `Gone ${randomUUID()}` }),
+    );
     await expect(
       http()
         .get('/v1/tenants')
         .set(AUTH)
         .set('X-Correlation-Id', correlationId)
-        .set('Min-Position', '00000000ffffffff-0000000000000001')
+        .set('Min-Position', (written.body as { position: string }).position)
         .timeout(300),
     ).rejects.toThrow(/Timeout/);
     echoedIds.push(correlationId);

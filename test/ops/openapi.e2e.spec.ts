@@ -175,10 +175,15 @@ describe('the OpenAPI document', () => {
     const unauthorized = await request(app.server).get('/v1/tenants');
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.headers['www-authenticate']).toBeDefined();
+    // No consumer runs here: the read models never reach a write's position.
+    const written = await request(app.server)
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Lagging ${randomUUID()}` });
     const lagging = await request(app.server)
       .get('/v1/tenants')
       .set(AUTH)
-      .set('Min-Position', '00000000ffffffff-0000000000000001');
+      .set('Min-Position', (written.body as { position: string }).position);
     expect((lagging.body as { code?: string }).code).toBe('PROJECTION_LAGGING');
     expect(lagging.headers['retry-after']).toBeDefined();
     for (const [path, operations] of Object.entries(document.paths)) {

@@ -228,6 +228,11 @@ export class EsdbEventStore implements EventStore {
     });
   }
 
+  /** Every event EventStoreDB has committed is readable: the head is the last one. */
+  lastPosition(): Promise<Position | undefined> {
+    return this.headPosition();
+  }
+
   /** For a health indicator: what the adapter last learned about its link to the server. */
   connectionState(): ConnectionState {
     return this.connection.state;

@@ -307,13 +307,20 @@ export class PostgresEventStore implements EventStore {
     return comparePositions(a, b);
   }
 
-  async headPosition(): Promise<Position | undefined> {
+  headPosition(): Promise<Position | undefined> {
+    return this.newestPosition('es_head_position', `WHERE e.transaction_id < ${HORIZON}`);
+  }
+
+  lastPosition(): Promise<Position | undefined> {
+    return this.newestPosition('es_last_position', '');
+  }
+
+  private async newestPosition(name: string, where: string): Promise<Position | undefined> {
     // The text form gets its own name: ordering by a column named transaction_id would otherwise
     // sort the text, where '997' comes after '1315'.
     const { rows } = await this.pool.query<{ txid: string; global_position: number }>({
-      name: 'es_head_position',
-      text: `SELECT e.transaction_id::text AS txid, e.global_position FROM events e
-       WHERE e.transaction_id < ${HORIZON}
+      name,
+      text: `SELECT e.transaction_id::text AS txid, e.global_position FROM events e ${where}
        ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
     });
     const row = rows[0];

@@ -109,7 +109,7 @@ export const ApiMinPosition = (): MethodDecorator =>
     name: 'Min-Position',
     required: false,
     description:
-      "A write response's position: the read waits (up to 5 s, then 503) until the read models reached it",
+      "A write response's position: the read waits (up to 5 s, then 503) until the read models reached it; a position after the log's last event is 400",
   });
 
 export const ETAG_HEADER = { ETag: "The tenant stream's revision as a strong entity tag" } as const;

@@ -1,5 +1,6 @@
 import {
   applyDecorators,
+  Inject,
   Injectable,
   UseInterceptors,
   type CallHandler,
@@ -8,9 +9,9 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { from, switchMap, type Observable } from 'rxjs';
-import type { Position } from '../../event-store/event-store.port.js';
+import { EVENT_STORE, type EventStore, type Position } from '../../event-store/event-store.port.js';
 import { ProjectionProgress } from '../../consumers/projection-progress.js';
-import { ProblemError, problem } from '../problem.js';
+import { ProblemError, problem, validationProblem } from '../problem.js';
 import { minPositionOf } from './min-position.header.js';
 import { ApiMinPosition, ApiRoute, type ProblemCodes } from '../openapi/api-docs.decorators.js';
 
@@ -21,11 +22,16 @@ const POLL_MS = 25;
 /**
  * Read your writes: a GET with `Min-Position: <position from a write response>` is answered only
  * once the read models have applied that position. A local projector's commit wakes the wait at
- * once; polling covers a projector running in another instance.
+ * once; polling covers a projector running in another instance. A position after the log's last
+ * committed event was never answered by a write, and waiting would only end in 503s that ask the
+ * client to retry for ever: it is refused at once (400).
  */
 @Injectable()
 export class MinPositionInterceptor implements NestInterceptor {
-  constructor(private readonly progress: ProjectionProgress) {}
+  constructor(
+    private readonly progress: ProjectionProgress,
+    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const position = minPositionOf(context.switchToHttp().getRequest<Request>());
@@ -35,6 +41,13 @@ export class MinPositionInterceptor implements NestInterceptor {
 
   private async waitFor(position: Position): Promise<void> {
     const deadline = Date.now() + MIN_POSITION_WAIT_MS;
+    if (await this.progress.hasApplied(position)) return;
+    const last = await this.eventStore.lastPosition();
+    if (last === undefined || this.eventStore.comparePositions(position, last) > 0) {
+      throw validationProblem([
+        { field: 'Min-Position', message: 'is after the last event of the log: no write answered it' },
+      ]);
+    }
     while (!(await this.progress.hasApplied(position))) {
       const left = deadline - Date.now();
       if (left <= 0) {
