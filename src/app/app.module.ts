@@ -11,6 +11,7 @@ import { DATABASE_URL, PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE } from '../event-store/event-store.port.js';
 import { HealthController } from '../health/health.controller.js';
 import { LogHorizonWatch } from '../health/log-horizon.watch.js';
+import { ApiKeyAuthenticator } from '../http/auth/api-key.authenticator.js';
 import { ApiKeyGuard } from '../http/auth/api-key.guard.js';
 import { HttpDrain } from '../http/http-drain.js';
 import { HttpApiModule } from '../http/http.module.js';
@@ -66,6 +67,7 @@ export class AppModule {
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        ApiKeyAuthenticator,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         LogHorizonWatch,
       ],

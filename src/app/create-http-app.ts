@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
+import { ApiKeyAuthenticator } from '../http/auth/api-key.authenticator.js';
 import { correlate } from '../http/correlation.js';
 import { HttpDrain } from '../http/http-drain.js';
 import { httpMetrics } from '../http/http-metrics.middleware.js';
@@ -44,6 +45,8 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
   app.use(correlate);
   app.use(requestLog(log, routes));
   app.use(httpMetrics(app.get(Metrics), routes));
+  // Who is calling is known before the body is read; what it may do, after (the guard).
+  app.use(app.get(ApiKeyAuthenticator).beforeBody(routes));
   app.use(requireJsonBody);
   // First: a body the check route's parser has read is not read again by the general one.
   app.useBodyParser('json', CHECK_BATCH_BODY_OPTIONS);

@@ -166,6 +166,52 @@ describe('API key routes', () => {
     expect(await kit.logLength()).toBe(before);
   });
 
+  it('authenticates before reading the body: without a valid key, no body is judged (401, not 400, 413 or 415)', async () => {
+    const tenant = await kit.createTenant();
+    const bodies: [string, string][] = [
+      ['application/json', '{"name": '],
+      ['application/json', JSON.stringify({ name: 'x'.repeat(100_000) })],
+      ['text/plain', 'name=Acme'],
+    ];
+    const paths = [
+      '/v1/tenants',
+      `/v1/tenants/${tenant.tenantId}/workspaces`,
+      `/v1/tenants/${tenant.tenantId}/permissions/check`,
+    ];
+    for (const authorization of [undefined, 'Bearer tnc_not-a-key', 'Basic YTpi']) {
+      for (const path of paths) {
+        for (const [type, body] of bodies) {
+          const sent = kit.http().post(path).set('Content-Type', type);
+          if (authorization !== undefined) sent.set('Authorization', authorization);
+          const response = await sent.send(body);
+          expect({
+            path,
+            type,
+            status: response.status,
+            code: (response.body as { code?: string }).code,
+          }).toEqual({
+            path,
+            type,
+            status: 401,
+            code: 'UNAUTHORIZED',
+          });
+          expect(response.headers['www-authenticate']).toBeDefined();
+        }
+      }
+    }
+    // With a valid key the body is judged as before.
+    const judged = await kit
+      .http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .set('Content-Type', 'application/json')
+      .send('{"name": ');
+    expect({ status: judged.status, code: (judged.body as { code?: string }).code }).toEqual({
+      status: 400,
+      code: 'MALFORMED_BODY',
+    });
+  });
+
   it('refuses a scope on an unknown workspace with 404', async () => {
     const tenant = await kit.createTenant();
     const response = await kit

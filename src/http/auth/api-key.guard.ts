@@ -1,49 +1,33 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AccessControl } from '../../application/access/access-control.service.js';
 import type { AccessTarget } from '../../application/access/access-policy.js';
-import { API_KEY_SECRET_PREFIX } from '../../application/access/api-key-secret.js';
-import { ApiKeyRegistry } from '../../application/access/api-key.registry.js';
 import type { Principal } from '../../application/access/principal.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
+import { ApiKeyAuthenticator } from './api-key.authenticator.js';
 import { isApiRoute } from '../route-table.js';
 import { ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
 import { ACCESS_REQUIREMENT, type AccessRequirement, type IdSource } from './requires.decorator.js';
 import { isUuid } from '../../tenancy/uuid.js';
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
-
 type GuardedRequest = Request & { [ACTOR_KEY]?: Principal; [READ_SCOPE_KEY]?: RequestReadScope };
 
 /**
- * Authentication and authorization of every /v1 route, in this one place.
- *
- * Authentication: `Authorization: Bearer <key>` is the operator key (compared as SHA-256 digests in
- * constant time, so neither its content nor its length leaks through timing) or a tenant key from
- * the in-memory ApiKeyRegistry (no event store round trip per request).
- *
- * Authorization: each route declares its permission and where its target ids are (@Requires); the
- * access policy decides, and a refusal is 404 when the caller may not learn whether the target
- * exists, 403 when it can already see it.
+ * Authorization of every /v1 route, in this one place, of the caller the ApiKeyAuthenticator found:
+ * each route declares its permission and where its target ids are (@Requires); the access policy
+ * decides, and a refusal is 404 when the caller may not learn whether the target exists, 403 when
+ * it can already see it.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly operatorDigest: Buffer;
-
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
     private readonly reflector: Reflector,
-    private readonly registry: ApiKeyRegistry,
+    private readonly authenticator: ApiKeyAuthenticator,
     private readonly access: AccessControl,
-  ) {
-    if (!config.operatorKey) throw new Error('the operator key must be set before the HTTP layer starts');
-    this.operatorDigest = digest(config.operatorKey);
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
@@ -58,7 +42,7 @@ export class ApiKeyGuard implements CanActivate {
       // Fails closed and loudly: a route without a declaration is a bug, never an open door.
       throw new Error(`${request.method} ${request.path} declares no access requirement`);
     }
-    const principal = this.authenticate(request);
+    const principal = this.authenticator.principalOf(request);
     const target = targetOf(request, requirement);
     // A refusal echoes only ids the caller sent: a defaulted one (the root) is not named.
     const sentWorkspaceId =
@@ -94,42 +78,6 @@ export class ApiKeyGuard implements CanActivate {
       }
     }
   }
-
-  private authenticate(request: Request): Principal {
-    // Node keeps the first of several; a proxy in front may have judged another. One or none.
-    if (authorizationFieldCount(request) > 1) {
-      throw validationProblem([{ field: 'Authorization', message: 'must be sent once' }]);
-    }
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? BEARER.exec(header) : null;
-    const secret = match?.[1];
-    if (secret === undefined) throw unauthorized();
-    if (timingSafeEqual(digest(secret), this.operatorDigest)) return { kind: 'operator', id: 'operator' };
-    if (!secret.startsWith(API_KEY_SECRET_PREFIX)) throw unauthorized();
-    if (!this.registry.isReady()) {
-      // Refusing would wrongly tell a client its valid key is bad; it only has to ask again.
-      throw new ProblemError(
-        problem(
-          503,
-          'KEYS_LOADING',
-          'Keys loading',
-          'This instance is still loading API keys; retry shortly.',
-        ),
-        { 'Retry-After': '1' },
-      );
-    }
-    const key = this.registry.verify(secret);
-    if (key === undefined) throw unauthorized();
-    return { kind: 'api-key', ...key };
-  }
-}
-
-function authorizationFieldCount(request: Request): number {
-  let count = 0;
-  for (let index = 0; index < request.rawHeaders.length; index += 2) {
-    if (request.rawHeaders[index]!.toLowerCase() === 'authorization') count += 1;
-  }
-  return count;
 }
 
 function targetOf(request: Request, requirement: AccessRequirement): AccessTarget {
@@ -173,8 +121,4 @@ function idFrom(request: Request, source: IdSource): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isUuid(value)) throw validationProblem([{ field: source.name, message: 'must be a UUID' }]);
   return value.toLowerCase();
-}
-
-function digest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
 }

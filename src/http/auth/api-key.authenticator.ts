@@ -1,0 +1,101 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { API_KEY_SECRET_PREFIX } from '../../application/access/api-key-secret.js';
+import { ApiKeyRegistry } from '../../application/access/api-key.registry.js';
+import type { Principal } from '../../application/access/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
+import { pathOf, type RouteTable } from '../route-table.js';
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+
+/** Where authenticateApiRequests leaves the caller it found, for the guard to authorize. */
+const AUTHENTICATED_KEY = 'tenancyAuthenticated';
+
+type AuthenticatedRequest = Request & { [AUTHENTICATED_KEY]?: Principal };
+
+/**
+ * Who is calling, from `Authorization: Bearer <key>`: the operator key (compared as SHA-256
+ * digests in constant time, so neither its content nor its length leaks through timing) or a
+ * tenant key from the in-memory ApiKeyRegistry (no event store round trip per request). What the
+ * caller may do is the ApiKeyGuard's to decide.
+ */
+@Injectable()
+export class ApiKeyAuthenticator {
+  private readonly operatorDigest: Buffer;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly registry: ApiKeyRegistry,
+  ) {
+    if (!config.operatorKey) throw new Error('the operator key must be set before the HTTP layer starts');
+    this.operatorDigest = digest(config.operatorKey);
+  }
+
+  /** The caller found before the body was read, or found now. */
+  principalOf(request: Request): Principal {
+    return (request as AuthenticatedRequest)[AUTHENTICATED_KEY] ?? this.authenticate(request);
+  }
+
+  /**
+   * Express middleware, before the body parsers: a request for a /v1 route is authenticated
+   * before its body is read, so that a caller without a valid key learns nothing from how its body
+   * is judged (415, 413, 400) and costs no decompression or parsing.
+   */
+  beforeBody(routes: RouteTable): (request: Request, response: Response, next: NextFunction) => void {
+    return (request, _response, next) => {
+      const route = routes.resolve(pathOf(request));
+      if (route === undefined || !route.path.startsWith('/v1/') || !route.methods.includes(request.method)) {
+        next();
+        return;
+      }
+      try {
+        (request as AuthenticatedRequest)[AUTHENTICATED_KEY] = this.authenticate(request);
+        next();
+      } catch (error) {
+        next(error);
+      }
+    };
+  }
+
+  private authenticate(request: Request): Principal {
+    // Node keeps the first of several; a proxy in front may have judged another. One or none.
+    if (authorizationFieldCount(request) > 1) {
+      throw validationProblem([{ field: 'Authorization', message: 'must be sent once' }]);
+    }
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    const secret = match?.[1];
+    if (secret === undefined) throw unauthorized();
+    if (timingSafeEqual(digest(secret), this.operatorDigest)) return { kind: 'operator', id: 'operator' };
+    if (!secret.startsWith(API_KEY_SECRET_PREFIX)) throw unauthorized();
+    if (!this.registry.isReady()) {
+      // Refusing would wrongly tell a client its valid key is bad; it only has to ask again.
+      throw new ProblemError(
+        problem(
+          503,
+          'KEYS_LOADING',
+          'Keys loading',
+          'This instance is still loading API keys; retry shortly.',
+        ),
+        { 'Retry-After': '1' },
+      );
+    }
+    const key = this.registry.verify(secret);
+    if (key === undefined) throw unauthorized();
+    return { kind: 'api-key', ...key };
+  }
+}
+
+function authorizationFieldCount(request: Request): number {
+  let count = 0;
+  for (let index = 0; index < request.rawHeaders.length; index += 2) {
+    if (request.rawHeaders[index]!.toLowerCase() === 'authorization') count += 1;
+  }
+  return count;
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
