@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { IfMatch } from '../application/commands/tenant-command.executor.js';
 import type { WriteResult } from '../application/commands/write-results.js';
-import { ProblemError, problem, validationProblem } from './problem.js';
+import { validationProblem } from './problem.js';
 
 /** The entity tag of a tenant's resources: the tenant stream's revision, a strong validator. */
 export function entityTag(revision: number): string {
@@ -63,8 +63,8 @@ function noneMatchNames(header: string, tag: string): boolean {
  * undefined without the header or with `*` (the command itself refuses a resource that does not
  * exist). Read per RFC 9110 (13.1.1, 8.8.3): a comma-separated list of entity tags, any one of which
  * matching strongly is enough. A weak tag (`W/"3"`) never matches, and neither does a well-formed tag
- * that is none of ours (`"abc"`, `"03"`): they are dropped, and a list left with nothing that could
- * match is 412 at once. Only a value that is no list of entity tags is a 400. Every route that writes
+ * that is none of ours (`"abc"`, `"03"`): they are dropped, so a list of only such tags is 412. Only
+ * a value that is no list of entity tags is a 400. Every route that writes
  * to a tenant's stream reads its If-Match here, before its command writes anything; the executor
  * compares the revisions.
  */
@@ -74,22 +74,13 @@ export function ifMatchRevisionsOf(header: string | undefined): IfMatch | undefi
   if (tags === undefined) {
     throw validationProblem([{ field: 'If-Match', message: 'must be an entity tag such as "3"' }]);
   }
-  const revisions = tags.flatMap((tag) => {
+  // A list left with nothing that could match is handed on empty: the command refuses it 412 like a
+  // stale tag, with the current revision, and counts it as such.
+  return tags.flatMap((tag) => {
     if (tag.weak || !REVISION.test(tag.opaque)) return [];
     const revision = Number(tag.opaque);
     return Number.isSafeInteger(revision) ? [revision] : [];
   });
-  if (revisions.length === 0) {
-    throw new ProblemError(
-      problem(
-        412,
-        'REVISION_MISMATCH',
-        'Revision mismatch',
-        'If-Match names no current revision: it needs a strong entity tag such as "3" (a weak tag, W/"3", never matches).',
-      ),
-    );
-  }
-  return revisions;
 }
 
 /** A revision as entityTag writes it: digits, no leading zero. */

@@ -255,7 +255,7 @@ describe('operating the service: request logs, correlation and metrics', () => {
       await runner.close();
     }
   });
-  it('counts every command refused, including those its handler refuses before deciding: a stale If-Match, a suspended tenant', async () => {
+  it('counts every command refused, including those its handler refuses before deciding: a stale or weak If-Match, a suspended tenant', async () => {
     const commands = async (command: string, outcome: string) =>
       scrapeValues((await http().get('/metrics')).text).get(
         series('tenancy_commands_total', { command, outcome }),
@@ -278,6 +278,12 @@ describe('operating the service: request logs, correlation and metrics', () => {
       .set('If-Match', stale)
       .send({ name: `R ${randomUUID()}` });
     expect(rename.status).toBe(412);
+    const weak = await http()
+      .patch(tenant)
+      .set(AUTH)
+      .set('If-Match', 'W/"1"')
+      .send({ name: `W ${randomUUID()}` });
+    expect(weak.status).toBe(412);
     const member = await http()
       .put(`${tenant}/members/ann`)
       .set(AUTH)
@@ -296,7 +302,7 @@ describe('operating the service: request logs, correlation and metrics', () => {
       renameRejections: await commands('RenameTenant', 'rejected'),
       memberConflicts: await commands('AddMember', 'conflict'),
     }).toEqual({
-      renameConflicts: before.renameConflicts + 1,
+      renameConflicts: before.renameConflicts + 2,
       renameRejections: before.renameRejections + 1,
       memberConflicts: before.memberConflicts + 1,
     });

@@ -62,7 +62,11 @@ export class RevisionMismatchError extends Error {
     readonly expected: IfMatch,
     readonly actual: number | undefined,
   ) {
-    super(`expected revision ${expected.join(' or ')}, the tenant is at ${actual ?? 'no revision'}`);
+    super(
+      expected.length === 0
+        ? `If-Match names no revision (a weak tag, W/"3", never matches); the tenant is at ${actual ?? 'no revision'}`
+        : `expected revision ${expected.join(' or ')}, the tenant is at ${actual ?? 'no revision'}`,
+    );
   }
 }
 
