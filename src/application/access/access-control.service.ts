@@ -1,13 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { findLiveWorkspace, type TenantState } from '../../tenancy/tenant.state.js';
 import { TenantCommandExecutor } from '../commands/tenant-command.executor.js';
-import {
-  authorize,
-  type AccessDecision,
-  type AccessTarget,
-  type Permission,
-  type Placement,
-} from './access-policy.js';
+import { placementOf } from '../../tenancy/api-key-standing.js';
+import { authorize, type AccessDecision, type AccessTarget, type Permission } from './access-policy.js';
 import type { Principal } from './principal.js';
 
 /** The key's workspace has been deleted: the key has no scope left and authenticates nothing. */
@@ -47,16 +42,4 @@ function withGrantScope(state: TenantState, target: AccessTarget): AccessTarget 
   if (target.grantId === undefined) return target;
   const workspaceId = state.membership.grants.get(target.grantId)?.workspaceId ?? undefined;
   return { ...target, ...(workspaceId === undefined ? {} : { workspaceId }) };
-}
-
-/** O(depth): walks up from the target until it meets the scope or the root. */
-export function placementOf(state: TenantState, scopeId: string, workspaceId: string): Placement {
-  let current = findLiveWorkspace(state, workspaceId);
-  if (current === undefined) return 'outside';
-  if (current.workspaceId === scopeId) return 'top';
-  while (current !== undefined && current.parentWorkspaceId !== null) {
-    if (current.parentWorkspaceId === scopeId) return 'inside';
-    current = state.workspaces.get(current.parentWorkspaceId);
-  }
-  return 'outside';
 }

@@ -1,3 +1,4 @@
+import type { Placement } from '../../tenancy/api-key-standing.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -42,11 +43,8 @@ export interface AccessTarget {
   readonly grantId?: string;
 }
 
-/**
- * Where the target workspace lies relative to a workspace key's own workspace: the key's workspace
- * itself ('top'), strictly below it ('inside'), or anywhere else, unknown and deleted included.
- */
-export type Placement = 'top' | 'inside' | 'outside';
+/** Where the target workspace lies relative to a workspace key's own workspace. */
+export type { Placement };
 
 export type AccessDecision =
   | {

@@ -13,7 +13,7 @@ import type { TenantState } from '../../tenancy/tenant.state.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { Metrics, type CommandOutcome as MetricsCommandOutcome } from '../../observability/metrics.js';
 import { ActingApiKeyInactive, TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
-import { requireActingApiKey } from '../../tenancy/api-key-standing.js';
+import { requireActingApiKey, requireWithinApiKeyScope } from '../../tenancy/api-key-standing.js';
 import { toEventToAppend } from '../../stored-events/event-metadata.js';
 import type { CommandContext } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -190,8 +190,12 @@ export class TenantCommandExecutor {
         requireIfMatch(options.ifMatch, tenant.revision);
         let events: TenancyEvent[];
         try {
-          // The key was checked before the command waited its turn; it must still hold on this state.
-          if (context.apiKeyId !== undefined) requireActingApiKey(tenant.state, context.apiKeyId);
+          // The key and its reach were checked before the command waited its turn; both must still
+          // hold on this state.
+          if (context.apiKeyId !== undefined) {
+            requireActingApiKey(tenant.state, context.apiKeyId);
+            requireWithinApiKeyScope(tenant.state, context.apiKeyId, command);
+          }
           events = decide(command, tenant.state, this.quotaDefaults);
         } catch (error) {
           if (caughtUp) throw error;
