@@ -299,6 +299,52 @@ describe('event feed for consumers', () => {
       expect(resumed.events).toHaveLength(stored.length - firstPart.length);
     });
 
+    it("ends a key's stream when the key is revoked or its tenant's deletion starts: nothing written after reaches it", async () => {
+      const issueKey = async (tenantId: string) => {
+        const issued = await http()
+          .post(`/v1/tenants/${tenantId}/api-keys`)
+          .set(AUTH)
+          .send({ role: 'reader' });
+        expect(issued.status).toBe(201);
+        const { apiKeyId, secret } = issued.body as { apiKeyId: string; secret: string };
+        return { apiKeyId, auth: { Authorization: `Bearer ${secret}` } };
+      };
+      const endsWithin = (client: EventStreamClient, ms: number) =>
+        Promise.race([
+          client.closed.then(() => 'ended'),
+          new Promise((resolve) => setTimeout(() => resolve('still open'), ms)),
+        ]);
+
+      const tenantId = await createTenant();
+      const revoked = await issueKey(tenantId);
+      const going = await issueKey(tenantId);
+      const ofRevoked = stream(`/v1/events/stream?tenantId=${tenantId}&from=end`, revoked.auth);
+      const ofGoing = stream(`/v1/events/stream?tenantId=${tenantId}&from=end`, going.auth);
+      const ofOperator = stream(`/v1/events/stream?tenantId=${tenantId}&from=end`);
+      expect(await Promise.all([ofRevoked.status, ofGoing.status, ofOperator.status])).toEqual([
+        200, 200, 200,
+      ]);
+      await createWorkspace(tenantId, 'Before');
+      await ofRevoked.waitForEvents(1);
+
+      const revocation = await http()
+        .delete(`/v1/tenants/${tenantId}/api-keys/${revoked.apiKeyId}`)
+        .set(AUTH);
+      expect(revocation.status).toBe(204);
+      await createWorkspace(tenantId, 'After the revocation');
+      expect(await endsWithin(ofRevoked, 2_000)).toBe('ended');
+      expect(parsed(ofRevoked).map((item) => [item.type, item.data.name ?? item.data.apiKeyId])).toEqual([
+        ['WorkspaceCreated', 'Before'],
+        ['ApiKeyRevoked', revoked.apiKeyId],
+      ]);
+
+      expect((await http().delete(`/v1/tenants/${tenantId}`).set(AUTH)).status).toBe(202);
+      expect(await endsWithin(ofGoing, 2_000)).toBe('ended');
+      expect(parsed(ofGoing).map((item) => item.type)).not.toContain('TenantDeleted');
+      // The operator's stream goes on.
+      await waitUntil(() => parsed(ofOperator).some((item) => item.type === 'TenantDeleted'));
+    });
+
     it('sends a keep-alive comment while there is nothing to deliver', async () => {
       const client = stream(`/v1/events/stream?tenantId=${randomUUID()}&from=end`);
       expect(await client.status).toBe(200);

@@ -101,6 +101,15 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
+   * Whether a key that was verified still stands here: it has not been revoked and its tenant's
+   * deletion has not started. For work that outlives the request the key was checked on (an event
+   * stream), which must stop once the key does.
+   */
+  stillStands(key: RegisteredKey): boolean {
+    return !this.revokedKeys.has(`${key.tenantId}/${key.apiKeyId}`) && !this.closedTenants.has(key.tenantId);
+  }
+
+  /**
    * Applies events this instance has just appended, so that a key works (or stops working) here
    * at once, before the subscription brings the same events back.
    */

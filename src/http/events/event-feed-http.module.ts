@@ -5,9 +5,12 @@ import { EventFeedReader } from './event-feed.reader.js';
 import { EVENT_SCHEMA_CATALOG, loadEventSchemaCatalog } from './event-schema.catalog.js';
 import { EventFeedHttpController } from './events.http.controller.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
+import { TenancyApplicationModule } from '../../application/tenancy-application.module.js';
 
 /** /v1/events: the feed and the catalog for consuming services. */
 @Module({
+  // The key registry: a key's stream ends when the key does.
+  imports: [TenancyApplicationModule],
   controllers: [EventFeedHttpController],
   providers: [
     EventFeedReader,

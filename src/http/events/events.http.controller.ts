@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Inject, Logger, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ApiKeyRegistry, type RegisteredKey } from '../../application/access/api-key.registry.js';
 import type { Principal } from '../../application/access/principal.js';
 import { ACTOR_KEY } from '../auth/actor.js';
 import { HttpDrain } from '../http-drain.js';
@@ -14,7 +15,7 @@ import {
 import { fromQuery, Requires } from '../auth/requires.decorator.js';
 import { ProblemError, problem, validationProblem } from '../problem.js';
 import { EVENT_FEED_CONFIG, type EventFeedConfig } from './event-feed.config.js';
-import { EventFeedReader, type FeedPage, type FeedSelection } from './event-feed.reader.js';
+import { EventFeedReader, type FeedItem, type FeedPage, type FeedSelection } from './event-feed.reader.js';
 import { EventFeedQueryDto, EventStreamQueryDto } from './event-feed.request.dto.js';
 import { EVENT_SCHEMA_CATALOG, type EventSchemaEntry } from './event-schema.catalog.js';
 import { pumpServerSentEvents, serverSentEventFrame } from './server-sent-events.pump.js';
@@ -25,6 +26,8 @@ import { FEED_PAGE_SCHEMA } from '../openapi/api-schemas.js';
 const DEFAULT_PAGE_SIZE = 100;
 /** How long a disconnected EventSource waits before it reconnects (with Last-Event-ID). */
 const RECONNECT_DELAY_MS = 2_000;
+/** How often an API key's stream makes sure the key still stands while no event comes. */
+const KEY_RECHECK_MS = 250;
 
 /** The log for consuming services: pages, a live Server-Sent Events stream, and the event catalog. */
 @Controller('v1/events')
@@ -37,6 +40,7 @@ export class EventFeedHttpController {
     private readonly drain: HttpDrain,
     @Inject(EVENT_SCHEMA_CATALOG) private readonly catalog: readonly EventSchemaEntry[],
     @Inject(EVENT_FEED_CONFIG) private readonly config: EventFeedConfig,
+    private readonly keys: ApiKeyRegistry,
   ) {
     this.admission = new StreamAdmission(config.maxStreams, config.maxStreamsPerKey);
   }
@@ -116,6 +120,18 @@ export class EventFeedHttpController {
       abort.abort();
       release();
     });
+    // The key was checked once, as the stream opened; the stream must not outlive it. It ends right
+    // after the key's own revocation (or the start of its tenant's deletion) as the feed brings it,
+    // and at once when the key is found gone otherwise (an event type filter hiding that event, a
+    // quiet tenant, another instance's revocation that this one's key registry has applied).
+    const key = principal?.kind === 'api-key' ? principal : undefined;
+    const recheck =
+      key === undefined
+        ? undefined
+        : setInterval(() => {
+            if (!this.keys.stillStands(key)) abort.abort();
+          }, KEY_RECHECK_MS);
+    const live = this.feed.live(from, selection, abort.signal);
     response.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -127,7 +143,7 @@ export class EventFeedHttpController {
     response.write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
     try {
       const end = await pumpServerSentEvents({
-        source: this.feed.live(from, selection, abort.signal),
+        source: key === undefined ? live : whileKeyStands(live, key, this.keys),
         sink: response,
         frame: (item) => serverSentEventFrame(item.position, item.type, item),
         heartbeatMs: this.config.heartbeatMs,
@@ -146,10 +162,34 @@ export class EventFeedHttpController {
         `event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
     } finally {
+      clearInterval(recheck);
       abort.abort();
       release();
       response.end();
     }
+  }
+}
+
+/**
+ * The feed for as long as the key stands: the key's own revocation, or the start of its tenant's
+ * deletion, is the last event delivered; any other event is held back once the key is gone.
+ */
+async function* whileKeyStands(
+  source: AsyncIterable<FeedItem>,
+  key: RegisteredKey,
+  keys: ApiKeyRegistry,
+): AsyncIterable<FeedItem> {
+  for await (const item of source) {
+    const endsKey =
+      (item.type === 'ApiKeyRevoked' && item.data['apiKeyId'] === key.apiKeyId) ||
+      item.type === 'TenantDeletionStarted' ||
+      item.type === 'TenantDeleted';
+    if (endsKey) {
+      yield item;
+      return;
+    }
+    if (!keys.stillStands(key)) return;
+    yield item;
   }
 }
 
