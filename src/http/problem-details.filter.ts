@@ -26,6 +26,7 @@ import {
   type Problem,
 } from './problem.js';
 import { pathOf, RouteTable } from './route-table.js';
+import { ACTOR_KEY, type Actor } from './auth/actor.js';
 
 /** Where each rule of the domain lands in HTTP: missing 404, rule 409, invalid input 400. */
 const RULE_STATUS: Record<TenancyErrorCode, number> = {
@@ -147,6 +148,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof TenancyRuleViolation) {
       const { invalid } = exception;
+      if (isTenantWideCountFor(exception, request)) return [workspaceQuotaReached(), {}];
       return [
         problem(
           RULE_STATUS[exception.code],
@@ -326,5 +328,32 @@ function isBodyParserError(exception: unknown): exception is { status: number; t
   return (
     (typeof type === 'string' && type.startsWith('entity.')) ||
     (typeof expose === 'boolean' && status === 400)
+  );
+}
+
+/**
+ * A workspace key sees nothing of its tenant beyond its subtree, the tenant's quotas included (403):
+ * a refused creation tells it that the workspace quota is reached, not the limit and the count of
+ * the tenant's workspaces, most of which lie outside its reach.
+ */
+function isTenantWideCountFor(exception: TenancyRuleViolation, request: Request): boolean {
+  const actor = (request as Request & { [ACTOR_KEY]?: Actor })[ACTOR_KEY];
+  return (
+    exception.code === 'QUOTA_EXCEEDED' &&
+    exception.details['quota'] === 'maxWorkspaces' &&
+    actor?.kind === 'api-key' &&
+    actor.workspaceId !== null
+  );
+}
+
+function workspaceQuotaReached(): Problem {
+  return problem(
+    409,
+    'QUOTA_EXCEEDED',
+    titleOf('QUOTA_EXCEEDED'),
+    "the tenant's quota maxWorkspaces is reached",
+    {
+      quota: 'maxWorkspaces',
+    },
   );
 }

@@ -188,4 +188,30 @@ describe('tenant quotas', () => {
     expect((await http().put(`${T}/members/m1`).set(AUTH).send({ displayName: 'M' })).status).toBe(200);
     expect((await http().delete(`${T}/workspaces/${b.workspaceId}`).set(AUTH)).status).toBe(204);
   });
+
+  it('tells a workspace key that the workspace quota is reached, never how many workspaces the tenant holds', async () => {
+    const tenant = await kit.createTenant('Counted');
+    const T = `/v1/tenants/${tenant.tenantId}`;
+    const team = await kit.createWorkspace(tenant.tenantId, 'Team');
+    for (const label of ['Other 1', 'Other 2', 'Other 3']) await kit.createWorkspace(tenant.tenantId, label);
+    const key = await kit.issueKey(tenant.tenantId, 'admin', team.workspaceId);
+    await setQuotas(T, { maxWorkspaces: 5 });
+
+    const refused = await http()
+      .post(`${T}/workspaces`)
+      .set(key.auth)
+      .send({ name: 'One more', parentWorkspaceId: team.workspaceId });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      type: 'urn:tenancy:problem:quota-exceeded',
+      title: 'Quota exceeded',
+      status: 409,
+      code: 'QUOTA_EXCEEDED',
+      detail: "the tenant's quota maxWorkspaces is reached",
+      quota: 'maxWorkspaces',
+    });
+    // A tenant-wide caller may read the quotas anyway, and is told the figures.
+    const told = await http().post(`${T}/workspaces`).set(AUTH).send({ name: 'One more' });
+    expect(told.body).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: 'maxWorkspaces', limit: 5, current: 5 });
+  });
 });
