@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   apiKeyIssued,
+  apiKeyRevoked,
   fold,
   given,
   grantId,
@@ -8,6 +9,7 @@ import {
   groupId,
   memberAdded,
   roleGranted,
+  roleRevoked,
   ROOT_ID,
   rootCreated,
   sealedName,
@@ -168,6 +170,21 @@ describe('SuspendTenant and ReactivateTenant', () => {
     given(...tree, ...people, tenantSuspended())
       .when({ type: 'ErasePersonalData', tenantId: T, userId: 'bob' })
       .then({ type: 'PersonalDataErased', data: { tenantId: T, userId: 'bob' } });
+  });
+
+  it('a suspended tenant can still have an API key taken away, with the grants the key held', () => {
+    const key = workspaceId(0x77);
+    given(
+      ...tree,
+      apiKeyIssued(key),
+      roleGranted(grantId(7), { type: 'apiKey', id: key }, 'viewer', A),
+      tenantSuspended(),
+    )
+      .when({ type: 'RevokeApiKey', tenantId: T, apiKeyId: key })
+      .then(
+        roleRevoked(grantId(7), { type: 'apiKey', id: key }, 'viewer', A, 'api-key-revoked'),
+        apiKeyRevoked(key),
+      );
   });
 
   it('checks deny everything with the reason while suspended, and grants count again after', () => {

@@ -774,7 +774,9 @@ function issueApiKey(command: IssueApiKey, state: TenantState, quotas: Quotas): 
 }
 
 function revokeApiKey(command: RevokeApiKey, state: TenantState): TenancyEvent[] {
-  requireActiveTenant(state, command.tenantId);
+  // Taking a key away is accepted while the tenant is suspended: a suspension is often the answer to
+  // a leaked key, and a suspended tenant's keys still read.
+  if (state.status !== 'suspended') requireActiveTenant(state, command.tenantId);
   const key = state.apiKeys.get(command.apiKeyId);
   if (key === undefined) {
     throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${command.apiKeyId}.`);

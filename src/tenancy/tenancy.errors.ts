@@ -44,7 +44,7 @@ export type TenancyErrorCode =
   | 'GRANT_OF_API_KEY'
   /** The change would leave a tenant that has had an admin user without one. */
   | 'LAST_ADMIN'
-  /** The tenant is suspended: only reactivation, deletion and erasure of personal data are accepted. */
+  /** The tenant is suspended: only reactivation, deletion, revocation of API keys and erasure of personal data are accepted. */
   | 'TENANT_SUSPENDED'
   /** The workspace would land in its own subtree. */
   | 'WORKSPACE_MOVE_CYCLE'

@@ -37,7 +37,7 @@ export function requireWorkspaceOpenToChange(state: TenantState, workspaceId: st
 export function tenantSuspended(tenantId: string): TenancyRuleViolation {
   return new TenancyRuleViolation(
     'TENANT_SUSPENDED',
-    `tenant ${tenantId} is suspended; only reactivation, deletion and erasure of personal data are accepted`,
+    `tenant ${tenantId} is suspended; only reactivation, deletion, revocation of API keys and erasure of personal data are accepted`,
   );
 }
 

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
 import { accessFixture } from '../access/access-fixture.js';
 
 /**
  * Suspension as the operator and the tenant's clients see it over HTTP: every change but
- * reactivation, deletion and erasure is refused with 409 TENANT_SUSPENDED and changes nothing,
+ * reactivation, deletion, key revocation and erasure is refused with 409 TENANT_SUSPENDED and changes nothing,
  * keys still read, checks deny with the reason, and reactivation gives everything back.
  */
 describe('suspending and reactivating a tenant', () => {
@@ -21,6 +22,7 @@ describe('suspending and reactivating a tenant', () => {
   let apiKeyId: string;
   let adminKey: Record<string, string>;
   let readerKey: Record<string, string>;
+  let leaked: { apiKeyId: string; auth: Record<string, string> };
   let suspendedAt: string;
 
   beforeAll(async () => {
@@ -44,6 +46,7 @@ describe('suspending and reactivating a tenant', () => {
     adminKey = admin.auth;
     apiKeyId = admin.apiKeyId;
     readerKey = (await kit.issueKey(tenantId, 'reader')).auth;
+    leaked = await kit.issueKey(tenantId, 'reader');
     await kit.settle();
 
     const suspended = await http().post(`${T}/suspend`).set(AUTH).send({ reason: 'unpaid invoice' });
@@ -66,7 +69,7 @@ describe('suspending and reactivating a tenant', () => {
     expect(await kit.logLength()).toBe(before);
   });
 
-  it('refuses every change but reactivation, deletion and erasure with 409 TENANT_SUSPENDED, changing nothing', async () => {
+  it('refuses every change but reactivation, deletion, key revocation and erasure with 409 TENANT_SUSPENDED, changing nothing', async () => {
     const attempts: [string, () => request.Test][] = [
       ['create a workspace', () => http().post(`${T}/workspaces`).set(AUTH).send({ name: 'New' })],
       [
@@ -84,7 +87,6 @@ describe('suspending and reactivating a tenant', () => {
       ['delete a workspace', () => http().delete(`${T}/workspaces/${workspaceId}`).set(AUTH)],
       ['delete a subtree', () => http().delete(`${T}/workspaces/${workspaceId}?cascade=true`).set(AUTH)],
       ['issue an API key', () => http().post(`${T}/api-keys`).set(AUTH).send({ role: 'reader' })],
-      ['revoke an API key', () => http().delete(`${T}/api-keys/${apiKeyId}`).set(AUTH)],
       ['add a member', () => http().put(`${T}/members/carol`).set(AUTH).send({})],
       ['change a member', () => http().put(`${T}/members/ann`).set(AUTH).send({ displayName: 'A.' })],
       ['remove a member', () => http().delete(`${T}/members/bob`).set(AUTH)],
@@ -121,6 +123,28 @@ describe('suspending and reactivating a tenant', () => {
     }
     expect(outcomes).toEqual(attempts.map(([label]) => ({ label, status: 409, code: 'TENANT_SUSPENDED' })));
     expect(await kit.logLength()).toBe(before);
+  });
+
+  it("takes an API key away while suspended: a suspension often answers a leaked key, and the tenant's keys still read", async () => {
+    expect((await http().get(T).set(leaked.auth)).status).toBe(200);
+    const before = await kit.logLength();
+    const revoked = await http().delete(`${T}/api-keys/${leaked.apiKeyId}`).set(AUTH);
+    expect(revoked.status).toBe(204);
+    expect(await kit.logLength()).toBe(before + 1);
+    expect((await http().get(T).set(leaked.auth)).status).toBe(401);
+    const statusOfKey = async () =>
+      (
+        (await http().get(`${T}/api-keys`).set(AUTH)).body as {
+          items: { apiKeyId: string; status: string }[];
+        }
+      ).items.find((item) => item.apiKeyId === leaked.apiKeyId)?.status;
+    await waitFor(async () => (await statusOfKey()) === 'revoked', 10_000);
+    // Nothing else opened up: the tenant is still suspended.
+    const write = await http().post(`${T}/workspaces`).set(AUTH).send({ name: 'Still not' });
+    expect({ status: write.status, code: (write.body as { code?: string }).code }).toEqual({
+      status: 409,
+      code: 'TENANT_SUSPENDED',
+    });
   });
 
   it('lets tenant keys read but not write', async () => {
