@@ -41,8 +41,15 @@ export interface ConsumerOptions {
   readonly store: EventStore;
   readonly connectionString: string;
   readonly checkpoints: CheckpointStore;
-  /** Required unless `sqlBatch` is given. */
+  /** Required unless `sqlBatch` or `act` is given. */
   readonly handle?: BatchHandler;
+  /**
+   * Work whose effects go through other connections (a process manager's commands), done before
+   * the transaction that stores the checkpoint opens rather than inside it. A transaction held
+   * open meanwhile gets its id only at the checkpoint's write, and is then dated from its BEGIN:
+   * to whoever watches the log's horizon it looks as if it had held the log back all along.
+   */
+  readonly act?: (events: readonly RecordedEvent[]) => Promise<void>;
   /** The one-round-trip form of `handle`, used instead of it where given. */
   readonly sqlBatch?: SqlBatch;
   /** Runs at the start of every transaction (role, search path). */
@@ -121,8 +128,8 @@ export class CheckpointedConsumer {
   private reconnectDelayMs = FIRST_RECONNECT_DELAY_MS;
 
   constructor(private readonly options: ConsumerOptions) {
-    if (!options.handle && !options.sqlBatch)
-      throw new TypeError(`consumer ${options.name} needs a handler or an SQL batch`);
+    if (!options.handle && !options.sqlBatch && !options.act)
+      throw new TypeError(`consumer ${options.name} needs a handler, an action or an SQL batch`);
   }
 
   start(): void {
@@ -352,10 +359,12 @@ export class CheckpointedConsumer {
         throw error;
       }
     } else {
-      const handle = this.options.handle;
-      if (!handle) throw new Error(`consumer ${this.options.name} has neither a handler nor an SQL batch`);
+      const { handle, act } = this.options;
+      if (!handle && !act)
+        throw new Error(`consumer ${this.options.name} has no handler, action or SQL batch`);
+      if (act) await act(batch);
       await this.inTransaction(client, async () => {
-        await handle(client, batch);
+        if (handle) await handle(client, batch);
         if (!(await this.options.checkpoints.save(client, this.options.name, this.position, last.position))) {
           throw new CheckpointMovedError(this.options.name);
         }

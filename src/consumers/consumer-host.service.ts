@@ -103,7 +103,8 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           checkpoints: processCheckpoints,
           batchSize: 50,
           coalesceMs: 25,
-          handle: async (_client, events) => {
+          // Its commands go through the pool: no transaction of the consumer is held open meanwhile.
+          act: async (events) => {
             for (const event of events) await process.handle(event);
           },
           log: (level, message) => this.logger[level](message),

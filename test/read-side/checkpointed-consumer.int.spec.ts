@@ -9,6 +9,11 @@ import {
   type ConsumerOptions,
 } from '../../src/consumers/checkpointed-consumer.js';
 import { processCheckpoints } from '../../src/consumers/checkpoint-stores.js';
+import { ConsumerHost } from '../../src/consumers/consumer-host.service.js';
+import type { ProcessManager } from '../../src/consumers/process-manager.js';
+import { ProjectionProgress } from '../../src/consumers/projection-progress.js';
+import { loadConfig } from '../../src/config/app-config.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -333,5 +338,49 @@ describe('checkpointed consumer', () => {
     expect(unavailableFor).toBe(0);
     expect(waiting.status().failure).toBeUndefined();
     await waiting.stop();
+  });
+
+  // A transaction gets its id at the checkpoint's write, and pg_stat_activity dates it from BEGIN:
+  // one opened before a process manager's commands looked, to the log horizon watch, like a
+  // transaction holding the whole log back for as long as those commands took (a 20 s cascade
+  // deletion showed as 'held for 20.2 s': readiness degraded, the operator told to terminate it).
+  it('a process manager holds no transaction open while its commands run', async () => {
+    const stream = `acting-${randomUUID()}`;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let acting = false;
+    const slow: ProcessManager = {
+      name: `acting-${randomUUID().slice(0, 8)}`,
+      filter: { streamPrefixes: [stream] },
+      handle: async () => {
+        acting = true;
+        await held;
+      },
+    };
+    const host = new ConsumerHost(
+      database.url,
+      loadConfig({}),
+      store,
+      [slow],
+      new Metrics(),
+      new ProjectionProgress(database.pool),
+    );
+    host.onApplicationBootstrap();
+    try {
+      const last = await append(stream, ['Started']);
+      await waitFor(async () => acting, 5000);
+      const { rows } = await database.pool.query<{ state: string }>(
+        'SELECT state FROM pg_stat_activity WHERE application_name = $1',
+        [`consumer:${slow.name}`],
+      );
+      expect(rows.map((row) => row.state)).toEqual(['idle']);
+      release();
+      await waitFor(async () => (await checkpointOf(slow.name)) === last, 5000);
+    } finally {
+      release();
+      await host.onApplicationShutdown();
+    }
   });
 });
