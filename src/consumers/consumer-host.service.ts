@@ -54,6 +54,11 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
   }
 
+  /** False where TENANCY_RUN_CONSUMERS=false: this instance runs none of them. */
+  get runsConsumers(): boolean {
+    return this.config.runConsumers;
+  }
+
   statuses(): ConsumerStatus[] {
     return this.consumers.map((consumer) => consumer.status());
   }

@@ -180,6 +180,14 @@ export class HealthController {
    * only that read model or process stands still.
    */
   private consumerStates(): CheckResult {
+    if (!this.consumerHost.runsConsumers) {
+      return {
+        status: 'up',
+        runHere: false,
+        message:
+          'TENANCY_RUN_CONSUMERS=false: this instance runs no projections or process managers; tenancy_consumer_lag_seconds says how far those running elsewhere are',
+      };
+    }
     const statuses = this.consumerHost.statuses();
     const details = Object.fromEntries(
       statuses.map((status) => [

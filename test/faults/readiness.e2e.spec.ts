@@ -173,4 +173,18 @@ describe('readiness', () => {
       status: 'up',
     });
   });
+
+  it('on an instance that runs no consumers, says so instead of reporting them up with nothing to show', async () => {
+    const app = await startTestApp({ runConsumers: false });
+    cleanup(() => app.close());
+    await app.app.get(ApiKeyRegistry).whenReady();
+    const ready = await request(app.server).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect((ready.body as { details: Record<string, unknown> }).details.consumers).toEqual({
+      status: 'up',
+      runHere: false,
+      message:
+        'TENANCY_RUN_CONSUMERS=false: this instance runs no projections or process managers; tenancy_consumer_lag_seconds says how far those running elsewhere are',
+    });
+  });
 });
