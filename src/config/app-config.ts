@@ -162,6 +162,13 @@ export const SETTINGS = {
     default: '10000',
     meaning: "a tenant's default quota of groups",
   }),
+  consumerSessionTimeoutMs: setting({
+    variable: 'TENANCY_CONSUMER_SESSION_TIMEOUT_MS',
+    schema: integer(500, 3_600_000),
+    default: '30000',
+    meaning:
+      'an instance whose consumer connections stay silent this long (milliseconds; frozen, or cut off without a reset) loses them: PostgreSQL ends those sessions, releasing their locks, and another instance takes the consumers over. A live instance speaks on them every third of it',
+  }),
   logHorizonThresholdMs: setting({
     variable: 'TENANCY_LOG_HORIZON_THRESHOLD_MS',
     schema: integer(100, 3_600_000),

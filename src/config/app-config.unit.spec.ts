@@ -28,6 +28,7 @@ describe('the config schema', () => {
       sseMaxStreams: 256,
       sseMaxStreamsPerKey: 16,
       sseStallTimeoutMs: 60_000,
+      consumerSessionTimeoutMs: 30_000,
       logHorizonThresholdMs: 1_000,
       stateCacheEvents: 500_000,
       heapGrowthPercent: 100,

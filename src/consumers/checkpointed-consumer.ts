@@ -32,6 +32,8 @@ const FIRST_RECONNECT_DELAY_MS = 100;
 const MAX_RECONNECT_DELAY_MS = 5_000;
 /** How long stop() lets a batch being applied finish before it closes the connection under it. */
 const STOP_GRACE_MS = 5_000;
+/** SQLSTATE of a setting the server does not know (idle_session_timeout before PostgreSQL 14). */
+const UNDEFINED_SETTING = '42704';
 /** How long a health probe of the consumer's own connection may take before it counts as dead. */
 const PING_TIMEOUT_MS = 2_000;
 
@@ -65,6 +67,13 @@ export interface ConsumerOptions {
   readonly maxAttempts?: number;
   /** How often a standby instance tries to take over. */
   readonly standbyRetryMs?: number;
+  /**
+   * How long the consumer's own connection may stay silent before PostgreSQL ends its session
+   * (idle_session_timeout, idle_in_transaction_session_timeout), releasing the advisory lock: a
+   * frozen process, or one cut off without a reset, would otherwise hold it for as long as TCP
+   * believes the peer is there. A live consumer speaks on it every third of this time.
+   */
+  readonly sessionTimeoutMs?: number;
   readonly log?: (level: 'log' | 'warn' | 'error', message: string) => void;
   /**
    * Called after each committed batch with the new checkpoint, and for a live batch read on
@@ -206,6 +215,7 @@ export class CheckpointedConsumer {
     });
     this.client = client;
     await client.connect();
+    await this.boundSilence(client);
     for (;;) {
       const { rows } = await client.query<{ locked: boolean }>(
         `SELECT pg_try_advisory_lock(hashtext('tenancy-consumer'), hashtext($1)) AS locked`,
@@ -378,6 +388,31 @@ export class CheckpointedConsumer {
       batch,
       reading && { ...reading, appliedAt, committedAt: wallClockMs() },
     );
+  }
+
+  /**
+   * Asks PostgreSQL to end this session once it has been silent for sessionTimeoutMs, and keeps it
+   * from being silent that long while this process runs: a query every third of the time, queued
+   * behind whatever the consumer sends (inside a transaction, it resets that transaction's idle
+   * time too). idle_session_timeout needs PostgreSQL 14; an older server ends only sessions idle
+   * inside a transaction.
+   */
+  private async boundSilence(client: pg.Client): Promise<void> {
+    const timeoutMs = this.options.sessionTimeoutMs;
+    if (timeoutMs === undefined) return;
+    const heartbeat = setInterval(
+      () => {
+        if (this.client !== client) clearInterval(heartbeat);
+        else client.query('SELECT 1').catch(() => undefined);
+      },
+      Math.floor(timeoutMs / 3),
+    );
+    heartbeat.unref();
+    client.once('end', () => clearInterval(heartbeat));
+    await client.query(`SET idle_in_transaction_session_timeout = ${Math.floor(timeoutMs)}`);
+    await client.query(`SET idle_session_timeout = ${Math.floor(timeoutMs)}`).catch((error: unknown) => {
+      if (!(error instanceof pg.DatabaseError && error.code === UNDEFINED_SETTING)) throw error;
+    });
   }
 
   private inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {

@@ -72,6 +72,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           store: this.store,
           connectionString: this.databaseUrl,
           checkpoints: readModelCheckpoints,
+          sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
           prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
           sqlBatch: {
             prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
@@ -106,6 +107,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           store: this.store,
           connectionString: this.databaseUrl,
           checkpoints: processCheckpoints,
+          sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
           batchSize: 50,
           coalesceMs: 25,
           // Its commands go through the pool: no transaction of the consumer is held open meanwhile.
