@@ -116,6 +116,49 @@ describe('membership consistency across instances', () => {
     expect(answers.filter(Boolean).length).toBe(100);
   });
 
+  it('a check, a lookup or an access list with a Min-Position no write answered is 400, as on the read-model routes', async () => {
+    const tenant = await kit.createTenant();
+    const T = `/v1/tenants/${tenant.tenantId}`;
+    const workspace = await kit.createWorkspace(tenant.tenantId, 'Docs');
+    // Another tenant's later write: this tenant's answer holds every write to it, so it is served.
+    const later = await kit.createTenant();
+    const future = 'ffffffffffffffff-ffffffffffffffff';
+    const requests = (position: string) => [
+      on(second)
+        .post(`${T}/permissions/check`)
+        .set(AUTH)
+        .set('Min-Position', position)
+        .send({
+          principal: { type: 'user', id: 'ann' },
+          permission: 'workspace.read',
+          workspaceId: workspace.workspaceId,
+        }),
+      on(second)
+        .get(`${T}/principals/user/ann/workspaces?permission=workspace.read`)
+        .set(AUTH)
+        .set('Min-Position', position),
+      on(second)
+        .get(`${T}/workspaces/${workspace.workspaceId}/access`)
+        .set(AUTH)
+        .set('Min-Position', position),
+    ];
+    const served = await Promise.all(requests(later.position));
+    expect(
+      served.map((response) => ({
+        status: response.status,
+        code: (response.body as { code?: string }).code,
+      })),
+    ).toEqual(served.map(() => ({ status: 200, code: undefined })));
+    for (const response of await Promise.all(requests(future))) {
+      expect({ status: response.status, errors: (response.body as { errors?: unknown }).errors }).toEqual({
+        status: 400,
+        errors: [
+          { field: 'Min-Position', message: 'is after the last event of the log: no write answered it' },
+        ],
+      });
+    }
+  });
+
   it('a cascade revokes every grant inside the subtree right before each WorkspaceDeleted; checks there answer 404', async () => {
     const tenant = await kit.createTenant('Cascade');
     const T = `/v1/tenants/${tenant.tenantId}`;

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import type { Position } from '../../event-store/event-store.port.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore, type Position } from '../../event-store/event-store.port.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import type { PrincipalRef, Role } from '../../tenancy/membership.events.js';
 import { principalKey } from '../../tenancy/membership.state.js';
@@ -20,6 +20,7 @@ import {
 import { findLiveWorkspace, type TenantState, type WorkspaceState } from '../../tenancy/tenant.state.js';
 import { TenantCommandExecutor, type TenantSnapshot } from '../commands/tenant-command.executor.js';
 import { TenantStateFollower } from '../commands/tenant-state.follower.js';
+import { requireWrittenPosition } from '../queries/written-position.js';
 import {
   decodeOrdinalCursor,
   decodePrincipalCursor,
@@ -97,6 +98,7 @@ export class PermissionQueries {
   constructor(
     private readonly tenants: TenantCommandExecutor,
     private readonly follower: TenantStateFollower,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   /**
@@ -216,6 +218,14 @@ export class PermissionQueries {
         this.follower.hasReached(minPosition) ||
         (cached.position !== undefined && cached.position >= minPosition));
     const snapshot = current ? cached : await this.tenants.read(tenantId);
+    // The tenant's own stream is read to its end; a position still ahead of it is another tenant's
+    // write (the answer holds every write to this one), or none at all.
+    if (
+      minPosition !== undefined &&
+      !current &&
+      (snapshot.position === undefined || snapshot.position < minPosition)
+    )
+      await requireWrittenPosition(this.store, minPosition);
     if (snapshot.state.status === 'none' || snapshot.state.status === 'deleted') {
       throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
     }

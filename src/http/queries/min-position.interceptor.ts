@@ -11,7 +11,8 @@ import type { Request } from 'express';
 import { from, switchMap, type Observable } from 'rxjs';
 import { EVENT_STORE, type EventStore, type Position } from '../../event-store/event-store.port.js';
 import { ProjectionProgress } from '../../consumers/projection-progress.js';
-import { ProblemError, problem, validationProblem } from '../problem.js';
+import { requireWrittenPosition } from '../../application/queries/written-position.js';
+import { ProblemError, problem } from '../problem.js';
 import { minPositionOf } from './min-position.header.js';
 import { ApiMinPosition, ApiRoute, type ProblemCodes } from '../openapi/api-docs.decorators.js';
 
@@ -42,12 +43,7 @@ export class MinPositionInterceptor implements NestInterceptor {
   private async waitFor(position: Position): Promise<void> {
     const deadline = Date.now() + MIN_POSITION_WAIT_MS;
     if (await this.progress.hasApplied(position)) return;
-    const last = await this.eventStore.lastPosition();
-    if (last === undefined || this.eventStore.comparePositions(position, last) > 0) {
-      throw validationProblem([
-        { field: 'Min-Position', message: 'is after the last event of the log: no write answered it' },
-      ]);
-    }
+    await requireWrittenPosition(this.eventStore, position);
     while (!(await this.progress.hasApplied(position))) {
       const left = deadline - Date.now();
       if (left <= 0) {
