@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { PROJECT_ROOT } from '../support/service-process.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 
 interface Run {
@@ -54,6 +55,11 @@ describe('the tenancy CLI as a process', () => {
       .set(AUTH)
       .send({ name: 'Audited' });
     expect(workspace.status).toBe(201);
+    const member = await request(app.server)
+      .put(`/v1/tenants/${tenantId}/members/ada@example.com`)
+      .set(AUTH)
+      .send({ displayName: 'Ada' });
+    expect(member.status).toBe(201);
     await waitFor(async () => {
       const { rowCount } = await app.database.pool.query(
         'SELECT 1 FROM read_model.workspaces WHERE workspace_id = $1',
@@ -171,5 +177,89 @@ describe('the tenancy CLI as a process', () => {
       code: 1,
       lastLine: `No tenant ${unknown} in the event store.`,
     });
+  });
+
+  describe('import of a damaged file', () => {
+    let target: TestDatabase;
+    let passphraseFile: string;
+    let lines: string[];
+
+    const imported = async () => {
+      const { rows } = await target.pool.query<{ events: number; keys: number }>(
+        `SELECT (SELECT count(*)::int FROM events) AS events, (SELECT count(*)::int FROM personal_data_keys) AS keys`,
+      );
+      return rows[0];
+    };
+    const importFile = async (name: string, text: string) => {
+      const file = path.join(directory, name);
+      await writeFile(file, text);
+      return tenancy(['import', file, '--keys-passphrase-file', passphraseFile], {
+        DATABASE_URL: target.url,
+      });
+    };
+
+    beforeAll(async () => {
+      target = await createTestDatabase();
+      passphraseFile = path.join(directory, 'passphrase');
+      await writeFile(passphraseFile, 'a passphrase long enough\n', { mode: 0o600 });
+      const out = path.join(directory, 'whole.ndjson');
+      const exported = await tenancy([
+        'export',
+        '--all',
+        '--out',
+        out,
+        '--keys-passphrase-file',
+        passphraseFile,
+      ]);
+      expect(exported.code).toBe(0);
+      lines = readFileSync(out, 'utf8').split('\n').slice(0, -1);
+      expect(lines.filter((line) => line.startsWith('{"personalDataKey"'))).not.toEqual([]);
+    });
+    afterAll(async () => {
+      await target?.drop();
+    });
+
+    it('is refused with one line before anything is imported, and the intact file then imports', async () => {
+      const events = lines.filter((line) => line.startsWith('{"position"'));
+      const middle = lines.indexOf(events[Math.floor(events.length / 2)]!);
+      const newer = JSON.parse(lines[middle]!) as { metadata: Record<string, unknown> };
+      newer.metadata.schemaVersion = 99;
+      const key = lines.length - 1;
+      const damaged: Record<string, string[]> = {
+        'cut in the middle of a line': [...lines.slice(0, middle), lines[middle]!.slice(0, 40)],
+        'a line repeated': [...lines.slice(0, middle + 1), ...lines.slice(middle)],
+        'two lines swapped': [
+          ...lines.slice(0, middle),
+          lines[middle + 1]!,
+          lines[middle]!,
+          ...lines.slice(middle + 2),
+        ],
+        'an event of a schema version this service cannot read': [
+          ...lines.slice(0, middle),
+          JSON.stringify(newer),
+          ...lines.slice(middle + 1),
+        ],
+        'a wrapped key altered': [
+          ...lines.slice(0, key),
+          lines[key]!.replace(/"wrappedKey":"(.)/, (_, c) => `"wrappedKey":"${c === 'A' ? 'B' : 'A'}`),
+        ],
+      };
+      for (const [damage, text] of Object.entries(damaged)) {
+        const run = await importFile('damaged.ndjson', `${text.join('\n')}\n`);
+        const failures = run.stderr.split('\n').filter((line) => line.startsWith('tenancy import:'));
+        expect({ damage, code: run.code, failures: failures.length, imported: await imported() }).toEqual({
+          damage,
+          code: 1,
+          failures: 1,
+          imported: { events: 0, keys: 0 },
+        });
+      }
+      const intact = await importFile('intact.ndjson', `${lines.join('\n')}\n`);
+      expect(intact.code).toBe(0);
+      expect(await imported()).toEqual({
+        events: lines.filter((line) => line.startsWith('{"position"')).length,
+        keys: lines.filter((line) => line.startsWith('{"personalDataKey"')).length,
+      });
+    }, 60_000);
   });
 });

@@ -397,7 +397,11 @@ describe('tenancy CLI on a long history', () => {
     it('reports progress while importing', async () => {
       const target = await scratchStore();
       const progress: ImportProgress[] = [];
-      const result = await importEvents(target, createReadStream(exportFile), (step) => progress.push(step));
+      const result = await importEvents(
+        target,
+        () => createReadStream(exportFile),
+        (step) => progress.push(step),
+      );
       expect(result.events).toBe(exported.length);
       expect(progress.length).toBeGreaterThan(5);
       expect(progress.at(-1)?.events).toBe(exported.length);
@@ -408,7 +412,7 @@ describe('tenancy CLI on a long history', () => {
 
     it('refuses a store that already holds tenancy events, and changes nothing', async () => {
       const before = (await readWholeLog(store)).length;
-      await expect(importEvents(store, createReadStream(exportFile))).rejects.toThrow(ImportError);
+      await expect(importEvents(store, () => createReadStream(exportFile))).rejects.toThrow(ImportError);
       expect((await readWholeLog(store)).length).toBe(before);
       expect((await cli(['import', exportFile])).code).toBe(1);
     });
@@ -421,7 +425,9 @@ describe('tenancy CLI on a long history', () => {
       expect(holes.length).toBeLessThan(lines.length);
       const gapped = path.join(directory, 'gapped.ndjson');
       await writeFile(gapped, holes.join('\n'));
-      await expect(importEvents(await scratchStore(), createReadStream(gapped))).rejects.toThrow(/revision/);
+      await expect(importEvents(await scratchStore(), () => createReadStream(gapped))).rejects.toThrow(
+        /revision/,
+      );
     });
 
     it('upcasts older schema versions by default and keeps them as stored with --raw', async () => {

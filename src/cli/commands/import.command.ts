@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { ConcurrencyError, type EventStore, type EventToAppend } from '../../event-store/event-store.port.js';
 import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation.js';
-import { TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
+import { TENANT_STREAM_PREFIX, tenantIdOfStream } from '../../tenancy/tenant-stream.js';
+import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import type { ExportedEvent, ExportedPersonalDataLine } from './export.command.js';
 import { PersonalDataVault, type ExportedErasure } from '../../personal-data/personal-data.vault.js';
@@ -35,10 +36,16 @@ const BATCH_SIZE = 500;
  * one stream go in one append whose expected revision is exactly the one before the first, so a file
  * with a gap, a repeat or a foreign writer in between fails instead of producing a different history.
  * Positions and recording times are the target store's own.
+ *
+ * The file is read twice (`open` is called for each reading): first it is checked whole, every line
+ * parsed, every stream's revisions counted from zero, every tenant event decoded as the service will
+ * read it and every personal-data key unwrapped, writing nothing; only a file that passes is then
+ * imported. A file cut short in a line, or with a line damaged, repeated or out of place, is refused
+ * with the store as it was, so that the import of the intact file can follow.
  */
 export async function importEvents(
   store: EventStore,
-  input: Readable,
+  open: () => Readable,
   onProgress: (progress: ImportProgress) => void = () => undefined,
   /** Where the file's personal-data keys and erasures go; a file with such lines needs it. */
   personalData?: PersonalDataVault,
@@ -52,6 +59,8 @@ export async function importEvents(
   if (existing.events.length > 0) {
     throw new ImportError('the event store already holds tenancy events; import only into an empty store');
   }
+
+  await checkImportFile(open(), personalData !== undefined, keysPassphrase);
 
   let batch: ExportedEvent[] = [];
   let events = 0;
@@ -94,11 +103,11 @@ export async function importEvents(
     onProgress({ events, bytes });
   };
 
-  for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+  for await (const text of createInterface({ input: open(), crlfDelay: Number.POSITIVE_INFINITY })) {
     lineNumber++;
     bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
-    const personal = personalDataLine(text);
+    const personal = personalDataLine(text, lineNumber);
     if (personal !== undefined) {
       if (personalData === undefined)
         throw new ImportError(`line ${lineNumber}: personal-data keys need the service's database`);
@@ -142,6 +151,88 @@ export async function importEvents(
   return { events, bytes };
 }
 
+/**
+ * Reads the whole file as the import will, and throws ImportError at the first line the import
+ * would refuse or the service could not read, before anything is written.
+ */
+async function checkImportFile(
+  input: Readable,
+  withDatabase: boolean,
+  keysPassphrase?: string,
+): Promise<void> {
+  const nextRevision = new Map<string, number>();
+  let lineNumber = 0;
+  let events = 0;
+  let previousPosition: string | undefined;
+  let keyWrapper: KeyWrapper | undefined;
+  for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    lineNumber++;
+    if (text.trim() === '') continue;
+    const personal = personalDataLine(text, lineNumber);
+    if (personal !== undefined) {
+      if (!withDatabase)
+        throw new ImportError(`line ${lineNumber}: personal-data keys need the service's database`);
+      if ('personalDataKeyWrapping' in personal) {
+        if (events > 0 || keyWrapper !== undefined)
+          throw new ImportError(`line ${lineNumber}: the key wrapping line must come first`);
+        keyWrapper = keyWrapperOf(personal.personalDataKeyWrapping, keysPassphrase);
+      } else if ('personalDataKey' in personal) {
+        if (keyWrapper === undefined)
+          throw new ImportError(`line ${lineNumber}: a personal-data key without the key wrapping line`);
+        const key = personal.personalDataKey;
+        if (
+          ![key.tenantId, key.userId, key.keyId, key.wrappedKey].every((field) => typeof field === 'string')
+        )
+          throw new ImportError(
+            `line ${lineNumber}: a personal-data key needs tenantId, userId, keyId and wrappedKey`,
+          );
+        try {
+          keyWrapper.unwrap(key, key.wrappedKey);
+        } catch (error) {
+          if (error instanceof KeyWrappingError)
+            throw new ImportError(`line ${lineNumber}: ${error.message}`);
+          throw error;
+        }
+      } else {
+        const erasure = personal.personalDataErasure;
+        if (
+          typeof erasure.tenantId !== 'string' ||
+          typeof erasure.userId !== 'string' ||
+          typeof erasure.erasedAt !== 'string' ||
+          Number.isNaN(Date.parse(erasure.erasedAt))
+        )
+          throw new ImportError(`line ${lineNumber}: an erasure needs tenantId, userId and an ISO erasedAt`);
+      }
+      continue;
+    }
+    const line = parseLine(text, lineNumber);
+    if (previousPosition !== undefined && line.position <= previousPosition) {
+      throw new ImportError(
+        `line ${lineNumber}: position ${line.position} is not after the line before; the file is not in log order`,
+      );
+    }
+    previousPosition = line.position;
+    const due = nextRevision.get(line.streamName) ?? 0;
+    if (line.revision !== due) {
+      throw new ImportError(
+        `line ${lineNumber}: ${line.streamName} revision ${line.revision} where ${due} is due: ` +
+          'the file has a gap or a repeat',
+      );
+    }
+    nextRevision.set(line.streamName, due + 1);
+    if (tenantIdOfStream(line.streamName) !== undefined) {
+      try {
+        decodeRecorded({ ...line, recordedAt: new Date(line.recordedAt) });
+      } catch (error) {
+        throw new ImportError(
+          `line ${lineNumber}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    events++;
+  }
+}
+
 /** Checks the passphrase before any event is imported. */
 function keyWrapperOf(header: KeyWrappingHeader, passphrase: string | undefined): KeyWrapper {
   if (passphrase === undefined)
@@ -166,9 +257,15 @@ function erasureOf(line: ExportedEvent): ExportedErasure {
 }
 
 /** A key wrapping, key or erasure line, or undefined for an event line. */
-function personalDataLine(text: string): ExportedPersonalDataLine | undefined {
+function personalDataLine(text: string, lineNumber: number): ExportedPersonalDataLine | undefined {
   if (!text.startsWith('{"personalData')) return undefined;
-  const value = JSON.parse(text) as Partial<
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ImportError(`line ${lineNumber}: not JSON`);
+  }
+  const value = parsed as Partial<
     Record<'personalDataKeyWrapping' | 'personalDataKey' | 'personalDataErasure', unknown>
   >;
   if (isObject(value.personalDataKeyWrapping)) return value as ExportedPersonalDataLine;
@@ -215,7 +312,10 @@ order of the file; positions and recording times are the new store's own. The fi
 keys (unwrapped with the passphrase the export was written with) and erasures go to the service's
 database, so display names read as they did, and erased ones stay erased: their keys were never in
 the file, and every PersonalDataErased event of the file is recorded as an erasure. A wrong or
-missing passphrase is refused before any event is imported. Progress goes to stderr.
+missing passphrase is refused before any event is imported. The whole file is checked first (every
+line read, each stream's revisions counted from zero, every event decoded, every key unwrapped): a
+file cut short, or with a line damaged, repeated or out of order, is refused with one line naming
+it, and nothing is imported. Progress goes to stderr.
 
 Stop the service (and its process managers) while importing: anything else writing to the store
 would be refused by the import's exact expected revisions, and the import would stop there.
@@ -247,7 +347,7 @@ Options:
       const vault = new PersonalDataVault(await context.database());
       const result = await importEvents(
         store,
-        createReadStream(file),
+        () => createReadStream(file),
         ({ events, bytes }) => {
           const seconds = Math.max((Date.now() - started) / 1000, 0.001);
           bar.update(Math.min(bytes, size), { events, rate: Math.round(events / seconds) });
