@@ -107,8 +107,12 @@ export async function verifyReadModels(options: {
   readonly maxAttempts?: number;
 }): Promise<VerifyOutcome> {
   const { client, store } = options;
-  const scratch = `read_model_verify_${process.pid}_${Date.now()}`;
+  const scratch = `${VERIFY_SCHEMA_PREFIX}${process.pid}_${Date.now()}`;
+  // Held for the whole run on this session, so that another verify sees the schema is in use; a
+  // run that is killed loses it with its connection, and the next verify drops what it left.
+  await client.query(`SELECT pg_advisory_lock(${VERIFY_LOCK}, hashtext($1))`, [scratch]);
   try {
+    await dropAbandonedVerifySchemas(client);
     await startRebuild(client, scratch);
     const maxAttempts = options.maxAttempts ?? 20;
     for (let attempt = 1; ; attempt++) {
@@ -146,7 +150,39 @@ export async function verifyReadModels(options: {
         throw new Error(`the live read models kept moving; no stable snapshot after ${attempt} attempts`);
     }
   } finally {
-    await dropReadModelSchema(client, scratch);
+    try {
+      await dropReadModelSchema(client, scratch);
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${VERIFY_LOCK}, hashtext($1))`, [scratch]);
+    }
+  }
+}
+
+const VERIFY_SCHEMA_PREFIX = 'read_model_verify_';
+/** The first key of the advisory locks verify runs hold on their scratch schemas. */
+const VERIFY_LOCK = "hashtext('tenancy-verify')";
+
+/**
+ * Drops the scratch schemas of verify runs that ended without dropping their own (interrupted by a
+ * signal, killed, their connection lost): each is a whole copy of the read models. A schema whose
+ * lock can be taken has no run left holding it.
+ */
+async function dropAbandonedVerifySchemas(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ schema: string }>(
+    `SELECT nspname AS schema FROM pg_namespace WHERE starts_with(nspname, $1)`,
+    [VERIFY_SCHEMA_PREFIX],
+  );
+  for (const { schema } of rows) {
+    const { rows: taken } = await client.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_lock(${VERIFY_LOCK}, hashtext($1)) AS locked`,
+      [schema],
+    );
+    if (taken[0]?.locked !== true) continue;
+    try {
+      await dropReadModelSchema(client, schema);
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${VERIFY_LOCK}, hashtext($1))`, [schema]);
+    }
   }
 }
 

@@ -114,6 +114,30 @@ describe('the tenancy CLI as a process', () => {
     expect((await tenancy(['--help'])).code).toBe(0);
   });
 
+  it('verify drops the scratch schemas of runs that were killed, and leaves a running one alone', async () => {
+    const schemas = async () =>
+      (
+        await app.database.pool.query<{ name: string }>(
+          `SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'read_model_verify_%' ORDER BY 1`,
+        )
+      ).rows.map((row) => row.name);
+    // What a verify killed in the middle (SIGINT, SIGTERM, kill -9) left behind, and one still running.
+    const abandoned = 'read_model_verify_4001_1700000000000';
+    const running = 'read_model_verify_4002_1700000000000';
+    await app.database.pool.query(`SELECT rm_create_schema($1), rm_create_schema($2)`, [abandoned, running]);
+    const holder = await app.database.pool.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtext('tenancy-verify'), hashtext($1))`, [running]);
+      const run = await tenancy(['verify']);
+      expect(run.code).toBe(0);
+      expect(await schemas()).toEqual([running]);
+    } finally {
+      await holder.query(`SELECT pg_advisory_unlock_all()`);
+      holder.release();
+      await app.database.pool.query(`DROP SCHEMA IF EXISTS ${running} CASCADE`);
+    }
+  });
+
   it('verify exits 0 on matching read models and 1 once a row was tampered with', async () => {
     const clean = await tenancy(['verify']);
     expect(clean.stdout).toMatch(/read models match the event log/);

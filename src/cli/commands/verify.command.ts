@@ -13,7 +13,8 @@ export const verifyCommand: CliCommand = {
 
 Replays the event log into a scratch schema and compares it, table by table and row for row, with
 the live read models as of the same log positions. Prints a summary per table and exits with 1 if
-any row differs (the check to run before signing off an audit). The scratch schema is dropped.
+any row differs (the check to run before signing off an audit). The scratch schema is dropped,
+and so are those of earlier runs that were interrupted or killed before they could drop theirs.
 
 Options:
   --json      print the comparison as JSON
