@@ -208,17 +208,17 @@ describe('the tenancy CLI as a process', () => {
     let passphraseFile: string;
     let lines: string[];
 
-    const imported = async () => {
-      const { rows } = await target.pool.query<{ events: number; keys: number }>(
+    const imported = async (database = target) => {
+      const { rows } = await database.pool.query<{ events: number; keys: number }>(
         `SELECT (SELECT count(*)::int FROM events) AS events, (SELECT count(*)::int FROM personal_data_keys) AS keys`,
       );
       return rows[0];
     };
-    const importFile = async (name: string, text: string) => {
+    const importFile = async (name: string, text: string, database = target) => {
       const file = path.join(directory, name);
       await writeFile(file, text);
       return tenancy(['import', file, '--keys-passphrase-file', passphraseFile], {
-        DATABASE_URL: target.url,
+        DATABASE_URL: database.url,
       });
     };
 
@@ -284,6 +284,41 @@ describe('the tenancy CLI as a process', () => {
         events: lines.filter((line) => line.startsWith('{"position"')).length,
         keys: lines.filter((line) => line.startsWith('{"personalDataKey"')).length,
       });
+    }, 60_000);
+
+    it('cut short part way, is completed by running it again; a store holding other events is still refused', async () => {
+      const store = await createTestDatabase();
+      try {
+        const events = lines.filter((line) => line.startsWith('{"position"'));
+        // What an import stopped part way (Ctrl-C, kill -9, a lost connection) leaves: the file's first events.
+        const cut = lines.indexOf(events[Math.floor(events.length / 2)]!);
+        expect(
+          (await importFile('first-half.ndjson', `${lines.slice(0, cut).join('\n')}\n`, store)).code,
+        ).toBe(0);
+        const again = await importFile('intact.ndjson', `${lines.join('\n')}\n`, store);
+        expect({ code: again.code, imported: await imported(store) }).toEqual({
+          code: 0,
+          imported: {
+            events: events.length,
+            keys: lines.filter((line) => line.startsWith('{"personalDataKey"')).length,
+          },
+        });
+        const other = await importFile(
+          'other.ndjson',
+          `${lines
+            .slice(1)
+            .filter((line) => line.includes(`"tenant-${tenantId}"`))
+            .join('\n')}\n`,
+          store,
+        );
+        expect({ code: other.code, lastLine: other.stderr.split('\n').at(-2) }).toEqual({
+          code: 1,
+          lastLine: expect.stringMatching(/^tenancy import: the event store already holds tenancy events/),
+        });
+        expect(await imported(store)).toMatchObject({ events: events.length });
+      } finally {
+        await store.drop();
+      }
     }, 60_000);
   });
 });

@@ -3,7 +3,13 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import { ConcurrencyError, type EventStore, type EventToAppend } from '../../event-store/event-store.port.js';
+import {
+  ConcurrencyError,
+  type EventStore,
+  type EventToAppend,
+  type Position,
+  type RecordedEvent,
+} from '../../event-store/event-store.port.js';
 import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation.js';
 import { TENANT_STREAM_PREFIX, tenantIdOfStream } from '../../tenancy/tenant-stream.js';
 import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
@@ -40,7 +46,7 @@ const BATCH_SIZE = 500;
  * The file is read twice (`open` is called for each reading): first it is checked whole, every line
  * parsed, every stream's revisions counted from zero, every tenant event decoded as the service will
  * read it and every personal-data key unwrapped, writing nothing; only a file that passes is then
- * imported. A file cut short in a line, or with a line damaged, repeated or out of place, is refused
+ * imported. A file cut short inside a line, or with a line damaged, repeated or out of place, is refused
  * with the store as it was, so that the import of the intact file can follow.
  */
 export async function importEvents(
@@ -51,16 +57,14 @@ export async function importEvents(
   personalData?: PersonalDataVault,
   /** Unwraps the file's personal-data keys (`tenancy export --keys-passphrase-file`). */
   keysPassphrase?: string,
-): Promise<ImportProgress> {
-  const existing = await store.readAll({
-    maxCount: 1,
-    filter: { streamPrefixes: [TENANT_STREAM_PREFIX, TENANT_NAME_STREAM_PREFIX] },
-  });
-  if (existing.events.length > 0) {
-    throw new ImportError('the event store already holds tenancy events; import only into an empty store');
-  }
-
-  await checkImportFile(open(), personalData !== undefined, keysPassphrase);
+): Promise<ImportProgress & { readonly alreadyImported: number }> {
+  const alreadyImported = await checkImportFile(
+    open(),
+    serviceEvents(store),
+    personalData !== undefined,
+    keysPassphrase,
+  );
+  let toSkip = alreadyImported;
 
   let batch: ExportedEvent[] = [];
   let events = 0;
@@ -135,6 +139,12 @@ export async function importEvents(
       );
     }
     previousPosition = line.position;
+    if (toSkip > 0) {
+      // In the store already, from an import of this file that was stopped; its erasure may not be.
+      toSkip--;
+      if (line.type === 'PersonalDataErased') await personalData?.importErasure(erasureOf(line));
+      continue;
+    }
     const last = batch[batch.length - 1];
     if (last !== undefined && (last.streamName !== line.streamName || batch.length >= BATCH_SIZE))
       await flush();
@@ -148,18 +158,43 @@ export async function importEvents(
     if (line.type === 'PersonalDataErased') erasedInBatch.push(erasureOf(line));
   }
   await flush();
-  return { events, bytes };
+  return { events, bytes, alreadyImported };
+}
+
+/** The events of this service's streams in the store, in log order. */
+async function* serviceEvents(store: EventStore): AsyncGenerator<RecordedEvent> {
+  let after: Position | undefined;
+  for (;;) {
+    const page = await store.readAll({
+      after,
+      maxCount: BATCH_SIZE,
+      filter: { streamPrefixes: [TENANT_STREAM_PREFIX, TENANT_NAME_STREAM_PREFIX] },
+    });
+    yield* page.events;
+    after = page.nextPosition ?? after;
+    if (page.isEnd) return;
+  }
 }
 
 /**
  * Reads the whole file as the import will, and throws ImportError at the first line the import
- * would refuse or the service could not read, before anything is written.
+ * would refuse or the service could not read, before anything is written. The store may hold the
+ * file's first events, as an import of it that was stopped leaves it, and nothing else: returns how
+ * many of the file's events it holds.
  */
 async function checkImportFile(
   input: Readable,
+  stored: AsyncGenerator<RecordedEvent>,
   withDatabase: boolean,
   keysPassphrase?: string,
-): Promise<void> {
+): Promise<number> {
+  const notThisFile = () =>
+    new ImportError(
+      'the event store already holds tenancy events that are not the beginning of this file; import only ' +
+        'into an empty store, or again into the one an import of this file was stopped in',
+    );
+  let next = await stored.next();
+  let alreadyImported = 0;
   const nextRevision = new Map<string, number>();
   let lineNumber = 0;
   let events = 0;
@@ -220,6 +255,18 @@ async function checkImportFile(
       );
     }
     nextRevision.set(line.streamName, due + 1);
+    if (!next.done) {
+      const { id, streamName, revision, type } = next.value;
+      if (
+        id !== line.id ||
+        streamName !== line.streamName ||
+        revision !== line.revision ||
+        type !== line.type
+      )
+        throw notThisFile();
+      alreadyImported++;
+      next = await stored.next();
+    }
     if (tenantIdOfStream(line.streamName) !== undefined) {
       try {
         decodeRecorded({ ...line, recordedAt: new Date(line.recordedAt) });
@@ -231,6 +278,8 @@ async function checkImportFile(
     }
     events++;
   }
+  if (!next.done) throw notThisFile();
+  return alreadyImported;
 }
 
 /** Checks the passphrase before any event is imported. */
@@ -306,16 +355,18 @@ export const importCommand: CliCommand = {
   positionals: true,
   help: `Usage: tenancy import <file> [--keys-passphrase-file <file>]
 
-Loads a file written by \`tenancy export\` into an event store that holds no tenancy events yet, and
-refuses otherwise. Keeps every event's id, type, data and metadata, each stream's revisions and the
-order of the file; positions and recording times are the new store's own. The file's personal-data
-keys (unwrapped with the passphrase the export was written with) and erasures go to the service's
+Loads a file written by \`tenancy export\` into an event store that holds no tenancy events yet,
+and refuses otherwise, but for one case: run again after an import of the same file was stopped
+(Ctrl-C, a kill, a lost connection), it finds the file's first events in the store and imports the
+rest. Keeps every event's id, type, data and metadata, each stream's revisions and the order of the
+file; positions and recording times are the new store's own. The file's personal-data keys
+(unwrapped with the passphrase the export was written with) and erasures go to the service's
 database, so display names read as they did, and erased ones stay erased: their keys were never in
-the file, and every PersonalDataErased event of the file is recorded as an erasure. A wrong or
-missing passphrase is refused before any event is imported. The whole file is checked first (every
-line read, each stream's revisions counted from zero, every event decoded, every key unwrapped): a
-file cut short, or with a line damaged, repeated or out of order, is refused with one line naming
-it, and nothing is imported. Progress goes to stderr.
+the file, and every PersonalDataErased event of the file is recorded as an erasure. The whole file
+is checked first (every line read, each stream's revisions counted from zero, every event decoded,
+every key unwrapped): a wrong or missing passphrase, and a file cut short inside a line or with a
+line damaged, repeated or out of order, are refused with one line, and nothing is imported.
+Progress goes to stderr.
 
 Stop the service (and its process managers) while importing: anything else writing to the store
 would be refused by the import's exact expected revisions, and the import would stop there.
@@ -357,7 +408,12 @@ Options:
       );
       bar.update(Math.max(size, 1), { events: result.events });
       bar.stop();
-      context.stderr.write(`imported ${result.events} events from ${file}\n`);
+      context.stderr.write(
+        `imported ${result.events} events from ${file}` +
+          (result.alreadyImported > 0
+            ? ` (its first ${result.alreadyImported} were in the store already, from an import that was stopped)\n`
+            : '\n'),
+      );
       return 0;
     } catch (error) {
       bar.stop();
