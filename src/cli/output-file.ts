@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -33,6 +34,11 @@ export async function openOutputFile(file: string): Promise<OutputFile> {
   // Errors surface through the writes (writeRespectingBackPressure) and complete(), never as a crash.
   stream.on('error', () => {});
   let settled = false;
+  // A run that ends before either (Ctrl-C, SIGTERM: the CLI exits at once) leaves no partial file either.
+  const removeOnExit = () => {
+    if (!settled && !inPlace) rmSync(target, { force: true });
+  };
+  process.on('exit', removeOnExit);
   return {
     stream,
     async complete() {
@@ -41,6 +47,7 @@ export async function openOutputFile(file: string): Promise<OutputFile> {
         await finished(stream);
         if (!inPlace) await rename(target, file);
         settled = true;
+        process.removeListener('exit', removeOnExit);
       } catch (error) {
         throw cannotWrite(file, error);
       }
@@ -51,6 +58,7 @@ export async function openOutputFile(file: string): Promise<OutputFile> {
       stream.destroy();
       await finished(stream).catch(() => undefined);
       if (!inPlace) await rm(target, { force: true });
+      process.removeListener('exit', removeOnExit);
     },
   };
 }

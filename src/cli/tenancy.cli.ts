@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
@@ -114,8 +115,24 @@ function isParseArgsError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
+/**
+ * Ctrl-C and SIGTERM end the run at once, with the shell's exit code for the signal (130, 143), but
+ * through the process's exit handlers, which a death by the signal itself skips: the embedded
+ * PostgreSQL a run started is stopped, and a partial output file removed. What a run wrote to the
+ * database stays as its transactions committed: replay and import resume it, verify drops it.
+ */
+function exitOnInterrupt(stderr: NodeJS.WritableStream): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    stderr.write(`tenancy: interrupted (${signal})\n`);
+    process.exit(128 + (osConstants.signals[signal] ?? 0));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
 /** The process entry: the service's own configuration, logs on stderr so stdout stays data. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  exitOnInterrupt(process.stderr);
   return runTenancyCli(argv, {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -178,6 +178,44 @@ describe('the tenancy CLI as a process', () => {
       expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
     }, 120_000);
   });
+
+  it('stopped by Ctrl-C or SIGTERM, exits 130 or 143 and leaves no partial file and no embedded PostgreSQL', async () => {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const dataDir = path.join(directory, `interrupted-${signal}`);
+      const outDir = path.join(directory, `interrupted-out-${signal}`);
+      await mkdir(outDir);
+      const cli = spawn(
+        process.execPath,
+        ['bin/tenancy.js', 'export', '--all', '--out', path.join(outDir, 'all.ndjson')],
+        {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '', TENANCY_DATA_DIR: dataDir },
+          stdio: 'ignore',
+        },
+      );
+      // As a shell reports it: the exit code, or 128 and the signal's number for a death by the signal.
+      const exited = new Promise<number>((resolve) =>
+        cli.once('exit', (exitCode, killedBy) =>
+          resolve(exitCode ?? 128 + (killedBy ? os.constants.signals[killedBy] : 0)),
+        ),
+      );
+      // The output file is open from the start; the run is still starting its own PostgreSQL.
+      const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+      await waitFor(async () => existsSync(pidFile) && (await readdir(outDir)).length > 0, 60_000, 10);
+      cli.kill(signal);
+      expect({ signal, code: await exited }).toEqual({ signal, code });
+      try {
+        expect(await readdir(outDir)).toEqual([]);
+        await waitFor(async () => !existsSync(pidFile), 15_000);
+      } finally {
+        // One left behind goes with the test.
+        if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
+      }
+    }
+  }, 180_000);
 
   it('export refuses an unknown tenant like history does: exit 1, and no file', async () => {
     const unknown = randomUUID();
