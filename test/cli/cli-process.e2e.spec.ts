@@ -217,7 +217,7 @@ describe('the tenancy CLI as a process', () => {
     }
   }, 180_000);
 
-  it('export refuses an unknown tenant like history does: exit 1, and no file', async () => {
+  it('export and audit refuse an unknown tenant like history does: exit 1, and no file', async () => {
     const unknown = randomUUID();
     const out = path.join(directory, 'unknown.ndjson');
     for (const args of [
@@ -234,11 +234,17 @@ describe('the tenancy CLI as a process', () => {
       expect(run.stderr).not.toMatch(/exported/);
     }
     expect(await readdir(directory)).not.toContain('unknown.ndjson');
-    const history = await tenancy(['history', '--tenant', unknown]);
-    expect({ code: history.code, lastLine: history.stderr.split('\n').at(-2) }).toEqual({
-      code: 1,
-      lastLine: `No tenant ${unknown} in the event store.`,
-    });
+    for (const args of [
+      ['history', '--tenant', unknown],
+      ['audit', '--tenant', unknown],
+    ]) {
+      const run = await tenancy(args);
+      expect({ args, code: run.code, lastLine: run.stderr.split('\n').at(-2) }).toEqual({
+        args,
+        code: 1,
+        lastLine: `No tenant ${unknown} in the event store.`,
+      });
+    }
   });
 
   describe('import of a damaged file', () => {

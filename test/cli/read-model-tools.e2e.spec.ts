@@ -246,9 +246,12 @@ describe('tenancy replay, verify and audit', () => {
     expect(operatorRows.length).toBeGreaterThan(0);
     expect(operatorRows.length).toBeLessThan(rows.length);
 
-    const nothing = await cli(['audit', '--tenant', randomUUID()]);
+    const nothing = await cli(['audit', '--tenant', fixture.liveTenantId, '--actor', 'nobody']);
     expect(nothing.code).toBe(0);
     expect(nothing.stderr).toMatch(/No audit entries/);
+    const unknown = await cli(['audit', '--tenant', randomUUID()]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^No tenant .* in the event store\.$/m);
     expect((await cli(['audit', '--tenant', 'nope'])).code).toBe(2);
   });
   it("audit reads its tenant's rows, not a walk of every tenant's", async () => {

@@ -1,7 +1,7 @@
 import { ScopedReader } from '../../application/queries/scoped-reader.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
-import { writeRespectingBackPressure } from '../output.js';
+import { isKnownTenant, writeRespectingBackPressure } from '../output.js';
 
 interface AuditRow {
   position: string;
@@ -21,7 +21,7 @@ Lists the tenant's audit log (one row per event: time, event, workspace, actor, 
 in log order, read through the same tenant-scoped, row-level-secured role as the API.
 
 Options:
-  --tenant <id>     the tenant (required)
+  --tenant <id>     the tenant (required); one the event log does not know exits 1
   --workspace <id>  only events about this workspace
   --since <time>    only events that happened at or after this ISO 8601 time
   --actor <actor>   only events caused by this actor (e.g. operator, process:cascade-deletion)
@@ -50,6 +50,8 @@ Options:
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
     const actor = typeof options.actor === 'string' ? options.actor : null;
 
+    // A tenant id that names no tenant (a typo) is an error, as for history and export, not an empty log.
+    if (!(await isKnownTenant(await context.eventStore(), tenantId, context.stderr))) return 1;
     const reader = new ScopedReader(await context.database());
     const rows = await reader.read({ kind: 'tenant', tenantId }, async (client) => {
       // The tenant named as well as scoped: row-level security alone keeps the other tenants' rows
