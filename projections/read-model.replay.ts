@@ -43,8 +43,30 @@ export interface ReplayOutcome {
  * checkpoint and applies whatever the rebuild had not reached yet.
  */
 export async function replayReadModels(options: ReplayOptions): Promise<ReplayOutcome> {
-  const { client, store } = options;
+  const { client } = options;
   const projections = options.projections ?? READ_MODEL_PROJECTIONS;
+  // One replay at a time: a second one would write into the same schema (or drop it, --fresh)
+  // under the first, and one of them would fail on whatever it met first.
+  const { rows } = await client.query<{ locked: boolean }>(
+    `SELECT pg_try_advisory_lock(${REPLAY_LOCK}) AS locked`,
+  );
+  if (rows[0]?.locked !== true)
+    throw new Error('another replay of this database is running; run it again once that one is done');
+  try {
+    return await replayHoldingLock(options, projections);
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(${REPLAY_LOCK})`);
+  }
+}
+
+/** The advisory lock a replay holds on its session while it runs. */
+const REPLAY_LOCK = "hashtext('tenancy-replay'), 0";
+
+async function replayHoldingLock(
+  options: ReplayOptions,
+  projections: readonly Projection[],
+): Promise<ReplayOutcome> {
+  const { client, store } = options;
   if (options.fresh) await dropReadModelSchema(client, REPLAY_SCHEMA);
   const resumed = await schemaExists(client, REPLAY_SCHEMA);
   if (!resumed) await startRebuild(client, REPLAY_SCHEMA, projections);

@@ -138,6 +138,27 @@ describe('the tenancy CLI as a process', () => {
     }
   });
 
+  it('replay refuses to run beside another replay of the same database, and changes nothing', async () => {
+    const other = await app.database.pool.connect();
+    try {
+      await other.query(`SELECT pg_advisory_lock(hashtext('tenancy-replay'), 0)`);
+      const run = await tenancy(['replay', '--fresh']);
+      expect({ code: run.code, stdout: run.stdout, lastLine: run.stderr.split('\n').at(-2) }).toEqual({
+        code: 1,
+        stdout: '',
+        lastLine:
+          'tenancy replay: another replay of this database is running; run it again once that one is done',
+      });
+      const { rowCount } = await app.database.pool.query(
+        `SELECT 1 FROM pg_namespace WHERE nspname = 'read_model_replay'`,
+      );
+      expect(rowCount).toBe(0);
+    } finally {
+      await other.query(`SELECT pg_advisory_unlock_all()`);
+      other.release();
+    }
+  });
+
   it('verify exits 0 on matching read models and 1 once a row was tampered with', async () => {
     const clean = await tenancy(['verify']);
     expect(clean.stdout).toMatch(/read models match the event log/);

@@ -13,7 +13,8 @@ export const replayCommand: CliCommand = {
 Replays the whole event log from position zero into fresh tables (schema ${REPLAY_SCHEMA}) while the
 service keeps answering from the live read models, then swaps the rebuilt tables in within one
 short transaction. The running projectors notice the swap and continue from the rebuilt tables.
-Interrupted, the next run resumes where it stopped.
+Interrupted, the next run resumes where it stopped. One replay of a database runs at a time: a
+second one exits 1 at once, changing nothing.
 
 Options:
   --projection <name>  only this projection (${READ_MODEL_PROJECTIONS.map((projection) => projection.name).join(', ')})
