@@ -238,6 +238,21 @@ describe('the tenancy CLI as a process', () => {
     }
   }, 180_000);
 
+  it('import of a file it cannot read exits 1 with one line naming the file, before opening the store', async () => {
+    const missing = path.join(directory, 'no-such-export.ndjson');
+    for (const [file, reason] of [
+      [missing, 'ENOENT: no such file or directory'],
+      [directory, 'EISDIR: illegal operation on a directory'],
+    ] as const) {
+      const run = await tenancy(['import', file], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+      expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `tenancy import: cannot read ${file}: ${reason}\n`,
+      });
+    }
+  });
+
   it('export and audit refuse an unknown tenant like history does: exit 1, and no file', async () => {
     const unknown = randomUUID();
     const out = path.join(directory, 'unknown.ndjson');

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
@@ -381,7 +381,8 @@ Options:
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('give exactly one file to import');
     const passphrase = await readPassphraseOption(options['keys-passphrase-file']);
-    const size = (await stat(file)).size;
+    // Checked before the store is opened: a file it cannot read fails at once, with one line.
+    const size = await readableSize(file);
     const store = await context.eventStore();
     const bar = new cliProgress.SingleBar(
       {
@@ -421,3 +422,20 @@ Options:
     }
   },
 };
+
+/** The size of a file that can be opened and read; otherwise `cannot read <file>: <reason>`. */
+async function readableSize(file: string): Promise<number> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      // Opening a directory succeeds; reading it is what fails.
+      await handle.read(Buffer.alloc(1), 0, 1, 0);
+      return (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot read ${file}: ${message.replace(/, \w+( '[^']*')?$/, '')}`);
+  }
+}
