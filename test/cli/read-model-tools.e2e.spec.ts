@@ -246,6 +246,11 @@ describe('tenancy replay, verify and audit', () => {
     expect(operatorRows.length).toBeGreaterThan(0);
     expect(operatorRows.length).toBeLessThan(rows.length);
 
+    const firstTwo = await cli(['audit', '--tenant', fixture.liveTenantId, '--json', '--limit', '2']);
+    expect(firstTwo.stdout.trim().split('\n')).toHaveLength(2);
+    expect(firstTwo.stderr).toMatch(/^Only the first 2 entries: more match; raise --limit to see them\.$/m);
+    expect(all.stderr).not.toMatch(/Only the first/);
+
     const nothing = await cli(['audit', '--tenant', fixture.liveTenantId, '--actor', 'nobody']);
     expect(nothing.code).toBe(0);
     expect(nothing.stderr).toMatch(/No audit entries/);

@@ -25,7 +25,7 @@ Options:
   --workspace <id>  only events about this workspace
   --since <time>    only events that happened at or after this ISO 8601 time
   --actor <actor>   only events caused by this actor (e.g. operator, process:cascade-deletion)
-  --limit <n>       at most this many rows (default 1000)
+  --limit <n>       at most this many rows (default 1000); when more match, stderr says so
   --json            one JSON object per line instead of a table
   -h, --help        show this help
 `,
@@ -62,11 +62,13 @@ Options:
          WHERE tenant_id = $5 AND ($1::uuid IS NULL OR workspace_id = $1)
            AND ($2::timestamptz IS NULL OR occurred_at >= $2) AND ($3::text IS NULL OR actor = $3)
          ORDER BY position LIMIT $4`,
-        [workspaceId, since?.toISOString() ?? null, actor, limit, tenantId],
+        // One more than asked for, to tell whether the limit cut the trail short.
+        [workspaceId, since?.toISOString() ?? null, actor, limit + 1, tenantId],
       );
       return result.rows;
     });
-    for (const row of rows) {
+    const more = rows.length > limit;
+    for (const row of rows.slice(0, limit)) {
       const line =
         options.json === true
           ? JSON.stringify({
@@ -88,6 +90,12 @@ Options:
     }
     if (rows.length === 0)
       await writeRespectingBackPressure(context.stderr, `No audit entries for tenant ${tenantId} match.\n`);
+    // On stderr, so that stdout stays the rows; a trail cut short must not read as the whole one.
+    if (more)
+      await writeRespectingBackPressure(
+        context.stderr,
+        `Only the first ${limit} entries: more match; raise --limit to see them.\n`,
+      );
     return 0;
   },
 };
