@@ -200,6 +200,43 @@ describe('tenancy replay, verify and audit', () => {
     expect((await cli(['verify'])).code).toBe(0);
   }, 180_000);
 
+  it('verify that fails part way stops its progress bar, so that the process can exit', async () => {
+    for (const command of ['verify']) {
+      let reads = 0;
+      const store = app.runtime.eventStore;
+      // The log becomes unreadable once the first projection has started reporting progress.
+      const failing = new Proxy(store, {
+        get: (target, key) =>
+          key === 'readAll'
+            ? async (...args: Parameters<typeof store.readAll>) => {
+                if (++reads > 2) throw new Error('the log went away');
+                return target.readAll(...args);
+              }
+            : Reflect.get(target, key),
+      });
+      const stderr = capture();
+      const code = await runTenancyCli([command], {
+        stdin: new PassThrough(),
+        stdout: capture(),
+        stderr,
+        openEventStore: async () => ({
+          eventStore: failing,
+          pool: app.database.pool,
+          close: async () => undefined,
+        }),
+      });
+      expect({ command, code, failed: stderr.text().includes('the log went away') }).toEqual({
+        command,
+        code: 1,
+        failed: true,
+      });
+      const written = stderr.text().length;
+      // A bar left running redraws itself every 2 s, and keeps the process alive for ever.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect({ command, after: stderr.text().length }).toEqual({ command, after: written });
+    }
+  });
+
   it('audit: who did what and when in a tenant, filtered by workspace and actor', async () => {
     const all = await cli(['audit', '--tenant', fixture.liveTenantId, '--json', '--limit', '100000']);
     expect(all.code).toBe(0);

@@ -34,6 +34,7 @@ Options:
     try {
       const total = await countTenantEvents(client);
       const progress = rebuildProgress(context.stderr, total);
+      // Stopped however the run ends: a bar left running would keep the process alive for ever.
       const outcome = await replayReadModels({
         store,
         client,
@@ -41,8 +42,7 @@ Options:
         fresh: options.fresh === true,
         onProgress: progress.onProgress,
         pool,
-      });
-      progress.done();
+      }).finally(progress.done);
       for (const [name, events] of outcome.events) {
         await writeRespectingBackPressure(
           context.stdout,

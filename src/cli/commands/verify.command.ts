@@ -28,13 +28,13 @@ Options:
     try {
       const total = await countTenantEvents(client);
       const progress = rebuildProgress(context.stderr, total, (projection) => `replaying ${projection}`);
+      // Stopped however the run ends: a bar left running would keep the process alive for ever.
       const { comparisons } = await verifyReadModels({
         store,
         client,
         onProgress: progress.onProgress,
         pool,
-      });
-      progress.done();
+      }).finally(progress.done);
       const same = identical(comparisons);
       if (options.json === true) {
         await writeRespectingBackPressure(
