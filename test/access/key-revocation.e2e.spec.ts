@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
+import { holdWritesOf } from '../support/held-writes.js';
 import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { accessFixture } from './access-fixture.js';
@@ -115,18 +115,7 @@ describe('API keys across instances', () => {
     const key = await kit.issueKey(tenant.tenantId, 'admin');
     // Every write by the key waits, after the guard let it through, until the key has been revoked
     // (on the other instance, so this one decides on a state that has to catch up first).
-    const executor = first.app.get(TenantCommandExecutor);
-    const execute = executor.execute.bind(executor);
-    let arrived = 0;
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const spy = jest.spyOn(executor, 'execute').mockImplementation(async (command, context, options) => {
-      if (context.actor === key.apiKeyId) {
-        arrived += 1;
-        await gate;
-      }
-      return execute(command, context, options);
-    });
+    const held = holdWritesOf(first.app, key.apiKeyId);
     try {
       const writes = Array.from({ length: 10 }, (_, index) =>
         request(first.server)
@@ -135,12 +124,12 @@ describe('API keys across instances', () => {
           .send({ name: `Late ${index}` })
           .then((response) => response),
       );
-      await waitFor(() => Promise.resolve(arrived === writes.length), 5_000, 5);
+      await waitFor(() => Promise.resolve(held.arrived() === writes.length), 5_000, 5);
       const revoked = await request(second.server)
         .delete(`/v1/tenants/${tenant.tenantId}/api-keys/${key.apiKeyId}`)
         .set(AUTH);
       expect(revoked.status).toBe(204);
-      openGate();
+      held.release();
       const answers = await Promise.all(writes);
       expect(answers.map((answer) => [answer.status, (answer.body as { code?: string }).code])).toEqual(
         writes.map(() => [401, 'UNAUTHORIZED']),
@@ -148,8 +137,7 @@ describe('API keys across instances', () => {
       expect(answers[0]!.headers['www-authenticate']).toBe('Bearer realm="tenancy"');
       expect(await writesOfKey(tenant.tenantId, key.apiKeyId)).toEqual([]);
     } finally {
-      openGate();
-      spy.mockRestore();
+      held.restore();
     }
   });
 

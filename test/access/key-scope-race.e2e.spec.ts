@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
+import { holdWritesOf } from '../support/held-writes.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { accessFixture } from './access-fixture.js';
@@ -42,18 +42,7 @@ describe('a workspace key whose target leaves its subtree before the write is de
 
     // Every write by the key waits, once the guard has let it in, until the child has been moved
     // out of the key's subtree.
-    const executor = app.app.get(TenantCommandExecutor);
-    const execute = executor.execute.bind(executor);
-    let arrived = 0;
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const spy = jest.spyOn(executor, 'execute').mockImplementation(async (command, context, options) => {
-      if (context.actor === key.apiKeyId) {
-        arrived += 1;
-        await gate;
-      }
-      return execute(command, context, options);
-    });
+    const held = holdWritesOf(app.app, key.apiKeyId);
     try {
       const http = () => request(app.server);
       const base = `/v1/tenants/${t}`;
@@ -80,13 +69,13 @@ describe('a workspace key whose target leaves its subtree before the write is de
           .delete(`${base}/grants/${(granted.body as { grantId: string }).grantId}`)
           .set(key.auth),
       ].map((pending) => pending.then((response) => response));
-      await waitFor(() => Promise.resolve(arrived === writes.length), 5_000, 5);
+      await waitFor(() => Promise.resolve(held.arrived() === writes.length), 5_000, 5);
       const moved = await http()
         .post(`${base}/workspaces/${child.workspaceId}/move`)
         .set(AUTH)
         .send({ parentWorkspaceId: elsewhere.workspaceId });
       expect(moved.status).toBe(200);
-      openGate();
+      held.release();
       const answers = await Promise.all(writes);
       expect(answers.map((answer) => [answer.status, (answer.body as { code?: string }).code])).toEqual([
         [404, 'WORKSPACE_NOT_FOUND'],
@@ -103,8 +92,7 @@ describe('a workspace key whose target leaves its subtree before the write is de
       );
       expect(rows).toEqual([]);
     } finally {
-      openGate();
-      spy.mockRestore();
+      held.restore();
     }
   });
 });

@@ -132,12 +132,7 @@ export async function importEvents(
       } else await personalData.importErasure(personal.personalDataErasure);
       continue;
     }
-    const line = parseLine(text, lineNumber);
-    if (previousPosition !== undefined && line.position <= previousPosition) {
-      throw new ImportError(
-        `line ${lineNumber}: position ${line.position} is not after the line before; the file is not in log order`,
-      );
-    }
+    const line = parseLineAfter(text, lineNumber, previousPosition);
     previousPosition = line.position;
     if (toSkip > 0) {
       // In the store already, from an import of this file that was stopped; its erasure may not be.
@@ -240,12 +235,7 @@ async function checkImportFile(
       }
       continue;
     }
-    const line = parseLine(text, lineNumber);
-    if (previousPosition !== undefined && line.position <= previousPosition) {
-      throw new ImportError(
-        `line ${lineNumber}: position ${line.position} is not after the line before; the file is not in log order`,
-      );
-    }
+    const line = parseLineAfter(text, lineNumber, previousPosition);
     previousPosition = line.position;
     const due = nextRevision.get(line.streamName) ?? 0;
     if (line.revision !== due) {
@@ -321,6 +311,21 @@ function personalDataLine(text: string, lineNumber: number): ExportedPersonalDat
   if (isObject(value.personalDataKey)) return value as ExportedPersonalDataLine;
   if (isObject(value.personalDataErasure)) return value as ExportedPersonalDataLine;
   return undefined;
+}
+
+/** The event of a line, which must come after the one before it in the log. */
+function parseLineAfter(
+  text: string,
+  lineNumber: number,
+  previousPosition: string | undefined,
+): ExportedEvent {
+  const line = parseLine(text, lineNumber);
+  if (previousPosition !== undefined && line.position <= previousPosition) {
+    throw new ImportError(
+      `line ${lineNumber}: position ${line.position} is not after the line before; the file is not in log order`,
+    );
+  }
+  return line;
 }
 
 function parseLine(text: string, lineNumber: number): ExportedEvent {
