@@ -44,7 +44,7 @@ export class MinPositionInterceptor implements NestInterceptor {
     const deadline = Date.now() + MIN_POSITION_WAIT_MS;
     if (await this.progress.hasApplied(position)) return;
     await requireWrittenPosition(this.eventStore, position);
-    while (!(await this.progress.hasApplied(position))) {
+    for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new ProblemError(
@@ -58,6 +58,7 @@ export class MinPositionInterceptor implements NestInterceptor {
         );
       }
       await this.progress.nextCommit(Math.min(POLL_MS, left));
+      if (await this.progress.hasApplied(position)) return;
     }
   }
 }
