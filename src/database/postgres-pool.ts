@@ -38,6 +38,8 @@ export interface PoolOptions {
   readonly applicationName?: string;
   /** The client-side wait for a statement's answer (QUERY_TIMEOUT_MS in the service); unset: none. */
   readonly queryTimeoutMs?: number;
+  /** The wait for a new connection or a free one (CONNECT_TIMEOUT_MS unless given). */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export function createPool(options: PoolOptions): pg.Pool {
     // A timed-out query fails as unavailable (503); the pool destroys its connection.
     ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
     // After this the request fails as unavailable (503) and is retried.
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 10_000,
     idleTimeoutMillis: 30_000,
   });
