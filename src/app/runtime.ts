@@ -5,7 +5,7 @@ import type { EventStore } from '../event-store/event-store.port.js';
 import { PostgresEventStore } from '../event-store/postgres/postgres-event-store.js';
 import { quoteIdentifier, withDatabase } from '../database/database-urls.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../database/embedded-postgres.server.js';
-import { runMigrations } from '../database/migrations.js';
+import { requireCurrentSchema, runMigrations } from '../database/migrations.js';
 import { createPool, type PoolOptions } from '../database/postgres-pool.js';
 
 const EMBEDDED_DATABASE = 'tenancy';
@@ -26,14 +26,23 @@ export interface Runtime {
 /** Where the runtime reports what it does (start-up, the embedded server's supervision). */
 export type RuntimeLog = (level: 'log' | 'warn' | 'error', line: string) => void;
 
+/** What opening does to the database's schema. */
+export type SchemaPolicy =
+  /** Applies pending migrations (the service, and the CLI commands that build or load). */
+  | 'migrate'
+  /** Changes nothing, and fails unless every migration is applied (the auditor's commands). */
+  | 'require-current';
+
 /**
  * Connects to DATABASE_URL, or starts the embedded PostgreSQL (data kept under the data
- * directory) when none is configured; applies pending migrations; opens the event store.
+ * directory) when none is configured; applies pending migrations or checks there are none;
+ * opens the event store.
  */
 export async function openRuntime(
   config: AppConfig,
   log: RuntimeLog,
   pool: Pick<PoolOptions, 'queryTimeoutMs'> = {},
+  schema: SchemaPolicy = 'migrate',
 ): Promise<Runtime> {
   let embedded: RunningPostgres | undefined;
   let databaseUrl = config.databaseUrl;
@@ -45,11 +54,13 @@ export async function openRuntime(
     await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
   }
   try {
-    const { applied } = await runMigrations(databaseUrl);
-    log(
-      'log',
-      applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date',
-    );
+    if (schema === 'migrate') {
+      const { applied } = await runMigrations(databaseUrl);
+      log(
+        'log',
+        applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date',
+      );
+    } else await requireCurrentSchema(databaseUrl);
     return await openWithDatabase(config, { ...pool, connectionString: databaseUrl }, embedded);
   } catch (error) {
     await embedded?.stop();

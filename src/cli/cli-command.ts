@@ -27,6 +27,12 @@ export interface CliCommand {
   /** The full `tenancy <name> --help` text. */
   readonly help: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;
+  /**
+   * Brings the database's schema up to date before it runs (it builds or loads what the service
+   * would). Otherwise the command changes no schema and refuses a database whose schema is missing or
+   * behind this version.
+   */
+  readonly migrates?: boolean;
   /** Positional arguments are allowed (import takes its file that way). */
   readonly positionals?: boolean;
   /** Returns the exit code. */

@@ -34,8 +34,11 @@ export interface CliEnvironment {
   readonly stdin: CliContext['stdin'];
   readonly stdout: CliContext['stdout'];
   readonly stderr: CliContext['stderr'];
-  /** Opens the service's runtime; called at most once, and only by a command that needs the store. */
-  openEventStore(): Promise<CliRuntime>;
+  /**
+   * Opens the service's runtime; called at most once, and only by a command that needs the store.
+   * `migrate`: the command may bring the schema up to date; otherwise the schema must be current.
+   */
+  openEventStore(options: { readonly migrate: boolean }): Promise<CliRuntime>;
 }
 
 function overview(commands: readonly CliCommand[]): string {
@@ -44,6 +47,8 @@ function overview(commands: readonly CliCommand[]): string {
 
 Operator and auditor tools that work on the event log directly. They connect like the service does:
 DATABASE_URL (or the embedded PostgreSQL under TENANCY_DATA_DIR), EVENTSTORE_URL for EventStoreDB.
+Only replay and import change the database's schema (they apply pending migrations); the others
+refuse a database whose schema is missing or behind this version.
 
 Commands:
 ${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
@@ -75,11 +80,11 @@ export async function runTenancyCli(
     stdout: environment.stdout,
     stderr: environment.stderr,
     async eventStore() {
-      runtime ??= await environment.openEventStore();
+      runtime ??= await environment.openEventStore({ migrate: command.migrates === true });
       return runtime.eventStore;
     },
     async database() {
-      runtime ??= await environment.openEventStore();
+      runtime ??= await environment.openEventStore({ migrate: command.migrates === true });
       if (!runtime.pool) throw new Error('this command needs the service database, which is not open here');
       return runtime.pool;
     },
@@ -137,8 +142,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
-    async openEventStore(): Promise<Runtime> {
-      return openRuntime(loadConfig(), (_level, line) => process.stderr.write(`${line}\n`));
+    async openEventStore({ migrate }): Promise<Runtime> {
+      return openRuntime(
+        loadConfig(),
+        (_level, line) => process.stderr.write(`${line}\n`),
+        {},
+        migrate ? 'migrate' : 'require-current',
+      );
     },
   });
 }

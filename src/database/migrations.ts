@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -22,17 +23,7 @@ export async function runMigrations(
   connectionString: string,
   log: (line: string) => void = () => undefined,
 ): Promise<MigrationOutcome> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  try {
-    await client.connect();
-  } catch (error) {
-    if (!isDatabaseUnavailable(error)) throw error;
-    // The first connection of a start or a CLI run: say plainly what failed, in one line.
-    const reason = isConnectTimeout(error)
-      ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
-      : (error as Error).message;
-    throw new Error(`cannot reach the database: ${reason}`);
-  }
+  const client = await connect(connectionString);
   try {
     const ran = await runner({
       dbClient: client,
@@ -47,6 +38,55 @@ export async function runMigrations(
     return { applied: ran.map((migration) => migration.name) };
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Checks, changing nothing, that every migration of this version has been applied: the auditor's
+ * commands read a database they must not alter, and one pointed at the wrong database would
+ * otherwise create the whole schema there and then report an empty log as consistent.
+ */
+export async function requireCurrentSchema(connectionString: string): Promise<void> {
+  const remedy = 'start the service on it (it applies the migrations) or run `npm run migrate`';
+  const client = await connect(connectionString);
+  try {
+    const { rows } = await client.query<{ present: boolean }>(
+      `SELECT to_regclass('public.${MIGRATIONS_TABLE}') IS NOT NULL AS present`,
+    );
+    if (!rows[0]?.present) throw new Error(`the database holds no tenancy schema: ${remedy}`);
+    const applied = await client.query<{ name: string }>(`SELECT name FROM public.${MIGRATIONS_TABLE}`);
+    const done = new Set(applied.rows.map((row) => row.name));
+    const missing = (await migrationNames()).filter((name) => !done.has(name));
+    if (missing.length > 0)
+      throw new Error(
+        `the database's tenancy schema is behind this version (not applied: ${missing.join(', ')}): ${remedy}`,
+      );
+  } finally {
+    await client.end();
+  }
+}
+
+/** The migrations of this version, by the names schema_migrations records (the file name, no extension). */
+async function migrationNames(): Promise<string[]> {
+  const files = await readdir(MIGRATIONS_DIR);
+  return files
+    .filter((file) => /\.(sql|js|ts)$/.test(file))
+    .map((file) => file.replace(/\.[^.]+$/, ''))
+    .sort();
+}
+
+/** The first connection of a start or a CLI run: a failure says plainly what failed, in one line. */
+async function connect(connectionString: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    const reason = isConnectTimeout(error)
+      ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
+      : (error as Error).message;
+    throw new Error(`cannot reach the database: ${reason}`);
   }
 }
 

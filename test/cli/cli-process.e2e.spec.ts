@@ -5,10 +5,12 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import request from 'supertest';
+import { withDatabase } from '../../src/database/database-urls.js';
 import { PROJECT_ROOT } from '../support/service-process.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 
 interface Run {
@@ -169,6 +171,64 @@ describe('the tenancy CLI as a process', () => {
     expect(tampered.stdout).toMatch(/read models DIFFER/);
     expect(tampered.code).toBe(1);
   });
+
+  it('read-only commands change no schema: on a database without one, or with one behind, they exit 1 and leave it as it was', async () => {
+    const bare = `tenancy_bare_${randomUUID().replaceAll('-', '')}`;
+    const admin = new pg.Client({ connectionString: testServerUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${bare}`);
+    const url = withDatabase(testServerUrl(), bare);
+    const unknown = randomUUID();
+    const tables = async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ tables: number }>(
+          "SELECT count(*)::int AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+        );
+        return rows[0]!.tables;
+      } finally {
+        await client.end();
+      }
+    };
+    try {
+      for (const args of [
+        ['verify'],
+        ['history', '--tenant', unknown],
+        ['audit', '--tenant', unknown],
+        ['export', '--all'],
+      ]) {
+        const run = await tenancy(args, { DATABASE_URL: url });
+        expect({ args, code: run.code, stdout: run.stdout, lastLine: run.stderr.split('\n').at(-2) }).toEqual(
+          {
+            args,
+            code: 1,
+            stdout: '',
+            lastLine: `tenancy ${args[0]}: the database holds no tenancy schema: start the service on it (it applies the migrations) or run \`npm run migrate\``,
+          },
+        );
+      }
+      expect(await tables()).toBe(0);
+
+      // Replay builds read models, so it brings the schema up to date first; with one migration
+      // then marked as not applied, the schema is behind this version and verify says which.
+      expect((await tenancy(['replay'], { DATABASE_URL: url })).code).toBe(0);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query<{ name: string }>(
+        'DELETE FROM schema_migrations WHERE id = (SELECT max(id) FROM schema_migrations) RETURNING name',
+      );
+      await client.end();
+      const behind = await tenancy(['verify'], { DATABASE_URL: url });
+      expect({ code: behind.code, lastLine: behind.stderr.split('\n').at(-2) }).toEqual({
+        code: 1,
+        lastLine: `tenancy verify: the database's tenancy schema is behind this version (not applied: ${rows[0]!.name}): start the service on it (it applies the migrations) or run \`npm run migrate\``,
+      });
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${bare} WITH (FORCE)`);
+      await admin.end();
+    }
+  }, 60_000);
 
   describe('export to a file it cannot write', () => {
     const missing = () => path.join(directory, 'no-such-directory', 'tenant.ndjson');

@@ -356,6 +356,7 @@ function isObject(value: unknown): boolean {
 
 export const importCommand: CliCommand = {
   name: 'import',
+  migrates: true,
   summary: 'load an export file into an empty event store',
   positionals: true,
   help: `Usage: tenancy import <file> [--keys-passphrase-file <file>]

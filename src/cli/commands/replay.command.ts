@@ -7,6 +7,7 @@ import { rebuildProgress } from '../progress-bar.js';
 
 export const replayCommand: CliCommand = {
   name: 'replay',
+  migrates: true,
   summary: 'rebuild the read models from position zero and swap them in, while the service keeps serving',
   help: `Usage: tenancy replay [--projection <name>] [--fresh]
 
