@@ -74,6 +74,11 @@ export async function runTenancyCli(
     return 2;
   }
 
+  // A write that fails while no one waits on the stream (its reader closed) must not end the
+  // process as an unhandled 'error' event; the command's next wait on the stream throws it.
+  let outputFailure: unknown;
+  const onOutputFailure = (error: unknown) => (outputFailure ??= error);
+  environment.stdout.on('error', onOutputFailure);
   let runtime: CliRuntime | undefined;
   const context: CliContext = {
     stdin: environment.stdin,
@@ -102,6 +107,10 @@ export async function runTenancyCli(
     }
     return await command.run(values, positionals, context);
   } catch (error) {
+    // The reader of standard output went away (`tenancy export --all | head -1`): nothing is wrong
+    // with the run, the rest of its output is simply not wanted. Quiet, with the code a shell shows
+    // for a command ended by SIGPIPE.
+    if (outputFailure !== undefined && error === outputFailure) return CLOSED_PIPE_EXIT_CODE;
     if (error instanceof UsageError || isParseArgsError(error)) {
       environment.stderr.write(
         `tenancy ${name}: ${(error as Error).message}\nRun 'tenancy ${name} --help' for usage.\n`,
@@ -111,9 +120,13 @@ export async function runTenancyCli(
     environment.stderr.write(`tenancy ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
+    environment.stdout.off('error', onOutputFailure);
     await runtime?.close();
   }
 }
+
+/** 128 + SIGPIPE. */
+const CLOSED_PIPE_EXIT_CODE = 128 + (osConstants.signals.SIGPIPE ?? 13);
 
 function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

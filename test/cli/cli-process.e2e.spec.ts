@@ -230,6 +230,42 @@ describe('the tenancy CLI as a process', () => {
     }
   }, 60_000);
 
+  it("export piped into a reader that stops early (`| head -1`) ends quietly, with the shell's code for a closed pipe", async () => {
+    // More than a pipe's buffer of NDJSON, so the export is still writing when the reader goes.
+    const T = `/v1/tenants/${tenantId}`;
+    for (let batch = 0; batch < 20; batch++)
+      await Promise.all(
+        Array.from({ length: 25 }, (_, index) =>
+          request(app.server)
+            .post(`${T}/workspaces`)
+            .set(AUTH)
+            .send({ name: `Piped ${batch}-${index}` })
+            .expect(201),
+        ),
+      );
+    const cli = spawn(process.execPath, ['bin/tenancy.js', 'export', '--all'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: app.database.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    let firstLine = '';
+    cli.stdout.once('data', (chunk: Buffer) => {
+      firstLine = chunk.toString('utf8').split('\n')[0] ?? '';
+      cli.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) =>
+      cli.once('close', (exitCode) => resolve(exitCode)),
+    );
+    expect(JSON.parse(firstLine)).toMatchObject({ position: expect.any(String) });
+    // 128 + SIGPIPE, as a shell reports `cat big-file | head -1`; no error line, no stack.
+    expect({ code, stderr: stderr.split('\n').filter((line) => line.startsWith('tenancy')) }).toEqual({
+      code: 141,
+      stderr: [],
+    });
+  }, 60_000);
+
   describe('export to a file it cannot write', () => {
     const missing = () => path.join(directory, 'no-such-directory', 'tenant.ndjson');
 
