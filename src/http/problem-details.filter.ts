@@ -1,3 +1,4 @@
+import { AccessForbidden } from '../application/access/access-refusal.js';
 import {
   ArgumentsHost,
   Catch,
@@ -142,6 +143,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
     if (exception instanceof ProblemError) return [exception.problem, exception.headers];
+    if (exception instanceof AccessForbidden)
+      return [problem(403, 'FORBIDDEN', 'Forbidden', exception.message), {}];
     if (exception instanceof ActingApiKeyInactive) {
       const { problem: body, headers } = unauthorized();
       return [body, headers];

@@ -21,14 +21,13 @@ import {
   workspaceDeleted,
   workspaceDeletionStarted,
   workspaceId,
-  workspaceMoved,
 } from './decider.test-kit.js';
 import type { IssueApiKey, TenancyCommand } from './tenancy.commands.js';
 import type { TenancyEvent } from './tenancy.events.js';
 import { decide, MAX_ACTIVE_API_KEYS } from './tenancy.decider.js';
 import { apiKeyGrantIdOf } from './api-key-grants.js';
-import { requireActingApiKey, requireWithinApiKeyScope } from './api-key-standing.js';
-import { ActingApiKeyInactive, TenancyRuleViolation } from './tenancy.errors.js';
+import { requireActingApiKey } from './api-key-standing.js';
+import { ActingApiKeyInactive } from './tenancy.errors.js';
 
 const A = workspaceId(0xa);
 const B = workspaceId(0xb);
@@ -240,78 +239,5 @@ describe('a command made with a key', () => {
     ]) {
       expect(acting(...events)).toThrow(ActingApiKeyInactive);
     }
-  });
-});
-
-describe("a workspace key's command, where it is decided", () => {
-  const C = workspaceId(0xc);
-  const D = workspaceId(0xd);
-  // The key's top is A; B lies below it, C beside it, D below C.
-  const scoped = [
-    ...tree,
-    workspaceCreated(C, ROOT_ID, 'C'),
-    workspaceCreated(D, C, 'D'),
-    apiKeyIssued(KEY, { workspaceId: A }),
-    roleGranted(grantId(1), apiKey(OTHER_KEY), 'viewer', B),
-  ];
-  const T = { tenantId: TENANT_ID };
-  const commands: TenancyCommand[] = [
-    { type: 'CreateWorkspace', ...T, workspaceId: workspaceId(0xe), parentWorkspaceId: B, name: 'E' },
-    { type: 'RenameWorkspace', ...T, workspaceId: B, name: 'B2' },
-    { type: 'DeleteWorkspace', ...T, workspaceId: B, cascade: true },
-    { type: 'MoveWorkspace', ...T, workspaceId: B, parentWorkspaceId: A },
-    { type: 'GrantRole', ...T, grantId: grantId(2), principal: apiKey(KEY), role: 'editor', workspaceId: B },
-    { type: 'RevokeRole', ...T, grantId: grantId(1) },
-  ];
-  const codeOf = (events: TenancyEvent[], command: TenancyCommand) => {
-    try {
-      requireWithinApiKeyScope(fold(events), KEY, command);
-      return 'within';
-    } catch (error) {
-      return error instanceof TenancyRuleViolation ? error.code : String(error);
-    }
-  };
-
-  it("is decided while its target lies in the key's subtree, its top included where the check in front allows it", () => {
-    expect(commands.map((command) => codeOf(scoped, command))).toEqual(commands.map(() => 'within'));
-    expect(
-      codeOf(scoped, {
-        type: 'CreateWorkspace',
-        ...T,
-        workspaceId: workspaceId(0xe),
-        parentWorkspaceId: A,
-        name: 'E',
-      }),
-    ).toBe('within');
-    expect(
-      codeOf(scoped, {
-        type: 'GrantRole',
-        ...T,
-        grantId: grantId(2),
-        principal: apiKey(KEY),
-        role: 'editor',
-        workspaceId: A,
-      }),
-    ).toBe('within');
-  });
-
-  it('is refused as not found once a move has taken its target (or a destination) out of the subtree', () => {
-    const movedAway = [...scoped, workspaceMoved(B, A, C)];
-    expect(commands.map((command) => codeOf(movedAway, command))).toEqual([
-      'WORKSPACE_NOT_FOUND',
-      'WORKSPACE_NOT_FOUND',
-      'WORKSPACE_NOT_FOUND',
-      'WORKSPACE_NOT_FOUND',
-      'WORKSPACE_NOT_FOUND',
-      'GRANT_NOT_FOUND',
-    ]);
-    expect(codeOf(scoped, { type: 'MoveWorkspace', ...T, workspaceId: B, parentWorkspaceId: D })).toBe(
-      'WORKSPACE_NOT_FOUND',
-    );
-  });
-
-  it('is not looked at for a tenant-wide key', () => {
-    const tenantWide = [...tree, workspaceCreated(C, ROOT_ID, 'C'), apiKeyIssued(KEY)];
-    expect(codeOf(tenantWide, { type: 'RenameWorkspace', ...T, workspaceId: C, name: 'C2' })).toBe('within');
   });
 });

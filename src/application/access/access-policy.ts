@@ -1,4 +1,4 @@
-import type { Placement } from '../../tenancy/api-key-standing.js';
+import type { Placement } from './placement.js';
 import type { Principal } from './principal.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { EventOrigin } from '../../stored-events/event-metadata.js';
+import type { AccessRequest } from '../access/access-on-state.js';
 
 /**
  * Who asked, why, and when: carried by every command into the metadata of the events it causes
@@ -12,4 +13,10 @@ export interface CommandContext extends EventOrigin {
    * waits its turn on the tenant, and a revocation may land in between.
    */
   readonly apiKeyId?: string;
+  /**
+   * The access check the request passed in front (absent for the service's own processes). The
+   * executor asks it again on the state the command is decided on (access/access-on-state.ts), for
+   * the same reason: a move or a deletion may land while the command waits its turn.
+   */
+  readonly access?: AccessRequest;
 }

@@ -13,7 +13,8 @@ import type { TenantState } from '../../tenancy/tenant.state.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { Metrics, type CommandOutcome as MetricsCommandOutcome } from '../../observability/metrics.js';
 import { ActingApiKeyInactive, TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
-import { requireActingApiKey, requireWithinApiKeyScope } from '../../tenancy/api-key-standing.js';
+import { requireActingApiKey } from '../../tenancy/api-key-standing.js';
+import { AccessForbidden, requireAccessOnState } from '../access/access-refusal.js';
 import { toEventToAppend } from '../../stored-events/event-metadata.js';
 import type { CommandContext } from './command-context.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -82,7 +83,12 @@ export function requireIfMatch(ifMatch: IfMatch | undefined, revision: number | 
 }
 
 function outcomeOfFailure(error: unknown): MetricsCommandOutcome {
-  if (error instanceof TenancyRuleViolation || error instanceof ActingApiKeyInactive) return 'rejected';
+  if (
+    error instanceof TenancyRuleViolation ||
+    error instanceof ActingApiKeyInactive ||
+    error instanceof AccessForbidden
+  )
+    return 'rejected';
   if (error instanceof RevisionMismatchError || error instanceof ConcurrencyError) return 'conflict';
   return 'failed';
 }
@@ -192,10 +198,8 @@ export class TenantCommandExecutor {
         try {
           // The key and its reach were checked before the command waited its turn; both must still
           // hold on this state.
-          if (context.apiKeyId !== undefined) {
-            requireActingApiKey(tenant.state, context.apiKeyId);
-            requireWithinApiKeyScope(tenant.state, context.apiKeyId, command);
-          }
+          if (context.apiKeyId !== undefined) requireActingApiKey(tenant.state, context.apiKeyId);
+          if (context.access !== undefined) requireAccessOnState(tenant.state, context.access);
           events = decide(command, tenant.state, this.quotaDefaults);
         } catch (error) {
           if (caughtUp) throw error;

@@ -6,6 +6,9 @@ export type Actor = Principal;
 
 export const ACTOR_KEY = 'tenancyActor';
 
+/** Set by the guard next to the actor: the access check the request passed, asked again by its commands. */
+export const ACCESS_KEY = 'tenancyAccess';
+
 /** Set by the guard next to the actor: how far lists must be narrowed for this request. */
 export const READ_SCOPE_KEY = 'tenancyReadScope';
 

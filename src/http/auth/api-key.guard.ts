@@ -3,17 +3,22 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AccessControl } from '../../application/access/access-control.service.js';
 import type { AccessTarget } from '../../application/access/access-policy.js';
+import type { AccessRequest } from '../../application/access/access-on-state.js';
+import { refusalOf } from '../../application/access/access-refusal.js';
 import type { Principal } from '../../application/access/principal.js';
-import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
-import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
+import { validationProblem } from '../problem.js';
 import { ApiKeyAuthenticator } from './api-key.authenticator.js';
 import { isApiRoute } from '../route-table.js';
-import { ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
+import { ACCESS_KEY, ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
 import { ACCESS_REQUIREMENT, type AccessRequirement, type IdSource } from './requires.decorator.js';
 import { isUuid } from '../../tenancy/uuid.js';
 
-type GuardedRequest = Request & { [ACTOR_KEY]?: Principal; [READ_SCOPE_KEY]?: RequestReadScope };
+type GuardedRequest = Request & {
+  [ACTOR_KEY]?: Principal;
+  [ACCESS_KEY]?: AccessRequest;
+  [READ_SCOPE_KEY]?: RequestReadScope;
+};
 
 /**
  * Authorization of every /v1 route, in this one place, of the caller the ApiKeyAuthenticator found:
@@ -43,40 +48,22 @@ export class ApiKeyGuard implements CanActivate {
       throw new Error(`${request.method} ${request.path} declares no access requirement`);
     }
     const principal = this.authenticator.principalOf(request);
-    const target = targetOf(request, requirement);
     // A refusal echoes only ids the caller sent: a defaulted one (the root) is not named.
-    const sentWorkspaceId =
-      requirement.workspaceId === undefined ? undefined : idFrom(request, requirement.workspaceId);
-    const sentDestinationId =
-      requirement.destinationWorkspaceId === undefined
-        ? undefined
-        : idFrom(request, requirement.destinationWorkspaceId);
-    const outcome = await this.access.decide(principal, requirement.permission, target);
-    switch (outcome.kind) {
-      case 'allow':
-        request[ACTOR_KEY] = principal;
-        request[READ_SCOPE_KEY] = { subtree: outcome.subtree };
-        return true;
-      case 'scope-gone':
-        throw unauthorized();
-      case 'not-found':
-        if (outcome.resource === 'grant')
-          throw new TenancyRuleViolation('GRANT_NOT_FOUND', `No grant ${target.grantId ?? ''}.`);
-        throw outcome.resource === 'tenant'
-          ? new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${target.tenantId ?? ''}.`)
-          : new TenancyRuleViolation(
-              'WORKSPACE_NOT_FOUND',
-              sentWorkspaceId === undefined && sentDestinationId === undefined
-                ? 'No such workspace.'
-                : `No workspace ${[sentWorkspaceId, sentDestinationId].filter(Boolean).join(' or ')}.`,
-            );
-      case 'forbidden':
-        throw new ProblemError(problem(403, 'FORBIDDEN', 'Forbidden', 'This API key may not do this.'));
-      default: {
-        const _exhaustive: never = outcome;
-        throw new Error('unreachable');
-      }
-    }
+    const sentWorkspaceIds = [requirement.workspaceId, requirement.destinationWorkspaceId]
+      .map((source) => (source === undefined ? undefined : idFrom(request, source)))
+      .filter((id): id is string => id !== undefined);
+    const access: AccessRequest = {
+      principal,
+      permission: requirement.permission,
+      target: targetOf(request, requirement),
+      sentWorkspaceIds,
+    };
+    const outcome = await this.access.decide(access);
+    if (outcome.kind !== 'allow') throw refusalOf(outcome, access);
+    request[ACTOR_KEY] = principal;
+    request[ACCESS_KEY] = access;
+    request[READ_SCOPE_KEY] = { subtree: outcome.subtree };
+    return true;
   }
 }
 
