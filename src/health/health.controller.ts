@@ -101,7 +101,8 @@ export class HealthController {
     const [database, eventStore, horizon] = await Promise.all([
       this.bounded('database', () => this.database()),
       this.bounded('eventStore', () => this.events()),
-      this.bounded('logHorizon', () => this.logHorizon()),
+      // Late like held: the same for every instance, so it degrades readiness and fails none.
+      this.bounded('logHorizon', () => this.logHorizon(), 'degraded'),
     ]);
     const details: Record<string, CheckResult> = {
       database,
@@ -123,7 +124,7 @@ export class HealthController {
   }
 
   /**
-   * The check's verdict, or down if it does not come within CHECK_TIMEOUT_MS. A check that did not
+   * The check's verdict, or down (or what the caller says) if it does not come within CHECK_TIMEOUT_MS. A check that did not
    * answer keeps running (its statement cannot be taken back), and later probes wait for that one
    * rather than start another: probes every second behind a long lock would otherwise take one
    * pooled connection each, until none were left for requests.
@@ -131,6 +132,7 @@ export class HealthController {
   private bounded<T extends CheckResult | undefined>(
     name: string,
     check: () => Promise<T>,
+    whenLate: 'down' | 'degraded' = 'down',
   ): Promise<T | CheckResult> {
     let pending = this.running.get(name) as Promise<T> | undefined;
     if (pending === undefined) {
@@ -140,7 +142,7 @@ export class HealthController {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<CheckResult>((resolve) => {
       timer = setTimeout(
-        () => resolve({ status: 'down', message: `no answer within ${CHECK_TIMEOUT_MS / 1000} s` }),
+        () => resolve({ status: whenLate, message: `no answer within ${CHECK_TIMEOUT_MS / 1000} s` }),
         CHECK_TIMEOUT_MS,
       );
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { ApiKeyRegistry } from '../../src/application/access/api-key.registry.js';
+import { LogHorizonWatch } from '../../src/health/log-horizon.watch.js';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
 import { withDatabase } from '../../src/database/database-urls.js';
@@ -54,6 +55,30 @@ describe('readiness', () => {
     await elsewhere.query('ROLLBACK');
     await waitFor(async () => (await call(service, 'GET', '/health/ready')).body.status === 'ok', 2_000);
   }, 60_000);
+
+  it('reports a log-horizon check that does not answer in time as degraded, not down: late or held, it is the same for every instance', async () => {
+    const app = await startTestApp();
+    cleanup(() => app.close());
+    // The look at pg_stat_activity never answers (a lock on the catalog it reads cannot stand in: it
+    // would block every new connection, and so the database check too).
+    jest.spyOn(app.app.get(LogHorizonWatch), 'check').mockReturnValue(new Promise(() => undefined));
+    const ready = await request(app.server).get('/health/ready');
+    const body = ready.body as {
+      status: string;
+      details: Record<string, { status: string; message?: string }>;
+    };
+    expect({
+      status: ready.status,
+      overall: body.status,
+      database: body.details.database?.status,
+      logHorizon: body.details.logHorizon,
+    }).toEqual({
+      status: 200,
+      overall: 'degraded',
+      database: 'up',
+      logHorizon: { status: 'degraded', message: 'no answer within 2 s' },
+    });
+  });
 
   it('answers 200 while the service catches up on a log it did not write, and says which consumers are still catching up', async () => {
     const database = await createTestDatabase();
