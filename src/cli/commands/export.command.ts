@@ -41,6 +41,19 @@ export type ExportedPersonalDataLine =
   | { readonly personalDataKey: ExportedKey }
   | { readonly personalDataErasure: ExportedErasure };
 
+/**
+ * The last line of every export: how many lines of each kind come before it. A file whose last line
+ * is not this one, or whose lines do not add up to it, was cut short or changed after the export.
+ */
+export interface ExportEnd {
+  /** Event lines. */
+  readonly events: number;
+  /** `personalDataErasure` lines. */
+  readonly personalDataErasures: number;
+  /** `personalDataKey` lines. */
+  readonly personalDataKeys: number;
+}
+
 export type ExportScope = { readonly tenantId: string } | 'all';
 
 export interface ExportOptions {
@@ -64,7 +77,8 @@ const SERVICE_STREAM_PREFIXES = [TENANT_STREAM_PREFIX, TENANT_NAME_STREAM_PREFIX
 /**
  * Writes the events as NDJSON in log order, one page at a time and waiting on the output's
  * back-pressure, so memory stays flat however long the log is. Tenant events are upcast to the
- * current schema version (the same read path as the feed) unless `raw` is asked for.
+ * current schema version (the same read path as the feed) unless `raw` is asked for. The last line
+ * is the `exportEnd` line, which counts the lines before it.
  */
 export async function exportEvents(
   store: EventStore,
@@ -119,6 +133,12 @@ export async function exportEvents(
     await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataErasure })}\n`);
   for (const personalDataKey of keys)
     await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataKey })}\n`);
+  const exportEnd: ExportEnd = {
+    events,
+    personalDataErasures: erasures.length,
+    personalDataKeys: keys.length,
+  };
+  await writeRespectingBackPressure(out, `${JSON.stringify({ exportEnd })}\n`);
   return { events, keys: keys.length, keysLeftOut };
 }
 
@@ -152,6 +172,9 @@ wrapped under a passphrase (--keys-passphrase-file): a first line says how, and 
 key follows the erasures:
   {"personalDataKeyWrapping": {"kdf", "salt", "cost", "blockSize", "parallelization", "check"}}
   {"personalDataKey": {"tenantId", "userId", "keyId", "wrappedKey"}}
+The last line says the file is complete, and how many lines of each kind it holds:
+  {"exportEnd": {"events", "personalDataErasures", "personalDataKeys"}}
+\`tenancy import\` refuses a file that does not end with it (one cut short) or does not add up to it.
 Without a passphrase no key is written: after an import every display name of the file reads as
 erased. An erased person's key no longer exists, so no export can carry it.
 Streams with constant memory; safe to pipe into gzip or a slow consumer.

@@ -14,7 +14,7 @@ import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation
 import { TENANT_STREAM_PREFIX, tenantIdOfStream } from '../../tenancy/tenant-stream.js';
 import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
-import type { ExportedEvent, ExportedPersonalDataLine } from './export.command.js';
+import type { ExportEnd, ExportedEvent, ExportedPersonalDataLine } from './export.command.js';
 import { PersonalDataVault, type ExportedErasure } from '../../personal-data/personal-data.vault.js';
 import {
   KeyWrappingError,
@@ -33,6 +33,19 @@ export class ImportError extends Error {
   override name = 'ImportError';
 }
 
+/** The file does not end as an export ends: cut short, or changed after the export; the CLI names the file. */
+export class IncompleteExportError extends ImportError {
+  override name = 'IncompleteExportError';
+}
+
+export interface ImportOptions {
+  /**
+   * Accept a file that does not end with an `exportEnd` line, as exports wrote before they had one.
+   * Whether such a file is complete cannot be checked. A file that has the line is checked all the same.
+   */
+  readonly withoutEndLine?: boolean;
+}
+
 /** Events per append: one transaction each, and a bound on what is held in memory. */
 const BATCH_SIZE = 500;
 
@@ -46,7 +59,8 @@ const BATCH_SIZE = 500;
  * The file is read twice (`open` is called for each reading): first it is checked whole, every line
  * parsed, every stream's revisions counted from zero, every tenant event decoded as the service will
  * read it and every personal-data key unwrapped, writing nothing; only a file that passes is then
- * imported. A file cut short inside a line, or with a line damaged, repeated or out of place, is refused
+ * imported. A file cut short, inside a line or at a line boundary (its last line is not the `exportEnd`
+ * line, or its lines do not add up to it), or with a line damaged, repeated or out of place, is refused
  * with the store as it was, so that the import of the intact file can follow.
  */
 export async function importEvents(
@@ -57,12 +71,14 @@ export async function importEvents(
   personalData?: PersonalDataVault,
   /** Unwraps the file's personal-data keys (`tenancy export --keys-passphrase-file`). */
   keysPassphrase?: string,
-): Promise<ImportProgress & { readonly alreadyImported: number }> {
-  const alreadyImported = await checkImportFile(
+  options: ImportOptions = {},
+): Promise<ImportProgress & { readonly alreadyImported: number; readonly endLine: boolean }> {
+  const { alreadyImported, endLine } = await checkImportFile(
     open(),
     serviceEvents(store),
     personalData !== undefined,
     keysPassphrase,
+    options,
   );
   let toSkip = alreadyImported;
 
@@ -110,7 +126,8 @@ export async function importEvents(
   for await (const text of createInterface({ input: open(), crlfDelay: Number.POSITIVE_INFINITY })) {
     lineNumber++;
     bytes += Buffer.byteLength(text) + 1;
-    if (text.trim() === '') continue;
+    // The end line, checked before; it is the last.
+    if (text.trim() === '' || isEndLine(text)) continue;
     const personal = personalDataLine(text, lineNumber);
     if (personal !== undefined) {
       if (personalData === undefined)
@@ -153,7 +170,7 @@ export async function importEvents(
     if (line.type === 'PersonalDataErased') erasedInBatch.push(erasureOf(line));
   }
   await flush();
-  return { events, bytes, alreadyImported };
+  return { events, bytes, alreadyImported, endLine };
 }
 
 /** The events of this service's streams in the store, in log order. */
@@ -173,16 +190,18 @@ async function* serviceEvents(store: EventStore): AsyncGenerator<RecordedEvent> 
 
 /**
  * Reads the whole file as the import will, and throws ImportError at the first line the import
- * would refuse or the service could not read, before anything is written. The store may hold the
- * file's first events, as an import of it that was stopped leaves it, and nothing else: returns how
- * many of the file's events it holds.
+ * would refuse or the service could not read, before anything is written, and when the file does not
+ * end with an `exportEnd` line that counts its lines (unless `withoutEndLine` and it has none). The
+ * store may hold the file's first events, as an import of it that was stopped leaves it, and nothing
+ * else: returns how many of the file's events it holds, and whether the file has an end line.
  */
 async function checkImportFile(
   input: Readable,
   stored: AsyncGenerator<RecordedEvent>,
   withDatabase: boolean,
-  keysPassphrase?: string,
-): Promise<number> {
+  keysPassphrase: string | undefined,
+  options: ImportOptions,
+): Promise<{ readonly alreadyImported: number; readonly endLine: boolean }> {
   const notThisFile = () =>
     new ImportError(
       'the event store already holds tenancy events that are not the beginning of this file; import only ' +
@@ -193,11 +212,23 @@ async function checkImportFile(
   const nextRevision = new Map<string, number>();
   let lineNumber = 0;
   let events = 0;
+  let erasures = 0;
+  let keys = 0;
+  let end: { readonly lineNumber: number; readonly counts: ExportEnd } | undefined;
   let previousPosition: string | undefined;
   let keyWrapper: KeyWrapper | undefined;
   for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
     lineNumber++;
     if (text.trim() === '') continue;
+    // Two files one after the other, or lines appended: whatever follows, the file is not one export.
+    if (end !== undefined)
+      throw new IncompleteExportError(
+        `line ${end.lineNumber}: the exportEnd line must be the last line of the file`,
+      );
+    if (isEndLine(text)) {
+      end = { lineNumber, counts: endLineOf(text, lineNumber) };
+      continue;
+    }
     const personal = personalDataLine(text, lineNumber);
     if (personal !== undefined) {
       if (!withDatabase)
@@ -223,6 +254,7 @@ async function checkImportFile(
             throw new ImportError(`line ${lineNumber}: ${error.message}`);
           throw error;
         }
+        keys++;
       } else {
         const erasure = personal.personalDataErasure;
         if (
@@ -232,6 +264,7 @@ async function checkImportFile(
           Number.isNaN(Date.parse(erasure.erasedAt))
         )
           throw new ImportError(`line ${lineNumber}: an erasure needs tenantId, userId and an ISO erasedAt`);
+        erasures++;
       }
       continue;
     }
@@ -268,8 +301,49 @@ async function checkImportFile(
     }
     events++;
   }
+  if (end === undefined) {
+    if (options.withoutEndLine !== true)
+      throw new IncompleteExportError(
+        'the file ends without its exportEnd line: it was cut short (an export that was stopped, a full ' +
+          'disk, a partial copy), or written before exports had one (then give --without-end-line)',
+      );
+  } else {
+    const held: ExportEnd = { events, personalDataErasures: erasures, personalDataKeys: keys };
+    const differences = (['events', 'personalDataErasures', 'personalDataKeys'] as const)
+      .filter((kind) => end.counts[kind] !== held[kind])
+      .map((kind) => `${kind}: ${end.counts[kind]} on the end line, ${held[kind]} in the file`);
+    if (differences.length > 0)
+      throw new IncompleteExportError(
+        `the file does not add up to its exportEnd line (${differences.join('; ')}): lines are missing or were added`,
+      );
+  }
   if (!next.done) throw notThisFile();
-  return alreadyImported;
+  return { alreadyImported, endLine: end !== undefined };
+}
+
+function isEndLine(text: string): boolean {
+  return text.startsWith('{"exportEnd"');
+}
+
+/** The counts of an end line. */
+function endLineOf(text: string, lineNumber: number): ExportEnd {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ImportError(`line ${lineNumber}: not JSON`);
+  }
+  const end = (parsed as { exportEnd?: unknown }).exportEnd;
+  const counts = isObject(end) ? (end as Partial<Record<keyof ExportEnd, unknown>>) : {};
+  if (
+    ![counts.events, counts.personalDataErasures, counts.personalDataKeys].every(
+      (count) => Number.isSafeInteger(count) && (count as number) >= 0,
+    )
+  )
+    throw new ImportError(
+      `line ${lineNumber}: the exportEnd line needs events, personalDataErasures and personalDataKeys as counts`,
+    );
+  return counts as ExportEnd;
 }
 
 /** Checks the passphrase before any event is imported. */
@@ -359,7 +433,7 @@ export const importCommand: CliCommand = {
   migrates: true,
   summary: 'load an export file into an empty event store',
   positionals: true,
-  help: `Usage: tenancy import <file> [--keys-passphrase-file <file>]
+  help: `Usage: tenancy import <file> [--keys-passphrase-file <file>] [--without-end-line]
 
 Loads a file written by \`tenancy export\` into an event store that holds no tenancy events yet,
 and refuses otherwise, but for one case: run again after an import of the same file was stopped
@@ -370,9 +444,10 @@ file; positions and recording times are the new store's own. The file's personal
 database, so display names read as they did, and erased ones stay erased: their keys were never in
 the file, and every PersonalDataErased event of the file is recorded as an erasure. The whole file
 is checked first (every line read, each stream's revisions counted from zero, every event decoded,
-every key unwrapped): a wrong or missing passphrase, and a file cut short inside a line or with a
-line damaged, repeated or out of order, are refused with one line, and nothing is imported.
-Progress goes to stderr.
+every key unwrapped, the lines counted against the exportEnd line that ends every export): a wrong
+or missing passphrase, a file cut short (inside a line, or at a line boundary: its last line is not
+the exportEnd line, or its lines do not add up to it), and a file with a line damaged, repeated or
+out of order, are refused with one line, and nothing is imported. Progress goes to stderr.
 
 Stop the service (and its process managers) while importing: anything else writing to the store
 would be refused by the import's exact expected revisions, and the import would stop there.
@@ -380,9 +455,13 @@ would be refused by the import's exact expected revisions, and the import would 
 Options:
   --keys-passphrase-file <file>
                   the passphrase (first line of the file) the export wrapped its keys under
+  --without-end-line
+                  also import a file that has no exportEnd line, as exports wrote before they had
+                  one; whether it is complete cannot be checked, and a warning says so (a file that
+                  has the line is checked all the same)
   -h, --help      show this help
 `,
-  options: { 'keys-passphrase-file': { type: 'string' } },
+  options: { 'keys-passphrase-file': { type: 'string' }, 'without-end-line': { type: 'boolean' } },
   async run(options, positionals, context) {
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('give exactly one file to import');
@@ -412,9 +491,14 @@ Options:
         },
         vault,
         passphrase,
+        { withoutEndLine: options['without-end-line'] === true },
       );
       bar.update(Math.max(size, 1), { events: result.events });
       bar.stop();
+      if (!result.endLine)
+        context.stderr.write(
+          `tenancy import: warning: ${file} has no exportEnd line: whether it is complete cannot be checked\n`,
+        );
       context.stderr.write(
         `imported ${result.events} events from ${file}` +
           (result.alreadyImported > 0
@@ -424,6 +508,8 @@ Options:
       return 0;
     } catch (error) {
       bar.stop();
+      if (error instanceof IncompleteExportError)
+        throw new IncompleteExportError(`${file}: ${error.message}`);
       throw error;
     }
   },
