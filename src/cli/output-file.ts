@@ -11,6 +11,11 @@ export interface OutputFile {
   complete(): Promise<void>;
   /** Removes what was written, unless complete() succeeded; safe to call more than once. */
   discard(): Promise<void>;
+  /**
+   * What to report for an error the command's run threw: a write to the file that failed (a full
+   * disk) names the file, as a failure to open or complete it does; any other error as it is.
+   */
+  failure(error: unknown): unknown;
 }
 
 /**
@@ -60,6 +65,9 @@ export async function openOutputFile(file: string): Promise<OutputFile> {
       if (!inPlace) await rm(target, { force: true });
       process.removeListener('exit', removeOnExit);
     },
+    failure(error) {
+      return error !== null && error === stream.errored ? cannotWrite(file, error) : error;
+    },
   };
 }
 
@@ -71,8 +79,11 @@ async function isSpecialFile(file: string): Promise<boolean> {
   }
 }
 
-/** `cannot write <file>: ENOENT: no such file or directory`, naming the file as it was given. */
+/**
+ * `cannot write <file>: ENOENT: no such file or directory`, naming the file as it was given, without
+ * the system call and the temporary file's name.
+ */
 function cannotWrite(file: string, error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
-  return new Error(`cannot write ${file}: ${message.replace(/, \w+ '[^']*'( -> '[^']*')?$/, '')}`);
+  return new Error(`cannot write ${file}: ${message.replace(/, \w+( '[^']*'( -> '[^']*')?)?$/, '')}`);
 }

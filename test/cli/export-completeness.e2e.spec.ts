@@ -272,4 +272,14 @@ describe('export completeness', () => {
       await database.drop();
     }
   });
+
+  it('names the file when writing it fails part way (a full disk)', async () => {
+    const run = await tenancy(['export', '--all', '--out', '/dev/full']);
+    expect({ code: run.code, stdout: run.stdout, last: lastLineOf(run.stderr) }).toEqual({
+      code: 1,
+      stdout: '',
+      last: 'tenancy export: cannot write /dev/full: ENOSPC: no space left on device',
+    });
+    expect(run.stderr).not.toMatch(/Unhandled|^\s+at /m);
+  });
 });

@@ -222,6 +222,9 @@ Options:
         { raw: options.raw === true, ...(keyWrapper === undefined ? {} : { keyWrapper }) },
       ));
       await file?.complete();
+    } catch (error) {
+      // A full disk part way: say which file could not be written.
+      throw file === undefined ? error : file.failure(error);
     } finally {
       await file?.discard();
     }
