@@ -107,10 +107,18 @@ export async function runTenancyCli(
     }
     return await command.run(values, positionals, context);
   } catch (error) {
-    // The reader of standard output went away (`tenancy export --all | head -1`): nothing is wrong
-    // with the run, the rest of its output is simply not wanted. Quiet, with the code a shell shows
-    // for a command ended by SIGPIPE.
-    if (outputFailure !== undefined && error === outputFailure) return CLOSED_PIPE_EXIT_CODE;
+    if (outputFailure !== undefined && error === outputFailure) {
+      // The reader of standard output went away (`tenancy export --all | head -1`): nothing is wrong
+      // with the run, the rest of its output is simply not wanted. Quiet, with the code a shell shows
+      // for a command ended by SIGPIPE.
+      if ((error as { code?: unknown }).code === 'EPIPE') return CLOSED_PIPE_EXIT_CODE;
+      // Anything else (a full disk under `tenancy export --all > file`) left the output incomplete.
+      const message = error instanceof Error ? error.message : String(error);
+      environment.stderr.write(
+        `tenancy ${name}: cannot write standard output: ${message.replace(/, \w+$/, '')}\n`,
+      );
+      return 1;
+    }
     if (error instanceof UsageError || isParseArgsError(error)) {
       environment.stderr.write(
         `tenancy ${name}: ${(error as Error).message}\nRun 'tenancy ${name} --help' for usage.\n`,

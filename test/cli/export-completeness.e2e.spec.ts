@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -281,5 +282,25 @@ describe('export completeness', () => {
       last: 'tenancy export: cannot write /dev/full: ENOSPC: no space left on device',
     });
     expect(run.stderr).not.toMatch(/Unhandled|^\s+at /m);
+  });
+
+  it('says so when standard output fails part way (a full disk under `export > file`), instead of ending quietly as for a closed pipe', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const cli = spawn(process.execPath, ['bin/tenancy.js', 'export', '--all'], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: app.database.url },
+        stdio: ['ignore', full, 'pipe'],
+      });
+      let stderr = '';
+      cli.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
+      expect({ code, stderr }).toEqual({
+        code: 1,
+        stderr: 'tenancy export: cannot write standard output: ENOSPC: no space left on device\n',
+      });
+    } finally {
+      closeSync(full);
+    }
   });
 });
