@@ -204,6 +204,14 @@ describe('export completeness', () => {
       });
       expect(await eventsIn(target)).toBe(0);
     }
+    // A file that has the line is checked with --without-end-line too.
+    const [name, , reason] = cases[0];
+    const run = await importInto(target, path.join(directory, name), '--without-end-line');
+    expect({ code: run.code, last: lastLineOf(run.stderr) }).toEqual({
+      code: 1,
+      last: `tenancy import: ${path.join(directory, name)}: ${reason}`,
+    });
+    expect(await eventsIn(target)).toBe(0);
   });
 
   it('imports a file without end line, written before exports had one, only with --without-end-line, and warns', async () => {
