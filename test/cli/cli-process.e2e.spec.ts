@@ -390,10 +390,10 @@ describe('the tenancy CLI as a process', () => {
       );
       return rows[0];
     };
-    const importFile = async (name: string, text: string, database = target) => {
+    const importFile = async (name: string, text: string, database = target, ...extra: string[]) => {
       const file = path.join(directory, name);
       await writeFile(file, text);
-      return tenancy(['import', file, '--keys-passphrase-file', passphraseFile], {
+      return tenancy(['import', file, '--keys-passphrase-file', passphraseFile, ...extra], {
         DATABASE_URL: database.url,
       });
     };
@@ -424,7 +424,7 @@ describe('the tenancy CLI as a process', () => {
       const middle = lines.indexOf(events[Math.floor(events.length / 2)]!);
       const newer = JSON.parse(lines[middle]!) as { metadata: Record<string, unknown> };
       newer.metadata.schemaVersion = 99;
-      const key = lines.length - 1;
+      const key = lines.findLastIndex((line) => line.startsWith('{"personalDataKey"'));
       const damaged: Record<string, string[]> = {
         'cut in the middle of a line': [...lines.slice(0, middle), lines[middle]!.slice(0, 40)],
         'a line repeated': [...lines.slice(0, middle + 1), ...lines.slice(middle)],
@@ -442,6 +442,7 @@ describe('the tenancy CLI as a process', () => {
         'a wrapped key altered': [
           ...lines.slice(0, key),
           lines[key]!.replace(/"wrappedKey":"(.)/, (_, c) => `"wrappedKey":"${c === 'A' ? 'B' : 'A'}`),
+          ...lines.slice(key + 1),
         ],
       };
       for (const [damage, text] of Object.entries(damaged)) {
@@ -468,9 +469,8 @@ describe('the tenancy CLI as a process', () => {
         const events = lines.filter((line) => line.startsWith('{"position"'));
         // What an import stopped part way (Ctrl-C, kill -9, a lost connection) leaves: the file's first events.
         const cut = lines.indexOf(events[Math.floor(events.length / 2)]!);
-        expect(
-          (await importFile('first-half.ndjson', `${lines.slice(0, cut).join('\n')}\n`, store)).code,
-        ).toBe(0);
+        const firstHalf = `${lines.slice(0, cut).join('\n')}\n`;
+        expect((await importFile('first-half.ndjson', firstHalf, store, '--without-end-line')).code).toBe(0);
         const again = await importFile('intact.ndjson', `${lines.join('\n')}\n`, store);
         expect({ code: again.code, imported: await imported(store) }).toEqual({
           code: 0,
