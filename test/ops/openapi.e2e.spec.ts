@@ -70,7 +70,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('documents the lifecycle refusals: TENANT_SUSPENDED on every change a suspension refuses, QUOTA_EXCEEDED on every create a quota limits', () => {
+  it('documents the lifecycle refusals: TENANT_SUSPENDED on every change a suspension refuses and on no other, QUOTA_EXCEEDED on every create a quota limits', () => {
     const codesOf = (operation: Operation): string[] => {
       const schema = operation.responses['409']?.content?.['application/problem+json'] as
         { schema?: { properties?: { code?: { enum?: string[] } } } } | undefined;
@@ -82,6 +82,8 @@ describe('the OpenAPI document', () => {
       'post /v1/tenants/{tenantId}/suspend',
       'post /v1/tenants/{tenantId}/reactivate',
       'post /v1/tenants/{tenantId}/members/{userId}/erase',
+      // A suspension is often the answer to a leaked key: the key can still be taken away.
+      'delete /v1/tenants/{tenantId}/api-keys/{apiKeyId}',
       // Checks are answers, not changes: they say tenant_suspended in their body.
       'post /v1/tenants/{tenantId}/permissions/check',
     ]);
@@ -101,6 +103,9 @@ describe('the OpenAPI document', () => {
         const codes = codesOf(operation);
         if (!stillAccepted.has(route) && !codes.includes('TENANT_SUSPENDED'))
           missing.push(`${route}: TENANT_SUSPENDED`);
+        // Nor does it list the refusal on a route that a suspension never refuses.
+        if (stillAccepted.has(route) && codes.includes('TENANT_SUSPENDED'))
+          missing.push(`${route}: TENANT_SUSPENDED listed, never answered`);
         if (creates.has(route) && !codes.includes('QUOTA_EXCEEDED')) missing.push(`${route}: QUOTA_EXCEEDED`);
       }
     }

@@ -102,7 +102,8 @@ export class ApiKeysHttpController {
     403: ['FORBIDDEN'],
     412: ['REVISION_MISMATCH'],
     404: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND'],
-    409: ['TENANT_SUSPENDED', 'TENANT_DELETING'],
+    // Not TENANT_SUSPENDED: a suspended tenant's keys can still be revoked (docs/lifecycle.md).
+    409: ['TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('apiKeyId')
