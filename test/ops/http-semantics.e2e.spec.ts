@@ -252,6 +252,41 @@ describe('HTTP semantics', () => {
         http().post(`${tenant}/permissions/check`).set(AUTH).send({ checks: 'all' }),
         [{ field: 'checks', message: 'must be an array' }],
       ],
+      // A group's or an API key's id is a UUID: a malformed one is refused, not looked up as unknown.
+      [
+        http()
+          .post(`${tenant}/permissions/check`)
+          .set(AUTH)
+          .send({ principal: { type: 'group', id: 'not-a-uuid' }, permission: 'workspace.read' }),
+        [{ field: 'principal.id', message: 'must be a UUID for a group or an API key' }],
+      ],
+      [
+        http()
+          .post(`${tenant}/permissions/check`)
+          .set(AUTH)
+          .send({
+            checks: [
+              { principal: { type: 'user', id: 'not-a-uuid' }, permission: 'workspace.read' },
+              { principal: { type: 'apiKey', id: 'not-a-uuid' }, permission: 'workspace.read' },
+            ],
+          }),
+        [{ field: 'checks.1.principal.id', message: 'must be a UUID for a group or an API key' }],
+      ],
+      [
+        http()
+          .post(`${tenant}/grants`)
+          .set(AUTH)
+          .send({ principal: { type: 'group', id: 'not-a-uuid' }, role: 'viewer' }),
+        [{ field: 'principal.id', message: 'must be a UUID for a group or an API key' }],
+      ],
+      [
+        http().get(`${tenant}/principals/group/not-a-uuid/workspaces?permission=workspace.read`).set(AUTH),
+        [{ field: 'principalId', message: 'must be a UUID for a group or an API key' }],
+      ],
+      [
+        http().get(`${tenant}/grants?principalType=apiKey&principalId=not-a-uuid`).set(AUTH),
+        [{ field: 'principalId', message: 'must be a UUID for a group or an API key' }],
+      ],
       [
         http().get(`${tenant}/grants?principalId=a%20b`).set(AUTH),
         [{ field: 'principalId', message: 'must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -' }],

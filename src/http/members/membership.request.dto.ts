@@ -20,6 +20,7 @@ import {
 } from 'class-validator';
 import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
 import { PERMISSIONS, type Permission } from '../../tenancy/permissions.js';
+import { isUuid } from '../../tenancy/uuid.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 
 /**
@@ -46,6 +47,29 @@ const PRINCIPAL_ID_RULE = {
     `${property} must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -`,
 };
 const PRINCIPAL_TYPES: readonly PrincipalType[] = ['user', 'group', 'apiKey'];
+
+/** What a principal id must be for its type, in words, wherever a principal id is read. */
+export const PRINCIPAL_UUID_MESSAGE = 'must be a UUID for a group or an API key';
+
+/** A group's or an API key's id is a UUID; a user's is checked by the domain's rules. */
+export function isPrincipalIdOfType(type: unknown, id: unknown): boolean {
+  return (type !== 'group' && type !== 'apiKey') || isUuid(id);
+}
+
+/**
+ * The id is a UUID when the principal type (the sibling property `typeProperty`) is a group or an
+ * API key: a malformed one is refused as input, not looked up and found unknown.
+ */
+function IsPrincipalIdOfItsType(typeProperty: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'isPrincipalIdOfItsType',
+    validator: {
+      validate: (id: unknown, args?: ValidationArguments) =>
+        isPrincipalIdOfType((args?.object as Record<string, unknown> | undefined)?.[typeProperty], id),
+      defaultMessage: () => PRINCIPAL_UUID_MESSAGE,
+    },
+  });
+}
 const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
 const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
 
@@ -99,6 +123,7 @@ export class PrincipalDto {
   @ApiProperty({ description: 'A user id (subject id, 1 to 255 characters), or a group or API key UUID' })
   @IsString()
   @Matches(PRINCIPAL_ID, PRINCIPAL_ID_RULE)
+  @IsPrincipalIdOfItsType('type')
   id!: string;
 }
 
@@ -136,6 +161,7 @@ export class ListGrantsQueryDto extends ListTenantsQueryDto {
   @IsOptional()
   @IsString()
   @Matches(PRINCIPAL_ID, PRINCIPAL_ID_RULE)
+  @IsPrincipalIdOfItsType('principalType')
   principalId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only grants on this workspace' })

@@ -17,7 +17,9 @@ import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { minPositionOf } from '../queries/min-position.header.js';
 import {
+  isPrincipalIdOfType,
   PermissionCheckRequestDto,
+  PRINCIPAL_UUID_MESSAGE,
   PrincipalWorkspacesQueryDto,
   type PermissionCheckDto,
 } from './membership.request.dto.js';
@@ -81,7 +83,11 @@ export class PermissionsHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'principalType', schema: { type: 'string', enum: ['user', 'group', 'apiKey'] } })
-  @ApiParam({ name: 'principalId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiParam({
+    name: 'principalId',
+    description: "A user's id (1 to 255 characters), or a group's or an API key's UUID",
+    schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' },
+  })
   @MIN_POSITION
   @ApiJson(200, 'A page of workspaces with the role held on each and its grant', REACHABLE_PAGE_SCHEMA)
   async workspacesOf(
@@ -91,12 +97,19 @@ export class PermissionsHttpController {
     @Query() query: PrincipalWorkspacesQueryDto,
     @Req() request: Request,
   ) {
-    if (!isPrincipalType(principalType) || !isUserId(principalId)) {
+    if (
+      !isPrincipalType(principalType) ||
+      !isUserId(principalId) ||
+      !isPrincipalIdOfType(principalType, principalId)
+    ) {
       throw validationProblem([
         ...(isPrincipalType(principalType)
           ? []
           : [{ field: 'principalType', message: "must be 'user', 'group' or 'apiKey'" }]),
         ...(isUserId(principalId) ? [] : [{ field: 'principalId', message: 'must be a user id or a UUID' }]),
+        ...(isPrincipalIdOfType(principalType, principalId)
+          ? []
+          : [{ field: 'principalId', message: PRINCIPAL_UUID_MESSAGE }]),
       ]);
     }
     const page = await this.permissions.workspacesOf(
