@@ -112,6 +112,25 @@ describe('the OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
+  it('documents WORKSPACE_DELETING on every write that names a workspace a cascade may be deleting', () => {
+    // Each of these refuses a workspace inside a cascade under way (the deciders' requireWorkspaceOpenToChange).
+    const namingAWorkspace = [
+      ['post', '/v1/tenants/{tenantId}/workspaces'],
+      ['patch', '/v1/tenants/{tenantId}/workspaces/{workspaceId}'],
+      ['delete', '/v1/tenants/{tenantId}/workspaces/{workspaceId}'],
+      ['post', '/v1/tenants/{tenantId}/workspaces/{workspaceId}/move'],
+      ['post', '/v1/tenants/{tenantId}/api-keys'],
+      ['post', '/v1/tenants/{tenantId}/grants'],
+    ] as const;
+    const missing = namingAWorkspace.filter(([method, path]) => {
+      const schema = document.paths[path]?.[method]?.responses['409']?.content?.[
+        'application/problem+json'
+      ] as { schema?: { properties?: { code?: { enum?: string[] } } } } | undefined;
+      return !(schema?.schema?.properties?.code?.enum ?? []).includes('WORKSPACE_DELETING');
+    });
+    expect(missing.map(([method, path]) => `${method} ${path}`)).toEqual([]);
+  });
+
   it('documents Min-Position on exactly the tenant reads that check it', async () => {
     const sample: Record<string, string> = { userId: 'user-1', principalType: 'user', principalId: 'user-1' };
     const mismatched: string[] = [];

@@ -40,6 +40,7 @@ export class ApiKeysHttpController {
       'API_KEY_LIMIT_REACHED',
       'API_KEY_ID_TAKEN',
       'QUOTA_EXCEEDED',
+      'WORKSPACE_DELETING',
       'TENANT_SUSPENDED',
       'TENANT_DELETING',
     ],
