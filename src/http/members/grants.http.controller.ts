@@ -29,6 +29,9 @@ import { principalIdsMatching, principalOf } from './principal.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
+/** A grant's URL serves DELETE only: grants are read through the list and its filters. */
+const GRANT_LOCATION = 'The grant, to revoke with DELETE (there is no GET of one grant: filter GET …/grants)';
+
 /** Roles granted to members, groups and API keys on the tenant or on a workspace subtree. */
 @Controller('v1/tenants/:tenantId/grants')
 export class GrantsHttpController {
@@ -66,12 +69,12 @@ export class GrantsHttpController {
     GRANT_WRITTEN_SCHEMA,
     {
       ...ETAG_HEADER,
-      Location: 'The grant',
+      Location: GRANT_LOCATION,
     },
   )
   @ApiJson(200, 'The principal already holds this role there: the existing grant', GRANT_WRITTEN_SCHEMA, {
     ...ETAG_HEADER,
-    Location: 'The grant',
+    Location: GRANT_LOCATION,
   })
   @ApiIfMatch()
   async grant(

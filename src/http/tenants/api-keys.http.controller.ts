@@ -48,7 +48,7 @@ export class ApiKeysHttpController {
   @ApiUuidParam('tenantId')
   @ApiJson(201, 'Issued; the only answer that contains the secret', ISSUED_API_KEY_SCHEMA, {
     ...ETAG_HEADER,
-    Location: 'The key',
+    Location: 'The key, to revoke with DELETE (there is no GET of one key: GET …/api-keys lists them)',
   })
   @ApiIfMatch()
   async issue(
