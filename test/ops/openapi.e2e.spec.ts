@@ -8,6 +8,7 @@ import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 
 interface Operation {
   readonly security?: Record<string, string[]>[];
+  readonly requestBody?: { content?: Record<string, { schema?: { $ref?: string; properties?: object } }> };
   readonly parameters?: { in: string; name: string; required?: boolean; schema?: { enum?: string[] } }[];
   readonly responses: Record<
     string,
@@ -129,6 +130,35 @@ describe('the OpenAPI document', () => {
       return !(schema?.schema?.properties?.code?.enum ?? []).includes('WORKSPACE_DELETING');
     });
     expect(missing.map(([method, path]) => `${method} ${path}`)).toEqual([]);
+  });
+
+  it('lists an id-taken refusal exactly on the creates whose body lets the client choose that id', () => {
+    // The collection a POST creates in, the id its body may choose, and the refusal of a taken one.
+    const creates = [
+      ['/workspaces', 'workspaceId', 'WORKSPACE_ID_TAKEN'],
+      ['/api-keys', 'apiKeyId', 'API_KEY_ID_TAKEN'],
+      ['/groups', 'groupId', 'GROUP_ID_TAKEN'],
+      ['/grants', 'grantId', 'GRANT_ID_TAKEN'],
+    ] as const;
+    type JsonSchema = { $ref?: string; properties?: Record<string, unknown> };
+    const schemas = (document as unknown as { components: { schemas: Record<string, JsonSchema> } })
+      .components.schemas;
+    const mismatched: string[] = [];
+    for (const [collection, field, code] of creates) {
+      const path = `/v1/tenants/{tenantId}${collection}`;
+      const operation = document.paths[path]?.post;
+      const body = operation?.requestBody?.content?.['application/json']?.schema;
+      const resolved = body?.$ref !== undefined ? schemas[body.$ref.split('/').pop() ?? ''] : body;
+      const chosen = Object.keys(resolved?.properties ?? {}).includes(field);
+      const problem = operation?.responses['409']?.content?.['application/problem+json'] as
+        { schema?: { properties?: { code?: { enum?: string[] } } } } | undefined;
+      const listed = (problem?.schema?.properties?.code?.enum ?? []).includes(code);
+      if (listed !== chosen)
+        mismatched.push(
+          `post ${path}: ${code} ${listed ? 'listed' : 'missing'}, ${field} ${chosen ? 'taken' : 'not taken'}`,
+        );
+    }
+    expect(mismatched).toEqual([]);
   });
 
   it('documents Min-Position on exactly the tenant reads that check it', async () => {

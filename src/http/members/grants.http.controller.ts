@@ -53,14 +53,8 @@ export class GrantsHttpController {
       'GROUP_NOT_FOUND',
       'API_KEY_NOT_FOUND',
     ],
-    409: [
-      'LAST_ADMIN',
-      'GRANT_OF_API_KEY',
-      'GRANT_ID_TAKEN',
-      'WORKSPACE_DELETING',
-      'TENANT_SUSPENDED',
-      'TENANT_DELETING',
-    ],
+    // Not GRANT_ID_TAKEN: the service picks a new grant's id, the body cannot name one.
+    409: ['LAST_ADMIN', 'GRANT_OF_API_KEY', 'WORKSPACE_DELETING', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
   @ApiJson(
