@@ -224,6 +224,11 @@ describe('HTTP semantics', () => {
         http().get(`${tenant}/members/ann%E0%A4%A`).set(AUTH),
         [{ field: 'userId', message: 'is not valid percent-encoding' }],
       ],
+      // The rule in the same words as in a body (adminUserId) and in the problem's detail.
+      [
+        http().get(`${tenant}/members/bad%20id`).set(AUTH),
+        [{ field: 'userId', message: 'must be 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -' }],
+      ],
       [
         http().get(`${tenant}/principals/robot/x/workspaces?permission=workspace.read`).set(AUTH),
         [{ field: 'principalType', message: "must be 'user', 'group' or 'apiKey'" }],
