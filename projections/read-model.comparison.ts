@@ -59,3 +59,127 @@ export async function compareReadModels(
 export function identical(comparisons: readonly TableComparison[]): boolean {
   return comparisons.every((comparison) => comparison.onlyLeft === 0 && comparison.onlyRight === 0);
 }
+
+/** One side of a comparison across connections: a schema, read on its own connection. */
+export interface ComparedSide {
+  readonly client: pg.ClientBase;
+  readonly schema: string;
+}
+
+/** Row digests fetched per round trip while two sides are merged. */
+const DIGESTS_PER_FETCH = 20_000;
+
+/**
+ * Compares two read-model schemas row for row (every column) as compareReadModels does, but each
+ * side as its own connection sees it: the left one inside the caller's transaction (verify's
+ * snapshot of the live read models, which cannot see rows committed after it began), the right one
+ * in a read-only transaction of its own. Each row is reduced to a digest of its binary form (the
+ * first 128 bits of the SHA-256 of record_send: cheaper than the row's text, and the same for the
+ * same values whatever the session's time zone); both sides stream their digests in the same order
+ * through a cursor, and the merge counts what only one side holds, duplicates included (as EXCEPT
+ * ALL does), holding one page of each at a time. Reads as the projector role, whose policy sees
+ * every tenant's rows.
+ */
+export async function compareReadModelsAcross(
+  left: ComparedSide,
+  right: ComparedSide,
+): Promise<TableComparison[]> {
+  await left.client.query('SET LOCAL ROLE tenancy_projector');
+  try {
+    return await inTransaction(
+      right.client,
+      async () => {
+        const results: TableComparison[] = [];
+        for (const table of COMPARED_TABLES) results.push(await compareTableAcross(left, right, table));
+        return results;
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL ROLE tenancy_projector; SET LOCAL statement_timeout = 0',
+    );
+  } finally {
+    await left.client.query('RESET ROLE');
+  }
+}
+
+/** A side's digests, in ascending order, one fetched page at a time. */
+class DigestStream {
+  private page: string[] = [];
+  private index = 0;
+  private ended = false;
+
+  constructor(
+    private readonly side: ComparedSide,
+    private readonly cursor: string,
+  ) {}
+
+  /** The digests left in the page in hand, fetching the next page when it is used up; empty at the end. */
+  async refill(): Promise<void> {
+    if (this.index < this.page.length || this.ended) return;
+    const { rows } = await this.side.client.query<{ digest: string }>(
+      `FETCH FORWARD ${DIGESTS_PER_FETCH} FROM ${this.cursor}`,
+    );
+    this.page = rows.map((row) => row.digest);
+    this.index = 0;
+    this.ended = this.page.length < DIGESTS_PER_FETCH;
+  }
+
+  /** The next digest, undefined when the page in hand is used up (refill, then look again). */
+  head(): string | undefined {
+    return this.page[this.index];
+  }
+
+  take(): void {
+    this.index++;
+  }
+
+  get done(): boolean {
+    return this.ended && this.index >= this.page.length;
+  }
+}
+
+async function compareTableAcross(
+  left: ComparedSide,
+  right: ComparedSide,
+  table: string,
+): Promise<TableComparison> {
+  const cursor = quoteIdentifier(`compared_${table}`);
+  // bytea sorts byte by byte, and so does its lower-case hex here.
+  const open = (side: ComparedSide) =>
+    side.client.query(
+      `DECLARE ${cursor} NO SCROLL CURSOR FOR
+       SELECT encode(digest, 'hex') AS digest FROM (
+         SELECT substring(sha256(record_send(t)) FROM 1 FOR 16) AS digest
+         FROM ${quoteIdentifier(side.schema)}.${quoteIdentifier(table)} t) rows
+       ORDER BY rows.digest`,
+    );
+  await Promise.all([open(left), open(right)]);
+  const a = new DigestStream(left, cursor);
+  const b = new DigestStream(right, cursor);
+  const counts = { table, rowsLeft: 0, rowsRight: 0, onlyLeft: 0, onlyRight: 0 };
+  for (;;) {
+    await Promise.all([a.refill(), b.refill()]);
+    if (a.done && b.done) break;
+    // Through both pages in hand, until one is used up (and not at the end of its side).
+    for (;;) {
+      const x = a.head();
+      const y = b.head();
+      if ((x === undefined && !a.done) || (y === undefined && !b.done)) break;
+      if (x === undefined && y === undefined) break;
+      if (y === undefined || (x !== undefined && x < y)) {
+        a.take();
+        counts.rowsLeft++;
+        counts.onlyLeft++;
+      } else if (x === undefined || y < x) {
+        b.take();
+        counts.rowsRight++;
+        counts.onlyRight++;
+      } else {
+        a.take();
+        b.take();
+        counts.rowsLeft++;
+        counts.rowsRight++;
+      }
+    }
+  }
+  await Promise.all([left.client.query(`CLOSE ${cursor}`), right.client.query(`CLOSE ${cursor}`)]);
+  return counts;
+}

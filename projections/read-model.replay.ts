@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { EventStore, Position } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
-import { inTransaction } from '../src/database/transaction.js';
-import { compareReadModels, type TableComparison } from './read-model.comparison.js';
+import { inTransaction, withPooledClient } from '../src/database/transaction.js';
+import { compareReadModelsAcross, type TableComparison } from './read-model.comparison.js';
 import type { Projection } from './projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 import {
@@ -112,71 +112,135 @@ async function swapIn(client: pg.ClientBase, projections: readonly Projection[])
 
 export interface VerifyOutcome {
   readonly comparisons: readonly TableComparison[];
-  readonly attempts: number;
+  /** The point of the log compared at: each projection's live checkpoint in the snapshot read. */
+  readonly positions: ReadonlyMap<string, Position>;
 }
 
 /**
  * Replays the log into a scratch schema and compares it, row for row, with the live read models
- * as of the same positions. The live ones keep moving while the service runs, so the comparison
- * is made in one snapshot that still shows the live checkpoints the scratch copy was built up to;
- * if they moved in between, the copy catches up and the comparison is made again.
+ * as of the same positions, while the service keeps writing.
+ *
+ * The live read models move all the time under load, so the comparison is made at a fixed point:
+ * one REPEATABLE READ READ ONLY transaction on the live database (`client`), whose first read takes
+ * each projection's live checkpoint and whose later reads see the live rows as of exactly those
+ * checkpoints however far the projectors move meanwhile. The scratch copy is brought to those
+ * positions on another connection, then compared with the live rows read inside the snapshot.
+ * Rows committed after a snapshot began are invisible to it, so the scratch side cannot be read in
+ * it: it is read on that other connection, and the two sides are merged here
+ * (compareReadModelsAcross). The snapshot writes nothing, so it has no transaction id and never
+ * holds the event log's read horizon back for the service's readers.
+ *
+ * The bulk of the replay happens before the snapshot: every projection up to the lowest of the
+ * live checkpoints (one read of the log per filter), then each one caught up to where its live
+ * projector has got to since; inside the snapshot only the last few events are left to apply.
  */
 export async function verifyReadModels(options: {
   readonly store: EventStore;
   readonly client: pg.ClientBase;
-  readonly pool?: pg.Pool;
+  /** The other connections: the scratch copy is built and read on them while `client` holds the snapshot. */
+  readonly pool: pg.Pool;
   readonly onProgress?: (progress: RebuildProgress) => void;
-  readonly maxAttempts?: number;
 }): Promise<VerifyOutcome> {
-  const { client, store } = options;
+  const { client, store, pool } = options;
   const scratch = `${VERIFY_SCHEMA_PREFIX}${process.pid}_${Date.now()}`;
+  /** Each projection of the scratch copy brought to its position in `checkpoints`, on `on`. */
+  const topUp = async (on: pg.ClientBase, checkpoints: ReadonlyMap<string, Position>) => {
+    let applied = 0;
+    for (const projection of READ_MODEL_PROJECTIONS) {
+      const until = checkpoints.get(projection.name);
+      if (until === undefined) continue;
+      const events = await resumeRebuild({
+        store,
+        client: on,
+        schema: scratch,
+        projections: [projection],
+        until,
+        pool,
+      });
+      applied += events.get(projection.name) ?? 0;
+    }
+    return applied;
+  };
   // Held for the whole run on this session, so that another verify sees the schema is in use; a
   // run that is killed loses it with its connection, and the next verify drops what it left.
   await client.query(`SELECT pg_advisory_lock(${VERIFY_LOCK}, hashtext($1))`, [scratch]);
   try {
     await dropAbandonedVerifySchemas(client);
     await startRebuild(client, scratch);
-    const maxAttempts = options.maxAttempts ?? 20;
-    for (let attempt = 1; ; attempt++) {
-      const checkpoints = await liveCheckpoints(client);
-      for (const projection of READ_MODEL_PROJECTIONS) {
-        const until = checkpoints.get(projection.name);
-        if (until === undefined) continue;
-        await resumeRebuild({
-          store,
-          client,
-          schema: scratch,
-          projections: [projection],
-          until,
-          onProgress: options.onProgress,
-          pool: options.pool,
-        });
-      }
-      // Indexes built and foreign keys checked, as in the live schema (a no-op after the first time).
-      await finishRebuild(client, scratch, options.pool);
-      const comparisons = await inTransaction(
+    const start = await liveCheckpoints(client);
+    const started = READ_MODEL_PROJECTIONS.filter((projection) => start.has(projection.name));
+    const lowest = [...start.values()].reduce<Position | undefined>(
+      (a, b) => (a === undefined || store.comparePositions(b, a) < 0 ? b : a),
+      undefined,
+    );
+    if (lowest !== undefined)
+      await resumeRebuild({
+        store,
         client,
-        async () => {
-          const now = await liveCheckpoints(client);
-          const unchanged =
-            [...checkpoints].every(([name, position]) => now.get(name) === position) &&
-            now.size === checkpoints.size;
-          return unchanged
-            ? compareReadModels(client, LIVE_READ_MODEL_SCHEMA, scratch, { inTransaction: true })
-            : undefined;
-        },
-        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-      );
-      if (comparisons !== undefined) return { comparisons, attempts: attempt };
-      if (attempt >= maxAttempts)
-        throw new Error(`the live read models kept moving; no stable snapshot after ${attempt} attempts`);
+        schema: scratch,
+        projections: started,
+        until: lowest,
+        onProgress: options.onProgress,
+        pool,
+      });
+    // Indexes built and foreign keys checked, as in the live schema.
+    await finishRebuild(client, scratch, pool);
+    // Caught up outside the snapshot, until little is left for inside it.
+    for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+      if ((await topUp(client, await liveCheckpoints(client))) <= CATCH_UP_ENOUGH) break;
     }
+    return await inTransaction(
+      client,
+      async () => {
+        const positions = await liveCheckpoints(client);
+        return withPooledClient(pool, async (other) => {
+          await topUp(other, positions);
+          await expectNotBeyond(store, other, scratch, positions);
+          const comparisons = await compareReadModelsAcross(
+            { client, schema: LIVE_READ_MODEL_SCHEMA },
+            { client: other, schema: scratch },
+          );
+          return { comparisons, positions };
+        });
+      },
+      // No statement or idle bound: the snapshot waits while the other connection applies the last
+      // events, and a large table's digests are sorted in one statement.
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0',
+    );
   } finally {
     try {
       await dropReadModelSchema(client, scratch);
     } finally {
       await client.query(`SELECT pg_advisory_unlock(${VERIFY_LOCK}, hashtext($1))`, [scratch]);
     }
+  }
+}
+
+/** Catch-up rounds before the snapshot, each ending when the scratch copy reaches where the live one was. */
+const CATCH_UP_ROUNDS = 5;
+/** Events a catch-up round may still apply and be the last before the snapshot. */
+const CATCH_UP_ENOUGH = 1_000;
+
+/**
+ * The scratch copy must not be past the snapshot's checkpoints: the live ones only move forward,
+ * unless a replay swapped its tables in meanwhile (their checkpoints may be behind the ones they
+ * replaced). A comparison across such a step back would report differences that are not there.
+ */
+async function expectNotBeyond(
+  store: EventStore,
+  client: pg.ClientBase,
+  scratch: string,
+  live: ReadonlyMap<string, Position>,
+): Promise<void> {
+  const { rows } = await client.query<{ projection: string; position: string }>(
+    `SELECT projection, position FROM ${quoteIdentifier(scratch)}.checkpoints`,
+  );
+  for (const row of rows) {
+    const at = live.get(row.projection);
+    if (at === undefined || store.comparePositions(row.position as Position, at) > 0)
+      throw new Error(
+        `the live read models of ${row.projection} went back to an earlier point of the log during the run (as when a replay swaps its tables in); run verify again`,
+      );
   }
 }
 
@@ -208,11 +272,18 @@ async function dropAbandonedVerifySchemas(client: pg.ClientBase): Promise<void> 
   }
 }
 
+/** The live checkpoint of each read-model projection that has one, in the order they are applied. */
 async function liveCheckpoints(client: pg.ClientBase): Promise<Map<string, Position>> {
   const { rows } = await client.query<{ projection: string; position: string }>(
     `SELECT projection, position FROM ${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.checkpoints`,
   );
-  return new Map(rows.map((row) => [row.projection, row.position as Position]));
+  const stored = new Map(rows.map((row) => [row.projection, row.position as Position]));
+  return new Map(
+    READ_MODEL_PROJECTIONS.flatMap((projection) => {
+      const position = stored.get(projection.name);
+      return position === undefined ? [] : [[projection.name, position] as const];
+    }),
+  );
 }
 
 async function schemaExists(client: pg.ClientBase, schema: string): Promise<boolean> {

@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import { call, PROJECT_ROOT } from '../support/service-process.js';
+import { useServiceWithTenant } from '../faults/fault-kit.js';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * `tenancy verify` as an auditor runs it against a busy service: the live read models move all the
+ * time, and verify must still compare them with the log at one fixed point of it.
+ */
+describe('tenancy verify while the service is busy', () => {
+  const env = useServiceWithTenant('Verified under load');
+
+  /** The run's one-line failure, if it failed. */
+  const failures = (run: Run) => run.stderr.split('\n').filter((line) => line.startsWith('tenancy verify:'));
+
+  const verify = (args: string[] = []): Promise<Run> => {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['bin/tenancy.js', 'verify', ...args],
+        {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: env.database.url },
+          timeout: 30_000,
+        },
+        (error, stdout, stderr) =>
+          resolve({
+            code: error ? ((error as { code?: number }).code ?? null) : 0,
+            stdout,
+            stderr,
+          }),
+      );
+    });
+  };
+
+  /**
+   * `clients` writers, each one request at a time until stopped: most create workspaces, every
+   * fourth adds members. Also watches readiness, to see whether the log's horizon was held back.
+   */
+  const startLoad = (clients: number) => {
+    let running = true;
+    const statuses: Record<string, number> = {};
+    const horizon = new Set<string>();
+    const T = `/v1/tenants/${env.tenantId}`;
+    const writer = async (client: number) => {
+      for (let n = 0; running; n++) {
+        const answer =
+          client % 4 === 3
+            ? await call(env.service, 'PUT', `${T}/members/writer-${client}-${n}`, {
+                displayName: `Writer ${client}-${n}`,
+              })
+            : await call(env.service, 'POST', `${T}/workspaces`, { name: `Busy ${client}-${n}` });
+        statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+      }
+    };
+    const watcher = async () => {
+      while (running) {
+        const ready = await call(env.service, 'GET', '/health/ready');
+        const details = ready.body.details as { logHorizon?: { status?: string } } | undefined;
+        horizon.add(details?.logHorizon?.status ?? 'absent');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const all = [...Array.from({ length: clients }, (_, client) => writer(client)), watcher()];
+    return {
+      statuses,
+      horizon,
+      async stop() {
+        running = false;
+        await Promise.all(all);
+      },
+    };
+  };
+
+  it('compares at one point of the log: clean under 16 writers, and a tampered row and a missing one still found', async () => {
+    // A second tenant with a workspace and a member no writer touches: the rows to tamper with.
+    const quiet = await call(env.service, 'POST', '/v1/tenants', { name: `Quiet ${randomUUID()}` });
+    expect(quiet.status).toBe(201);
+    const quietWorkspace = await call(
+      env.service,
+      'POST',
+      `/v1/tenants/${String(quiet.body.tenantId)}/workspaces`,
+      {
+        name: 'Untouched',
+      },
+    );
+    expect(quietWorkspace.status).toBe(201);
+    const quietMember = await call(
+      env.service,
+      'PUT',
+      `/v1/tenants/${String(quiet.body.tenantId)}/members/quiet-member`,
+      { displayName: 'Quiet' },
+    );
+    expect(quietMember.status).toBe(201);
+    // A log with some length to it, so that the replay takes a while and the load runs through it.
+    for (let batch = 0; batch < 10; batch++)
+      await Promise.all(
+        Array.from({ length: 30 }, async (_, index) =>
+          expect(
+            (
+              await call(env.service, 'POST', `/v1/tenants/${env.tenantId}/workspaces`, {
+                name: `Before ${batch}-${index}`,
+              })
+            ).status,
+          ).toBe(201),
+        ),
+      );
+
+    const load = startLoad(16);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const written = () => load.statuses['201'] ?? 0;
+      const before = written();
+      const clean = await verify();
+      const duringClean = written() - before;
+      expect({ code: clean.code, stdout: clean.stdout, failures: failures(clean) }).toEqual({
+        code: 0,
+        stdout: expect.stringMatching(/read models match the event log/),
+        failures: [],
+      });
+
+      const tampered = await env.database.pool.query(
+        `UPDATE read_model.workspaces SET name = 'tampered' WHERE workspace_id = $1`,
+        [quietWorkspace.body.workspaceId],
+      );
+      expect(tampered.rowCount).toBe(1);
+      // And a row gone: only the replay has it.
+      const removed = await env.database.pool.query(
+        `DELETE FROM read_model.members WHERE tenant_id = $1 AND user_id = 'quiet-member'`,
+        [quiet.body.tenantId],
+      );
+      expect(removed.rowCount).toBe(1);
+      const beforeDetected = written();
+      const detected = await verify(['--json']);
+      const duringDetected = written() - beforeDetected;
+      expect({ code: detected.code, failures: failures(detected) }).toEqual({ code: 1, failures: [] });
+      const report = JSON.parse(detected.stdout) as {
+        identical: boolean;
+        tables: { table: string; onlyLeft: number; onlyRight: number }[];
+      };
+      expect(report.identical).toBe(false);
+      expect(report.tables.filter((table) => table.onlyLeft !== 0 || table.onlyRight !== 0)).toEqual([
+        expect.objectContaining({ table: 'workspaces', onlyLeft: 1, onlyRight: 1 }),
+        expect.objectContaining({ table: 'members', onlyLeft: 0, onlyRight: 1 }),
+      ]);
+      // The writers kept the read models moving all through both runs.
+      expect(Math.min(duringClean, duringDetected)).toBeGreaterThan(50);
+    } finally {
+      await load.stop();
+    }
+    // Every write succeeded, and verify never held the log back for the service's readers.
+    expect(Object.keys(load.statuses)).toEqual(['201']);
+    expect([...load.horizon]).toEqual(['up']);
+  }, 60_000);
+});
