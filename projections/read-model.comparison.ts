@@ -18,15 +18,13 @@ export interface TableComparison {
 }
 
 /**
- * Compares two read-model schemas table by table, row for row (every column), as the projector
- * role, whose policy sees every tenant's rows. With `inTransaction` it runs inside the caller's
- * transaction (verify's snapshot) and only switches the role for the comparison.
+ * Compares two read-model schemas table by table, row for row (every column), in one read-only
+ * transaction, as the projector role, whose policy sees every tenant's rows.
  */
 export async function compareReadModels(
   client: pg.ClientBase,
   left: string,
   right: string,
-  options: { readonly inTransaction?: boolean } = {},
 ): Promise<TableComparison[]> {
   const compare = async (): Promise<TableComparison[]> => {
     const results: TableComparison[] = [];
@@ -45,15 +43,7 @@ export async function compareReadModels(
     }
     return results;
   };
-  if (!options.inTransaction) {
-    return inTransaction(client, compare, 'BEGIN READ ONLY; SET LOCAL ROLE tenancy_projector');
-  }
-  await client.query('SET LOCAL ROLE tenancy_projector');
-  try {
-    return await compare();
-  } finally {
-    await client.query('RESET ROLE');
-  }
+  return inTransaction(client, compare, 'BEGIN READ ONLY; SET LOCAL ROLE tenancy_projector');
 }
 
 export function identical(comparisons: readonly TableComparison[]): boolean {

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { compareReadModels, identical } from '../../projections/read-model.comparison.js';
+import {
+  compareReadModels,
+  compareReadModelsAcross,
+  identical,
+} from '../../projections/read-model.comparison.js';
 import { READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { dropReadModelSchema, rebuildReadModels } from '../../projections/read-model.rebuild.js';
+import { inTransaction } from '../../src/database/transaction.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -88,12 +93,45 @@ describe('rebuilding the read models from zero', () => {
       expect(comparison.map((table) => table.rowsLeft)).toEqual(comparison.map((table) => table.rowsRight));
       expect(identical(comparison)).toBe(true);
       expect(comparison.find((table) => table.table === 'audit_log')?.rowsLeft).toBeGreaterThan(100);
+      // Compared across two connections (verify's snapshot on one, the scratch copy on the other),
+      // by the rows' digests: the same counts.
+      const across = async () => {
+        const other = await app.database.pool.connect();
+        try {
+          return await inTransaction(
+            client,
+            () =>
+              compareReadModelsAcross(
+                { client, schema: 'read_model' },
+                { client: other, schema: 'rebuild_check' },
+              ),
+            'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+          );
+        } finally {
+          other.release();
+        }
+      };
+      expect(await across()).toEqual(comparison);
 
       // And the comparison does notice a difference.
       await client.query(
         `BEGIN; SET LOCAL ROLE tenancy_projector; UPDATE rebuild_check.workspaces SET name = 'tampered' WHERE ctid = (SELECT ctid FROM rebuild_check.workspaces LIMIT 1); COMMIT`,
       );
       expect(identical(await compareReadModels(client, 'read_model', 'rebuild_check'))).toBe(false);
+      // A row only one side has, on either side, as well as a changed one.
+      await client.query(
+        `BEGIN; SET LOCAL ROLE tenancy_projector;
+         DELETE FROM rebuild_check.audit_log WHERE position = (SELECT min(position) FROM rebuild_check.audit_log);
+         INSERT INTO rebuild_check.tenants SELECT (jsonb_populate_record(t, jsonb_build_object('tenant_id', gen_random_uuid(), 'name', t.name || ' again'))).* FROM rebuild_check.tenants t LIMIT 1;
+         COMMIT`,
+      );
+      const differences = await compareReadModels(client, 'read_model', 'rebuild_check');
+      expect(differences.filter((table) => table.onlyLeft + table.onlyRight > 0)).toEqual([
+        expect.objectContaining({ table: 'tenants', onlyLeft: 0, onlyRight: 1 }),
+        expect.objectContaining({ table: 'workspaces', onlyLeft: 1, onlyRight: 1 }),
+        expect.objectContaining({ table: 'audit_log', onlyLeft: 1, onlyRight: 0 }),
+      ]);
+      expect(await across()).toEqual(differences);
     } finally {
       await dropReadModelSchema(client, 'rebuild_check');
       client.release();
