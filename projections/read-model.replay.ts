@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { EventStore, Position } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
 import { inTransaction, withPooledClient } from '../src/database/transaction.js';
-import { compareReadModelsAcross, type TableComparison } from './read-model.comparison.js';
+import { COMPARED_TABLES, compareReadModelsAcross, type TableComparison } from './read-model.comparison.js';
 import type { Projection } from './projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 import {
@@ -204,8 +204,13 @@ export async function verifyReadModels(options: {
         });
       },
       // No statement or idle bound: the snapshot waits while the other connection applies the last
-      // events, and a large table's digests are sorted in one statement.
-      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0',
+      // events, and a large table's digests are sorted in one statement. The live tables are
+      // locked before the first read takes the snapshot: a replay swapping its tables in at that
+      // moment would otherwise leave a snapshot taken before its swap committed, which sees the
+      // old checkpoints but, by name, the swapped-in tables. Locked, a swap finishes first or
+      // waits for the comparison.
+      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0;
+       LOCK TABLE ${LIVE_TABLES.map((table) => `${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.${quoteIdentifier(table)}`).join(', ')} IN ACCESS SHARE MODE`,
     );
   } finally {
     try {
@@ -215,6 +220,9 @@ export async function verifyReadModels(options: {
     }
   }
 }
+
+/** What verify's snapshot reads of the live schema, in the order a replay's swap locks them (so neither waits on the other in a cycle). */
+const LIVE_TABLES = [...COMPARED_TABLES, 'checkpoints'];
 
 /** Catch-up rounds before the snapshot, each ending when the scratch copy reaches where the live one was. */
 const CATCH_UP_ROUNDS = 5;

@@ -1,7 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { COMPARED_TABLES } from '../../projections/read-model.comparison.js';
+import { dropReadModelSchema, rebuildReadModels } from '../../projections/read-model.rebuild.js';
+import { runTenancyCli } from '../../src/cli/tenancy.cli.js';
+import { capture } from '../support/capture.js';
 import { call, PROJECT_ROOT } from '../support/service-process.js';
+import { AUTH, startTestAppOn } from '../support/test-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 import { useServiceWithTenant } from '../faults/fault-kit.js';
 
 interface Run {
@@ -158,5 +167,118 @@ describe('tenancy verify while the service is busy', () => {
     // Every write succeeded, and verify never held the log back for the service's readers.
     expect(Object.keys(load.statuses)).toEqual(['201']);
     expect([...load.horizon]).toEqual(['up']);
+  }, 60_000);
+});
+
+/**
+ * A replay swaps its rebuilt tables in (renamed into the live schema, checkpoints replaced) just as
+ * verify opens its snapshot: verify must see either both the old tables and checkpoints or both the
+ * new ones, never the old checkpoints with the new tables.
+ */
+describe('tenancy verify while a replay swaps its tables in', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('compares the swapped-in tables at their own checkpoints, not the ones before the swap', async () => {
+    // Live read models at one point of the log, then more events they have not applied (no
+    // projector runs), and a rebuilt copy that has: what a replay is about to swap in.
+    const projecting = await startTestAppOn(database);
+    const tenant = await request(projecting.server).post('/v1/tenants').set(AUTH).send({ name: 'Swapped' });
+    const T = `/v1/tenants/${(tenant.body as { tenantId: string }).tenantId}`;
+    for (let index = 0; index < 5; index++)
+      expect(
+        (
+          await request(projecting.server)
+            .post(`${T}/workspaces`)
+            .set(AUTH)
+            .send({ name: `Old ${index}` })
+        ).status,
+      ).toBe(201);
+    const head = await projecting.runtime.eventStore.headPosition();
+    await waitFor(async () => {
+      const { rows } = await database.pool.query<{ position: string }>(
+        'SELECT position FROM read_model.checkpoints',
+      );
+      return rows.length === 3 && rows.every((row) => row.position === head);
+    }, 10_000);
+    await projecting.close();
+    const writing = await startTestAppOn(database, { runConsumers: false });
+    try {
+      for (let index = 0; index < 5; index++)
+        expect(
+          (
+            await request(writing.server)
+              .post(`${T}/workspaces`)
+              .set(AUTH)
+              .send({ name: `New ${index}` })
+          ).status,
+        ).toBe(201);
+      const client = await database.pool.connect();
+      const swap = await database.pool.connect();
+      try {
+        await rebuildReadModels({ store: writing.runtime.eventStore, client, schema: 'read_model_swapped' });
+        // The swap as a replay makes it, held open until verify waits on it: the tables locked and
+        // renamed, the checkpoints replaced (row by row: they stay readable meanwhile).
+        const tables = COMPARED_TABLES.map((table) => `read_model.${table}`).join(', ');
+        await swap.query(
+          `BEGIN; LOCK TABLE ${tables} IN ACCESS EXCLUSIVE MODE; CREATE SCHEMA read_model_retired`,
+        );
+        for (const table of COMPARED_TABLES)
+          await swap.query(
+            `ALTER TABLE read_model.${table} SET SCHEMA read_model_retired; ALTER TABLE read_model_swapped.${table} SET SCHEMA read_model`,
+          );
+        await swap.query(
+          `DELETE FROM read_model.checkpoints; INSERT INTO read_model.checkpoints (projection, position, updated_at) SELECT projection, position, now() FROM read_model_swapped.checkpoints`,
+        );
+        const stdout = capture();
+        const stderr = capture();
+        const verify = runTenancyCli(['verify', '--json'], {
+          stdin: new PassThrough(),
+          stdout,
+          stderr,
+          openEventStore: async () => ({
+            eventStore: writing.runtime.eventStore,
+            pool: database.pool,
+            close: async () => undefined,
+          }),
+        });
+        await waitFor(async () => {
+          const { rowCount } = await database.pool.query(
+            `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE NOT l.granted AND n.nspname = 'read_model'`,
+          );
+          return rowCount !== 0;
+        }, 30_000);
+        await swap.query('COMMIT');
+        const code = await verify;
+        const report = JSON.parse(stdout.text()) as {
+          positions: Record<string, string>;
+          tables: { table: string; onlyLeft: number; onlyRight: number }[];
+        };
+        expect({
+          code,
+          differences: report.tables.filter((table) => table.onlyLeft !== 0 || table.onlyRight !== 0),
+          positions: [...new Set(Object.values(report.positions))],
+        }).toEqual({
+          code: 0,
+          differences: [],
+          positions: [await writing.runtime.eventStore.headPosition()],
+        });
+      } finally {
+        await swap.query('ROLLBACK').catch(() => undefined);
+        swap.release();
+        await dropReadModelSchema(client, 'read_model_swapped');
+        await dropReadModelSchema(client, 'read_model_retired');
+        client.release();
+      }
+    } finally {
+      await writing.close();
+    }
   }, 60_000);
 });
