@@ -1,14 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
 import request from 'supertest';
 import { COMPARED_TABLES } from '../../projections/read-model.comparison.js';
 import { dropReadModelSchema, rebuildReadModels } from '../../projections/read-model.rebuild.js';
 import { runTenancyCli } from '../../src/cli/tenancy.cli.js';
 import { capture } from '../support/capture.js';
 import { call, PROJECT_ROOT } from '../support/service-process.js';
-import { AUTH, startTestAppOn } from '../support/test-app.js';
+import type { EventStore } from '../../src/event-store/event-store.port.js';
+import { AUTH, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 import { useServiceWithTenant } from '../faults/fault-kit.js';
@@ -178,107 +180,156 @@ describe('tenancy verify while the service is busy', () => {
 describe('tenancy verify while a replay swaps its tables in', () => {
   let database: TestDatabase;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await database?.drop();
   });
+
+  /** A tenant with `count` workspaces, written through the app; resolves with the tenant's path. */
+  const writeWorkspaces = async (app: TestApp, count: number, tenantPath?: string): Promise<string> => {
+    let T = tenantPath;
+    if (T === undefined) {
+      const tenant = await request(app.server).post('/v1/tenants').set(AUTH).send({ name: 'Swapped' });
+      T = `/v1/tenants/${(tenant.body as { tenantId: string }).tenantId}`;
+    }
+    for (let index = 0; index < count; index++)
+      expect(
+        (
+          await request(app.server)
+            .post(`${T}/workspaces`)
+            .set(AUTH)
+            .send({ name: `Workspace ${randomUUID()}` })
+        ).status,
+      ).toBe(201);
+    return T;
+  };
+
+  const caughtUpTo = async (position: string | undefined) =>
+    waitFor(async () => {
+      const { rows } = await database.pool.query<{ position: string }>(
+        'SELECT position FROM read_model.checkpoints',
+      );
+      return rows.length === 3 && rows.every((row) => row.position === position);
+    }, 10_000);
+
+  /**
+   * Verify run against the database while the swap of `swapped`'s tables is held open on `swap`,
+   * committed once verify waits on it. Resolves with verify's exit code and JSON report.
+   */
+  const verifyAcrossSwap = async (
+    store: EventStore,
+    swap: pg.PoolClient,
+    swapped: string,
+    afterSwap: () => Promise<unknown> = async () => undefined,
+  ) => {
+    // The swap as a replay makes it: the tables locked and renamed, the checkpoints replaced (row
+    // by row: they stay readable meanwhile, so only verify's reading of the tables waits on it).
+    const tables = COMPARED_TABLES.map((table) => `read_model.${table}`).join(', ');
+    await swap.query(
+      `BEGIN; LOCK TABLE ${tables} IN ACCESS EXCLUSIVE MODE; CREATE SCHEMA read_model_retired`,
+    );
+    for (const table of COMPARED_TABLES)
+      await swap.query(
+        `ALTER TABLE read_model.${table} SET SCHEMA read_model_retired; ALTER TABLE ${swapped}.${table} SET SCHEMA read_model`,
+      );
+    await swap.query(
+      `DELETE FROM read_model.checkpoints; INSERT INTO read_model.checkpoints (projection, position, updated_at) SELECT projection, position, now() FROM ${swapped}.checkpoints`,
+    );
+    const stdout = capture();
+    const stderr = capture();
+    const verify = runTenancyCli(['verify', '--json'], {
+      stdin: new PassThrough(),
+      stdout,
+      stderr,
+      openEventStore: async () => ({ eventStore: store, pool: database.pool, close: async () => undefined }),
+    });
+    await waitFor(async () => {
+      const { rowCount } = await database.pool.query(
+        `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT l.granted AND n.nspname = 'read_model'`,
+      );
+      return rowCount !== 0;
+    }, 30_000);
+    await swap.query('COMMIT; DROP SCHEMA read_model_retired CASCADE');
+    await afterSwap();
+    const code = await verify;
+    const report = (stdout.text() === '' ? { positions: {}, tables: [] } : JSON.parse(stdout.text())) as {
+      positions: Record<string, string>;
+      tables: { table: string; onlyLeft: number; onlyRight: number }[];
+    };
+    return {
+      code,
+      failures: stderr
+        .text()
+        .split('\n')
+        .filter((line) => line.startsWith('tenancy verify:')),
+      differences: report.tables.filter((table) => table.onlyLeft !== 0 || table.onlyRight !== 0),
+      positions: [...new Set(Object.values(report.positions))],
+    };
+  };
 
   it('compares the swapped-in tables at their own checkpoints, not the ones before the swap', async () => {
     // Live read models at one point of the log, then more events they have not applied (no
     // projector runs), and a rebuilt copy that has: what a replay is about to swap in.
     const projecting = await startTestAppOn(database);
-    const tenant = await request(projecting.server).post('/v1/tenants').set(AUTH).send({ name: 'Swapped' });
-    const T = `/v1/tenants/${(tenant.body as { tenantId: string }).tenantId}`;
-    for (let index = 0; index < 5; index++)
-      expect(
-        (
-          await request(projecting.server)
-            .post(`${T}/workspaces`)
-            .set(AUTH)
-            .send({ name: `Old ${index}` })
-        ).status,
-      ).toBe(201);
-    const head = await projecting.runtime.eventStore.headPosition();
-    await waitFor(async () => {
-      const { rows } = await database.pool.query<{ position: string }>(
-        'SELECT position FROM read_model.checkpoints',
-      );
-      return rows.length === 3 && rows.every((row) => row.position === head);
-    }, 10_000);
+    const T = await writeWorkspaces(projecting, 5);
+    await caughtUpTo(await projecting.runtime.eventStore.headPosition());
     await projecting.close();
     const writing = await startTestAppOn(database, { runConsumers: false });
+    const client = await database.pool.connect();
+    const swap = await database.pool.connect();
     try {
-      for (let index = 0; index < 5; index++)
-        expect(
-          (
-            await request(writing.server)
-              .post(`${T}/workspaces`)
-              .set(AUTH)
-              .send({ name: `New ${index}` })
-          ).status,
-        ).toBe(201);
-      const client = await database.pool.connect();
-      const swap = await database.pool.connect();
-      try {
-        await rebuildReadModels({ store: writing.runtime.eventStore, client, schema: 'read_model_swapped' });
-        // The swap as a replay makes it, held open until verify waits on it: the tables locked and
-        // renamed, the checkpoints replaced (row by row: they stay readable meanwhile).
-        const tables = COMPARED_TABLES.map((table) => `read_model.${table}`).join(', ');
-        await swap.query(
-          `BEGIN; LOCK TABLE ${tables} IN ACCESS EXCLUSIVE MODE; CREATE SCHEMA read_model_retired`,
-        );
-        for (const table of COMPARED_TABLES)
-          await swap.query(
-            `ALTER TABLE read_model.${table} SET SCHEMA read_model_retired; ALTER TABLE read_model_swapped.${table} SET SCHEMA read_model`,
-          );
-        await swap.query(
-          `DELETE FROM read_model.checkpoints; INSERT INTO read_model.checkpoints (projection, position, updated_at) SELECT projection, position, now() FROM read_model_swapped.checkpoints`,
-        );
-        const stdout = capture();
-        const stderr = capture();
-        const verify = runTenancyCli(['verify', '--json'], {
-          stdin: new PassThrough(),
-          stdout,
-          stderr,
-          openEventStore: async () => ({
-            eventStore: writing.runtime.eventStore,
-            pool: database.pool,
-            close: async () => undefined,
-          }),
-        });
-        await waitFor(async () => {
-          const { rowCount } = await database.pool.query(
-            `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE NOT l.granted AND n.nspname = 'read_model'`,
-          );
-          return rowCount !== 0;
-        }, 30_000);
-        await swap.query('COMMIT');
-        const code = await verify;
-        const report = JSON.parse(stdout.text()) as {
-          positions: Record<string, string>;
-          tables: { table: string; onlyLeft: number; onlyRight: number }[];
-        };
-        expect({
-          code,
-          differences: report.tables.filter((table) => table.onlyLeft !== 0 || table.onlyRight !== 0),
-          positions: [...new Set(Object.values(report.positions))],
-        }).toEqual({
-          code: 0,
-          differences: [],
-          positions: [await writing.runtime.eventStore.headPosition()],
-        });
-      } finally {
-        await swap.query('ROLLBACK').catch(() => undefined);
-        swap.release();
-        await dropReadModelSchema(client, 'read_model_swapped');
-        await dropReadModelSchema(client, 'read_model_retired');
-        client.release();
-      }
+      await writeWorkspaces(writing, 5, T);
+      await rebuildReadModels({ store: writing.runtime.eventStore, client, schema: 'read_model_swapped' });
+      expect(await verifyAcrossSwap(writing.runtime.eventStore, swap, 'read_model_swapped')).toEqual({
+        code: 0,
+        failures: [],
+        differences: [],
+        positions: [await writing.runtime.eventStore.headPosition()],
+      });
     } finally {
+      await swap.query('ROLLBACK').catch(() => undefined);
+      swap.release();
+      await dropReadModelSchema(client, 'read_model_swapped');
+      client.release();
       await writing.close();
+    }
+  }, 60_000);
+
+  it('waits for the live read models to get past its scratch copy again when a swap moved them back', async () => {
+    // Rebuilt up to an earlier point than the live read models: swapped in, the projector goes
+    // back there and applies the rest again.
+    const app = await startTestAppOn(database);
+    const client = await database.pool.connect();
+    const swap = await database.pool.connect();
+    try {
+      const T = await writeWorkspaces(app, 10);
+      await caughtUpTo(await app.runtime.eventStore.headPosition());
+      const { events } = await app.runtime.eventStore.readAll({ maxCount: 3 });
+      await rebuildReadModels({
+        store: app.runtime.eventStore,
+        client,
+        schema: 'read_model_earlier',
+        until: events[2]!.position,
+      });
+      // The next write makes the projector find its checkpoint moved, and go back to it.
+      const outcome = await verifyAcrossSwap(app.runtime.eventStore, swap, 'read_model_earlier', () =>
+        writeWorkspaces(app, 1, T),
+      );
+      expect(outcome).toEqual({
+        code: 0,
+        failures: [],
+        differences: [],
+        positions: [await app.runtime.eventStore.headPosition()],
+      });
+    } finally {
+      await swap.query('ROLLBACK').catch(() => undefined);
+      swap.release();
+      await dropReadModelSchema(client, 'read_model_earlier');
+      client.release();
+      await app.close();
     }
   }, 60_000);
 });
