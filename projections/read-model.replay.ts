@@ -26,6 +26,8 @@ export interface ReplayOptions {
   /** Drop an unfinished replay and start again from zero instead of resuming it. */
   readonly fresh?: boolean;
   readonly onProgress?: (progress: RebuildProgress) => void;
+  /** The copy is ready, and the swap waits for a transaction that holds the live tables. */
+  readonly onSwapWaiting?: () => void;
 }
 
 export interface ReplayOutcome {
@@ -79,18 +81,50 @@ async function replayHoldingLock(
     pool: options.pool,
   });
   await finishRebuild(client, REPLAY_SCHEMA, options.pool);
-  await swapIn(client, projections);
+  await swapIn(client, projections, options.onSwapWaiting);
   await dropReadModelSchema(client, REPLAY_SCHEMA);
   return { resumed, events };
 }
 
-async function swapIn(client: pg.ClientBase, projections: readonly Projection[]): Promise<void> {
+/**
+ * How long one attempt of the swap waits for the live tables, and the pause before the next. A lock
+ * request that waits queues every later read and write of the table behind it: behind a long reader
+ * (an analyst's transaction, a verify comparing), an unbounded wait would stop the service's reads
+ * of that table for as long as the reader runs. Bounded, the service waits at most this long, and
+ * the swap tries again until the reader is done.
+ */
+const SWAP_LOCK_WAIT_MS = 100;
+const SWAP_RETRY_PAUSE_MS = 400;
+
+async function swapIn(
+  client: pg.ClientBase,
+  projections: readonly Projection[],
+  onWaiting?: () => void,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await swapInOnce(client, projections);
+      break;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+      if (attempt === 1) onWaiting?.();
+      await new Promise((resolve) => setTimeout(resolve, SWAP_RETRY_PAUSE_MS));
+    }
+  }
+  await client.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(RETIRED_SCHEMA)} CASCADE`);
+}
+
+/** lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+async function swapInOnce(client: pg.ClientBase, projections: readonly Projection[]): Promise<void> {
   const live = quoteIdentifier(LIVE_READ_MODEL_SCHEMA);
   const next = quoteIdentifier(REPLAY_SCHEMA);
   const retired = quoteIdentifier(RETIRED_SCHEMA);
   const tables = projections.flatMap((projection) => projection.tables).map(quoteIdentifier);
   await inTransaction(client, async () => {
     await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE; CREATE SCHEMA ${retired}`);
+    await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_WAIT_MS}ms'`);
     await client.query(
       `LOCK TABLE ${[...tables, 'checkpoints'].map((table) => `${live}.${table}`).join(', ')} IN ACCESS EXCLUSIVE MODE`,
     );
@@ -107,7 +141,6 @@ async function swapIn(client: pg.ClientBase, projections: readonly Projection[])
     );
     await client.query(`DELETE FROM ${live}.projection_failures WHERE projection = ANY ($1)`, [names]);
   });
-  await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
 }
 
 export interface VerifyOutcome {

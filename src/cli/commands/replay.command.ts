@@ -42,6 +42,12 @@ Options:
         projections,
         fresh: options.fresh === true,
         onProgress: progress.onProgress,
+        onSwapWaiting: () => {
+          progress.done();
+          context.stderr.write(
+            'the copy is ready; waiting for a transaction that holds the live read models to end (the service keeps serving meanwhile)\n',
+          );
+        },
         pool,
       }).finally(progress.done);
       for (const [name, events] of outcome.events) {
