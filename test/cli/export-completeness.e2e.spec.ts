@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,12 +11,7 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 import { PROJECT_ROOT } from '../support/service-process.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runTenancyProcess, type CliRun as Run } from '../support/tenancy-process.js';
 
 const PASSPHRASE = 'a passphrase long enough for the keys';
 
@@ -35,19 +30,7 @@ describe('export completeness', () => {
   let target: TestDatabase;
 
   const tenancy = (args: string[], databaseUrl: string = app.database.url): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['bin/tenancy.js', ...args],
-        {
-          cwd: PROJECT_ROOT,
-          env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl },
-          maxBuffer: 64 * 1024 * 1024,
-        },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
+    runTenancyProcess(args, databaseUrl);
   const importInto = (database: TestDatabase, file: string, ...extra: string[]) =>
     tenancy(['import', file, '--keys-passphrase-file', passphraseFile, ...extra], database.url);
   const eventsIn = async (database: TestDatabase) =>

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,16 +6,10 @@ import request from 'supertest';
 import { accessFixture } from '../access/access-fixture.js';
 import { loadEventSchemaValidator } from '../events/event-schema.validator.js';
 import { openEventStream } from '../events/sse-client.js';
-import { PROJECT_ROOT } from '../support/service-process.js';
+import { runTenancyProcess, type CliRun as Run } from '../support/tenancy-process.js';
 import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** A name that occurs nowhere else: a grep for it cannot hit anything by chance. */
 const NAME = 'Quillonette Vashti-Ebberlane';
@@ -27,21 +20,7 @@ const OTHER_USER = 'm.tern@example.com';
 const PASSPHRASE = 'a passphrase for carrying personal-data keys';
 
 /** `tenancy` as an operator runs it: a process, its exit code checked by each caller. */
-function tenancy(databaseUrl: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/tenancy.js', ...args],
-      {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
+const tenancy = (databaseUrl: string, args: string[]): Promise<Run> => runTenancyProcess(args, databaseUrl);
 
 /**
  * Crypto-shredding a member's display name (issue 16): the key is deleted and PersonalDataErased
