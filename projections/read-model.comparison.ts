@@ -19,7 +19,9 @@ export interface TableComparison {
 
 /**
  * Compares two read-model schemas table by table, row for row (every column), in one read-only
- * transaction, as the projector role, whose policy sees every tenant's rows.
+ * transaction, as the projector role, whose policy sees every tenant's rows. For two schemas one
+ * snapshot can see whole (the tests' rebuilt copies); verify compares across two connections
+ * (compareReadModelsAcross, below), and this one query is the reference its counts are checked against.
  */
 export async function compareReadModels(
   client: pg.ClientBase,

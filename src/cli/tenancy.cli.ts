@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { loadConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
-import { openRuntime, type Runtime } from '../app/runtime.js';
+import { openRuntime, type Runtime, type SchemaPolicy } from '../app/runtime.js';
 import { UsageError, type CliCommand, type CliContext } from './cli-command.js';
 import { exportCommand } from './commands/export.command.js';
 import { historyCommand } from './commands/history.command.js';
@@ -35,10 +35,10 @@ export interface CliEnvironment {
   readonly stdout: CliContext['stdout'];
   readonly stderr: CliContext['stderr'];
   /**
-   * Opens the service's runtime; called at most once, and only by a command that needs the store.
-   * `migrate`: the command may bring the schema up to date; otherwise the schema must be current.
+   * Opens the service's runtime; called at most once, and only by a command that needs the store,
+   * with what it may do to the database's schema (CliCommand.migrates).
    */
-  openEventStore(options: { readonly migrate: boolean }): Promise<CliRuntime>;
+  openEventStore(schema: SchemaPolicy): Promise<CliRuntime>;
 }
 
 function overview(commands: readonly CliCommand[]): string {
@@ -80,18 +80,19 @@ export async function runTenancyCli(
   const onOutputFailure = (error: unknown) => (outputFailure ??= error);
   environment.stdout.on('error', onOutputFailure);
   let runtime: CliRuntime | undefined;
+  const open = async (): Promise<CliRuntime> =>
+    (runtime ??= await environment.openEventStore(command.migrates === true ? 'migrate' : 'require-current'));
   const context: CliContext = {
     stdin: environment.stdin,
     stdout: environment.stdout,
     stderr: environment.stderr,
     async eventStore() {
-      runtime ??= await environment.openEventStore({ migrate: command.migrates === true });
-      return runtime.eventStore;
+      return (await open()).eventStore;
     },
     async database() {
-      runtime ??= await environment.openEventStore({ migrate: command.migrates === true });
-      if (!runtime.pool) throw new Error('this command needs the service database, which is not open here');
-      return runtime.pool;
+      const { pool } = await open();
+      if (!pool) throw new Error('this command needs the service database, which is not open here');
+      return pool;
     },
   };
   try {
@@ -163,13 +164,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
-    async openEventStore({ migrate }): Promise<Runtime> {
-      return openRuntime(
-        loadConfig(),
-        (_level, line) => process.stderr.write(`${line}\n`),
-        {},
-        migrate ? 'migrate' : 'require-current',
-      );
+    async openEventStore(schema): Promise<Runtime> {
+      return openRuntime(loadConfig(), (_level, line) => process.stderr.write(`${line}\n`), {}, schema);
     },
   });
 }
