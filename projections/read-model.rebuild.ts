@@ -466,7 +466,7 @@ function bulkLoadTarget(client: pg.ClientBase): BulkLoadTarget {
   return {
     query: async <Row extends object>(text: string, values: readonly unknown[]) =>
       (await client.query<Row>(text, [...values])).rows,
-    copy: (table, columns, rows) => copyRows(client, quoteIdentifier(table), columns, rows),
+    copy: (table, columns, rows) => copyRows(client, quoteIdentifier(table), columns, rows, { binary: true }),
   };
 }
 
