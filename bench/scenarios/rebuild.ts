@@ -174,8 +174,8 @@ async function rawInsertSeconds(url: string, source: string): Promise<{ seconds:
 }
 
 /**
- * The ceiling of the method itself: the rows the rebuild produced, already in COPY's format in
- * memory, copied into a schema made by startRebuild (primary keys only) the way the
+ * The ceiling of the method itself: the rows the rebuild produced, already in COPY's binary format
+ * (as the rebuild sends them) in memory, copied into a schema made by startRebuild (primary keys only) the way the
  * rebuild loads them (workspaces and tenants on one connection, the audit log on another, at
  * once), then finished by finishRebuild with the same pool. Everything the rebuild does besides
  * (reading and decoding the log, working out the rows) is left out. Null without startRebuild.
@@ -198,7 +198,7 @@ async function copyCeilingSeconds(
     const copied = new Map<string, Buffer[]>();
     for (const table of tables) {
       const chunks: Buffer[] = [];
-      for await (const chunk of first.query(copyTo(`COPY ${source}.${table} TO STDOUT`))) {
+      for await (const chunk of first.query(copyTo(`COPY ${source}.${table} TO STDOUT (FORMAT binary)`))) {
         chunks.push(chunk as Buffer);
       }
       copied.set(table, chunks);
@@ -208,7 +208,7 @@ async function copyCeilingSeconds(
     const copyInto = async (client: pg.Client, table: string) =>
       pipeline(
         Readable.from(copied.get(table) ?? []),
-        client.query(copyFrom(`COPY ${schema}.${table} FROM STDIN`)),
+        client.query(copyFrom(`COPY ${schema}.${table} FROM STDIN (FORMAT binary)`)),
       );
     const started = performance.now();
     await Promise.all([
@@ -528,7 +528,7 @@ export const rebuildScenario: Scenario = {
         `log: ${seeded.tenants} tenants x 1,000 events (TenantCreated, root, 998 WorkspaceCreated 3 deep) + ${seeded.tenants} name reservations, seeded in ${round(seedSeconds, 1)} s`,
         `raw INSERT ceiling: ${raw.rows} rows (tenants, workspaces, audit_log) in ${round(raw.seconds, 1)} s into tables made by rm_create_schema`,
         copyCeiling
-          ? `ceiling of the method (the same rows already in COPY format, copied as the rebuild loads them, then finishRebuild): ${round(copyCeiling.copySeconds, 1)} s of COPY + ${round(copyCeiling.finishSeconds, 1)} s of finishing = ${round(copyCeilingRate, 0)} events/s; the rebuild reached ${round(figure / copyCeilingRate, 3)} of it, reading and decoding the log and working out the rows besides`
+          ? `ceiling of the method (the same rows already in COPY's binary format, copied as the rebuild loads them, then finishRebuild): ${round(copyCeiling.copySeconds, 1)} s of COPY + ${round(copyCeiling.finishSeconds, 1)} s of finishing = ${round(copyCeilingRate, 0)} events/s; the rebuild reached ${round(figure / copyCeilingRate, 3)} of it, reading and decoding the log and working out the rows besides`
           : 'ceiling of the method: not measured (the replay did not cover the whole log, or the rebuild has no startRebuild/finishRebuild)',
       ],
     };
