@@ -292,9 +292,7 @@ async function rebuildGroup(
     let chunk: RecordedEvent[] = [];
     for (let position = from; ;) {
       const page: ReadAllPage = await read(position);
-      const kept = page.events.filter(
-        (event) => store.comparePositions(event.position, until as Position) <= 0,
-      );
+      const kept = eventsUpTo(store, page.events, until as Position);
       const done = page.isEnd || kept.length < page.events.length || page.nextPosition === undefined;
       position = page.nextPosition ?? position;
       chunk.push(...kept);
@@ -397,10 +395,7 @@ async function applyChunk(
     await client.query("SET LOCAL statement_timeout = 0; SET LOCAL work_mem = '256MB'");
     for (const projection of projections) {
       const stored = checkpoints.get(projection.name);
-      const events =
-        stored === undefined
-          ? chunk
-          : chunk.filter((event) => store.comparePositions(event.position, stored) > 0);
+      const events = stored === undefined ? chunk : eventsAfter(store, chunk, stored);
       const last = events[events.length - 1];
       if (!last) continue;
       if (bulkLoading && projection.setBased?.bulkTable) {
@@ -444,6 +439,28 @@ async function applyStaged(
     const staged = await copyStagedRows(client, projection, segment.events);
     await client.query(projection.setBased.applySql(`SELECT * FROM ${staged}`));
   }
+}
+
+/** The events (in log order) at or before a position: all of them, without a look at each, when the last is. */
+function eventsUpTo(
+  store: EventStore,
+  events: readonly RecordedEvent[],
+  until: Position,
+): readonly RecordedEvent[] {
+  const last = events[events.length - 1];
+  if (!last || store.comparePositions(last.position, until) <= 0) return events;
+  return events.filter((event) => store.comparePositions(event.position, until) <= 0);
+}
+
+/** The events (in log order) after a position: all of them, without a look at each, when the first is. */
+function eventsAfter(
+  store: EventStore,
+  events: readonly RecordedEvent[],
+  after: Position,
+): readonly RecordedEvent[] {
+  const first = events[0];
+  if (!first || store.comparePositions(first.position, after) > 0) return events;
+  return events.filter((event) => store.comparePositions(event.position, after) > 0);
 }
 
 /** The events cut into runs, in order, of those that match and those that do not. */

@@ -55,8 +55,7 @@ interface EventRow {
   metadata: JsonObject;
   stream_name: string;
   stream_revision: number;
-  transaction_id: string;
-  global_position: number;
+  position: string;
   recorded_at_ms: number;
 }
 
@@ -115,18 +114,13 @@ const HELD_BACK = `coalesce((SELECT last.transaction_id FROM events last
     ORDER BY last.transaction_id DESC, last.global_position DESC LIMIT 1) >= ${HORIZON}, false)`;
 
 function eventColumns(alias: string): string {
-  return [
-    'event_id',
-    'event_type',
-    'data',
-    'metadata',
-    'stream_name',
-    'stream_revision',
-    'transaction_id::text',
-    'global_position',
-  ]
+  return ['event_id', 'event_type', 'data', 'metadata', 'stream_name', 'stream_revision']
     .map((column) => `${alias}.${column}`)
     .concat(
+      // The position as encodePosition spells it, made by the server: made in the process, two
+      // BigInts, their hex and its padding per event, it took 490 MB of the 4.2 GB a 1,000,000-event
+      // rebuild allocated while it loaded (a sampling heap profile), and their collection with it.
+      `lpad(to_hex(${alias}.transaction_id::text::bigint), 16, '0') || '-' || lpad(to_hex(${alias}.global_position), 16, '0') AS position`,
       // Milliseconds since the epoch, which is all a Date holds: read as a number, 1,000,000
       // events cost the process 6.8 s of CPU instead of 7.5 s with the timestamp's text parsed.
       `floor(extract(epoch FROM ${alias}.recorded_at) * 1000)::float8 AS recorded_at_ms`,
@@ -433,7 +427,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     metadata: row.metadata,
     streamName: row.stream_name,
     revision: row.stream_revision,
-    position: encodePosition(BigInt(row.transaction_id), BigInt(row.global_position)),
+    position: row.position as Position,
     recordedAt: new Date(row.recorded_at_ms),
   };
 }
