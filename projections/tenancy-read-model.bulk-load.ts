@@ -4,7 +4,7 @@ import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js'
 import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
 import { uuidKey } from '../src/tenancy/uuid.js';
 import type { BulkLoadForm, BulkLoadTarget, StagingRow } from './projection.js';
-import { ADDS_ONLY, workspaceKey } from './tenancy-read-model.effects.js';
+import { ADDS_ONLY, WorkspaceMap } from './tenancy-read-model.effects.js';
 
 const WORKSPACE_COLUMNS = [
   'tenant_id',
@@ -87,10 +87,10 @@ export const tenancyBulkLoad: BulkLoadForm = {
   async load(events, target) {
     const decoded = events.map((recorded) => ({ recorded, event: decodeTenancyEvent(recorded) }));
     const tenants = await tenantGuards(decoded, target);
-    const created = new Map<string, CreatedWorkspace>();
+    const created = new WorkspaceMap<CreatedWorkspace>();
     const order: CreatedWorkspace[] = [];
     /** Parents outside the run, with the children the run adds to each. */
-    const anchors = new Map<string, Anchor>();
+    const anchors = new WorkspaceMap<Anchor>();
     for (const { recorded, event } of decoded) {
       const tenant = tenants.get(uuidKey(event.data.tenantId));
       if (!tenant || recorded.revision <= tenant.applied) continue;
@@ -111,17 +111,16 @@ export const tenancyBulkLoad: BulkLoadForm = {
           at,
           children: 0,
         };
-        created.set(workspaceKey(tenantId, workspaceId), workspace);
+        created.set(tenantId, workspaceId, workspace);
         order.push(workspace);
         tenant.added += 1;
         if (parentWorkspaceId === null) {
           tenant.rootId = workspaceId;
         } else {
-          const parentKey = workspaceKey(tenantId, parentWorkspaceId);
-          const parent = created.get(parentKey) ?? anchors.get(parentKey);
+          const parent = created.get(tenantId, parentWorkspaceId) ?? anchors.get(tenantId, parentWorkspaceId);
           if (parent) parent.children += 1;
           else
-            anchors.set(parentKey, {
+            anchors.set(tenantId, parentWorkspaceId, {
               tenantId,
               workspaceId: parentWorkspaceId,
               firstChild: workspaceId,
@@ -132,9 +131,11 @@ export const tenancyBulkLoad: BulkLoadForm = {
     }
     await countChildrenOfAnchors(anchors, target);
     const workspaceRows = order.map((workspace): StagingRow => {
-      const parentKey =
-        workspace.parentId === null ? '' : workspaceKey(workspace.tenantId, workspace.parentId);
-      const parentPath = created.get(parentKey)?.path ?? anchors.get(parentKey)?.path ?? [];
+      const { tenantId, parentId } = workspace;
+      const parentPath =
+        parentId === null
+          ? []
+          : (created.get(tenantId, parentId)?.path ?? anchors.get(tenantId, parentId)?.path ?? []);
       const path = [...parentPath, workspace.workspaceId];
       workspace.path = path;
       return [
@@ -237,30 +238,27 @@ async function tenantGuards(
  * Adds the run's children to the parents already in the table, and takes their paths, in one
  * statement; a parent that is not there fails the run, as it fails the per-event statement.
  */
-async function countChildrenOfAnchors(
-  anchors: ReadonlyMap<string, Anchor>,
-  target: BulkLoadTarget,
-): Promise<void> {
+async function countChildrenOfAnchors(anchors: WorkspaceMap<Anchor>, target: BulkLoadTarget): Promise<void> {
   if (anchors.size === 0) return;
-  const entries = [...anchors];
+  const entries = [...anchors.values()];
   const rows = await target.query<{ tenant_id: string; workspace_id: string; path: string }>(
     `UPDATE workspaces w SET child_count = w.child_count + d.children
      FROM unnest($1::uuid[], $2::uuid[], $3::integer[]) AS d (tenant_id, workspace_id, children)
      WHERE w.tenant_id = d.tenant_id AND w.workspace_id = d.workspace_id
      RETURNING w.tenant_id, w.workspace_id, w.path::text AS path`,
     [
-      entries.map(([, anchor]) => anchor.tenantId),
-      entries.map(([, anchor]) => anchor.workspaceId),
-      entries.map(([, anchor]) => anchor.children),
+      entries.map((anchor) => anchor.tenantId),
+      entries.map((anchor) => anchor.workspaceId),
+      entries.map((anchor) => anchor.children),
     ],
   );
   for (const row of rows) {
-    const anchor = anchors.get(workspaceKey(row.tenant_id, row.workspace_id));
+    const anchor = anchors.get(row.tenant_id, row.workspace_id);
     if (anchor) anchor.path = row.path.slice(1, -1).split(',');
   }
-  const missing = entries.find(([, anchor]) => anchor.path === undefined);
+  const missing = entries.find((anchor) => anchor.path === undefined);
   if (missing) {
-    const { workspaceId, firstChild } = missing[1];
+    const { workspaceId, firstChild } = missing;
     throw new Error(
       `read model: WorkspaceCreated ${firstChild}: parent ${workspaceId} is not in the read model`,
     );

@@ -73,9 +73,36 @@ export function movesOnlyRevision(
 }
 
 /**
- * A workspace as the workspaces table tells workspaces apart, for the forms that work out a batch's
- * rows in the process: its id within its tenant, both compared as UUIDs (in any case, the same id).
+ * Values by workspace, told apart as the workspaces table tells them: by its id within its
+ * tenant, both compared as UUIDs (in any case, the same id). For the forms that work out a batch's
+ * rows in the process. Two levels of maps rather than one keyed by the two ids joined: a joined key
+ * is a new string per lookup, and a rebuild's bulk form looks up three per event.
  */
-export function workspaceKey(tenantId: string, workspaceId: string): string {
-  return `${uuidKey(tenantId)}/${uuidKey(workspaceId)}`;
+export class WorkspaceMap<V> {
+  private readonly byTenant = new Map<string, Map<string, V>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(tenantId: string, workspaceId: string): V | undefined {
+    return this.byTenant.get(uuidKey(tenantId))?.get(uuidKey(workspaceId));
+  }
+
+  set(tenantId: string, workspaceId: string, value: V): void {
+    const tenant = uuidKey(tenantId);
+    let workspaces = this.byTenant.get(tenant);
+    if (!workspaces) {
+      workspaces = new Map();
+      this.byTenant.set(tenant, workspaces);
+    }
+    const before = workspaces.size;
+    workspaces.set(uuidKey(workspaceId), value);
+    this.count += workspaces.size - before;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const workspaces of this.byTenant.values()) yield* workspaces.values();
+  }
 }

@@ -5,7 +5,7 @@ import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import type { TenancyEvent } from '../src/tenancy/tenancy.events.js';
 import type { Projection, SetBasedProjection, StagingRow } from './projection.js';
 import { tenancyBulkLoad } from './tenancy-read-model.bulk-load.js';
-import { APPLIED_ALONE, movesOnlyRevision, workspaceKey } from './tenancy-read-model.effects.js';
+import { APPLIED_ALONE, movesOnlyRevision, WorkspaceMap } from './tenancy-read-model.effects.js';
 import { sql, type SqlStatement } from '../src/database/sql-statement.js';
 
 /**
@@ -454,8 +454,8 @@ function statementFor(event: TenancyEvent, recorded: RecordedEvent): SqlStatemen
 
 /** The staging rows of a batch: one per event, with the path tail of each created workspace. */
 function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
-  /** The batch's new workspaces (by workspaceKey). */
-  const created = new Map<string, { anchor: string | null; tail: string[] }>();
+  /** The batch's new workspaces. */
+  const created = new WorkspaceMap<{ anchor: string | null; tail: string[] }>();
   return events.map((recorded, seq): StagingRow => {
     const event = decodeTenancyEvent(recorded);
     const row = (
@@ -483,15 +483,14 @@ function stageTenancyEvents(events: readonly RecordedEvent[]): StagingRow[] {
         return row(null, null, event.data.name, null, null);
       case 'WorkspaceCreated': {
         const { tenantId, workspaceId, parentWorkspaceId, name } = event.data;
-        const parent =
-          parentWorkspaceId === null ? undefined : created.get(workspaceKey(tenantId, parentWorkspaceId));
+        const parent = parentWorkspaceId === null ? undefined : created.get(tenantId, parentWorkspaceId);
         const placed =
           parentWorkspaceId === null
             ? { anchor: null, tail: [workspaceId] }
             : parent
               ? { anchor: parent.anchor, tail: [...parent.tail, workspaceId] }
               : { anchor: parentWorkspaceId, tail: [workspaceId] };
-        created.set(workspaceKey(tenantId, workspaceId), placed);
+        created.set(tenantId, workspaceId, placed);
         return row(workspaceId, parentWorkspaceId, name, placed.anchor, placed.tail);
       }
       case 'WorkspaceRenamed':
