@@ -41,7 +41,7 @@ export interface RebuildOptions {
   /**
    * Where to take more connections, for work that can run side by side: with it, each projection
    * loads on a connection of its own (`client` and one more per other projection) and the deferred
-   * indexes are built two at a time. Without it, the whole rebuild runs on `client`, in turn.
+   * indexes and checks run on two connections at once. Without it, the whole rebuild runs on `client`, in turn.
    */
   readonly pool?: pg.Pool;
   /**
@@ -157,76 +157,117 @@ async function deferredWorkRemains(client: pg.ClientBase, schema: string): Promi
   return rowCount === 1;
 }
 
-/**
- * The deferred steps in the order they must keep: indexes before the foreign keys that check
- * through them, then row-level security, autovacuum and statistics. Index builds and statistics
- * only read their tables, so they may run side by side; a step of no known phase runs alone, in
- * its place.
- */
-const FINISH_PHASES: readonly { readonly matches: RegExp; readonly sideBySide: boolean }[] = [
-  { matches: /^CREATE INDEX /, sideBySide: true },
-  // Each takes a lock on both of its tables: one at a time, so that two never wait on each other.
-  { matches: /^ALTER TABLE \S+ ADD CONSTRAINT /, sideBySide: false },
-  { matches: /ROW LEVEL SECURITY/, sideBySide: false },
-  { matches: /^ALTER TABLE \S+ RESET \(autovacuum_enabled\)$/, sideBySide: false },
-  // Statistics only read the tables.
-  { matches: /^ANALYZE /, sideBySide: true },
-];
-
 /** Deferred builds running at once when a pool is given: two keep both cores of a small server busy. */
 const FINISH_CONNECTIONS = 2;
 
+interface DeferredStep {
+  readonly step: number;
+  readonly statement: string;
+  readonly size: string;
+}
+
 /**
  * Builds what startRebuild deferred, each step in a transaction of its own (so an interrupted
- * finish resumes where it stopped); nothing if nothing is left. With a pool, the steps of a phase
- * run on two connections at once, largest tables first.
+ * finish resumes where it stopped); nothing if nothing is left. With a pool, on two connections at
+ * once (see nextStep for which step runs when).
  */
 export async function finishRebuild(client: pg.ClientBase, schema: string, pool?: pg.Pool): Promise<void> {
   const deferred = `${quoteIdentifier(schema)}.${DEFERRED_TABLE}`;
   if (!(await deferredWorkRemains(client, schema))) return;
-  const { rows } = await client.query<{ step: number; statement: string; size: string }>(
+  const { rows } = await client.query<DeferredStep>(
     `SELECT d.step, d.statement, coalesce(pg_table_size(c.oid), 0) AS size
      FROM ${deferred} d
      LEFT JOIN pg_class c ON c.oid = to_regclass(coalesce(
-       substring(d.statement FROM ' ON (?:ONLY )?(\\S+) USING '), substring(d.statement FROM '^ANALYZE (\\S+)$')))
+       substring(d.statement FROM ' ON (?:ONLY )?(\\S+) USING '), substring(d.statement FROM '^ALTER TABLE (\\S+) '),
+       substring(d.statement FROM '^ANALYZE (\\S+)$')))
      ORDER BY d.step`,
   );
-  const runStep = async (on: pg.ClientBase, step: { step: number; statement: string }) =>
+  const runStep = async (on: pg.ClientBase, step: DeferredStep) =>
     inTransaction(on, async () => {
       await on.query("SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'");
       await on.query(step.statement);
       await on.query(`DELETE FROM ${deferred} WHERE step = $1`, [step.step]);
     });
+  const pending = [...rows];
+  const running = new Map<DeferredStep, Promise<void>>();
   await withMoreConnections(pool, FINISH_CONNECTIONS - 1, async (more) => {
-    const connections = [client, ...more];
-    for (const batch of finishBatches(rows)) {
-      // Largest first, each connection taking the next step when it is free.
-      const queue = [...batch].sort((a, b) => Number(b.size) - Number(a.size));
-      await Promise.all(
-        connections.slice(0, queue.length).map(async (on) => {
-          for (let step = queue.shift(); step; step = queue.shift()) await runStep(on, step);
-        }),
-      );
-    }
+    await Promise.all(
+      [client, ...more].map(async (on) => {
+        while (pending.length > 0) {
+          const step = nextStep(pending, [...running.keys()]);
+          if (!step) {
+            // Everything left waits on a step still running.
+            await Promise.race(running.values());
+            continue;
+          }
+          pending.splice(pending.indexOf(step), 1);
+          const done = runStep(on, step);
+          running.set(step, done);
+          try {
+            await done;
+          } finally {
+            running.delete(step);
+          }
+        }
+      }),
+    );
   });
   await client.query(`DROP TABLE ${deferred}`);
 }
 
-/** The deferred steps cut into batches that may run side by side, in the order they must keep. */
-function finishBatches<T extends { statement: string }>(steps: readonly T[]): T[][] {
-  const phaseOf = (statement: string) => FINISH_PHASES.findIndex((phase) => phase.matches.test(statement));
-  const batches: T[][] = [];
-  let current: { phase: number; steps: T[] } | undefined;
-  for (const step of steps) {
-    const phase = phaseOf(step.statement);
-    if (current && phase >= 0 && phase === current.phase && FINISH_PHASES[phase]?.sideBySide) {
-      current.steps.push(step);
-      continue;
-    }
-    current = { phase, steps: [step] };
-    batches.push(current.steps);
-  }
-  return batches;
+/**
+ * The step to run next, if one may start now. Each step waits for the steps before it (in the
+ * order they were recorded) on any of the same tables: an index before the foreign keys that
+ * check through it, row-level security, autovacuum and statistics last. Index builds of one table
+ * may run side by side (their locks allow it). A step whose tables cannot be told waits for every
+ * step before it, and holds back every step after it.
+ *
+ * Of the steps that may start, one on a table no running step works on comes first, then the
+ * largest table: two tables' chains of steps then run side by side, and the finish takes about the
+ * longer chain instead of the builds of every table in turn followed by the checks of each.
+ */
+function nextStep(
+  pending: readonly DeferredStep[],
+  running: readonly DeferredStep[],
+): DeferredStep | undefined {
+  const before = [...running, ...pending].sort((a, b) => a.step - b.step);
+  const busy = new Set(running.flatMap((step) => tablesOf(step.statement) ?? []));
+  const mayStart = pending.filter((step) =>
+    before.every((earlier) => earlier.step >= step.step || !mustWaitFor(step, earlier)),
+  );
+  const untouched = (step: DeferredStep) =>
+    (tablesOf(step.statement) ?? []).every((table) => !busy.has(table));
+  return mayStart.sort(
+    (a, b) =>
+      Number(untouched(b)) - Number(untouched(a)) || Number(b.size) - Number(a.size) || a.step - b.step,
+  )[0];
+}
+
+function mustWaitFor(step: DeferredStep, earlier: DeferredStep): boolean {
+  const tables = tablesOf(step.statement);
+  const earlierTables = tablesOf(earlier.statement);
+  if (!tables || !earlierTables) return true;
+  if (!tables.some((table) => earlierTables.includes(table))) return false;
+  return !(INDEX_BUILD.test(step.statement) && INDEX_BUILD.test(earlier.statement));
+}
+
+const INDEX_BUILD = /^CREATE INDEX /;
+
+/** The tables a deferred statement locks, as written in it; undefined for a statement of no known form. */
+function tablesOf(statement: string): string[] | undefined {
+  const index = /^CREATE INDEX \S+ ON (?:ONLY )?(\S+) USING /.exec(statement);
+  if (index) return [index[1] as string];
+  const foreignKey =
+    /^ALTER TABLE (\S+) ADD CONSTRAINT \S+ FOREIGN KEY \([^)]*\) REFERENCES ([^\s(]+)\(/.exec(statement);
+  if (foreignKey) return [foreignKey[1] as string, foreignKey[2] as string];
+  const alter =
+    /^ALTER TABLE (\S+) (?:ENABLE ROW LEVEL SECURITY(?:; ALTER TABLE \1 FORCE ROW LEVEL SECURITY)?|RESET \(autovacuum_enabled\))$/.exec(
+      statement,
+    );
+  if (alter) return [alter[1] as string];
+  const analyze = /^ANALYZE (\S+)$/.exec(statement);
+  if (analyze) return [analyze[1] as string];
+  return undefined;
 }
 
 /** `count` more connections from the pool for the work (none without a pool), released after it. */

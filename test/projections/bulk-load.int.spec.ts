@@ -169,6 +169,33 @@ describe('bulk-load rebuild on histories the domain never writes', () => {
     expect(comparison.map((table) => table.rowsLeft)).toEqual(comparison.map((table) => table.rowsRight));
   });
 
+  it('a rebuild finished on two connections ends with the indexes, constraints and settings of a schema made whole', async () => {
+    // What finishRebuild builds and checks side by side, against what rm_create_schema makes at once.
+    const shape = async (schema: string) =>
+      (
+        await client.query<{ item: string }>(
+          `SELECT replace(item, $1 || '.', 'S.') AS item FROM (
+             SELECT pg_get_indexdef(i.indexrelid) AS item FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1
+             UNION ALL
+             SELECT c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) || ' validated=' || k.convalidated
+               FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = $1
+             UNION ALL
+             SELECT c.relname || ' rls=' || c.relrowsecurity || ' forced=' || c.relforcerowsecurity
+               || ' options=' || coalesce(array_to_string(c.reloptions, ','), '')
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'
+           ) items ORDER BY 1`,
+          [schema],
+        )
+      ).rows.map((row) => row.item);
+    const whole = 'bulk_made_whole';
+    await client.query('SELECT rm_create_schema($1)', [whole]);
+    const expected = await shape(whole);
+    expect(expected.filter((item) => item.startsWith('CREATE INDEX')).length).toBeGreaterThan(5);
+    expect(await shape('bulk_rebuild_1000')).toEqual(expected);
+  });
+
   it.each([2, 1000])(
     'the live set-based form, in batches of %i events, gives exactly those rows',
     async (size) => {
