@@ -298,10 +298,16 @@ function isRouteNotFound(exception: HttpException): boolean {
   );
 }
 
+/** A problem's title from its code: API_KEY_NOT_FOUND is "API key not found", WORKSPACE_ID_TAKEN "Workspace ID taken". */
 function titleOf(code: string): string {
-  const words = code.toLowerCase().split('_').join(' ');
+  const words = code
+    .toLowerCase()
+    .split('_')
+    .map((word) => (ACRONYMS.has(word) ? word.toUpperCase() : word))
+    .join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+const ACRONYMS = new Set(['api', 'id']);
 
 /**
  * The refusals of the body parser's verify hook are worded by this service (RefusedBodyError); the

@@ -71,9 +71,12 @@ describe('API key routes', () => {
       .http()
       .delete(`/v1/tenants/${other.tenantId}/api-keys/${key.apiKeyId}`)
       .set(AUTH);
-    expect({ status: foreign.status, code: (foreign.body as { code: string }).code }).toEqual({
+    const body = foreign.body as { code: string; title: string };
+    expect({ status: foreign.status, code: body.code, title: body.title }).toEqual({
       status: 404,
       code: 'API_KEY_NOT_FOUND',
+      // The title spells the acronym as the documentation does.
+      title: 'API key not found',
     });
     const list = await kit.http().get(`/v1/tenants/${tenant.tenantId}/api-keys`).set(AUTH);
     expect((list.body as { items: { status: string }[] }).items.map((item) => item.status)).toEqual([
