@@ -22,3 +22,8 @@ export async function isKnownTenant(store: EventStore, tenantId: string, stderr:
   await writeRespectingBackPressure(stderr, `No tenant ${tenantId} in the event store.\n`);
   return false;
 }
+
+/** A count and its noun, in the plural unless the count is one: "1 key", "2 keys". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,8 +1,5 @@
 import type { TenantAtPoint, WorkspaceAtPoint } from '../application/queries/tenant-at-point.js';
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
+import { plural } from './output.js';
 
 /** An indented tree with box-drawing guides, one workspace per line. */
 export function renderTenantTree(tenant: TenantAtPoint): string {

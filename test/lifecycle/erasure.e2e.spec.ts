@@ -460,6 +460,17 @@ describe('erasing a member’s personal data', () => {
           expect(exported).not.toContain(key.toString(encoding).replace(/=+$/, ''));
       }
 
+      // One tenant's export without a passphrase leaves its one key out, and says so in words.
+      const withoutKeys = await cli([
+        'export',
+        '--tenant',
+        tenantB,
+        '--out',
+        path.join(directory, 'b.ndjson'),
+      ]);
+      expect(withoutKeys.code).toBe(0);
+      expect(withoutKeys.stderr).toMatch(/; 1 personal-data key left out \(no --keys-passphrase-file\)/);
+
       // Without the passphrase the wrapped keys cannot be restored: refused before anything is written.
       const refused = await cli(['import', file], target.url);
       expect(refused.code).toBe(1);

@@ -17,7 +17,7 @@ import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation
 import { TENANT_STREAM_PREFIX, tenantIdOfStream, tenantStreamName } from '../../tenancy/tenant-stream.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
-import { isKnownTenant, writeRespectingBackPressure } from '../output.js';
+import { isKnownTenant, plural, writeRespectingBackPressure } from '../output.js';
 import { openOutputFile } from '../output-file.js';
 
 /** One line of an export file; `import` reads the same shape back. */
@@ -231,9 +231,9 @@ Options:
     await writeRespectingBackPressure(
       context.stderr,
       keysLeftOut > 0
-        ? `exported ${events} events; ${keysLeftOut} personal-data keys left out (no --keys-passphrase-file): ` +
+        ? `exported ${plural(events, 'event')}; ${plural(keysLeftOut, 'personal-data key')} left out (no --keys-passphrase-file): ` +
             'their display names read as erased after an import\n'
-        : `exported ${events} events and ${keys} wrapped personal-data keys\n`,
+        : `exported ${plural(events, 'event')} and ${plural(keys, 'wrapped personal-data key')}\n`,
     );
     return 0;
   },
