@@ -137,9 +137,10 @@ describe('IssueApiKey', () => {
       const keys = Array.from({ length: MAX_ACTIVE_API_KEYS }, (_, n) =>
         apiKeyIssued(workspaceId(0x1000 + n)),
       );
+      // With the limit and the count, as a quota's refusal has them.
       given(...active, ...keys)
         .when(issue())
-        .thenFails('API_KEY_LIMIT_REACHED');
+        .thenFails('API_KEY_LIMIT_REACHED', { limit: MAX_ACTIVE_API_KEYS, current: MAX_ACTIVE_API_KEYS });
       given(...active, ...keys, apiKeyRevoked(workspaceId(0x1000)))
         .when(issue())
         .then(apiKeyIssued(KEY));

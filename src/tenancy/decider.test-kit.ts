@@ -24,7 +24,8 @@ export function fold(events: readonly TenancyEvent[], state: TenantState = initi
 export interface Outcome {
   /** Exactly these events, in this order. */
   then(...expected: TenancyEvent[]): void;
-  thenFails(code: TenancyErrorCode): void;
+  /** Refused with this code (and, when given, exactly these details). */
+  thenFails(code: TenancyErrorCode, details?: TenancyRuleViolation['details']): void;
   thenNothing(): void;
 }
 
@@ -44,13 +45,14 @@ export function given(...history: TenancyEvent[]) {
         then(...expected) {
           assert.deepEqual(decideUnchanged(), expected);
         },
-        thenFails(code) {
+        thenFails(code, details) {
           assert.throws(decideUnchanged, (error: unknown) => {
             assert.ok(
               error instanceof TenancyRuleViolation,
               `expected a TenancyRuleViolation, got ${String(error)}`,
             );
             assert.equal(error.code, code);
+            if (details) assert.deepEqual(error.details, details);
             return true;
           });
         },

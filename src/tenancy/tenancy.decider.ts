@@ -764,6 +764,7 @@ function issueApiKey(command: IssueApiKey, state: TenantState, quotas: Quotas): 
     throw new TenancyRuleViolation(
       'API_KEY_LIMIT_REACHED',
       `a tenant holds at most ${MAX_ACTIVE_API_KEYS} active keys; revoke one first`,
+      { limit: MAX_ACTIVE_API_KEYS, current: state.activeApiKeyCount },
     );
   }
   const keys = state.activeApiKeyCount;

@@ -45,6 +45,17 @@ export const PROBLEM_SCHEMA: SchemaObject = {
       type: ['integer', 'null'],
       description: 'REVISION_MISMATCH: the revision the resource is at now (null: it has none yet)',
     },
+    quota: { type: 'string', description: 'QUOTA_EXCEEDED: the quota the change would exceed' },
+    limit: {
+      type: 'integer',
+      description:
+        "QUOTA_EXCEEDED: the quota's limit; API_KEY_LIMIT_REACHED: the most active keys a tenant holds",
+    },
+    current: {
+      type: 'integer',
+      description:
+        'QUOTA_EXCEEDED: the count now (maxDepth: the depth the change would reach); API_KEY_LIMIT_REACHED: the active keys now',
+    },
   },
   required: ['type', 'title', 'status', 'code'],
 };
