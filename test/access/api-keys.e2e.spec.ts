@@ -58,6 +58,18 @@ describe('API key routes', () => {
     expect(rows.some((row) => row.data.includes('sha256:'))).toBe(true);
   });
 
+  it('refuses the 101st active key at the default quota with the limit and the count', async () => {
+    const tenant = await kit.createTenant();
+    for (let n = 0; n < 100; n++) await kit.issueKey(tenant.tenantId, 'reader');
+    const refused = await kit
+      .http()
+      .post(`/v1/tenants/${tenant.tenantId}/api-keys`)
+      .set(AUTH)
+      .send({ role: 'reader', name: 'one too many' });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'API_KEY_LIMIT_REACHED', limit: 100, current: 100 });
+  });
+
   it('revokes with 204, repeats quietly, and answers 404 for a key the tenant never had', async () => {
     const tenant = await kit.createTenant();
     const key = await kit.issueKey(tenant.tenantId, 'admin');
