@@ -186,7 +186,7 @@ function digits(value: string, from: number, count: number): number {
  * fraction digits and `Z` or a `±hh:mm` offset; any other spelling (a space for the `T`, no zone,
  * a leap second, hour 24) is not exact here.
  */
-export function timestampMicros(value: string): number {
+function timestampMicros(value: string): number {
   // yyyy-mm-ddThh:mm:ss
   if (value.length < 20 || value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d) throw NOT_EXACT;
   if (value.charCodeAt(10) !== 0x54 || value.charCodeAt(13) !== 0x3a || value.charCodeAt(16) !== 0x3a) {

@@ -4,7 +4,9 @@ import type { Position } from './event-store.port.js';
  * Both adapters locate an event by a pair of unsigned 64-bit numbers: PostgreSQL by
  * (transaction id, sequence value), EventStoreDB by (commit, prepare). Encoding them as fixed-width
  * hex keeps positions opaque to callers yet ordered as plain strings, so a consumer can compare
- * two positions of the same store without parsing them.
+ * two positions of the same store without parsing them. The PostgreSQL adapter also spells them
+ * in SQL, as its reads select them (eventColumns in postgres/postgres-event-store.ts): a change
+ * here changes that too, and the store's contract suite fails if the two differ.
  */
 const WIDTH = 16;
 const POSITION_PATTERN = /^[0-9a-f]{16}-[0-9a-f]{16}$/;
