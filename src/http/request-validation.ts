@@ -37,6 +37,18 @@ const SHAPE_CONSTRAINTS = [
  */
 const KEYS_LEFT_OUT = new Set(['__proto__', 'constructor']);
 
+const ABSENT_BODY_READS_AS_EMPTY = new WeakSet<object>();
+
+/**
+ * On a body DTO whose properties are all optional: a request with no body at all reads as `{}`, so
+ * that `PUT /members/alice` needs none. A body that is there must still be an object.
+ */
+export function AbsentBodyReadsAsEmpty(): ClassDecorator {
+  return (target) => {
+    ABSENT_BODY_READS_AS_EMPTY.add(target);
+  };
+}
+
 /** The one validation of request bodies and query strings into their DTOs. */
 export class RequestValidationPipe extends ValidationPipe {
   constructor() {
@@ -54,6 +66,14 @@ export class RequestValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      value === undefined &&
+      metadata.type === 'body' &&
+      metadata.metatype !== undefined &&
+      ABSENT_BODY_READS_AS_EMPTY.has(metadata.metatype)
+    ) {
+      value = {};
+    }
     if (
       metadata.type === 'body' &&
       metadata.metatype !== undefined &&

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { apiKeyGrantIdOf, initialAdminGrantIdOf } from '../../src/tenancy/api-key-grants.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
@@ -71,6 +72,33 @@ describe('members, groups and grants over HTTP', () => {
     expect(again.status).toBe(404);
     expect(again.body).toMatchObject({ code: 'MEMBER_NOT_FOUND' });
     expect((await http().put(`${T}/members/not%20ok`).set(AUTH).send({})).status).toBe(400);
+  });
+
+  it('adds a member with a PUT that has no body at all, as with an empty object', async () => {
+    const added = await http().put(`${T}/members/dave`).set(AUTH);
+    expect({ status: added.status, body: added.body as unknown }).toEqual({
+      status: 201,
+      body: expect.objectContaining({ tenantId, userId: 'dave', displayName: null }),
+    });
+    expect((await http().put(`${T}/members/dave`).set(AUTH)).status).toBe(200);
+    // A body that is there must still be an object.
+    const notObject = await http()
+      .put(`${T}/members/dave`)
+      .set(AUTH)
+      .set('Content-Type', 'application/json')
+      .send('null');
+    expect(notObject.status).toBe(400);
+    expect((await http().delete(`${T}/members/dave`).set(AUTH)).status).toBe(204);
+  });
+
+  it('lists the grants on a workspace, and answers 404 for a workspace the tenant does not have', async () => {
+    const onRoot = await http().get(`${T}/grants?workspaceId=${rootId}`).set(AUTH);
+    expect(onRoot.status).toBe(200);
+    const unknown = await http().get(`${T}/grants?workspaceId=${randomUUID()}`).set(AUTH);
+    expect({ status: unknown.status, code: (unknown.body as { code?: string }).code }).toEqual({
+      status: 404,
+      code: 'WORKSPACE_NOT_FOUND',
+    });
   });
 
   it('takes back every cursor it hands out, also after the longest user ids, and refuses forged ones with 400', async () => {

@@ -236,7 +236,8 @@ export class MembershipQueries {
     const rows = unfiltered
       ? await this.keysetPage<GrantRow>(tenantId, statement)
       : await this.query<GrantRow>(tenantId, statement);
-    if (rows.length === 0) await this.requireTenant(tenantId);
+    // No rows: say so with 404 when the tenant, or the workspace filtered on, is not there.
+    if (rows.length === 0) await this.requireTenant(tenantId, filter.workspaceId);
     return page(rows, limit, grantView, (row) =>
       encodeCursor({ position: row.granted_position, id: row.grant_id }),
     );
@@ -259,12 +260,18 @@ export class MembershipQueries {
     return this.reader.pageInIndexOrder<Row>({ kind: 'tenant', tenantId }, statement);
   }
 
-  private async requireTenant(tenantId: string): Promise<void> {
-    const [found] = await this.query<{ live: boolean }>(
+  /** The tenant, and the workspace if one is named, as the workspace list checks a parent. */
+  private async requireTenant(tenantId: string, workspaceId?: string): Promise<void> {
+    const [found] = await this.query<{ live: boolean; workspace: boolean }>(
       tenantId,
-      sql`SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted') AS live`,
+      sql`SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted') AS live,
+                 EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = ${tenantId}::uuid
+                           AND workspace_id = ${workspaceId ?? null}::uuid) AS workspace`,
     );
     if (!found?.live) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+    if (workspaceId !== undefined && !found.workspace) {
+      throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiParam } from '@nestjs/swagger';
+import { ApiBody, ApiParam } from '@nestjs/swagger';
 import {
   ApiIfMatch,
   ApiJson,
@@ -73,6 +73,11 @@ export class MembersHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiBody({
+    type: PutMemberRequestDto,
+    required: false,
+    description: 'May be left out: no body reads as {}',
+  })
   @ApiJson(201, 'Added', MEMBER_WRITTEN_SCHEMA, { ...ETAG_HEADER, Location: 'The member' })
   @ApiJson(200, 'Already a member (display name changed if another was sent)', MEMBER_WRITTEN_SCHEMA, {
     ...ETAG_HEADER,

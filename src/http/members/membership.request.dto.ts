@@ -22,6 +22,7 @@ import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
 import { PERMISSIONS, type Permission } from '../../tenancy/permissions.js';
 import { isUuid } from '../../tenancy/uuid.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
+import { AbsentBodyReadsAsEmpty } from '../request-validation.js';
 
 /**
  * Every item of a list is an object (IsArray reports a value that is no list): ValidateNested takes
@@ -76,6 +77,7 @@ const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
 /** Most checks one request may carry. */
 export const MAX_CHECKS = 1_000;
 
+@AbsentBodyReadsAsEmpty()
 export class PutMemberRequestDto {
   @ApiPropertyOptional({
     type: String,
