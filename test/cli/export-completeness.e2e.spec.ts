@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -42,6 +42,10 @@ describe('export completeness', () => {
     return file;
   };
   const isEvent = (line: string) => 'position' in (JSON.parse(line) as object);
+  const sha256OfLines = (content: readonly string[]) =>
+    createHash('sha256')
+      .update(content.map((line) => `${line}\n`).join(''))
+      .digest('hex');
   const lastLineOf = (text: string) => text.split('\n').at(-2);
 
   beforeAll(async () => {
@@ -114,6 +118,7 @@ describe('export completeness', () => {
             events: all.filter(isEvent).length,
             personalDataErasures: count('personalDataErasure'),
             personalDataKeys: count('personalDataKey'),
+            sha256: sha256OfLines(all.slice(0, -1)),
           },
         },
       });
@@ -121,8 +126,74 @@ describe('export completeness', () => {
       expect(count('personalDataErasure')).toBe(1);
     }
     expect(JSON.parse(lines.at(-1)!)).toEqual({
-      exportEnd: { events: expect.any(Number), personalDataErasures: 1, personalDataKeys: 2 },
+      exportEnd: {
+        events: expect.any(Number),
+        personalDataErasures: 1,
+        personalDataKeys: 2,
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
     });
+  });
+
+  it('refuses a file with a line changed after the export, though it still parses and adds up: exit 1, nothing imported', async () => {
+    const renamed = lines.findIndex((line) => line.includes('"Room 7"'));
+    expect(renamed).toBeGreaterThan(0);
+    const changed = lines.map((line, index) =>
+      index === renamed ? line.replace('"Room 7"', '"Room 8"') : line,
+    );
+    const badHash = lines.map((line, index) =>
+      index === lines.length - 1 ? line.replace(/"sha256":"[0-9a-f]{64}"/, '"sha256":"not hex"') : line,
+    );
+    // A changed line names the file, as a file cut short does; a malformed end line, its line.
+    for (const [name, content, last] of [
+      [
+        'changed-line.ndjson',
+        changed,
+        (file: string) =>
+          `tenancy import: ${file}: the file's lines do not hash to its exportEnd line's sha256: ` +
+          'a line was changed after the export',
+      ],
+      [
+        'bad-sha256.ndjson',
+        badHash,
+        () =>
+          `tenancy import: line ${lines.length}: the exportEnd line's sha256 must be 64 lowercase ` +
+          'hexadecimal digits',
+      ],
+    ] as const) {
+      const file = await writeLines(name, content);
+      const run = await importInto(target, file);
+      expect({ name, code: run.code, last: lastLineOf(run.stderr) }).toEqual({
+        name,
+        code: 1,
+        last: last(file),
+      });
+      expect(await eventsIn(target)).toBe(0);
+    }
+  });
+
+  it('still takes an end line without sha256, as exports wrote before they had one, checking its counts', async () => {
+    const withoutHash = (content: readonly string[]) =>
+      content.map((line) =>
+        line.startsWith('{"exportEnd":') ? line.replace(/,"sha256":"[0-9a-f]{64}"/, '') : line,
+      );
+    const lastEvent = lines.findLastIndex(isEvent);
+    const short = await writeLines(
+      'older-short.ndjson',
+      withoutHash(lines.filter((_, index) => index !== lastEvent)),
+    );
+    expect((await importInto(target, short)).code).toBe(1);
+    expect(await eventsIn(target)).toBe(0);
+    const older = await writeLines('older.ndjson', withoutHash(lines));
+    expect(older).not.toEqual(exportFile);
+    const database = await createTestDatabase();
+    try {
+      const run = await importInto(database, older);
+      expect({ code: run.code, stderr: run.stderr.includes('warning') }).toEqual({ code: 0, stderr: false });
+      expect(await eventsIn(database)).toBe(lines.filter(isEvent).length);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('refuses a file cut short at a line boundary: exit 1, one line naming the file, nothing imported', async () => {

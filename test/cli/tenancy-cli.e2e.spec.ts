@@ -317,9 +317,14 @@ describe('tenancy CLI on a long history', () => {
       const result = await cli(['export', '--all', '--out', exportFile]);
       expect(result.code).toBe(0);
       const lines = (await readFile(exportFile, 'utf8')).split('\n').filter((line) => line !== '');
-      // The file ends with the line that counts the ones before it.
+      // The file ends with the line that counts the ones before it (and hashes them).
       expect(JSON.parse(lines.at(-1)!)).toEqual({
-        exportEnd: { events: lines.length - 1, personalDataErasures: 0, personalDataKeys: 0 },
+        exportEnd: {
+          events: lines.length - 1,
+          personalDataErasures: 0,
+          personalDataKeys: 0,
+          sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        },
       });
       exported = lines.slice(0, -1).map((line) => JSON.parse(line) as ExportedEvent);
     });

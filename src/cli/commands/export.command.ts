@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import type { EventStore, JsonObject, Position, RecordedEvent } from '../../event-store/event-store.port.js';
@@ -42,8 +43,9 @@ export type ExportedPersonalDataLine =
   | { readonly personalDataErasure: ExportedErasure };
 
 /**
- * The last line of every export: how many lines of each kind come before it. A file whose last line
- * is not this one, or whose lines do not add up to it, was cut short or changed after the export.
+ * The last line of every export: how many lines of each kind come before it, and their digest. A
+ * file whose last line is not this one, or whose lines do not add up to it or hash to it, was cut
+ * short or changed after the export.
  */
 export interface ExportEnd {
   /** Event lines. */
@@ -52,6 +54,24 @@ export interface ExportEnd {
   readonly personalDataErasures: number;
   /** `personalDataKey` lines. */
   readonly personalDataKeys: number;
+  /**
+   * SHA-256, in hexadecimal, of every line before this one as written, each with its line feed.
+   * It tells a changed line from an intact one; it proves nothing about who wrote the file (anyone
+   * may compute it). Absent from files written before exports had it.
+   */
+  readonly sha256?: string;
+}
+
+/** The digest an end line carries (see ExportEnd.sha256): fed each line before it, as written. */
+export function exportDigest(): { add(line: string): void; hex(): string } {
+  const hash = createHash('sha256');
+  return {
+    add: (line) => {
+      hash.update(line);
+      hash.update('\n');
+    },
+    hex: () => hash.digest('hex'),
+  };
 }
 
 export type ExportScope = { readonly tenantId: string } | 'all';
@@ -88,16 +108,20 @@ export async function exportEvents(
   options: ExportOptions = {},
 ): Promise<{ readonly events: number; readonly keys: number; readonly keysLeftOut: number }> {
   let events = 0;
+  const digest = exportDigest();
+  const writeLine = (value: object): Promise<void> => {
+    const line = JSON.stringify(value);
+    digest.add(line);
+    return writeRespectingBackPressure(out, `${line}\n`);
+  };
   if (options.keyWrapper !== undefined) {
-    const personalDataKeyWrapping = options.keyWrapper.header;
-    await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataKeyWrapping })}\n`);
+    await writeLine({ personalDataKeyWrapping: options.keyWrapper.header });
   }
   const write = async (records: readonly RecordedEvent[]) => {
     // Display names stay sealed (an import restores them with the keys below); a plain-text one
     // from before sealing is withheld once its person is erased.
     for (const { recorded, data } of await redactStoredEvents(records, personalData)) {
-      const line = toExportedEvent({ ...recorded, data }, options);
-      await writeRespectingBackPressure(out, `${JSON.stringify(line)}\n`);
+      await writeLine(toExportedEvent({ ...recorded, data }, options));
       events++;
     }
   };
@@ -129,14 +153,13 @@ export async function exportEvents(
     scope === 'all' ? { all: true } : scope,
     options.keyWrapper,
   );
-  for (const personalDataErasure of erasures)
-    await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataErasure })}\n`);
-  for (const personalDataKey of keys)
-    await writeRespectingBackPressure(out, `${JSON.stringify({ personalDataKey })}\n`);
+  for (const personalDataErasure of erasures) await writeLine({ personalDataErasure });
+  for (const personalDataKey of keys) await writeLine({ personalDataKey });
   const exportEnd: ExportEnd = {
     events,
     personalDataErasures: erasures.length,
     personalDataKeys: keys.length,
+    sha256: digest.hex(),
   };
   await writeRespectingBackPressure(out, `${JSON.stringify({ exportEnd })}\n`);
   return { events, keys: keys.length, keysLeftOut };
@@ -172,9 +195,11 @@ wrapped under a passphrase (--keys-passphrase-file): a first line says how, and 
 key follows the erasures:
   {"personalDataKeyWrapping": {"kdf", "salt", "cost", "blockSize", "parallelization", "check"}}
   {"personalDataKey": {"tenantId", "userId", "keyId", "wrappedKey"}}
-The last line says the file is complete, and how many lines of each kind it holds:
-  {"exportEnd": {"events", "personalDataErasures", "personalDataKeys"}}
-\`tenancy import\` refuses a file that does not end with it (one cut short) or does not add up to it.
+The last line says the file is complete, how many lines of each kind it holds, and the SHA-256
+of the lines before it (each with its line feed):
+  {"exportEnd": {"events", "personalDataErasures", "personalDataKeys", "sha256"}}
+\`tenancy import\` refuses a file that does not end with it (one cut short), does not add up to it,
+or whose lines do not hash to it (one changed after the export).
 Without a passphrase no key is written: after an import every display name of the file reads as
 erased. An erased person's key no longer exists, so no export can carry it.
 Streams with constant memory; safe to pipe into gzip or a slow consumer.

@@ -14,7 +14,12 @@ import { TENANT_NAME_STREAM_PREFIX } from '../../tenancy/tenant-name-reservation
 import { TENANT_STREAM_PREFIX, tenantIdOfStream } from '../../tenancy/tenant-stream.js';
 import { decodeRecorded } from '../../stored-events/tenancy-event.codec.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
-import type { ExportEnd, ExportedEvent, ExportedPersonalDataLine } from './export.command.js';
+import {
+  exportDigest,
+  type ExportEnd,
+  type ExportedEvent,
+  type ExportedPersonalDataLine,
+} from './export.command.js';
 import { PersonalDataVault, type ExportedErasure } from '../../personal-data/personal-data.vault.js';
 import {
   KeyWrappingError,
@@ -60,7 +65,7 @@ const BATCH_SIZE = 500;
  * parsed, every stream's revisions counted from zero, every tenant event decoded as the service will
  * read it and every personal-data key unwrapped, writing nothing; only a file that passes is then
  * imported. A file cut short, inside a line or at a line boundary (its last line is not the `exportEnd`
- * line, or its lines do not add up to it), or with a line damaged, repeated or out of place, is refused
+ * line, or its lines do not add up to it), or with a line damaged, changed, repeated or out of place, is refused
  * with the store as it was, so that the import of the intact file can follow.
  */
 export async function importEvents(
@@ -191,7 +196,8 @@ async function* serviceEvents(store: EventStore): AsyncGenerator<RecordedEvent> 
 /**
  * Reads the whole file as the import will, and throws ImportError at the first line the import
  * would refuse or the service could not read, before anything is written, and when the file does not
- * end with an `exportEnd` line that counts its lines (unless `withoutEndLine` and it has none). The
+ * end with an `exportEnd` line that counts its lines and, when it has their digest, hashes to it
+ * (unless `withoutEndLine` and it has none). The
  * store may hold the file's first events, as an import of it that was stopped leaves it, and nothing
  * else: returns how many of the file's events it holds, and whether the file has an end line.
  */
@@ -217,6 +223,8 @@ async function checkImportFile(
   let end: { readonly lineNumber: number; readonly counts: ExportEnd } | undefined;
   let previousPosition: string | undefined;
   let keyWrapper: KeyWrapper | undefined;
+  // Fed each line before the end line as read (a blank one left out, as the export writes none).
+  const digest = exportDigest();
   for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
     lineNumber++;
     if (text.trim() === '') continue;
@@ -229,6 +237,7 @@ async function checkImportFile(
       end = { lineNumber, counts: endLineOf(text, lineNumber) };
       continue;
     }
+    digest.add(text);
     const personal = personalDataLine(text, lineNumber);
     if (personal !== undefined) {
       if (!withDatabase)
@@ -316,6 +325,11 @@ async function checkImportFile(
       throw new IncompleteExportError(
         `the file does not add up to its exportEnd line (${differences.join('; ')}): lines are missing or were added`,
       );
+    // An end line written before exports had a digest is checked by its counts alone.
+    if (end.counts.sha256 !== undefined && end.counts.sha256 !== digest.hex())
+      throw new IncompleteExportError(
+        "the file's lines do not hash to its exportEnd line's sha256: a line was changed after the export",
+      );
   }
   if (!next.done) throw notThisFile();
   return { alreadyImported, endLine: end !== undefined };
@@ -342,6 +356,11 @@ function endLineOf(text: string, lineNumber: number): ExportEnd {
   )
     throw new ImportError(
       `line ${lineNumber}: the exportEnd line needs events, personalDataErasures and personalDataKeys as counts`,
+    );
+  const sha256 = (counts as { sha256?: unknown }).sha256;
+  if (sha256 !== undefined && !(typeof sha256 === 'string' && /^[0-9a-f]{64}$/.test(sha256)))
+    throw new ImportError(
+      `line ${lineNumber}: the exportEnd line's sha256 must be 64 lowercase hexadecimal digits`,
     );
   return counts as ExportEnd;
 }
@@ -444,10 +463,11 @@ file; positions and recording times are the new store's own. The file's personal
 database, so display names read as they did, and erased ones stay erased: their keys were never in
 the file, and every PersonalDataErased event of the file is recorded as an erasure. The whole file
 is checked first (every line read, each stream's revisions counted from zero, every event decoded,
-every key unwrapped, the lines counted against the exportEnd line that ends every export): a wrong
-or missing passphrase, a file cut short (inside a line, or at a line boundary: its last line is not
-the exportEnd line, or its lines do not add up to it), and a file with a line damaged, repeated or
-out of order, are refused with one line, and nothing is imported. Progress goes to stderr.
+every key unwrapped, the lines counted and hashed against the exportEnd line that ends every
+export): a wrong or missing passphrase, a file cut short (inside a line, or at a line boundary: its
+last line is not the exportEnd line, or its lines do not add up to it), and a file with a line
+damaged, changed (its lines do not hash to the end line's sha256), repeated or out of order, are
+refused with one line, and nothing is imported. Progress goes to stderr.
 
 Stop the service (and its process managers) while importing: anything else writing to the store
 would be refused by the import's exact expected revisions, and the import would stop there.
