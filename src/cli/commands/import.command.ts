@@ -64,9 +64,10 @@ const BATCH_SIZE = 500;
  * The file is read twice (`open` is called for each reading): first it is checked whole, every line
  * parsed, every stream's revisions counted from zero, every tenant event decoded as the service will
  * read it and every personal-data key unwrapped, writing nothing; only a file that passes is then
- * imported. A file cut short, inside a line or at a line boundary (its last line is not the `exportEnd`
- * line, or its lines do not add up to it), or with a line damaged, changed, repeated or out of place, is refused
- * with the store as it was, so that the import of the intact file can follow.
+ * imported. A file cut short, inside a line or at a line boundary (its last line is not the
+ * `exportEnd` line, or its lines do not add up to it), or with a line damaged, changed, repeated or
+ * out of place, is refused with the store as it was, so that the import of the intact file can
+ * follow.
  */
 export async function importEvents(
   store: EventStore,
@@ -197,9 +198,9 @@ async function* serviceEvents(store: EventStore): AsyncGenerator<RecordedEvent> 
  * Reads the whole file as the import will, and throws ImportError at the first line the import
  * would refuse or the service could not read, before anything is written, and when the file does not
  * end with an `exportEnd` line that counts its lines and, when it has their digest, hashes to it
- * (unless `withoutEndLine` and it has none). The
- * store may hold the file's first events, as an import of it that was stopped leaves it, and nothing
- * else: returns how many of the file's events it holds, and whether the file has an end line.
+ * (unless `withoutEndLine` and it has none). The store may hold the file's first events, as an
+ * import of it that was stopped leaves it, and nothing else: returns how many of the file's events
+ * it holds, and whether the file has an end line.
  */
 async function checkImportFile(
   input: Readable,
