@@ -89,6 +89,12 @@ describe('members, groups and grants over HTTP', () => {
       .send('null');
     expect(notObject.status).toBe(400);
     expect((await http().delete(`${T}/members/dave`).set(AUTH)).status).toBe(204);
+    // Only where the DTO says so: a bodiless PUT of the quotas would reset every one of them.
+    const quotas = await http().put(`${T}/quotas`).set(AUTH);
+    expect({ status: quotas.status, errors: (quotas.body as { errors?: unknown }).errors }).toEqual({
+      status: 400,
+      errors: [{ field: '(body)', message: 'must be a JSON object' }],
+    });
   });
 
   it('lists the grants on a workspace, and answers 404 for a workspace the tenant does not have', async () => {
