@@ -41,7 +41,8 @@ export interface RebuildOptions {
   /**
    * Where to take more connections, for work that can run side by side: with it, each projection
    * loads on a connection of its own (`client` and one more per other projection) and the deferred
-   * indexes and checks run on two connections at once. Without it, the whole rebuild runs on `client`, in turn.
+   * indexes and checks run on two connections at once. Without it, the whole rebuild runs on
+   * `client`, in turn.
    */
   readonly pool?: pg.Pool;
   /**

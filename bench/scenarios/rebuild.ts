@@ -175,10 +175,11 @@ async function rawInsertSeconds(url: string, source: string): Promise<{ seconds:
 
 /**
  * The ceiling of the method itself: the rows the rebuild produced, already in COPY's binary format
- * (as the rebuild sends them) in memory, copied into a schema made by startRebuild (primary keys only) the way the
- * rebuild loads them (workspaces and tenants on one connection, the audit log on another, at
- * once), then finished by finishRebuild with the same pool. Everything the rebuild does besides
- * (reading and decoding the log, working out the rows) is left out. Null without startRebuild.
+ * (as the rebuild sends them) in memory, copied into a schema made by startRebuild (primary keys
+ * only) the way the rebuild loads them (workspaces and tenants on one connection, the audit log on
+ * another, at once), then finished by finishRebuild with the same pool. Everything the rebuild does
+ * besides (reading and decoding the log, working out the rows) is left out. Null without
+ * startRebuild.
  */
 async function copyCeilingSeconds(
   url: string,

@@ -298,7 +298,10 @@ function isRouteNotFound(exception: HttpException): boolean {
   );
 }
 
-/** A problem's title from its code: API_KEY_NOT_FOUND is "API key not found", WORKSPACE_ID_TAKEN "Workspace ID taken". */
+/**
+ * A problem's title from its code: API_KEY_NOT_FOUND is "API key not found", WORKSPACE_ID_TAKEN
+ * "Workspace ID taken".
+ */
 function titleOf(code: string): string {
   const words = code
     .toLowerCase()

@@ -5,6 +5,7 @@ import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { decodeCursor, encodeCursor } from '../queries/keyset-cursor.js';
 import { isUserId } from '../../tenancy/user-id.js';
 import { ScopedReader } from '../queries/scoped-reader.js';
+import { requireTenant } from '../queries/read-model.queries.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 import {
   addNeed,
@@ -122,7 +123,7 @@ export class MembershipQueries {
                  OR (added_position, user_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::text))
           ORDER BY added_position, user_id LIMIT ${limit + 1}`,
     );
-    if (rows.length === 0) await this.requireTenant(tenantId);
+    if (rows.length === 0) await requireTenant(this.reader, tenantId);
     const lookup = await this.lookupFor(rows);
     return page(
       rows,
@@ -142,7 +143,7 @@ export class MembershipQueries {
           FROM members m WHERE m.tenant_id = ${tenantId}::uuid AND m.user_id = ${userId}`,
     );
     if (row === undefined) {
-      await this.requireTenant(tenantId);
+      await requireTenant(this.reader, tenantId);
       throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
     }
     return { ...memberView(row, await this.lookupFor([row])), groups: row.groups };
@@ -157,7 +158,7 @@ export class MembershipQueries {
                  OR (created_position, group_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
           ORDER BY created_position, group_id LIMIT ${limit + 1}`,
     );
-    if (rows.length === 0) await this.requireTenant(tenantId);
+    if (rows.length === 0) await requireTenant(this.reader, tenantId);
     return page(rows, limit, groupView, (row) =>
       encodeCursor({ position: row.created_position, id: row.group_id }),
     );
@@ -169,7 +170,7 @@ export class MembershipQueries {
       sql`SELECT * FROM member_groups WHERE tenant_id = ${tenantId}::uuid AND group_id = ${groupId}::uuid`,
     );
     if (row === undefined) {
-      await this.requireTenant(tenantId);
+      await requireTenant(this.reader, tenantId);
       throw new TenancyRuleViolation('GROUP_NOT_FOUND', `No group ${groupId}.`);
     }
     return groupView(row);
@@ -237,7 +238,7 @@ export class MembershipQueries {
       ? await this.keysetPage<GrantRow>(tenantId, statement)
       : await this.query<GrantRow>(tenantId, statement);
     // No rows: say so with 404 when the tenant, or the workspace filtered on, is not there.
-    if (rows.length === 0) await this.requireTenant(tenantId, filter.workspaceId);
+    if (rows.length === 0) await requireTenant(this.reader, tenantId, filter.workspaceId);
     return page(rows, limit, grantView, (row) =>
       encodeCursor({ position: row.granted_position, id: row.grant_id }),
     );
@@ -258,20 +259,6 @@ export class MembershipQueries {
   /** A keyset page in the order of an index that serves its filter (ScopedReader.pageInIndexOrder). */
   private keysetPage<Row>(tenantId: string, statement: SqlStatement): Promise<Row[]> {
     return this.reader.pageInIndexOrder<Row>({ kind: 'tenant', tenantId }, statement);
-  }
-
-  /** The tenant, and the workspace if one is named, as the workspace list checks a parent. */
-  private async requireTenant(tenantId: string, workspaceId?: string): Promise<void> {
-    const [found] = await this.query<{ live: boolean; workspace: boolean }>(
-      tenantId,
-      sql`SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted') AS live,
-                 EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = ${tenantId}::uuid
-                           AND workspace_id = ${workspaceId ?? null}::uuid) AS workspace`,
-    );
-    if (!found?.live) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
-    if (workspaceId !== undefined && !found.workspace) {
-      throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
-    }
   }
 }
 

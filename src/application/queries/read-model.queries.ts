@@ -148,7 +148,7 @@ export class ReadModelQueries {
     );
     // An empty page needs telling apart from a missing tenant or parent; only then is it worth a
     // second look (a live tenant always has its root, so this is rare).
-    if (rows.length === 0) await this.assertListable(tenantId, parentWorkspaceId);
+    if (rows.length === 0) await requireTenant(this.reader, tenantId, parentWorkspaceId);
     return page(rows, limit, workspaceView, (row) => ({
       position: row.created_position,
       id: row.workspace_id,
@@ -163,19 +163,6 @@ export class ReadModelQueries {
     );
     if (!row) throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
     return workspaceView(row);
-  }
-
-  private async assertListable(tenantId: string, parentWorkspaceId: string | undefined): Promise<void> {
-    const [found] = await this.reader.query<{ tenant: boolean; parent: boolean }>(
-      { kind: 'tenant', tenantId },
-      sql`SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted') AS tenant,
-                 EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = ${tenantId}::uuid
-                           AND workspace_id = ${parentWorkspaceId ?? null}::uuid) AS parent`,
-    );
-    if (!found?.tenant) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
-    if (parentWorkspaceId && !found.parent) {
-      throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${parentWorkspaceId}.`);
-    }
   }
 }
 
@@ -233,4 +220,26 @@ function page<Row, Item>(
   const shown = more ? rows.slice(0, limit) : rows;
   const last = shown[shown.length - 1];
   return { items: shown.map(view), nextCursor: more && last ? encodeCursor(keyOf(last)) : null };
+}
+
+/**
+ * Throws TENANT_NOT_FOUND unless the tenant is in the read models and not deleted, and
+ * WORKSPACE_NOT_FOUND unless the workspace, when one is named, is one of its workspaces: what an
+ * empty page says when its tenant, or the workspace it is filtered on, is not there. One query.
+ */
+export async function requireTenant(
+  reader: ScopedReader,
+  tenantId: string,
+  workspaceId?: string,
+): Promise<void> {
+  const [found] = await reader.query<{ tenant: boolean; workspace: boolean }>(
+    { kind: 'tenant', tenantId },
+    sql`SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ${tenantId}::uuid AND status <> 'deleted') AS tenant,
+               EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = ${tenantId}::uuid
+                         AND workspace_id = ${workspaceId ?? null}::uuid) AS workspace`,
+  );
+  if (!found?.tenant) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+  if (workspaceId !== undefined && !found.workspace) {
+    throw new TenancyRuleViolation('WORKSPACE_NOT_FOUND', `No workspace ${workspaceId}.`);
+  }
 }
