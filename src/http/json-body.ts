@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { assertJsonDepth, RefusedBodyError } from './json-depth.js';
+import { assertJsonStructure, RefusedBodyError } from './json-structure.js';
 import { ProblemError, problem } from './problem.js';
 
 /** Request bodies are small JSON documents; anything larger is refused with 413 before parsing. */
@@ -15,18 +15,38 @@ export const JSON_BODY_OPTIONS = {
   // Any JSON value parses, so that `7` or `"x"` is answered "must be a JSON object", not "malformed".
   strict: false,
   verify: (_request: unknown, _response: unknown, body: Buffer, encoding: string) => {
-    assertUtf8(body, encoding);
-    assertJsonDepth(body);
+    if (!/^utf-8$/i.test(encoding)) throw new UnsupportedCharsetError(encoding);
+    // Bytes that are not UTF-8 would be decoded into replacement characters and stored as such (a
+    // name "a\uFFFD\uFFFDb"), so they are refused instead.
+    if (!isUtf8(body)) throw new RefusedBodyError('The request body is not valid UTF-8.');
+    assertJsonStructure(body);
   },
 };
 
 /**
- * JSON is UTF-8 unless the request says otherwise: bytes that are not would be decoded into
- * replacement characters and stored as such (a name "a\uFFFD\uFFFDb"), so they are refused instead.
+ * JSON is UTF-8 (RFC 8259: between systems it must be, and its media type has no charset). body-parser
+ * would decode a body declared UTF-16 or UTF-7 too, but the checks above read the bytes as UTF-8:
+ * in UTF-7 a bracket may be spelled `+AFs-`, and a body nested past the depth limit would pass
+ * them. Such a body is refused as any other charset is, with the same 415 (see
+ * isUnsupportedCharset), before it is decoded.
  */
-function assertUtf8(body: Buffer, encoding: string): void {
-  if (/^utf-?8$/i.test(encoding) && !isUtf8(body))
-    throw new RefusedBodyError('The request body is not valid UTF-8.');
+class UnsupportedCharsetError extends Error {
+  readonly status = 415;
+  readonly type = 'charset.unsupported';
+  readonly expose = true;
+
+  constructor(readonly charset: string) {
+    super(`unsupported charset "${charset.toUpperCase()}"`);
+  }
+}
+
+/** body-parser's refusal of a charset, or ours above: both answered as unsupportedMediaType. */
+export function isUnsupportedCharset(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { type?: unknown }).type === 'charset.unsupported'
+  );
 }
 
 /** A batch of up to 1,000 permission checks, each naming a user id of up to 255 characters. */
@@ -53,15 +73,18 @@ export function requireJsonBody(request: Request, _response: Response, next: Nex
     next();
     return;
   }
-  next(
-    new ProblemError(
-      problem(
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Unsupported media type',
-        'Request bodies must be JSON, sent with Content-Type: application/json.',
-      ),
-      { 'Accept-Post': 'application/json', 'Accept-Patch': 'application/json' },
+  next(unsupportedMediaType());
+}
+
+/** The one 415: a body in another format than JSON, or JSON in another charset than UTF-8. */
+export function unsupportedMediaType(): ProblemError {
+  return new ProblemError(
+    problem(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Unsupported media type',
+      'Request bodies must be JSON in UTF-8, sent with Content-Type: application/json.',
     ),
+    { 'Accept-Post': 'application/json', 'Accept-Patch': 'application/json' },
   );
 }

@@ -26,6 +26,7 @@ import {
   validationProblem,
   type Problem,
 } from './problem.js';
+import { isUnsupportedCharset, unsupportedMediaType } from './json-body.js';
 import { pathOf, RouteTable } from './route-table.js';
 import { ACTOR_KEY, type Actor } from './auth/actor.js';
 
@@ -209,6 +210,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     // Nest hands body-parser's errors over wrapped in an HttpException.
     const parserError = exception instanceof HttpException ? exception.cause : exception;
     if (parserError instanceof URIError) return [this.undecodablePath(request), {}];
+    if (isUnsupportedCharset(parserError)) {
+      const { problem: body, headers } = unsupportedMediaType();
+      return [body, headers];
+    }
     if (exception instanceof HttpException && !isBodyParserError(parserError)) {
       const allowed = this.methodsAllowedFor(exception, request);
       if (allowed) {

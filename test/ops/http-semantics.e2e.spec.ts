@@ -37,6 +37,13 @@ describe('HTTP semantics', () => {
     return response.body as { workspaceId: string; revision: number; position: string };
   };
 
+  /** The bytes exactly as given (supertest would serialise a Buffer as JSON), with these headers. */
+  const sendBytes = async (method: string, path: string, headers: Record<string, string>, body: Buffer) => {
+    if (!app.server.listening) await new Promise<void>((resolve) => app.server.listen(0, resolve));
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}${path}`;
+    return fetch(url, { method, headers: { ...AUTH, ...headers }, body });
+  };
+
   beforeAll(async () => {
     app = await startTestApp();
   });
@@ -51,6 +58,51 @@ describe('HTTP semantics', () => {
     expect(response.headers['accept-post']).toBe('application/json');
     const list = await http().get('/v1/tenants?limit=500').set(AUTH);
     expect(JSON.stringify(list.body)).not.toContain(name);
+  });
+
+  it('JSON in another charset than UTF-8 (UTF-16, a UTF-7 body nested past the limit, Latin-1): the same 415, and nothing is created', async () => {
+    const { tenantId } = await createTenant();
+    const keys = async () => (await http().get(`/v1/tenants/${tenantId}/api-keys`).set(AUTH)).body as unknown;
+    const keysBefore = await keys();
+    // UTF-7 may spell brackets in base64 (`+AFs-`): no `[` byte for a check of the raw bytes to see.
+    const utf7 = (text: string) =>
+      `+${Buffer.from(text, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}-`;
+    const send = (charset: string, bytes: Buffer) =>
+      sendBytes(
+        'POST',
+        `/v1/tenants/${tenantId}/api-keys`,
+        { 'Content-Type': `application/json; charset=${charset}` },
+        bytes,
+      );
+    for (const [charset, bytes] of [
+      ['utf-16le', Buffer.from(JSON.stringify({ role: 'reader' }), 'utf16le')],
+      [
+        'utf-7',
+        Buffer.from(`{"role": "reader", "name": ${utf7('['.repeat(9_000))}${utf7(']'.repeat(9_000))}}`),
+      ],
+      ['latin1', Buffer.from(JSON.stringify({ role: 'reader' }))],
+    ] as const) {
+      const response = await send(charset, bytes);
+      expect({
+        charset,
+        status: response.status,
+        accepts: response.headers.get('accept-post'),
+        body: await response.json(),
+      }).toEqual({
+        charset,
+        status: 415,
+        accepts: 'application/json',
+        body: expect.objectContaining({
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          detail: 'Request bodies must be JSON in UTF-8, sent with Content-Type: application/json.',
+        }),
+      });
+    }
+    expect(await keys()).toEqual(keysBefore);
+    for (const charset of ['utf-8', 'UTF-8']) {
+      const response = await send(charset, Buffer.from(JSON.stringify({ role: 'reader' })));
+      expect({ charset, status: response.status }).toEqual({ charset, status: 201 });
+    }
   });
 
   it('a method the path does not serve: 405 with Allow; an unknown path stays 404', async () => {
@@ -74,6 +126,45 @@ describe('HTTP semantics', () => {
     expect(body.errors).toBeUndefined();
   });
 
+  it('a member named twice in one object, however its name is spelled: MALFORMED_BODY naming it, and nothing is written', async () => {
+    // A proxy or a log that reads the first `role` would see a reader key; JSON.parse keeps the last.
+    const { tenantId, rootWorkspaceId } = await createTenant();
+    const keysBefore = await http().get(`/v1/tenants/${tenantId}/api-keys`).set(AUTH);
+    const post = (path: string, body: string) =>
+      http().post(path).set(AUTH).set('Content-Type', 'application/json').send(body);
+    const name = `Twice ${randomUUID()}`;
+    for (const [path, body, member] of [
+      [`/v1/tenants/${tenantId}/api-keys`, '{"role": "reader", "role": "admin"}', 'role'],
+      ['/v1/tenants', `{"name": "${name}", "n\\u0061me": "${name} 2"}`, 'name'],
+      [
+        `/v1/tenants/${tenantId}/permissions/check`,
+        `{"checks": [{"principal": {"type": "user", "id": "u1", "id": "u2"}, "permission": "workspace.read", "workspaceId": "${rootWorkspaceId}"}]}`,
+        'id',
+      ],
+    ] as const) {
+      const refused = problemOf(await post(path, body), 400, 'MALFORMED_BODY');
+      expect(refused.detail).toBe(`The request body names the member "${member}" twice in one object.`);
+    }
+    const keysAfter = await http().get(`/v1/tenants/${tenantId}/api-keys`).set(AUTH);
+    expect(keysAfter.body).toEqual(keysBefore.body);
+    const listed = await http().get('/v1/tenants?limit=500').set(AUTH);
+    expect(JSON.stringify(listed.body)).not.toContain(name);
+    // The same name in different objects, or as a value, is no repetition.
+    const checks = await post(
+      `/v1/tenants/${tenantId}/permissions/check`,
+      JSON.stringify({
+        checks: ['u1', 'u2'].map((id) => ({
+          principal: { type: 'user', id },
+          permission: 'workspace.read',
+          workspaceId: rootWorkspaceId,
+        })),
+      }),
+    );
+    expect(checks.status).toBe(200);
+    const key = await post(`/v1/tenants/${tenantId}/api-keys`, '{"role": "reader", "name": "role"}');
+    expect(key.status).toBe(201);
+  });
+
   it('a body that cannot be read as UTF-8 JSON (a broken gzip or brotli stream, bytes that are not UTF-8): MALFORMED_BODY, and nothing is created', async () => {
     const name = `Unreadable ${randomUUID()}`;
     const attempts = [
@@ -84,15 +175,13 @@ describe('HTTP semantics', () => {
         bytes: Buffer.concat([Buffer.from(`{"name":"${name}`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
       },
     ];
-    // The bytes exactly as given (supertest would serialise a Buffer as JSON).
-    if (!app.server.listening) await new Promise<void>((resolve) => app.server.listen(0, resolve));
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/tenants`;
     for (const { encoding, bytes } of attempts) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { ...AUTH, 'Content-Type': 'application/json', 'Content-Encoding': encoding },
-        body: bytes,
-      });
+      const response = await sendBytes(
+        'POST',
+        '/v1/tenants',
+        { 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+        bytes,
+      );
       const body = (await response.json()) as ProblemBody;
       expect({ encoding, status: response.status, body }).toEqual({
         encoding,
