@@ -390,6 +390,22 @@ describe('HTTP semantics', () => {
         [{ field: 'checks', message: 'must be an array' }],
       ],
       [
+        http().post(`${tenant}/permissions/check`).set(AUTH).send({ checks: [] }),
+        [{ field: 'checks', message: 'must hold at least one check' }],
+      ],
+      [
+        http()
+          .post(`${tenant}/permissions/check`)
+          .set(AUTH)
+          .send({
+            checks: Array.from({ length: 1_001 }, () => ({
+              principal: { type: 'user', id: 'u1' },
+              permission: 'workspace.read',
+            })),
+          }),
+        [{ field: 'checks', message: 'must hold at most 1000 checks' }],
+      ],
+      [
         http()
           .post(`${tenant}/permissions/check`)
           .set(AUTH)

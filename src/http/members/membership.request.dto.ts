@@ -220,8 +220,8 @@ export class PermissionCheckRequestDto {
   // null is no batch and no single check either: it is refused as a list, not passed as absent.
   @ValidateIf((body: PermissionCheckRequestDto) => body.checks !== undefined)
   @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_CHECKS)
+  @ArrayMinSize(1, { message: 'checks must hold at least one check' })
+  @ArrayMaxSize(MAX_CHECKS, { message: `checks must hold at most ${MAX_CHECKS} checks` })
   @EachIsObject()
   @ValidateNested({ each: true })
   @Type(() => PermissionCheckDto)
