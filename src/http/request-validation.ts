@@ -11,7 +11,7 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
-import { validationProblem, type FieldError } from './problem.js';
+import { ProblemError, validationProblem, type FieldError } from './problem.js';
 import { isApiRoute } from './route-table.js';
 
 /**
@@ -38,6 +38,9 @@ const SHAPE_CONSTRAINTS = [
 const KEYS_LEFT_OUT = new Set(['__proto__', 'constructor']);
 
 const ABSENT_BODY_READS_AS_EMPTY = new WeakSet<object>();
+
+/** A query parameter sent more than once, which Express reads as a list. */
+export const GIVEN_ONCE = 'must be given once';
 
 /**
  * On a body DTO whose properties are all optional: a request with no body at all reads as `{}`, so
@@ -85,7 +88,41 @@ export class RequestValidationPipe extends ValidationPipe {
       const leftOut = keysLeftOut(value, '');
       if (leftOut.length > 0) throw validationProblem(leftOut);
     }
+    if (metadata.type === 'query' && metadata.metatype !== undefined) {
+      return this.queryGivenOnce(value as Record<string, unknown>, metadata);
+    }
     return super.transform(value, metadata);
+  }
+
+  /**
+   * Every query parameter is a single value: one given twice (`?limit=1&limit=2`, which Express
+   * reads as a list, where a proxy in front may read the first) is refused as such, together with
+   * what the others break, instead of as a list that "must be an integer number". One the route
+   * does not take stays "is not allowed", however often it is given.
+   */
+  private async queryGivenOnce(query: Record<string, unknown>, metadata: ArgumentMetadata): Promise<unknown> {
+    const repeated = Object.keys(query).filter((key) => Array.isArray(query[key]));
+    if (repeated.length === 0) return super.transform(query, metadata);
+    const firsts = Object.fromEntries(
+      Object.entries(query).map(([key, value]) => [
+        key,
+        Array.isArray(value) ? (value[0] as unknown) : value,
+      ]),
+    );
+    let errors: readonly FieldError[] = [];
+    try {
+      await super.transform(firsts, metadata);
+    } catch (error) {
+      if (!(error instanceof ProblemError) || !error.problem.errors) throw error;
+      errors = error.problem.errors;
+    }
+    const undeclared = new Set(
+      errors.filter((error) => error.message === 'is not allowed').map((error) => error.field),
+    );
+    throw validationProblem([
+      ...repeated.filter((field) => !undeclared.has(field)).map((field) => ({ field, message: GIVEN_ONCE })),
+      ...errors.filter((error) => !repeated.includes(error.field) || undeclared.has(error.field)),
+    ]);
   }
 }
 

@@ -481,6 +481,33 @@ describe('HTTP semantics', () => {
     ]);
   });
 
+  it('a query parameter given twice says so, whatever its values, and is not read as either', async () => {
+    // A proxy may read the first, Express makes a list of both: neither is taken.
+    for (const query of ['limit=1&limit=2', 'limit=1&limit=1', 'limit=abc&limit=5']) {
+      const response = await http().get(`/v1/tenants?${query}`).set(AUTH);
+      expect({ query, errors: problemOf(response, 400, 'VALIDATION_FAILED').errors }).toEqual({
+        query,
+        errors: [{ field: 'limit', message: 'must be given once' }],
+      });
+    }
+    const twice = await http().get('/v1/tenants?cursor=a&cursor=b&limit=x').set(AUTH);
+    expect(problemOf(twice, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'cursor', message: 'must be given once' },
+      { field: 'limit', message: 'must be an integer number' },
+    ]);
+    // An id the access check reads from the query is checked before the rest, as its own.
+    const { tenantId, rootWorkspaceId } = await createTenant();
+    const parent = `parentWorkspaceId=${rootWorkspaceId}`;
+    const workspaces = await http().get(`/v1/tenants/${tenantId}/workspaces?${parent}&${parent}`).set(AUTH);
+    expect(problemOf(workspaces, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'parentWorkspaceId', message: 'must be given once' },
+    ]);
+    const undeclared = await http().get('/v1/tenants?foo=1&foo=2&limit=2').set(AUTH);
+    expect(problemOf(undeclared, 400, 'VALIDATION_FAILED').errors).toEqual([
+      { field: 'foo', message: 'is not allowed' },
+    ]);
+  });
+
   it('one wording per error code: a missing tenant reads the same from the read side and from a command', async () => {
     const missing = randomUUID();
     const read = problemOf(await http().get(`/v1/tenants/${missing}`).set(AUTH), 404, 'TENANT_NOT_FOUND');

@@ -8,6 +8,7 @@ import { refusalOf } from '../../application/access/access-refusal.js';
 import type { Principal } from '../../application/access/principal.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
 import { validationProblem } from '../problem.js';
+import { GIVEN_ONCE } from '../request-validation.js';
 import { ApiKeyAuthenticator } from './api-key.authenticator.js';
 import { isApiRoute } from '../route-table.js';
 import { ACCESS_KEY, ACTOR_KEY, READ_SCOPE_KEY, type RequestReadScope } from './actor.js';
@@ -106,6 +107,7 @@ function idFrom(request: Request, source: IdSource): string | undefined {
       ? (container as Record<string, unknown>)[source.name]
       : undefined;
   if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) throw validationProblem([{ field: source.name, message: GIVEN_ONCE }]);
   if (!isUuid(value)) throw validationProblem([{ field: source.name, message: 'must be a UUID' }]);
   return value.toLowerCase();
 }
