@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { IfMatch } from '../application/commands/tenant-command.executor.js';
+import { RevisionMismatchError, type IfMatch } from '../application/commands/tenant-command.executor.js';
 import type { WriteResult } from '../application/commands/write-results.js';
 import { validationProblem } from './problem.js';
 
@@ -37,6 +37,8 @@ export function sendAccepted<Body extends object>(
 /**
  * A single resource's read answer: ETag, and 304 Not Modified (no body) when `If-None-Match` names
  * its current tag. If-None-Match compares weakly (RFC 9110 13.1.2), so `W/"3"` matches `"3"`.
+ * `If-Match` is evaluated first (13.2.2), as for a write: a read of a revision other than the ones
+ * it names is not performed but answered 412 with the current one (13.1.1).
  */
 export function sendRepresentation<View extends { readonly revision: number }>(
   request: Request,
@@ -45,6 +47,10 @@ export function sendRepresentation<View extends { readonly revision: number }>(
 ): View | undefined {
   const tag = entityTag(view.revision);
   response.setHeader('ETag', tag);
+  const revisions = ifMatchRevisionsOf(request.headers['if-match']);
+  if (revisions !== undefined && !revisions.includes(view.revision)) {
+    throw new RevisionMismatchError(revisions, view.revision);
+  }
   const header = request.headers['if-none-match'];
   if (typeof header === 'string' && noneMatchNames(header, tag)) {
     response.status(304);

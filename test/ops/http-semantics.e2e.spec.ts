@@ -9,6 +9,7 @@ import { waitFor } from '../support/wait-for.js';
 interface ProblemBody {
   readonly code: string;
   readonly detail?: string;
+  readonly currentRevision?: number | null;
   readonly errors?: { field: string; message: string }[];
 }
 
@@ -553,6 +554,45 @@ describe('HTTP semantics', () => {
       .set('If-None-Match', `"${workspace.revision}"`);
     expect(changed.status).toBe(200);
     expect(changed.headers.etag).toBe(`"${workspace.revision + 1}"`);
+  });
+
+  it('a single-resource GET honours If-Match too: the current tag or * answers, a stale or weak one is 412 naming the revision, a broken one 400', async () => {
+    const tenant = await createTenant();
+    const workspace = await createWorkspace(tenant.tenantId);
+    const tenantPath = `/v1/tenants/${tenant.tenantId}`;
+    const workspacePath = `${tenantPath}/workspaces/${workspace.workspaceId}`;
+    const current = `"${workspace.revision}"`;
+    const get = (path: string, ifMatch: string, ifNoneMatch?: string) => {
+      const pending = http()
+        .get(path)
+        .set(AUTH)
+        .set('Min-Position', workspace.position)
+        .set('If-Match', ifMatch);
+      return ifNoneMatch === undefined ? pending : pending.set('If-None-Match', ifNoneMatch);
+    };
+    for (const path of [tenantPath, workspacePath]) {
+      for (const ifMatch of [current, '*', `"0", ${current}`]) {
+        const response = await get(path, ifMatch);
+        expect({ path, ifMatch, status: response.status, etag: response.headers.etag }).toEqual({
+          path,
+          ifMatch,
+          status: 200,
+          etag: current,
+        });
+      }
+      for (const ifMatch of ['"0"', `W/${current}`, '"abc"']) {
+        const response = await get(path, ifMatch);
+        expect({ path, ifMatch, status: response.status }).toEqual({ path, ifMatch, status: 412 });
+        expect(problemOf(response, 412, 'REVISION_MISMATCH').currentRevision).toBe(workspace.revision);
+      }
+      expect(problemOf(await get(path, 'garbage'), 400, 'VALIDATION_FAILED').errors).toEqual([
+        { field: 'If-Match', message: 'must be an entity tag such as "3"' },
+      ]);
+      // If-Match is evaluated first (RFC 9110 13.2.2): a stale one is 412 even where If-None-Match
+      // would answer 304, and a matching one leaves If-None-Match its say.
+      expect((await get(path, '"0"', current)).status).toBe(412);
+      expect((await get(path, current, current)).status).toBe(304);
+    }
   });
 
   /**

@@ -189,6 +189,17 @@ describe('the OpenAPI document', () => {
     expect(documented).toBeGreaterThan(10);
   });
 
+  it('documents If-Match and its 412 on the reads of one resource, which honour it (test/ops/http-semantics)', () => {
+    for (const path of ['/v1/tenants/{tenantId}', '/v1/tenants/{tenantId}/workspaces/{workspaceId}']) {
+      const operation = document.paths[path]?.get;
+      expect({
+        path,
+        ifMatch: (operation?.parameters ?? []).some((p) => p.in === 'header' && p.name === 'If-Match'),
+        responses: Object.keys(operation?.responses ?? {}),
+      }).toEqual({ path, ifMatch: true, responses: expect.arrayContaining(['304', '412']) });
+    }
+  });
+
   it('lists on every /v1 operation the refusals it really answers for a body or a query parameter it does not take', async () => {
     const sample: Record<string, string> = { userId: 'user-1', principalType: 'user', principalId: 'user-1' };
     const codesOf = (operation: Operation, status: number): string[] => {

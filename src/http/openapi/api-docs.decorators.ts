@@ -97,6 +97,17 @@ export const ApiIfMatch = (): MethodDecorator =>
       'matches; * matches whatever revision; a value that is no entity tag is 400.',
   });
 
+/** If-Match on a read of one resource (GET, HEAD): compared as for a change. */
+export const ApiIfMatchOnRead = (): MethodDecorator =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'The ETag you expect ("3"), or a list of them: the resource is answered only while it is at one of them, else ' +
+      '412 REVISION_MISMATCH with its currentRevision. Compared as for a change: a weak tag never matches, * matches ' +
+      'whatever revision, a value that is no entity tag is 400. Evaluated before If-None-Match.',
+  });
+
 export const ApiIfNoneMatch = (): MethodDecorator =>
   ApiHeader({
     name: 'If-None-Match',

@@ -16,6 +16,7 @@ import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
 import { ReadModelRoute } from './min-position.interceptor.js';
 import {
+  ApiIfMatchOnRead,
   ApiIfNoneMatch,
   ApiJson,
   ApiNotModified,
@@ -48,8 +49,16 @@ export class TenantQueriesHttpController {
 
   @Get(':tenantId')
   @Requires('tenant:read', { tenantId: fromParam('tenantId') })
-  @ReadModelRoute('tenants', 'A tenant, with its workspace count and deletion progress', ['TENANT_NOT_FOUND'])
+  @ReadModelRoute(
+    'tenants',
+    'A tenant, with its workspace count and deletion progress',
+    ['TENANT_NOT_FOUND'],
+    {
+      412: ['REVISION_MISMATCH'],
+    },
+  )
   @ApiUuidParam('tenantId')
+  @ApiIfMatchOnRead()
   @ApiIfNoneMatch()
   @ApiJson(
     200,
@@ -100,10 +109,11 @@ export class TenantQueriesHttpController {
     'workspaces',
     'A workspace, with its depth, path from the root and child count',
     ['TENANT_NOT_FOUND', 'WORKSPACE_NOT_FOUND'],
-    { 410: ['WORKSPACE_DELETED'] },
+    { 410: ['WORKSPACE_DELETED'], 412: ['REVISION_MISMATCH'] },
   )
   @ApiUuidParam('tenantId')
   @ApiUuidParam('workspaceId')
+  @ApiIfMatchOnRead()
   @ApiIfNoneMatch()
   @ApiJson(200, 'The workspace', WORKSPACE_SCHEMA, ETAG_HEADER)
   @ApiNotModified()
