@@ -35,7 +35,7 @@ class UnsupportedCharsetError extends Error {
   readonly type = 'charset.unsupported';
   readonly expose = true;
 
-  constructor(readonly charset: string) {
+  constructor(charset: string) {
     super(`unsupported charset "${charset.toUpperCase()}"`);
   }
 }
