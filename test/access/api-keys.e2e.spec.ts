@@ -153,6 +153,33 @@ describe('API key routes', () => {
     expect(read.status).toBe(200);
   });
 
+  it('takes the scheme name in any case and more than one space after it (RFC 9110 11.1, 11.4), and no other scheme', async () => {
+    const tenant = await kit.createTenant();
+    const issued = await kit
+      .http()
+      .post(`/v1/tenants/${tenant.tenantId}/api-keys`)
+      .set(AUTH)
+      .send({ role: 'reader' });
+    const secret = (issued.body as { secret: string }).secret;
+    const operatorKey = AUTH.Authorization.slice('Bearer '.length);
+    for (const key of [secret, operatorKey]) {
+      for (const scheme of ['bearer', 'BEARER', 'bEaReR', 'Bearer ']) {
+        const read = await kit
+          .http()
+          .get(`/v1/tenants/${tenant.tenantId}/events?limit=1`)
+          .set('Authorization', `${scheme} ${key}`);
+        expect({ scheme, status: read.status }).toEqual({ scheme, status: 200 });
+      }
+    }
+    for (const authorization of [`Bearerx ${secret}`, `Token ${secret}`, secret, `Bearer`]) {
+      const read = await kit
+        .http()
+        .get(`/v1/tenants/${tenant.tenantId}/events?limit=1`)
+        .set('Authorization', authorization);
+      expect({ authorization, status: read.status }).toEqual({ authorization, status: 401 });
+    }
+  });
+
   it('refuses a request with two Authorization headers, whichever of them is valid', async () => {
     const before = await kit.logLength();
     for (const pair of [

@@ -8,7 +8,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
 import { pathOf, type RouteTable } from '../route-table.js';
 
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+/** RFC 9110 (11.1, 11.4): the scheme name in any case, one or more spaces, then the key. */
+const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
 
 /** Where authenticateApiRequests leaves the caller it found, for the guard to authorize. */
 const AUTHENTICATED_KEY = 'tenancyAuthenticated';
