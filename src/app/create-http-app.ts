@@ -23,11 +23,15 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
   const log = logger ?? createLogger(options.config.logLevel);
   // Paths match in their exact case: `/V1/tenants` is no route, rather than the same route reached
   // by a spelling that path-based rules (the API-key guard's /v1 scope, the check route's body
-  // limit) would not recognise. Express reads the setting when it creates its router, which Nest's
-  // adapter does as soon as it is made: so the instance is made here, set, and handed over, and the
-  // setting is checked, since a router made earlier would ignore it silently.
+  // limit) would not recognise. Nor is a path with a slash after it: a client that resolves
+  // `…/members/..` (fetch does, `%2E%2E` too) sends `/v1/tenants/{id}/`, which was the tenant's
+  // route, so removing such a member deleted the tenant. Express reads both settings when it
+  // creates its router, which Nest's adapter does as soon as it is made: so the instance is made
+  // here, set, and handed over, and the settings are checked, since a router made earlier would
+  // ignore them silently.
   const instance = express();
   instance.set('case sensitive routing', true);
+  instance.set('strict routing', true);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register(options),
     new ExpressAdapter(instance),
@@ -36,8 +40,9 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
       bodyParser: false,
     },
   );
-  if ((instance.router as unknown as { caseSensitive?: boolean }).caseSensitive !== true)
-    throw new Error('the HTTP router was created before case-sensitive routing could be set');
+  const router = instance.router as unknown as { caseSensitive?: boolean; strict?: boolean };
+  if (router.caseSensitive !== true || router.strict !== true)
+    throw new Error('the HTTP router was created before case-sensitive and strict routing could be set');
   const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,
   // also one refused before it reaches a handler; graceful shutdown waits for each one.

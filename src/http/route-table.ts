@@ -101,8 +101,8 @@ export class RouteTable {
     this.entries = [...byPath].map(([path, methods]) => ({
       path,
       methods: [...methods].sort(),
-      // As express matches them: case-sensitive (set in createHttpApp).
-      matches: match(path, { decode: false, sensitive: true }),
+      // As express matches them: case-sensitive, no slash after the path (set in createHttpApp).
+      matches: match(path, { decode: false, sensitive: true, trailing: false }),
     }));
     this.layerCount = stack.length;
     return this.entries;

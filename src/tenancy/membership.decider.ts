@@ -28,7 +28,7 @@ import { requireActiveTenant, requireWorkspaceOpenToChange, tenantNotFound } fro
 import { requireSealed, samePersonalText } from './personal-text.js';
 import { requireWithinQuota, type Quotas } from './quotas.js';
 import type { TenantState } from './tenant.state.js';
-import { parseUserId } from './user-id.js';
+import { parseNewUserId, parseUserId } from './user-id.js';
 import { isCanonicalUuid } from './uuid.js';
 
 const ROLES: ReadonlySet<string> = new Set<Role>(['viewer', 'editor', 'admin']);
@@ -53,7 +53,7 @@ export function decideMembership(
   requireActiveTenant(state, tenantId);
   switch (command.type) {
     case 'AddMember': {
-      const userId = parseUserId(command.userId);
+      const userId = parseNewUserId(command.userId);
       const displayName =
         command.displayName === undefined || command.displayName === null
           ? null

@@ -48,7 +48,7 @@ import {
   sameOverrides,
   type Quotas,
 } from './quotas.js';
-import { parseUserId } from './user-id.js';
+import { parseNewUserId } from './user-id.js';
 import { requireDisplayLine } from './display-text.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
@@ -346,7 +346,7 @@ function createTenant(command: CreateTenant, state: TenantState): TenancyEvent[]
   }
   const name = parseResourceName(command.name);
   const adminUserId =
-    command.adminUserId === undefined ? undefined : parseUserId(command.adminUserId, 'adminUserId');
+    command.adminUserId === undefined ? undefined : parseNewUserId(command.adminUserId, 'adminUserId');
   switch (state.status) {
     case 'none': {
       const { tenantId } = command;

@@ -19,3 +19,17 @@ export function parseUserId(value: unknown, field = 'userId'): string {
   }
   return value;
 }
+
+/**
+ * An id given to a new member (or a tenant's first admin) must also be one a URL can carry: `.` and
+ * `..` are dot segments, which clients resolve away (fetch does, for `%2E%2E` too), so a request
+ * for member `..` reaches the tenant's path instead. Ids already in the log stay readable and
+ * removable as they are.
+ */
+export function parseNewUserId(value: unknown, field = 'userId'): string {
+  const userId = parseUserId(value, field);
+  if (userId === '.' || userId === '..') {
+    throw invalidField(field, 'must not be . or .. (a URL resolves them as path steps)');
+  }
+  return userId;
+}

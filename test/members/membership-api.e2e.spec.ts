@@ -74,6 +74,41 @@ describe('members, groups and grants over HTTP', () => {
     expect((await http().put(`${T}/members/not%20ok`).set(AUTH).send({})).status).toBe(400);
   });
 
+  it("refuses '.' and '..' as a new member's id: a URL resolves them away, and removing member '..' with fetch deleted the tenant", async () => {
+    const before = await kit.logLength();
+    for (const segment of ['.', '..', '%2E', '%2e%2E']) {
+      // Sent as written (supertest does not resolve dot segments; fetch and browsers do).
+      const added = await http().put(`${T}/members/${segment}`).set(AUTH).send({});
+      expect({ segment, status: added.status, body: added.body as unknown }).toEqual({
+        segment,
+        status: 400,
+        body: expect.objectContaining({
+          code: 'VALIDATION_FAILED',
+          errors: [{ field: 'userId', message: expect.stringContaining('must not be . or ..') }],
+        }),
+      });
+    }
+    for (const adminUserId of ['.', '..']) {
+      const created = await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: `Dots ${randomUUID().slice(0, 8)}`, adminUserId });
+      expect({ adminUserId, status: created.status, body: created.body as unknown }).toEqual({
+        adminUserId,
+        status: 400,
+        body: expect.objectContaining({
+          errors: [{ field: 'adminUserId', message: expect.stringContaining('must not be . or ..') }],
+        }),
+      });
+    }
+    expect(await kit.logLength()).toBe(before);
+    // Dots elsewhere are ordinary characters of an id.
+    for (const userId of ['...', '.x', 'x..']) {
+      expect((await http().put(`${T}/members/${userId}`).set(AUTH).send({})).status).toBe(201);
+      expect((await http().delete(`${T}/members/${userId}`).set(AUTH)).status).toBe(204);
+    }
+  });
+
   it('adds a member with a PUT that has no body at all, as with an empty object', async () => {
     const added = await http().put(`${T}/members/dave`).set(AUTH);
     expect({ status: added.status, body: added.body as unknown }).toEqual({

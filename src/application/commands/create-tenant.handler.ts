@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { parseResourceName, type ResourceName } from '../../tenancy/resource-name.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { rootWorkspaceIdOf } from '../../tenancy/root-workspace.js';
-import { parseUserId } from '../../tenancy/user-id.js';
+import { parseNewUserId } from '../../tenancy/user-id.js';
 import { TenantCommandExecutor, type CommandOutcome } from './tenant-command.executor.js';
 import { creationEndRevision } from '../../tenancy/tenancy.decider.js';
 import { TenantNameRegistry } from './tenant-name.registry.js';
@@ -27,7 +27,7 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand,
     try {
       parsed = parseResourceName(name);
       // Checked before the name is reserved, so that a bad admin id leaves nothing behind.
-      if (adminUserId !== undefined) parseUserId(adminUserId, 'adminUserId');
+      if (adminUserId !== undefined) parseNewUserId(adminUserId, 'adminUserId');
       const current = await this.tenants.read(tenantId);
       // A repeat must not touch the name registry: the name is already this tenant's.
       if (current.state.status === 'none')

@@ -3,7 +3,7 @@ import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 import type { PersonalText } from '../../tenancy/personal-text.js';
 import { parseResourceName } from '../../tenancy/resource-name.js';
 import { requireActiveTenant } from '../../tenancy/tenant-rules.js';
-import { parseUserId } from '../../tenancy/user-id.js';
+import { parseNewUserId, parseUserId } from '../../tenancy/user-id.js';
 import { requireIfMatch, TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import { writeResult, type WriteResult } from '../commands/write-results.js';
 import { AddMemberCommand, ErasePersonalDataCommand, RemoveMemberCommand } from './member.commands.js';
@@ -31,7 +31,7 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
         typeof displayName === 'string' ? parseResourceName(displayName, 'displayName').display : displayName;
       sealed = name === undefined || name === null ? name : undefined;
       if (typeof name === 'string') {
-        parseUserId(userId);
+        parseNewUserId(userId);
         // No key is made for a request the tenant would refuse anyway.
         const { state, revision } = await this.tenants.read(tenantId);
         requireIfMatch(ifMatch, revision);

@@ -72,7 +72,11 @@ export class MembersHttpController {
     409: ['QUOTA_EXCEEDED', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
-  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiParam({
+    name: 'userId',
+    description: "A new member's id may not be . or .. (a URL resolves them as path steps)",
+    schema: { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9._:@|-]{1,255}$' },
+  })
   @ApiBody({
     type: PutMemberRequestDto,
     required: false,

@@ -31,7 +31,7 @@ export class CreateTenantRequestDto {
 
   @ApiPropertyOptional({
     description:
-      "The user the tenant starts with: a member with an admin grant on the whole tenant. The caller's identity provider's subject id, 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -.",
+      "The user the tenant starts with: a member with an admin grant on the whole tenant. The caller's identity provider's subject id, 1 to 255 characters of A-Z, a-z, 0-9 and . _ : @ | -, but not . or .. (a URL resolves them as path steps).",
     maxLength: 255,
     example: 'auth0|5f7c8ec7c33c6c004bbafe82',
   })
