@@ -131,10 +131,15 @@ export class RequestValidationPipe extends ValidationPipe {
  * parameter, and one that declares no body takes none, or an empty object. The pipe above only
  * sees what a handler declares, so without this `?x=1` or `{"x":1}` sent to such a route passed
  * unremarked, where any route with a DTO refuses it.
+ *
+ * The same for `If-None-Match` on a write: a write handler that does not read it (with
+ * `@Headers('if-none-match')`) cannot honour it, and a precondition ignored is a method performed
+ * that the client asked not to be (RFC 9110 13.1.2), so it is refused instead. Reads answer it
+ * with 304 wherever they send an ETag.
  */
 @Injectable()
 export class UndeclaredInputInterceptor implements NestInterceptor {
-  private readonly declaredByHandler = new WeakMap<object, { body: boolean; query: boolean }>();
+  private readonly declaredByHandler = new WeakMap<object, DeclaredInputs>();
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
@@ -157,23 +162,47 @@ export class UndeclaredInputInterceptor implements NestInterceptor {
         });
       }
     }
+    if (
+      !declared.ifNoneMatch &&
+      request.headers['if-none-match'] !== undefined &&
+      request.method !== 'GET' &&
+      request.method !== 'HEAD'
+    ) {
+      refused.push({ field: 'If-None-Match', message: IF_NONE_MATCH_ON_WRITES });
+    }
     if (refused.length > 0) throw validationProblem(refused);
     return next.handle();
   }
 
-  private declaredInputs(context: ExecutionContext): { body: boolean; query: boolean } {
+  private declaredInputs(context: ExecutionContext): DeclaredInputs {
     const handler = context.getHandler();
     let declared = this.declaredByHandler.get(handler);
     if (!declared) {
       const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ??
-        {}) as Record<string, unknown>;
+        {}) as Record<string, { data?: unknown }>;
       const kinds = new Set(Object.keys(args).map((key) => Number(key.split(':')[0])));
-      declared = { body: kinds.has(RouteParamtypes.BODY), query: kinds.has(RouteParamtypes.QUERY) };
+      declared = {
+        body: kinds.has(RouteParamtypes.BODY),
+        query: kinds.has(RouteParamtypes.QUERY),
+        ifNoneMatch: Object.entries(args).some(
+          ([key, arg]) =>
+            Number(key.split(':')[0]) === Number(RouteParamtypes.HEADERS) && arg.data === 'if-none-match',
+        ),
+      };
       this.declaredByHandler.set(handler, declared);
     }
     return declared;
   }
 }
+
+interface DeclaredInputs {
+  readonly body: boolean;
+  readonly query: boolean;
+  readonly ifNoneMatch: boolean;
+}
+
+/** What a write does with If-None-Match, in the words of every refusal of it. */
+export const IF_NONE_MATCH_ON_WRITES = 'is taken on a write only as * on PUT of a member (add only)';
 
 /** Every key of the request's value, at any depth (bodies are depth-limited), that KEYS_LEFT_OUT holds. */
 function keysLeftOut(value: unknown, path: string): FieldError[] {

@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
 import { RevisionMismatchError, type IfMatch } from '../application/commands/tenant-command.executor.js';
 import type { WriteResult } from '../application/commands/write-results.js';
+import type { MemberCondition } from '../tenancy/membership.commands.js';
 import { validationProblem } from './problem.js';
+import { IF_NONE_MATCH_ON_WRITES } from './request-validation.js';
 
 /** The entity tag of a tenant's resources: the tenant stream's revision, a strong validator. */
 export function entityTag(revision: number): string {
@@ -87,6 +89,26 @@ export function ifMatchRevisionsOf(header: string | undefined): IfMatch | undefi
     const revision = Number(tag.opaque);
     return Number.isSafeInteger(revision) ? [revision] : [];
   });
+}
+
+/**
+ * PUT of a member, the one write that may create what it names: `If-None-Match: *` adds only (412
+ * if the user is a member already), `If-Match: *` changes only (412 if not), as RFC 9110 13.1.1 and
+ * 13.1.2 define them for a target that may not exist. Any other If-None-Match is a 400.
+ */
+export function memberConditionOf(
+  ifMatch: string | undefined,
+  ifNoneMatch: string | undefined,
+): MemberCondition | undefined {
+  const matchAny = ifMatch?.trim() === '*';
+  if (ifNoneMatch === undefined) return matchAny ? 'present' : undefined;
+  if (ifNoneMatch.trim() !== '*') {
+    throw validationProblem([{ field: 'If-None-Match', message: IF_NONE_MATCH_ON_WRITES }]);
+  }
+  if (ifMatch !== undefined) {
+    throw validationProblem([{ field: 'If-None-Match', message: 'cannot be sent with If-Match' }]);
+  }
+  return 'absent';
 }
 
 /** A revision as entityTag writes it: digits, no leading zero. */

@@ -7,11 +7,16 @@ type CommandOf<Type extends string, Data> = { readonly type: Type } & Readonly<D
 /**
  * Adds the user, or changes the display name of a member (nothing when it is the same). The display
  * name arrives sealed (personal-text.ts): the same name sealed for the same person seals the same.
+ * `onlyIf`: the client's condition on the member's existence (`absent`: add only, from
+ * `If-None-Match: *`; `present`: change only, from `If-Match: *`), decided on the same state.
  */
 export type AddMember = CommandOf<
   'AddMember',
-  { tenantId: string; userId: string; displayName?: PersonalText | null }
+  { tenantId: string; userId: string; displayName?: PersonalText | null; onlyIf?: MemberCondition }
 >;
+
+/** Whether the member must be absent (add only) or present (change only) for the command to apply. */
+export type MemberCondition = 'absent' | 'present';
 
 /**
  * Records that the person's personal data was erased. The application deletes their key first;

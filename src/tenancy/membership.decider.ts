@@ -4,7 +4,7 @@
  * same expected revision, as the workspace tree they refer to.
  */
 import { apiKeyGrantIdOf, roleOfApiKey } from './api-key-grants.js';
-import type { MembershipCommand } from './membership.commands.js';
+import type { MemberCondition, MembershipCommand } from './membership.commands.js';
 import type {
   MembershipEvent,
   PrincipalRef,
@@ -59,6 +59,7 @@ export function decideMembership(
           ? null
           : requireSealed(command.displayName, 'displayName');
       const existing = membership.members.get(userId);
+      requireMemberCondition(command.onlyIf, userId, existing !== undefined);
       if (existing === undefined) {
         const count = membership.members.size;
         requireWithinQuota('maxMembers', quotas.maxMembers, count, count + 1);
@@ -261,6 +262,23 @@ function requirePrincipal(state: TenantState, raw: PrincipalRef | undefined): Pr
       const _exhaustive: never = raw.type;
       throw new Error('unreachable');
     }
+  }
+}
+
+/** The client's condition on a member's existence (If-None-Match: * or If-Match: *), if any. */
+export function requireMemberCondition(
+  condition: MemberCondition | undefined,
+  userId: string,
+  exists: boolean,
+): void {
+  if (condition === 'absent' && exists) {
+    throw new TenancyRuleViolation(
+      'PRECONDITION_FAILED',
+      `${userId} is a member already (If-None-Match: *).`,
+    );
+  }
+  if (condition === 'present' && !exists) {
+    throw new TenancyRuleViolation('PRECONDITION_FAILED', `No member ${userId} (If-Match: *).`);
   }
 }
 

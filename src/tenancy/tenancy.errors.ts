@@ -44,6 +44,8 @@ export type TenancyErrorCode =
   | 'GRANT_OF_API_KEY'
   /** The change would leave a tenant that has had an admin user without one. */
   | 'LAST_ADMIN'
+  /** The client's If-None-Match: * or If-Match: * does not hold (the member exists, or does not). */
+  | 'PRECONDITION_FAILED'
   /** The tenant is suspended: only reactivation, deletion, revocation of API keys and erasure of personal data are accepted. */
   | 'TENANT_SUSPENDED'
   /** The workspace would land in its own subtree. */

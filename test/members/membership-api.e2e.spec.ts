@@ -109,6 +109,64 @@ describe('members, groups and grants over HTTP', () => {
     }
   });
 
+  it('adds only with If-None-Match: * and changes only with If-Match: * (RFC 9110 13.1), one winner in a race', async () => {
+    const userId = `only-${randomUUID().slice(0, 8)}`;
+    const member = `${T}/members/${userId}`;
+    const before = await kit.logLength();
+    const notYet = await http().put(member).set(AUTH).set('If-Match', '*').send({ displayName: 'Ann' });
+    expect({ status: notYet.status, code: (notYet.body as { code?: string }).code }).toEqual({
+      status: 412,
+      code: 'PRECONDITION_FAILED',
+    });
+    expect(await kit.logLength()).toBe(before);
+    // Eight clients add the same user at once, each only if absent: one adds, the others are told.
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        http()
+          .put(member)
+          .set(AUTH)
+          .set('If-None-Match', '*')
+          .send({ displayName: `Racer ${index}` }),
+      ),
+    );
+    expect(racing.map((response) => response.status).sort()).toEqual([
+      201, 412, 412, 412, 412, 412, 412, 412,
+    ]);
+    const winner = racing.find((response) => response.status === 201)!.body as {
+      displayName: string;
+      position: string;
+    };
+    expect(await kit.logLength()).toBe(before + 1);
+    const changed = await http().put(member).set(AUTH).set('If-Match', '*').send({ displayName: 'Changed' });
+    expect(changed.status).toBe(200);
+    const shown = await http()
+      .get(member)
+      .set(AUTH)
+      .set('Min-Position', (changed.body as { position: string }).position);
+    expect((shown.body as { displayName: string }).displayName).toBe('Changed');
+    expect(winner.displayName).toMatch(/^Racer [0-7]$/);
+    // Where If-None-Match cannot be honoured on a write it is refused, never ignored.
+    const after = await kit.logLength();
+    for (const [method, path, ifNoneMatch, body] of [
+      ['put', member, '"3"', {}],
+      ['patch', T, '*', { name: `Renamed ${randomUUID().slice(0, 8)}` }],
+      ['post', `${T}/workspaces`, '*', { name: 'Never' }],
+      ['delete', member, '*', undefined],
+    ] as const) {
+      const refused = await http()[method](path).set(AUTH).set('If-None-Match', ifNoneMatch).send(body);
+      expect({
+        method,
+        status: refused.status,
+        errors: (refused.body as { errors?: unknown }).errors,
+      }).toEqual({
+        method,
+        status: 400,
+        errors: [{ field: 'If-None-Match', message: expect.stringContaining('*') }],
+      });
+    }
+    expect(await kit.logLength()).toBe(after);
+  });
+
   it('adds a member with a PUT that has no body at all, as with an empty object', async () => {
     const added = await http().put(`${T}/members/dave`).set(AUTH);
     expect({ status: added.status, body: added.body as unknown }).toEqual({

@@ -727,12 +727,15 @@ describe('HTTP semantics', () => {
       },
     ],
     [
+      // A member that exists: `If-Match: *` on one that does not is 412 (membership-api.e2e).
       'PUT a member',
-      201,
+      200,
       async () => {
         const t = await prepared();
+        const user = userId();
+        await t.write('put', `/members/${user}`);
         return conditional(t, (m) =>
-          on(http().put(`${t.base}/members/${userId()}`), m).send({ displayName: 'Ada' }),
+          on(http().put(`${t.base}/members/${user}`), m).send({ displayName: `Ada ${randomUUID()}` }),
         );
       },
     ],

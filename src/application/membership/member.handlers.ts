@@ -3,6 +3,7 @@ import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 import type { PersonalText } from '../../tenancy/personal-text.js';
 import { parseResourceName } from '../../tenancy/resource-name.js';
 import { requireActiveTenant } from '../../tenancy/tenant-rules.js';
+import { requireMemberCondition } from '../../tenancy/membership.decider.js';
 import { parseNewUserId, parseUserId } from '../../tenancy/user-id.js';
 import { requireIfMatch, TenantCommandExecutor } from '../commands/tenant-command.executor.js';
 import { writeResult, type WriteResult } from '../commands/write-results.js';
@@ -22,6 +23,7 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
     displayName,
     ifMatch,
     context,
+    onlyIf,
   }: AddMemberCommand): Promise<WriteResult<MemberBody>> {
     // The name is checked here, in plain text, because the decider only ever sees it sealed.
     let name: string | null | undefined;
@@ -36,6 +38,7 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
         const { state, revision } = await this.tenants.read(tenantId);
         requireIfMatch(ifMatch, revision);
         requireActiveTenant(state, tenantId);
+        requireMemberCondition(onlyIf, userId, state.membership.members.has(userId));
         sealed = await this.vault.seal({ tenantId, userId }, name);
       }
     } catch (error) {
@@ -43,7 +46,13 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
       throw error;
     }
     const outcome = await this.tenants.execute(
-      { type: 'AddMember', tenantId, userId, ...(sealed === undefined ? {} : { displayName: sealed }) },
+      {
+        type: 'AddMember',
+        tenantId,
+        userId,
+        ...(sealed === undefined ? {} : { displayName: sealed }),
+        ...(onlyIf === undefined ? {} : { onlyIf }),
+      },
       context,
       { ifMatch },
     );

@@ -15,6 +15,7 @@ import {
 import { ApiBody, ApiParam } from '@nestjs/swagger';
 import {
   ApiIfMatch,
+  ApiMemberConditions,
   ApiJson,
   ApiNoContent,
   ApiRoute,
@@ -47,7 +48,7 @@ import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, memberConditionOf, sendWrite } from '../write-response.js';
 import { PutMemberRequestDto } from './membership.request.dto.js';
 import { UserIdParamPipe } from './user-id-param.pipe.js';
 
@@ -67,7 +68,7 @@ export class MembersHttpController {
   @Requires('member:manage', TENANT)
   @ApiRoute('members', 'Add a member (or change its display name)', {
     403: ['FORBIDDEN'],
-    412: ['REVISION_MISMATCH'],
+    412: ['REVISION_MISMATCH', 'PRECONDITION_FAILED'],
     404: ['TENANT_NOT_FOUND'],
     409: ['QUOTA_EXCEEDED', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
@@ -87,15 +88,17 @@ export class MembersHttpController {
     ...ETAG_HEADER,
     Location: 'The member',
   })
-  @ApiIfMatch()
+  @ApiMemberConditions()
   async put(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('userId', UserIdParamPipe) userId: string,
     @Body() body: PutMemberRequestDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    const onlyIf = memberConditionOf(ifMatch, ifNoneMatch);
     const result = await this.commands.execute(
       new AddMemberCommand(
         tenantId,
@@ -103,6 +106,7 @@ export class MembersHttpController {
         body.displayName,
         ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
+        onlyIf,
       ),
     );
     response.setHeader('Location', `/v1/tenants/${tenantId}/members/${encodeURIComponent(userId)}`);

@@ -108,6 +108,25 @@ export const ApiIfMatchOnRead = (): MethodDecorator =>
       'whatever revision, a value that is no entity tag is 400. Evaluated before If-None-Match.',
   });
 
+/** PUT of a member: the one write that may create what it names, so * on either header means something. */
+export const ApiMemberConditions = (): MethodDecorator =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description:
+        'The ETag you hold ("3"), or a list of them: the change applies only while the tenant stream is at one of them, ' +
+        'else 412 REVISION_MISMATCH. * changes only: 412 PRECONDITION_FAILED if the user is no member.',
+    }),
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      description:
+        '* adds only: 412 PRECONDITION_FAILED if the user is a member already, and nothing is written. Any other value, or ' +
+        'with If-Match, is 400. No other write takes this header (400).',
+    }),
+  );
+
 export const ApiIfNoneMatch = (): MethodDecorator =>
   ApiHeader({
     name: 'If-None-Match',
