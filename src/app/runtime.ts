@@ -48,7 +48,7 @@ export async function openRuntime(
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     const dataDir = path.join(config.dataDir, 'postgres');
-    log('log', `DATABASE_URL not set: starting the embedded PostgreSQL in ${dataDir}`);
+    log('log', `DATABASE_URL not set: using the embedded PostgreSQL in ${dataDir}`);
     embedded = await startEmbeddedPostgres({ dataDir, persistent: true, log });
     databaseUrl = withDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
     await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);

@@ -75,7 +75,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (running !== undefined) {
     const owner = readOwner(dataDir);
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-      log('log', `using the PostgreSQL that process ${owner} runs on ${dataDir} (port ${running.port})`);
+      log('log', `process ${owner} runs it already (port ${running.port}): shared, and left running`);
       return {
         adminUrl: adminUrl(running.port),
         pid: () => running.pid,
