@@ -287,6 +287,8 @@ describe('tenancy replay, verify and audit', () => {
     expect(firstTwo.stdout.trim().split('\n')).toHaveLength(2);
     expect(firstTwo.stderr).toMatch(/^Only the first 2 entries: more match; raise --limit to see them\.$/m);
     expect(all.stderr).not.toMatch(/Only the first/);
+    const firstOne = await cli(['audit', '--tenant', fixture.liveTenantId, '--json', '--limit', '1']);
+    expect(firstOne.stderr).toMatch(/^Only the first entry: more match; raise --limit to see them\.$/m);
 
     const nothing = await cli(['audit', '--tenant', fixture.liveTenantId, '--actor', 'nobody']);
     expect(nothing.code).toBe(0);

@@ -94,7 +94,7 @@ Options:
     if (more)
       await writeRespectingBackPressure(
         context.stderr,
-        `Only the first ${limit} entries: more match; raise --limit to see them.\n`,
+        `Only the first ${limit === 1 ? 'entry' : `${limit} entries`}: more match; raise --limit to see them.\n`,
       );
     return 0;
   },
