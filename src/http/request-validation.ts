@@ -202,7 +202,8 @@ interface DeclaredInputs {
 }
 
 /** What a write does with If-None-Match, in the words of every refusal of it. */
-export const IF_NONE_MATCH_ON_WRITES = 'is taken on a write only as * on PUT of a member (add only)';
+export const IF_NONE_MATCH_ON_WRITES =
+  'is taken on a write only as * on PUT of a member or a group member (add only)';
 
 /** Every key of the request's value, at any depth (bodies are depth-limited), that KEYS_LEFT_OUT holds. */
 function keysLeftOut(value: unknown, path: string): FieldError[] {

@@ -92,9 +92,10 @@ export function ifMatchRevisionsOf(header: string | undefined): IfMatch | undefi
 }
 
 /**
- * PUT of a member, the one write that may create what it names: `If-None-Match: *` adds only (412
- * if the user is a member already), `If-Match: *` changes only (412 if not), as RFC 9110 13.1.1 and
- * 13.1.2 define them for a target that may not exist. Any other If-None-Match is a 400.
+ * PUT of a member or of a group member, the writes that may create what they name:
+ * `If-None-Match: *` adds only (412 if the user is in already), `If-Match: *` changes only (412 if
+ * not), as RFC 9110 13.1.1 and 13.1.2 define them for a target that may not exist. Any other
+ * If-None-Match is a 400.
  */
 export function memberConditionOf(
   ifMatch: string | undefined,

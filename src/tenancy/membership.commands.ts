@@ -15,7 +15,10 @@ export type AddMember = CommandOf<
   { tenantId: string; userId: string; displayName?: PersonalText | null; onlyIf?: MemberCondition }
 >;
 
-/** Whether the member must be absent (add only) or present (change only) for the command to apply. */
+/**
+ * Whether the member (of the tenant, or of a group) must be absent (add only) or present (change
+ * only) for the command to apply.
+ */
 export type MemberCondition = 'absent' | 'present';
 
 /**
@@ -34,9 +37,10 @@ export type RenameGroup = CommandOf<'RenameGroup', { tenantId: string; groupId: 
 /** Deletes the group and revokes its grants. */
 export type DeleteGroup = CommandOf<'DeleteGroup', { tenantId: string; groupId: string }>;
 
+/** `onlyIf`: the client's condition on the user's being in the group, as for AddMember. */
 export type AddGroupMember = CommandOf<
   'AddGroupMember',
-  { tenantId: string; groupId: string; userId: string }
+  { tenantId: string; groupId: string; userId: string; onlyIf?: MemberCondition }
 >;
 
 export type RemoveGroupMember = CommandOf<

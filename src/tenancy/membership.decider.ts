@@ -59,7 +59,7 @@ export function decideMembership(
           ? null
           : requireSealed(command.displayName, 'displayName');
       const existing = membership.members.get(userId);
-      requireMemberCondition(command.onlyIf, userId, existing !== undefined);
+      requireMemberCondition(command.onlyIf, `member ${userId}`, existing !== undefined);
       if (existing === undefined) {
         const count = membership.members.size;
         requireWithinQuota('maxMembers', quotas.maxMembers, count, count + 1);
@@ -116,7 +116,9 @@ export function decideMembership(
     case 'AddGroupMember': {
       const group = requireGroup(membership, command.groupId);
       const userId = requireMember(membership, command.userId);
-      if (group.members.has(userId)) return [];
+      const inGroup = group.members.has(userId);
+      requireMemberCondition(command.onlyIf, `member ${userId} of group ${group.groupId}`, inGroup);
+      if (inGroup) return [];
       return [{ type: 'GroupMemberAdded', data: { tenantId, groupId: group.groupId, userId } }];
     }
     case 'RemoveGroupMember': {
@@ -265,20 +267,23 @@ function requirePrincipal(state: TenantState, raw: PrincipalRef | undefined): Pr
   }
 }
 
-/** The client's condition on a member's existence (If-None-Match: * or If-Match: *), if any. */
+/**
+ * The client's condition on a membership's existence (If-None-Match: * or If-Match: *), if any;
+ * `membership` names it (`member alice`, `member alice of group …`).
+ */
 export function requireMemberCondition(
   condition: MemberCondition | undefined,
-  userId: string,
+  membership: string,
   exists: boolean,
 ): void {
   if (condition === 'absent' && exists) {
     throw new TenancyRuleViolation(
       'PRECONDITION_FAILED',
-      `${userId} is a member already (If-None-Match: *).`,
+      `The ${membership} exists already (If-None-Match: *).`,
     );
   }
   if (condition === 'present' && !exists) {
-    throw new TenancyRuleViolation('PRECONDITION_FAILED', `No member ${userId} (If-Match: *).`);
+    throw new TenancyRuleViolation('PRECONDITION_FAILED', `No ${membership} (If-Match: *).`);
   }
 }
 

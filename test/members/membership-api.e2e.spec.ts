@@ -167,6 +167,29 @@ describe('members, groups and grants over HTTP', () => {
     expect(await kit.logLength()).toBe(after);
   });
 
+  it('adds to a group only with If-None-Match: *, and If-Match: * holds only for a user in the group', async () => {
+    const userId = `grouped-${randomUUID().slice(0, 8)}`;
+    expect((await http().put(`${T}/members/${userId}`).set(AUTH).send({})).status).toBe(201);
+    const group = await http()
+      .post(`${T}/groups`)
+      .set(AUTH)
+      .send({ name: `Only ${randomUUID().slice(0, 8)}` });
+    const inGroup = `${T}/groups/${(group.body as { groupId: string }).groupId}/members/${userId}`;
+    const before = await kit.logLength();
+    const notYet = await http().put(inGroup).set(AUTH).set('If-Match', '*');
+    expect({ status: notYet.status, code: (notYet.body as { code?: string }).code }).toEqual({
+      status: 412,
+      code: 'PRECONDITION_FAILED',
+    });
+    expect(await kit.logLength()).toBe(before);
+    const racing = await Promise.all(
+      Array.from({ length: 4 }, () => http().put(inGroup).set(AUTH).set('If-None-Match', '*')),
+    );
+    expect(racing.map((response) => response.status).sort()).toEqual([201, 412, 412, 412]);
+    expect((await http().put(inGroup).set(AUTH).set('If-Match', '*')).status).toBe(200);
+    expect(await kit.logLength()).toBe(before + 1);
+  });
+
   it('adds a member with a PUT that has no body at all, as with an empty object', async () => {
     const added = await http().put(`${T}/members/dave`).set(AUTH);
     expect({ status: added.status, body: added.body as unknown }).toEqual({

@@ -632,7 +632,8 @@ describe('HTTP semantics', () => {
   ): ConditionalWrite => ({ tenantId: setup.tenantId, revision: setup.revision(), send });
   const on = (test: request.Test, ifMatch: string) => test.set(AUTH).set('If-Match', ifMatch);
 
-  const WRITES: readonly (readonly [string, number, () => Promise<ConditionalWrite>])[] = [
+  /** 'creates': the write adds what it names, so `If-Match: *` holds only once it exists (RFC 9110 13.1.1). */
+  const WRITES: readonly (readonly [string, number, () => Promise<ConditionalWrite>, 'creates'?])[] = [
     [
       'PATCH a tenant (rename)',
       200,
@@ -799,6 +800,7 @@ describe('HTTP semantics', () => {
         const { groupId } = await t.write('post', '/groups', { name: `G ${randomUUID()}` });
         return conditional(t, (m) => on(http().put(`${t.base}/groups/${groupId}/members/${user}`), m));
       },
+      'creates',
     ],
     [
       'DELETE a group member',
@@ -860,7 +862,7 @@ describe('HTTP semantics', () => {
     ],
   ];
 
-  describe.each(WRITES)('If-Match on %s', (_route, applied, setUp) => {
+  describe.each(WRITES)('If-Match on %s', (_route, applied, setUp, creates) => {
     /** The events a refused write must not add: its tenant's stream and every tenant name reservation. */
     const eventsOf = async (tenantId: string): Promise<number> => {
       const { rows } = await app.database.pool.query<{ count: number }>(
@@ -901,7 +903,6 @@ describe('HTTP semantics', () => {
         'a list that holds the current tag',
         (revision: number) => `"0", W/"${revision}", "abc", "${revision}"`,
       ],
-      ['*', () => '*'],
     ])('%s applies it', async (_label, tag) => {
       const { tenantId, revision, send } = await setUp();
       const before = await eventsOf(tenantId);
@@ -909,6 +910,15 @@ describe('HTTP semantics', () => {
       expect(response.status).toBe(applied);
       expect(await eventsOf(tenantId)).toBeGreaterThan(before);
       expect(Number(JSON.parse(response.headers.etag as string))).toBeGreaterThan(revision);
+    });
+
+    it(`* ${creates ? 'is 412 PRECONDITION_FAILED while what the write adds is not there' : 'applies it'}`, async () => {
+      const { tenantId, send } = await setUp();
+      const before = await eventsOf(tenantId);
+      const response = await send('*');
+      if (creates) problemOf(response, 412, 'PRECONDITION_FAILED');
+      else expect(response.status).toBe(applied);
+      expect((await eventsOf(tenantId)) > before).toBe(!creates);
     });
 
     it('the tag a write applied at is stale once it has: the same request again is 412', async () => {

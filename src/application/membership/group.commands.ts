@@ -1,5 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { IfMatch } from '../commands/tenant-command.executor.js';
+import type { MemberCondition } from '../../tenancy/membership.commands.js';
 import type { CommandContext } from '../commands/command-context.js';
 import type { WriteResult } from '../commands/write-results.js';
 import type { GroupBody, GroupMemberBody } from './membership-bodies.js';
@@ -50,6 +51,8 @@ export class AddGroupMemberCommand extends Command<WriteResult<GroupMemberBody>>
     /** The client's If-Match, if it sent one: the command applies only at one of these revisions. */
     readonly ifMatch: IfMatch | undefined,
     readonly context: CommandContext,
+    /** If-None-Match: * (absent: add only) or If-Match: * (present: only if in the group), if sent. */
+    readonly onlyIf?: MemberCondition,
   ) {
     super();
   }

@@ -59,9 +59,9 @@ export class DeleteGroupHandler implements ICommandHandler<DeleteGroupCommand> {
 export class AddGroupMemberHandler implements ICommandHandler<AddGroupMemberCommand> {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
-  async execute({ tenantId, groupId, userId, ifMatch, context }: AddGroupMemberCommand) {
+  async execute({ tenantId, groupId, userId, ifMatch, context, onlyIf }: AddGroupMemberCommand) {
     const outcome = await this.tenants.execute(
-      { type: 'AddGroupMember', tenantId, groupId, userId },
+      { type: 'AddGroupMember', tenantId, groupId, userId, ...(onlyIf === undefined ? {} : { onlyIf }) },
       context,
       { ifMatch },
     );

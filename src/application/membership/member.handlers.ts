@@ -38,7 +38,7 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, Write
         const { state, revision } = await this.tenants.read(tenantId);
         requireIfMatch(ifMatch, revision);
         requireActiveTenant(state, tenantId);
-        requireMemberCondition(onlyIf, userId, state.membership.members.has(userId));
+        requireMemberCondition(onlyIf, `member ${userId}`, state.membership.members.has(userId));
         sealed = await this.vault.seal({ tenantId, userId }, name);
       }
     } catch (error) {

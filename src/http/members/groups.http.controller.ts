@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiParam } from '@nestjs/swagger';
 import {
   ApiIfMatch,
+  ApiMemberConditions,
   ApiJson,
   ApiNoContent,
   ApiRoute,
@@ -51,7 +52,7 @@ import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { ReadModelRoute } from '../queries/min-position.interceptor.js';
 import { commandContextOf } from '../request-context.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
-import { ifMatchRevisionsOf, sendWrite } from '../write-response.js';
+import { ifMatchRevisionsOf, memberConditionOf, sendWrite } from '../write-response.js';
 import { CreateGroupRequestDto, RenameGroupRequestDto } from './membership.request.dto.js';
 import { UserIdParamPipe } from './user-id-param.pipe.js';
 
@@ -171,7 +172,7 @@ export class GroupsHttpController {
   @ApiRoute('groups', 'Add a member to a group', {
     400: ['VALIDATION_FAILED'],
     403: ['FORBIDDEN'],
-    412: ['REVISION_MISMATCH'],
+    412: ['REVISION_MISMATCH', 'PRECONDITION_FAILED'],
     404: ['TENANT_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'],
     409: ['TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
@@ -180,15 +181,17 @@ export class GroupsHttpController {
   @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
   @ApiJson(201, 'Added', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
   @ApiJson(200, 'Already in the group', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
-  @ApiIfMatch()
+  @ApiMemberConditions()
   async addMember(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Param('groupId', UuidParamPipe) groupId: string,
     @Param('userId', UserIdParamPipe) userId: string,
     @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    const onlyIf = memberConditionOf(ifMatch, ifNoneMatch);
     const result = await this.commands.execute(
       new AddGroupMemberCommand(
         tenantId,
@@ -196,6 +199,7 @@ export class GroupsHttpController {
         userId,
         ifMatchRevisionsOf(ifMatch),
         commandContextOf(request, this.clock),
+        onlyIf,
       ),
     );
     return sendWrite(response, result, result.changed ? 201 : 200);

@@ -108,7 +108,7 @@ export const ApiIfMatchOnRead = (): MethodDecorator =>
       'whatever revision, a value that is no entity tag is 400. Evaluated before If-None-Match.',
   });
 
-/** PUT of a member: the one write that may create what it names, so * on either header means something. */
+/** PUT of a member or a group member: writes that may create what they name, so * on either header means something. */
 export const ApiMemberConditions = (): MethodDecorator =>
   applyDecorators(
     ApiHeader({
@@ -116,13 +116,13 @@ export const ApiMemberConditions = (): MethodDecorator =>
       required: false,
       description:
         'The ETag you hold ("3"), or a list of them: the change applies only while the tenant stream is at one of them, ' +
-        'else 412 REVISION_MISMATCH. * changes only: 412 PRECONDITION_FAILED if the user is no member.',
+        'else 412 REVISION_MISMATCH. * only if the user is in already: else 412 PRECONDITION_FAILED.',
     }),
     ApiHeader({
       name: 'If-None-Match',
       required: false,
       description:
-        '* adds only: 412 PRECONDITION_FAILED if the user is a member already, and nothing is written. Any other value, or ' +
+        '* adds only: 412 PRECONDITION_FAILED if the user is in already, and nothing is written. Any other value, or ' +
         'with If-Match, is 400. No other write takes this header (400).',
     }),
   );
