@@ -155,12 +155,7 @@ describe('API key routes', () => {
 
   it('takes the scheme name in any case and more than one space after it (RFC 9110 11.1, 11.4), and no other scheme', async () => {
     const tenant = await kit.createTenant();
-    const issued = await kit
-      .http()
-      .post(`/v1/tenants/${tenant.tenantId}/api-keys`)
-      .set(AUTH)
-      .send({ role: 'reader' });
-    const secret = (issued.body as { secret: string }).secret;
+    const { secret } = await kit.issueKey(tenant.tenantId, 'reader');
     const operatorKey = AUTH.Authorization.slice('Bearer '.length);
     for (const key of [secret, operatorKey]) {
       for (const scheme of ['bearer', 'BEARER', 'bEaReR', 'Bearer ']) {
