@@ -152,6 +152,20 @@ describe('members, groups and grants over HTTP', () => {
       ['patch', T, '*', { name: `Renamed ${randomUUID().slice(0, 8)}` }],
       ['post', `${T}/workspaces`, '*', { name: 'Never' }],
       ['delete', member, '*', undefined],
+      [
+        'post',
+        `${T}/permissions/check`,
+        '*',
+        {
+          checks: [
+            {
+              principal: { type: 'user', id: 'auth0|alice' },
+              permission: 'workspace.read',
+              workspaceId: rootId,
+            },
+          ],
+        },
+      ],
     ] as const) {
       const refused = await http()[method](path).set(AUTH).set('If-None-Match', ifNoneMatch).send(body);
       expect({
