@@ -31,7 +31,7 @@ const NAME_SHOWN = 64;
  * forbids them, and so does this service.
  */
 export class DuplicateMemberError extends RefusedBodyError {
-  constructor(readonly member: string) {
+  constructor(member: string) {
     const shown = member.length > NAME_SHOWN ? `${member.slice(0, NAME_SHOWN)}…` : member;
     super(`The request body names the member ${JSON.stringify(shown)} twice in one object.`);
     this.name = 'DuplicateMemberError';

@@ -180,14 +180,17 @@ export class UndeclaredInputInterceptor implements NestInterceptor {
     if (!declared) {
       const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ??
         {}) as Record<string, { data?: unknown }>;
-      const kinds = new Set(Object.keys(args).map((key) => Number(key.split(':')[0])));
+      // Keyed `<param type>:<index>`; a header parameter's data is the header's name.
+      const params = Object.entries(args).map(([key, arg]) => ({
+        kind: Number(key.split(':')[0]),
+        data: arg.data,
+      }));
+      const has = (kind: RouteParamtypes, data?: string) =>
+        params.some((param) => param.kind === Number(kind) && (data === undefined || param.data === data));
       declared = {
-        body: kinds.has(RouteParamtypes.BODY),
-        query: kinds.has(RouteParamtypes.QUERY),
-        ifNoneMatch: Object.entries(args).some(
-          ([key, arg]) =>
-            Number(key.split(':')[0]) === Number(RouteParamtypes.HEADERS) && arg.data === 'if-none-match',
-        ),
+        body: has(RouteParamtypes.BODY),
+        query: has(RouteParamtypes.QUERY),
+        ifNoneMatch: has(RouteParamtypes.HEADERS, 'if-none-match'),
       };
       this.declaredByHandler.set(handler, declared);
     }
