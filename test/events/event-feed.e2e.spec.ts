@@ -9,12 +9,15 @@ import type {
 } from '../../src/event-store/event-store.port.js';
 import { loadEventSchemaCatalog } from '../../src/http/events/event-schema.catalog.js';
 import { CURRENT_SCHEMA_VERSION, TENANCY_EVENT_TYPES } from '../../src/tenancy/tenancy.events.js';
+import { encodePosition } from '../../src/event-store/position.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { openEventStream, type EventStreamClient } from './sse-client.js';
 
 const HEARTBEAT_MS = 50;
+const POSITION_PAST_THE_LOG =
+  'is after the last event of the log: a position from another database, or from before a restore?';
 
 interface FeedItem {
   position: string;
@@ -173,12 +176,28 @@ describe('event feed for consumers', () => {
       ['the largest position', 'ffffffffffffffff-ffffffffffffffff'],
       ['a transaction past any there is', 'ffffffffffffff00-0000000000000001'],
     ])(
-      'answers a well-formed position beyond the log (%s) with an empty last page',
+      "refuses a well-formed position after the log's last event (%s): no event of this log has it, and a consumer holding it would wait for ever",
       async (_label, after) => {
         const response = await http().get('/v1/events').set(AUTH).query({ after });
-        expect({ status: response.status, items: response.body.items }).toEqual({ status: 200, items: [] });
+        expect({ status: response.status, errors: response.body.errors }).toEqual({
+          status: 400,
+          errors: [{ field: 'after', message: POSITION_PAST_THE_LOG }],
+        });
       },
     );
+
+    it("accepts the log's last event's position as after", async () => {
+      await createTenant();
+      const { rows } = await app.database.pool.query<{ txid: string; global_position: string }>(
+        `SELECT transaction_id::text AS txid, global_position::text AS global_position FROM events
+         ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+      );
+      const last = encodePosition(BigInt(rows[0]!.txid), BigInt(rows[0]!.global_position));
+      const response = await http().get('/v1/events').set(AUTH).query({ after: last });
+      // A process manager may have appended since: whatever comes, it comes after.
+      expect(response.status).toBe(200);
+      for (const item of response.body.items as FeedItem[]) expect(item.position > last).toBe(true);
+    });
 
     it('reads after a sequence past any PostgreSQL bigint as after the largest one', async () => {
       // The first few events only: the log may grow between the two reads.
@@ -386,6 +405,12 @@ describe('event feed for consumers', () => {
       ['a malformed from', '?from=12', {}],
       ['a malformed Last-Event-ID', '', { 'Last-Event-ID': 'garbage' }],
       ['an unknown type', '?types=Nope', {}],
+      ["a from after the log's last event", '?from=ffffffffffffffff-ffffffffffffffff', {}],
+      [
+        "a Last-Event-ID after the log's last event",
+        '',
+        { 'Last-Event-ID': 'ffffffffffffff00-0000000000000001' },
+      ],
     ])('refuses %s with 400 before streaming', async (_label, query, headers) => {
       const response = await http().get(`/v1/events/stream${query}`).set(AUTH).set(headers);
       expect(response.status).toBe(400);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,13 @@ export function scratchDir(cleanup: (cleanup: () => Promise<unknown>) => void, p
   const directory = path.join(os.tmpdir(), `${prefix}-${randomBytes(6).toString('hex')}`);
   cleanup(() => rm(directory, { recursive: true, force: true }));
   return directory;
+}
+
+/** The CPU time (user and system) a process of this machine has used so far, in seconds. */
+export function cpuSecondsOf(pid: number): number {
+  // After the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Whether a process runs (one of another user, such as the postgres user's server, included). */

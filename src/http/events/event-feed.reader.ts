@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { requireLoggedPosition } from '../../application/queries/written-position.js';
 import { followLog } from '../../consumers/log-follower.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 import { publishEvents, type PublishedEvent } from '../../personal-data/published-events.js';
@@ -49,6 +50,11 @@ export class EventFeedReader {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly personalData: PersonalDataVault,
   ) {}
+
+  /** Refuses (400) a position after the log's last event: see requireLoggedPosition. */
+  requireInLog(position: Position, field: string): Promise<void> {
+    return requireLoggedPosition(this.store, position, field);
+  }
 
   async page(after: Position | undefined, limit: number, selection: FeedSelection): Promise<FeedPage> {
     const page = await this.store.readAll({ after, maxCount: limit, filter: filterOf(selection) });

@@ -25,7 +25,9 @@ class EventSelectionQueryDto {
 
 export class EventFeedQueryDto extends EventSelectionQueryDto {
   /** Exclusive: the page starts after this position. Absent: from the start of the log. */
-  @ApiPropertyOptional({ description: "A position (exclusive): the previous page's next" })
+  @ApiPropertyOptional({
+    description: "A position (exclusive): the previous page's next; one after the log's last event is 400",
+  })
   @IsOptional()
   @IsString()
   after?: string;
@@ -42,7 +44,8 @@ export class EventFeedQueryDto extends EventSelectionQueryDto {
 export class EventStreamQueryDto extends EventSelectionQueryDto {
   /** A position (exclusive), 'start' or 'end'; a Last-Event-ID header takes precedence. */
   @ApiPropertyOptional({
-    description: "A position (exclusive), 'start' or 'end'; Last-Event-ID takes precedence",
+    description:
+      "A position (exclusive), 'start' or 'end'; Last-Event-ID takes precedence; a position after the log's last event is 400",
   })
   @IsOptional()
   @IsString()

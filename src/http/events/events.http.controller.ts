@@ -55,8 +55,9 @@ export class EventFeedHttpController {
     404: ['TENANT_NOT_FOUND'],
   })
   @ApiJson(200, 'A page of events', FEED_PAGE_SCHEMA)
-  page(@Query() query: EventFeedQueryDto): Promise<FeedPage> {
+  async page(@Query() query: EventFeedQueryDto): Promise<FeedPage> {
     const after = query.after === undefined ? undefined : parsePosition(query.after, 'after');
+    if (after !== undefined) await this.feed.requireInLog(after, 'after');
     return this.feed.page(after, query.limit ?? DEFAULT_PAGE_SIZE, selectionOf(query));
   }
 
@@ -87,7 +88,11 @@ export class EventFeedHttpController {
     404: ['TENANT_NOT_FOUND'],
     429: ['TOO_MANY_STREAMS'],
   })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this position' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: "Resume after this position; one after the log's last event is 400",
+  })
   @ApiResponse({
     status: 200,
     description: 'An event stream: one event per log entry, id = its position',
@@ -101,10 +106,12 @@ export class EventFeedHttpController {
   ): Promise<void> {
     const selection = selectionOf(query);
     const resumeFrom = lastEventId?.trim() || query.from;
+    const field = lastEventId?.trim() ? 'Last-Event-ID' : 'from';
     const from =
       resumeFrom === undefined || resumeFrom === 'start' || resumeFrom === 'end'
         ? (resumeFrom ?? 'start')
-        : parsePosition(resumeFrom, lastEventId?.trim() ? 'Last-Event-ID' : 'from');
+        : parsePosition(resumeFrom, field);
+    if (from !== 'start' && from !== 'end') await this.feed.requireInLog(from, field);
 
     const principal = (request as Request & { [ACTOR_KEY]?: Principal })[ACTOR_KEY];
     // A key id is unique within its tenant only (a client may choose one): the tenant is part of it.
