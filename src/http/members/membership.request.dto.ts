@@ -11,7 +11,6 @@ import {
   IsString,
   IsUUID,
   Matches,
-  MaxLength,
   isObject,
   ValidateBy,
   ValidateIf,
@@ -38,8 +37,10 @@ function EachIsObject(): PropertyDecorator {
   });
 }
 
-/** Shapes and bounds only: names and user ids are checked by the domain's own rules. */
-const NAME_INPUT_LIMIT = 1_000;
+/**
+ * Shapes only: names and user ids are checked by the domain's own rules, in its words whatever the
+ * length (the body's size bound caps the input).
+ */
 /** The characters a principal id may have at all (user ids, UUIDs); the domain checks the rest. */
 const PRINCIPAL_ID = /^[A-Za-z0-9._:@|-]{1,255}$/;
 /** Its rule in words, for the body's principal.id and the grants filter's principalId alike. */
@@ -87,7 +88,6 @@ export class PutMemberRequestDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(NAME_INPUT_LIMIT)
   displayName?: string | null;
 }
 
@@ -98,7 +98,6 @@ export class CreateGroupRequestDto {
     example: 'Operations',
   })
   @IsString()
-  @MaxLength(NAME_INPUT_LIMIT)
   name!: string;
 
   @ApiPropertyOptional({
@@ -113,7 +112,6 @@ export class CreateGroupRequestDto {
 export class RenameGroupRequestDto {
   @ApiProperty({ maxLength: 200 })
   @IsString()
-  @MaxLength(NAME_INPUT_LIMIT)
   name!: string;
 }
 

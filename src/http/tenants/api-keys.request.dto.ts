@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
 import { MAX_NAME_LENGTH } from '../../tenancy/resource-name.js';
 
-/** Shapes and bounds only: the name is checked by the domain's own rules, like every name. */
+/** Shapes only: the name is checked by the domain's own rules, like every name. */
 export class IssueApiKeyRequestDto {
   @ApiPropertyOptional({
     format: 'uuid',
@@ -27,6 +27,5 @@ export class IssueApiKeyRequestDto {
   @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
   @IsOptional()
   @IsString()
-  @MaxLength(MAX_NAME_LENGTH)
   name?: string;
 }

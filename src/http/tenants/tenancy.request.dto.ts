@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
 import { MAX_NAME_LENGTH } from '../../tenancy/resource-name.js';
 import { QUOTA_CEILINGS } from '../../tenancy/quotas.js';
 import { StrictInteger } from '../strict-integer.transform.js';
 
 /**
- * Shapes and bounds: names are checked by the domain's own rules (resource-name.ts), so there is one
- * definition of a valid name; the length bound here is the domain's, so the first message a client
- * sees about a long name is the right one.
+ * Shapes only: names, reasons and user ids are checked by the domain's own rules (resource-name.ts,
+ * user-id.ts), which measure a name after trimming, so there is one definition of each and one
+ * wording of its refusal, whatever the length. The body's size bound (json-body.ts) caps the input.
  */
 const NAME = {
   description: `1 to ${MAX_NAME_LENGTH} characters after trimming; no control characters, line breaks, bidirectional controls or invisible characters such as zero-width spaces`,
@@ -18,7 +18,6 @@ const NAME = {
 export class CreateTenantRequestDto {
   @ApiProperty(NAME)
   @IsString()
-  @MaxLength(MAX_NAME_LENGTH)
   name!: string;
 
   @ApiPropertyOptional({
@@ -37,14 +36,12 @@ export class CreateTenantRequestDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(255)
   adminUserId?: string;
 }
 
 export class CreateWorkspaceRequestDto {
   @ApiProperty(NAME)
   @IsString()
-  @MaxLength(MAX_NAME_LENGTH)
   name!: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: "Absent: directly under the tenant's root workspace." })
@@ -61,7 +58,6 @@ export class CreateWorkspaceRequestDto {
 export class RenameWorkspaceRequestDto {
   @ApiProperty(NAME)
   @IsString()
-  @MaxLength(MAX_NAME_LENGTH)
   name!: string;
 }
 
@@ -100,7 +96,6 @@ export class TenantEventsQueryDto {
 export class RenameTenantRequestDto {
   @ApiProperty({ ...NAME, description: `${NAME.description}; unique among tenants, case-insensitively` })
   @IsString()
-  @MaxLength(MAX_NAME_LENGTH)
   name!: string;
 }
 
@@ -112,7 +107,6 @@ export class SuspendTenantRequestDto {
     example: 'Invoices unpaid since March',
   })
   @IsString()
-  @MaxLength(2_000)
   reason!: string;
 }
 
