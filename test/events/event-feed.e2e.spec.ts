@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import type {
@@ -13,7 +14,7 @@ import { encodePosition } from '../../src/event-store/position.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
-import { openEventStream, type EventStreamClient } from './sse-client.js';
+import { listeningPort, openEventStream, type EventStreamClient } from './sse-client.js';
 
 const HEARTBEAT_MS = 50;
 const POSITION_PAST_THE_LOG =
@@ -415,6 +416,43 @@ describe('event feed for consumers', () => {
       const response = await http().get(`/v1/events/stream${query}`).set(AUTH).set(headers);
       expect(response.status).toBe(400);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
+
+    it("answers HEAD with the stream's headers and ends the response: HEADs on connections kept open hold no stream, so they never use up the key's streams", async () => {
+      const tenantId = await createTenant();
+      const issued = await http().post(`/v1/tenants/${tenantId}/api-keys`).set(AUTH).send({ role: 'reader' });
+      const secret = (issued.body as { secret: string }).secret;
+      // Connections kept open after their answer, as a monitoring client's pool keeps them.
+      const sockets: net.Socket[] = [];
+      const head = (path: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(listeningPort(app.server), '127.0.0.1');
+          sockets.push(socket);
+          let received = '';
+          socket.on('data', (chunk) => {
+            received += chunk.toString('latin1');
+            if (received.includes('\r\n\r\n')) resolve(received);
+          });
+          socket.on('error', reject);
+          socket.write(`HEAD ${path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${secret}\r\n\r\n`);
+        });
+      try {
+        // More than TENANCY_SSE_MAX_STREAMS_PER_KEY's default (16).
+        for (let i = 0; i < 20; i++) {
+          const answer = await head(`/v1/events/stream?tenantId=${tenantId}`);
+          expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+          expect(answer).toMatch(/\r\nContent-Type: text\/event-stream; charset=utf-8\r\n/i);
+        }
+        const client = stream(`/v1/events/stream?tenantId=${tenantId}&from=end`, {
+          Authorization: `Bearer ${secret}`,
+        });
+        expect(await client.status).toBe(200);
+        client.close();
+        // Validated as the GET would be.
+        expect(await head(`/v1/events/stream?tenantId=${tenantId}&types=Nope`)).toMatch(/^HTTP\/1\.1 400 /);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+      }
     });
 
     it('stops following the store when the client disconnects', async () => {

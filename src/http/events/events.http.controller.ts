@@ -29,6 +29,14 @@ const RECONNECT_DELAY_MS = 2_000;
 /** How often an API key's stream makes sure the key still stands while no event comes. */
 const KEY_RECHECK_MS = 250;
 
+const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  // nginx would otherwise hold events back in its response buffer.
+  'X-Accel-Buffering': 'no',
+} as const;
+
 /** The log for consuming services: pages, a live Server-Sent Events stream, and the event catalog. */
 @Controller('v1/events')
 export class EventFeedHttpController {
@@ -112,6 +120,13 @@ export class EventFeedHttpController {
         ? (resumeFrom ?? 'start')
         : parsePosition(resumeFrom, field);
     if (from !== 'start' && from !== 'end') await this.feed.requireInLog(from, field);
+    if (request.method === 'HEAD') {
+      // The headers a GET would get, and nothing held: a HEAD has no body to stream, and one left
+      // open would keep a stream slot of its key (and a reader of the log) for as long as its
+      // connection lives.
+      response.status(200).set(STREAM_HEADERS).end();
+      return;
+    }
 
     const principal = (request as Request & { [ACTOR_KEY]?: Principal })[ACTOR_KEY];
     // A key id is unique within its tenant only (a client may choose one): the tenant is part of it.
@@ -139,13 +154,7 @@ export class EventFeedHttpController {
             if (!this.keys.stillStands(key)) abort.abort();
           }, KEY_RECHECK_MS);
     const live = this.feed.live(from, selection, abort.signal);
-    response.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      // nginx would otherwise hold events back in its response buffer.
-      'X-Accel-Buffering': 'no',
-    });
+    response.status(200).set(STREAM_HEADERS);
     response.flushHeaders();
     response.write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
     try {
