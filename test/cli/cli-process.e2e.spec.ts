@@ -379,6 +379,28 @@ describe('the tenancy CLI as a process', () => {
     }
   });
 
+  it("history refuses --at a position after the log's last event (exit 1), as the feed does; a time after it is the tenant as it is now", async () => {
+    const past = await tenancy([
+      'history',
+      '--tenant',
+      tenantId,
+      '--at',
+      'ffffffffffffffff-ffffffffffffffff',
+    ]);
+    expect({ code: past.code, stdout: past.stdout, lastLine: past.stderr.split('\n').at(-2) }).toEqual({
+      code: 1,
+      stdout: '',
+      lastLine:
+        'tenancy history: --at ffffffffffffffff-ffffffffffffffff is after the last event of the log: a position from another database, or from before a restore?',
+    });
+    const later = await tenancy(['history', '--tenant', tenantId, '--at', '2999-01-01T00:00:00Z', '--json']);
+    const now = await tenancy(['history', '--tenant', tenantId, '--json']);
+    expect({ code: later.code, tenant: JSON.parse(later.stdout) }).toEqual({
+      code: 0,
+      tenant: JSON.parse(now.stdout),
+    });
+  });
+
   describe('import of a damaged file', () => {
     let target: TestDatabase;
     let passphraseFile: string;

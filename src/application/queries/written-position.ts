@@ -23,15 +23,15 @@ export async function requireLoggedPosition(
   position: Position,
   field: string,
 ): Promise<void> {
-  if (await isPastTheLog(store, position)) {
-    throw invalidField(
-      field,
-      'is after the last event of the log: a position from another database, or from before a restore?',
-    );
-  }
+  if (await isPastTheLog(store, position)) throw invalidField(field, NOT_OF_THIS_LOG);
 }
 
-async function isPastTheLog(store: EventStore, position: Position): Promise<boolean> {
+/** Why a consumer's or an auditor's position after the log's last event is refused. */
+export const NOT_OF_THIS_LOG =
+  'is after the last event of the log: a position from another database, or from before a restore?';
+
+/** Whether no event of this log is at or after `position`'s place: no append answered it. */
+export async function isPastTheLog(store: EventStore, position: Position): Promise<boolean> {
   const last = await store.lastPosition();
   return last === undefined || store.comparePositions(position, last) > 0;
 }

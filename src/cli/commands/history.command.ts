@@ -1,4 +1,5 @@
 import { tenantAtPoint, type HistoryPoint } from '../../application/queries/tenant-at-point.js';
+import { isPastTheLog, NOT_OF_THIS_LOG } from '../../application/queries/written-position.js';
 import { isPosition } from '../../event-store/position.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
@@ -25,7 +26,8 @@ the tree indented, followed by the members, groups and grants.
 Options:
   --tenant <id>   the tenant's id (a UUID)
   --at <point>    a log position (as the API and the feed report them), inclusive, or an ISO 8601
-                  time such as 2025-03-01T12:00:00Z, compared with the time the store recorded events
+                  time such as 2025-03-01T12:00:00Z, compared with the time the store recorded events;
+                  a position after the log's last event is refused (exit 1), a later time is now
   --json          print JSON instead: the tenant, its live workspaces (parents before children),
                   members, groups and grants
   -h, --help      show this help
@@ -43,6 +45,10 @@ Options:
     const point = typeof options.at === 'string' ? parseHistoryPoint(options.at) : undefined;
     const store = await context.eventStore();
     if (!(await isKnownTenant(store, tenantId, context.stderr))) return 1;
+    // As the feed refuses it: an empty answer would read as "this is the tenant then".
+    if (point !== undefined && 'position' in point && (await isPastTheLog(store, point.position))) {
+      throw new Error(`--at ${point.position} ${NOT_OF_THIS_LOG}`);
+    }
     // Display names are revealed while the person's key exists (docs/personal-data.md).
     const tenant = await tenantAtPoint(
       store,
