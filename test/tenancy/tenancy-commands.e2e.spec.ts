@@ -615,6 +615,18 @@ describe('tenancy command API', () => {
       const second = await http().get(`/v1/tenants/${tenant.tenantId}/events?after=2&limit=3`).set(AUTH);
       expect(second.body.items.map((item: { revision: number }) => item.revision)).toEqual([3, 4, 5]);
       expect(second.body.next).toBeNull();
+      // At the end: nothing yet. Past it: a revision no event of the stream had, whose events would
+      // be skipped once written, so it is refused rather than answered with nothing.
+      const atEnd = await http().get(`/v1/tenants/${tenant.tenantId}/events?after=5`).set(AUTH);
+      expect({ status: atEnd.status, body: atEnd.body }).toEqual({
+        status: 200,
+        body: { items: [], next: null },
+      });
+      const pastEnd = await http().get(`/v1/tenants/${tenant.tenantId}/events?after=6`).set(AUTH);
+      expectProblem(pastEnd, 400, 'VALIDATION_FAILED');
+      expect(pastEnd.body.errors).toEqual([
+        { field: 'after', message: "is after the stream's last revision (5)" },
+      ]);
     });
 
     it('an unknown tenant: 404; a bad limit: 400', async () => {

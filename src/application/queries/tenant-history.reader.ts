@@ -7,7 +7,7 @@ import {
 } from '../../event-store/event-store.port.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 import { publishEvents } from '../../personal-data/published-events.js';
-import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
+import { invalidField, TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { tenantStreamName } from '../../tenancy/tenant-stream.js';
 
 export interface TenantHistoryItem {
@@ -56,8 +56,12 @@ export class TenantHistoryReader {
         recordedAt: recorded.recordedAt.toISOString(),
       }),
     );
-    if (items.length === 0 && (await this.store.streamRevision(stream)) === undefined) {
-      throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+    if (items.length === 0) {
+      const last = await this.store.streamRevision(stream);
+      if (last === undefined) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+      // A revision no event of the stream had yet: the events written up to it would be skipped by
+      // a reader that starts there, so it is refused rather than answered with nothing.
+      if (after > last) throw invalidField('after', `is after the stream's last revision (${last})`);
     }
     const more = items.length > limit;
     const page = more ? items.slice(0, limit) : items;

@@ -75,7 +75,8 @@ export class TenantEventsQueryDto {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: -1,
-    description: 'The revision after which to start; absent: from the first event.',
+    description:
+      "The revision after which to start; absent: from the first event. One after the stream's last revision is 400.",
   })
   @IsOptional()
   @StrictInteger()
