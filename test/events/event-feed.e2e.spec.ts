@@ -220,6 +220,11 @@ describe('event feed for consumers', () => {
       ['a malformed position', { after: 'not-a-position' }],
       ['a limit of 0', { limit: 0 }],
       ['a limit over 1000', { limit: 1001 }],
+      // Read as the other routes read a limit: decimal digits only, not as Number() would.
+      ['a limit in hexadecimal', { limit: '0x10' }],
+      ['a limit with a decimal point', { limit: '1.0' }],
+      ['a limit in exponent form', { limit: '1e2' }],
+      ['an empty limit', { limit: '' }],
       ['a tenantId that is not a UUID', { tenantId: 'acme' }],
       ['an unknown event type', { types: 'WorkspaceCreated,TenantNameReserved' }],
       ['an empty type in the list', { types: 'WorkspaceCreated,' }],

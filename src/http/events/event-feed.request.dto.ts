@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { StrictInteger } from '../strict-integer.transform.js';
 
 /** The selection both the page and the stream endpoints accept. */
 class EventSelectionQueryDto {
@@ -34,7 +34,7 @@ export class EventFeedQueryDto extends EventSelectionQueryDto {
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @IsOptional()
-  @Type(() => Number)
+  @StrictInteger()
   @IsInt()
   @Min(1)
   @Max(1000)
