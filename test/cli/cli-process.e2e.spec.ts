@@ -94,6 +94,26 @@ describe('the tenancy CLI as a process', () => {
     }
   });
 
+  it('exits 2 for an audit limit or time that is not written as the help says, rather than reading it some other way', async () => {
+    for (const [option, value, message] of [
+      ['--limit', '0x10', '--limit must be a positive integer'],
+      ['--limit', '1e3', '--limit must be a positive integer'],
+      ['--limit', ' 5', '--limit must be a positive integer'],
+      ['--since', '5', '--since must be an ISO 8601 time'],
+      ['--since', 'March 7', '--since must be an ISO 8601 time'],
+    ] as const) {
+      const run = await tenancy(['audit', '--tenant', tenantId, option, value]);
+      expect({ value, code: run.code, stdout: run.stdout, first: run.stderr.split('\n')[0] }).toEqual({
+        value,
+        code: 2,
+        stdout: '',
+        first: `tenancy audit: ${message}`,
+      });
+    }
+    const dated = await tenancy(['audit', '--tenant', tenantId, '--since', '2000-01-01', '--limit', '2']);
+    expect(dated.code).toBe(0);
+  });
+
   it('exits 2 for a passphrase file whose passphrase is too short, before reading or writing anything', async () => {
     const passphraseFile = path.join(directory, 'short-passphrase');
     await writeFile(passphraseFile, 'too short\n', { mode: 0o600 });

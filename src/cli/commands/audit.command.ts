@@ -2,6 +2,7 @@ import { ScopedReader } from '../../application/queries/scoped-reader.js';
 import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { isKnownTenant, writeRespectingBackPressure } from '../output.js';
+import { isoTimeOf, positiveIntegerOf } from '../option-values.js';
 
 interface AuditRow {
   position: string;
@@ -43,11 +44,11 @@ Options:
     const workspaceId = typeof options.workspace === 'string' ? options.workspace.toLowerCase() : null;
     if (workspaceId !== null && !isCanonicalUuid(workspaceId))
       throw new UsageError('--workspace must be a UUID');
-    const since = typeof options.since === 'string' ? new Date(options.since) : null;
-    if (since !== null && Number.isNaN(since.getTime()))
+    const since = typeof options.since === 'string' ? (isoTimeOf(options.since) ?? null) : null;
+    if (typeof options.since === 'string' && since === null)
       throw new UsageError('--since must be an ISO 8601 time');
-    const limit = typeof options.limit === 'string' ? Number(options.limit) : 1000;
-    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+    const limit = typeof options.limit === 'string' ? positiveIntegerOf(options.limit) : 1000;
+    if (limit === undefined) throw new UsageError('--limit must be a positive integer');
     const actor = typeof options.actor === 'string' ? options.actor : null;
 
     // A tenant id that names no tenant (a typo) is an error, as for history and export, not an empty log.

@@ -5,12 +5,13 @@ import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { isKnownTenant, writeRespectingBackPressure } from '../output.js';
 import { renderTenantTree } from '../tenant-tree.render.js';
+import { isoTimeOf } from '../option-values.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 
 export function parseHistoryPoint(value: string): HistoryPoint {
   if (isPosition(value)) return { position: value };
-  const time = new Date(value);
-  if (/^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(time.getTime())) return { time };
+  const time = isoTimeOf(value);
+  if (time !== undefined) return { time };
   throw new UsageError(`--at must be a log position or an ISO 8601 time, not '${value}'`);
 }
 
