@@ -170,6 +170,9 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     { route: 'GET /v1/tenants/{T}/api-keys', expected: [401, 401, 401, 200, 200, 403, 404, 403, 403],
       call: async (f) => ({ method: 'GET', path: `${T(f)}/api-keys` }) },
     // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/api-keys/{key}', expected: [401, 401, 401, 200, 200, 403, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/api-keys/${await freshKey(f)}` }) },
+    // prettier-ignore
     { route: 'DELETE /v1/tenants/{T}/api-keys/{key}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
       call: async (f) => ({ method: 'DELETE', path: `${T(f)}/api-keys/${await freshKey(f)}` }) },
     // prettier-ignore
@@ -220,6 +223,12 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     // prettier-ignore
     { route: 'DELETE /v1/tenants/{T}/grants/{grant on the tenant}', expected: [401, 401, 401, 204, 204, 403, 404, 404, 404],
       call: async (f) => ({ method: 'DELETE', path: `${T(f)}/grants/${await freshGrant(f)}` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/grants/{grant on W1}', expected: [401, 401, 401, 200, 200, 200, 404, 200, 404],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/grants/${await freshGrant(f, f.w1.workspaceId)}` }) },
+    // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/grants/{grant on the tenant}', expected: [401, 401, 401, 200, 200, 200, 404, 404, 404],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/grants/${await freshGrant(f)}` }) },
     // prettier-ignore
     { route: 'GET /v1/tenants/{T}/grants', expected: [401, 401, 401, 200, 200, 200, 404, 200, 200],
       call: async (f) => ({ method: 'GET', path: `${T(f)}/grants?limit=500` }) },

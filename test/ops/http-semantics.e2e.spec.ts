@@ -1035,6 +1035,56 @@ describe('HTTP semantics', () => {
     }
   });
 
+  it("every creation's 201 names in Location a resource that a GET answers with what was created (Min-Position: the write's)", async () => {
+    const tenant = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Located ${randomUUID()}`, adminUserId: 'ann' });
+    const tenantId = tenant.body.tenantId as string;
+    const base = `/v1/tenants/${tenantId}`;
+    const workspace = await http().post(`${base}/workspaces`).set(AUTH).send({ name: 'W' });
+    const group = await http().post(`${base}/groups`).set(AUTH).send({ name: 'G' });
+    const member = await http().put(`${base}/members/bea`).set(AUTH).send({});
+    const key = await http().post(`${base}/api-keys`).set(AUTH).send({ role: 'reader', name: 'K' });
+    const grant = await http()
+      .post(`${base}/grants`)
+      .set(AUTH)
+      .send({
+        principal: { type: 'user', id: 'bea' },
+        role: 'editor',
+        workspaceId: workspace.body.workspaceId,
+      });
+    const created: [request.Response, Record<string, unknown>][] = [
+      [tenant, { tenantId }],
+      [workspace, { workspaceId: workspace.body.workspaceId }],
+      [group, { groupId: group.body.groupId }],
+      [member, { userId: 'bea' }],
+      [key, { apiKeyId: key.body.apiKeyId, name: 'K', role: 'reader' }],
+      [grant, { grantId: grant.body.grantId, role: 'editor', principal: { type: 'user', id: 'bea' } }],
+    ];
+    for (const [response, identity] of created) {
+      expect(response.status).toBe(201);
+      const location = response.headers.location as string;
+      const read = await http()
+        .get(location)
+        .set(AUTH)
+        .set('Min-Position', response.body.position as string);
+      expect({ location, status: read.status, body: read.body as unknown }).toEqual({
+        location,
+        status: 200,
+        body: expect.objectContaining(identity),
+      });
+    }
+    // The key's secret is shown once, by its issue, and never read back.
+    const keyRead = await http()
+      .get(key.headers.location as string)
+      .set(AUTH);
+    expect(keyRead.body).not.toHaveProperty('secret');
+    // Unknown ones are 404 with their own code.
+    problemOf(await http().get(`${base}/api-keys/${randomUUID()}`).set(AUTH), 404, 'API_KEY_NOT_FOUND');
+    problemOf(await http().get(`${base}/grants/${randomUUID()}`).set(AUTH), 404, 'GRANT_NOT_FOUND');
+  });
+
   it("a tenant deletion's 202 names its status resource, which the operator can still read once the tenant is deleted", async () => {
     const tenant = await createTenant();
     await createWorkspace(tenant.tenantId);

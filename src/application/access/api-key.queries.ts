@@ -19,6 +19,17 @@ export class ApiKeyQueries {
     }
     return { items: [...state.apiKeys.values()].map((key) => apiKeyBody(tenantId, key)) };
   }
+
+  /** One key, revoked ones included, as the list shows it: the Location its issue answered with. */
+  async get(tenantId: string, apiKeyId: string): Promise<ApiKeyBody> {
+    const { state } = await this.tenants.read(tenantId);
+    if (state.status === 'none' || state.status === 'deleted') {
+      throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
+    }
+    const key = state.apiKeys.get(apiKeyId);
+    if (key === undefined) throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${apiKeyId}.`);
+    return apiKeyBody(tenantId, key);
+  }
 }
 
 /** A key as clients see it: never the secret, never its hash. */

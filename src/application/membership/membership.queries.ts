@@ -244,6 +244,23 @@ export class MembershipQueries {
     );
   }
 
+  /** One active grant (a workspace-scoped caller: on its subtree only), as the list shows it. */
+  async grant(tenantId: string, grantId: string, withinSubtreeOf?: string): Promise<GrantView> {
+    const subtree = withinSubtreeOf ?? null;
+    const [row] = await this.query<GrantRow>(
+      tenantId,
+      sql`SELECT * FROM grants g WHERE g.tenant_id = ${tenantId}::uuid AND g.grant_id = ${grantId}::uuid
+            AND (${subtree}::uuid IS NULL OR g.workspace_id IN (
+                  SELECT w.workspace_id FROM workspaces w
+                  WHERE w.tenant_id = ${tenantId}::uuid AND w.path @> ARRAY[${subtree}::uuid]))`,
+    );
+    if (row === undefined) {
+      await requireTenant(this.reader, tenantId);
+      throw new TenancyRuleViolation('GRANT_NOT_FOUND', `No grant ${grantId}.`);
+    }
+    return grantView(row);
+  }
+
   /** The keys and erasures the page's display names need: one query. */
   private lookupFor(rows: readonly NamedRow[]): Promise<PersonalDataLookup> {
     const needs = emptyNeeds();

@@ -29,8 +29,7 @@ import { principalIdsMatching, principalOf } from './principal.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
-/** A grant's URL serves DELETE only: grants are read through the list and its filters. */
-const GRANT_LOCATION = 'The grant, to revoke with DELETE (there is no GET of one grant: filter GET …/grants)';
+const GRANT_LOCATION = 'The grant: GET reads it, DELETE revokes it';
 
 /** Roles granted to members, groups and API keys on the tenant or on a workspace subtree. */
 @Controller('v1/tenants/:tenantId/grants')
@@ -90,6 +89,24 @@ export class GrantsHttpController {
     );
     response.setHeader('Location', `/v1/tenants/${tenantId}/grants/${result.body.grantId}`);
     return sendWrite(response, result, result.changed ? 201 : 200);
+  }
+
+  @Get(':grantId')
+  @Requires('grant:read', { tenantId: fromParam('tenantId') })
+  @ReadModelRoute('grants', 'One active grant (read model); a workspace key sees those on its subtree', [
+    'TENANT_NOT_FOUND',
+    'GRANT_NOT_FOUND',
+  ])
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('grantId')
+  @ApiJson(200, 'The grant', GRANT_SCHEMA)
+  get(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('grantId', UuidParamPipe) grantId: string,
+    @Req() request: Request,
+  ): Promise<GrantView> {
+    const scope = (request as Request & { [READ_SCOPE_KEY]?: RequestReadScope })[READ_SCOPE_KEY];
+    return this.queries.grant(tenantId, grantId, scope?.subtree ?? undefined);
   }
 
   @Delete(':grantId')

@@ -96,6 +96,23 @@ export class ApiKeysHttpController {
     return this.keys.list(tenantId);
   }
 
+  @Get(':apiKeyId')
+  @Requires('api-key:manage', { tenantId: fromParam('tenantId') })
+  @ApiRoute('api-keys', 'One API key (never its secret), revoked ones included', {
+    400: ['VALIDATION_FAILED'],
+    403: ['FORBIDDEN'],
+    404: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND'],
+  })
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('apiKeyId')
+  @ApiJson(200, 'The key', API_KEY_SCHEMA)
+  get(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('apiKeyId', UuidParamPipe) apiKeyId: string,
+  ): Promise<ApiKeyBody> {
+    return this.keys.get(tenantId, apiKeyId);
+  }
+
   @Delete(':apiKeyId')
   @Requires('api-key:manage', { tenantId: fromParam('tenantId') })
   @ApiRoute('api-keys', 'Revoke an API key', {
