@@ -48,6 +48,7 @@ const RULE_STATUS: Record<TenancyErrorCode, number> = {
   API_KEY_LIMIT_REACHED: HttpStatus.CONFLICT,
   MEMBER_NOT_FOUND: HttpStatus.NOT_FOUND,
   GROUP_NOT_FOUND: HttpStatus.NOT_FOUND,
+  NOT_IN_GROUP: HttpStatus.NOT_FOUND,
   GRANT_NOT_FOUND: HttpStatus.NOT_FOUND,
   GROUP_NAME_TAKEN: HttpStatus.CONFLICT,
   GROUP_ID_TAKEN: HttpStatus.CONFLICT,

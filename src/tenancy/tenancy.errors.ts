@@ -32,6 +32,8 @@ export type TenancyErrorCode =
   | 'MEMBER_NOT_FOUND'
   /** No such group in this tenant (a deleted group is not found either). */
   | 'GROUP_NOT_FOUND'
+  /** The member and the group exist, and the member is not in the group. */
+  | 'NOT_IN_GROUP'
   /** Another live group of the tenant has this name (case-insensitively). */
   | 'GROUP_NAME_TAKEN'
   /** The groupId exists with another name, or belonged to a deleted group (ids are never reused). */

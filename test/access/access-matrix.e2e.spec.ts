@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { API_KEY_SECRET_PREFIX } from '../../src/application/access/api-key-secret.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
 import { accessFixture, bearer } from './access-fixture.js';
 
 /**
@@ -92,6 +93,37 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
       .send({ name: unique('Group') });
     expect(response.status).toBe(201);
     return (response.body as { groupId: string }).groupId;
+  };
+  /** A new group that holds matrix-user, as the read model shows it. */
+  const freshGroupWithMember = async (f: Fixture) => {
+    const groupId = await freshGroup(f);
+    const joined = await kit
+      .http()
+      .put(`${T(f)}/groups/${groupId}/members/matrix-user`)
+      .set(AUTH);
+    expect(joined.status).toBe(201);
+    const read = await kit
+      .http()
+      .get(`${T(f)}/groups/${groupId}/members/matrix-user`)
+      .set(AUTH)
+      .set('Min-Position', (joined.body as { position: string }).position);
+    expect(read.status).toBe(200);
+    return groupId;
+  };
+  /** A new grant, once the read model (which GET of a grant reads) shows it. */
+  const visibleGrant = async (f: Fixture, workspaceId?: string) => {
+    const grantId = await freshGrant(f, workspaceId);
+    await waitFor(
+      async () =>
+        (
+          await kit
+            .http()
+            .get(`${T(f)}/grants/${grantId}`)
+            .set(AUTH)
+        ).status === 200,
+      10_000,
+    );
+    return grantId;
   };
   const freshGrant = async (f: Fixture, workspaceId?: string) => {
     const userId = await freshMember(f);
@@ -209,6 +241,9 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
     { route: 'GET /v1/tenants/{T}/groups/{group}/members', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
       call: async (f) => ({ method: 'GET', path: `${T(f)}/groups/${f.group}/members` }) },
     // prettier-ignore
+    { route: 'GET /v1/tenants/{T}/groups/{group}/members/{member}', expected: [401, 401, 401, 200, 200, 200, 404, 403, 403],
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/groups/${await freshGroupWithMember(f)}/members/matrix-user` }) },
+    // prettier-ignore
     { route: 'DELETE /v1/tenants/{T}/groups/{group}/members/{member}', expected: [401, 401, 401, 204, 204, 403, 404, 403, 403],
       call: async (f) => ({ method: 'DELETE', path: `${T(f)}/groups/${f.group}/members/matrix-user` }) },
     // prettier-ignore
@@ -225,10 +260,10 @@ describe('access matrix: every /v1 route x every kind of caller', () => {
       call: async (f) => ({ method: 'DELETE', path: `${T(f)}/grants/${await freshGrant(f)}` }) },
     // prettier-ignore
     { route: 'GET /v1/tenants/{T}/grants/{grant on W1}', expected: [401, 401, 401, 200, 200, 200, 404, 200, 404],
-      call: async (f) => ({ method: 'GET', path: `${T(f)}/grants/${await freshGrant(f, f.w1.workspaceId)}` }) },
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/grants/${await visibleGrant(f, f.w1.workspaceId)}` }) },
     // prettier-ignore
     { route: 'GET /v1/tenants/{T}/grants/{grant on the tenant}', expected: [401, 401, 401, 200, 200, 200, 404, 404, 404],
-      call: async (f) => ({ method: 'GET', path: `${T(f)}/grants/${await freshGrant(f)}` }) },
+      call: async (f) => ({ method: 'GET', path: `${T(f)}/grants/${await visibleGrant(f)}` }) },
     // prettier-ignore
     { route: 'GET /v1/tenants/{T}/grants', expected: [401, 401, 401, 200, 200, 200, 404, 200, 200],
       call: async (f) => ({ method: 'GET', path: `${T(f)}/grants?limit=500` }) },

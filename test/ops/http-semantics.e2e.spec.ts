@@ -1083,6 +1083,36 @@ describe('HTTP semantics', () => {
     // Unknown ones are 404 with their own code.
     problemOf(await http().get(`${base}/api-keys/${randomUUID()}`).set(AUTH), 404, 'API_KEY_NOT_FOUND');
     problemOf(await http().get(`${base}/grants/${randomUUID()}`).set(AUTH), 404, 'GRANT_NOT_FOUND');
+
+    // A PUT's 201 without Location created its own URL, which a GET reads too.
+    const joined = await http().put(`${base}/groups/${group.body.groupId}/members/bea`).set(AUTH);
+    expect({ status: joined.status, location: joined.headers.location }).toEqual({
+      status: 201,
+      location: undefined,
+    });
+    const membership = await http()
+      .get(`${base}/groups/${group.body.groupId}/members/bea`)
+      .set(AUTH)
+      .set('Min-Position', joined.body.position as string);
+    expect({ status: membership.status, body: membership.body as unknown }).toEqual({
+      status: 200,
+      body: { userId: 'bea', displayName: null, addedAt: expect.any(String) },
+    });
+    problemOf(
+      await http().get(`${base}/groups/${group.body.groupId}/members/ann`).set(AUTH),
+      404,
+      'NOT_IN_GROUP',
+    );
+    problemOf(
+      await http().get(`${base}/groups/${group.body.groupId}/members/cy`).set(AUTH),
+      404,
+      'MEMBER_NOT_FOUND',
+    );
+    problemOf(
+      await http().get(`${base}/groups/${randomUUID()}/members/bea`).set(AUTH),
+      404,
+      'GROUP_NOT_FOUND',
+    );
   });
 
   it("a tenant deletion's 202 names its status resource, which the operator can still read once the tenant is deleted", async () => {

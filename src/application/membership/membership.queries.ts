@@ -209,6 +209,24 @@ export class MembershipQueries {
     );
   }
 
+  /** One member of a group; the group, then the member, then the membership missing: 404 each. */
+  async groupMember(tenantId: string, groupId: string, userId: string): Promise<GroupMemberView> {
+    const [row] = await this.query<MemberRow & { in_group_at: Date | null }>(
+      tenantId,
+      sql`SELECT m.*, gm.added_at AS in_group_at
+          FROM members m LEFT JOIN group_members gm
+            ON gm.tenant_id = m.tenant_id AND gm.group_id = ${groupId}::uuid AND gm.user_id = m.user_id
+          WHERE m.tenant_id = ${tenantId}::uuid AND m.user_id = ${userId}`,
+    );
+    await this.group(tenantId, groupId);
+    if (row === undefined) throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
+    if (row.in_group_at === null) {
+      throw new TenancyRuleViolation('NOT_IN_GROUP', `Member ${userId} is not in group ${groupId}.`);
+    }
+    const lookup = await this.lookupFor([row]);
+    return { userId: row.user_id, ...shownName(row, lookup), addedAt: row.in_group_at.toISOString() };
+  }
+
   async grants(
     tenantId: string,
     filter: GrantFilter,

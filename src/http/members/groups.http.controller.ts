@@ -280,4 +280,25 @@ export class GroupsHttpController {
   ): Promise<Page<GroupMemberView>> {
     return this.queries.groupMembers(tenantId, groupId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
   }
+
+  /** The URL a PUT of the membership created (its 201 carries no Location: it is this URL). */
+  @Get(':groupId/members/:userId')
+  @Requires('member:read', TENANT)
+  @ReadModelRoute('groups', 'One member of a group (read model)', [
+    'TENANT_NOT_FOUND',
+    'GROUP_NOT_FOUND',
+    'MEMBER_NOT_FOUND',
+    'NOT_IN_GROUP',
+  ])
+  @ApiUuidParam('tenantId')
+  @ApiUuidParam('groupId')
+  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiJson(200, 'The member, in the group', GROUP_MEMBER_SCHEMA)
+  member(
+    @Param('tenantId', UuidParamPipe) tenantId: string,
+    @Param('groupId', UuidParamPipe) groupId: string,
+    @Param('userId', UserIdParamPipe) userId: string,
+  ): Promise<GroupMemberView> {
+    return this.queries.groupMember(tenantId, groupId, userId);
+  }
 }
