@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { encodeCursor } from '../../src/application/queries/keyset-cursor.js';
 import { apiKeyGrantIdOf, initialAdminGrantIdOf } from '../../src/tenancy/api-key-grants.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { accessFixture } from '../access/access-fixture.js';
@@ -282,9 +283,19 @@ describe('members, groups and grants over HTTP', () => {
     expect(
       await walk(`${T}/workspaces/${rootId}/access`, (item) => (item.principal as { id: string }).id),
     ).toEqual(expect.arrayContaining(longIds));
-    // A cursor of the right shape whose key is no id of that list's kind.
-    const forged = Buffer.from('0000000000000000-0000000000000000.not-a-uuid', 'utf8').toString('base64url');
-    for (const path of [`${T}/groups`, `${T}/grants`, `${T}/members`, `${T}/groups/${groupId}/members`]) {
+    // A cursor of the right shape and listing whose key is no id of that list's kind (the listing's
+    // tag is no secret: a client can compute it), and one without the tag.
+    const zero = `${'0'.repeat(16)}-${'0'.repeat(16)}`;
+    const listings: [string, string][] = [
+      [`${T}/groups`, `groups ${tenant.tenantId}`],
+      [`${T}/grants`, `grants ${tenant.tenantId} {}`],
+      [`${T}/members`, `members ${tenant.tenantId}`],
+      [`${T}/groups/${groupId}/members`, `group-members ${tenant.tenantId} ${groupId}`],
+    ];
+    for (const [path, listing] of listings) {
+      const untagged = Buffer.from(`${zero}.not-a-uuid`, 'utf8').toString('base64url');
+      expect((await http().get(`${path}?cursor=${untagged}`).set(AUTH)).status).toBe(400);
+      const forged = encodeCursor({ position: zero, id: 'not-a-uuid' }, listing);
       const answer = await http().get(`${path}?cursor=${forged}`).set(AUTH);
       expect({ path, status: answer.status, body: answer.body as unknown }).toMatchObject({
         path,

@@ -1035,6 +1035,41 @@ describe('HTTP semantics', () => {
     }
   });
 
+  it('a page cursor is good for the list and filters that handed it out only: elsewhere it is refused, not read as a place in another list', async () => {
+    const one = await createTenant();
+    const other = await createTenant();
+    const parent = await createWorkspace(one.tenantId);
+    for (let i = 0; i < 2; i++) await createWorkspace(one.tenantId);
+    for (let i = 0; i < 2; i++) await createWorkspace(one.tenantId, parent.workspaceId);
+    const listing = `/v1/tenants/${one.tenantId}/workspaces`;
+    // The read model has every workspace once a page of the parent's children shows both.
+    await waitFor(
+      async () =>
+        ((await http().get(`${listing}?parentWorkspaceId=${parent.workspaceId}`).set(AUTH)).body.items ?? [])
+          .length === 2,
+      10_000,
+    );
+    const first = await http().get(`${listing}?limit=1`).set(AUTH);
+    const cursor = first.body.nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    // Where it came from, it goes on.
+    expect((await http().get(`${listing}?limit=1&cursor=${cursor}`).set(AUTH)).status).toBe(200);
+    for (const elsewhere of [
+      `/v1/tenants/${other.tenantId}/workspaces?cursor=${cursor}`,
+      `${listing}?parentWorkspaceId=${parent.workspaceId}&cursor=${cursor}`,
+      `/v1/tenants/${one.tenantId}/members?cursor=${cursor}`,
+      `/v1/tenants/${one.tenantId}/groups?cursor=${cursor}`,
+      `/v1/tenants/${one.tenantId}/grants?cursor=${cursor}`,
+      `/v1/tenants?cursor=${cursor}`,
+    ]) {
+      const response = await http().get(elsewhere).set(AUTH);
+      expect({ elsewhere, errors: problemOf(response, 400, 'VALIDATION_FAILED').errors }).toEqual({
+        elsewhere,
+        errors: [{ field: 'cursor', message: 'is not one this service handed out' }],
+      });
+    }
+  });
+
   it("every creation's 201 names in Location a resource that a GET answers with what was created (Min-Position: the write's)", async () => {
     const tenant = await http()
       .post('/v1/tenants')

@@ -13,22 +13,23 @@ export class ApiKeyQueries {
   constructor(private readonly tenants: TenantCommandExecutor) {}
 
   async list(tenantId: string): Promise<{ items: ApiKeyBody[] }> {
-    const { state } = await this.tenants.read(tenantId);
-    if (state.status === 'none' || state.status === 'deleted') {
-      throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
-    }
+    const state = await this.liveTenant(tenantId);
     return { items: [...state.apiKeys.values()].map((key) => apiKeyBody(tenantId, key)) };
   }
 
   /** One key, revoked ones included, as the list shows it: the Location its issue answered with. */
   async get(tenantId: string, apiKeyId: string): Promise<ApiKeyBody> {
+    const key = (await this.liveTenant(tenantId)).apiKeys.get(apiKeyId);
+    if (key === undefined) throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${apiKeyId}.`);
+    return apiKeyBody(tenantId, key);
+  }
+
+  private async liveTenant(tenantId: string) {
     const { state } = await this.tenants.read(tenantId);
     if (state.status === 'none' || state.status === 'deleted') {
       throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
     }
-    const key = state.apiKeys.get(apiKeyId);
-    if (key === undefined) throw new TenancyRuleViolation('API_KEY_NOT_FOUND', `No API key ${apiKeyId}.`);
-    return apiKeyBody(tenantId, key);
+    return state;
   }
 }
 

@@ -115,7 +115,8 @@ export class MembershipQueries {
   ) {}
 
   async members(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<MemberView>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, isUserId);
+    const listing = `members ${tenantId}`;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, listing, isUserId);
     const rows = await this.keysetPage<MemberRow>(
       tenantId,
       sql`SELECT * FROM members WHERE tenant_id = ${tenantId}::uuid
@@ -129,7 +130,7 @@ export class MembershipQueries {
       rows,
       limit,
       (row) => memberView(row, lookup),
-      (row) => encodeCursor({ position: row.added_position, id: row.user_id }),
+      (row) => encodeCursor({ position: row.added_position, id: row.user_id }, listing),
     );
   }
 
@@ -150,7 +151,8 @@ export class MembershipQueries {
   }
 
   async groups(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<GroupView>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const listing = `groups ${tenantId}`;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, listing);
     const rows = await this.keysetPage<GroupRow>(
       tenantId,
       sql`SELECT * FROM member_groups WHERE tenant_id = ${tenantId}::uuid
@@ -160,7 +162,7 @@ export class MembershipQueries {
     );
     if (rows.length === 0) await requireTenant(this.reader, tenantId);
     return page(rows, limit, groupView, (row) =>
-      encodeCursor({ position: row.created_position, id: row.group_id }),
+      encodeCursor({ position: row.created_position, id: row.group_id }, listing),
     );
   }
 
@@ -182,7 +184,8 @@ export class MembershipQueries {
     limit: number,
     cursor: string | undefined,
   ): Promise<Page<GroupMemberView>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, isUserId);
+    const listing = `group-members ${tenantId} ${groupId}`;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, listing, isUserId);
     const rows = await this.keysetPage<{
       tenant_id: string;
       user_id: string;
@@ -205,7 +208,7 @@ export class MembershipQueries {
       rows,
       limit,
       (row) => ({ userId: row.user_id, ...shownName(row, lookup), addedAt: row.added_at.toISOString() }),
-      (row) => encodeCursor({ position: row.added_position, id: row.user_id }),
+      (row) => encodeCursor({ position: row.added_position, id: row.user_id }, listing),
     );
   }
 
@@ -233,7 +236,8 @@ export class MembershipQueries {
     limit: number,
     cursor: string | undefined,
   ): Promise<Page<GrantView>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const listing = `grants ${tenantId} ${JSON.stringify(filter)}`;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, listing);
     const subtree = filter.withinSubtreeOf ?? null;
     // Unfiltered, the list's order is its index's; a filter by principal or workspace has an index
     // of its own, whose few rows the planner may sort.
@@ -258,7 +262,7 @@ export class MembershipQueries {
     // No rows: say so with 404 when the tenant, or the workspace filtered on, is not there.
     if (rows.length === 0) await requireTenant(this.reader, tenantId, filter.workspaceId);
     return page(rows, limit, grantView, (row) =>
-      encodeCursor({ position: row.granted_position, id: row.grant_id }),
+      encodeCursor({ position: row.granted_position, id: row.grant_id }, listing),
     );
   }
 

@@ -107,7 +107,8 @@ export class ReadModelQueries {
   }
 
   async tenants(limit: number, cursor: string | undefined): Promise<Page<TenantView>> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
+    const listing = 'tenants';
+    const after = cursor ? decodeCursor(cursor, listing) : undefined;
     const rows = await this.reader.pageInIndexOrder<TenantRow>(
       { kind: 'all-tenants' },
       sql`SELECT * FROM tenants
@@ -116,7 +117,10 @@ export class ReadModelQueries {
                  OR (created_position, tenant_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
           ORDER BY created_position, tenant_id LIMIT ${limit + 1}`,
     );
-    return page(rows, limit, tenantView, (row) => ({ position: row.created_position, id: row.tenant_id }));
+    return page(rows, limit, listing, tenantView, (row) => ({
+      position: row.created_position,
+      id: row.tenant_id,
+    }));
   }
 
   async workspaces(
@@ -127,9 +131,10 @@ export class ReadModelQueries {
     /** Only this workspace and its descendants (a workspace-scoped caller's view). */
     withinSubtreeOf?: string,
   ): Promise<Page<WorkspaceView>> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
     const parent = parentWorkspaceId ?? null;
     const subtree = withinSubtreeOf ?? null;
+    const listing = `workspaces ${tenantId} ${parent ?? ''} ${subtree ?? ''}`;
+    const after = cursor ? decodeCursor(cursor, listing) : undefined;
     // The page first, then its tenant's row once: joined before the limit, the tenant was looked
     // up again for every workspace the page's plan went through.
     const rows = await this.reader.pageInIndexOrder<WorkspaceRow>(
@@ -149,7 +154,7 @@ export class ReadModelQueries {
     // An empty page needs telling apart from a missing tenant or parent; only then is it worth a
     // second look (a live tenant always has its root, so this is rare).
     if (rows.length === 0) await requireTenant(this.reader, tenantId, parentWorkspaceId);
-    return page(rows, limit, workspaceView, (row) => ({
+    return page(rows, limit, listing, workspaceView, (row) => ({
       position: row.created_position,
       id: row.workspace_id,
     }));
@@ -213,13 +218,14 @@ function workspaceView(row: WorkspaceRow): WorkspaceView {
 function page<Row, Item>(
   rows: readonly Row[],
   limit: number,
+  listing: string,
   view: (row: Row) => Item,
   keyOf: (row: Row) => { position: string; id: string },
 ): Page<Item> {
   const more = rows.length > limit;
   const shown = more ? rows.slice(0, limit) : rows;
   const last = shown[shown.length - 1];
-  return { items: shown.map(view), nextCursor: more && last ? encodeCursor(keyOf(last)) : null };
+  return { items: shown.map(view), nextCursor: more && last ? encodeCursor(keyOf(last), listing) : null };
 }
 
 /**
