@@ -1070,6 +1070,42 @@ describe('HTTP semantics', () => {
     }
   });
 
+  it("the permission lists' cursors too are good for the principal, permission and workspace that handed them out only", async () => {
+    const tenant = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Cursors ${randomUUID()}`, adminUserId: 'ann' });
+    const { tenantId, rootWorkspaceId } = tenant.body as { tenantId: string; rootWorkspaceId: string };
+    const base = `/v1/tenants/${tenantId}`;
+    const a = await createWorkspace(tenantId);
+    await createWorkspace(tenantId);
+    expect((await http().put(`${base}/members/bea`).set(AUTH).send({})).status).toBe(201);
+    const granted = await http()
+      .post(`${base}/grants`)
+      .set(AUTH)
+      .send({ principal: { type: 'user', id: 'bea' }, role: 'viewer' });
+    const at = { 'Min-Position': granted.body.position as string };
+    const reach = `${base}/principals/user/ann/workspaces?permission=workspace.read&limit=1`;
+    const reachCursor = (await http().get(reach).set(AUTH).set(at)).body.nextCursor as string;
+    const access = `${base}/workspaces/${rootWorkspaceId}/access?limit=1`;
+    const accessCursor = (await http().get(access).set(AUTH).set(at)).body.nextCursor as string;
+    expect([reachCursor, accessCursor]).toEqual([expect.any(String), expect.any(String)]);
+    expect((await http().get(`${reach}&cursor=${reachCursor}`).set(AUTH)).status).toBe(200);
+    expect((await http().get(`${access}&cursor=${accessCursor}`).set(AUTH)).status).toBe(200);
+    for (const elsewhere of [
+      `${base}/principals/user/bea/workspaces?permission=workspace.read&cursor=${reachCursor}`,
+      `${base}/principals/user/ann/workspaces?permission=workspace.write&cursor=${reachCursor}`,
+      `${base}/workspaces/${a.workspaceId}/access?cursor=${accessCursor}`,
+      `${base}/workspaces/${rootWorkspaceId}/access?cursor=${reachCursor}`,
+    ]) {
+      const response = await http().get(elsewhere).set(AUTH);
+      expect({ elsewhere, errors: problemOf(response, 400, 'VALIDATION_FAILED').errors }).toEqual({
+        elsewhere,
+        errors: [{ field: 'cursor', message: 'is not one this service handed out' }],
+      });
+    }
+  });
+
   it("every creation's 201 names in Location a resource that a GET answers with what was created (Min-Position: the write's)", async () => {
     const tenant = await http()
       .post('/v1/tenants')

@@ -143,7 +143,8 @@ export class PermissionQueries {
     cursor: string | undefined,
     options: QueryOptions = {},
   ): Promise<Page<ReachableWorkspace>> {
-    const after = cursor === undefined ? -1 : decodeOrdinalCursor(cursor);
+    const listing = `principal-workspaces ${tenantId} ${principal.type}:${principal.id} ${permission} ${options.subtree ?? ''}`;
+    const after = cursor === undefined ? -1 : decodeOrdinalCursor(cursor, listing);
     const snapshot = await this.snapshot(tenantId, options.minPosition);
     const { state } = snapshot;
     const rule = PERMISSIONS[permission];
@@ -181,7 +182,7 @@ export class PermissionQueries {
     });
     return {
       items,
-      nextCursor: more ? encodeOrdinalCursor(page[page.length - 1]!.seq) : null,
+      nextCursor: more ? encodeOrdinalCursor(page[page.length - 1]!.seq, listing) : null,
       ...answeredAt(snapshot),
     };
   }
@@ -194,7 +195,8 @@ export class PermissionQueries {
     cursor: string | undefined,
     options: QueryOptions = {},
   ): Promise<Page<AccessEntry>> {
-    const after = cursor === undefined ? undefined : decodePrincipalCursor(cursor);
+    const listing = `access ${tenantId} ${workspaceId}`;
+    const after = cursor === undefined ? undefined : decodePrincipalCursor(cursor, listing);
     const snapshot = await this.snapshot(tenantId, options.minPosition);
     const entries = accessAt(snapshot.state, workspaceId);
     const start =
@@ -204,7 +206,7 @@ export class PermissionQueries {
     const more = rest.length > limit;
     return {
       items,
-      nextCursor: more ? encodePrincipalCursor(items[items.length - 1]!.principal) : null,
+      nextCursor: more ? encodePrincipalCursor(items[items.length - 1]!.principal, listing) : null,
       ...answeredAt(snapshot),
     };
   }

@@ -40,7 +40,8 @@ export function decodeCursor(
   return { position, id };
 }
 
-function listingTag(listing: string): string {
+/** The tag of a listing that every cursor of it carries (the permission lists' cursors too). */
+export function listingTag(listing: string): string {
   return createHash('sha256').update(listing).digest('hex').slice(0, 12);
 }
 
