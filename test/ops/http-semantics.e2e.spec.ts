@@ -1035,6 +1035,17 @@ describe('HTTP semantics', () => {
     }
   });
 
+  /** Each path, sent with a cursor of another listing, is refused as a foreign cursor. */
+  const expectForeignCursorAt = async (paths: readonly string[]) => {
+    for (const elsewhere of paths) {
+      const response = await http().get(elsewhere).set(AUTH);
+      expect({ elsewhere, errors: problemOf(response, 400, 'VALIDATION_FAILED').errors }).toEqual({
+        elsewhere,
+        errors: [{ field: 'cursor', message: 'is not one this service handed out' }],
+      });
+    }
+  };
+
   it('a page cursor is good for the list and filters that handed it out only: elsewhere it is refused, not read as a place in another list', async () => {
     const one = await createTenant();
     const other = await createTenant();
@@ -1054,20 +1065,14 @@ describe('HTTP semantics', () => {
     expect(cursor).toEqual(expect.any(String));
     // Where it came from, it goes on.
     expect((await http().get(`${listing}?limit=1&cursor=${cursor}`).set(AUTH)).status).toBe(200);
-    for (const elsewhere of [
+    await expectForeignCursorAt([
       `/v1/tenants/${other.tenantId}/workspaces?cursor=${cursor}`,
       `${listing}?parentWorkspaceId=${parent.workspaceId}&cursor=${cursor}`,
       `/v1/tenants/${one.tenantId}/members?cursor=${cursor}`,
       `/v1/tenants/${one.tenantId}/groups?cursor=${cursor}`,
       `/v1/tenants/${one.tenantId}/grants?cursor=${cursor}`,
       `/v1/tenants?cursor=${cursor}`,
-    ]) {
-      const response = await http().get(elsewhere).set(AUTH);
-      expect({ elsewhere, errors: problemOf(response, 400, 'VALIDATION_FAILED').errors }).toEqual({
-        elsewhere,
-        errors: [{ field: 'cursor', message: 'is not one this service handed out' }],
-      });
-    }
+    ]);
   });
 
   it("the permission lists' cursors too are good for the principal, permission and workspace that handed them out only", async () => {
@@ -1092,18 +1097,12 @@ describe('HTTP semantics', () => {
     expect([reachCursor, accessCursor]).toEqual([expect.any(String), expect.any(String)]);
     expect((await http().get(`${reach}&cursor=${reachCursor}`).set(AUTH)).status).toBe(200);
     expect((await http().get(`${access}&cursor=${accessCursor}`).set(AUTH)).status).toBe(200);
-    for (const elsewhere of [
+    await expectForeignCursorAt([
       `${base}/principals/user/bea/workspaces?permission=workspace.read&cursor=${reachCursor}`,
       `${base}/principals/user/ann/workspaces?permission=workspace.write&cursor=${reachCursor}`,
       `${base}/workspaces/${a.workspaceId}/access?cursor=${accessCursor}`,
       `${base}/workspaces/${rootWorkspaceId}/access?cursor=${reachCursor}`,
-    ]) {
-      const response = await http().get(elsewhere).set(AUTH);
-      expect({ elsewhere, errors: problemOf(response, 400, 'VALIDATION_FAILED').errors }).toEqual({
-        elsewhere,
-        errors: [{ field: 'cursor', message: 'is not one this service handed out' }],
-      });
-    }
+    ]);
   });
 
   it("every creation's 201 names in Location a resource that a GET answers with what was created (Min-Position: the write's)", async () => {
