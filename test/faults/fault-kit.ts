@@ -34,7 +34,8 @@ export function scratchDir(cleanup: (cleanup: () => Promise<unknown>) => void, p
 
 /** The CPU time (user and system) a process of this machine has used so far, in seconds. */
 export function cpuSecondsOf(pid: number): number {
-  // After the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15.
+  // After the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15,
+  // in clock ticks of 1/100 s (Linux's USER_HZ).
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -154,22 +154,7 @@ describe('SIGTERM under load', () => {
       expectAllAnswered(service, load.outcomes, signalledAt);
     }, 60_000);
 
-    it("an event stream opened past the log's readable end (a write's position, behind a transaction held open) waits idle, and SIGTERM still exits 0", async () => {
-      const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
-      cleanup(() => service.stop());
-      // A transaction that holds an id keeps every later commit out of the readers' reach: the
-      // next write's position lies after the head they read, though a write answered it.
-      const holder = new pg.Client({ connectionString: database.url });
-      await holder.connect();
-      try {
-        await holder.query('BEGIN');
-        await holder.query('SELECT pg_current_xact_id()');
-        await streamPastTheHeadThenStop(service);
-      } finally {
-        await holder.end();
-      }
-    }, 60_000);
-
+    /** Opens a stream from a write's position, leaves it idle, then stops the service with SIGTERM. */
     const streamPastTheHeadThenStop = async (service: ServiceProcess) => {
       const written = await call(service, 'POST', '/v1/tenants', { name: `Past ${randomUUID()}` });
       expect(written.status).toBe(201);
@@ -201,5 +186,21 @@ describe('SIGTERM under load', () => {
       expect(how).toBe(0);
       expect(Date.now() - signalledAt).toBeLessThan(10_000);
     };
+
+    it("an event stream opened past the log's readable end (a write's position, behind a transaction held open) waits idle, and SIGTERM still exits 0", async () => {
+      const service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
+      cleanup(() => service.stop());
+      // A transaction that holds an id keeps every later commit out of the readers' reach: the
+      // next write's position lies after the head they read, though a write answered it.
+      const holder = new pg.Client({ connectionString: database.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_current_xact_id()');
+        await streamPastTheHeadThenStop(service);
+      } finally {
+        await holder.end();
+      }
+    }, 60_000);
   });
 });

@@ -171,10 +171,7 @@ export class MembershipQueries {
       tenantId,
       sql`SELECT * FROM member_groups WHERE tenant_id = ${tenantId}::uuid AND group_id = ${groupId}::uuid`,
     );
-    if (row === undefined) {
-      await requireTenant(this.reader, tenantId);
-      throw new TenancyRuleViolation('GROUP_NOT_FOUND', `No group ${groupId}.`);
-    }
+    if (row === undefined) return this.missingGroup(tenantId, groupId);
     return groupView(row);
   }
 
@@ -214,20 +211,35 @@ export class MembershipQueries {
 
   /** One member of a group; the group, then the member, then the membership missing: 404 each. */
   async groupMember(tenantId: string, groupId: string, userId: string): Promise<GroupMemberView> {
-    const [row] = await this.query<MemberRow & { in_group_at: Date | null }>(
+    // One statement: the group's row, with the member's and the membership's where they exist.
+    // The member's columns are null where no member has the id (a LEFT JOIN).
+    const [row] = await this.query<
+      { [Column in keyof MemberRow]: MemberRow[Column] | null } & {
+        in_group_at: Date | null;
+      }
+    >(
       tenantId,
       sql`SELECT m.*, gm.added_at AS in_group_at
-          FROM members m LEFT JOIN group_members gm
-            ON gm.tenant_id = m.tenant_id AND gm.group_id = ${groupId}::uuid AND gm.user_id = m.user_id
-          WHERE m.tenant_id = ${tenantId}::uuid AND m.user_id = ${userId}`,
+          FROM member_groups g
+          LEFT JOIN members m ON m.tenant_id = g.tenant_id AND m.user_id = ${userId}
+          LEFT JOIN group_members gm
+            ON gm.tenant_id = g.tenant_id AND gm.group_id = g.group_id AND gm.user_id = ${userId}
+          WHERE g.tenant_id = ${tenantId}::uuid AND g.group_id = ${groupId}::uuid`,
     );
-    await this.group(tenantId, groupId);
-    if (row === undefined) throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
+    if (row === undefined) return this.missingGroup(tenantId, groupId);
+    if (row.user_id === null) {
+      throw new TenancyRuleViolation('MEMBER_NOT_FOUND', `No member ${userId}.`);
+    }
     if (row.in_group_at === null) {
       throw new TenancyRuleViolation('NOT_IN_GROUP', `Member ${userId} is not in group ${groupId}.`);
     }
-    const lookup = await this.lookupFor([row]);
-    return { userId: row.user_id, ...shownName(row, lookup), addedAt: row.in_group_at.toISOString() };
+    const member = row as MemberRow & { in_group_at: Date };
+    const lookup = await this.lookupFor([member]);
+    return {
+      userId: member.user_id,
+      ...shownName(member, lookup),
+      addedAt: member.in_group_at.toISOString(),
+    };
   }
 
   async grants(
@@ -281,6 +293,12 @@ export class MembershipQueries {
       throw new TenancyRuleViolation('GRANT_NOT_FOUND', `No grant ${grantId}.`);
     }
     return grantView(row);
+  }
+
+  /** No such group: the tenant's 404 when it is the tenant that is missing, else the group's. */
+  private async missingGroup(tenantId: string, groupId: string): Promise<never> {
+    await requireTenant(this.reader, tenantId);
+    throw new TenancyRuleViolation('GROUP_NOT_FOUND', `No group ${groupId}.`);
   }
 
   /** The keys and erasures the page's display names need: one query. */

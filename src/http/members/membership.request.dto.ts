@@ -37,10 +37,9 @@ function EachIsObject(): PropertyDecorator {
   });
 }
 
-/**
- * Shapes only: names and user ids are checked by the domain's own rules, in its words whatever the
- * length (the body's size bound caps the input).
- */
+// Shapes only: names and user ids are checked by the domain's own rules, in its words whatever the
+// length (the body's size bound caps the input).
+
 /** The characters a principal id may have at all (user ids, UUIDs); the domain checks the rest. */
 const PRINCIPAL_ID = /^[A-Za-z0-9._:@|-]{1,255}$/;
 /** Its rule in words, for the body's principal.id and the grants filter's principalId alike. */
