@@ -305,6 +305,7 @@ export function matches(filter: EventFilter | undefined, event: RecordedEvent): 
     return false;
   }
   if (filter?.eventTypes?.length && !filter.eventTypes.includes(event.type)) return false;
+  if (filter?.stream !== undefined && event.streamName !== filter.stream) return false;
   return true;
 }
 
@@ -315,8 +316,10 @@ function union(filters: readonly (EventFilter | undefined)[]): EventFilter | und
   const types = new Set<string>();
   let allTyped = true;
   for (const filter of filters) {
-    if (!filter?.streamPrefixes?.length) return undefined;
-    prefixes.push(...filter.streamPrefixes);
+    // One stream's name is a prefix that covers it (and maybe more: the union only has to cover).
+    if (filter?.stream !== undefined) prefixes.push(filter.stream);
+    else if (filter?.streamPrefixes?.length) prefixes.push(...filter.streamPrefixes);
+    else return undefined;
     if (filter.eventTypes?.length) filter.eventTypes.forEach((type) => types.add(type));
     else allTyped = false;
   }

@@ -59,11 +59,16 @@ export interface ReadStreamOptions {
 
 /**
  * Server-side filter for log reads and subscriptions. Inside a list the entries are alternatives;
- * when both lists are given an event must match both.
+ * every condition given must hold.
  */
 export interface EventFilter {
   readonly streamPrefixes?: readonly string[];
   readonly eventTypes?: readonly string[];
+  /**
+   * One stream's events only, still in log order. Not a prefix of one name: a store can read one
+   * stream's part of the log at the cost of the page, whatever else the log holds.
+   */
+  readonly stream?: string;
 }
 
 export interface ReadAllOptions {

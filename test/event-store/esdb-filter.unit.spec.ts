@@ -37,6 +37,15 @@ describe('EventStoreDB filters: the server-side part', () => {
     }
   });
 
+  it("filters on one stream's exact name when one stream is given", () => {
+    const filter = buildServerFilter({ stream: 'tenant-a.1', streamPrefixes: ['tenant-'] });
+    expect(filter.filterOn).toBe(STREAM_NAME);
+    const regex = regexOf(filter);
+    expect(regex.test('tenant-a.1')).toBe(true);
+    expect(regex.test('tenant-a.1-longer')).toBe(false);
+    expect(regex.test('tenant-ax1')).toBe(false);
+  });
+
   it('treats an empty prefix list as no stream filter', () => {
     expect(buildServerFilter({ streamPrefixes: [], eventTypes: ['A'] }).filterOn).toBe(EVENT_TYPE);
   });
@@ -74,6 +83,13 @@ describe('EventStoreDB filters: the client-side check', () => {
     expect(matchesFilter(filter, event('s', 'Kept'))).toBe(true);
     expect(matchesFilter(filter, event('s', 'Also'))).toBe(true);
     expect(matchesFilter(filter, event('s', 'KeptToo'))).toBe(false);
+  });
+
+  it('matches one stream by its whole name, not as a prefix, together with the types', () => {
+    const filter = { stream: 'tenant-1', eventTypes: ['Kept'] };
+    expect(matchesFilter(filter, event('tenant-1', 'Kept'))).toBe(true);
+    expect(matchesFilter(filter, event('tenant-10', 'Kept'))).toBe(false);
+    expect(matchesFilter(filter, event('tenant-1', 'Dropped'))).toBe(false);
   });
 
   it('requires both lists to match when both are given', () => {

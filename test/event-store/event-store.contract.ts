@@ -262,6 +262,29 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         expect(byType.events.map((e) => e.data.n)).toEqual([1, 3]);
       });
 
+      it('filters on one stream: not the streams its name is a prefix of, in log order, with types', async () => {
+        const start = await store.headPosition();
+        const one = newStream('one');
+        await store.appendToStream(one, [event('Wanted', 1), event('Unwanted', 2)], 'no_stream');
+        await store.appendToStream(`${one}-longer`, [event('Wanted', 3)], 'no_stream');
+        await store.appendToStream(newStream('another'), [event('Wanted', 4)], 'no_stream');
+        await store.appendToStream(one, [event('Wanted', 5)], 1);
+        const from = start === undefined ? {} : { after: start };
+        const byStream = await store.readAll({ ...from, maxCount: 100, filter: { stream: one } });
+        expect(byStream.events.map((e) => e.data.n)).toEqual([1, 2, 5]);
+        const typed = { stream: one, eventTypes: ['Wanted'] };
+        const byStreamAndType = await store.readAll({ ...from, maxCount: 100, filter: typed });
+        expect(byStreamAndType.events.map((e) => e.data.n)).toEqual([1, 5]);
+        expect(await store.countEvents({ ...from, filter: typed, limit: 100 })).toBe(2);
+        const paged = await store.readAll({ ...from, maxCount: 1, filter: { stream: one } });
+        const next = await store.readAll({
+          after: paged.nextPosition,
+          maxCount: 100,
+          filter: { stream: one },
+        });
+        expect([...paged.events, ...next.events].map((e) => e.data.n)).toEqual([1, 2, 5]);
+      });
+
       it('counts what a read after a position would return, filtered, up to a limit', async () => {
         const start = await store.headPosition();
         const counted = newStream('counted');
@@ -392,6 +415,21 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
           ['Kept', 3],
           ['Kept', 5],
         ]);
+      });
+
+      it("a subscription to one stream sees that stream's events only", async () => {
+        const start = await store.headPosition();
+        const controller = new AbortController();
+        const stream = newStream('followed');
+        const received = take(
+          store.subscribe({ from: start ?? 'start', filter: { stream }, signal: controller.signal }),
+          2,
+          controller,
+        );
+        await store.appendToStream(stream, [event('A', 1)], 'no_stream');
+        await store.appendToStream(`${stream}-longer`, [event('A', 2)], 'no_stream');
+        await store.appendToStream(stream, [event('A', 3)], 0);
+        expect((await received).map((e) => e.data.n)).toEqual([1, 3]);
       });
 
       it("'end' delivers only what is appended after subscribing", async () => {

@@ -466,7 +466,7 @@ describe('event feed for consumers', () => {
       const feedStream = tenantStreamName(tenantId);
       // What the stream reads of the store: pages with its filter, or its subscription's events.
       let reads = 0;
-      const isFeeds = (filter: EventFilter | undefined) => filter?.streamPrefixes?.[0] === feedStream;
+      const isFeeds = (filter: EventFilter | undefined) => filter?.stream === feedStream;
       const originalReadAll = store.readAll.bind(store);
       const pageSpy = jest.spyOn(store, 'readAll').mockImplementation(async (options) => {
         if (isFeeds(options.filter)) reads++;
@@ -530,8 +530,7 @@ describe('event feed for consumers', () => {
       const original = store.subscribe.bind(store);
       const originalReadAll = store.readAll.bind(store);
       // Only the stream's own reads: the service's projections read the same events for themselves.
-      const isFeeds = (filter: EventFilter | undefined) =>
-        filter?.streamPrefixes?.[0] === tenantStreamName(tenantId);
+      const isFeeds = (filter: EventFilter | undefined) => filter?.stream === tenantStreamName(tenantId);
       const pageSpy = jest.spyOn(store, 'readAll').mockImplementation(async (options) => {
         const page = await originalReadAll(options);
         if (isFeeds(options.filter)) pulled += page.events.length;

@@ -53,6 +53,8 @@ describe('the shared tail of the log', () => {
         { streamPrefixes: [prefix], eventTypes: ['Kept'] },
         { streamPrefixes: [`${prefix}a`] },
         { streamPrefixes: [`${prefix}b`], eventTypes: ['Kept', 'Other'] },
+        // One stream, whose name is a prefix of another's (b-11).
+        { stream: `${prefix}b-1` },
       ];
       const controller = new AbortController();
       const followers = filters.map((filter) => follow(store, filter, controller.signal));
@@ -78,7 +80,9 @@ describe('the shared tail of the log', () => {
           [{ stream: `${prefix}a-0`, type: 'Warm' }, ...appended]
             .filter(
               (event) =>
-                filter.streamPrefixes!.some((p) => event.stream.startsWith(p)) &&
+                (filter.stream === undefined
+                  ? filter.streamPrefixes!.some((p) => event.stream.startsWith(p))
+                  : event.stream === filter.stream) &&
                 (!filter.eventTypes || filter.eventTypes.includes(event.type)),
             )
             .map((event) => `${event.stream}:${event.type}`);

@@ -5,14 +5,16 @@ import type { EventFilter, RecordedEvent } from '../event-store.port.js';
  * The port's EventFilter on EventStoreDB.
  *
  * A server-side filter matches either stream names or event types, never both, and its prefix
- * lists are prefixes. The port wants stream-name prefixes AND exact event types. So the server
- * filters on one list (stream prefixes when given: they select this service's streams and cut
- * the most traffic), and `matchesFilter` applies the whole filter again on the client. The client
- * check is the one that decides; the server filter only saves bandwidth.
+ * lists are prefixes. The port wants stream-name prefixes AND exact event types (AND one stream).
+ * So the server filters on one condition (the one stream, else the stream prefixes: they select
+ * this service's streams and cut the most traffic), and `matchesFilter` applies the whole filter
+ * again on the client. The client check is the one that decides; the server filter only saves
+ * bandwidth.
  */
 
 /** The server-side part of a subscription filter. Without a filter, system events stay on the server. */
 export function buildServerFilter(filter: EventFilter | undefined): Filter {
+  if (filter?.stream !== undefined) return streamNameFilter({ regex: `^${escapeRegex(filter.stream)}$` });
   const streamPrefixes = nonEmpty(filter?.streamPrefixes);
   if (streamPrefixes) return streamNameFilter({ prefixes: [...streamPrefixes] });
   const eventTypes = nonEmpty(filter?.eventTypes);
@@ -34,6 +36,7 @@ export function matchesFilter(
   if (streamPrefixes && !streamPrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
   const eventTypes = nonEmpty(filter?.eventTypes);
   if (eventTypes && !eventTypes.includes(event.type)) return false;
+  if (filter?.stream !== undefined && event.streamName !== filter.stream) return false;
   return true;
 }
 

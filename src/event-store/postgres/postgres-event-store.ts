@@ -451,6 +451,14 @@ function filterClause(filter: EventFilter | undefined, firstParam: number): [str
     clauses.push(`AND e.event_type = ANY ($${firstParam + params.length - 1}::text[])`);
     shape += '_types';
   }
+  if (filter?.stream !== undefined) {
+    // Read through events_stream_position (migration 0006): the stream's rows after the position,
+    // in log order, so a page costs its own rows even where the statistics know nothing of the
+    // stream (a prefix can only be a filter, and was then planned as a scan of the rest of the log).
+    params.push(filter.stream);
+    clauses.push(`AND e.stream_name = $${firstParam + params.length - 1}::text`);
+    shape += '_stream';
+  }
   return [clauses.join(' '), params, shape];
 }
 

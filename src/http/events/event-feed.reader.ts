@@ -86,9 +86,10 @@ export class EventFeedReader {
 
 function filterOf(selection: FeedSelection): EventFilter {
   return {
-    streamPrefixes: [
-      selection.tenantId === undefined ? TENANT_STREAM_PREFIX : tenantStreamName(selection.tenantId),
-    ],
+    // One tenant's events are its stream's: read as that stream, a page costs its own rows only.
+    ...(selection.tenantId === undefined
+      ? { streamPrefixes: [TENANT_STREAM_PREFIX] }
+      : { stream: tenantStreamName(selection.tenantId) }),
     ...(selection.types === undefined ? {} : { eventTypes: selection.types }),
   };
 }
