@@ -556,6 +556,27 @@ describe('migrations', () => {
       await fresh.drop();
     }
   });
+
+  it("keeps the log's stream index when an operator built it beforehand, concurrently, as docs/deploying.md says", async () => {
+    const fresh = await createEmptyDatabase(database.url);
+    try {
+      await runMigrations(fresh.url);
+      // The database as the version before left it, with the index built while that version ran.
+      await fresh.pool.query('DROP INDEX events_stream_position');
+      await fresh.pool.query("DELETE FROM schema_migrations WHERE name = '0006_events-by-stream-position'");
+      await fresh.pool.query(
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_stream_position ON events (stream_name, transaction_id, global_position)',
+      );
+      const upgrade = await runMigrations(fresh.url);
+      expect(upgrade.applied).toEqual(['0006_events-by-stream-position']);
+      const { rows } = await fresh.pool.query<{ valid: boolean }>(
+        `SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'events_stream_position'::regclass`,
+      );
+      expect(rows).toEqual([{ valid: true }]);
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
 
 async function createEmptyDatabase(
