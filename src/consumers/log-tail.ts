@@ -5,6 +5,7 @@ import type {
   ReadAllPage,
   RecordedEvent,
 } from '../event-store/event-store.port.js';
+import { matchesFilter } from '../event-store/event-filter.js';
 
 /** A store whose live log is read by polling (see EventStore.waitForMore). */
 export type PolledStore = EventStore & Required<Pick<EventStore, 'waitForMore'>>;
@@ -127,7 +128,7 @@ export class LogTail {
       let index = this.firstAfter(stretch.events, after);
       for (; index < stretch.events.length && events.length < maxCount; index++) {
         const event = stretch.events[index] as RecordedEvent;
-        if (matches(filter, event)) events.push(event);
+        if (matchesFilter(filter, event)) events.push(event);
       }
       if (events.length === maxCount && index < stretch.events.length) {
         return { events, nextPosition: events[events.length - 1]?.position, isEnd: false };
@@ -297,16 +298,6 @@ export function sharedLogTail(store: PolledStore): LogTail {
     tails.set(store, tail);
   }
   return tail;
-}
-
-/** What the store's filter means (EventFilter), for an event in hand. */
-export function matches(filter: EventFilter | undefined, event: RecordedEvent): boolean {
-  if (filter?.streamPrefixes?.length && !filter.streamPrefixes.some((p) => event.streamName.startsWith(p))) {
-    return false;
-  }
-  if (filter?.eventTypes?.length && !filter.eventTypes.includes(event.type)) return false;
-  if (filter?.stream !== undefined && event.streamName !== filter.stream) return false;
-  return true;
 }
 
 /** A filter every event matching any of `filters` matches; undefined when that is every event. */

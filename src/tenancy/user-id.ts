@@ -6,7 +6,9 @@ import { invalidField } from './tenancy.errors.js';
  * surprises. The characters cover OIDC subjects such as `auth0|5f7c…`, e-mail-like ids and URNs.
  */
 export const MAX_USER_ID_LENGTH = 255;
-const USER_ID = new RegExp(`^[A-Za-z0-9._:@|-]{1,${MAX_USER_ID_LENGTH}}$`);
+/** A user id's whole form, as a regular expression's source (also the OpenAPI document's pattern). */
+export const USER_ID_PATTERN = `^[A-Za-z0-9._:@|-]{1,${MAX_USER_ID_LENGTH}}$`;
+const USER_ID = new RegExp(USER_ID_PATTERN);
 
 export function isUserId(value: unknown): value is string {
   return typeof value === 'string' && USER_ID.test(value);

@@ -36,7 +36,8 @@ import {
   toPortPosition,
   toRecordedEvent,
 } from './esdb-event-mapping.js';
-import { buildServerFilter, matchesFilter } from './esdb-filter.js';
+import { matchesFilter } from '../event-filter.js';
+import { buildServerFilter } from './esdb-filter.js';
 import { collectLogPage, scanLimitFor } from './esdb-log-page.js';
 import { DEFAULT_RECONNECT_POLICY, isConnectionError, type ReconnectPolicy } from './reconnect-policy.js';
 import { resumableSubscription } from './resumable-subscription.js';

@@ -1,5 +1,5 @@
 import { eventTypeFilter, excludeSystemEvents, streamNameFilter, type Filter } from '@eventstore/db-client';
-import type { EventFilter, RecordedEvent } from '../event-store.port.js';
+import type { EventFilter } from '../event-store.port.js';
 
 /**
  * The port's EventFilter on EventStoreDB.
@@ -7,9 +7,9 @@ import type { EventFilter, RecordedEvent } from '../event-store.port.js';
  * A server-side filter matches either stream names or event types, never both, and its prefix
  * lists are prefixes. The port wants stream-name prefixes AND exact event types (AND one stream).
  * So the server filters on one condition (the one stream, else the stream prefixes: they select
- * this service's streams and cut the most traffic), and `matchesFilter` applies the whole filter
- * again on the client. The client check is the one that decides; the server filter only saves
- * bandwidth.
+ * this service's streams and cut the most traffic), and `matchesFilter` (event-filter.ts) applies
+ * the whole filter again on the client. The client check is the one that decides; the server
+ * filter only saves bandwidth.
  */
 
 /** The server-side part of a subscription filter. Without a filter, system events stay on the server. */
@@ -25,19 +25,6 @@ export function buildServerFilter(filter: EventFilter | undefined): Filter {
 /** A regex that matches exactly the given event types (server-side type filters are prefix-based). */
 export function exactTypesRegex(types: readonly string[]): string {
   return `^(${types.map(escapeRegex).join('|')})$`;
-}
-
-/** OR within a list, AND between the two lists; an absent or empty list does not restrict. */
-export function matchesFilter(
-  filter: EventFilter | undefined,
-  event: Pick<RecordedEvent, 'streamName' | 'type'>,
-): boolean {
-  const streamPrefixes = nonEmpty(filter?.streamPrefixes);
-  if (streamPrefixes && !streamPrefixes.some((prefix) => event.streamName.startsWith(prefix))) return false;
-  const eventTypes = nonEmpty(filter?.eventTypes);
-  if (eventTypes && !eventTypes.includes(event.type)) return false;
-  if (filter?.stream !== undefined && event.streamName !== filter.stream) return false;
-  return true;
 }
 
 function nonEmpty(list: readonly string[] | undefined): readonly string[] | undefined {

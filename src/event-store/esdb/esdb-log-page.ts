@@ -2,7 +2,7 @@ import type { AllStreamResolvedEvent } from '@eventstore/db-client';
 import type { EventFilter, Position, ReadAllPage, RecordedEvent } from '../event-store.port.js';
 import { comparePositions } from '../position.js';
 import { recordPosition, toRecordedEvent } from './esdb-event-mapping.js';
-import { matchesFilter } from './esdb-filter.js';
+import { matchesFilter } from '../event-filter.js';
 
 export interface LogPageRequest {
   /** Exclusive start; undefined for the start of the log. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ApiParam } from '@nestjs/swagger';
 import {
   ApiIfMatch,
   ApiMemberConditions,
@@ -8,6 +7,7 @@ import {
   ApiRoute,
   ApiUuidParam,
   ETAG_HEADER,
+  ApiUserIdParam,
 } from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import {
@@ -178,7 +178,7 @@ export class GroupsHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
-  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiUserIdParam()
   @ApiJson(201, 'Added', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
   @ApiJson(200, 'Already in the group', GROUP_MEMBERSHIP_WRITTEN_SCHEMA, ETAG_HEADER)
   @ApiMemberConditions()
@@ -216,7 +216,7 @@ export class GroupsHttpController {
   })
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
-  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiUserIdParam()
   @ApiNoContent('Not in the group (any more)')
   @ApiIfMatch()
   async removeMember(
@@ -292,7 +292,7 @@ export class GroupsHttpController {
   ])
   @ApiUuidParam('tenantId')
   @ApiUuidParam('groupId')
-  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiUserIdParam()
   @ApiJson(200, 'The member, in the group', GROUP_MEMBER_SCHEMA)
   member(
     @Param('tenantId', UuidParamPipe) tenantId: string,

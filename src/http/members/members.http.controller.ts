@@ -21,6 +21,7 @@ import {
   ApiRoute,
   ApiUuidParam,
   ETAG_HEADER,
+  ApiUserIdParam,
 } from '../openapi/api-docs.decorators.js';
 import { pageOf } from '../openapi/api-schemas.js';
 import {
@@ -123,7 +124,7 @@ export class MembersHttpController {
     409: ['LAST_ADMIN', 'TENANT_SUSPENDED', 'TENANT_DELETING'],
   })
   @ApiUuidParam('tenantId')
-  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiUserIdParam()
   @ApiNoContent('Removed')
   @ApiIfMatch()
   async remove(
@@ -157,7 +158,7 @@ export class MembersHttpController {
     },
   )
   @ApiUuidParam('tenantId')
-  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiUserIdParam()
   @ApiJson(200, 'Erased (or erased before, with nothing recorded since)', MEMBER_ERASED_SCHEMA, ETAG_HEADER)
   @ApiIfMatch()
   async erase(
@@ -197,7 +198,7 @@ export class MembersHttpController {
     'MEMBER_NOT_FOUND',
   ])
   @ApiUuidParam('tenantId')
-  @ApiParam({ name: 'userId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' } })
+  @ApiUserIdParam()
   @ApiJson(200, 'The member', MEMBER_DETAIL_SCHEMA)
   get(
     @Param('tenantId', UuidParamPipe) tenantId: string,

@@ -1,11 +1,12 @@
 import type { SchemaObject } from '../openapi/api-schemas.js';
+import { USER_ID_PATTERN } from '../../tenancy/user-id.js';
 
 /** Response shapes of the membership routes for the OpenAPI document. */
 const uuid: SchemaObject = { type: 'string', format: 'uuid' };
 const timestamp: SchemaObject = { type: 'string', format: 'date-time' };
 const userId: SchemaObject = {
   type: 'string',
-  pattern: '^[A-Za-z0-9._:@|-]{1,255}$',
+  pattern: USER_ID_PATTERN,
   description: "The caller's identity provider's subject id",
 };
 const role: SchemaObject = { type: 'string', enum: ['viewer', 'editor', 'admin'] };

@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import type { PrincipalType, Role } from '../../tenancy/membership.events.js';
 import { PERMISSIONS, type Permission } from '../../tenancy/permissions.js';
+import { USER_ID_PATTERN } from '../../tenancy/user-id.js';
 import { isUuid } from '../../tenancy/uuid.js';
 import { ListTenantsQueryDto } from '../queries/list-query.dto.js';
 import { AbsentBodyReadsAsEmpty } from '../request-validation.js';
@@ -41,7 +42,7 @@ function EachIsObject(): PropertyDecorator {
 // length (the body's size bound caps the input).
 
 /** The characters a principal id may have at all (user ids, UUIDs); the domain checks the rest. */
-const PRINCIPAL_ID = /^[A-Za-z0-9._:@|-]{1,255}$/;
+const PRINCIPAL_ID = new RegExp(USER_ID_PATTERN);
 /** Its rule in words, for the body's principal.id and the grants filter's principalId alike. */
 const PRINCIPAL_ID_RULE = {
   message: ({ property }: ValidationArguments) =>

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiHeader, ApiParam } from '@nestjs/swagger';
 import { ApiJson, ApiRoute, ApiUuidParam } from '../openapi/api-docs.decorators.js';
+import { USER_ID_PATTERN } from '../../tenancy/user-id.js';
 import { ACCESS_PAGE_SCHEMA, CHECK_ANSWER_SCHEMA, REACHABLE_PAGE_SCHEMA } from './membership.api-schemas.js';
 import type { Request } from 'express';
 import {
@@ -86,7 +87,7 @@ export class PermissionsHttpController {
   @ApiParam({
     name: 'principalId',
     description: "A user's id (1 to 255 characters), or a group's or an API key's UUID",
-    schema: { type: 'string', pattern: '^[A-Za-z0-9._:@|-]{1,255}$' },
+    schema: { type: 'string', pattern: USER_ID_PATTERN },
   })
   @MIN_POSITION
   @ApiJson(200, 'A page of workspaces with the role held on each and its grant', REACHABLE_PAGE_SCHEMA)

@@ -4,6 +4,7 @@ import type { SchemaObject } from './api-schemas.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
 import { PROBLEM_SCHEMA } from './api-schemas.js';
 import { BEARER_SCHEME } from './openapi.document.js';
+import { USER_ID_PATTERN } from '../../tenancy/user-id.js';
 
 /** Error answers of a route: status -> the stable codes it may carry. */
 export type ProblemCodes = Readonly<Record<number, readonly string[]>>;
@@ -86,6 +87,10 @@ export function ApiJson(
 
 export const ApiUuidParam = (name: string): MethodDecorator =>
   ApiParam({ name, schema: { type: 'string', format: 'uuid' } });
+
+/** A path parameter that is a user id (user-id.ts). */
+export const ApiUserIdParam = (name = 'userId'): MethodDecorator =>
+  ApiParam({ name, schema: { type: 'string', pattern: USER_ID_PATTERN } });
 
 export const ApiIfMatch = (): MethodDecorator =>
   ApiHeader({
