@@ -6,7 +6,7 @@ import { PostgresEventStore } from '../event-store/postgres/postgres-event-store
 import { quoteIdentifier, withDatabase } from '../database/database-urls.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../database/embedded-postgres.server.js';
 import { requireCurrentSchema, runMigrations } from '../database/migrations.js';
-import { createPool, type PoolOptions } from '../database/postgres-pool.js';
+import { connectionConfig, createPool, type PoolOptions } from '../database/postgres-pool.js';
 
 const EMBEDDED_DATABASE = 'tenancy';
 
@@ -103,7 +103,7 @@ async function openEventStore(config: AppConfig, pool: pg.Pool, databaseUrl: str
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
+  const admin = new pg.Client(connectionConfig(adminUrl));
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { isConnectTimeout, isDatabaseUnavailable } from './database-errors.js';
-import { CONNECT_TIMEOUT_MS } from './postgres-pool.js';
+import { CONNECT_TIMEOUT_MS, connectionConfig } from './postgres-pool.js';
 
 export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
 const MIGRATIONS_TABLE = 'schema_migrations';
@@ -77,7 +77,10 @@ async function migrationNames(): Promise<string[]> {
 
 /** The first connection of a start or a CLI run: a failure says plainly what failed, in one line. */
 async function connect(connectionString: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new pg.Client({
+    ...connectionConfig(connectionString),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   try {
     await client.connect();
     return client;

@@ -32,6 +32,31 @@ export const STATEMENT_TIMEOUT_MS = 30_000;
  */
 export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
 
+/**
+ * Settings every connection that reads data starts with, whatever the server, database or role
+ * set, because reading answers relies on them: node-postgres parses timestamps from ISO output
+ * only. Under another DateStyle (SQL, Postgres, German) it read every timestamp as null, and each
+ * read that shows one failed with a 500. (The event store's LISTEN connection reads none.)
+ */
+const SESSION_SETTINGS = '-c DateStyle=ISO';
+
+/**
+ * How a connection is made, with SESSION_SETTINGS as its start-up options: after any options the
+ * connection string gives, since node-postgres takes the string's options over the config's.
+ */
+export function connectionConfig(connectionString: string): { connectionString: string; options?: string } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options: SESSION_SETTINGS };
+  }
+  const given = url.searchParams.get('options');
+  if (given === null) return { connectionString, options: SESSION_SETTINGS };
+  url.searchParams.set('options', `${given} ${SESSION_SETTINGS}`);
+  return { connectionString: url.toString() };
+}
+
 export interface PoolOptions {
   readonly connectionString: string;
   readonly max?: number;
@@ -48,7 +73,7 @@ export interface PoolOptions {
  */
 export function createPool(options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    ...connectionConfig(options.connectionString),
     max: options.max ?? 20,
     application_name: options.applicationName ?? 'tenancy',
     statement_timeout: STATEMENT_TIMEOUT_MS,
