@@ -65,7 +65,7 @@ export const SETTINGS = {
     variable: 'DATABASE_URL',
     schema: urlWithScheme(['postgres', 'postgresql']),
     meaning:
-      'PostgreSQL for events (unless `EVENTSTORE_URL`), read models and checkpoints; unset: the embedded PostgreSQL. The user needs CREATEROLE once (migrations create the `tenancy_api` and `tenancy_projector` roles) or the roles must exist and be granted to it.',
+      'PostgreSQL for events (unless `EVENTSTORE_URL`), read models and checkpoints; unset: the embedded PostgreSQL. The user needs CREATEROLE once (migrations create the `tenancy_api` and `tenancy_projector` roles) or the roles must exist and be granted to it. The database must be UTF8: on another encoding the service and the CLI refuse to start.',
     secret: true,
   }),
   dataDir: setting({

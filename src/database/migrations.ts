@@ -75,7 +75,10 @@ async function migrationNames(): Promise<string[]> {
     .sort();
 }
 
-/** The first connection of a start or a CLI run: a failure says plainly what failed, in one line. */
+/**
+ * The first connection of a start or a CLI run: a failure says plainly what failed, in one line.
+ * It also refuses a database that cannot hold what clients send, before anything is created there.
+ */
 async function connect(connectionString: string): Promise<pg.Client> {
   const client = new pg.Client({
     ...connectionConfig(connectionString),
@@ -83,13 +86,35 @@ async function connect(connectionString: string): Promise<pg.Client> {
   });
   try {
     await client.connect();
-    return client;
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     const reason = isConnectTimeout(error)
       ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
       : (error as Error).message;
     throw new Error(`cannot reach the database: ${reason}`);
+  }
+  try {
+    await requireUnicode(client);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
+/**
+ * Names and events hold whatever Unicode text clients send. On a database in another encoding the
+ * service started, and then the append refused any text that encoding lacks: a 500 for a valid name.
+ */
+async function requireUnicode(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ database: string; encoding: string }>(
+    `SELECT current_database() AS database, current_setting('server_encoding') AS encoding`,
+  );
+  const { database, encoding } = rows[0] ?? { database: '?', encoding: '?' };
+  if (encoding !== 'UTF8') {
+    throw new Error(
+      `the database ${database} has the encoding ${encoding}; the service stores any Unicode text and needs a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)`,
+    );
   }
 }
 

@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
-import { quoteIdentifier } from '../../src/database/database-urls.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
+import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/test-database.js';
+import { PROCESS_OPERATOR_KEY, PROJECT_ROOT } from '../support/service-process.js';
 import { AUTH, startTestAppOn, type TestApp } from '../support/test-app.js';
 
 /**
@@ -92,4 +96,79 @@ describe('on a database with standard_conforming_strings off and DateStyle SQL, 
     // Read as day/month (or as nothing), it would be months off or not a number.
     expect(Math.abs(createdAt - before)).toBeLessThan(10_000);
   });
+});
+
+/**
+ * The service stores whatever Unicode text its clients send. On a database in another encoding
+ * (LATIN1 here) it started, and a name outside that encoding was a 500 at the append.
+ */
+describe('on a database whose encoding is not UTF8', () => {
+  const run = promisify(execFile);
+  const name = `tenancy_latin1_${randomBytes(6).toString('hex')}`;
+  const url = withDatabase(testServerUrl(), name);
+
+  const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: testServerUrl() });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const tablesIn = async (): Promise<number> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`,
+      );
+      return rows[0]?.count ?? -1;
+    } finally {
+      await client.end();
+    }
+  };
+  /** Exit code and output of a process run to its end. */
+  const exitOf = (file: string, args: string[]) =>
+    run(process.execPath, [file, ...args], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        DATABASE_URL: url,
+        PORT: '0',
+        TENANCY_OPERATOR_KEY: PROCESS_OPERATOR_KEY,
+      },
+      timeout: 30_000,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0 as number | string, output: stdout + stderr }),
+      (error: { code?: number | string; stdout?: string; stderr?: string }) => ({
+        code: error.code ?? 'none',
+        output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      }),
+    );
+
+  beforeAll(async () => {
+    await admin((client) =>
+      client.query(
+        `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'`,
+      ),
+    );
+  });
+  afterAll(async () => {
+    await admin((client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`));
+  });
+
+  it('the service does not start: it exits 1 saying why, and creates nothing there', async () => {
+    const service = await exitOf('dist/src/main.js', []);
+    expect(service.code).toBe(1);
+    expect(service.output).toMatch(/"level":"fatal".*encoding LATIN1.*needs a UTF8 database/);
+    expect(await tablesIn()).toBe(0);
+  }, 40_000);
+
+  it('nor does the CLI: one line on stderr, exit 1', async () => {
+    const cli = await exitOf('bin/tenancy.js', ['verify']);
+    expect(cli.code).toBe(1);
+    expect(cli.output).toMatch(/^tenancy verify: .*encoding LATIN1.*needs a UTF8 database.*\n$/);
+  }, 40_000);
 });
