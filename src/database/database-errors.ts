@@ -1,12 +1,15 @@
 import pg from 'pg';
 
 /**
- * SQLSTATEs that say the server is unreachable, going away or refusing sessions, as opposed to a
- * statement that failed on a working connection: class 08 (connection exception), 57P01
- * (terminated by an administrator), 57P02 (crash shutdown), 57P03 (cannot connect now: starting
- * or shutting down), 53300 (too many connections).
+ * SQLSTATEs that say the server is unreachable, going away, refusing sessions or refusing writes
+ * for now, as opposed to a statement that failed on a working connection: class 08 (connection
+ * exception), 57P01 (terminated by an administrator), 57P02 (crash shutdown), 57P03 (cannot
+ * connect now: starting or shutting down), 57P05 and 25P03 (a session or a transaction ended by
+ * the server's idle timeouts), 53300 (too many connections), 25006 (a read-only transaction: a
+ * standby still at the service's address after a failover, or a database set read-only, which
+ * takes writes again once that is put right).
  */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05', '25P03', '53300', '25006']);
 
 /** Socket errors of a connection that could not be made or was cut. */
 const SOCKET_ERRORS = new Set([
