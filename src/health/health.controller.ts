@@ -149,12 +149,29 @@ export class HealthController {
     return Promise.race([pending, late]).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * Up when the database answers and takes writes. One that answers but takes none (a standby
+   * still at the service's address after a failover, or a database set read-only) degrades
+   * readiness and fails no instance: every instance sees the same, reads are still served, and
+   * writes are told to retry (503) until it is put right.
+   */
   private async database(): Promise<CheckResult> {
     try {
-      await this.pool.query('SELECT 1');
+      const { rows } = await this.pool.query<{ read_only: boolean; standby: boolean }>(
+        `SELECT current_setting('transaction_read_only') = 'on' AS read_only, pg_is_in_recovery() AS standby`,
+      );
+      const pool = {
+        total: this.pool.totalCount,
+        idle: this.pool.idleCount,
+        waiting: this.pool.waitingCount,
+      };
+      const { read_only: readOnly, standby } = rows[0] ?? { read_only: false, standby: false };
+      if (!readOnly) return { status: 'up', pool };
+      const why = standby ? 'it is a standby (in recovery)' : 'default_transaction_read_only is on';
       return {
-        status: 'up',
-        pool: { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount },
+        status: 'degraded',
+        message: `the database takes no writes: ${why}; writes answer 503 until it does`,
+        pool,
       };
     } catch (error) {
       return { status: 'down', message: messageOf(error) };

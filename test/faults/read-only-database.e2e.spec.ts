@@ -41,7 +41,7 @@ describe('a database that refuses writes for a while', () => {
     return answer;
   };
 
-  it('a write meanwhile is a 503 with Retry-After, the projectors wait, and both carry on once writes are taken again', async () => {
+  it('a write meanwhile is a 503 with Retry-After, readiness says why, the projectors wait, and all carry on once writes are taken again', async () => {
     // An event the projector has yet to apply when the database turns read-only: its statement
     // waits behind this lock until the projector's session is cut.
     const locker = await env.database.pool.connect();
@@ -61,6 +61,15 @@ describe('a database that refuses writes for a while', () => {
     const refused = await call(env.service, 'POST', workspaces(), second);
     expect([refused.status, refused.body.code]).toEqual([503, 'DATABASE_UNAVAILABLE']);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    const ready = await call(env.service, 'GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('degraded');
+    expect((ready.body.details as Record<string, { status: string; message?: string }>).database).toEqual(
+      expect.objectContaining({
+        status: 'degraded',
+        message: expect.stringContaining('takes no writes: default_transaction_read_only is on'),
+      }),
+    );
     // Longer than a projector's five attempts at one event take (about 3 s).
     await new Promise((resolve) => setTimeout(resolve, 5_000));
 
@@ -71,5 +80,7 @@ describe('a database that refuses writes for a while', () => {
       'Min-Position': String(created.body.position),
     });
     expect(read.status).toBe(200);
+    const again = await call(env.service, 'GET', '/health/ready');
+    expect([again.status, again.body.status]).toEqual([200, 'ok']);
   }, 60_000);
 });
