@@ -2,13 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { inlineStatement, sql } from '../../src/database/sql-statement.js';
-import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
-import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
 import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
-import type { TenantState } from '../../src/tenancy/tenant.state.js';
-import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import {
   applyProjection,
   enterReadModelSchema,
@@ -16,6 +11,7 @@ import {
 } from '../../projections/projection.applier.js';
 import { tenancyReadModelProjection } from '../../projections/tenancy-read-model.projection.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { recordCommands } from '../support/tenant-trees.js';
 
 /**
  * Values are written into the SQL the service sends as escaped literals (one round trip for a
@@ -72,7 +68,6 @@ describe('values inlined into SQL', () => {
   describe('in the projections, on a server with standard_conforming_strings off', () => {
     let store: PostgresEventStore;
     let schemas = 0;
-    const context = { actor: 'test', correlationId: 'c', causationId: 'c', now: new Date() };
 
     beforeAll(async () => {
       store = new PostgresEventStore(database.pool, database.url);
@@ -82,30 +77,12 @@ describe('values inlined into SQL', () => {
       await store.close();
     });
 
-    const history = async (tenantId: string, commands: TenancyCommand[]): Promise<RecordedEvent[]> => {
-      let state: TenantState = initialState();
-      let revision: number | undefined;
-      for (const command of commands) {
-        const events = decide(command, state);
-        const result = await store.appendToStream(
-          tenantStreamName(tenantId),
-          events.map((event) => toEventToAppend(event, context)),
-          revision ?? 'no_stream',
-        );
-        revision = result.nextExpectedRevision;
-        for (const event of events) state = evolve(state, event);
-      }
-      const recorded: RecordedEvent[] = [];
-      for await (const event of store.readStream(tenantStreamName(tenantId))) recorded.push(event);
-      return recorded;
-    };
-
     it.each<BatchForm>(['per-event', 'set-based'])(
       'stores every workspace name as it was given (%s)',
       async (form) => {
         const tenantId = randomUUID();
         const named = HOSTILE.map((name) => ({ workspaceId: randomUUID(), name }));
-        const events = await history(tenantId, [
+        const events = await recordCommands(store, tenantId, [
           { type: 'CreateTenant', tenantId, name: "Tenant\\'s" },
           { type: 'BootstrapRootWorkspace', tenantId },
           ...named.map(({ workspaceId, name }): TenancyCommand => ({

@@ -6,13 +6,11 @@ import { membershipReadModelProjection } from '../../projections/membership-read
 import { ScopedReader } from '../../src/application/queries/scoped-reader.js';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
 import { decodeTenancyEvent } from '../../src/stored-events/tenancy-event.codec.js';
 import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
-import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
-import type { TenantState } from '../../src/tenancy/tenant.state.js';
-import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { recordCommands } from '../support/tenant-trees.js';
 import { sealedName } from '../../src/tenancy/decider.test-kit.js';
 
 const TABLES = ['membership_revisions', 'members', 'member_groups', 'group_members', 'grants'] as const;
@@ -44,26 +42,8 @@ describe('membership read model', () => {
     await database.drop();
   });
 
-  /** Runs commands through the decider, stores the events, and returns them with the fold after each. */
-  const history = async (tenantId: string, commands: TenancyCommand[]) => {
-    let state: TenantState = initialState();
-    let revision: number | undefined;
-    for (const command of commands) {
-      const events = decide(command, state);
-      if (events.length === 0) continue;
-      revision = (
-        await store.appendToStream(
-          tenantStreamName(tenantId),
-          events.map((event) => toEventToAppend(event, context)),
-          revision ?? 'no_stream',
-        )
-      ).nextExpectedRevision;
-      for (const event of events) state = evolve(state, event);
-    }
-    const recorded: RecordedEvent[] = [];
-    for await (const event of store.readStream(tenantStreamName(tenantId))) recorded.push(event);
-    return recorded;
-  };
+  const history = (tenantId: string, commands: TenancyCommand[]): Promise<RecordedEvent[]> =>
+    recordCommands(store, tenantId, commands, context);
 
   const freshSchema = async (): Promise<string> => {
     const schema = `membership_test_${++schemas}`;

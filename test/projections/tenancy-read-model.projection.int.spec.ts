@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
 import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
-import type { TenantState } from '../../src/tenancy/tenant.state.js';
-import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { auditLogProjection } from '../../projections/audit-log.projection.js';
 import { applyProjection, enterReadModelSchema } from '../../projections/projection.applier.js';
 import type { Projection } from '../../projections/projection.js';
 import { tenancyReadModelProjection } from '../../projections/tenancy-read-model.projection.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { recordCommands } from '../support/tenant-trees.js';
 
 /**
  * The projections' SQL against a real PostgreSQL: given events, then rows. The events come from
@@ -43,25 +40,8 @@ describe('read-model projections', () => {
     now: new Date('2026-03-01T10:00:00Z'),
   };
 
-  /** Runs commands through the decider and stores their events; returns what was stored. */
-  const history = async (tenantId: string, commands: TenancyCommand[]): Promise<RecordedEvent[]> => {
-    let state: TenantState = initialState();
-    let revision: number | undefined;
-    for (const command of commands) {
-      const events = decide(command, state);
-      if (events.length === 0) continue;
-      const result = await store.appendToStream(
-        tenantStreamName(tenantId),
-        events.map((event) => toEventToAppend(event, context)),
-        revision ?? 'no_stream',
-      );
-      revision = result.nextExpectedRevision;
-      for (const event of events) state = evolve(state, event);
-    }
-    const recorded: RecordedEvent[] = [];
-    for await (const event of store.readStream(tenantStreamName(tenantId))) recorded.push(event);
-    return recorded;
-  };
+  const history = (tenantId: string, commands: TenancyCommand[]): Promise<RecordedEvent[]> =>
+    recordCommands(store, tenantId, commands, context);
 
   const freshSchema = async (): Promise<string> => {
     const schema = `projection_test_${++schemaCounter}`;

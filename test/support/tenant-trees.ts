@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
 import { TenantCommandExecutor } from '../../src/application/commands/tenant-command.executor.js';
-import type { EventStore } from '../../src/event-store/event-store.port.js';
-import { toEventToAppend } from '../../src/stored-events/event-metadata.js';
+import type { EventStore, RecordedEvent } from '../../src/event-store/event-store.port.js';
+import { toEventToAppend, type EventOrigin } from '../../src/stored-events/event-metadata.js';
 import { rootWorkspaceCreated, rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import type { TenancyCommand } from '../../src/tenancy/tenancy.commands.js';
+import { decide, evolve, initialState } from '../../src/tenancy/tenancy.decider.js';
+import type { TenantState } from '../../src/tenancy/tenant.state.js';
 import type { TestApp } from './test-app.js';
 
 /** A command context for tests: who acts, fresh correlation and causation ids, now. */
@@ -15,6 +18,35 @@ export const contextOf = (actor: string) => ({
   now: new Date(),
 });
 const context = () => contextOf('test');
+
+/**
+ * Runs commands through the decider from a new tenant, appends each one's events to the store as
+ * the command path would, and returns the tenant's stream as recorded, with real revisions and
+ * positions.
+ */
+export async function recordCommands(
+  store: EventStore,
+  tenantId: string,
+  commands: readonly TenancyCommand[],
+  commandContext: EventOrigin = context(),
+): Promise<RecordedEvent[]> {
+  let state: TenantState = initialState();
+  let revision: number | undefined;
+  for (const command of commands) {
+    const events = decide(command, state);
+    if (events.length === 0) continue;
+    const result = await store.appendToStream(
+      tenantStreamName(tenantId),
+      events.map((event) => toEventToAppend(event, commandContext)),
+      revision ?? 'no_stream',
+    );
+    revision = result.nextExpectedRevision;
+    for (const event of events) state = evolve(state, event);
+  }
+  const recorded: RecordedEvent[] = [];
+  for await (const event of store.readStream(tenantStreamName(tenantId))) recorded.push(event);
+  return recorded;
+}
 
 /**
  * Appends a tenant's history straight to the store, as another instance would have written it:
