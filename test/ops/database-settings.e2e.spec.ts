@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
 import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
-import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/test-database.js';
+import { createTestDatabase, testServerUrl, withAdmin, type TestDatabase } from '../support/test-database.js';
 import { PROCESS_OPERATOR_KEY, PROJECT_ROOT } from '../support/service-process.js';
 import { AUTH, startTestAppOn, type TestApp } from '../support/test-app.js';
 
@@ -107,15 +107,7 @@ describe('on a database whose encoding is not UTF8', () => {
   const name = `tenancy_latin1_${randomBytes(6).toString('hex')}`;
   const url = withDatabase(testServerUrl(), name);
 
-  const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: testServerUrl() });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => withAdmin(testServerUrl(), work);
   const tablesIn = async (): Promise<number> => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
