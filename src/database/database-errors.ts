@@ -5,11 +5,23 @@ import pg from 'pg';
  * for now, as opposed to a statement that failed on a working connection: class 08 (connection
  * exception), 57P01 (terminated by an administrator), 57P02 (crash shutdown), 57P03 (cannot
  * connect now: starting or shutting down), 57P05 and 25P03 (a session or a transaction ended by
- * the server's idle timeouts), 53300 (too many connections), 25006 (a read-only transaction: a
- * standby still at the service's address after a failover, or a database set read-only, which
- * takes writes again once that is put right).
+ * the server's idle timeouts), 53100 and 53300 (a full disk, too many connections: an operator's
+ * to put right, not the statement's), 25006 (a read-only transaction: a standby still at the
+ * service's address after a failover, or a database set read-only, which takes writes again once
+ * that is put right). Not 53200 or 53400 (out of memory, out of shared memory, a limit of the
+ * configuration): the same statement may meet them on every retry, and a consumer must then
+ * record the event rather than try it for ever.
  */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05', '25P03', '53300', '25006']);
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '57P05',
+  '25P03',
+  '53100',
+  '53300',
+  '25006',
+]);
 
 /** Socket errors of a connection that could not be made or was cut. */
 const SOCKET_ERRORS = new Set([

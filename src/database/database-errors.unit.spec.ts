@@ -21,6 +21,7 @@ describe('isDatabaseUnavailable', () => {
     ['a server that takes no writes (a standby after a failover)', databaseError('25006')],
     ['a session ended by idle_session_timeout', databaseError('57P05')],
     ['a transaction ended by idle_in_transaction_session_timeout', databaseError('25P03')],
+    ['a full disk', databaseError('53100')],
     ['a connection exception', databaseError('08006')],
     ['refused', socketError('ECONNREFUSED')],
     ['reset', socketError('ECONNRESET')],
@@ -35,6 +36,8 @@ describe('isDatabaseUnavailable', () => {
   it.each([
     ['a unique violation', databaseError('23505')],
     ['a statement timeout', databaseError('57014')],
+    ['out of memory (the same statement may meet it again)', databaseError('53200')],
+    ['a limit of the configuration (every retry would meet it)', databaseError('53400')],
     ['a raised rule (ES409)', databaseError('ES409')],
     ['a plain bug', new TypeError('x is undefined')],
     ['a message that merely mentions a connection', new Error('read model: connection row missing')],
