@@ -7,6 +7,7 @@ import request from 'supertest';
 import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
 import { createTestDatabase, testServerUrl, withAdmin, type TestDatabase } from '../support/test-database.js';
 import { PROCESS_OPERATOR_KEY, PROJECT_ROOT } from '../support/service-process.js';
+import { runTenancyProcess } from '../support/tenancy-process.js';
 import { AUTH, startTestAppOn, type TestApp } from '../support/test-app.js';
 
 /**
@@ -107,7 +108,6 @@ describe('on a database whose encoding is not UTF8', () => {
   const name = `tenancy_latin1_${randomBytes(6).toString('hex')}`;
   const url = withDatabase(testServerUrl(), name);
 
-  const admin = <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => withAdmin(testServerUrl(), work);
   const tablesIn = async (): Promise<number> => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -120,9 +120,9 @@ describe('on a database whose encoding is not UTF8', () => {
       await client.end();
     }
   };
-  /** Exit code and output of a process run to its end. */
-  const exitOf = (file: string, args: string[]) =>
-    run(process.execPath, [file, ...args], {
+  /** The service as a process on that database, run to its end: its exit code and output. */
+  const runService = () =>
+    run(process.execPath, ['dist/src/main.js'], {
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,
@@ -141,26 +141,28 @@ describe('on a database whose encoding is not UTF8', () => {
     );
 
   beforeAll(async () => {
-    await admin((client) =>
+    await withAdmin(testServerUrl(), (client) =>
       client.query(
         `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'`,
       ),
     );
   });
   afterAll(async () => {
-    await admin((client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`));
+    await withAdmin(testServerUrl(), (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`),
+    );
   });
 
   it('the service does not start: it exits 1 saying why, and creates nothing there', async () => {
-    const service = await exitOf('dist/src/main.js', []);
+    const service = await runService();
     expect(service.code).toBe(1);
     expect(service.output).toMatch(/"level":"fatal".*encoding LATIN1.*needs a UTF8 database/);
     expect(await tablesIn()).toBe(0);
   }, 40_000);
 
   it('nor does the CLI: one line on stderr, exit 1', async () => {
-    const cli = await exitOf('bin/tenancy.js', ['verify']);
+    const cli = await runTenancyProcess(['verify'], url);
     expect(cli.code).toBe(1);
-    expect(cli.output).toMatch(/^tenancy verify: .*encoding LATIN1.*needs a UTF8 database.*\n$/);
+    expect(cli.stderr).toMatch(/^tenancy verify: .*encoding LATIN1.*needs a UTF8 database.*\n$/);
   }, 40_000);
 });
