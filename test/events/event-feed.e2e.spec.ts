@@ -558,7 +558,11 @@ describe('event feed for consumers', () => {
         expect(pulled).toBeLessThan(total / 2);
 
         client.resume();
-        await client.waitForEvents(total, 60_000);
+        // What is asserted is that everything arrives, once and in order, and that nothing was
+        // pulled while the client did not read; how fast is the benchmark's to measure. This suite
+        // took 9-11 s in CI runs, and 56.3 s in one of them (cause not found: it did not happen
+        // again alone or after the suites CI ran before it), so the wait has room beyond that.
+        await client.waitForEvents(total, 100_000);
         const revisions = parsed(client).map((item) => item.revision);
         expect(revisions).toEqual(Array.from({ length: total }, (_, index) => index));
         expect(pulled).toBe(total);
@@ -566,7 +570,7 @@ describe('event feed for consumers', () => {
         spy.mockRestore();
         pageSpy.mockRestore();
       }
-    });
+    }, 150_000);
   });
 });
 
