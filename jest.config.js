@@ -12,4 +12,6 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60000,
+  // Jest's own output, then the slowest single tests of the run (suites only get a total).
+  reporters: ['default', ['<rootDir>/test/support/slowest-tests.reporter.mjs', { count: 12, overMs: 3000 }]],
 };
