@@ -5,6 +5,7 @@ import express from 'express';
 import { ApiKeyAuthenticator } from '../http/auth/api-key.authenticator.js';
 import { correlate } from '../http/correlation.js';
 import { HttpDrain } from '../http/http-drain.js';
+import { defaultMaxConnections, limitConnections, processLimits } from '../http/connection-limit.js';
 import { httpMetrics } from '../http/http-metrics.middleware.js';
 import { CHECK_BATCH_BODY_OPTIONS, JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';
 import { serveOpenApi } from '../http/openapi/openapi.document.js';
@@ -43,6 +44,12 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
   const router = instance.router as unknown as { caseSensitive?: boolean; strict?: boolean };
   if (router.caseSensitive !== true || router.strict !== true)
     throw new Error('the HTTP router was created before case-sensitive and strict routing could be set');
+  limitConnections(
+    app.getHttpServer(),
+    options.config.httpMaxConnections ?? defaultMaxConnections(processLimits()),
+    app.get(Metrics),
+    log,
+  );
   const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,
   // also one refused before it reaches a handler; graceful shutdown waits for each one.

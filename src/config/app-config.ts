@@ -61,6 +61,12 @@ export const MIN_OPERATOR_KEY_LENGTH = 32;
  */
 export const SETTINGS = {
   port: setting({ variable: 'PORT', schema: integer(0, 65_535), default: '3000', meaning: 'HTTP port' }),
+  httpMaxConnections: setting({
+    variable: 'TENANCY_HTTP_MAX_CONNECTIONS',
+    schema: integer(1, 1_000_000),
+    meaning:
+      'connections the HTTP server holds open at once (idle keep-alive ones and event streams count); one more is closed as it arrives, counted and logged. Unset: the open-files limit less 256 kept for database connections and files (at least half the limit), at most 10000',
+  }),
   databaseUrl: setting({
     variable: 'DATABASE_URL',
     schema: urlWithScheme(['postgres', 'postgresql']),

@@ -36,6 +36,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpConnectionsRefused = new Counter({
+    name: 'tenancy_http_connections_refused_total',
+    help: 'Connections closed as they arrived because the HTTP server held TENANCY_HTTP_MAX_CONNECTIONS already',
+    registers: [this.registry],
+  });
+
+  readonly httpConnectionsOpen = new Gauge({
+    name: 'tenancy_http_connections_open',
+    help: 'Connections the HTTP server holds open, idle keep-alive ones and event streams included',
+    registers: [this.registry],
+    collect: () => this.collectConnections(),
+  });
+
   readonly commands = new Counter({
     name: 'tenancy_commands_total',
     help: 'Commands decided, by command type and outcome (applied, unchanged, rejected, conflict, failed)',
@@ -98,6 +111,7 @@ export class Metrics {
   });
 
   private stateCacheSource: (() => StateCacheSize) | undefined;
+  private connectionsSource: (() => Promise<number>) | undefined;
 
   readonly tenantStatesCached = new Gauge({
     name: 'tenancy_tenant_states_cached',
@@ -122,9 +136,19 @@ export class Metrics {
     this.lagSource = source;
   }
 
+  /** Who counts the HTTP server's open connections (the server, once the application has one). */
+  reportConnectionsWith(source: () => Promise<number>): void {
+    this.connectionsSource = source;
+  }
+
   /** Who knows the size of the folded tenant states kept in memory (the command executor). */
   reportStateCacheWith(source: () => StateCacheSize): void {
     this.stateCacheSource = source;
+  }
+
+  private async collectConnections(): Promise<void> {
+    if (!this.connectionsSource) return;
+    this.httpConnectionsOpen.set(await this.connectionsSource());
   }
 
   private collectStateCache(): void {

@@ -25,6 +25,8 @@ export interface ServiceProcessOptions {
   /** What to run: the built service (default), or the README's start command. */
   readonly command?: 'node' | 'npm-start';
   readonly readyTimeoutMs?: number;
+  /** The process's limit of open files (`ulimit -n`), when it is to be lower than the test's. */
+  readonly openFilesLimit?: number;
 }
 
 /**
@@ -33,10 +35,15 @@ export interface ServiceProcessOptions {
  */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const port = await findFreePort();
-  const [file, args] =
+  const [command, commandArgs] =
     options.command === 'npm-start'
       ? ['npm', ['start', '--silent']]
       : [process.execPath, ['dist/src/main.js']];
+  // The shell sets the limit, then becomes the command (exec), so the child is still the service.
+  const [file, args] =
+    options.openFilesLimit === undefined
+      ? [command, commandArgs]
+      : ['/bin/sh', ['-c', `ulimit -n ${options.openFilesLimit} && exec "$0" "$@"`, command, ...commandArgs]];
   const child = spawn(file, args, {
     cwd: PROJECT_ROOT,
     env: {
