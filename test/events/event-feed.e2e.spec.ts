@@ -460,6 +460,24 @@ describe('event feed for consumers', () => {
       }
     });
 
+    it('answers HEAD with 429 and Retry-After while the key holds every stream it may, as it answers a GET', async () => {
+      const tenantId = await createTenant();
+      const issued = await http().post(`/v1/tenants/${tenantId}/api-keys`).set(AUTH).send({ role: 'reader' });
+      const key = { Authorization: `Bearer ${(issued.body as { secret: string }).secret}` };
+      const path = `/v1/events/stream?tenantId=${tenantId}&from=end`;
+      // TENANCY_SSE_MAX_STREAMS_PER_KEY's default.
+      const held = Array.from({ length: 16 }, () => stream(path, key));
+      for (const client of held) expect(await client.status).toBe(200);
+
+      const refused = await http().head(path).set(key);
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(await stream(path, key).status).toBe(429);
+
+      held[0]?.close();
+      await waitUntil(async () => (await http().head(path).set(key)).status === 200, 5_000);
+    });
+
     it('stops following the store when the client disconnects', async () => {
       const store: EventStore = app.runtime.eventStore;
       const tenantId = await createTenant();

@@ -120,23 +120,24 @@ export class EventFeedHttpController {
         ? (resumeFrom ?? 'start')
         : parsePosition(resumeFrom, field);
     if (from !== 'start' && from !== 'end') await this.feed.requireInLog(from, field);
-    if (request.method === 'HEAD') {
-      // The headers a GET would get, and nothing held: a HEAD has no body to stream, and one left
-      // open would keep a stream slot of its key (and a reader of the log) for as long as its
-      // connection lives.
-      response.status(200).set(STREAM_HEADERS).end();
-      return;
-    }
-
     const principal = (request as Request & { [ACTOR_KEY]?: Principal })[ACTOR_KEY];
     // A key id is unique within its tenant only (a client may choose one): the tenant is part of it.
-    const release = this.admission.admit(
+    const admissionKey =
       principal === undefined
         ? 'anonymous'
         : principal.kind === 'operator'
           ? 'operator'
-          : `${principal.tenantId}/${principal.apiKeyId}`,
-    );
+          : `${principal.tenantId}/${principal.apiKeyId}`;
+    if (request.method === 'HEAD') {
+      // The status and headers a GET would get, and nothing held: a HEAD has no body to stream,
+      // and one left open would keep a stream slot of its key (and a reader of the log) for as
+      // long as its connection lives.
+      this.admission.check(admissionKey);
+      response.status(200).set(STREAM_HEADERS).end();
+      return;
+    }
+
+    const release = this.admission.admit(admissionKey);
     const abort = this.drain.openStream();
     response.on('close', () => {
       abort.abort();

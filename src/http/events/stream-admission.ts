@@ -16,19 +16,24 @@ export class StreamAdmission {
     private readonly maxStreamsPerKey: number,
   ) {}
 
+  /** Throws the 429 that admit would throw now, and holds nothing: what a HEAD is answered. */
+  check(key: string): void {
+    const ofKey = this.byKey.get(key) ?? 0;
+    if (this.total < this.maxStreams && ofKey < this.maxStreamsPerKey) return;
+    const limit =
+      this.total >= this.maxStreams
+        ? `this instance serves ${this.maxStreams} event streams at most`
+        : `one key may hold ${this.maxStreamsPerKey} event streams at once`;
+    throw new ProblemError(
+      problem(429, 'TOO_MANY_STREAMS', 'Too many streams', `${limit}; close one or retry later.`),
+      { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    );
+  }
+
   /** Admits a stream for the key, or throws 429; the returned function releases it (once). */
   admit(key: string): () => void {
+    this.check(key);
     const ofKey = this.byKey.get(key) ?? 0;
-    if (this.total >= this.maxStreams || ofKey >= this.maxStreamsPerKey) {
-      const limit =
-        this.total >= this.maxStreams
-          ? `this instance serves ${this.maxStreams} event streams at most`
-          : `one key may hold ${this.maxStreamsPerKey} event streams at once`;
-      throw new ProblemError(
-        problem(429, 'TOO_MANY_STREAMS', 'Too many streams', `${limit}; close one or retry later.`),
-        { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-      );
-    }
     this.total++;
     this.byKey.set(key, ofKey + 1);
     let released = false;
