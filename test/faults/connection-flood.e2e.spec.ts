@@ -44,7 +44,7 @@ describe('a flood of idle connections', () => {
 
     const flood = await openIdleConnections(service.port, 80);
     floods.push(flood);
-    // The held connection and the service's own readiness probe connections count too.
+    // 80 arrive with the held connection open, and perhaps the readiness probe's: 31 or 32 closed.
     expect(flood.closed).toBeGreaterThanOrEqual(31);
     expect(flood.open).toBeLessThanOrEqual(49);
 
@@ -52,8 +52,11 @@ describe('a flood of idle connections', () => {
     expect(created.status).toBe(201);
     const metrics = await held.request('GET', '/metrics');
     expect(metricValue(metrics.text, 'tenancy_http_connections_refused_total')).toBe(flood.closed);
-    // At its limit: the flood's open connections, the held one, and what the readiness probe left.
-    expect(metricValue(metrics.text, 'tenancy_http_connections_open')).toBe(50);
+    // The flood's open connections and the held one, and the readiness probe's, until its client
+    // lets that connection go (a few seconds after its last request).
+    const open = metricValue(metrics.text, 'tenancy_http_connections_open');
+    expect(open).toBeGreaterThanOrEqual(flood.open + 1);
+    expect(open).toBeLessThanOrEqual(50);
     const warnings = service
       .output()
       .split('\n')
