@@ -18,13 +18,24 @@ export function sqlText(text: string): SqlText {
   return { sqlText: text };
 }
 
-/** Builds a statement from a template: each interpolated value becomes a parameter. */
-export function sql(strings: TemplateStringsArray, ...values: (SqlValue | SqlText)[]): SqlStatement {
+/**
+ * Builds a statement from a template: each interpolated value becomes a parameter, SQL text is
+ * written as it is, and a statement built on its own (a condition used by several queries) is
+ * spliced in with its parameters numbered after those before it.
+ */
+export function sql(
+  strings: TemplateStringsArray,
+  ...values: (SqlValue | SqlText | SqlStatement)[]
+): SqlStatement {
   let text = strings[0] ?? '';
   const parameters: SqlValue[] = [];
   values.forEach((value, index) => {
     if (value !== null && typeof value === 'object' && 'sqlText' in value) {
       text += value.sqlText;
+    } else if (value !== null && typeof value === 'object' && 'text' in value) {
+      const offset = parameters.length;
+      text += value.text.replace(/\$(\d+)/g, (_, number: string) => `$${offset + Number(number)}`);
+      parameters.push(...value.values);
     } else {
       parameters.push(value);
       text += `$${parameters.length}`;

@@ -262,9 +262,7 @@ export class MembershipQueries {
             AND (${filter.principalType ?? null}::text IS NULL OR g.principal_type = ${filter.principalType ?? null})
             AND (${filter.principalIds ?? null}::text[] IS NULL OR g.principal_id = ANY(${filter.principalIds ?? null}::text[]))
             AND (${filter.workspaceId ?? null}::uuid IS NULL OR g.workspace_id = ${filter.workspaceId ?? null}::uuid)
-            AND (${subtree}::uuid IS NULL OR g.workspace_id IN (
-                  SELECT w.workspace_id FROM workspaces w
-                  WHERE w.tenant_id = ${tenantId}::uuid AND w.path @> ARRAY[${subtree}::uuid]))
+            AND ${onSubtree(tenantId, subtree)}
             AND (${after?.position ?? null}::text IS NULL
                  OR (g.granted_position, g.grant_id) > (${after?.position ?? null}::text, ${after?.id ?? null}::uuid))
           ORDER BY g.granted_position, g.grant_id LIMIT ${limit + 1}`;
@@ -284,9 +282,7 @@ export class MembershipQueries {
     const [row] = await this.query<GrantRow>(
       tenantId,
       sql`SELECT * FROM grants g WHERE g.tenant_id = ${tenantId}::uuid AND g.grant_id = ${grantId}::uuid
-            AND (${subtree}::uuid IS NULL OR g.workspace_id IN (
-                  SELECT w.workspace_id FROM workspaces w
-                  WHERE w.tenant_id = ${tenantId}::uuid AND w.path @> ARRAY[${subtree}::uuid]))`,
+            AND ${onSubtree(tenantId, subtree)}`,
     );
     if (row === undefined) {
       await requireTenant(this.reader, tenantId);
@@ -380,4 +376,14 @@ function page<Row, Item>(
   const shown = more ? rows.slice(0, limit) : rows;
   const last = shown[shown.length - 1];
   return { items: shown.map(view), nextCursor: more && last !== undefined ? cursorOf(last) : null };
+}
+
+/**
+ * The grants (alias `g`) a workspace-scoped caller sees: those on its workspace or below it. Null:
+ * a tenant-wide caller, who sees them all.
+ */
+function onSubtree(tenantId: string, subtree: string | null): SqlStatement {
+  return sql`(${subtree}::uuid IS NULL OR g.workspace_id IN (
+                SELECT w.workspace_id FROM workspaces w
+                WHERE w.tenant_id = ${tenantId}::uuid AND w.path @> ARRAY[${subtree}::uuid]))`;
 }
