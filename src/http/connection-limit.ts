@@ -7,11 +7,11 @@ import type { Metrics } from '../observability/metrics.js';
  * File descriptors left to everything but HTTP clients: the pool's and the consumers' database
  * connections, the LISTEN connection, the embedded server's pipes, logs, and modules loaded late.
  */
-export const DESCRIPTORS_KEPT = 256;
+const DESCRIPTORS_KEPT = 256;
 /** The default cap whatever the limit: each open connection costs memory too. */
-export const MAX_CONNECTIONS_CEILING = 10_000;
+const MAX_CONNECTIONS_CEILING = 10_000;
 /** A flood is logged when it starts, then at most this often, with what it cost since. */
-export const REFUSAL_LOG_INTERVAL_MS = 60_000;
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /**
  * The default connection cap: the process's open-files limit (`ulimit -n`, read from
