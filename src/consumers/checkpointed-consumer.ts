@@ -339,7 +339,7 @@ export class CheckpointedConsumer {
     } catch (error) {
       if (error instanceof CheckpointMovedError) throw error;
       if (isDatabaseUnavailable(error) || isStatementCancelled(error) || !(await answers(client))) {
-        throw new DatabaseFaultError(this.options.name, error);
+        throw new DatabaseFaultError(error);
       }
       throw error;
     }
@@ -439,16 +439,18 @@ export class CheckpointedConsumer {
 }
 
 /**
- * The batch failed for the database's sake, not the events': the connection was lost, or a
- * statement was cancelled before it finished. The consumer reconnects and tries it again.
+ * The batch failed for the database's sake, not the events': the connection was lost, the server
+ * refused the work for now (see isDatabaseUnavailable), or a statement was cancelled before it
+ * finished. The consumer reconnects and tries it again. Its message follows the consumer's name in
+ * the log.
  */
 export class DatabaseFaultError extends Error {
   override name = 'DatabaseFaultError';
-  constructor(consumer: string, cause: unknown) {
+  constructor(cause: unknown) {
     super(
       isStatementCancelled(cause)
-        ? `${consumer}: a statement was cancelled before it finished: ${describe(cause)}`
-        : `${consumer} lost its database connection: ${describe(cause)}`,
+        ? `a statement was cancelled before it finished: ${describe(cause)}`
+        : `the database is unavailable: ${describe(cause)}`,
       { cause },
     );
   }

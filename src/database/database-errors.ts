@@ -8,9 +8,11 @@ import pg from 'pg';
  * the server's idle timeouts), 53100 and 53300 (a full disk, too many connections: an operator's
  * to put right, not the statement's), 25006 (a read-only transaction: a standby still at the
  * service's address after a failover, or a database set read-only, which takes writes again once
- * that is put right). Not 53200 or 53400 (out of memory, out of shared memory, a limit of the
- * configuration): the same statement may meet them on every retry, and a consumer must then
- * record the event rather than try it for ever.
+ * that is put right), 53200 (out of memory, or out of shared memory: the lock table full, most
+ * often because another session of the cluster holds thousands of locks; the service's own
+ * statements are bounded, so it is the server's state, not theirs, and passes when that session
+ * lets go). Not 53400 (a configured limit such as temp_file_limit, which the same statement meets
+ * on every retry): a consumer must then record the event rather than try it for ever.
  */
 const UNAVAILABLE_SQLSTATES = new Set([
   '57P01',
@@ -20,6 +22,7 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '25P03',
   '53100',
   '53300',
+  '53200',
   '25006',
 ]);
 

@@ -22,6 +22,7 @@ describe('isDatabaseUnavailable', () => {
     ['a session ended by idle_session_timeout', databaseError('57P05')],
     ['a transaction ended by idle_in_transaction_session_timeout', databaseError('25P03')],
     ['a full disk', databaseError('53100')],
+    ["out of (shared) memory: the lock table full of another session's locks", databaseError('53200')],
     ['a connection exception', databaseError('08006')],
     ['refused', socketError('ECONNREFUSED')],
     ['reset', socketError('ECONNRESET')],
@@ -36,7 +37,6 @@ describe('isDatabaseUnavailable', () => {
   it.each([
     ['a unique violation', databaseError('23505')],
     ['a statement timeout', databaseError('57014')],
-    ['out of memory (the same statement may meet it again)', databaseError('53200')],
     ['a limit of the configuration (every retry would meet it)', databaseError('53400')],
     ['a raised rule (ES409)', databaseError('ES409')],
     ['a plain bug', new TypeError('x is undefined')],
