@@ -31,7 +31,8 @@ const POLL_MS = 500;
  * Watches what holds the PostgreSQL event log's read horizon back. Readers only read events below
  * the oldest transaction still running anywhere in the cluster (pg_snapshot_xmin), so a write
  * transaction left open in any database of the same server stalls every projection and every
- * subscriber, silently. This finds the oldest transaction that has a transaction id, exposes its
+ * subscriber, silently. This finds the oldest transaction that has a transaction id (those the
+ * log's readers pass over, such as a replay's chunks, aside: see the PostgreSQL adapter's HORIZON), exposes its
  * age as a metric, names it in the log once when it has held the horizon longer than the threshold,
  * and tells readiness.
  *
@@ -86,6 +87,7 @@ export class LogHorizonWatch implements OnApplicationBootstrap, OnApplicationShu
                 extract(epoch FROM clock_timestamp() - xact_start)::float8 AS seconds
          FROM pg_stat_activity
          WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+           AND NOT EXISTS (SELECT 1 FROM log_horizon_exemptions x WHERE xid(x.transaction_id) = backend_xid)
          ORDER BY age(backend_xid) DESC
          LIMIT 1`,
       );

@@ -71,11 +71,17 @@ const READ_STREAM_BACKWARDS = {
 };
 
 /**
- * The horizon: every transaction older than it has ended, so no event below it can still appear.
- * Written out in each condition (a stable function, evaluated once per statement), so that each can
- * use the (transaction_id, global_position) index.
+ * The horizon of the PostgreSQL log (docs/adr/0002): every event below it is committed for good,
+ * and no event can still appear below it. It is the oldest transaction still running in the
+ * statement's snapshot, passing over those declared in log_horizon_exemptions (migration 0007,
+ * src/database/log-horizon-exemptions.ts), or the snapshot's end when none is left. Written out in
+ * each condition: an uncorrelated subquery is evaluated once per statement, so each condition can
+ * still use the (transaction_id, global_position) index.
  */
-const HORIZON = 'pg_snapshot_xmin(pg_current_snapshot())';
+const HORIZON = `coalesce(
+    (SELECT min(running) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+     WHERE NOT EXISTS (SELECT 1 FROM log_horizon_exemptions x WHERE x.transaction_id = running)),
+    pg_snapshot_xmax(pg_current_snapshot()))`;
 
 /**
  * The events after the position given as $1 (a transaction id, as text) and $2 (a global position),
@@ -134,9 +140,9 @@ function eventColumns(alias: string): string {
  * Ordering: global_position comes from a sequence at INSERT time, so a transaction can hold an
  * earlier value yet commit after a later one. Readers therefore order by (transaction_id,
  * global_position) and only read rows whose transaction is older than the oldest transaction
- * still running (pg_snapshot_xmin). Such rows can no longer change, and any transaction that
- * commits later has a larger transaction id, so "read after the last position seen" never skips
- * an event that commits late.
+ * still running (HORIZON: passing over those declared exempt, which append nothing). Such
+ * rows can no longer change, and any transaction that commits later has a larger transaction id,
+ * so "read after the last position seen" never skips an event that commits late.
  */
 export class PostgresEventStore implements EventStore {
   private readonly notifier: LogChangeNotifier;
