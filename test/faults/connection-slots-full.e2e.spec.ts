@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { call } from '../support/service-process.js';
-import { waitFor } from '../support/wait-for.js';
-import { useServiceWithTenant } from './fault-kit.js';
+import { readinessOnceOk, useServiceWithTenant } from './fault-kit.js';
 import { startWriteLoad, statusCounts } from './write-load.js';
 
 /**
@@ -84,12 +83,7 @@ describe('a cluster with no connection slot left', () => {
       { 'Min-Position': String(created.body.position) },
     );
     expect(read.status).toBe(200);
-    let ready = await call(env.service, 'GET', '/health/ready');
-    await waitFor(async () => {
-      ready = await call(env.service, 'GET', '/health/ready');
-      return ready.body.status === 'ok';
-    }, 10_000).catch(() => undefined);
-    expect(ready.body).toEqual(expect.objectContaining({ status: 'ok' }));
+    expect((await readinessOnceOk(env.service)).body).toEqual(expect.objectContaining({ status: 'ok' }));
 
     // Every acknowledged workspace is in the read model.
     const acknowledged = outcomes

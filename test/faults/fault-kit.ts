@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from '@jest/globals';
 import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Things a fault test starts (servers, services, directories), undone after the file's tests in
@@ -74,4 +75,36 @@ export function useServiceWithTenant(label: string): ServiceWithTenant {
     await env.database?.drop();
   });
   return env;
+}
+
+type Answer = Awaited<ReturnType<typeof call>>;
+
+/**
+ * Sends a write again while it answers 503 (the database away for now), for 10 s at most; resolves
+ * with the last answer, whatever it is, for the test to check.
+ */
+export async function writeUntilTaken(
+  service: ServiceProcess,
+  route: string,
+  body: Record<string, unknown>,
+): Promise<Answer> {
+  let answer = await call(service, 'POST', route, body);
+  await waitFor(async () => {
+    if (answer.status === 503) answer = await call(service, 'POST', route, body);
+    return answer.status !== 503;
+  }, 10_000).catch(() => undefined);
+  return answer;
+}
+
+/**
+ * Readiness's answer once its status is ok, or the last one after 10 s: an expect on its body then
+ * shows which check is not.
+ */
+export async function readinessOnceOk(service: ServiceProcess): Promise<Answer> {
+  let ready = await call(service, 'GET', '/health/ready');
+  await waitFor(async () => {
+    ready = await call(service, 'GET', '/health/ready');
+    return ready.body.status === 'ok';
+  }, 10_000).catch(() => undefined);
+  return ready;
 }

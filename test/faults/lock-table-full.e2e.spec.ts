@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { call } from '../support/service-process.js';
-import { waitFor } from '../support/wait-for.js';
-import { useServiceWithTenant } from './fault-kit.js';
+import { readinessOnceOk, useServiceWithTenant, writeUntilTaken } from './fault-kit.js';
 
 /** The first key of the locks taken here: a class of advisory locks the service never takes. */
 const HOG_CLASS = -1_999_999_999;
@@ -92,11 +91,7 @@ describe('a cluster whose lock table another session has filled', () => {
     expect([refused.status, refused.body.code]).toEqual([503, 'DATABASE_UNAVAILABLE']);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
 
-    let answer = await call(env.service, 'POST', workspaces(), during);
-    await waitFor(async () => {
-      if (answer.status === 503) answer = await call(env.service, 'POST', workspaces(), during);
-      return answer.status !== 503;
-    }, 10_000);
+    const answer = await writeUntilTaken(env.service, workspaces(), during);
     expect(answer.status).toBe(201);
     const read = await call(env.service, 'GET', `${workspaces()}/${during.workspaceId}`, undefined, {
       'Min-Position': String(answer.body.position),
@@ -105,11 +100,6 @@ describe('a cluster whose lock table another session has filled', () => {
     const other = await call(env.service, 'GET', `${workspaces()}/${elsewhere.workspaceId}`);
     expect([other.status, other.body.name]).toEqual([200, elsewhere.name]);
     // Every consumer (the audit log's too) is applying again, none stopped at the event.
-    let ready = await call(env.service, 'GET', '/health/ready');
-    await waitFor(async () => {
-      ready = await call(env.service, 'GET', '/health/ready');
-      return ready.body.status === 'ok';
-    }, 10_000).catch(() => undefined);
-    expect(ready.body).toEqual(expect.objectContaining({ status: 'ok' }));
+    expect((await readinessOnceOk(env.service)).body).toEqual(expect.objectContaining({ status: 'ok' }));
   }, 90_000);
 });

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { quoteIdentifier } from '../../src/database/database-urls.js';
 import { call } from '../support/service-process.js';
-import { waitFor } from '../support/wait-for.js';
-import { useServiceWithTenant } from './fault-kit.js';
+import { useServiceWithTenant, writeUntilTaken } from './fault-kit.js';
 
 /**
  * The database takes connections but refuses writes: a primary demoted to a standby by a failover
@@ -30,16 +29,6 @@ describe('a database that refuses writes for a while', () => {
   };
 
   const workspaces = () => `/v1/tenants/${env.tenantId}/workspaces`;
-
-  /** Sends the write until the database takes it (10 s at most), and returns the last answer. */
-  const writeUntilTaken = async (body: Record<string, unknown>) => {
-    let answer = await call(env.service, 'POST', workspaces(), body);
-    await waitFor(async () => {
-      if (answer.status === 503) answer = await call(env.service, 'POST', workspaces(), body);
-      return answer.status !== 503;
-    }, 10_000);
-    return answer;
-  };
 
   it('a write meanwhile is a 503 with Retry-After, readiness says why, the projectors wait, and all carry on once writes are taken again', async () => {
     // An event the projector has yet to apply when the database turns read-only: its statement
@@ -74,7 +63,7 @@ describe('a database that refuses writes for a while', () => {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
 
     await readOnly(false);
-    const created = await writeUntilTaken(second);
+    const created = await writeUntilTaken(env.service, workspaces(), second);
     expect(created.status).toBe(201);
     const read = await call(env.service, 'GET', `${workspaces()}/${first}`, undefined, {
       'Min-Position': String(created.body.position),
