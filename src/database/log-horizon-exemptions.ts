@@ -4,8 +4,9 @@ import type pg from 'pg';
  * Declares the transaction open on `transaction` as one the PostgreSQL log's readers need not wait
  * for (they pass over those in log_horizon_exemptions, migration 0007: see HORIZON in the
  * adapter), so that its running for seconds does not hold back every reader of the log (the live
- * read models, the feed). Only for a transaction that writes no event: es_try_append refuses to append in it,
- * since an event it wrote would sort below positions readers have already passed.
+ * read models, the feed). Only for a transaction that has written no event and will write none:
+ * es_try_append refuses to append in it, since an event it wrote would sort below positions
+ * readers have already passed. Call it first in the transaction, before any write.
  *
  * The declaration is committed on `declareOn`, another connection, for readers to see it while the
  * transaction runs; a reader whose snapshot predates it still waits, which is safe. Declarations

@@ -32,9 +32,9 @@ const POLL_MS = 500;
  * the oldest transaction still running anywhere in the cluster (pg_snapshot_xmin), so a write
  * transaction left open in any database of the same server stalls every projection and every
  * subscriber, silently. This finds the oldest transaction that has a transaction id (those the
- * log's readers pass over, such as a replay's chunks, aside: see the PostgreSQL adapter's HORIZON), exposes its
- * age as a metric, names it in the log once when it has held the horizon longer than the threshold,
- * and tells readiness.
+ * log's readers pass over, such as a replay's chunks, aside: see the PostgreSQL adapter's
+ * HORIZON), exposes its age as a metric, names it in the log once when it has held the horizon
+ * longer than the threshold, and tells readiness.
  *
  * Reading other sessions' transaction ids needs a superuser or the pg_read_all_stats role; without
  * it the watch reports 'unknown' (see docs/operations.md).
