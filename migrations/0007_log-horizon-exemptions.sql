@@ -6,9 +6,8 @@
 -- longer holds the live read models and the feed back for as long as each chunk takes. A row is
 -- written and committed on another connection while its transaction runs (it must be visible to
 -- readers then), and rows of ended transactions are deleted by the next declaration. Unlogged: a
--- transaction that writes only such a table commits without waiting for the WAL to reach the disk,
--- which behind a replay's COPYs took up to 0.9 s, all of it holding the horizon; and after a crash
--- the table is empty, as it should be, since the transactions it named are gone.
+-- declaration need not survive a crash, since the transaction it names is gone with it, and its
+-- commit then does not wait for the WAL to reach the disk.
 CREATE UNLOGGED TABLE log_horizon_exemptions (
   transaction_id xid8 PRIMARY KEY,
   declared_at timestamptz NOT NULL DEFAULT now()
