@@ -5,6 +5,7 @@ import express from 'express';
 import { ApiKeyAuthenticator } from '../http/auth/api-key.authenticator.js';
 import { correlate } from '../http/correlation.js';
 import { HttpDrain } from '../http/http-drain.js';
+import { boundClientTimes } from '../http/client-time-bounds.js';
 import { defaultMaxConnections, limitConnections, processLimits } from '../http/connection-limit.js';
 import { httpMetrics } from '../http/http-metrics.middleware.js';
 import { CHECK_BATCH_BODY_OPTIONS, JSON_BODY_OPTIONS, requireJsonBody } from '../http/json-body.js';
@@ -50,6 +51,10 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
     app.get(Metrics),
     log,
   );
+  boundClientTimes(app.getHttpServer(), {
+    headersTimeoutMs: options.config.httpHeadersTimeoutMs,
+    requestTimeoutMs: options.config.httpRequestTimeoutMs,
+  });
   const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,
   // also one refused before it reaches a handler; graceful shutdown waits for each one.

@@ -67,6 +67,20 @@ export const SETTINGS = {
     meaning:
       'connections the HTTP server holds open at once (idle keep-alive ones and event streams count); one more is closed as it arrives, counted and logged. Unset: the open-files limit less 256 kept for database connections and files (at least half the limit), at most 10000',
   }),
+  httpHeadersTimeoutMs: setting({
+    variable: 'TENANCY_HTTP_HEADERS_TIMEOUT_MS',
+    schema: integer(100, 3_600_000),
+    default: '10000',
+    meaning:
+      "milliseconds a client may take to send a request's headers; then it is answered 408 and its connection closed. At most `TENANCY_HTTP_REQUEST_TIMEOUT_MS`",
+  }),
+  httpRequestTimeoutMs: setting({
+    variable: 'TENANCY_HTTP_REQUEST_TIMEOUT_MS',
+    schema: integer(100, 3_600_000),
+    default: '30000',
+    meaning:
+      'milliseconds a client may take to send a whole request, body included; then it is answered 408 and its connection closed. An answer that takes longer (an event stream) is not bounded by it',
+  }),
   databaseUrl: setting({
     variable: 'DATABASE_URL',
     schema: urlWithScheme(['postgres', 'postgresql']),
@@ -247,6 +261,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           : `${definition.variable} ${message}, not ${JSON.stringify(raw)}`,
       );
     }
+  }
+  // Node's HTTP server refuses a headers bound longer than the whole request's.
+  const { httpHeadersTimeoutMs: headers, httpRequestTimeoutMs: request } = values;
+  if (typeof headers === 'number' && typeof request === 'number' && headers > request) {
+    problems.push(
+      `${SETTINGS.httpHeadersTimeoutMs.variable} must be at most ${SETTINGS.httpRequestTimeoutMs.variable} (${request}), not ${headers}`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as AppConfig;

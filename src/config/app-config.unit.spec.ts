@@ -17,6 +17,8 @@ describe('the config schema', () => {
   it('gives every setting its default when the environment is empty', () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
       databaseUrl: undefined,
       dataDir: path.resolve('.data'),
       eventStoreUrl: undefined,
@@ -77,6 +79,15 @@ describe('the config schema', () => {
       'LOG_LEVEL must be debug, info, warn or error, not "loud"',
     ]);
     expect(problems.join('\n')).not.toMatch(/too-short-secret|hunter2/);
+  });
+
+  it('refuses a headers bound longer than the request bound, as Node would when the server starts', () => {
+    expect(problemsOf({ TENANCY_HTTP_HEADERS_TIMEOUT_MS: '40000' })).toEqual([
+      'TENANCY_HTTP_HEADERS_TIMEOUT_MS must be at most TENANCY_HTTP_REQUEST_TIMEOUT_MS (30000), not 40000',
+    ]);
+    expect(
+      problemsOf({ TENANCY_HTTP_HEADERS_TIMEOUT_MS: '2000', TENANCY_HTTP_REQUEST_TIMEOUT_MS: '2000' }),
+    ).toEqual([]);
   });
 
   it('accepts only the words true and false for a boolean', () => {

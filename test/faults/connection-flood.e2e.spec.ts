@@ -14,9 +14,10 @@ import { waitFor } from '../support/wait-for.js';
 
 /**
  * A client that opens connections and sends nothing on them: each one holds a file descriptor of
- * the service until Node's header timeout ends it, a minute later. Without a cap, a few thousand
- * of them used up the process's open-files limit: new clients then waited for an answer that never
- * came, and anything the service itself had to open (a database connection, a module) failed.
+ * the service until the headers bound ends it (TENANCY_HTTP_HEADERS_TIMEOUT_MS; see
+ * slow-clients.e2e.spec.ts). Without a cap, a few thousand of them used up the process's open-files
+ * limit: new clients then waited for an answer that never came, and anything the service itself
+ * had to open (a database connection, a module) failed.
  */
 describe('a flood of idle connections', () => {
   let database: TestDatabase;

@@ -1,0 +1,34 @@
+import type { Server } from 'node:http';
+
+/**
+ * How often Node's HTTP server looks for clients past either bound (its own default: every 30 s,
+ * which let a one-second bound hold a connection for half a minute).
+ */
+const CHECK_INTERVAL_MS = 250;
+
+export interface ClientTimeBounds {
+  /** How long a client may take to send a request's headers. */
+  readonly headersTimeoutMs: number;
+  /** How long it may take to send the whole request, body included. */
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * Bounds how long a client may take to send its request. One that sends a byte now and then
+ * (slowloris, or a client stuck behind a bad network) holds one of the connections the server
+ * keeps (TENANCY_HTTP_MAX_CONNECTIONS) for as long as it takes: at Node's own bounds, a minute for
+ * headers and five for a body, so a few hundred such clients shut every other one out for that
+ * long. Past a bound, Node answers 408 and closes the connection; the request never reaches a
+ * handler. An answer is not bounded: an event stream's request ended when its headers did.
+ *
+ * Call before the server listens: Node starts its checks then, at the interval set here.
+ */
+export function boundClientTimes(server: Server, bounds: ClientTimeBounds): void {
+  if (server.listening) throw new Error('the client time bounds must be set before the server listens');
+  server.headersTimeout = bounds.headersTimeoutMs;
+  server.requestTimeout = bounds.requestTimeoutMs;
+  // An option of http.createServer, which Nest's adapter calls without options; Node reads it from
+  // the server when listening starts (the slow-clients fault test fails if that changes).
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    CHECK_INTERVAL_MS;
+}

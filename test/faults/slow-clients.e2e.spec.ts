@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import {
+  call,
+  PROCESS_OPERATOR_KEY,
+  startServiceProcess,
+  type ServiceProcess,
+} from '../support/service-process.js';
+import { waitFor } from '../support/wait-for.js';
+
+/**
+ * Clients that send their requests a byte at a time (slowloris, or a client stuck behind a bad
+ * network): each holds one of the server's connections for as long as it keeps sending. With the
+ * connection cap, a few of them shut out every other client; at Node's own bounds that lasted up
+ * to a minute for unfinished headers and five minutes for an unfinished body.
+ */
+describe('slow clients', () => {
+  let database: TestDatabase;
+  let service: ServiceProcess | undefined;
+  const sockets: net.Socket[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await service?.stop();
+    service = undefined;
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('lose their connection at the headers and request bounds, with a 408, and free the slots they held; an event stream stays open past both', async () => {
+    service = await startServiceProcess({
+      env: {
+        DATABASE_URL: database.url,
+        TENANCY_HTTP_MAX_CONNECTIONS: '12',
+        TENANCY_HTTP_HEADERS_TIMEOUT_MS: '1000',
+        TENANCY_HTTP_REQUEST_TIMEOUT_MS: '2500',
+      },
+    });
+    const port = service.port;
+    // Wait for the readiness probe's own connection to be let go, so the slots counted below are ours.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const stream = await openEventStream(service);
+
+    const started = performance.now();
+    // Headers that never end, and a body that never ends; each sends a byte every 200 ms.
+    const slowHeaders = Array.from({ length: 5 }, () =>
+      trickle(port, 'GET /health/live HTTP/1.1\r\nHost: localhost\r\n', 'X-Slow: a\r\n', sockets),
+    );
+    const body = JSON.stringify({ name: `Slow ${randomUUID()}` });
+    const slowBodies = Array.from({ length: 6 }, () =>
+      trickle(
+        port,
+        `POST /v1/tenants HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${PROCESS_OPERATOR_KEY}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length + 10_000}\r\n\r\n`,
+        ' ',
+        sockets,
+      ),
+    );
+    await waitFor(async () => [...slowHeaders, ...slowBodies].every((client) => client.connected), 5_000);
+
+    // Every slot is taken: one more client is closed as it arrives.
+    expect(await connectionRefused(port)).toBe(true);
+
+    const headerEnds = await within(Promise.all(slowHeaders.map((client) => client.ended)), 8_000);
+    const bodyEnds = await within(Promise.all(slowBodies.map((client) => client.ended)), 8_000);
+    for (const end of [...headerEnds, ...bodyEnds]) expect(end.received).toMatch(/^HTTP\/1\.1 408 /);
+    for (const end of headerEnds) {
+      expect(end.at - started).toBeGreaterThanOrEqual(1_000);
+      expect(end.at - started).toBeLessThan(2_500);
+    }
+    for (const end of bodyEnds) {
+      expect(end.at - started).toBeGreaterThanOrEqual(2_500);
+      expect(end.at - started).toBeLessThan(4_500);
+    }
+    // The stream's request ended long ago: it is not an unfinished request, and stays open.
+    expect(stream.closed).toBe(false);
+    const seen = stream.received.length;
+    // The slots are free again.
+    const created = await call(service, 'POST', '/v1/tenants', { name: `After ${randomUUID()}` });
+    expect(created.status).toBe(201);
+    // The stream carries the new tenant's events.
+    await waitFor(async () => stream.received.includes(String(created.body.tenantId)), 10_000);
+    expect(stream.received.length).toBeGreaterThan(seen);
+    expect(stream.closed).toBe(false);
+    stream.close();
+  }, 60_000);
+
+  it('are refused bounds that Node would not accept', async () => {
+    const refused = await startServiceProcess({
+      env: {
+        DATABASE_URL: database.url,
+        TENANCY_HTTP_HEADERS_TIMEOUT_MS: '5000',
+        TENANCY_HTTP_REQUEST_TIMEOUT_MS: '2000',
+      },
+    }).then(
+      async (started) => {
+        await started.stop();
+        return undefined;
+      },
+      (error: unknown) => error as Error,
+    );
+    expect(refused?.message).toMatch(/exited before it was ready/);
+    expect(refused?.message).toMatch(
+      /TENANCY_HTTP_HEADERS_TIMEOUT_MS must be at most TENANCY_HTTP_REQUEST_TIMEOUT_MS/,
+    );
+  }, 30_000);
+});
+
+/** `promise`, or a failure naming the wait if it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still connected after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface SlowClient {
+  connected: boolean;
+  /** When the server closed the connection, and what it sent before. */
+  readonly ended: Promise<{ at: number; received: string }>;
+}
+
+/** Opens a connection, sends `opening`, then `drip` every 200 ms until the server closes it. */
+function trickle(port: number, opening: string, drip: string, sockets: net.Socket[]): SlowClient {
+  const socket = net.connect(port, '127.0.0.1');
+  sockets.push(socket);
+  let received = '';
+  const client: SlowClient = {
+    connected: false,
+    ended: new Promise((resolve) => {
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ at: performance.now(), received });
+      });
+    }),
+  };
+  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  socket.on('connect', () => {
+    client.connected = true;
+    socket.write(opening);
+  });
+  const timer = setInterval(() => {
+    if (client.connected && !socket.destroyed) socket.write(drip);
+  }, 200);
+  return client;
+}
+
+/** Whether a new connection is closed by the server before it answers a request. */
+function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/health/live', agent: false, timeout: 3_000 });
+    request.on('response', (response) => {
+      response.resume();
+      resolve(false);
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(true));
+  });
+}
+
+interface EventStream {
+  readonly received: string;
+  readonly closed: boolean;
+  close(): void;
+}
+
+function openEventStream(service: ServiceProcess): Promise<EventStream> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${service.baseUrl}/v1/events/stream?from=start`, {
+      headers: { Authorization: `Bearer ${PROCESS_OPERATOR_KEY}` },
+      agent: false,
+    });
+    request.on('error', reject);
+    request.on('response', (response) => {
+      let received = '';
+      let closed = false;
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (received += chunk));
+      response.socket.once('close', () => (closed = true));
+      if (response.statusCode !== 200) reject(new Error(`event stream: ${response.statusCode}`));
+      resolve({
+        get received() {
+          return received;
+        },
+        get closed() {
+          return closed;
+        },
+        close: () => request.destroy(),
+      });
+    });
+  });
+}
