@@ -54,6 +54,7 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
   boundClientTimes(app.getHttpServer(), {
     headersTimeoutMs: options.config.httpHeadersTimeoutMs,
     requestTimeoutMs: options.config.httpRequestTimeoutMs,
+    keepAliveTimeoutMs: options.config.httpKeepAliveTimeoutMs,
   });
   const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,

@@ -81,6 +81,13 @@ export const SETTINGS = {
     meaning:
       'milliseconds a client may take to send a whole request, body included; then it is answered 408 and its connection closed. An answer that takes longer (an event stream) is not bounded by it',
   }),
+  httpKeepAliveTimeoutMs: setting({
+    variable: 'TENANCY_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    schema: integer(100, 3_600_000),
+    default: '5000',
+    meaning:
+      "milliseconds an idle keep-alive connection stays open after an answer. Behind a load balancer that keeps connections to the service, set it above the balancer's idle timeout, or the balancer may send a request on a connection the service is closing",
+  }),
   databaseUrl: setting({
     variable: 'DATABASE_URL',
     schema: urlWithScheme(['postgres', 'postgresql']),

@@ -19,6 +19,7 @@ describe('the config schema', () => {
       port: 3000,
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
+      httpKeepAliveTimeoutMs: 5_000,
       databaseUrl: undefined,
       dataDir: path.resolve('.data'),
       eventStoreUrl: undefined,

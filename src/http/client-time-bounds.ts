@@ -11,6 +11,8 @@ export interface ClientTimeBounds {
   readonly headersTimeoutMs: number;
   /** How long it may take to send the whole request, body included. */
   readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open after an answer. */
+  readonly keepAliveTimeoutMs: number;
 }
 
 /**
@@ -19,7 +21,9 @@ export interface ClientTimeBounds {
  * keeps (TENANCY_HTTP_MAX_CONNECTIONS) for as long as it takes: at Node's own bounds, a minute for
  * headers and five for a body, so a few hundred such clients shut every other one out for that
  * long. Past a bound, Node answers 408 and closes the connection; the request never reaches a
- * handler. An answer is not bounded: an event stream's request ended when its headers did.
+ * handler. An answer is not bounded: an event stream's request ended when its headers did. An idle
+ * keep-alive connection is closed after its own bound, which a load balancer that keeps connections
+ * to the service needs above its idle timeout.
  *
  * Call before the server listens: Node starts its checks then, at the interval set here.
  */
@@ -27,6 +31,7 @@ export function boundClientTimes(server: Server, bounds: ClientTimeBounds): void
   if (server.listening) throw new Error('the client time bounds must be set before the server listens');
   server.headersTimeout = bounds.headersTimeoutMs;
   server.requestTimeout = bounds.requestTimeoutMs;
+  server.keepAliveTimeout = bounds.keepAliveTimeoutMs;
   // An option of http.createServer, which Nest's adapter calls without options; Node reads it from
   // the server when listening starts (the slow-clients fault test fails if that changes).
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
