@@ -5,6 +5,7 @@ import express from 'express';
 import { ApiKeyAuthenticator } from '../http/auth/api-key.authenticator.js';
 import { correlate } from '../http/correlation.js';
 import { HttpDrain } from '../http/http-drain.js';
+import { answerClientErrors } from '../http/client-errors.js';
 import { boundClientTimes } from '../http/client-time-bounds.js';
 import { defaultMaxConnections, limitConnections, processLimits } from '../http/connection-limit.js';
 import { httpMetrics } from '../http/http-metrics.middleware.js';
@@ -56,6 +57,7 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
     requestTimeoutMs: options.config.httpRequestTimeoutMs,
     keepAliveTimeoutMs: options.config.httpKeepAliveTimeoutMs,
   });
+  answerClientErrors(app.getHttpServer(), app.get(Metrics));
   const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,
   // also one refused before it reaches a handler; graceful shutdown waits for each one.

@@ -20,10 +20,10 @@ export interface ClientTimeBounds {
  * (slowloris, or a client stuck behind a bad network) holds one of the connections the server
  * keeps (TENANCY_HTTP_MAX_CONNECTIONS) for as long as it takes: at Node's own bounds, a minute for
  * headers and five for a body, so a few hundred such clients shut every other one out for that
- * long. Past a bound, Node answers 408 and closes the connection; the request never reaches a
- * handler. An answer is not bounded: an event stream's request ended when its headers did. An idle
- * keep-alive connection is closed after its own bound, which a load balancer that keeps connections
- * to the service needs above its idle timeout.
+ * long. Past a bound, the client is answered 408 (src/http/client-errors.ts) and its connection
+ * closed; the request never reaches a handler. An answer is not bounded: an event stream's request
+ * ended when its headers did. An idle keep-alive connection is closed after its own bound, which a
+ * load balancer that keeps connections to the service needs above its idle timeout.
  *
  * Call before the server listens: Node starts its checks then, at the interval set here.
  */

@@ -42,6 +42,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpClientErrors = new Counter({
+    name: 'tenancy_http_client_errors_total',
+    help: 'Clients the HTTP server gave up on before a route saw their request, by reason: request_timeout (TENANCY_HTTP_HEADERS_TIMEOUT_MS, TENANCY_HTTP_REQUEST_TIMEOUT_MS), headers_too_large, chunk_extensions_too_large, malformed, connection_reset',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpConnectionsOpen = new Gauge({
     name: 'tenancy_http_connections_open',
     help: 'Connections the HTTP server holds open, idle keep-alive ones and event streams included',

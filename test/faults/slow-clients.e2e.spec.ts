@@ -15,7 +15,9 @@ import { waitFor } from '../support/wait-for.js';
  * Clients that send their requests a byte at a time (slowloris, or a client stuck behind a bad
  * network): each holds one of the server's connections for as long as it keeps sending. With the
  * connection cap, a few of them shut out every other client; at Node's own bounds that lasted up
- * to a minute for unfinished headers and five minutes for an unfinished body.
+ * to a minute for unfinished headers and five minutes for an unfinished body. Such clients, and
+ * others Node's HTTP server gives up on before a route sees their request, were answered with a
+ * bare status line and left no trace in the metrics.
  */
 describe('slow clients', () => {
   let database: TestDatabase;
@@ -70,7 +72,13 @@ describe('slow clients', () => {
 
     const headerEnds = await within(Promise.all(slowHeaders.map((client) => client.ended)), 8_000);
     const bodyEnds = await within(Promise.all(slowBodies.map((client) => client.ended)), 8_000);
-    for (const end of [...headerEnds, ...bodyEnds]) expect(end.received).toMatch(/^HTTP\/1\.1 408 /);
+    for (const end of [...headerEnds, ...bodyEnds]) {
+      expect(answerOf(end.received)).toMatchObject({
+        status: 408,
+        contentType: 'application/problem+json',
+        problem: { status: 408, code: 'REQUEST_TIMEOUT' },
+      });
+    }
     for (const end of headerEnds) {
       expect(end.at - started).toBeGreaterThanOrEqual(1_000);
       expect(end.at - started).toBeLessThan(2_500);
@@ -90,6 +98,8 @@ describe('slow clients', () => {
     expect(stream.received.length).toBeGreaterThan(seen);
     expect(stream.closed).toBe(false);
     stream.close();
+    // Counted, though no route saw them.
+    expect(await clientErrors(service)).toEqual({ request_timeout: 11 });
   }, 60_000);
 
   it('an idle keep-alive connection is closed after TENANCY_HTTP_KEEP_ALIVE_TIMEOUT_MS, and used again before', async () => {
@@ -125,6 +135,38 @@ describe('slow clients', () => {
     expect(idle).toBeLessThan(3_000);
   }, 30_000);
 
+  it('headers too large and bytes that are not HTTP are answered with a problem document and counted', async () => {
+    service = await startServiceProcess({ env: { DATABASE_URL: database.url } });
+    const port = service.port;
+    const large = await exchange(
+      port,
+      `GET /health/live HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(answerOf(large)).toMatchObject({
+      status: 431,
+      contentType: 'application/problem+json',
+      problem: { status: 431, code: 'HEADERS_TOO_LARGE', detail: 'The request headers exceed 16384 bytes.' },
+    });
+    const garbage = await exchange(port, 'HELLO THERE\r\n\r\n');
+    expect(answerOf(garbage)).toMatchObject({
+      status: 400,
+      contentType: 'application/problem+json',
+      problem: { status: 400, code: 'MALFORMED_REQUEST' },
+    });
+    // On a keep-alive connection, after an answer: the next request's fault is answered too.
+    const reused = net.connect(port, '127.0.0.1');
+    sockets.push(reused);
+    let received = '';
+    reused.on('data', (chunk) => (received += chunk.toString('latin1')));
+    const closed = new Promise((resolve) => reused.on('close', resolve));
+    reused.write('GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await waitFor(async () => received.includes('"status"'), 5_000);
+    reused.write('HELLO THERE\r\n\r\n');
+    await within(closed, 5_000);
+    expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 400']);
+    expect(await clientErrors(service)).toEqual({ headers_too_large: 1, malformed: 2 });
+  }, 30_000);
+
   it('are refused bounds that Node would not accept', async () => {
     const refused = await startServiceProcess({
       env: {
@@ -157,6 +199,37 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The status, content type and problem document of a raw HTTP answer. */
+function answerOf(raw: string): { status: number; contentType: string | undefined; problem: unknown } {
+  const [head = '', body = ''] = raw.split('\r\n\r\n');
+  return {
+    status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]),
+    contentType: /^content-type: *(.*)$/im.exec(head)?.[1],
+    problem: body === '' ? undefined : JSON.parse(body),
+  };
+}
+
+/** Sends raw bytes on a new connection; everything received until the server closes it. */
+function exchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no close in 10 s')));
+  });
+}
+
+/** tenancy_http_client_errors_total by reason, as /metrics shows it. */
+async function clientErrors(service: ServiceProcess): Promise<Record<string, number>> {
+  const text = await (await fetch(`${service.baseUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^tenancy_http_client_errors_total\{reason="([a-z_]+)"\} (\d+)$/gm))
+    counts[match[1] as string] = Number(match[2]);
+  return counts;
 }
 
 interface SlowClient {
