@@ -19,7 +19,7 @@ import { waitFor } from '../support/wait-for.js';
  * others Node's HTTP server gives up on before a route sees their request, were answered with a
  * bare status line and left no trace in the metrics.
  */
-describe('slow clients', () => {
+describe('clients the HTTP server bounds', () => {
   let database: TestDatabase;
   let service: ServiceProcess | undefined;
   const sockets: net.Socket[] = [];
@@ -36,7 +36,7 @@ describe('slow clients', () => {
     await database.drop();
   });
 
-  it('lose their connection at the headers and request bounds, with a 408, and free the slots they held; an event stream stays open past both', async () => {
+  it('slow clients lose their connection at the headers and request bounds, with a 408, and free the slots they held; an event stream stays open past both', async () => {
     service = await startServiceProcess({
       env: {
         DATABASE_URL: database.url,
@@ -46,8 +46,8 @@ describe('slow clients', () => {
       },
     });
     const port = service.port;
-    // Wait for the readiness probe's own connection to be let go, so the slots counted below are ours.
-    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    // Until the readiness probe's connection is let go, so that the slots counted below are ours.
+    await waitFor(async () => (await connectionsOpen(port)) === 1, 10_000);
     const stream = await openEventStream(service);
 
     const started = performance.now();
@@ -167,7 +167,7 @@ describe('slow clients', () => {
     expect(await clientErrors(service)).toEqual({ headers_too_large: 1, malformed: 2 });
   }, 30_000);
 
-  it('are refused bounds that Node would not accept', async () => {
+  it('bounds that Node would not accept are refused at start', async () => {
     const refused = await startServiceProcess({
       env: {
         DATABASE_URL: database.url,
@@ -220,6 +220,19 @@ function exchange(port: number, bytes: string): Promise<string> {
     socket.on('error', reject);
     socket.on('close', () => resolve(received));
     socket.setTimeout(10_000, () => socket.destroy(new Error('no close in 10 s')));
+  });
+}
+
+/** The connections the server holds, asked on a connection of its own (counted, and closed after). */
+function connectionsOpen(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve(Number(/^tenancy_http_connections_open (\d+)$/m.exec(text)?.[1])));
+    });
+    request.on('error', reject);
   });
 }
 
