@@ -57,7 +57,7 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
     requestTimeoutMs: options.config.httpRequestTimeoutMs,
     keepAliveTimeoutMs: options.config.httpKeepAliveTimeoutMs,
   });
-  answerClientErrors(app.getHttpServer(), app.get(Metrics));
+  answerClientErrors(app.getHttpServer(), app.get(Metrics), log);
   const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,
   // also one refused before it reaches a handler; graceful shutdown waits for each one.

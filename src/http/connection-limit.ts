@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { floodWarnings } from '../observability/flood-warnings.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -10,8 +11,6 @@ import type { Metrics } from '../observability/metrics.js';
 const DESCRIPTORS_KEPT = 256;
 /** The default cap whatever the limit: each open connection costs memory too. */
 const MAX_CONNECTIONS_CEILING = 10_000;
-/** A flood is logged when it starts, then at most this often, with what it cost since. */
-const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /**
  * The default connection cap: the process's open-files limit (`ulimit -n`, read from
@@ -39,35 +38,23 @@ export function processLimits(): string | undefined {
 /**
  * Caps the server's open connections: Node closes one more as it arrives (its 'drop' event), which
  * a client sees at once, instead of waiting on a connection nobody will accept. Each refusal is
- * counted; the first of a flood is logged, then a summary at most every REFUSAL_LOG_INTERVAL_MS.
+ * counted; the first of a flood is logged, then a summary a minute while it lasts.
  */
 export function limitConnections(server: Server, max: number, metrics: Metrics, log: Logger): void {
   server.maxConnections = max;
   metrics.reportConnectionsWith(
     () => new Promise((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count))),
   );
-  let refusedSinceLog = 0;
-  let summary: NodeJS.Timeout | undefined;
+  const refusals = floodWarnings(log, (_counts, refused, intervalMs) => ({
+    fields: { context: 'HttpServer', refused, maxConnections: max },
+    message: `${refused} more connections closed as they arrived in the last ${intervalMs / 1000} s (TENANCY_HTTP_MAX_CONNECTIONS is ${max})`,
+  }));
   server.on('drop', () => {
     metrics.httpConnectionsRefused.inc();
-    if (summary !== undefined) {
-      refusedSinceLog++;
-      return;
-    }
-    log.warn(
-      { context: 'HttpServer', maxConnections: max },
-      `the HTTP server holds ${max} connections, its limit (TENANCY_HTTP_MAX_CONNECTIONS): new ones are closed as they arrive`,
-    );
-    // The rest of the flood in one line a while later, if there was any.
-    summary = setTimeout(() => {
-      summary = undefined;
-      if (refusedSinceLog === 0) return;
-      log.warn(
-        { context: 'HttpServer', refused: refusedSinceLog, maxConnections: max },
-        `${refusedSinceLog} more connections closed as they arrived in the last ${REFUSAL_LOG_INTERVAL_MS / 1000} s (TENANCY_HTTP_MAX_CONNECTIONS is ${max})`,
-      );
-      refusedSinceLog = 0;
-    }, REFUSAL_LOG_INTERVAL_MS).unref();
+    refusals.note('refused', () => ({
+      fields: { context: 'HttpServer', maxConnections: max },
+      message: `the HTTP server holds ${max} connections, its limit (TENANCY_HTTP_MAX_CONNECTIONS): new ones are closed as they arrive`,
+    }));
   });
-  server.once('close', () => clearTimeout(summary));
+  server.once('close', () => refusals.stop());
 }

@@ -98,8 +98,18 @@ describe('clients the HTTP server bounds', () => {
     expect(stream.received.length).toBeGreaterThan(seen);
     expect(stream.closed).toBe(false);
     stream.close();
-    // Counted, though no route saw them.
+    // Counted, though no route saw them, and logged once, as the flood began: the rest of it goes
+    // into a summary line a minute later.
     expect(await clientErrors(service)).toEqual({ request_timeout: 11 });
+    expect(refusalLines(service)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        context: 'HttpServer',
+        reason: 'request_timeout',
+        status: 408,
+        code: 'REQUEST_TIMEOUT',
+      }),
+    ]);
   }, 60_000);
 
   it('an idle keep-alive connection is closed after TENANCY_HTTP_KEEP_ALIVE_TIMEOUT_MS, and used again before', async () => {
@@ -165,6 +175,9 @@ describe('clients the HTTP server bounds', () => {
     await within(closed, 5_000);
     expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 400']);
     expect(await clientErrors(service)).toEqual({ headers_too_large: 1, malformed: 2 });
+    expect(refusalLines(service)).toEqual([
+      expect.objectContaining({ level: 'warn', reason: 'headers_too_large', status: 431 }),
+    ]);
   }, 30_000);
 
   it('bounds that Node would not accept are refused at start', async () => {
@@ -243,6 +256,16 @@ async function clientErrors(service: ServiceProcess): Promise<Record<string, num
   for (const match of text.matchAll(/^tenancy_http_client_errors_total\{reason="([a-z_]+)"\} (\d+)$/gm))
     counts[match[1] as string] = Number(match[2]);
   return counts;
+}
+
+/** The service's log lines about clients refused before any route: a first one, or a summary. */
+function refusalLines(service: ServiceProcess): Record<string, unknown>[] {
+  return service
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.reason !== undefined || line.reasons !== undefined);
 }
 
 interface SlowClient {
