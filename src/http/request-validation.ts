@@ -12,6 +12,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import { ProblemError, validationProblem, type FieldError } from './problem.js';
+import { minPositionFault } from './queries/min-position.header.js';
 import { isApiRoute } from './route-table.js';
 
 /**
@@ -136,6 +137,12 @@ export class RequestValidationPipe extends ValidationPipe {
  * `@Headers('if-none-match')`) cannot honour it, and a precondition ignored is a method performed
  * that the client asked not to be (RFC 9110 13.1.2), so it is refused instead. Reads answer it
  * with 304 wherever they send an ETag.
+ *
+ * And `Min-Position` on every route: a client may send the position of its last write with every
+ * request (the answers that are always current, and the writes, include it already), but a value
+ * that is not a position is refused wherever it is sent, as the reads that wait for it refuse it.
+ * Ignored there, a client that sends `undefined` for a position it lost learnt of it only on
+ * some routes.
  */
 @Injectable()
 export class UndeclaredInputInterceptor implements NestInterceptor {
@@ -170,6 +177,8 @@ export class UndeclaredInputInterceptor implements NestInterceptor {
     ) {
       refused.push({ field: 'If-None-Match', message: IF_NONE_MATCH_ON_WRITES });
     }
+    const minPosition = minPositionFault(request);
+    if (minPosition) refused.push(minPosition);
     if (refused.length > 0) throw validationProblem(refused);
     return next.handle();
   }

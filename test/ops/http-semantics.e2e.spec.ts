@@ -600,6 +600,42 @@ describe('HTTP semantics', () => {
     ]);
   });
 
+  it('Min-Position is checked on every route, those whose answers are always current and the writes included: a value that is not a position is 400 there too, and changes nothing', async () => {
+    const { tenantId, position } = await createTenant();
+    const tenant = `/v1/tenants/${tenantId}`;
+    const requests: [string, () => request.Test][] = [
+      ['GET api-keys', () => http().get(`${tenant}/api-keys`)],
+      ['GET quotas', () => http().get(`${tenant}/quotas`)],
+      ['GET events', () => http().get(`${tenant}/events`)],
+      ['GET the feed', () => http().get('/v1/events')],
+      [
+        'POST workspaces',
+        () =>
+          http()
+            .post(`${tenant}/workspaces`)
+            .send({ name: `Held ${randomUUID()}` }),
+      ],
+    ];
+    for (const [label, make] of requests) {
+      const refused = await make().set(AUTH).set('Min-Position', 'undefined');
+      expect({ label, status: refused.status }).toEqual({ label, status: 400 });
+      expect(problemOf(refused, 400, 'VALIDATION_FAILED').errors).toEqual([
+        { field: 'Min-Position', message: 'must be a position from a write response' },
+      ]);
+      // A position a write answered is taken: these answers already include it.
+      const taken = await make().set(AUTH).set('Min-Position', position);
+      expect({ label, status: taken.status }).toEqual({
+        label,
+        status: label.startsWith('POST') ? 201 : 200,
+      });
+    }
+    // Only the write sent with a good position was made.
+    const workspaces = await http().get(`${tenant}/workspaces`).set(AUTH).set('Min-Position', position);
+    expect(
+      (workspaces.body as { items: { name: string }[] }).items.filter((w) => w.name.startsWith('Held ')),
+    ).toHaveLength(1);
+  });
+
   it('one wording per error code: a missing tenant reads the same from the read side and from a command', async () => {
     const missing = randomUUID();
     const read = problemOf(await http().get(`/v1/tenants/${missing}`).set(AUTH), 404, 'TENANT_NOT_FOUND');
