@@ -33,12 +33,20 @@ export const STATEMENT_TIMEOUT_MS = 30_000;
 export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
 
 /**
- * Settings every connection that reads data starts with, whatever the server, database or role
- * set, because reading answers relies on them: node-postgres parses timestamps from ISO output
- * only. Under another DateStyle (SQL, Postgres, German) it read every timestamp as null, and each
- * read that shows one failed with a 500. (The event store's LISTEN connection reads none.)
+ * Settings every connection that reads or writes data starts with, whatever the server, the
+ * database, the role or the connection string set, because the service relies on them:
+ *
+ * - DateStyle ISO: node-postgres parses timestamps from ISO output only. Under another DateStyle
+ *   (SQL, Postgres, German) it read every timestamp as null, and each read that shows one failed
+ *   with a 500.
+ * - search_path public: the service's tables live in the schema public, and some statements name
+ *   it. A search_path that put another schema first (`"$user", public` with a schema named after
+ *   the role, or one set for the database) made the migrations create the tables there, where
+ *   those statements did not find them: the process managers and the read models stopped.
+ *
+ * (The event store's LISTEN connection reads no table.)
  */
-const SESSION_SETTINGS = '-c DateStyle=ISO';
+const SESSION_SETTINGS = '-c DateStyle=ISO -c search_path=public';
 
 /**
  * How a connection is made, with SESSION_SETTINGS as its start-up options: after any options the

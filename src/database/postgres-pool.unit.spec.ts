@@ -2,28 +2,28 @@ import { describe, expect, it } from '@jest/globals';
 import { connectionConfig } from './postgres-pool.js';
 
 describe('connectionConfig', () => {
-  it('starts a connection with the ISO DateStyle', () => {
+  it('starts a connection with the ISO DateStyle and the schema public alone on its search_path', () => {
     expect(connectionConfig('postgres://u:p@db:5432/tenancy')).toEqual({
       connectionString: 'postgres://u:p@db:5432/tenancy',
-      options: '-c DateStyle=ISO',
+      options: '-c DateStyle=ISO -c search_path=public',
     });
   });
 
-  it("adds it after the connection string's own options, which node-postgres takes over the config's", () => {
+  it("adds them after the connection string's own options, which node-postgres takes over the config's, so they win", () => {
     const { connectionString, options } = connectionConfig(
       'postgres://u:p%40ss@db/tenancy?sslmode=require&options=-c%20search_path%3Dapp',
     );
     expect(options).toBeUndefined();
     const url = new URL(connectionString);
-    expect(url.searchParams.get('options')).toBe('-c search_path=app -c DateStyle=ISO');
+    expect(url.searchParams.get('options')).toBe('-c search_path=app -c DateStyle=ISO -c search_path=public');
     expect(url.searchParams.get('sslmode')).toBe('require');
     expect(url.password).toBe('p%40ss');
   });
 
-  it('gives a string that is not a URL (a socket directory) the option beside it', () => {
+  it('gives a string that is not a URL (a socket directory) the options beside it', () => {
     expect(connectionConfig('/var/run/postgresql tenancy')).toEqual({
       connectionString: '/var/run/postgresql tenancy',
-      options: '-c DateStyle=ISO',
+      options: '-c DateStyle=ISO -c search_path=public',
     });
   });
 });

@@ -1,14 +1,21 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
 import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
 import { createTestDatabase, testServerUrl, withAdmin, type TestDatabase } from '../support/test-database.js';
-import { PROCESS_OPERATOR_KEY, PROJECT_ROOT } from '../support/service-process.js';
+import {
+  call,
+  PROCESS_OPERATOR_KEY,
+  PROJECT_ROOT,
+  startServiceProcess,
+  type ServiceProcess,
+} from '../support/service-process.js';
 import { runTenancyProcess } from '../support/tenancy-process.js';
 import { AUTH, startTestAppOn, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * The service on a database whose settings are not PostgreSQL's defaults, as an existing server's
@@ -165,4 +172,82 @@ describe('on a database whose encoding is not UTF8', () => {
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/^tenancy verify: .*encoding LATIN1.*needs a UTF8 database.*\n$/);
   }, 40_000);
+});
+
+/**
+ * The service's tables live in the schema `public`, and some of its statements name that schema.
+ * A database or role whose search_path puts another schema first (`"$user", public` with a schema
+ * named after the role, as some servers are set up, or one set for the database) made the
+ * migrations create the tables in that schema instead, where those statements did not find them.
+ */
+describe('on a database whose search_path puts a schema of its own before public', () => {
+  const name = `tenancy_search_path_${randomBytes(6).toString('hex')}`;
+  const url = withDatabase(testServerUrl(), name);
+  let service: ServiceProcess | undefined;
+
+  const inDatabase = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    await withAdmin(testServerUrl(), (client) => client.query(`CREATE DATABASE ${quoteIdentifier(name)}`));
+    await inDatabase(async (client) => {
+      await client.query('CREATE SCHEMA app');
+      await client.query(`ALTER DATABASE ${quoteIdentifier(name)} SET search_path = app, public`);
+    });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await withAdmin(testServerUrl(), (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`),
+    );
+  });
+
+  it('keeps its tables in public, and its writes, process managers, read models and CLI work there', async () => {
+    service = await startServiceProcess({ env: { DATABASE_URL: url } });
+    const created = await call(service, 'POST', '/v1/tenants', { name: `Search path ${randomUUID()}` });
+    expect(created.status).toBe(201);
+    const { tenantId, rootWorkspaceId, position } = created.body as {
+      tenantId: string;
+      rootWorkspaceId: string;
+      position: string;
+    };
+    const listed = async () => {
+      const workspaces = await call(service!, 'GET', `/v1/tenants/${tenantId}/workspaces`, undefined, {
+        'Min-Position': position,
+      });
+      expect(workspaces.status).toBe(200);
+      return (workspaces.body as { items: { workspaceId: string }[] }).items.map((item) => item.workspaceId);
+    };
+    // The root workspace is made a moment later by a process manager, which keeps its checkpoint
+    // in public.
+    await waitFor(async () => (await listed()).length > 0, 10_000);
+    expect(await listed()).toEqual([rootWorkspaceId]);
+    const health = await call(service, 'GET', '/health/ready');
+    expect(health.status).toBe(200);
+    await service.stop();
+    service = undefined;
+
+    const schemas = await inDatabase(async (client) => {
+      const { rows } = await client.query<{ schema: string }>(
+        `SELECT DISTINCT schemaname AS schema FROM pg_tables
+         WHERE tablename IN ('events', 'event_streams', 'process_checkpoints', 'schema_migrations')`,
+      );
+      return rows.map((row) => row.schema);
+    });
+    expect(schemas).toEqual(['public']);
+    const verify = await runTenancyProcess(['verify'], url);
+    expect({ code: verify.code, stdout: verify.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(
+        /^ok +workspaces +live 1 rows, replayed 1 rows[^]*read models match the event log\n$/m,
+      ),
+    });
+  }, 60_000);
 });
