@@ -1,6 +1,9 @@
 /**
  * Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof`): self time per function and per
- * package/file, top entries first. Usage: npx tsx bench/tools/profile-summary.ts <file.cpuprofile> [top]
+ * package/file, top entries first.
+ * Usage: npx tsx bench/tools/profile-summary.ts <file.cpuprofile> [top] [last seconds]
+ * With a last argument, only the samples of the profile's last seconds count: the service's
+ * profile covers its whole life, seeding included, while a scenario measures its last part.
  */
 import { readFileSync } from 'node:fs';
 
@@ -15,16 +18,24 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, lastArg] = process.argv.slice(2);
 if (!file) {
-  console.error('usage: tsx bench/tools/profile-summary.ts <file.cpuprofile> [top]');
+  console.error('usage: tsx bench/tools/profile-summary.ts <file.cpuprofile> [top] [last seconds]');
   process.exit(2);
 }
 const top = Number(topArg ?? 25);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+// Each sample's time since the profile began: the sum of the deltas before it.
+const sampleTimes: number[] = [];
+profile.timeDeltas.reduce((at, delta) => {
+  sampleTimes.push(at + delta);
+  return at + delta;
+}, 0);
+const from = lastArg === undefined ? 0 : (sampleTimes.at(-1) ?? 0) - Number(lastArg) * 1e6;
 const selfMicros = new Map<number, number>();
 profile.samples.forEach((id, index) => {
+  if ((sampleTimes[index] ?? 0) < from) return;
   selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
 });
 const total = [...selfMicros.values()].reduce((a, b) => a + b, 0);
