@@ -43,10 +43,16 @@ export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
  *   it. A search_path that put another schema first (`"$user", public` with a schema named after
  *   the role, or one set for the database) made the migrations create the tables there, where
  *   those statements did not find them: the process managers and the read models stopped.
+ * - default_transaction_isolation READ COMMITTED: the statements are written for it. A write that
+ *   meets another's row waits for it and then sees it: an append finds the stream moved on (a
+ *   conflict, decided again), a tenant's name is found taken (409). At SERIALIZABLE or REPEATABLE
+ *   READ, set for the database or role, PostgreSQL refused such a write with a serialization
+ *   failure instead: a 500. The transactions that need a stricter level ask for it themselves.
  *
  * (The event store's LISTEN connection reads no table.)
  */
-const SESSION_SETTINGS = '-c DateStyle=ISO -c search_path=public';
+const SESSION_SETTINGS =
+  '-c DateStyle=ISO -c search_path=public -c default_transaction_isolation=read\\ committed';
 
 /**
  * How a connection is made, with SESSION_SETTINGS as its start-up options: after any options the

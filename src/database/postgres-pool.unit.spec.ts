@@ -1,11 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { connectionConfig } from './postgres-pool.js';
 
+/** The start-up options, as PostgreSQL reads them: a backslash keeps the space in the value. */
+const SETTINGS = '-c DateStyle=ISO -c search_path=public -c default_transaction_isolation=read\\ committed';
+
 describe('connectionConfig', () => {
-  it('starts a connection with the ISO DateStyle and the schema public alone on its search_path', () => {
+  it('starts a connection with the ISO DateStyle, the schema public alone on its search_path, and READ COMMITTED', () => {
     expect(connectionConfig('postgres://u:p@db:5432/tenancy')).toEqual({
       connectionString: 'postgres://u:p@db:5432/tenancy',
-      options: '-c DateStyle=ISO -c search_path=public',
+      options: SETTINGS,
     });
   });
 
@@ -15,7 +18,7 @@ describe('connectionConfig', () => {
     );
     expect(options).toBeUndefined();
     const url = new URL(connectionString);
-    expect(url.searchParams.get('options')).toBe('-c search_path=app -c DateStyle=ISO -c search_path=public');
+    expect(url.searchParams.get('options')).toBe(`-c search_path=app ${SETTINGS}`);
     expect(url.searchParams.get('sslmode')).toBe('require');
     expect(url.password).toBe('p%40ss');
   });
@@ -23,7 +26,7 @@ describe('connectionConfig', () => {
   it('gives a string that is not a URL (a socket directory) the options beside it', () => {
     expect(connectionConfig('/var/run/postgresql tenancy')).toEqual({
       connectionString: '/var/run/postgresql tenancy',
-      options: '-c DateStyle=ISO -c search_path=public',
+      options: SETTINGS,
     });
   });
 });

@@ -11,17 +11,33 @@ describe("the service's connections", () => {
     await database.drop();
   });
 
-  it("keep the connection string's options, read timestamps in ISO and find the tables in public, even when those options ask for another DateStyle and search_path", async () => {
+  it("keep the connection string's options, read timestamps in ISO, find the tables in public and run at READ COMMITTED, even when those options ask otherwise", async () => {
     const url = new URL(database.url);
-    url.searchParams.set('options', '-c DateStyle=German -c work_mem=7MB -c search_path=app');
+    url.searchParams.set(
+      'options',
+      '-c DateStyle=German -c work_mem=7MB -c search_path=app -c default_transaction_isolation=serializable',
+    );
     const pool = createPool({ connectionString: url.toString(), max: 1 });
     try {
-      const { rows } = await pool.query<{ style: string; mem: string; path: string; at: Date }>(
+      const { rows } = await pool.query<{
+        style: string;
+        mem: string;
+        path: string;
+        isolation: string;
+        at: Date;
+      }>(
         `SELECT current_setting('DateStyle') AS style, current_setting('work_mem') AS mem,
-                current_setting('search_path') AS path, TIMESTAMPTZ '2026-03-01 10:00:00+00' AS at`,
+                current_setting('search_path') AS path, current_setting('transaction_isolation') AS isolation,
+                TIMESTAMPTZ '2026-03-01 10:00:00+00' AS at`,
       );
       expect(rows).toEqual([
-        { style: 'ISO, DMY', mem: '7MB', path: 'public', at: new Date('2026-03-01T10:00:00Z') },
+        {
+          style: 'ISO, DMY',
+          mem: '7MB',
+          path: 'public',
+          isolation: 'read committed',
+          at: new Date('2026-03-01T10:00:00Z'),
+        },
       ]);
     } finally {
       await pool.end();

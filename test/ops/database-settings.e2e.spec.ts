@@ -251,3 +251,60 @@ describe('on a database whose search_path puts a schema of its own before public
     });
   }, 60_000);
 });
+
+/**
+ * A server, database or role may make every transaction SERIALIZABLE or REPEATABLE READ by
+ * default. The service's statements are written for READ COMMITTED: a write that meets another
+ * one's row waits for it and then sees it (a conflicting append finds the stream moved on, a
+ * second tenant of the same name finds the name taken). At a stricter level PostgreSQL refuses
+ * such a write with a serialization failure instead.
+ */
+describe('on a database whose transactions are SERIALIZABLE by default', () => {
+  let database: TestDatabase;
+  let first: TestApp;
+  let second: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const { rows } = await database.pool.query<{ name: string }>('SELECT current_database() AS name');
+    await database.pool.query(
+      `ALTER DATABASE ${quoteIdentifier(rows[0]?.name ?? '')} SET default_transaction_isolation = 'serializable'`,
+    );
+    first = await startTestAppOn(database);
+    second = await startTestAppOn(database, { runConsumers: false });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+    await database.drop();
+  });
+
+  it('concurrent writes to one tenant over two instances all succeed, and of same-named tenants one wins', async () => {
+    const instance = (i: number) => request(i % 2 === 0 ? first.server : second.server);
+    // A serialization failure needs two writes to meet: five rounds, so that they do.
+    for (let round = 0; round < 5; round++) {
+      const tenant = await instance(round)
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: `Serializable ${randomUUID()}` });
+      expect(tenant.status).toBe(201);
+      const tenantId = (tenant.body as { tenantId: string }).tenantId;
+      const created = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          instance(i)
+            .post(`/v1/tenants/${tenantId}/workspaces`)
+            .set(AUTH)
+            .send({ name: `Unit ${i}` }),
+        ),
+      );
+      expect(created.map((response) => response.status)).toEqual(Array.from({ length: 40 }, () => 201));
+
+      const name = `Rivals ${randomUUID()}`;
+      const rivals = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => instance(i).post('/v1/tenants').set(AUTH).send({ name })),
+      );
+      const statuses = rivals.map((response) => response.status).sort();
+      expect(statuses).toEqual([201, ...Array.from({ length: 39 }, () => 409)]);
+    }
+  }, 60_000);
+});
