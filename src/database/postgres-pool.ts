@@ -48,11 +48,17 @@ export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
  *   conflict, decided again), a tenant's name is found taken (409). At SERIALIZABLE or REPEATABLE
  *   READ, set for the database or role, PostgreSQL refused such a write with a serialization
  *   failure instead: a 500. The transactions that need a stricter level ask for it themselves.
+ * - synchronous_commit on: a write is acknowledged once its append has committed, and a commit
+ *   must be on disk by then. With synchronous_commit off for the database or role, a commit
+ *   returned first, and a crash of the server in the next moments lost writes already answered
+ *   201. (The projectors commit their read models asynchronously, on purpose: the log rebuilds
+ *   them.) A stricter level set for a synchronous standby (remote_apply) becomes on: the commit
+ *   still waits until the standby has it on disk.
  *
  * (The event store's LISTEN connection reads no table.)
  */
 const SESSION_SETTINGS =
-  '-c DateStyle=ISO -c search_path=public -c default_transaction_isolation=read\\ committed';
+  '-c DateStyle=ISO -c search_path=public -c default_transaction_isolation=read\\ committed -c synchronous_commit=on';
 
 /**
  * How a connection is made, with SESSION_SETTINGS as its start-up options: after any options the
