@@ -54,11 +54,22 @@ export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
  *   201. (The projectors commit their read models asynchronously, on purpose: the log rebuilds
  *   them.) A stricter level set for a synchronous standby (remote_apply) becomes on: the commit
  *   still waits until the standby has it on disk.
+ * - row_security on: the projectors and the reads run as roles that row-level security applies to
+ *   (it keeps each tenant to its own rows). With it off for the database or role, PostgreSQL
+ *   refuses their statements rather than skip the policies: the read models stopped.
  *
  * (The event store's LISTEN connection reads no table.)
  */
-const SESSION_SETTINGS =
-  '-c DateStyle=ISO -c search_path=public -c default_transaction_isolation=read\\ committed -c synchronous_commit=on';
+const SESSION_SETTINGS = [
+  'DateStyle=ISO',
+  'search_path=public',
+  // A backslash keeps the space in the value, as PostgreSQL reads start-up options.
+  'default_transaction_isolation=read\\ committed',
+  'synchronous_commit=on',
+  'row_security=on',
+]
+  .map((setting) => `-c ${setting}`)
+  .join(' ');
 
 /**
  * How a connection is made, with SESSION_SETTINGS as its start-up options: after any options the

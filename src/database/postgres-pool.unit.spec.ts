@@ -3,10 +3,10 @@ import { connectionConfig } from './postgres-pool.js';
 
 /** The start-up options, as PostgreSQL reads them: a backslash keeps the space in the value. */
 const SETTINGS =
-  '-c DateStyle=ISO -c search_path=public -c default_transaction_isolation=read\\ committed -c synchronous_commit=on';
+  '-c DateStyle=ISO -c search_path=public -c default_transaction_isolation=read\\ committed -c synchronous_commit=on -c row_security=on';
 
 describe('connectionConfig', () => {
-  it('starts a connection with the ISO DateStyle, the schema public alone on its search_path, READ COMMITTED and synchronous commits', () => {
+  it('starts a connection with the ISO DateStyle, the schema public alone on its search_path, READ COMMITTED, synchronous commits and row security', () => {
     expect(connectionConfig('postgres://u:p@db:5432/tenancy')).toEqual({
       connectionString: 'postgres://u:p@db:5432/tenancy',
       options: SETTINGS,

@@ -27,8 +27,11 @@ import { waitFor } from '../support/wait-for.js';
  *   models, and a name built for it could run SQL of its own.
  * - DateStyle 'SQL, DMY'. Timestamps came back as `06/12/2026 03:09:09.45 UTC`, which
  *   node-postgres does not parse: every read showing one failed with a 500.
+ * - row_security off. The reads run as a role that row-level security applies to, which keeps
+ *   each tenant to its own rows; with it off PostgreSQL refuses such a read rather than skip the
+ *   policies, and every read of the read models failed with a 500.
  */
-describe('on a database with standard_conforming_strings off and DateStyle SQL, DMY', () => {
+describe('on a database with standard_conforming_strings off, DateStyle SQL, DMY and row_security off', () => {
   let database: TestDatabase;
   let app: TestApp;
   const http = () => request(app.server);
@@ -39,6 +42,7 @@ describe('on a database with standard_conforming_strings off and DateStyle SQL, 
     const name = quoteIdentifier(rows[0]?.name ?? '');
     await database.pool.query(`ALTER DATABASE ${name} SET standard_conforming_strings = off`);
     await database.pool.query(`ALTER DATABASE ${name} SET DateStyle = 'SQL, DMY'`);
+    await database.pool.query(`ALTER DATABASE ${name} SET row_security = off`);
     app = await startTestAppOn(database);
   });
   afterAll(async () => {
@@ -52,9 +56,11 @@ describe('on a database with standard_conforming_strings off and DateStyle SQL, 
     try {
       const conforming = await client.query('SHOW standard_conforming_strings');
       const dateStyle = await client.query('SHOW DateStyle');
-      expect([conforming.rows, dateStyle.rows]).toEqual([
+      const rowSecurity = await client.query('SHOW row_security');
+      expect([conforming.rows, dateStyle.rows, rowSecurity.rows]).toEqual([
         [{ standard_conforming_strings: 'off' }],
         [{ DateStyle: 'SQL, DMY' }],
+        [{ row_security: 'off' }],
       ]);
     } finally {
       await client.end();
