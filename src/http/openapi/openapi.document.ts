@@ -22,10 +22,39 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
       BEARER_SCHEME,
     )
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/HttpController$/, '')}_${methodKey}`,
   });
+  documentMinPositionEverywhere(document);
+  return document;
+}
+
+/**
+ * Every /v1 route takes Min-Position and refuses a value that is not a position
+ * (src/http/request-validation.ts), so that a client may send its last write's position with every
+ * request. The reads that wait for it document it themselves (ApiMinPosition); every other route
+ * gets it here, said as it is there: its answer already includes any position a write returned.
+ */
+function documentMinPositionEverywhere(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      const parameters = (operation.parameters ??= []);
+      const named = parameters.some((parameter) => 'name' in parameter && parameter.name === 'Min-Position');
+      if (named) continue;
+      parameters.push({
+        name: 'Min-Position',
+        in: 'header',
+        required: false,
+        description:
+          "A write response's position: taken without a wait, since this answer already includes it; a value that is not a position is 400",
+        schema: { type: 'string' },
+      });
+    }
+  }
 }
 
 /** `GET /openapi.json` and the interactive documentation at `/docs`. */
