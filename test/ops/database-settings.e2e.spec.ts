@@ -314,3 +314,72 @@ describe('on a database whose transactions are SERIALIZABLE by default', () => {
     }
   }, 60_000);
 });
+
+/**
+ * A server, database or role may end sessions that stay idle for a while (idle_session_timeout,
+ * as some hosted PostgreSQL offerings set it). The service keeps connections idle in its pool
+ * for 30 s, and one that listens for the log's changes for as long as it runs.
+ */
+describe('on a database that ends idle sessions after 1.5 s', () => {
+  let database: TestDatabase;
+  let first: TestApp;
+  let second: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const { rows } = await database.pool.query<{ name: string }>('SELECT current_database() AS name');
+    await database.pool.query(
+      `ALTER DATABASE ${quoteIdentifier(rows[0]?.name ?? '')} SET idle_session_timeout = '1500ms'`,
+    );
+    first = await startTestAppOn(database);
+    second = await startTestAppOn(database, { runConsumers: false });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+    await database.drop();
+  });
+
+  /** The sessions listening for the log's changes, by when they started. */
+  const listeners = async (): Promise<string[]> => {
+    const { rows } = await database.pool.query<{ started: string }>(
+      `SELECT backend_start::text AS started FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'tenancy-listener' ORDER BY 1`,
+    );
+    return rows.map((row) => row.started);
+  };
+
+  it('writes after idle spells succeed, the read models of another instance have them at once, and the listening sessions last', async () => {
+    let listening: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      // Written through the instance without consumers: those of the first learn of it from the
+      // log's change notification.
+      const created = await request(second.server)
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: `Idle ${randomUUID()}` });
+      expect(created.status).toBe(201);
+      const { tenantId, position } = created.body as { tenantId: string; position: string };
+      const started = performance.now();
+      const read = await request(first.server)
+        .get(`/v1/tenants/${tenantId}`)
+        .set(AUTH)
+        .set('Min-Position', position);
+      expect(read.status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      // Both instances listen, on the same sessions round after round: the server's idle
+      // timeout does not end them (which cost a new session and lost notifications each time).
+      if (round === 0) listening = await listeners();
+      else expect(await listeners()).toEqual(listening);
+    }
+    expect(listening).toHaveLength(2);
+    for (const app of [first, second]) {
+      const ready = await request(app.server).get('/health/ready');
+      expect({ status: ready.status, body: (ready.body as { status: string }).status }).toEqual({
+        status: 200,
+        body: 'ok',
+      });
+    }
+  }, 60_000);
+});

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 export const LOG_CHANGED_CHANNEL = 'es_log_changed';
+/** SQLSTATE of a setting the server does not know (idle_session_timeout before PostgreSQL 14). */
+const UNDEFINED_SETTING = '42704';
 /** How long appends gather before one NOTIFY announces them to other processes. */
 const NOTIFY_INTERVAL_MS = 3;
 /**
@@ -118,6 +120,13 @@ export class LogChangeNotifier {
       client.end().catch(() => undefined);
     });
     await client.connect();
+    // Idle by design: ended by the server's idle timeout (idle_session_timeout set for the
+    // database or role), it was replaced only at the next wait, every few seconds, and the
+    // notifications sent in between were lost.
+    await client.query('SET idle_session_timeout = 0').catch((error: unknown) => {
+      // A server before PostgreSQL 14 has no such setting, and ends no idle session.
+      if (!(error instanceof pg.DatabaseError && error.code === UNDEFINED_SETTING)) throw error;
+    });
     await client.query(`LISTEN ${LOG_CHANGED_CHANNEL}`);
     if (this.closed) {
       await client.end();
