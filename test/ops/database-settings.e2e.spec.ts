@@ -266,27 +266,10 @@ describe('on a database whose search_path puts a schema of its own before public
  * such a write with a serialization failure instead.
  */
 describe('on a database whose transactions are SERIALIZABLE by default', () => {
-  let database: TestDatabase;
-  let first: TestApp;
-  let second: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const { rows } = await database.pool.query<{ name: string }>('SELECT current_database() AS name');
-    await database.pool.query(
-      `ALTER DATABASE ${quoteIdentifier(rows[0]?.name ?? '')} SET default_transaction_isolation = 'serializable'`,
-    );
-    first = await startTestAppOn(database);
-    second = await startTestAppOn(database, { runConsumers: false });
-  });
-  afterAll(async () => {
-    await second?.close();
-    await first?.close();
-    await database.drop();
-  });
+  const on = twoInstancesOnDatabaseWith(`default_transaction_isolation = 'serializable'`);
 
   it('concurrent writes to one tenant over two instances all succeed, and of same-named tenants one wins', async () => {
-    const instance = (i: number) => request(i % 2 === 0 ? first.server : second.server);
+    const instance = (i: number) => request(i % 2 === 0 ? on.first.server : on.second.server);
     // A serialization failure needs two writes to meet: five rounds, so that they do.
     for (let round = 0; round < 5; round++) {
       const tenant = await instance(round)
@@ -321,28 +304,11 @@ describe('on a database whose transactions are SERIALIZABLE by default', () => {
  * for 30 s, and one that listens for the log's changes for as long as it runs.
  */
 describe('on a database that ends idle sessions after 1.5 s', () => {
-  let database: TestDatabase;
-  let first: TestApp;
-  let second: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const { rows } = await database.pool.query<{ name: string }>('SELECT current_database() AS name');
-    await database.pool.query(
-      `ALTER DATABASE ${quoteIdentifier(rows[0]?.name ?? '')} SET idle_session_timeout = '1500ms'`,
-    );
-    first = await startTestAppOn(database);
-    second = await startTestAppOn(database, { runConsumers: false });
-  });
-  afterAll(async () => {
-    await second?.close();
-    await first?.close();
-    await database.drop();
-  });
+  const on = twoInstancesOnDatabaseWith(`idle_session_timeout = '1500ms'`);
 
   /** The sessions listening for the log's changes, by when they started. */
   const listeners = async (): Promise<string[]> => {
-    const { rows } = await database.pool.query<{ started: string }>(
+    const { rows } = await on.database.pool.query<{ started: string }>(
       `SELECT backend_start::text AS started FROM pg_stat_activity
        WHERE datname = current_database() AND application_name = 'tenancy-listener' ORDER BY 1`,
     );
@@ -355,14 +321,14 @@ describe('on a database that ends idle sessions after 1.5 s', () => {
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       // Written through the instance without consumers: those of the first learn of it from the
       // log's change notification.
-      const created = await request(second.server)
+      const created = await request(on.second.server)
         .post('/v1/tenants')
         .set(AUTH)
         .send({ name: `Idle ${randomUUID()}` });
       expect(created.status).toBe(201);
       const { tenantId, position } = created.body as { tenantId: string; position: string };
       const started = performance.now();
-      const read = await request(first.server)
+      const read = await request(on.first.server)
         .get(`/v1/tenants/${tenantId}`)
         .set(AUTH)
         .set('Min-Position', position);
@@ -374,7 +340,7 @@ describe('on a database that ends idle sessions after 1.5 s', () => {
       else expect(await listeners()).toEqual(listening);
     }
     expect(listening).toHaveLength(2);
-    for (const app of [first, second]) {
+    for (const app of [on.first, on.second]) {
       const ready = await request(app.server).get('/health/ready');
       expect({ status: ready.status, body: (ready.body as { status: string }).status }).toEqual({
         status: 200,
@@ -383,3 +349,28 @@ describe('on a database that ends idle sessions after 1.5 s', () => {
     }
   }, 60_000);
 });
+
+/**
+ * A fresh database with one setting changed for it (`name = value`), as an operator would set it,
+ * and two service instances on it; the first runs the consumers.
+ */
+function twoInstancesOnDatabaseWith(setting: string): {
+  readonly database: TestDatabase;
+  readonly first: TestApp;
+  readonly second: TestApp;
+} {
+  const on = {} as { database: TestDatabase; first: TestApp; second: TestApp };
+  beforeAll(async () => {
+    on.database = await createTestDatabase();
+    const { rows } = await on.database.pool.query<{ name: string }>('SELECT current_database() AS name');
+    await on.database.pool.query(`ALTER DATABASE ${quoteIdentifier(rows[0]?.name ?? '')} SET ${setting}`);
+    on.first = await startTestAppOn(on.database);
+    on.second = await startTestAppOn(on.database, { runConsumers: false });
+  });
+  afterAll(async () => {
+    await on.second?.close();
+    await on.first?.close();
+    await on.database?.drop();
+  });
+  return on;
+}
