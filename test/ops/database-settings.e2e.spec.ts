@@ -300,8 +300,8 @@ describe('on a database whose transactions are SERIALIZABLE by default', () => {
 
 /**
  * A server, database or role may end sessions that stay idle for a while (idle_session_timeout,
- * as some hosted PostgreSQL offerings set it). The service keeps connections idle in its pool
- * for 30 s, and one that listens for the log's changes for as long as it runs.
+ * which an operator may set to reclaim forgotten connections). The service keeps connections
+ * idle in its pool for 30 s, and one that listens for the log's changes for as long as it runs.
  */
 describe('on a database that ends idle sessions after 1.5 s', () => {
   const on = twoInstancesOnDatabaseWith(`idle_session_timeout = '1500ms'`);
