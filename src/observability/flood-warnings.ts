@@ -1,7 +1,7 @@
 import type { Logger } from './logger.js';
 
 /** How often a flood is logged at most, after its first line. */
-export const FLOOD_SUMMARY_INTERVAL_MS = 60_000;
+const FLOOD_SUMMARY_INTERVAL_MS = 60_000;
 
 /** A line of the log: its fields (a `context` among them) and its message. */
 export interface LogLine {
@@ -31,9 +31,9 @@ export function floodWarnings(
   intervalMs: number = FLOOD_SUMMARY_INTERVAL_MS,
 ): FloodWarnings {
   let counts: Record<string, number> = {};
-  let total = 0;
   let timer: NodeJS.Timeout | undefined;
   const summariseInterval = (): void => {
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
     if (total === 0) {
       timer = undefined;
       return;
@@ -41,7 +41,6 @@ export function floodWarnings(
     const { fields, message } = summarise(counts, total, intervalMs);
     log.warn(fields, message);
     counts = {};
-    total = 0;
     timer = setTimeout(summariseInterval, intervalMs).unref();
   };
   return {
@@ -53,13 +52,11 @@ export function floodWarnings(
         return;
       }
       counts[kind] = (counts[kind] ?? 0) + 1;
-      total++;
     },
     stop() {
       clearTimeout(timer);
       timer = undefined;
       counts = {};
-      total = 0;
     },
   };
 }
