@@ -118,5 +118,10 @@ export function createPool(options: PoolOptions): pg.Pool {
   // An idle connection the server closed (restart, failover, administrator) is simply dropped
   // from the pool; the next query opens a new one. Unhandled, the event would end the process.
   pool.on('error', () => undefined);
+  // The pool listens for a client's errors only while the client is idle in it. One cut while it is
+  // checked out (a read or a transaction under way, a CLI's replay) emitted its error with no one
+  // listening, which ended the process. The statement under way fails with that error (503), a
+  // later one as unavailable too, and the pool drops the client when it comes back.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

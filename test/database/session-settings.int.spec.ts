@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isDatabaseUnavailable } from '../../src/database/database-errors.js';
 import { createPool } from '../../src/database/postgres-pool.js';
+import { withPooledClient } from '../../src/database/transaction.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe("the service's connections", () => {
@@ -39,6 +41,29 @@ describe("the service's connections", () => {
           at: new Date('2026-03-01T10:00:00Z'),
         },
       ]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('survive being cut while checked out between two statements: the next fails as unavailable, and the pool opens a new one', async () => {
+    const pool = createPool({ connectionString: database.url, max: 1 });
+    try {
+      const failure = await withPooledClient(pool, async (client) => {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const ended = new Promise((resolve) => client.once('end', resolve));
+        await database.pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        // Without a listener of its own, the client's error event ended the process here.
+        await ended;
+        return client.query('SELECT 1').then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      });
+      expect(isDatabaseUnavailable(failure)).toBe(true);
+      const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one');
+      expect(rows).toEqual([{ one: 1 }]);
     } finally {
       await pool.end();
     }

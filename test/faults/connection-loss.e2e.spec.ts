@@ -103,6 +103,29 @@ describe('terminated database connections', () => {
     expect(verify.stdout).toMatch(/read models match the event log/);
   }, 60_000);
 
+  it("a read's connection cut while the read waits (behind a lock): 503, and the service goes on", async () => {
+    // A table lock held by another session keeps the read's statement waiting on its connection,
+    // which the service has checked out of its pool, as a long read would.
+    const holder = await env.database.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE read_model.workspaces IN ACCESS EXCLUSIVE MODE');
+      const read = call(env.service, 'GET', `/v1/tenants/${env.tenantId}/workspaces`);
+      await waitFor(
+        async () => (await terminate(`application_name = 'tenancy' AND wait_event_type = 'Lock'`)) > 0,
+        5_000,
+      );
+      expect((await read).status).toBe(503);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    // Before: the cut connection's error, emitted with no one listening, ended the process.
+    expect(env.service.child.exitCode).toBeNull();
+    const again = await call(env.service, 'GET', `/v1/tenants/${env.tenantId}/workspaces`);
+    expect(again.status).toBe(200);
+  }, 30_000);
+
   it("a tenant's creation cut after its name was claimed: the 503's retry (same request, no tenantId) creates the tenant instead of 409 TENANT_NAME_TAKEN", async () => {
     const name = `Cut after the claim ${randomUUID()}`;
     // The TenantCreated append waits until its connection is cut, as if it had hit a dead one; the
