@@ -5,7 +5,8 @@ import pg from 'pg';
  * for now, as opposed to a statement that failed on a working connection: class 08 (connection
  * exception), 57P01 (terminated by an administrator), 57P02 (crash shutdown), 57P03 (cannot
  * connect now: starting or shutting down), 57P05 and 25P03 (a session or a transaction ended by
- * the server's idle timeouts), 53100 and 53300 (a full disk, too many connections: an operator's
+ * the server's idle timeouts), 25P04 (a session ended by the server's transaction_timeout: a
+ * transaction that waited behind another's lock past an operator's bound), 53100 and 53300 (a full disk, too many connections: an operator's
  * to put right, not the statement's), 25006 (a read-only transaction: a standby still at the
  * service's address after a failover, or a database set read-only, which takes writes again once
  * that is put right), 53200 (out of memory, or out of shared memory: the lock table full, most
@@ -20,6 +21,7 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P03',
   '57P05',
   '25P03',
+  '25P04',
   '53100',
   '53300',
   '53200',

@@ -21,6 +21,7 @@ describe('isDatabaseUnavailable', () => {
     ['a server that takes no writes (a standby after a failover)', databaseError('25006')],
     ['a session ended by idle_session_timeout', databaseError('57P05')],
     ['a transaction ended by idle_in_transaction_session_timeout', databaseError('25P03')],
+    ['a session ended by transaction_timeout', databaseError('25P04')],
     ['a full disk', databaseError('53100')],
     ["out of (shared) memory: the lock table full of another session's locks", databaseError('53200')],
     ['a connection exception', databaseError('08006')],

@@ -351,6 +351,50 @@ describe('on a database that ends idle sessions after 1.5 s', () => {
 });
 
 /**
+ * A server, database or role may end any transaction that lasts longer than a bound
+ * (transaction_timeout, PostgreSQL 17 and later), an operator's guard against forgotten ones. The
+ * server ends the whole session with SQLSTATE 25P04. A write that waited behind another session's
+ * lock past it was answered 500.
+ */
+describe('on a database that ends transactions after 300 ms', () => {
+  const on = twoInstancesOnDatabaseWith(`transaction_timeout = '300ms'`);
+
+  it('a write held past it behind a lock is answered 503 (retry), and the same write is taken once the lock is gone', async () => {
+    const tenant = await request(on.second.server)
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Transaction timeout ${randomUUID()}` });
+    expect(tenant.status).toBe(201);
+    const tenantId = (tenant.body as { tenantId: string }).tenantId;
+    const holder = await on.database.pool.connect();
+    try {
+      // The tenant's stream row, locked by a session whose own transactions are not bounded.
+      await holder.query(`BEGIN; SET LOCAL transaction_timeout = 0`);
+      await holder.query('SELECT 1 FROM event_streams WHERE stream_name = $1 FOR UPDATE', [
+        `tenant-${tenantId}`,
+      ]);
+      const held = await request(on.second.server)
+        .post(`/v1/tenants/${tenantId}/workspaces`)
+        .set(AUTH)
+        .send({ name: 'Held' });
+      expect({ status: held.status, code: (held.body as { code?: string }).code }).toEqual({
+        status: 503,
+        code: 'DATABASE_UNAVAILABLE',
+      });
+      expect(held.headers['retry-after']).toBeDefined();
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const retried = await request(on.second.server)
+      .post(`/v1/tenants/${tenantId}/workspaces`)
+      .set(AUTH)
+      .send({ name: 'Held' });
+    expect(retried.status).toBe(201);
+  }, 30_000);
+});
+
+/**
  * A fresh database with one setting changed for it (`name = value`), as an operator would set it,
  * and two service instances on it; the first runs the consumers.
  */
