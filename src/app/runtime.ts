@@ -41,7 +41,7 @@ export type SchemaPolicy =
 export async function openRuntime(
   config: AppConfig,
   log: RuntimeLog,
-  pool: Pick<PoolOptions, 'queryTimeoutMs'> = {},
+  pool: Pick<PoolOptions, 'queryTimeoutMs' | 'longTransactions'> = {},
   schema: SchemaPolicy = 'migrate',
 ): Promise<Runtime> {
   let embedded: RunningPostgres | undefined;

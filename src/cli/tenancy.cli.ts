@@ -165,7 +165,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     stdout: process.stdout,
     stderr: process.stderr,
     async openEventStore(schema): Promise<Runtime> {
-      return openRuntime(loadConfig(), (_level, line) => process.stderr.write(`${line}\n`), {}, schema);
+      return openRuntime(
+        loadConfig(),
+        (_level, line) => process.stderr.write(`${line}\n`),
+        { longTransactions: true },
+        schema,
+      );
     },
   });
 }

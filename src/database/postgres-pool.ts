@@ -96,7 +96,28 @@ export interface PoolOptions {
   readonly queryTimeoutMs?: number;
   /** The wait for a new connection or a free one (CONNECT_TIMEOUT_MS unless given). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Lifts the server's transaction_timeout for every session of the pool (the operator CLI: a
+   * replay's load and verify's comparison are long transactions by design, as a dump's are).
+   */
+  readonly longTransactions?: boolean;
 }
+
+/**
+ * Sets transaction_timeout to none for the session, on a server that has it (PostgreSQL 17 and
+ * later; an older one refuses the name, so the setting cannot be a start-up option). A database or
+ * role may bound every transaction with it, against forgotten ones; the server then ends the
+ * session of any transaction that lasts longer, the CLI's own included.
+ */
+const LIFT_TRANSACTION_TIMEOUT = `SELECT set_config('transaction_timeout', '0', false)
+  WHERE current_setting('server_version_num')::int >= 170000`;
+
+/** pg-pool runs its onConnect hook, and waits for it, before a new client is handed out. */
+const LONG_TRANSACTIONS: { onConnect(client: pg.ClientBase): Promise<void> } = {
+  async onConnect(client) {
+    await client.query(LIFT_TRANSACTION_TIMEOUT);
+  },
+};
 
 /**
  * Every pooled connection bounds its statements and its idle transactions, so a stuck client can
@@ -114,6 +135,7 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 10_000,
     idleTimeoutMillis: 30_000,
+    ...(options.longTransactions ? LONG_TRANSACTIONS : {}),
   });
   // An idle connection the server closed (restart, failover, administrator) is simply dropped
   // from the pool; the next query opens a new one. Unhandled, the event would end the process.

@@ -392,6 +392,30 @@ describe('on a database that ends transactions after 300 ms', () => {
       .send({ name: 'Held' });
     expect(retried.status).toBe(201);
   }, 30_000);
+
+  it("the CLI's verify, whose comparison waits behind a lock past it, completes: exit 0", async () => {
+    const holder = await on.database.pool.connect();
+    try {
+      // verify compares inside one transaction that first locks the live tables for reading: a
+      // session holding one of them for 1.5 s keeps that transaction open past the bound.
+      await holder.query(`BEGIN; SET LOCAL transaction_timeout = 0`);
+      await holder.query('LOCK TABLE read_model.workspaces IN ACCESS EXCLUSIVE MODE');
+      const verifying = runTenancyProcess(['verify'], on.database.url);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await holder.query('ROLLBACK');
+      const verify = await verifying;
+      expect({
+        code: verify.code,
+        stderr: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy')),
+      }).toEqual({
+        code: 0,
+        stderr: [],
+      });
+      expect(verify.stdout).toMatch(/read models match the event log\n$/);
+    } finally {
+      holder.release();
+    }
+  }, 30_000);
 });
 
 /**
