@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { quoteIdentifier } from '../src/database/database-urls.js';
-import { inTransaction } from '../src/database/transaction.js';
+import { inTransaction, withCleanup } from '../src/database/transaction.js';
 import { READ_MODEL_PROJECTIONS } from './read-model.projections.js';
 
 /** The read-model tables an auditor compares: every table a projection writes. */
@@ -77,19 +77,19 @@ export async function compareReadModelsAcross(
   right: ComparedSide,
 ): Promise<TableComparison[]> {
   await left.client.query('SET LOCAL ROLE tenancy_projector');
-  try {
-    return await inTransaction(
-      right.client,
-      async () => {
-        const results: TableComparison[] = [];
-        for (const table of COMPARED_TABLES) results.push(await compareTableAcross(left, right, table));
-        return results;
-      },
-      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL ROLE tenancy_projector; SET LOCAL statement_timeout = 0',
-    );
-  } finally {
-    await left.client.query('RESET ROLE');
-  }
+  return withCleanup(
+    () =>
+      inTransaction(
+        right.client,
+        async () => {
+          const results: TableComparison[] = [];
+          for (const table of COMPARED_TABLES) results.push(await compareTableAcross(left, right, table));
+          return results;
+        },
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL ROLE tenancy_projector; SET LOCAL statement_timeout = 0',
+      ),
+    () => left.client.query('RESET ROLE'),
+  );
 }
 
 /** A side's digests, in ascending order, one fetched page at a time. */

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EventStore, Position } from '../src/event-store/event-store.port.js';
 import { quoteIdentifier } from '../src/database/database-urls.js';
-import { inTransaction, withPooledClient } from '../src/database/transaction.js';
+import { inTransaction, withCleanup, withPooledClient } from '../src/database/transaction.js';
 import { COMPARED_TABLES, compareReadModelsAcross, type TableComparison } from './read-model.comparison.js';
 import type { Projection } from './projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from './read-model.projections.js';
@@ -54,11 +54,10 @@ export async function replayReadModels(options: ReplayOptions): Promise<ReplayOu
   );
   if (rows[0]?.locked !== true)
     throw new Error('another replay of this database is running; run it again once that one is done');
-  try {
-    return await replayHoldingLock(options, projections);
-  } finally {
-    await client.query(`SELECT pg_advisory_unlock(${REPLAY_LOCK})`);
-  }
+  return withCleanup(
+    () => replayHoldingLock(options, projections),
+    () => client.query(`SELECT pg_advisory_unlock(${REPLAY_LOCK})`),
+  );
 }
 
 /** The advisory lock a replay holds on its session while it runs. */
@@ -197,74 +196,75 @@ export async function verifyReadModels(options: {
   // Held for the whole run on this session, so that another verify sees the schema is in use; a
   // run that is killed loses it with its connection, and the next verify drops what it left.
   await client.query(`SELECT pg_advisory_lock(${VERIFY_LOCK}, hashtext($1))`, [scratch]);
-  try {
-    await dropAbandonedVerifySchemas(client);
-    await startRebuild(client, scratch);
-    const start = await liveCheckpoints(client);
-    const started = READ_MODEL_PROJECTIONS.filter((projection) => start.has(projection.name));
-    const lowest = [...start.values()].reduce<Position | undefined>(
-      (a, b) => (a === undefined || store.comparePositions(b, a) < 0 ? b : a),
-      undefined,
-    );
-    if (lowest !== undefined)
-      await resumeRebuild({
-        store,
-        client,
-        schema: scratch,
-        projections: started,
-        until: lowest,
-        onProgress: options.onProgress,
-        pool,
-      });
-    // Indexes built and foreign keys checked, as in the live schema.
-    await finishRebuild(client, scratch, pool);
-    let patience: number | undefined;
-    for (;;) {
-      // Caught up outside the snapshot, until little is left for inside it.
-      for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
-        if ((await topUp(client, await liveCheckpoints(client))) <= CATCH_UP_ENOUGH) break;
-      }
-      const outcome = await inTransaction<VerifyOutcome | { readonly behind: string }>(
-        client,
-        async () => {
-          const positions = await liveCheckpoints(client);
-          return withPooledClient(pool, async (other) => {
-            const behind = await behindScratch(store, other, scratch, positions);
-            if (behind !== undefined) return { behind };
-            await topUp(other, positions);
-            const comparisons = await compareReadModelsAcross(
-              { client, schema: LIVE_READ_MODEL_SCHEMA },
-              { client: other, schema: scratch },
-            );
-            return { comparisons, positions };
-          });
-        },
-        // No statement or idle bound: the snapshot waits while the other connection applies the last
-        // events, and a large table's digests are sorted in one statement. The live tables are
-        // locked before the first read takes the snapshot: a replay swapping its tables in at that
-        // moment would otherwise leave a snapshot taken before its swap committed, which sees the
-        // old checkpoints but, by name, the swapped-in tables. Locked, a swap finishes first or
-        // waits for the comparison.
-        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0;
-         LOCK TABLE ${LIVE_TABLES.map((table) => `${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.${quoteIdentifier(table)}`).join(', ')} IN ACCESS SHARE MODE`,
+  return withCleanup(
+    async () => {
+      await dropAbandonedVerifySchemas(client);
+      await startRebuild(client, scratch);
+      const start = await liveCheckpoints(client);
+      const started = READ_MODEL_PROJECTIONS.filter((projection) => start.has(projection.name));
+      const lowest = [...start.values()].reduce<Position | undefined>(
+        (a, b) => (a === undefined || store.comparePositions(b, a) < 0 ? b : a),
+        undefined,
       );
-      if (!('behind' in outcome)) return outcome;
-      // A replay swapped in tables behind the scratch copy: their projector applies the rest
-      // again, and soon gets past it.
-      patience ??= Date.now() + STEP_BACK_PATIENCE_MS;
-      if (Date.now() >= patience)
-        throw new Error(
-          `the live read models of ${outcome.behind} went back to an earlier point of the log during the run (as when a replay swaps its tables in) and were still behind the replayed copy ${STEP_BACK_PATIENCE_MS / 1000} s later; run verify again once their projector has caught up`,
+      if (lowest !== undefined)
+        await resumeRebuild({
+          store,
+          client,
+          schema: scratch,
+          projections: started,
+          until: lowest,
+          onProgress: options.onProgress,
+          pool,
+        });
+      // Indexes built and foreign keys checked, as in the live schema.
+      await finishRebuild(client, scratch, pool);
+      let patience: number | undefined;
+      for (;;) {
+        // Caught up outside the snapshot, until little is left for inside it.
+        for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+          if ((await topUp(client, await liveCheckpoints(client))) <= CATCH_UP_ENOUGH) break;
+        }
+        const outcome = await inTransaction<VerifyOutcome | { readonly behind: string }>(
+          client,
+          async () => {
+            const positions = await liveCheckpoints(client);
+            return withPooledClient(pool, async (other) => {
+              const behind = await behindScratch(store, other, scratch, positions);
+              if (behind !== undefined) return { behind };
+              await topUp(other, positions);
+              const comparisons = await compareReadModelsAcross(
+                { client, schema: LIVE_READ_MODEL_SCHEMA },
+                { client: other, schema: scratch },
+              );
+              return { comparisons, positions };
+            });
+          },
+          // No statement or idle bound: the snapshot waits while the other connection applies the last
+          // events, and a large table's digests are sorted in one statement. The live tables are
+          // locked before the first read takes the snapshot: a replay swapping its tables in at that
+          // moment would otherwise leave a snapshot taken before its swap committed, which sees the
+          // old checkpoints but, by name, the swapped-in tables. Locked, a swap finishes first or
+          // waits for the comparison.
+          `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0;
+         LOCK TABLE ${LIVE_TABLES.map((table) => `${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.${quoteIdentifier(table)}`).join(', ')} IN ACCESS SHARE MODE`,
         );
-      await new Promise((resolve) => setTimeout(resolve, STEP_BACK_WAIT_MS));
-    }
-  } finally {
-    try {
-      await dropReadModelSchema(client, scratch);
-    } finally {
-      await client.query(`SELECT pg_advisory_unlock(${VERIFY_LOCK}, hashtext($1))`, [scratch]);
-    }
-  }
+        if (!('behind' in outcome)) return outcome;
+        // A replay swapped in tables behind the scratch copy: their projector applies the rest
+        // again, and soon gets past it.
+        patience ??= Date.now() + STEP_BACK_PATIENCE_MS;
+        if (Date.now() >= patience)
+          throw new Error(
+            `the live read models of ${outcome.behind} went back to an earlier point of the log during the run (as when a replay swaps its tables in) and were still behind the replayed copy ${STEP_BACK_PATIENCE_MS / 1000} s later; run verify again once their projector has caught up`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, STEP_BACK_WAIT_MS));
+      }
+    },
+    () =>
+      withCleanup(
+        () => dropReadModelSchema(client, scratch),
+        () => client.query(`SELECT pg_advisory_unlock(${VERIFY_LOCK}, hashtext($1))`, [scratch]),
+      ),
+  );
 }
 
 /** What verify's snapshot reads of the live schema, in the order a replay's swap locks them (so neither waits on the other in a cycle). */
@@ -320,11 +320,10 @@ async function dropAbandonedVerifySchemas(client: pg.ClientBase): Promise<void> 
       [schema],
     );
     if (taken[0]?.locked !== true) continue;
-    try {
-      await dropReadModelSchema(client, schema);
-    } finally {
-      await client.query(`SELECT pg_advisory_unlock(${VERIFY_LOCK}, hashtext($1))`, [schema]);
-    }
+    await withCleanup(
+      () => dropReadModelSchema(client, schema),
+      () => client.query(`SELECT pg_advisory_unlock(${VERIFY_LOCK}, hashtext($1))`, [schema]),
+    );
   }
 }
 

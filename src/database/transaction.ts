@@ -65,6 +65,23 @@ export async function withPooledClient<T>(
   }
 }
 
+/**
+ * Runs `work`, then `cleanUp` however the work ended. After a failed work, a failed clean-up is
+ * not what the caller is told: a connection that broke the work (cut, ended by the server) fails
+ * the clean-up too, and only the work's own error says why.
+ */
+export async function withCleanup<T>(work: () => Promise<T>, cleanUp: () => Promise<unknown>): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await cleanUp().catch(() => undefined);
+    throw error;
+  }
+  await cleanUp();
+  return result;
+}
+
 async function rollback(client: pg.ClientBase, cause: unknown): Promise<void> {
   if (isQueryReadTimeout(cause)) {
     broken.add(client);

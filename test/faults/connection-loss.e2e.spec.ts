@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { call, PROJECT_ROOT } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
+import { runTenancyProcess } from '../support/tenancy-process.js';
 import { useServiceWithTenant } from './fault-kit.js';
 import { startWriteLoad, statusCounts } from './write-load.js';
 
@@ -124,6 +125,35 @@ describe('terminated database connections', () => {
     expect(env.service.child.exitCode).toBeNull();
     const again = await call(env.service, 'GET', `/v1/tenants/${env.tenantId}/workspaces`);
     expect(again.status).toBe(200);
+  }, 30_000);
+
+  it("verify's connection cut while its comparison waits: exit 1, saying what the server said", async () => {
+    const holder = await env.database.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE read_model.workspaces IN ACCESS EXCLUSIVE MODE');
+      const verifying = runTenancyProcess(['verify'], env.database.url);
+      await waitFor(
+        async () =>
+          (await terminate(
+            `wait_event_type = 'Lock' AND query LIKE 'BEGIN ISOLATION LEVEL REPEATABLE READ%'`,
+          )) > 0,
+        10_000,
+      );
+      const verify = await verifying;
+      // Before: the clean-up after the failure, on the same cut connection, failed too, and its
+      // error ("Client has encountered a connection error and is not queryable") was the one shown.
+      expect({
+        code: verify.code,
+        said: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy')),
+      }).toEqual({
+        code: 1,
+        said: ['tenancy verify: terminating connection due to administrator command'],
+      });
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
   }, 30_000);
 
   it("a tenant's creation cut after its name was claimed: the 503's retry (same request, no tenantId) creates the tenant instead of 409 TENANT_NAME_TAKEN", async () => {
