@@ -112,11 +112,14 @@ export interface PoolOptions {
 const LIFT_TRANSACTION_TIMEOUT = `SELECT set_config('transaction_timeout', '0', false)
   WHERE current_setting('server_version_num')::int >= 170000`;
 
+/** Lifts the server's transaction_timeout for the session, where the server has one. */
+export async function liftTransactionTimeout(client: pg.ClientBase): Promise<void> {
+  await client.query(LIFT_TRANSACTION_TIMEOUT);
+}
+
 /** pg-pool runs its onConnect hook, and waits for it, before a new client is handed out. */
 const LONG_TRANSACTIONS: { onConnect(client: pg.ClientBase): Promise<void> } = {
-  async onConnect(client) {
-    await client.query(LIFT_TRANSACTION_TIMEOUT);
-  },
+  onConnect: liftTransactionTimeout,
 };
 
 /**

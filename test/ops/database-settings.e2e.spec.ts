@@ -393,6 +393,41 @@ describe('on a database that ends transactions after 300 ms', () => {
     expect(retried.status).toBe(201);
   }, 30_000);
 
+  it("a projector's batch that takes longer reaches the read model (its session lifts the bound)", async () => {
+    const tenant = await request(on.second.server)
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Slow batch ${randomUUID()}` });
+    expect(tenant.status).toBe(201);
+    const tenantId = (tenant.body as { tenantId: string }).tenantId;
+    const name = `Slow ${randomUUID()}`;
+    // The projector's insert of this one workspace takes 0.6 s.
+    await on.database.pool.query(`CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.name = '${name}' THEN PERFORM pg_sleep(0.6); END IF; RETURN NEW; END $$`);
+    await on.database.pool.query(
+      'CREATE TRIGGER slow_insert BEFORE INSERT ON read_model.workspaces FOR EACH ROW EXECUTE FUNCTION slow_insert()',
+    );
+    try {
+      const created = await request(on.second.server)
+        .post(`/v1/tenants/${tenantId}/workspaces`)
+        .set(AUTH)
+        .send({ name });
+      expect(created.status).toBe(201);
+      const { workspaceId, position } = created.body as { workspaceId: string; position: string };
+      // Before, the server ended the batch's session at 300 ms, every time it was tried again.
+      const read = await request(on.first.server)
+        .get(`/v1/tenants/${tenantId}/workspaces/${workspaceId}`)
+        .set(AUTH)
+        .set('Min-Position', position);
+      expect({ status: read.status, name: (read.body as { name?: string }).name }).toEqual({
+        status: 200,
+        name,
+      });
+    } finally {
+      await on.database.pool.query('DROP TRIGGER slow_insert ON read_model.workspaces');
+    }
+  }, 30_000);
+
   it("the CLI's verify, whose comparison waits behind a lock past it, completes: exit 0", async () => {
     const holder = await on.database.pool.connect();
     try {
@@ -415,6 +450,43 @@ describe('on a database that ends transactions after 300 ms', () => {
     } finally {
       holder.release();
     }
+  }, 30_000);
+});
+
+/**
+ * A server, database or role may bound every statement (statement_timeout), as operators do to
+ * stop runaway queries. The service's pooled connections set their own bound (30 s); the
+ * consumers' connections took the database's. A batch that took longer was cancelled, and tried
+ * again for ever: the read models never reached the writes.
+ */
+describe('on a database that bounds statements at 5 ms', () => {
+  const on = twoInstancesOnDatabaseWith(`statement_timeout = '5ms'`);
+
+  it('the read models and the process managers keep up with the writes', async () => {
+    const tenant = await request(on.second.server)
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ name: `Statement timeout ${randomUUID()}` });
+    expect(tenant.status).toBe(201);
+    const { tenantId } = tenant.body as { tenantId: string };
+    let position = '';
+    for (let i = 0; i < 20; i++) {
+      const created = await request(on.second.server)
+        .post(`/v1/tenants/${tenantId}/workspaces`)
+        .set(AUTH)
+        .send({ name: `Unit ${i}` });
+      expect(created.status).toBe(201);
+      position = (created.body as { position: string }).position;
+    }
+    const listed = await request(on.first.server)
+      .get(`/v1/tenants/${tenantId}/workspaces?limit=100`)
+      .set(AUTH)
+      .set('Min-Position', position);
+    expect(listed.status).toBe(200);
+    // The root workspace (made by a process manager) and the twenty under it.
+    expect((listed.body as { items: unknown[] }).items).toHaveLength(21);
+    const ready = await request(on.first.server).get('/health/ready');
+    expect(ready.status).toBe(200);
   }, 30_000);
 });
 
