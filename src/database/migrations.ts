@@ -84,6 +84,9 @@ async function connect(connectionString: string): Promise<pg.Client> {
     ...connectionConfig(connectionString),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
+  // A session cut meanwhile (while it waits for another instance's migration, say) fails the
+  // statement under way, which says why. Its error event, with no one listening, ended the process.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {

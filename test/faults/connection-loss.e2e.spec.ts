@@ -156,6 +156,31 @@ describe('terminated database connections', () => {
     }
   }, 30_000);
 
+  it('a CLI run whose migration session is cut while it waits for the migration lock: exit 1, one line saying why', async () => {
+    const holder = await env.database.pool.connect();
+    try {
+      // The lock another instance holds while it migrates (node-pg-migrate's).
+      await holder.query('SELECT pg_advisory_lock(7241865325823964)');
+      const replaying = runTenancyProcess(['replay'], env.database.url);
+      await waitFor(
+        async () =>
+          (await terminate(
+            `wait_event_type = 'Lock' AND query LIKE '%pg_advisory_lock(7241865325823964)%'`,
+          )) > 0,
+        10_000,
+      );
+      const replay = await replaying;
+      // Before: the cut session's error event, with no one listening, ended the process with a stack trace.
+      expect({ code: replay.code, stderr: replay.stderr }).toEqual({
+        code: 1,
+        stderr: 'tenancy replay: terminating connection due to administrator command\n',
+      });
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+    }
+  }, 30_000);
+
   it("a tenant's creation cut after its name was claimed: the 503's retry (same request, no tenantId) creates the tenant instead of 409 TENANT_NAME_TAKEN", async () => {
     const name = `Cut after the claim ${randomUUID()}`;
     // The TenantCreated append waits until its connection is cut, as if it had hit a dead one; the
