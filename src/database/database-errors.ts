@@ -6,7 +6,9 @@ import pg from 'pg';
  * exception), 57P01 (terminated by an administrator), 57P02 (crash shutdown), 57P03 (cannot
  * connect now: starting or shutting down), 57P05 and 25P03 (a session or a transaction ended by
  * the server's idle timeouts), 25P04 (a session ended by the server's transaction_timeout: a
- * transaction that waited behind another's lock past an operator's bound), 53100 and 53300 (a full disk, too many connections: an operator's
+ * transaction that waited behind another's lock past an operator's bound), 28000 and 28P01 (a
+ * new session's login refused: a password rotated before the service's secret was, a pg_hba.conf
+ * that shuts the service out; the sessions it has work on, and an operator puts it right), 53100 and 53300 (a full disk, too many connections: an operator's
  * to put right, not the statement's), 25006 (a read-only transaction: a standby still at the
  * service's address after a failover, or a database set read-only, which takes writes again once
  * that is put right), 53200 (out of memory, or out of shared memory: the lock table full, most
@@ -22,6 +24,8 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P05',
   '25P03',
   '25P04',
+  '28000',
+  '28P01',
   '53100',
   '53300',
   '53200',

@@ -22,6 +22,8 @@ describe('isDatabaseUnavailable', () => {
     ['a session ended by idle_session_timeout', databaseError('57P05')],
     ['a transaction ended by idle_in_transaction_session_timeout', databaseError('25P03')],
     ['a session ended by transaction_timeout', databaseError('25P04')],
+    ['a password refused (28P01)', databaseError('28P01')],
+    ['a login refused by pg_hba.conf (28000)', databaseError('28000')],
     ['a full disk', databaseError('53100')],
     ["out of (shared) memory: the lock table full of another session's locks", databaseError('53200')],
     ['a connection exception', databaseError('08006')],
