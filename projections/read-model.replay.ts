@@ -239,12 +239,12 @@ export async function verifyReadModels(options: {
               return { comparisons, positions };
             });
           },
-          // No statement or idle bound: the snapshot waits while the other connection applies the last
-          // events, and a large table's digests are sorted in one statement. The live tables are
-          // locked before the first read takes the snapshot: a replay swapping its tables in at that
-          // moment would otherwise leave a snapshot taken before its swap committed, which sees the
-          // old checkpoints but, by name, the swapped-in tables. Locked, a swap finishes first or
-          // waits for the comparison.
+          // No statement or idle bound: the snapshot waits while the other connection applies the
+          // last events, and a large table's digests are sorted in one statement. The live tables
+          // are locked before the first read takes the snapshot: a replay swapping its tables in at
+          // that moment would otherwise leave a snapshot taken before its swap committed, which
+          // sees the old checkpoints but, by name, the swapped-in tables. Locked, a swap finishes
+          // first or waits for the comparison.
           `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0;
          LOCK TABLE ${LIVE_TABLES.map((table) => `${quoteIdentifier(LIVE_READ_MODEL_SCHEMA)}.${quoteIdentifier(table)}`).join(', ')} IN ACCESS SHARE MODE`,
         );

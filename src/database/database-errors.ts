@@ -8,14 +8,15 @@ import pg from 'pg';
  * the server's idle timeouts), 25P04 (a session ended by the server's transaction_timeout: a
  * transaction that waited behind another's lock past an operator's bound), 28000 and 28P01 (a
  * new session's login refused: a password rotated before the service's secret was, a pg_hba.conf
- * that shuts the service out; the sessions it has work on, and an operator puts it right), 53100 and 53300 (a full disk, too many connections: an operator's
- * to put right, not the statement's), 25006 (a read-only transaction: a standby still at the
- * service's address after a failover, or a database set read-only, which takes writes again once
- * that is put right), 53200 (out of memory, or out of shared memory: the lock table full, most
- * often because another session of the cluster holds thousands of locks; the service's own
- * statements are bounded, so it is the server's state, not theirs, and passes when that session
- * lets go). Not 53400 (a configured limit such as temp_file_limit, which the same statement meets
- * on every retry): a consumer must then record the event rather than try it for ever.
+ * that shuts the service out; the sessions it has work on, and an operator puts it right), 53100
+ * and 53300 (a full disk, too many connections: an operator's to put right, not the statement's),
+ * 25006 (a read-only transaction: a standby still at the service's address after a failover, or
+ * a database set read-only, which takes writes again once that is put right), 53200 (out of
+ * memory, or out of shared memory: the lock table full, most often because another session of the
+ * cluster holds thousands of locks; the service's own statements are bounded, so it is the
+ * server's state, not theirs, and passes when that session lets go). Not 53400 (a configured
+ * limit such as temp_file_limit, which the same statement meets on every retry): a consumer must
+ * then record the event rather than try it for ever.
  */
 const UNAVAILABLE_SQLSTATES = new Set([
   '57P01',
