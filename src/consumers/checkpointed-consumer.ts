@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
 import { isDatabaseUnavailable, isStatementCancelled } from '../database/database-errors.js';
-import { connectionConfig, liftTransactionTimeout } from '../database/postgres-pool.js';
+import { connectionConfig, liftTimeouts } from '../database/postgres-pool.js';
 import { inTransaction, transactionInOneRoundTrip } from '../database/transaction.js';
 import { CHECKPOINT_MOVED } from '../../projections/read-model.checkpoints.js';
 import type { CheckpointStore } from './checkpoint-stores.js';
@@ -219,8 +219,7 @@ export class CheckpointedConsumer {
     // Its batches are the service's own work, as long as their events make them. A statement or
     // transaction bound set for the database or role cancelled a long one on every attempt, and
     // the consumer tried it again for ever. (Its silence is bounded below.)
-    await client.query('SET statement_timeout = 0');
-    await liftTransactionTimeout(client);
+    await liftTimeouts(client);
     await this.boundSilence(client);
     for (;;) {
       const { rows } = await client.query<{ locked: boolean }>(

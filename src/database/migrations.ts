@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { isConnectTimeout, isDatabaseUnavailable } from './database-errors.js';
-import { CONNECT_TIMEOUT_MS, connectionConfig } from './postgres-pool.js';
+import { CONNECT_TIMEOUT_MS, connectionConfig, liftTimeouts } from './postgres-pool.js';
 
 export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
 const MIGRATIONS_TABLE = 'schema_migrations';
@@ -97,6 +97,9 @@ async function connect(connectionString: string): Promise<pg.Client> {
     throw new Error(`cannot reach the database: ${reason}`);
   }
   try {
+    // Before, the database's statement bound cancelled a start's wait for another instance's
+    // migration, and would cancel a migration that takes longer (an index on a large table).
+    await liftTimeouts(client);
     await requireUnicode(client);
   } catch (error) {
     await client.end().catch(() => undefined);

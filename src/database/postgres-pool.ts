@@ -113,8 +113,17 @@ const LIFT_TRANSACTION_TIMEOUT = `SELECT set_config('transaction_timeout', '0', 
   WHERE current_setting('server_version_num')::int >= 170000`;
 
 /** Lifts the server's transaction_timeout for the session, where the server has one. */
-export async function liftTransactionTimeout(client: pg.ClientBase): Promise<void> {
+async function liftTransactionTimeout(client: pg.ClientBase): Promise<void> {
   await client.query(LIFT_TRANSACTION_TIMEOUT);
+}
+
+/**
+ * For a session whose work is long by design (a consumer's batches, the migrations and the wait
+ * for another instance's): neither the database's statement bound nor its transaction bound, as a
+ * restore lifts them. A lock_timeout stays the operator's.
+ */
+export async function liftTimeouts(client: pg.ClientBase): Promise<void> {
+  await client.query(`SET statement_timeout = 0; ${LIFT_TRANSACTION_TIMEOUT}`);
 }
 
 /** pg-pool runs its onConnect hook, and waits for it, before a new client is handed out. */

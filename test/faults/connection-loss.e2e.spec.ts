@@ -145,7 +145,7 @@ describe('terminated database connections', () => {
       // error ("Client has encountered a connection error and is not queryable") was the one shown.
       expect({
         code: verify.code,
-        said: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy')),
+        said: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy ')),
       }).toEqual({
         code: 1,
         said: ['tenancy verify: terminating connection due to administrator command'],

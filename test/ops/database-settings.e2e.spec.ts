@@ -441,7 +441,7 @@ describe('on a database that ends transactions after 300 ms', () => {
       const verify = await verifying;
       expect({
         code: verify.code,
-        stderr: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy')),
+        stderr: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy ')),
       }).toEqual({
         code: 0,
         stderr: [],
@@ -487,6 +487,29 @@ describe('on a database that bounds statements at 5 ms', () => {
     expect((listed.body as { items: unknown[] }).items).toHaveLength(21);
     const ready = await request(on.first.server).get('/health/ready');
     expect(ready.status).toBe(200);
+  }, 30_000);
+
+  it("a CLI run that waits for another instance's migration waits as long as it takes, then runs: exit 0", async () => {
+    const holder = await on.database.pool.connect();
+    try {
+      // The lock an instance holds while it migrates (node-pg-migrate's), for 1 s.
+      await holder.query('SELECT pg_advisory_lock(7241865325823964)');
+      const replaying = runTenancyProcess(['replay'], on.database.url);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await holder.query('SELECT pg_advisory_unlock(7241865325823964)');
+      const replay = await replaying;
+      // Before: the wait was cancelled by the database's bound, and the run failed.
+      expect({
+        code: replay.code,
+        said: replay.stderr.split('\n').filter((line) => line.startsWith('tenancy ')),
+      }).toEqual({
+        code: 0,
+        said: [],
+      });
+      expect(replay.stdout).toMatch(/^tenancy-read-model: \d+ events replayed, swapped in$/m);
+    } finally {
+      holder.release();
+    }
   }, 30_000);
 });
 
