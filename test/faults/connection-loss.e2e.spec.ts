@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { call, PROJECT_ROOT } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { runTenancyProcess } from '../support/tenancy-process.js';
+import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
+import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
 import { useServiceWithTenant } from './fault-kit.js';
 import { startWriteLoad, statusCounts } from './write-load.js';
 
@@ -145,7 +146,7 @@ describe('terminated database connections', () => {
       // error ("Client has encountered a connection error and is not queryable") was the one shown.
       expect({
         code: verify.code,
-        said: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy ')),
+        said: cliSaid(verify),
       }).toEqual({
         code: 1,
         said: ['tenancy verify: terminating connection due to administrator command'],
@@ -160,12 +161,12 @@ describe('terminated database connections', () => {
     const holder = await env.database.pool.connect();
     try {
       // The lock another instance holds while it migrates (node-pg-migrate's).
-      await holder.query('SELECT pg_advisory_lock(7241865325823964)');
+      await holder.query(`SELECT pg_advisory_lock(${PG_MIGRATE_LOCK_ID})`);
       const replaying = runTenancyProcess(['replay'], env.database.url);
       await waitFor(
         async () =>
           (await terminate(
-            `wait_event_type = 'Lock' AND query LIKE '%pg_advisory_lock(7241865325823964)%'`,
+            `wait_event_type = 'Lock' AND query LIKE '%pg_advisory_lock(${PG_MIGRATE_LOCK_ID})%'`,
           )) > 0,
         10_000,
       );

@@ -13,7 +13,8 @@ import {
   startServiceProcess,
   type ServiceProcess,
 } from '../support/service-process.js';
-import { runTenancyProcess } from '../support/tenancy-process.js';
+import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
+import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
 import { AUTH, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -441,7 +442,7 @@ describe('on a database that ends transactions after 300 ms', () => {
       const verify = await verifying;
       expect({
         code: verify.code,
-        stderr: verify.stderr.split('\n').filter((line) => line.startsWith('tenancy ')),
+        stderr: cliSaid(verify),
       }).toEqual({
         code: 0,
         stderr: [],
@@ -493,15 +494,15 @@ describe('on a database that bounds statements at 5 ms', () => {
     const holder = await on.database.pool.connect();
     try {
       // The lock an instance holds while it migrates (node-pg-migrate's), for 1 s.
-      await holder.query('SELECT pg_advisory_lock(7241865325823964)');
+      await holder.query(`SELECT pg_advisory_lock(${PG_MIGRATE_LOCK_ID})`);
       const replaying = runTenancyProcess(['replay'], on.database.url);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      await holder.query('SELECT pg_advisory_unlock(7241865325823964)');
+      await holder.query(`SELECT pg_advisory_unlock(${PG_MIGRATE_LOCK_ID})`);
       const replay = await replaying;
       // Before: the wait was cancelled by the database's bound, and the run failed.
       expect({
         code: replay.code,
-        said: replay.stderr.split('\n').filter((line) => line.startsWith('tenancy ')),
+        said: cliSaid(replay),
       }).toEqual({
         code: 0,
         said: [],

@@ -24,3 +24,8 @@ export function runTenancyProcess(args: readonly string[], databaseUrl: string):
     );
   });
 }
+
+/** What the CLI said in its own name on stderr (`tenancy <command>: ...`), its progress bars left out. */
+export function cliSaid(run: CliRun): string[] {
+  return run.stderr.split('\n').filter((line) => line.startsWith('tenancy '));
+}
