@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { call, PROJECT_ROOT } from '../support/service-process.js';
-import { waitFor } from '../support/wait-for.js';
 import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
+import { call } from '../support/service-process.js';
 import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
+import { waitFor } from '../support/wait-for.js';
 import { useServiceWithTenant } from './fault-kit.js';
 import { startWriteLoad, statusCounts } from './write-load.js';
 
@@ -98,10 +96,8 @@ describe('terminated database connections', () => {
     );
     expect(rows.filter((row) => row.events !== 1 || row.rows !== 1)).toEqual([]);
 
-    const verify = await promisify(execFile)(process.execPath, ['bin/tenancy.js', 'verify'], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: env.database.url },
-    });
+    const verify = await runTenancyProcess(['verify'], env.database.url);
+    expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/read models match the event log/);
   }, 60_000);
 

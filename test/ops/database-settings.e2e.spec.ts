@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
 import pg from 'pg';
 import request from 'supertest';
 import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
@@ -13,7 +14,6 @@ import {
   startServiceProcess,
   type ServiceProcess,
 } from '../support/service-process.js';
-import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
 import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
 import { AUTH, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
@@ -273,12 +273,7 @@ describe('on a database whose transactions are SERIALIZABLE by default', () => {
     const instance = (i: number) => request(i % 2 === 0 ? on.first.server : on.second.server);
     // A serialization failure needs two writes to meet: five rounds, so that they do.
     for (let round = 0; round < 5; round++) {
-      const tenant = await instance(round)
-        .post('/v1/tenants')
-        .set(AUTH)
-        .send({ name: `Serializable ${randomUUID()}` });
-      expect(tenant.status).toBe(201);
-      const tenantId = (tenant.body as { tenantId: string }).tenantId;
+      const tenantId = await newTenant(round % 2 === 0 ? on.first : on.second, 'Serializable');
       const created = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
           instance(i)
@@ -361,12 +356,7 @@ describe('on a database that ends transactions after 300 ms', () => {
   const on = twoInstancesOnDatabaseWith(`transaction_timeout = '300ms'`);
 
   it('a write held past it behind a lock is answered 503 (retry), and the same write is taken once the lock is gone', async () => {
-    const tenant = await request(on.second.server)
-      .post('/v1/tenants')
-      .set(AUTH)
-      .send({ name: `Transaction timeout ${randomUUID()}` });
-    expect(tenant.status).toBe(201);
-    const tenantId = (tenant.body as { tenantId: string }).tenantId;
+    const tenantId = await newTenant(on.second, 'Transaction timeout');
     const holder = await on.database.pool.connect();
     try {
       // The tenant's stream row, locked by a session whose own transactions are not bounded.
@@ -395,12 +385,7 @@ describe('on a database that ends transactions after 300 ms', () => {
   }, 30_000);
 
   it("a projector's batch that takes longer reaches the read model (its session lifts the bound)", async () => {
-    const tenant = await request(on.second.server)
-      .post('/v1/tenants')
-      .set(AUTH)
-      .send({ name: `Slow batch ${randomUUID()}` });
-    expect(tenant.status).toBe(201);
-    const tenantId = (tenant.body as { tenantId: string }).tenantId;
+    const tenantId = await newTenant(on.second, 'Slow batch');
     const name = `Slow ${randomUUID()}`;
     // The projector's insert of this one workspace takes 0.6 s.
     await on.database.pool.query(`CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -464,12 +449,7 @@ describe('on a database that bounds statements at 5 ms', () => {
   const on = twoInstancesOnDatabaseWith(`statement_timeout = '5ms'`);
 
   it('the read models and the process managers keep up with the writes', async () => {
-    const tenant = await request(on.second.server)
-      .post('/v1/tenants')
-      .set(AUTH)
-      .send({ name: `Statement timeout ${randomUUID()}` });
-    expect(tenant.status).toBe(201);
-    const { tenantId } = tenant.body as { tenantId: string };
+    const tenantId = await newTenant(on.second, 'Statement timeout');
     let position = '';
     for (let i = 0; i < 20; i++) {
       const created = await request(on.second.server)
@@ -513,6 +493,16 @@ describe('on a database that bounds statements at 5 ms', () => {
     }
   }, 30_000);
 });
+
+/** A new tenant (named after `label`, made unique) created through `app`: its id. */
+async function newTenant(app: TestApp, label: string): Promise<string> {
+  const tenant = await request(app.server)
+    .post('/v1/tenants')
+    .set(AUTH)
+    .send({ name: `${label} ${randomUUID()}` });
+  expect(tenant.status).toBe(201);
+  return (tenant.body as { tenantId: string }).tenantId;
+}
 
 /**
  * A fresh database with one setting changed for it (`name = value`), as an operator would set it,
