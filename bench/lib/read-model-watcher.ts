@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { sleep } from './stats.js';
 import type { BenchContext } from './types.js';
 
 export interface Watched {
@@ -9,66 +8,92 @@ export interface Watched {
   readonly at: number;
 }
 
+const CHANNEL = 'bench_workspace_seen';
+
+/** What a scenario's notes say of how its lags were measured. */
+export const WATCHER_NOTE =
+  'a trigger on read_model.workspaces notifies the watcher from the inserting transaction, delivered once it commits; the lag ends when that notification is read';
+
 /**
- * Watches read_model.workspaces for created workspaces on a connection of its own, polling the
- * pending ones by primary key, and records for each the time from its 201 to the first poll that
- * saw its row: an over-estimate by up to one poll round (the pause plus the query).
+ * Watches read_model.workspaces for created workspaces on a connection of its own, and records for
+ * each the time from its 201 to the moment this process learned that its row was committed.
+ *
+ * Told by the database rather than by polling: while it watches, a trigger on the table (the
+ * benchmark's own, dropped at stop) sends a notification from the transaction that inserts a row,
+ * and PostgreSQL delivers it once that transaction has committed, when the row is visible. Polling
+ * every millisecond over-estimated each lag by up to one poll round, and its queries competed for
+ * the machine with what was measured. The trigger costs the projector's transaction a call per
+ * row and a notification at its commit, which count in the lag measured. A row committed before
+ * its 201 was read counts as no lag.
  */
 export class ReadModelWatcher {
   private readonly pending = new Map<string, Watched>();
+  /** Rows seen before their 201 was read, with when. */
+  private readonly early = new Map<string, number>();
   readonly lags: number[] = [];
   private client: pg.Client | undefined;
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private graceEnd = Number.POSITIVE_INFINITY;
+  private waiting: (() => void) | undefined;
 
-  constructor(
-    private readonly ctx: BenchContext,
-    private readonly pauseMs: number,
-  ) {}
+  constructor(private readonly ctx: BenchContext) {}
 
   async start(): Promise<void> {
-    this.client = new pg.Client({ connectionString: this.ctx.databaseUrl, application_name: 'bench-lag' });
-    await this.client.connect();
-    this.running = this.poll(this.client);
+    const client = new pg.Client({ connectionString: this.ctx.databaseUrl, application_name: 'bench-lag' });
+    await client.connect();
+    this.client = client;
+    client.on('notification', (message) => {
+      if (message.channel === CHANNEL && message.payload) this.seen(message.payload, performance.now());
+    });
+    await client.query(`LISTEN ${CHANNEL}`);
+    await client.query(
+      `CREATE OR REPLACE FUNCTION public.${CHANNEL}() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM pg_notify('${CHANNEL}', NEW.tenant_id::text || '/' || NEW.workspace_id::text);
+         RETURN NULL;
+       END $$`,
+    );
+    await client.query(
+      `CREATE OR REPLACE TRIGGER ${CHANNEL} AFTER INSERT ON read_model.workspaces
+       FOR EACH ROW EXECUTE FUNCTION public.${CHANNEL}()`,
+    );
   }
 
   watch(created: Watched): void {
-    this.pending.set(`${created.tenantId}/${created.workspaceId}`, created);
+    const key = `${created.tenantId}/${created.workspaceId}`;
+    const seenAt = this.early.get(key);
+    if (seenAt !== undefined) {
+      this.early.delete(key);
+      this.lags.push(Math.max(0, seenAt - created.at));
+      return;
+    }
+    this.pending.set(key, created);
   }
 
   /** Waits up to `graceMs` for the rows still pending; returns how many never appeared. */
   async stop(graceMs: number): Promise<number> {
-    this.graceEnd = performance.now() + graceMs;
-    this.stopping = true;
-    await this.running;
+    if (this.pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+    }
+    this.waiting = undefined;
+    await this.client?.query(`DROP TRIGGER IF EXISTS ${CHANNEL} ON read_model.workspaces`);
+    await this.client?.query(`DROP FUNCTION IF EXISTS public.${CHANNEL}()`);
     await this.client?.end();
+    this.early.clear();
     return this.pending.size;
   }
 
-  private async poll(client: pg.Client): Promise<void> {
-    for (;;) {
-      if (this.stopping && (this.pending.size === 0 || performance.now() > this.graceEnd)) return;
-      if (this.pending.size === 0) {
-        await sleep(this.pauseMs);
-        continue;
-      }
-      const batch = [...this.pending.values()].slice(0, 2_000);
-      const { rows } = await client.query<{ tenant_id: string; workspace_id: string }>(
-        `SELECT w.tenant_id::text, w.workspace_id::text FROM read_model.workspaces w
-         JOIN unnest($1::uuid[], $2::uuid[]) AS t (tenant_id, workspace_id)
-           ON w.tenant_id = t.tenant_id AND w.workspace_id = t.workspace_id`,
-        [batch.map((c) => c.tenantId), batch.map((c) => c.workspaceId)],
-      );
-      const now = performance.now();
-      for (const row of rows) {
-        const key = `${row.tenant_id}/${row.workspace_id}`;
-        const entry = this.pending.get(key);
-        if (!entry) continue;
-        this.lags.push(now - entry.at);
-        this.pending.delete(key);
-      }
-      await sleep(this.pauseMs);
+  private seen(key: string, at: number): void {
+    const entry = this.pending.get(key);
+    if (!entry) {
+      this.early.set(key, at);
+      return;
     }
+    this.pending.delete(key);
+    this.lags.push(at - entry.at);
+    if (this.pending.size === 0) this.waiting?.();
   }
 }

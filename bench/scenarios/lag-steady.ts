@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { deliveryBreakdown, deliverySnapshot } from '../lib/delivery-breakdown.js';
-import { ReadModelWatcher } from '../lib/read-model-watcher.js';
+import { ReadModelWatcher, WATCHER_NOTE } from '../lib/read-model-watcher.js';
 import { round, sleep, summarize } from '../lib/stats.js';
 import { probeReadModel } from '../lib/tenancy.js';
 import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types.js';
 import { commandTenants } from '../lib/workload.js';
 
 const RATE_PER_SECOND = 200;
-const POLL_PAUSE_MS = 1;
 const GRACE_MS = 10_000;
 
 export const lagSteadyScenario: Scenario = {
@@ -23,7 +22,7 @@ export const lagSteadyScenario: Scenario = {
     const warmupMs = 1_000;
     const intervalMs = 1000 / RATE_PER_SECOND;
     const pool = ctx.http.dedicatedPool(32);
-    const watcher = new ReadModelWatcher(ctx, POLL_PAUSE_MS);
+    const watcher = new ReadModelWatcher(ctx);
     await watcher.start();
     const latencies: number[] = [];
     let sent = 0;
@@ -88,7 +87,7 @@ export const lagSteadyScenario: Scenario = {
     const http = summarize(latencies);
     const notes = [
       `${sent} CreateWorkspace sent at ${RATE_PER_SECOND}/s over ${durationMs / 1000} s after ${warmupMs / 1000} s warm-up (open loop: each leaves on schedule whatever the answers before it), every one tracked; ${lateStarts} left more than one interval late`,
-      `a watcher connection polls the pending rows by primary key every ~${POLL_PAUSE_MS} ms, so each lag is over-estimated by up to one poll round`,
+      WATCHER_NOTE,
       `HTTP answer times: p50 ${round(http.p50)} ms, p99 ${round(http.p99)} ms`,
       breakdown.note,
     ];
