@@ -12,6 +12,10 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60000,
+  // Two test files at a time, each worker on a PostgreSQL server of its own (see
+  // test/support/start-test-postgres.ts). A server named by DATABASE_URL is one cluster for all,
+  // so its files run one at a time.
+  maxWorkers: process.env.DATABASE_URL ? 1 : 2,
   // Jest's own output, then the slowest single tests of the run (suites only get a total).
   reporters: ['default', ['<rootDir>/test/support/slowest-tests.reporter.mjs', { count: 12, overMs: 3000 }]],
 };

@@ -2,25 +2,45 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../src/database/embedded-postgres.server.js';
 import { runMigrations } from '../../src/database/migrations.js';
 import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
 import { TEMPLATE_DATABASE, TEST_SERVER_URL_VARIABLE } from './test-database.js';
 
 /**
- * Starts one throw-away embedded PostgreSQL for the whole run (or uses the server named by
- * DATABASE_URL), migrates a template database once, and lets every test file clone it.
+ * Starts one throw-away embedded PostgreSQL for each of jest's workers (or uses the server named
+ * by DATABASE_URL), migrates a template database on each, and lets every test file clone it.
+ *
+ * A server per worker, because the test files running side by side must not share a cluster: the
+ * log's horizon is the cluster's oldest running transaction, whatever its database, so one file's
+ * open transaction holds another file's reads of its own log back; and some files use up what the
+ * whole server shares (its lock table, its connection slots) on purpose. Each worker runs its files
+ * one after another, so each server serves one file at a time.
  */
-export async function startTestPostgres(): Promise<void> {
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    // Not mkdtemp: its 0700 directory would shut out the system user PostgreSQL runs as under root.
-    const dataDir = path.join(os.tmpdir(), `tenancy-test-pg-${randomBytes(6).toString('hex')}`);
-    const server = await startEmbeddedPostgres({ dataDir, persistent: false });
-    (globalThis as { __TEST_POSTGRES__?: unknown }).__TEST_POSTGRES__ = server;
-    serverUrl = server.adminUrl;
-  }
-  process.env[TEST_SERVER_URL_VARIABLE] = serverUrl;
+export async function startTestPostgres(workers: number): Promise<void> {
+  const external = process.env.DATABASE_URL;
+  const serverUrls = external
+    ? [external]
+    : await Promise.all(
+        Array.from({ length: Math.max(1, workers) }, async () => {
+          const dataDir = path.join(os.tmpdir(), `tenancy-test-pg-${randomBytes(6).toString('hex')}`);
+          const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+          startedServers().push(server);
+          return server.adminUrl;
+        }),
+      );
+  process.env[TEST_SERVER_URL_VARIABLE] = serverUrls.join(' ');
+  await Promise.all(serverUrls.map((serverUrl) => migrateTemplate(serverUrl)));
+}
+
+/** The servers this process started, for stopTestPostgres. */
+export function startedServers(): RunningPostgres[] {
+  const holder = globalThis as { __TEST_POSTGRES__?: RunningPostgres[] };
+  holder.__TEST_POSTGRES__ ??= [];
+  return holder.__TEST_POSTGRES__;
+}
+
+async function migrateTemplate(serverUrl: string): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {

@@ -1,6 +1,5 @@
-import type { RunningPostgres } from '../../src/database/embedded-postgres.server.js';
+import { startedServers } from './start-test-postgres.js';
 
 export async function stopTestPostgres(): Promise<void> {
-  const server = (globalThis as { __TEST_POSTGRES__?: RunningPostgres }).__TEST_POSTGRES__;
-  if (server) await server.stop();
+  await Promise.all(startedServers().map((server) => server.stop()));
 }

@@ -13,13 +13,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** The server of this jest worker (test/support/start-test-postgres.ts starts one per worker). */
 export function testServerUrl(): string {
-  const url = process.env[TEST_SERVER_URL_VARIABLE];
-  if (!url)
+  const urls = (process.env[TEST_SERVER_URL_VARIABLE] ?? '').split(' ').filter((url) => url.length > 0);
+  if (urls.length === 0)
     throw new Error(
-      `${TEST_SERVER_URL_VARIABLE} is not set: run the tests through jest (test/support/global-setup.ts)`,
+      `${TEST_SERVER_URL_VARIABLE} is not set: run the tests through jest (test/support/global-setup.mjs)`,
     );
-  return url;
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  return urls[(worker - 1) % urls.length] as string;
 }
 
 /** A fresh, migrated database of its own for one test file: a clone of the migrated template. */
