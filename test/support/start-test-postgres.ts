@@ -18,17 +18,20 @@ import { TEMPLATE_DATABASE, TEST_SERVER_URL_VARIABLE } from './test-database.js'
  * one after another, so each server serves one file at a time.
  */
 export async function startTestPostgres(workers: number): Promise<void> {
-  const external = process.env.DATABASE_URL;
-  const serverUrls = external
-    ? [external]
-    : await Promise.all(
-        Array.from({ length: Math.max(1, workers) }, async () => {
-          const dataDir = path.join(os.tmpdir(), `tenancy-test-pg-${randomBytes(6).toString('hex')}`);
-          const server = await startEmbeddedPostgres({ dataDir, persistent: false });
-          startedServers().push(server);
-          return server.adminUrl;
-        }),
-      );
+  const serverUrls: string[] = [];
+  if (process.env.DATABASE_URL) {
+    serverUrls.push(process.env.DATABASE_URL);
+  } else {
+    // One after the other: a start may first set up the binaries' copy and the system user the
+    // server runs as (under root), and each picks a free port.
+    for (let worker = 0; worker < Math.max(1, workers); worker++) {
+      // Not mkdtemp: its 0700 directory would shut out the system user PostgreSQL runs as under root.
+      const dataDir = path.join(os.tmpdir(), `tenancy-test-pg-${randomBytes(6).toString('hex')}`);
+      const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+      startedServers().push(server);
+      serverUrls.push(server.adminUrl);
+    }
+  }
   process.env[TEST_SERVER_URL_VARIABLE] = serverUrls.join(' ');
   await Promise.all(serverUrls.map((serverUrl) => migrateTemplate(serverUrl)));
 }
