@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type pg from 'pg';
+import { round } from './stats.js';
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -120,6 +121,48 @@ export function describeCpuUse(use: CpuUse): string {
       ? ''
       : `; the machine's ${use.cores} cores ${use.machineCoresBusy.toFixed(2)} busy on average (steal ${(100 * (use.stealShare ?? 0)).toFixed(1)}%)`;
   return `${use.seconds.toFixed(1)} s: ${parts.join(', ')}${busy}`;
+}
+
+/** CPU per operation of a window, in milliseconds, by whom (for a scenario's metrics and notes). */
+export interface CpuPerOperation {
+  readonly serviceMs?: number;
+  readonly postgresMs?: number;
+  readonly benchMs: number;
+  /** The same, rounded, named `serviceCpuMsPer<Noun>` and so on. */
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly note: string;
+}
+
+/**
+ * A window's CPU divided by the operations done in it: the service's (counted as `service` among
+ * the clock's others), PostgreSQL's and this process's (the load and whatever watches it).
+ */
+export function cpuPerOperation(use: CpuUse, operations: number, noun: string): CpuPerOperation {
+  const per = (seconds: number | undefined) =>
+    seconds === undefined || operations === 0 ? undefined : (1000 * seconds) / operations;
+  const serviceMs = per(use.othersSeconds.service);
+  const postgresMs = per(use.serverSeconds);
+  const benchMs = per(use.processSeconds) ?? 0;
+  const parts = [
+    ...(serviceMs === undefined ? [] : [`the service ${serviceMs.toFixed(2)} ms`]),
+    ...(postgresMs === undefined ? [] : [`PostgreSQL ${postgresMs.toFixed(2)} ms`]),
+    `the benchmark's process ${benchMs.toFixed(2)} ms`,
+  ];
+  const busy =
+    use.machineCoresBusy === undefined
+      ? ''
+      : `; the machine's ${use.cores} cores ${use.machineCoresBusy.toFixed(2)} busy on average`;
+  const capitalised = noun.charAt(0).toUpperCase() + noun.slice(1);
+  const metrics: Record<string, number> = { [`benchCpuMsPer${capitalised}`]: round(benchMs) };
+  if (serviceMs !== undefined) metrics[`serviceCpuMsPer${capitalised}`] = round(serviceMs);
+  if (postgresMs !== undefined) metrics[`postgresCpuMsPer${capitalised}`] = round(postgresMs);
+  return {
+    ...(serviceMs === undefined ? {} : { serviceMs }),
+    ...(postgresMs === undefined ? {} : { postgresMs }),
+    benchMs,
+    metrics,
+    note: `CPU per ${noun} over ${use.seconds.toFixed(1)} s (from /proc): ${parts.join(', ')}${busy}`,
+  };
 }
 
 interface ProcessStat {

@@ -76,6 +76,8 @@ export interface LoadOptions {
   next(client: number, sequence: number, measured: boolean): RequestSpec;
   /** Called for every answer inside the measured window, with the wall-clock time it arrived. */
   onAnswer?(spec: RequestSpec, answer: HttpAnswer, arrivedAt: number): void;
+  /** Called once, as the measured window starts. */
+  onWindowStart?(): void;
 }
 
 export interface LoadResult {
@@ -113,6 +115,7 @@ export async function runLoad(http: HttpClient, options: LoadOptions): Promise<L
       if (!measuring && now >= warmupEnd) {
         measuring = true;
         windowStart = now;
+        options.onWindowStart?.();
       }
       const inWindow = measuring;
       const spec = options.next(index, sequence++, inWindow);

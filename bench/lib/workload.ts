@@ -40,6 +40,7 @@ export interface CommandsLoadOptions {
   /** Workspace names of the run start with it: `<prefix>-m-<n>` in the window, `-w-` in warm-up. */
   readonly namePrefix: string;
   readonly onCreated?: (created: CreatedWorkspace) => void;
+  readonly onWindowStart?: () => void;
 }
 
 /** CreateWorkspace over HTTP from 16 keep-alive clients, round-robin over the tenants. */
@@ -60,6 +61,7 @@ export async function runCommandsLoad(ctx: BenchContext, options: CommandsLoadOp
         },
       };
     },
+    ...(options.onWindowStart ? { onWindowStart: options.onWindowStart } : {}),
     onAnswer(_spec: RequestSpec, answer: HttpAnswer, arrivedAt: number) {
       if (answer.status !== 201 || !options.onCreated) return;
       const body = answer.body as { tenantId: string; workspaceId: string };

@@ -1,3 +1,4 @@
+import { CpuClock, cpuPerOperation, cpuUsedBetween, type CpuReading } from '../lib/cpu-time.js';
 import { round } from '../lib/stats.js';
 import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types.js';
 import {
@@ -36,9 +37,19 @@ export const commandsScenario: Scenario = {
     const tenants = await commandTenants(ctx);
     const namePrefix = `cmd-${ctx.runTag}`;
 
+    const cpu = await CpuClock.forServerOf(ctx.pool, { service: ctx.service.pid });
+    let cpuAtWindow: CpuReading | undefined;
     const started = performance.now();
-    const load = await runCommandsLoad(ctx, { tenants, durationMs, warmupMs, namePrefix });
+    const load = await runCommandsLoad(ctx, {
+      tenants,
+      durationMs,
+      warmupMs,
+      namePrefix,
+      onWindowStart: () => (cpuAtWindow = cpu.read()),
+    });
     const finished = performance.now();
+    const perCommand =
+      cpuAtWindow && cpuPerOperation(cpuUsedBetween(cpuAtWindow, cpu.read()), load.requests, 'command');
     const window = ctx.rss.peakBetween(started, finished);
     const hwm = ctx.rss.now()?.hwmMb;
     if (hwm !== undefined) {
@@ -54,6 +65,7 @@ export const commandsScenario: Scenario = {
     const notes = [
       `${COMMAND_CLIENTS} clients, ${COMMAND_TENANTS} tenants, ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up; the load generator runs on the same 2 cores as the service and PostgreSQL`,
       `ceiling: raw single-row INSERT commits/s at 8 connections (append scenario's ceiling, same run)`,
+      ...(perCommand ? [perCommand.note] : []),
     ];
     if (load.failures > 0) notes.push(`${load.failures} failed requests, e.g. ${load.failureSamples[0]}`);
     return {
@@ -68,6 +80,7 @@ export const commandsScenario: Scenario = {
         p99Ms: round(load.latency.p99),
         maxMs: round(load.latency.max),
         requests: load.requests,
+        ...perCommand?.metrics,
       },
       verified: { responses201: created, workspaceCreatedEvents: events, failures: load.failures },
       verifiedOk: created === load.requests && events === created,

@@ -1,4 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import {
+  CpuClock,
+  cpuPerOperation,
+  cpuUsedBetween,
+  type CpuPerOperation,
+  type CpuReading,
+} from '../lib/cpu-time.js';
 import { deliveryBreakdown, deliverySnapshot } from '../lib/delivery-breakdown.js';
 import { ReadModelWatcher, WATCHER_NOTE } from '../lib/read-model-watcher.js';
 import { round, sleep, summarize } from '../lib/stats.js';
@@ -24,6 +31,9 @@ export const lagSteadyScenario: Scenario = {
     const pool = ctx.http.dedicatedPool(32);
     const watcher = new ReadModelWatcher(ctx);
     await watcher.start();
+    const cpu = await CpuClock.forServerOf(ctx.pool, { service: ctx.service.pid });
+    let cpuAtWindow: CpuReading | undefined;
+    let perCommand: CpuPerOperation | undefined;
     const latencies: number[] = [];
     let sent = 0;
     let created = 0;
@@ -43,7 +53,10 @@ export const lagSteadyScenario: Scenario = {
         if (wait > 0) await sleep(wait);
         else if (wait < -intervalMs) lateStarts++;
         const measured = due - started >= warmupMs;
-        if (measured && before === undefined) before = await deliverySnapshot(ctx);
+        if (measured && before === undefined) {
+          before = await deliverySnapshot(ctx);
+          cpuAtWindow = cpu.read();
+        }
         const tenantId = tenants[n % tenants.length] as string;
         const request = ctx.http
           .send(
@@ -76,6 +89,7 @@ export const lagSteadyScenario: Scenario = {
         inFlight.add(request);
       }
       await Promise.all(inFlight);
+      if (cpuAtWindow) perCommand = cpuPerOperation(cpuUsedBetween(cpuAtWindow, cpu.read()), sent, 'command');
     } finally {
       unseen = await watcher.stop(GRACE_MS);
       await pool.close();
@@ -90,6 +104,7 @@ export const lagSteadyScenario: Scenario = {
       WATCHER_NOTE,
       `HTTP answer times: p50 ${round(http.p50)} ms, p99 ${round(http.p99)} ms`,
       breakdown.note,
+      ...(perCommand ? [perCommand.note] : []),
     ];
     if (failures > 0) notes.push(`${failures} failed requests, e.g. ${failureSamples[0]}`);
     if (unseen > 0)
@@ -106,6 +121,7 @@ export const lagSteadyScenario: Scenario = {
         maxMs: round(summary.max),
         httpP99Ms: round(http.p99),
         eventsPerBatch: breakdown.eventsPerBatch,
+        ...perCommand?.metrics,
         ...Object.fromEntries(Object.entries(breakdown.meanMs).map(([phase, ms]) => [`${phase}MeanMs`, ms])),
       },
       verified: { sent, responses201: created, seenInReadModel: lags.length, unseen, failures },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { CpuClock, cpuUsedBetween } from '../../bench/lib/cpu-time.js';
+import { CpuClock, cpuPerOperation, cpuUsedBetween } from '../../bench/lib/cpu-time.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -86,5 +86,36 @@ describe('the benchmark CPU clock', () => {
     } finally {
       child.kill();
     }
+  });
+
+  it("divides a window's CPU by the operations done in it, per process, as the commands scenarios report it", () => {
+    const per = cpuPerOperation(
+      {
+        seconds: 15,
+        processSeconds: 3,
+        serverSeconds: 8,
+        othersSeconds: { service: 11.5 },
+        machineCoresBusy: 1.56,
+        stealShare: 0,
+        cores: 2,
+      },
+      2_000,
+      'command',
+    );
+    expect(per.metrics).toEqual({
+      serviceCpuMsPerCommand: 5.75,
+      postgresCpuMsPerCommand: 4,
+      benchCpuMsPerCommand: 1.5,
+    });
+    expect(per.note).toBe(
+      "CPU per command over 15.0 s (from /proc): the service 5.75 ms, PostgreSQL 4.00 ms, the benchmark's process 1.50 ms; the machine's 2 cores 1.56 busy on average",
+    );
+    // A server on another machine is not counted: no PostgreSQL figure rather than a wrong one.
+    const remote = cpuPerOperation(
+      { seconds: 1, processSeconds: 1, othersSeconds: {}, cores: 2 },
+      10,
+      'check',
+    );
+    expect(remote.metrics).toEqual({ benchCpuMsPerCheck: 100 });
   });
 });
