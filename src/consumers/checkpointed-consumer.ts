@@ -22,7 +22,10 @@ export interface SqlBatch {
    * first batch (prepared statements the batches then execute).
    */
   readonly prepareSession?: string;
-  /** The batch's statements. */
+  /**
+   * The batch's statements; empty when the batch changes nothing, which then costs no transaction
+   * (see ConsumerOptions.checkpointDelayMs).
+   */
   toSql(events: readonly RecordedEvent[]): string;
   /** A statement moving the checkpoint from `expected` to `position`, failing with SQLSTATE ES412 if it moved. */
   moveCheckpoint(consumer: string, expected: Position | undefined, position: Position): string;
@@ -37,6 +40,8 @@ const STOP_GRACE_MS = 5_000;
 const UNDEFINED_SETTING = '42704';
 /** How long a health probe of the consumer's own connection may take before it counts as dead. */
 const PING_TIMEOUT_MS = 2_000;
+/** See ConsumerOptions.checkpointDelayMs. */
+const CHECKPOINT_DELAY_MS = 50;
 
 export interface ConsumerOptions {
   readonly name: string;
@@ -55,6 +60,17 @@ export interface ConsumerOptions {
   readonly act?: (events: readonly RecordedEvent[]) => Promise<void>;
   /** The one-round-trip form of `handle`, used instead of it where given. */
   readonly sqlBatch?: SqlBatch;
+  /**
+   * A batch of `sqlBatch` that changes nothing (its statements are empty: the membership
+   * projection's share of a WorkspaceCreated) is applied without a transaction: the consumer moves
+   * on in memory, and its checkpoint is stored with the next batch that does change something, or
+   * on its own this long after the first batch that changed nothing, whichever comes first. At a
+   * steady rate of such events, that is one write per this interval instead of one per event.
+   * Until it is stored, a restart applies those events again (they change nothing), and a read
+   * asking for Min-Position in another instance waits for it (this instance's reads do not: see
+   * onProgress).
+   */
+  readonly checkpointDelayMs?: number;
   /** Runs at the start of every transaction (role, search path). */
   readonly prepareTransaction?: (client: pg.ClientBase) => Promise<void>;
   readonly batchSize?: number;
@@ -77,8 +93,15 @@ export interface ConsumerOptions {
   readonly sessionTimeoutMs?: number;
   readonly log?: (level: 'log' | 'warn' | 'error', message: string) => void;
   /**
-   * Called after each committed batch with the new checkpoint, and for a live batch read on
-   * demand, when each step of its delivery happened.
+   * Told where the consumer has got to: `applied`, the position up to which it has applied the
+   * log, and `stored`, its checkpoint as stored, which is behind `applied` while batches that
+   * changed nothing wait to be stored (see checkpointDelayMs); called after each batch and each
+   * checkpoint stored on its own.
+   */
+  readonly onProgress?: (applied: Position, stored: Position | undefined) => void;
+  /**
+   * Called after each committed batch (a transaction) with the new checkpoint, and for a live
+   * batch read on demand, when each step of its delivery happened.
    */
   readonly onCommitted?: (
     position: Position,
@@ -128,7 +151,15 @@ export interface ConsumerStatus {
  */
 export class CheckpointedConsumer {
   private state: ConsumerState = 'starting';
+  /** Where the consumer has applied the log up to (see onProgress). */
   private position: Position | undefined;
+  /** Its checkpoint as stored; behind `position` while batches that changed nothing wait. */
+  private stored: Position | undefined;
+  /** Stores the checkpoint of batches that changed nothing, when it comes due. */
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  /** The checkpoint being stored on its own, if it is. */
+  private checkpointWrite: Promise<void> | undefined;
+  private checkpointMoved: AbortController | undefined;
   private eventsApplied = 0;
   private failure: string | undefined;
   private caughtUp = false;
@@ -193,6 +224,7 @@ export class CheckpointedConsumer {
         this.log('warn', `${this.options.name}: ${describe(error)}; reconnecting in ${delay} ms`);
         await sleep(delay, signal);
       } finally {
+        this.cancelCheckpointWrite();
         const client = this.client;
         this.client = undefined;
         await client?.end().catch(() => undefined);
@@ -214,6 +246,9 @@ export class CheckpointedConsumer {
       if (this.state === 'active') this.leaveActive('reconnecting');
       lost.abort(error);
     });
+    // Aborted when a checkpoint stored on its own finds that someone else moved it.
+    const moved = new AbortController();
+    this.checkpointMoved = moved;
     this.client = client;
     await client.connect();
     // Its batches are the service's own work, as long as their events make them. A statement or
@@ -236,6 +271,7 @@ export class CheckpointedConsumer {
     this.position = await this.inTransaction(client, () =>
       this.options.checkpoints.load(client, this.options.name),
     );
+    this.stored = this.position;
     const sqlBatch = this.options.sqlBatch;
     if (sqlBatch?.prepareSession) {
       await transactionInOneRoundTrip(client, [sqlBatch.prepare, sqlBatch.prepareSession]);
@@ -246,7 +282,7 @@ export class CheckpointedConsumer {
       store: this.options.store,
       filter: this.options.filter,
       from: this.position ?? 'start',
-      signal: AbortSignal.any([signal, lost.signal]),
+      signal: AbortSignal.any([signal, lost.signal, moved.signal]),
       batchSize,
       onReadError: (error, attempt) =>
         this.log(
@@ -264,6 +300,7 @@ export class CheckpointedConsumer {
       }
     }
     if (lost.signal.aborted && !signal.aborted) throw lost.signal.reason;
+    if (moved.signal.aborted && !signal.aborted) throw moved.signal.reason;
   }
 
   private async applyBatch(
@@ -359,11 +396,20 @@ export class CheckpointedConsumer {
     const sqlBatch = this.options.sqlBatch;
     let appliedAt: number | undefined;
     if (sqlBatch) {
+      const statements = sqlBatch.toSql(batch);
+      if (statements === '') {
+        this.advance(last.position, batch.length);
+        this.storeCheckpointSoon(client, sqlBatch);
+        return;
+      }
+      // This transaction stores the checkpoint: none is to be stored on its own meanwhile.
+      this.cancelCheckpointWrite();
+      await this.checkpointWrite;
       try {
         const result = await transactionInOneRoundTrip(client, [
           sqlBatch.prepare,
-          sqlBatch.toSql(batch),
-          sqlBatch.moveCheckpoint(this.options.name, this.position, last.position),
+          statements,
+          sqlBatch.moveCheckpoint(this.options.name, this.stored, last.position),
           // Where the batch's time went: applying it, or committing and answering.
           'SELECT extract(epoch FROM clock_timestamp())::float8 * 1000 AS applied_at',
         ]);
@@ -380,19 +426,79 @@ export class CheckpointedConsumer {
       if (act) await act(batch);
       await this.inTransaction(client, async () => {
         if (handle) await handle(client, batch);
-        if (!(await this.options.checkpoints.save(client, this.options.name, this.position, last.position))) {
+        if (!(await this.options.checkpoints.save(client, this.options.name, this.stored, last.position))) {
           throw new CheckpointMovedError(this.options.name);
         }
       });
     }
-    this.position = last.position;
-    this.eventsApplied += batch.length;
-    this.reconnectDelayMs = FIRST_RECONNECT_DELAY_MS;
+    this.stored = last.position;
+    this.advance(last.position, batch.length);
     this.options.onCommitted?.(
       last.position,
       batch,
       reading && { ...reading, appliedAt, committedAt: wallClockMs() },
     );
+  }
+
+  private advance(position: Position, events: number): void {
+    this.position = position;
+    this.eventsApplied += events;
+    this.reconnectDelayMs = FIRST_RECONNECT_DELAY_MS;
+    this.options.onProgress?.(position, this.stored);
+  }
+
+  /**
+   * Stores, checkpointDelayMs from now, the checkpoint that batches which changed nothing moved
+   * in memory, unless a batch's transaction stores it first. Through the consumer's own connection,
+   * in one round trip: nothing else can run inside it. A failure leaves the checkpoint to the next
+   * batch (a lost connection is seen by the consumer itself); a checkpoint moved by someone else
+   * ends the lead, which resumes from the stored one.
+   */
+  private storeCheckpointSoon(client: pg.Client, sqlBatch: SqlBatch): void {
+    if (this.checkpointTimer) return;
+    const moved = this.checkpointMoved;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      const write = this.storeCheckpoint(client, sqlBatch, moved, this.checkpointWrite);
+      this.checkpointWrite = write;
+      void write.finally(() => {
+        if (this.checkpointWrite === write) this.checkpointWrite = undefined;
+      });
+    }, this.options.checkpointDelayMs ?? CHECKPOINT_DELAY_MS);
+    this.checkpointTimer.unref();
+  }
+
+  private async storeCheckpoint(
+    client: pg.Client,
+    sqlBatch: SqlBatch,
+    moved: AbortController | undefined,
+    previous: Promise<void> | undefined,
+  ): Promise<void> {
+    await previous;
+    const position = this.position;
+    const expected = this.stored;
+    if (position === undefined || position === expected || this.client !== client) return;
+    try {
+      await transactionInOneRoundTrip(client, [
+        sqlBatch.prepare,
+        sqlBatch.moveCheckpoint(this.options.name, expected, position),
+      ]);
+    } catch (error) {
+      if (this.client !== client) return;
+      if (error instanceof pg.DatabaseError && error.code === CHECKPOINT_MOVED) {
+        moved?.abort(new CheckpointMovedError(this.options.name));
+      } else {
+        this.log('warn', `${this.options.name}: storing the checkpoint failed: ${describe(error)}`);
+      }
+      return;
+    }
+    this.stored = position;
+    this.options.onProgress?.(this.position ?? position, position);
+  }
+
+  private cancelCheckpointWrite(): void {
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
   }
 
   /**

@@ -81,8 +81,8 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
             moveCheckpoint: moveReadModelCheckpointSql,
           },
           log: (level, message) => this.logger[level](message),
-          onCommitted: (position, events, delivery) => {
-            this.progress.committed(projection.name, position);
+          onProgress: (applied, stored) => this.progress.progressed(projection.name, applied, stored),
+          onCommitted: (_position, events, delivery) => {
             this.metrics.eventsApplied.inc({ consumer: projection.name }, events.length);
             this.metrics.batchesApplied.inc({ consumer: projection.name });
             if (!delivery) return;

@@ -71,7 +71,7 @@ export class Metrics {
 
   readonly eventsApplied = new Counter({
     name: 'tenancy_consumer_events_applied_total',
-    help: 'Events applied by each projection or process manager running in this instance',
+    help: "Events applied by each projection or process manager running in this instance, in its transactions (a batch that changes none of a projection's rows opens none and is not counted)",
     labelNames: ['consumer'] as const,
     registers: [this.registry],
   });
