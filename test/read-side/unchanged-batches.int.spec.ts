@@ -5,15 +5,9 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 import { CheckpointedConsumer } from '../../src/consumers/checkpointed-consumer.js';
 import { readModelCheckpoints } from '../../src/consumers/checkpoint-stores.js';
 import { ProjectionProgress } from '../../src/consumers/projection-progress.js';
-import {
-  enterReadModelSchema,
-  enterReadModelSchemaSql,
-  executeProjectionSql,
-} from '../../projections/projection.applier.js';
+import { enterReadModelSchema, enterReadModelSchemaSql } from '../../projections/projection.applier.js';
 import { moveReadModelCheckpointSql } from '../../projections/read-model.checkpoints.js';
-import { membershipReadModelProjection } from '../../projections/membership-read-model.projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
-import { TENANT_STREAM_PREFIX } from '../../src/tenancy/tenant-stream.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -190,21 +184,6 @@ describe('batches that change nothing', () => {
     } finally {
       await consumer.stop();
     }
-  });
-
-  it("the membership projection's share of a workspace's creation is no statement", () => {
-    const events: RecordedEvent[] = [1, 2, 3].map((revision) => ({
-      id: randomUUID(),
-      streamName: `${TENANT_STREAM_PREFIX}${randomUUID()}`,
-      type: 'WorkspaceCreated',
-      revision,
-      position: `0/${revision}` as Position,
-      data: { workspaceId: randomUUID(), parentId: randomUUID(), name: `w${revision}` },
-      metadata: {},
-      recordedAt: new Date(),
-    }));
-    expect(executeProjectionSql(membershipReadModelProjection, events.slice(0, 1))).toBe('');
-    expect(executeProjectionSql(membershipReadModelProjection, events)).toBe('');
   });
 
   it('Min-Position counts a projection as there when what lies past its stored checkpoint changed nothing', async () => {
