@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Position, RecordedEvent } from '../../src/event-store/event-store.port.js';
-import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { CheckpointedConsumer } from '../../src/consumers/checkpointed-consumer.js';
+import { CheckpointedConsumer, type ConsumerOptions } from '../../src/consumers/checkpointed-consumer.js';
 import { readModelCheckpoints } from '../../src/consumers/checkpoint-stores.js';
 import { ProjectionProgress } from '../../src/consumers/projection-progress.js';
 import { enterReadModelSchema, enterReadModelSchemaSql } from '../../projections/projection.applier.js';
 import { moveReadModelCheckpointSql } from '../../projections/read-model.checkpoints.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { useTestStore } from '../support/test-store.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -18,51 +17,63 @@ import { waitFor } from '../support/wait-for.js';
  * sees at once that such a projection has got there.
  */
 describe('batches that change nothing', () => {
-  let database: TestDatabase;
-  let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    store = new PostgresEventStore(database.pool, database.url);
-  });
-  afterAll(async () => {
-    await store.close();
-    await database.drop();
-  });
+  const testStore = useTestStore();
+  const database = () => testStore.database;
+  const store = () => testStore.store;
 
   const storedCheckpoint = async (name: string): Promise<string | undefined> =>
     (
-      await database.pool.query<{ position: string }>(
+      await database().pool.query<{ position: string }>(
         `SELECT position FROM ${LIVE_READ_MODEL_SCHEMA}.checkpoints WHERE projection = $1`,
         [name],
       )
     ).rows[0]?.position;
 
   const append = async (stream: string, type: string): Promise<Position> =>
-    (await store.appendToStream(stream, [{ type, data: {} }], 'any')).position;
+    (await store().appendToStream(stream, [{ type, data: {} }], 'any')).position;
+
+  /**
+   * A projector of one stream, checkpointed like the read models: its 'Write' events change
+   * something, all others nothing. It tells `seen` the events it is given and `moves` each
+   * checkpoint move it asks for.
+   */
+  const projector = (
+    stream: string,
+    name: string,
+    checkpointDelayMs: number,
+    watch: { seen?: string[]; moves?: string[] } & Pick<ConsumerOptions, 'log' | 'onProgress'> = {},
+  ) => {
+    const { seen, moves, ...callbacks } = watch;
+    return new CheckpointedConsumer({
+      name,
+      filter: { streamPrefixes: [stream] },
+      store: store(),
+      connectionString: database().url,
+      checkpoints: readModelCheckpoints,
+      prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
+      checkpointDelayMs,
+      sqlBatch: {
+        prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
+        toSql: (events: readonly RecordedEvent[]) => {
+          seen?.push(...events.map((event) => event.type));
+          return events.some((event) => event.type === 'Write') ? 'SELECT 1' : '';
+        },
+        moveCheckpoint: (consumer, expected, position) => {
+          moves?.push(`${expected ?? 'none'}>${position}`);
+          return moveReadModelCheckpointSql(consumer, expected, position);
+        },
+      },
+      ...callbacks,
+    });
+  };
 
   it('opens no transaction for them, and stores their checkpoint with the next write or soon after', async () => {
     const stream = `unchanged-${randomUUID()}`;
     const name = `unchanged-${randomUUID()}`;
     const moves: string[] = [];
     const progress: { applied: Position; stored: Position | undefined }[] = [];
-    const consumer = new CheckpointedConsumer({
-      name,
-      filter: { streamPrefixes: [stream] },
-      store,
-      connectionString: database.url,
-      checkpoints: readModelCheckpoints,
-      prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
-      checkpointDelayMs: 1000,
-      sqlBatch: {
-        prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
-        toSql: (events: readonly RecordedEvent[]) =>
-          events.some((e) => e.type === 'Write') ? 'SELECT 1' : '',
-        moveCheckpoint: (consumerName, expected, position) => {
-          moves.push(`${expected ?? 'none'}>${position}`);
-          return moveReadModelCheckpointSql(consumerName, expected, position);
-        },
-      },
+    const consumer = projector(stream, name, 1000, {
+      moves,
       onProgress: (applied, stored) => progress.push({ applied, stored }),
     });
     consumer.start();
@@ -104,25 +115,8 @@ describe('batches that change nothing', () => {
     const stream = `resume-${randomUUID()}`;
     const name = `resume-${randomUUID()}`;
     const applied: string[] = [];
-    const make = () =>
-      new CheckpointedConsumer({
-        name,
-        filter: { streamPrefixes: [stream] },
-        store,
-        connectionString: database.url,
-        checkpoints: readModelCheckpoints,
-        prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
-        // Longer than the test: what changes nothing is never stored on its own here.
-        checkpointDelayMs: 60_000,
-        sqlBatch: {
-          prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
-          toSql: (events: readonly RecordedEvent[]) => {
-            applied.push(...events.map((event) => event.type));
-            return events.some((e) => e.type === 'Write') ? 'SELECT 1' : '';
-          },
-          moveCheckpoint: moveReadModelCheckpointSql,
-        },
-      });
+    // Longer than the test: what changes nothing is never stored on its own here.
+    const make = () => projector(stream, name, 60_000, { seen: applied });
     const one = make();
     one.start();
     const first = await append(stream, 'Write');
@@ -147,22 +141,8 @@ describe('batches that change nothing', () => {
     const name = `moved-${randomUUID()}`;
     const applied: string[] = [];
     const logged: string[] = [];
-    const consumer = new CheckpointedConsumer({
-      name,
-      filter: { streamPrefixes: [stream] },
-      store,
-      connectionString: database.url,
-      checkpoints: readModelCheckpoints,
-      prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
-      checkpointDelayMs: 500,
-      sqlBatch: {
-        prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
-        toSql: (events: readonly RecordedEvent[]) => {
-          applied.push(...events.map((event) => event.type));
-          return events.some((e) => e.type === 'Write') ? 'SELECT 1' : '';
-        },
-        moveCheckpoint: moveReadModelCheckpointSql,
-      },
+    const consumer = projector(stream, name, 500, {
+      seen: applied,
       log: (_level, message) => logged.push(message),
     });
     consumer.start();
@@ -173,7 +153,7 @@ describe('batches that change nothing', () => {
       const last = await append(stream, 'Nothing');
       await waitFor(async () => consumer.status().position === last, 5000);
       // As a replay that swapped in tables rebuilt up to `before` would leave it.
-      await database.pool.query(
+      await database().pool.query(
         `UPDATE ${LIVE_READ_MODEL_SCHEMA}.checkpoints SET position = $2 WHERE projection = $1`,
         [name, before],
       );
@@ -191,13 +171,13 @@ describe('batches that change nothing', () => {
     const stream = `min-position-${randomUUID()}`;
     const stored = await append(stream, 'Write');
     const later = await append(stream, 'Nothing');
-    await database.pool.query(
+    await database().pool.query(
       `INSERT INTO ${LIVE_READ_MODEL_SCHEMA}.checkpoints (projection, position, updated_at)
        SELECT unnest($1::text[]), $2, now()
        ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position`,
       [names, stored],
     );
-    const progress = new ProjectionProgress(database.pool);
+    const progress = new ProjectionProgress(database().pool);
     expect(await progress.hasApplied(later)).toBe(false);
     // The local projector applied `later` (it changed nothing) and its stored checkpoint is `stored`.
     for (const name of names) progress.progressed(name, later, stored);
@@ -206,14 +186,14 @@ describe('batches that change nothing', () => {
     // swapped in rebuilt tables, another instance moved it), only the stored one counts.
     const elsewhere = await append(stream, 'Write');
     const moved = names[0] as string;
-    await database.pool.query(
+    await database().pool.query(
       `UPDATE ${LIVE_READ_MODEL_SCHEMA}.checkpoints SET position = $2 WHERE projection = $1`,
       [moved, elsewhere],
     );
     expect(await progress.hasApplied(later)).toBe(true);
-    await database.pool.query(
+    await database().pool.query(
       `UPDATE ${LIVE_READ_MODEL_SCHEMA}.checkpoints SET position = $2 WHERE projection = $1`,
-      [moved, (await store.readAll({ maxCount: 1 })).events[0]!.position],
+      [moved, (await store().readAll({ maxCount: 1 })).events[0]!.position],
     );
     expect(await progress.hasApplied(later)).toBe(false);
   });
