@@ -39,8 +39,10 @@ const PROJECTED: ReadonlySet<TenancyEventType> = new Set<TenancyEventType>([
 export const membershipReadModelProjection: Projection = {
   name: 'membership-read-model',
   // Every event of a tenant stream, not only those above: the checkpoint then moves with the other
-  // read models', which is what a Min-Position wait compares with.
+  // read models', which is what a Min-Position wait compares with (a batch of none of them opens
+  // no transaction; its checkpoint is stored a little later: see changedBy).
   filter: { streamPrefixes: [TENANT_STREAM_PREFIX] },
+  changedBy: PROJECTED,
   tables: ['membership_revisions', 'members', 'member_groups', 'group_members', 'grants'],
   project(recorded: RecordedEvent): readonly SqlStatement[] {
     if (!PROJECTED.has(recorded.type as TenancyEventType)) return [];

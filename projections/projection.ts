@@ -23,6 +23,13 @@ export interface Projection {
   /** The same effect for a whole batch in a handful of statements, whatever its size. */
   readonly setBased?: SetBasedProjection;
   /**
+   * Where not every event can change this projection's rows, the types of those that can: a batch
+   * of only other events is no statement, so its projector opens no transaction for it, and a read
+   * with Min-Position may pass over them in the log after the stored checkpoint
+   * (src/consumers/projection-progress.ts). Absent: any event may change them.
+   */
+  readonly changedBy?: ReadonlySet<string>;
+  /**
    * A rebuild's form for the events that only add rows: it works out their final rows in the
    * process and copies them in, instead of applying them as sets or one by one.
    */

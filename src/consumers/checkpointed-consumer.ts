@@ -66,9 +66,9 @@ export interface ConsumerOptions {
    * on in memory, and its checkpoint is stored with the next batch that does change something, or
    * on its own this long after the first batch that changed nothing, whichever comes first. At a
    * steady rate of such events, that is one write per this interval instead of one per event.
-   * Until it is stored, a restart applies those events again (they change nothing), and a read
-   * asking for Min-Position in another instance waits for it (this instance's reads do not: see
-   * onProgress).
+   * Until it is stored, a restart applies those events again (they change nothing); a read asking
+   * for Min-Position learns of the progress from this instance's projector (onProgress), or, in
+   * another instance, from the log (Projection.changedBy).
    */
   readonly checkpointDelayMs?: number;
   /** Runs at the start of every transaction (role, search path). */

@@ -2,11 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { quoteIdentifier } from '../database/database-urls.js';
 import { PG_POOL } from '../database/postgres-pool.js';
-import type { Position } from '../event-store/event-store.port.js';
+import { EVENT_STORE, type EventStore, type Position } from '../event-store/event-store.port.js';
 import { comparePositions } from '../event-store/position.js';
+import type { Projection } from '../../projections/projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 
 const PROJECTION_NAMES = READ_MODEL_PROJECTIONS.map((projection) => projection.name);
+const PROJECTIONS = new Map(READ_MODEL_PROJECTIONS.map((projection) => [projection.name, projection]));
+/**
+ * Most events a read with Min-Position reads from the log past a stored checkpoint to see that
+ * none of them changes that projection. The checkpoint of a projector that is running is at most
+ * about 50 ms of the log behind its progress (ConsumerOptions.checkpointDelayMs); a wider gap is
+ * left to the checkpoint to close.
+ */
+const LOG_CHECK_EVENTS = 256;
 
 /** Where a local projector has got to (see ConsumerOptions.onProgress). */
 interface LocalProgress {
@@ -24,7 +33,10 @@ export class ProjectionProgress {
   private readonly waiters = new Set<() => void>();
   private readonly local = new Map<string, LocalProgress>();
 
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   /** Told by the local projectors after each batch and each checkpoint stored on its own. */
   progressed(projection: string, applied: Position, stored: Position | undefined): void {
@@ -51,8 +63,11 @@ export class ProjectionProgress {
    *
    * A read model has when its stored checkpoint has; or when a local projector has applied it
    * without storing it yet (those batches changed nothing: see ConsumerOptions.checkpointDelayMs)
-   * and the stored checkpoint is still the one that projector stored. Once the stored one is
-   * another (a replay swapped in rebuilt tables, another instance took over), only it counts.
+   * and the stored checkpoint is still the one that projector stored (once the stored one is
+   * another, a replay swapped in rebuilt tables or another instance took over, that proves
+   * nothing); or, for a projection that not every event changes (Projection.changedBy), when the
+   * log from its stored checkpoint up to the position holds none that does: an instance other than
+   * the projector's learns so without waiting for the checkpoint.
    */
   async hasApplied(position: Position): Promise<boolean> {
     const { rows } = await this.pool.query<{ projection: string; position: string }>(
@@ -60,14 +75,44 @@ export class ProjectionProgress {
        WHERE projection = ANY ($1)`,
       [PROJECTION_NAMES],
     );
-    return (
-      rows.length === PROJECTION_NAMES.length &&
-      rows.every((row) => {
-        const stored = row.position as Position;
-        if (comparePositions(stored, position) >= 0) return true;
-        const local = this.local.get(row.projection);
-        return local?.stored === stored && comparePositions(local.applied, position) >= 0;
-      })
-    );
+    if (rows.length !== PROJECTION_NAMES.length) return false;
+    const unproven: { projection: Projection; stored: Position }[] = [];
+    for (const row of rows) {
+      const stored = row.position as Position;
+      if (comparePositions(stored, position) >= 0) continue;
+      const local = this.local.get(row.projection);
+      if (local?.stored === stored && comparePositions(local.applied, position) >= 0) continue;
+      const projection = PROJECTIONS.get(row.projection);
+      if (!projection?.changedBy) return false;
+      unproven.push({ projection, stored });
+    }
+    for (const { projection, stored } of unproven) {
+      if (!(await this.changesNothingBetween(projection, stored, position))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether the log after `stored` up to and including `position` holds no event that changes the
+   * projection, read as far as LOG_CHECK_EVENTS of its events; false where that does not reach
+   * the position.
+   */
+  private async changesNothingBetween(
+    projection: Projection,
+    stored: Position,
+    position: Position,
+  ): Promise<boolean> {
+    const page = await this.store.readAll({
+      after: stored,
+      maxCount: LOG_CHECK_EVENTS,
+      filter: projection.filter,
+    });
+    let reached = false;
+    for (const event of page.events) {
+      if (comparePositions(event.position, position) > 0) return true;
+      if (projection.changedBy?.has(event.type)) return false;
+      reached = comparePositions(event.position, position) === 0;
+    }
+    return reached;
   }
 }

@@ -365,7 +365,7 @@ describe('checkpointed consumer', () => {
       store,
       [slow],
       new Metrics(),
-      new ProjectionProgress(database.pool),
+      new ProjectionProgress(database.pool, store),
     );
     host.onApplicationBootstrap();
     try {

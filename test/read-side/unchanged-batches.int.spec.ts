@@ -6,6 +6,8 @@ import { readModelCheckpoints } from '../../src/consumers/checkpoint-stores.js';
 import { ProjectionProgress } from '../../src/consumers/projection-progress.js';
 import { enterReadModelSchema, enterReadModelSchemaSql } from '../../projections/projection.applier.js';
 import { moveReadModelCheckpointSql } from '../../projections/read-model.checkpoints.js';
+import { membershipReadModelProjection } from '../../projections/membership-read-model.projection.js';
+import { TENANT_STREAM_PREFIX } from '../../src/tenancy/tenant-stream.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
 import { useTestStore } from '../support/test-store.js';
 import { waitFor } from '../support/wait-for.js';
@@ -177,7 +179,7 @@ describe('batches that change nothing', () => {
        ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position`,
       [names, stored],
     );
-    const progress = new ProjectionProgress(database().pool);
+    const progress = new ProjectionProgress(database().pool, store());
     expect(await progress.hasApplied(later)).toBe(false);
     // The local projector applied `later` (it changed nothing) and its stored checkpoint is `stored`.
     for (const name of names) progress.progressed(name, later, stored);
@@ -196,5 +198,37 @@ describe('batches that change nothing', () => {
       [moved, (await store().readAll({ maxCount: 1 })).events[0]!.position],
     );
     expect(await progress.hasApplied(later)).toBe(false);
+  });
+
+  it('Min-Position on an instance without the projector reads past its stored checkpoint for events that change it', async () => {
+    const stream = `${TENANT_STREAM_PREFIX}${randomUUID()}`;
+    const storeCheckpoints = async (others: Position, membership: Position) => {
+      for (const projection of READ_MODEL_PROJECTIONS) {
+        await database().pool.query(
+          `INSERT INTO ${LIVE_READ_MODEL_SCHEMA}.checkpoints (projection, position, updated_at)
+           VALUES ($1, $2, now())
+           ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position`,
+          [projection.name, projection === membershipReadModelProjection ? membership : others],
+        );
+      }
+    };
+    const progress = new ProjectionProgress(database().pool, store());
+    const stored = await append(stream, 'TenantCreated');
+    const first = await append(stream, 'WorkspaceCreated');
+    const second = await append(stream, 'WorkspaceRenamed');
+    // Every other read model is at `second`; the membership one stored `stored`, and nothing after
+    // it changes its rows: there, with no word from a projector of this instance.
+    await storeCheckpoints(second, stored);
+    expect(await progress.hasApplied(first)).toBe(true);
+    expect(await progress.hasApplied(second)).toBe(true);
+    // An event that changes its rows lies in between: not there, at that event or after it.
+    const granted = await append(stream, 'RoleGranted');
+    const third = await append(stream, 'WorkspaceCreated');
+    await storeCheckpoints(third, stored);
+    expect(await progress.hasApplied(second)).toBe(true);
+    expect(await progress.hasApplied(granted)).toBe(false);
+    expect(await progress.hasApplied(third)).toBe(false);
+    await storeCheckpoints(third, granted);
+    expect(await progress.hasApplied(third)).toBe(true);
   });
 });
