@@ -4,27 +4,8 @@ import request from 'supertest';
 import { createLogger } from '../../src/observability/logger.js';
 import { capture } from '../support/capture.js';
 import { AUTH, OPERATOR_KEY, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
+import { scrapeValues, series } from '../support/metrics-scrape.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** Prometheus text format -> value by `name{label="value",...}` with the labels in sorted order. */
-function scrapeValues(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match?.[1] || match[3] === undefined) continue;
-    const labels = [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)]
-      .map(([, name, value]) => `${name}="${value}"`)
-      .sort();
-    values.set(`${match[1]}{${labels.join(',')}}`, Number(match[3]));
-  }
-  return values;
-}
-
-const series = (name: string, labels: Record<string, string>) =>
-  `${name}{${Object.entries(labels)
-    .map(([key, value]) => `${key}="${value}"`)
-    .sort()
-    .join(',')}}`;
 
 const requests = (method: string, route: string, status: number) =>
   series('tenancy_http_request_duration_seconds_count', { method, route, status: String(status) });

@@ -2,16 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { scrapeValues, series } from '../support/metrics-scrape.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** tenancy_consumer_batches_total of one consumer, from the service's own /metrics. */
-const batchesOf = async (app: TestApp, consumer: string): Promise<number> => {
-  const text = (await request(app.server).get('/metrics')).text;
-  const line = text
-    .split('\n')
-    .find((candidate) => candidate.startsWith(`tenancy_consumer_batches_total{consumer="${consumer}"}`));
-  return Number(line?.split(' ').at(-1) ?? 0);
-};
+const batchesOf = async (app: TestApp, consumer: string): Promise<number> =>
+  scrapeValues((await request(app.server).get('/metrics')).text).get(
+    series('tenancy_consumer_batches_total', { consumer }),
+  ) ?? 0;
 
 describe('the service: a projection whose rows a command leaves alone', () => {
   let app: TestApp;

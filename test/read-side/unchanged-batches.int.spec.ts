@@ -31,6 +31,16 @@ describe('batches that change nothing', () => {
       )
     ).rows[0]?.position;
 
+  /** Stores a checkpoint by hand, as a replay's swap or another instance would move it. */
+  const setCheckpoint = async (projection: string, position: Position): Promise<void> => {
+    await database().pool.query(
+      `INSERT INTO ${LIVE_READ_MODEL_SCHEMA}.checkpoints (projection, position, updated_at)
+       VALUES ($1, $2, now())
+       ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position`,
+      [projection, position],
+    );
+  };
+
   const append = async (stream: string, type: string): Promise<Position> =>
     (await store().appendToStream(stream, [{ type, data: {} }], 'any')).position;
 
@@ -155,10 +165,7 @@ describe('batches that change nothing', () => {
       const last = await append(stream, 'Nothing');
       await waitFor(async () => consumer.status().position === last, 5000);
       // As a replay that swapped in tables rebuilt up to `before` would leave it.
-      await database().pool.query(
-        `UPDATE ${LIVE_READ_MODEL_SCHEMA}.checkpoints SET position = $2 WHERE projection = $1`,
-        [name, before],
-      );
+      await setCheckpoint(name, before);
       await waitFor(async () => logged.some((line) => /moved by someone else/.test(line)), 5000);
       // It read again from there: the second Write and the event after it, stored together.
       await waitFor(async () => (await storedCheckpoint(name)) === last, 5000);
@@ -173,12 +180,7 @@ describe('batches that change nothing', () => {
     const stream = `min-position-${randomUUID()}`;
     const stored = await append(stream, 'Write');
     const later = await append(stream, 'Nothing');
-    await database().pool.query(
-      `INSERT INTO ${LIVE_READ_MODEL_SCHEMA}.checkpoints (projection, position, updated_at)
-       SELECT unnest($1::text[]), $2, now()
-       ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position`,
-      [names, stored],
-    );
+    for (const name of names) await setCheckpoint(name, stored);
     const progress = new ProjectionProgress(database().pool, store());
     expect(await progress.hasApplied(later)).toBe(false);
     // The local projector applied `later` (it changed nothing) and its stored checkpoint is `stored`.
@@ -188,15 +190,9 @@ describe('batches that change nothing', () => {
     // swapped in rebuilt tables, another instance moved it), only the stored one counts.
     const elsewhere = await append(stream, 'Write');
     const moved = names[0] as string;
-    await database().pool.query(
-      `UPDATE ${LIVE_READ_MODEL_SCHEMA}.checkpoints SET position = $2 WHERE projection = $1`,
-      [moved, elsewhere],
-    );
+    await setCheckpoint(moved, elsewhere);
     expect(await progress.hasApplied(later)).toBe(true);
-    await database().pool.query(
-      `UPDATE ${LIVE_READ_MODEL_SCHEMA}.checkpoints SET position = $2 WHERE projection = $1`,
-      [moved, (await store().readAll({ maxCount: 1 })).events[0]!.position],
-    );
+    await setCheckpoint(moved, (await store().readAll({ maxCount: 1 })).events[0]!.position);
     expect(await progress.hasApplied(later)).toBe(false);
   });
 
@@ -204,11 +200,9 @@ describe('batches that change nothing', () => {
     const stream = `${TENANT_STREAM_PREFIX}${randomUUID()}`;
     const storeCheckpoints = async (others: Position, membership: Position) => {
       for (const projection of READ_MODEL_PROJECTIONS) {
-        await database().pool.query(
-          `INSERT INTO ${LIVE_READ_MODEL_SCHEMA}.checkpoints (projection, position, updated_at)
-           VALUES ($1, $2, now())
-           ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position`,
-          [projection.name, projection === membershipReadModelProjection ? membership : others],
+        await setCheckpoint(
+          projection.name,
+          projection === membershipReadModelProjection ? membership : others,
         );
       }
     };
