@@ -91,7 +91,7 @@ describe('API keys across instances', () => {
   const streamOf = async (tenantId: string) => {
     const { rows } = await first.database.pool.query<{
       type: string;
-      data: { workspaceId?: string; apiKeyId?: string };
+      data: { workspaceId?: string; apiKeyId?: string; isRoot?: boolean };
       actor: string;
     }>(
       `SELECT event_type AS type, data, metadata->>'actor' AS actor FROM events
@@ -178,8 +178,10 @@ describe('API keys across instances', () => {
       .filter((answer) => answer.status === 201)
       .map((answer) => (answer.body as { workspaceId: string }).workspaceId)
       .sort();
+    // The key's first write also creates the root when its bootstrap has not yet run (CreateWorkspace
+    // does that on demand): that one was never answered as a workspace of its own.
     const landed = (await writesOfKey(tenant.tenantId, key.apiKeyId))
-      .filter((event) => event.type === 'WorkspaceCreated')
+      .filter((event) => event.type === 'WorkspaceCreated' && event.data.isRoot !== true)
       .map((event) => event.data.workspaceId)
       .sort();
     expect(landed).toEqual(created);

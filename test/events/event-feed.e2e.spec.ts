@@ -13,6 +13,7 @@ import { CURRENT_SCHEMA_VERSION, TENANCY_EVENT_TYPES } from '../../src/tenancy/t
 import { encodePosition } from '../../src/event-store/position.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { rootWorkspaceIdOf } from '../../src/tenancy/root-workspace.js';
+import { processManagersSettled } from '../support/process-managers-settled.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { listeningPort, openEventStream, type EventStreamClient } from './sse-client.js';
 
@@ -341,6 +342,8 @@ describe('event feed for consumers', () => {
         ]);
 
       const tenantId = await createTenant();
+      // The streams start at the end of the log: the root's bootstrap must not arrive in them.
+      await processManagersSettled(app);
       const revoked = await issueKey(tenantId);
       const going = await issueKey(tenantId);
       const ofRevoked = stream(`/v1/events/stream?tenantId=${tenantId}&from=end`, revoked.auth);
