@@ -62,6 +62,15 @@ describe('IssueApiKey', () => {
         .then(apiKeyIssued(KEY, { workspaceId: B }));
     });
 
+    it('creates the root first when the key is scoped to it before its bootstrap, and only then', () => {
+      given(tenantCreated())
+        .when(issue({ workspaceId: ROOT_ID }))
+        .then(rootCreated(), apiKeyIssued(KEY, { workspaceId: ROOT_ID }));
+      given(tenantCreated())
+        .when(issue({ workspaceId: workspaceId(0xb) }))
+        .thenFails('WORKSPACE_NOT_FOUND');
+    });
+
     it('folds the key into the state, and its revocation', () => {
       const issued = fold([...active, apiKeyIssued(KEY)]);
       expect(issued.apiKeys.get(KEY)?.status).toBe('active');

@@ -23,8 +23,8 @@ import {
 } from './membership.state.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
 import { invalidField, TenancyRuleViolation } from './tenancy.errors.js';
-import type { ApiKeyIssued } from './tenancy.events.js';
-import { requireActiveTenant, requireWorkspaceOpenToChange, tenantNotFound } from './tenant-rules.js';
+import type { ApiKeyIssued, TenancyEvent } from './tenancy.events.js';
+import { requireActiveTenant, tenantNotFound, workspaceReadyForChange } from './tenant-rules.js';
 import { requireSealed, samePersonalText } from './personal-text.js';
 import { requireWithinQuota, type Quotas } from './quotas.js';
 import type { TenantState } from './tenant.state.js';
@@ -38,7 +38,7 @@ export function decideMembership(
   command: MembershipCommand,
   state: TenantState,
   quotas: Quotas,
-): MembershipEvent[] {
+): TenancyEvent[] {
   const { tenantId } = command;
   const membership = state.membership;
   if (command.type === 'ErasePersonalData') {
@@ -156,7 +156,7 @@ export function decideMembership(
 function grantRole(
   command: Extract<MembershipCommand, { type: 'GrantRole' }>,
   state: TenantState,
-): MembershipEvent[] {
+): TenancyEvent[] {
   const { tenantId } = command;
   const membership = state.membership;
   const grantId = requireUuid(command.grantId, 'grantId');
@@ -166,9 +166,10 @@ function grantRole(
   const role = command.role;
   const principal = requirePrincipal(state, command.principal);
   const workspaceId = command.workspaceId ?? null;
+  const events: TenancyEvent[] = [];
   if (workspaceId !== null) {
     requireUuid(workspaceId, 'workspaceId');
-    requireWorkspaceOpenToChange(state, workspaceId);
+    events.push(...workspaceReadyForChange(state, tenantId, workspaceId));
   }
   const existing = membership.grantsOf(principal.type, principal.id).get(scopeKeyOf(workspaceId));
   if (existing?.role === role) return [];
@@ -176,7 +177,6 @@ function grantRole(
   if (membership.grants.has(grantId) || membership.isRetiredGrantId(grantId)) {
     throw new TenancyRuleViolation('GRANT_ID_TAKEN', `grant ${grantId} already exists or existed`);
   }
-  const events: MembershipEvent[] = [];
   if (existing !== undefined) {
     // One grant per principal and scope: another role replaces it, which may demote the last admin.
     if (role !== 'admin') refuseLosingAdmins(membership, adminsLostWith(membership, existing));

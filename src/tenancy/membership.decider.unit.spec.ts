@@ -352,6 +352,18 @@ describe('GrantRole', () => {
       .then(roleGranted(grantId(9), apiKey(KEY), 'editor', B));
   });
 
+  it('creates the root first when the grant is on it before its bootstrap', () => {
+    given(tenantCreated(), memberAdded('bob'))
+      .when(grant(grantId(9), user('bob'), 'editor', ROOT_ID))
+      .then(rootCreated(), roleGranted(grantId(9), user('bob'), 'editor', ROOT_ID));
+    given(tenantCreated(), memberAdded('bob'))
+      .when(grant(grantId(9), user('bob'), 'editor', A))
+      .thenFails('WORKSPACE_NOT_FOUND');
+    given(tenantCreated(), memberAdded('bob'), tenantDeletionStarted())
+      .when(grant(grantId(9), user('bob'), 'editor', ROOT_ID))
+      .thenFails('TENANT_DELETING');
+  });
+
   it('is nothing to do when the principal already holds that role on that scope', () => {
     given(...team, roleGranted(grantId(2), user('bob'), 'editor', A))
       .when(grant(grantId(9), user('bob'), 'editor', A))

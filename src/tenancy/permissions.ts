@@ -18,6 +18,7 @@ import {
   type MembershipState,
 } from './membership.state.js';
 import { invalidField } from './tenancy.errors.js';
+import { isRootStillToCome } from './root-workspace.js';
 import { tenantNotFound, workspaceNotFound } from './tenant-rules.js';
 import {
   findLiveWorkspace,
@@ -83,6 +84,8 @@ export interface CheckAnswer {
  */
 export function scopesOf(state: TenantState, workspaceId: string | null): string[] {
   if (workspaceId === null) return [TENANT_SCOPE];
+  // No grant can be on a root not yet created: a grant on it creates it first.
+  if (isRootStillToCome(state, workspaceId)) return [workspaceId, TENANT_SCOPE];
   const workspace = findLiveWorkspace(state, workspaceId);
   if (workspace === undefined) throw workspaceNotFound(workspaceId);
   // The ancestors of a live workspace are live: a parent is never deleted before its children.

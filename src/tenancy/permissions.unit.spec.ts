@@ -124,6 +124,21 @@ describe('the permission check', () => {
       expect.objectContaining({ code: 'TENANT_NOT_FOUND' }),
     );
   });
+
+  it('answers on the root before its bootstrap from the tenant-wide grants, and on nothing else', () => {
+    const early = fold([tenantCreated(), memberAdded('bob'), roleGranted(grantId(1), user('bob'), 'editor')]);
+    expect(checkPermission(early, user('bob'), 'workspace.write', ROOT_ID)).toEqual({
+      allowed: true,
+      role: 'editor',
+      via: { grantId: grantId(1), workspaceId: null },
+    });
+    expect(checkPermission(early, user('bob'), 'workspace.delete', ROOT_ID)).toMatchObject({
+      allowed: false,
+    });
+    expect(() => checkPermission(early, user('bob'), 'workspace.read', A)).toThrow(
+      expect.objectContaining({ code: 'WORKSPACE_NOT_FOUND' }),
+    );
+  });
 });
 
 describe('reachable workspaces', () => {

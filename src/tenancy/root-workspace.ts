@@ -1,12 +1,14 @@
 import type { WorkspaceCreated } from './tenancy.events.js';
+import type { TenantState } from './tenant.state.js';
 import { uuidV5 } from './uuid.js';
 
 /** The one place that names the root workspace a tenant starts with. Users may rename it later. */
 export const ROOT_WORKSPACE_NAME = 'Root';
 
 /**
- * Derived, not generated: the root bootstrap process manager and CreateWorkspace (which creates the
- * root on demand) must agree on it, and a redelivered bootstrap must not create a second root.
+ * Derived, not generated: the root bootstrap process manager and the commands that create the root
+ * on demand (a workspace under it, a key or a grant on it) must agree on it, and a redelivered
+ * bootstrap must not create a second root.
  */
 export function rootWorkspaceIdOf(tenantId: string): string {
   return uuidV5('root', tenantId);
@@ -24,4 +26,19 @@ export function rootWorkspaceCreated(tenantId: string): WorkspaceCreated {
       isRoot: true,
     },
   };
+}
+
+/**
+ * Whether the workspace named is the tenant's root while its WorkspaceCreated is still to come. The
+ * 201 that created the tenant gave the root's id, and the process manager appends the root after
+ * that answer, so a client may name it first. A command on it then creates the root in its own
+ * append (one root whichever comes first), and a check on it sees the tenant-wide grants alone.
+ */
+export function isRootStillToCome(state: TenantState, workspaceId: string): boolean {
+  return (
+    state.status !== 'none' &&
+    state.rootWorkspaceId === undefined &&
+    state.tenantId !== undefined &&
+    workspaceId === rootWorkspaceIdOf(state.tenantId)
+  );
 }

@@ -34,7 +34,7 @@ import {
 } from './membership.decider.js';
 import {
   requireActiveTenant,
-  requireWorkspaceOpenToChange,
+  workspaceReadyForChange,
   tenantNotFound,
   workspaceDeleting,
   workspaceNotFound,
@@ -737,11 +737,12 @@ function issueApiKey(command: IssueApiKey, state: TenantState, quotas: Quotas): 
   const name =
     command.name === undefined || command.name === null ? null : parseResourceName(command.name).display;
   const workspaceId = command.workspaceId ?? null;
+  let rootFirst: TenancyEvent[] = [];
   if (workspaceId !== null) {
     if (!isCanonicalUuid(workspaceId)) {
       throw invalidField('workspaceId', 'must be a lowercase UUID');
     }
-    requireWorkspaceOpenToChange(state, workspaceId);
+    rootFirst = workspaceReadyForChange(state, tenantId, workspaceId);
   }
 
   const existing = state.apiKeys.get(apiKeyId);
@@ -770,6 +771,7 @@ function issueApiKey(command: IssueApiKey, state: TenantState, quotas: Quotas): 
   const keys = state.activeApiKeyCount;
   requireWithinQuota('maxApiKeys', quotas.maxApiKeys, keys, keys + 1);
   return [
+    ...rootFirst,
     { type: 'ApiKeyIssued', data: { tenantId, apiKeyId, role, workspaceId, name, secretHash, issuedAt } },
   ];
 }

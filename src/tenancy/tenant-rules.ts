@@ -1,5 +1,7 @@
 /** Refusals shared by the deciders of the tenant aggregate's areas (workspaces, keys, membership). */
+import { isRootStillToCome, rootWorkspaceCreated } from './root-workspace.js';
 import { TenancyRuleViolation } from './tenancy.errors.js';
+import type { WorkspaceCreated } from './tenancy.events.js';
 import {
   deletingAncestorOrSelf,
   findLiveWorkspace,
@@ -32,6 +34,21 @@ export function requireWorkspaceOpenToChange(state: TenantState, workspaceId: st
   const deleting = deletingAncestorOrSelf(state, workspace);
   if (deleting !== undefined) throw workspaceDeleting(deleting.workspaceId);
   return workspace;
+}
+
+/**
+ * What must come before a key or a grant on the workspace: the root's WorkspaceCreated when the
+ * workspace is the root still to come (appended in the same append, right before), nothing for a
+ * workspace that is live and outside any cascade; anything else is refused.
+ */
+export function workspaceReadyForChange(
+  state: TenantState,
+  tenantId: string,
+  workspaceId: string,
+): WorkspaceCreated[] {
+  if (isRootStillToCome(state, workspaceId)) return [rootWorkspaceCreated(tenantId)];
+  requireWorkspaceOpenToChange(state, workspaceId);
+  return [];
 }
 
 export function tenantSuspended(tenantId: string): TenancyRuleViolation {

@@ -50,6 +50,15 @@ describe('tenancy command API', () => {
     );
     return rows[0]?.count ?? 0;
   };
+  /** The tenant's stream as event types, its root's WorkspaceCreated as 'root'. */
+  const rootsAndEvents = async (tenantId: string): Promise<string[]> => {
+    const { rows } = await app.database.pool.query<{ event_type: string; root: boolean | null }>(
+      `SELECT event_type, (data->>'isRoot')::boolean AS root FROM events
+       WHERE stream_name = $1 ORDER BY stream_revision`,
+      [`tenant-${tenantId}`],
+    );
+    return rows.map((row) => (row.root ? 'root' : row.event_type));
+  };
   const logLength = async (): Promise<number> => {
     const { rows } = await app.database.pool.query<{ count: number }>(
       'SELECT count(*)::int AS count FROM events',
@@ -588,6 +597,73 @@ describe('tenancy command API', () => {
         404,
         'WORKSPACE_NOT_FOUND',
       );
+    });
+  });
+
+  describe('the root workspace before its bootstrap (no process manager runs in this file)', () => {
+    it('a grant, a key and a check on the root the 201 named are answered; the first write creates the root, once', async () => {
+      const created = await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: uniqueName('Early'), adminUserId: 'early-admin' });
+      expect(created.status).toBe(201);
+      const { tenantId, rootWorkspaceId } = created.body as { tenantId: string; rootWorkspaceId: string };
+      const tenant = `/v1/tenants/${tenantId}`;
+      const admin = { type: 'user', id: 'early-admin' };
+
+      const check = await http()
+        .post(`${tenant}/permissions/check`)
+        .set(AUTH)
+        .send({ principal: admin, permission: 'workspace.write', workspaceId: rootWorkspaceId });
+      expect({ status: check.status, allowed: check.body.allowed, role: check.body.role }).toEqual({
+        status: 200,
+        allowed: true,
+        role: 'admin',
+      });
+      const stranger = await http()
+        .post(`${tenant}/permissions/check`)
+        .set(AUTH)
+        .send({
+          principal: { type: 'user', id: 'nobody' },
+          permission: 'workspace.read',
+          workspaceId: rootWorkspaceId,
+        });
+      expect({ status: stranger.status, allowed: stranger.body.allowed }).toEqual({
+        status: 200,
+        allowed: false,
+      });
+      expect(await streamLength(tenantId)).toBe(3); // TenantCreated, MemberAdded, RoleGranted: a check writes nothing
+
+      const grant = await http()
+        .post(`${tenant}/grants`)
+        .set(AUTH)
+        .send({ principal: admin, role: 'viewer', workspaceId: rootWorkspaceId });
+      expect(grant.status).toBe(201);
+      const again = await http()
+        .post(`${tenant}/grants`)
+        .set(AUTH)
+        .send({
+          principal: { type: 'group', id: randomUUID() },
+          role: 'viewer',
+          workspaceId: rootWorkspaceId,
+        });
+      expectProblem(again, 404, 'GROUP_NOT_FOUND');
+      expect(await rootsAndEvents(tenantId)).toEqual([
+        'TenantCreated',
+        'MemberAdded',
+        'RoleGranted',
+        'root',
+        'RoleGranted',
+      ]);
+
+      // A key scoped to the root, as the first write of another tenant.
+      const other = await createTenant();
+      const key = await http()
+        .post(`/v1/tenants/${other.tenantId}/api-keys`)
+        .set(AUTH)
+        .send({ role: 'reader', workspaceId: other.rootWorkspaceId, name: 'early' });
+      expect(key.status).toBe(201);
+      expect(await rootsAndEvents(other.tenantId)).toEqual(['TenantCreated', 'root', 'ApiKeyIssued']);
     });
   });
 

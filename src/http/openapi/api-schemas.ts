@@ -137,7 +137,11 @@ export const TENANT_WRITTEN_SCHEMA: SchemaObject = {
     tenantId: uuid,
     name: { type: 'string' },
     status: { type: 'string' },
-    rootWorkspaceId: uuid,
+    rootWorkspaceId: {
+      ...uuid,
+      description:
+        'The root workspace, created right after the tenant; a workspace, key or grant naming it before then creates it',
+    },
     revision,
     position,
   },
