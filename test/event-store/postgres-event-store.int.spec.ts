@@ -213,6 +213,171 @@ describe('PostgreSQL event store', () => {
     }
   });
 
+  /** How many transactions wrote the streams' events. */
+  const transactionsOf = async (streams: readonly string[]): Promise<number> => {
+    const { rows } = await database.pool.query<{ transactions: number }>(
+      'SELECT count(DISTINCT transaction_id)::int AS transactions FROM events WHERE stream_name = ANY($1)',
+      [streams],
+    );
+    return rows[0]?.transactions ?? 0;
+  };
+
+  describe('appends made while others are under way (group commit)', () => {
+    /** A store of its own, and a session holding the stream rows of `held` until `release`. */
+    const withHeldAppends = async (
+      work: (
+        batched: PostgresEventStore,
+        holding: { appends: Promise<unknown>[]; release(): Promise<void> },
+      ) => Promise<void>,
+    ): Promise<void> => {
+      const pool = createPool({ connectionString: database.url, max: 8 });
+      const batched = new PostgresEventStore(pool, database.url);
+      const held = [`held-${randomUUID()}`, `held-${randomUUID()}`];
+      for (const stream of held) await batched.appendToStream(stream, [{ type: 'A', data: {} }], 'no_stream');
+      const locker = new pg.Client({ connectionString: database.url });
+      await locker.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query('SELECT 1 FROM event_streams WHERE stream_name = ANY($1) FOR UPDATE', [held]);
+        // The two statements the store may have under way, each waiting for a row the locker holds.
+        const appends = held.map((stream) => batched.appendToStream(stream, [{ type: 'B', data: {} }], 0));
+        await waitForLockWaiters(2);
+        await work(batched, {
+          appends,
+          release: async () => {
+            await locker.query('COMMIT');
+            await Promise.all(appends);
+          },
+        });
+      } finally {
+        await locker.end();
+        await batched.close();
+        await pool.end();
+      }
+    };
+    const waitForLockWaiters = async (count: number): Promise<void> => {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const { rows } = await database.pool.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if ((rows[0]?.waiting ?? 0) >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`fewer than ${count} sessions waited for a lock`);
+    };
+
+    it('share one transaction, each with its own revision and the position of its own last event', async () => {
+      await withHeldAppends(async (batched, holding) => {
+        const streams = Array.from({ length: 20 }, (_, i) => `together-${i}-${randomUUID()}`);
+        const ids = streams.map(() => [randomUUID(), randomUUID()]);
+        const results = streams.map((stream, i) =>
+          batched.appendToStream(
+            stream,
+            (ids[i] as string[]).map((id) => ({ id, type: 'T', data: { i } })),
+            'no_stream',
+          ),
+        );
+        await holding.release();
+        const appended = await Promise.all(results);
+        expect(await transactionsOf(streams)).toBe(1);
+        for (const [i, stream] of streams.entries()) {
+          const events = [];
+          for await (const event of store.readStream(stream)) events.push(event);
+          expect(events.map((event) => event.id)).toEqual(ids[i]);
+          expect(appended[i]).toEqual({ nextExpectedRevision: 1, position: events[1]?.position });
+        }
+      });
+    });
+
+    it('a failed expectation fails its own append alone', async () => {
+      await withHeldAppends(async (batched, holding) => {
+        const streams = Array.from({ length: 6 }, (_, i) => `expect-${i}-${randomUUID()}`);
+        const results = streams.map((stream, i) =>
+          batched.appendToStream(stream, [{ type: 'T', data: { i } }], i === 3 ? 5 : 'no_stream'),
+        );
+        await holding.release();
+        const outcomes = await Promise.allSettled(results);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual([
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        expect((outcomes[3] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+        expect(await transactionsOf(streams)).toBe(1);
+      });
+    });
+
+    it('an error in the shared statement fails the append at fault alone; the others are written', async () => {
+      await withHeldAppends(async (batched, holding) => {
+        const streams = Array.from({ length: 6 }, (_, i) => `fault-${i}-${randomUUID()}`);
+        const taken = randomUUID();
+        // Through the other store: the two statements this one may have under way are held.
+        await store.appendToStream(
+          `taken-${randomUUID()}`,
+          [{ id: taken, type: 'T', data: {} }],
+          'no_stream',
+        );
+        const results = streams.map((stream, i) =>
+          batched.appendToStream(
+            stream,
+            [{ id: i === 2 ? taken : randomUUID(), type: 'T', data: { i } }],
+            'no_stream',
+          ),
+        );
+        await holding.release();
+        const outcomes = await Promise.allSettled(results);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual([
+          'fulfilled',
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+        for (const [i, stream] of streams.entries())
+          expect(await store.streamRevision(stream)).toBe(i === 2 ? undefined : 0);
+      });
+    });
+  });
+
+  it('32 writers on 6 streams, batched together in any order: each append answered with its own revision and position', async () => {
+    const pool = createPool({ connectionString: database.url, max: 8 });
+    const batched = new PostgresEventStore(pool, database.url);
+    const streams = Array.from({ length: 6 }, (_, i) => `shared-${i}-${randomUUID()}`);
+    const answers = new Map<string, { stream: string; revision: number; position: Position }>();
+    try {
+      await Promise.all(
+        Array.from({ length: 32 }, async (_, writer) => {
+          for (let n = 0; n < 15; n++) {
+            const stream = streams[(writer * 7 + n * 5) % streams.length] as string;
+            const id = randomUUID();
+            const result = await batched.appendToStream(
+              stream,
+              [{ id, type: 'S', data: { writer, n } }],
+              'any',
+            );
+            answers.set(id, { stream, revision: result.nextExpectedRevision, position: result.position });
+          }
+        }),
+      );
+      expect(answers.size).toBe(32 * 15);
+      const written = new Map<string, { stream: string; revision: number; position: Position }>();
+      for (const stream of streams)
+        for await (const event of store.readStream(stream))
+          written.set(event.id, { stream, revision: event.revision, position: event.position });
+      expect(written).toEqual(answers);
+      expect(await transactionsOf(streams)).toBeLessThan(32 * 15);
+    } finally {
+      await batched.close();
+      await pool.end();
+    }
+  });
+
   it('wakes a subscriber in another process through LISTEN/NOTIFY', async () => {
     // A second store on its own pool stands for another service instance: only a notification
     // can wake it before its (long) polling interval.
@@ -562,14 +727,17 @@ describe('migrations', () => {
     try {
       await runMigrations(fresh.url);
       // The database as the version before left it, with the index built while that version ran
-      // (and without what came after it: migrations 0007 and 0008 undone by hand).
-      await fresh.pool.query(`DROP FUNCTION es_try_append(text, text, uuid[], text[], jsonb[], jsonb[]);
+      // (and without what came after it: migrations 0007 to 0009 undone by hand).
+      await fresh.pool
+        .query(`DROP FUNCTION es_try_append_batch(text[], text[], int[], uuid[], text[], jsonb[], jsonb[]);
+        DROP FUNCTION es_try_append(text, text, uuid[], text[], jsonb[], jsonb[]);
         ALTER FUNCTION es_try_append_unchecked(text, text, uuid[], text[], jsonb[], jsonb[]) RENAME TO es_try_append;
         DROP TABLE log_horizon_exemptions`);
       await fresh.pool.query('DROP INDEX events_stream_position');
       await fresh.pool.query(
         `DELETE FROM schema_migrations
-         WHERE name IN ('0006_events-by-stream-position', '0007_log-horizon-exemptions', '0008_append-in-one-function')`,
+         WHERE name IN ('0006_events-by-stream-position', '0007_log-horizon-exemptions', '0008_append-in-one-function',
+                        '0009_append-batch')`,
       );
       await fresh.pool.query(
         'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_stream_position ON events (stream_name, transaction_id, global_position)',
@@ -579,6 +747,7 @@ describe('migrations', () => {
         '0006_events-by-stream-position',
         '0007_log-horizon-exemptions',
         '0008_append-in-one-function',
+        '0009_append-batch',
       ]);
       const { rows } = await fresh.pool.query<{ valid: boolean }>(
         `SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'events_stream_position'::regclass`,

@@ -18,6 +18,7 @@ import {
 } from '../event-store.port.js';
 import { comparePositions, decodePosition, encodePosition } from '../position.js';
 import { assertAppendable } from '../append-validation.js';
+import { AppendBatcher, type AppendOutcomeRow } from './append-batcher.js';
 import { LogChangeNotifier, WAKE_SETTLE_MS } from './log-change-notifier.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -38,14 +39,6 @@ export interface PostgresEventStoreOptions {
    * it woke (see waitForMore); WAKE_SETTLE_MS unless set.
    */
   readonly wakeSettleMs?: number;
-}
-
-interface AppendOutcomeRow {
-  appended: boolean;
-  next_revision: number | null;
-  transaction_id: string | null;
-  global_position: number | null;
-  actual_revision: number | null;
 }
 
 interface EventRow {
@@ -143,9 +136,13 @@ function eventColumns(alias: string): string {
  * still running (HORIZON: passing over those declared exempt, which append nothing). Such
  * rows can no longer change, and any transaction that commits later has a larger transaction id,
  * so "read after the last position seen" never skips an event that commits late.
+ *
+ * Appends made while others of this store are under way share a statement and a transaction
+ * (AppendBatcher); each keeps its own expectation, outcome and position.
  */
 export class PostgresEventStore implements EventStore {
   private readonly notifier: LogChangeNotifier;
+  private readonly appends: AppendBatcher;
   /** Appends of this store sent and not yet answered: what a woken reader lets land first. */
   private readonly appendsInFlight = new Set<Promise<unknown>>();
   private readonly wakeSettleMs: number;
@@ -165,6 +162,7 @@ export class PostgresEventStore implements EventStore {
     options: PostgresEventStoreOptions = {},
   ) {
     this.notifier = new LogChangeNotifier(pool, connectionString);
+    this.appends = new AppendBatcher(pool);
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.heldBackRetryMs = options.heldBackRetryMs ?? 5;
     this.wakeSettleMs = options.wakeSettleMs ?? WAKE_SETTLE_MS;
@@ -176,31 +174,25 @@ export class PostgresEventStore implements EventStore {
     expectedRevision: ExpectedRevision,
   ): Promise<AppendResult> {
     assertAppendable(streamName, events, expectedRevision);
-    let row: AppendOutcomeRow | undefined;
+    let row: AppendOutcomeRow;
     // A failed expectation comes back as a row, not as an error: the pool destroys a client whose
     // query failed, and conflicts are the normal case between service instances.
-    const answer = this.pool.query<AppendOutcomeRow>({
-      name: 'es_try_append',
-      text: `SELECT appended, next_revision, transaction_id::text, global_position, actual_revision
-         FROM es_try_append($1, $2, $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-      values: [
-        streamName,
-        String(expectedRevision),
-        events.map((event) => event.id ?? randomUUID()),
-        events.map((event) => event.type),
-        events.map((event) => JSON.stringify(event.data)),
-        events.map((event) => JSON.stringify(event.metadata ?? {})),
-      ],
+    const answer = this.appends.append({
+      streamName,
+      expected: String(expectedRevision),
+      ids: events.map((event) => event.id ?? randomUUID()),
+      types: events.map((event) => event.type),
+      data: events.map((event) => JSON.stringify(event.data)),
+      metadata: events.map((event) => JSON.stringify(event.metadata ?? {})),
     });
     this.appendsInFlight.add(answer);
     try {
-      row = (await answer).rows[0];
+      row = await answer;
     } catch (error) {
       throw await this.translateAppendError(error, streamName, expectedRevision);
     } finally {
       this.appendsInFlight.delete(answer);
     }
-    if (!row) throw new Error(`es_try_append returned nothing for ${streamName}`);
     if (!row.appended) {
       throw new ConcurrencyError(streamName, expectedRevision, row.actual_revision ?? 'no_stream');
     }
