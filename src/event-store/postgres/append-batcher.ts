@@ -62,9 +62,9 @@ const APPEND_MANY = {
  * append). An error that one append's content causes rolls the whole statement back, and each of
  * its appends is then sent on its own, so that only the one at fault fails; any other error (the
  * connection lost, a timeout) reaches them all, each then as uncertain as a single append whose
- * answer was lost. The appends of a
- * statement are sorted by stream (those of one stream keep their order), so that two statements
- * lock stream rows in the same order and never wait for each other in a cycle.
+ * answer was lost. The appends of a statement are sorted by stream (those of one stream keep their
+ * order), so that two statements lock stream rows in the same order and never wait for each other
+ * in a cycle.
  */
 export class AppendBatcher {
   private readonly waiting: Waiting[] = [];
