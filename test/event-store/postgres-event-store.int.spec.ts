@@ -343,6 +343,49 @@ describe('PostgreSQL event store', () => {
           expect(await store.streamRevision(stream)).toBe(i === 2 ? undefined : 0);
       });
     });
+
+    it('a shared statement whose connection is terminated fails every append in it; nothing of them is written', async () => {
+      const blocked = `blocked-${randomUUID()}`;
+      await store.appendToStream(blocked, [{ type: 'T', data: {} }], 'no_stream');
+      const streams = [blocked, ...Array.from({ length: 3 }, (_, i) => `cut-${i}-${randomUUID()}`)];
+      const second = new pg.Client({ connectionString: database.url });
+      await second.connect();
+      try {
+        await second.query('BEGIN');
+        await second.query('SELECT 1 FROM event_streams WHERE stream_name = $1 FOR UPDATE', [blocked]);
+        await withHeldAppends(async (batched, holding) => {
+          const results = streams.map((stream, i) =>
+            batched.appendToStream(stream, [{ type: 'T', data: { i } }], 'any'),
+          );
+          await holding.release();
+          // The four went together and wait for the row the second session holds: cut them off.
+          let statement: number | undefined;
+          for (let attempt = 0; attempt < 200 && statement === undefined; attempt++) {
+            const { rows } = await database.pool.query<{ pid: number }>(
+              `SELECT pid FROM pg_stat_activity
+               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%es_try_append_batch%'`,
+            );
+            statement = rows[0]?.pid;
+            if (statement === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          expect(statement).toBeDefined();
+          await database.pool.query('SELECT pg_terminate_backend($1)', [statement]);
+          const outcomes = await Promise.allSettled(results);
+          expect(outcomes.map((outcome) => outcome.status)).toEqual(streams.map(() => 'rejected'));
+          await second.query('ROLLBACK');
+          expect(await store.streamRevision(blocked)).toBe(0);
+          for (const stream of streams.slice(1)) expect(await store.streamRevision(stream)).toBeUndefined();
+          // The store goes on with a new connection.
+          await expect(
+            batched.appendToStream(streams[1] as string, [{ type: 'T', data: {} }], 'no_stream'),
+          ).resolves.toMatchObject({
+            nextExpectedRevision: 0,
+          });
+        });
+      } finally {
+        await second.end();
+      }
+    });
   });
 
   it('32 writers on 6 streams, batched together in any order: each append answered with its own revision and position', async () => {
