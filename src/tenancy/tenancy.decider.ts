@@ -34,6 +34,7 @@ import {
 } from './membership.decider.js';
 import {
   requireActiveTenant,
+  requireWorkspaceOpenToChange,
   workspaceReadyForChange,
   tenantNotFound,
   workspaceDeleting,
@@ -51,7 +52,7 @@ import {
 import { parseNewUserId } from './user-id.js';
 import { requireDisplayLine } from './display-text.js';
 import { parseResourceName, resourceNameKey } from './resource-name.js';
-import { rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
+import { isRootStillToCome, rootWorkspaceCreated, rootWorkspaceIdOf } from './root-workspace.js';
 import {
   deletingAncestorOrSelf,
   findLiveWorkspace,
@@ -458,14 +459,10 @@ function createWorkspace(command: CreateWorkspace, state: TenantState, quotas: Q
 
   // Root bootstrap is asynchronous: a client may create a workspace before it has happened.
   const events: TenancyEvent[] = [];
-  if (state.rootWorkspaceId === undefined) {
-    if (parentId !== rootId) throw workspaceNotFound(parentId);
+  if (isRootStillToCome(state, parentId)) {
     events.push(rootWorkspaceCreated(tenantId));
   } else {
-    const parent = findLiveWorkspace(state, parentId);
-    if (parent === undefined) throw workspaceNotFound(parentId);
-    const deleting = deletingAncestorOrSelf(state, parent);
-    if (deleting !== undefined) throw workspaceDeleting(deleting.workspaceId);
+    const parent = requireWorkspaceOpenToChange(state, parentId);
     if (state.liveChildNamed(parentId, name.key) !== undefined) {
       throw new TenancyRuleViolation(
         'WORKSPACE_NAME_TAKEN',

@@ -21,14 +21,6 @@ export interface AppendOutcomeRow {
   actual_revision: number | null;
 }
 
-export interface AppendBatcherOptions {
-  /** Append statements this process may have under way at once; 2 unless set. */
-  readonly maxInFlight?: number;
-  /** The most appends, and the most events, one statement carries. */
-  readonly maxAppends?: number;
-  readonly maxEvents?: number;
-}
-
 interface Waiting {
   readonly request: AppendRequest;
   settle(outcome: Settled): void;
@@ -36,6 +28,15 @@ interface Waiting {
 
 /** What one append came to. */
 type Settled = { readonly row: AppendOutcomeRow } | { readonly error: unknown };
+
+/**
+ * Append statements one process may have under way at once. One would send every append of the
+ * process through a single backend; two was measured (BENCHMARKS.md, group commit).
+ */
+const MAX_IN_FLIGHT = 2;
+/** The most appends, and the most events, one statement carries (a larger append goes alone). */
+const MAX_APPENDS = 100;
+const MAX_EVENTS = 1_000;
 
 const OUTCOME_COLUMNS = 'appended, next_revision, transaction_id::text, global_position, actual_revision';
 
@@ -52,7 +53,7 @@ const APPEND_MANY = {
 };
 
 /**
- * Group commit for the appends of one process. While fewer than `maxInFlight` append statements
+ * Group commit for the appends of one process. While fewer than MAX_IN_FLIGHT append statements
  * are under way an append is sent at once, alone, as before; the appends that arrive while the
  * limit is reached wait for the next free slot and then go together, in one statement and one
  * transaction (migration 0009): one round trip and one commit for all of them. Under load that is
@@ -69,22 +70,12 @@ const APPEND_MANY = {
 export class AppendBatcher {
   private readonly waiting: Waiting[] = [];
   private inFlight = 0;
-  private readonly maxInFlight: number;
-  private readonly maxAppends: number;
-  private readonly maxEvents: number;
 
-  constructor(
-    private readonly pool: pg.Pool,
-    options: AppendBatcherOptions = {},
-  ) {
-    this.maxInFlight = options.maxInFlight ?? 2;
-    this.maxAppends = options.maxAppends ?? 100;
-    this.maxEvents = options.maxEvents ?? 1_000;
-  }
+  constructor(private readonly pool: pg.Pool) {}
 
   async append(request: AppendRequest): Promise<AppendOutcomeRow> {
     const outcome =
-      this.inFlight < this.maxInFlight && this.waiting.length === 0
+      this.inFlight < MAX_IN_FLIGHT && this.waiting.length === 0
         ? ((await this.send([request]))[0] as Settled)
         : await new Promise<Settled>((settle) => this.waiting.push({ request, settle }));
     if ('error' in outcome) throw outcome.error;
@@ -93,7 +84,7 @@ export class AppendBatcher {
 
   /** Sends what waits while a slot is free. */
   private drain(): void {
-    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+    while (this.inFlight < MAX_IN_FLIGHT && this.waiting.length > 0) {
       const batch = this.takeBatch();
       void this.send(batch.map((each) => each.request)).then((outcomes) =>
         batch.forEach((each, index) => each.settle(outcomes[index] as Settled)),
@@ -107,7 +98,7 @@ export class AppendBatcher {
     let count = 0;
     for (const each of this.waiting) {
       const size = each.request.ids.length;
-      if (count > 0 && (count === this.maxAppends || events + size > this.maxEvents)) break;
+      if (count > 0 && (count === MAX_APPENDS || events + size > MAX_EVENTS)) break;
       events += size;
       count += 1;
     }
@@ -150,16 +141,10 @@ export class AppendBatcher {
   }
 
   private async appendMany(requests: readonly AppendRequest[]): Promise<AppendOutcomeRow[]> {
-    // Stable: the appends of one stream keep the order they came in.
+    // Array#sort is stable: the appends of one stream keep the order they came in.
     const order = requests
       .map((request, index) => ({ request, index }))
-      .sort((a, b) =>
-        a.request.streamName < b.request.streamName
-          ? -1
-          : a.request.streamName > b.request.streamName
-            ? 1
-            : a.index - b.index,
-      );
+      .sort((a, b) => compareText(a.request.streamName, b.request.streamName));
     const sorted = order.map((each) => each.request);
     const { rows } = await this.pool.query<AppendOutcomeRow & { ord: number }>({
       ...APPEND_MANY,
@@ -188,15 +173,21 @@ export class AppendBatcher {
 }
 
 /**
- * An error that one append's content causes (a data exception such as a value jsonb cannot hold, an
- * integrity violation such as a duplicate event id): the server rolled the statement back, and
- * each append on its own will tell which. Anything else (a lost or terminated connection, a timeout, a lock not
- * granted) reaches every append of the statement as it would have reached each one alone.
+ * An error that one append's content causes (a data exception such as a value jsonb cannot hold,
+ * an integrity violation such as a duplicate event id): the server rolled the statement back, and
+ * each append on its own will tell which. Anything else (a lost or terminated connection, a
+ * timeout, a lock not granted) reaches every append of the statement as it would have reached
+ * each one alone.
  */
 function isFaultOfOneAppend(error: unknown): boolean {
   if (!(error instanceof pg.DatabaseError) || error.code === undefined) return false;
   const errorClass = error.code.slice(0, 2);
   return errorClass === '22' || errorClass === '23';
+}
+
+/** By code unit, the same in every process: what fixes the order in which rows are locked. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 async function settled(append: Promise<AppendOutcomeRow>): Promise<Settled> {
