@@ -246,8 +246,6 @@ describe('members, groups and grants over HTTP', () => {
     const tenant = await kit.createTenant('Long ids');
     const T = `/v1/tenants/${tenant.tenantId}`;
     const rootId = tenant.rootWorkspaceId;
-    // The grants below are on the root: wait for its bootstrap.
-    await kit.settle();
     const group = await http().post(`${T}/groups`).set(AUTH).send({ name: 'Long ids' });
     const groupId = (group.body as { groupId: string }).groupId;
     let position = '';
