@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
 import { isDatabaseUnavailable, isStatementCancelled } from '../database/database-errors.js';
-import { connectionConfig, liftTimeouts } from '../database/postgres-pool.js';
+import { liftTimeouts, longWorkConnectionConfig } from '../database/postgres-pool.js';
 import { inTransaction, transactionInOneRoundTrip } from '../database/transaction.js';
 import { CHECKPOINT_MOVED } from '../../projections/read-model.checkpoints.js';
 import type { CheckpointStore } from './checkpoint-stores.js';
@@ -234,7 +234,7 @@ export class CheckpointedConsumer {
 
   private async leadWhenPossible(signal: AbortSignal): Promise<void> {
     const client = new pg.Client({
-      ...connectionConfig(this.options.connectionString),
+      ...longWorkConnectionConfig(this.options.connectionString),
       application_name: `consumer:${this.options.name}`,
     });
     // A connection cut while the consumer waits for the log is seen here at once: it is no longer

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { isConnectTimeout, isDatabaseUnavailable } from './database-errors.js';
-import { CONNECT_TIMEOUT_MS, connectionConfig, liftTimeouts } from './postgres-pool.js';
+import { CONNECT_TIMEOUT_MS, liftTimeouts, longWorkConnectionConfig } from './postgres-pool.js';
 
 export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
 const MIGRATIONS_TABLE = 'schema_migrations';
@@ -81,7 +81,7 @@ async function migrationNames(): Promise<string[]> {
  */
 async function connect(connectionString: string): Promise<pg.Client> {
   const client = new pg.Client({
-    ...connectionConfig(connectionString),
+    ...longWorkConnectionConfig(connectionString),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
   // A session cut meanwhile (while it waits for another instance's migration, say) fails the

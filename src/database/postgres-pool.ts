@@ -75,17 +75,33 @@ const SESSION_SETTINGS = [
  * How a connection is made, with SESSION_SETTINGS as its start-up options: after any options the
  * connection string gives, since node-postgres takes the string's options over the config's.
  */
-export function connectionConfig(connectionString: string): { connectionString: string; options?: string } {
+export function connectionConfig(
+  connectionString: string,
+  settings = SESSION_SETTINGS,
+): { connectionString: string; options?: string } {
   let url: URL;
   try {
     url = new URL(connectionString);
   } catch {
-    return { connectionString, options: SESSION_SETTINGS };
+    return { connectionString, options: settings };
   }
   const given = url.searchParams.get('options');
-  if (given === null) return { connectionString, options: SESSION_SETTINGS };
-  url.searchParams.set('options', `${given} ${SESSION_SETTINGS}`);
+  if (given === null) return { connectionString, options: settings };
+  url.searchParams.set('options', `${given} ${settings}`);
   return { connectionString: url.toString() };
+}
+
+/**
+ * connectionConfig for a session whose work is long by design (see liftTimeouts): no statement
+ * bound from its start. Lifted by a SET once connected, the database's bound still applied to that
+ * SET: on a database bounding statements at 5 ms, a busy machine let it fire meanwhile, and the
+ * cancellation then reached the session as "canceling statement due to user request".
+ */
+export function longWorkConnectionConfig(connectionString: string): {
+  connectionString: string;
+  options?: string;
+} {
+  return connectionConfig(connectionString, `${SESSION_SETTINGS} -c statement_timeout=0`);
 }
 
 export interface PoolOptions {
@@ -119,11 +135,11 @@ async function liftTransactionTimeout(client: pg.ClientBase): Promise<void> {
 
 /**
  * For a session whose work is long by design (a consumer's batches, the migrations and the wait
- * for another instance's): neither the database's statement bound nor its transaction bound, as a
- * restore lifts them. A lock_timeout stays the operator's.
+ * for another instance's), connected with longWorkConnectionConfig (no statement bound): no
+ * transaction bound either, as a restore lifts them. A lock_timeout stays the operator's.
  */
 export async function liftTimeouts(client: pg.ClientBase): Promise<void> {
-  await client.query(`SET statement_timeout = 0; ${LIFT_TRANSACTION_TIMEOUT}`);
+  await client.query(LIFT_TRANSACTION_TIMEOUT);
 }
 
 /** pg-pool runs its onConnect hook, and waits for it, before a new client is handed out. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isDatabaseUnavailable } from '../../src/database/database-errors.js';
-import { createPool } from '../../src/database/postgres-pool.js';
+import pg from 'pg';
+import { connectionConfig, createPool, longWorkConnectionConfig } from '../../src/database/postgres-pool.js';
 import { withPooledClient } from '../../src/database/transaction.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -43,6 +44,29 @@ describe("the service's connections", () => {
       ]);
     } finally {
       await pool.end();
+    }
+  });
+
+  it("a session for long work runs even its first statement without the database's statement bound", async () => {
+    const name = new URL(database.url).pathname.slice(1);
+    await database.pool.query(`ALTER DATABASE "${name}" SET statement_timeout = '5ms'`);
+    const firstSetting = async (config: { connectionString: string; options?: string }): Promise<string> => {
+      const client = new pg.Client(config);
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ bound: string }>(
+          `SELECT current_setting('statement_timeout') AS bound`,
+        );
+        return rows[0]?.bound ?? '';
+      } finally {
+        await client.end();
+      }
+    };
+    try {
+      expect(await firstSetting(connectionConfig(database.url))).toBe('5ms');
+      expect(await firstSetting(longWorkConnectionConfig(database.url))).toBe('0');
+    } finally {
+      await database.pool.query(`ALTER DATABASE "${name}" RESET statement_timeout`);
     }
   });
 
