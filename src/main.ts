@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { generateOperatorKey } from './config/operator-key.js';
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
   });
   installGracefulShutdown(app, runtime);
   await app.listen(config.port);
-  logger.log(`listening on port ${config.port}`);
+  // The port bound, which PORT=0 leaves to the system: whoever started the service reads it here.
+  const address = (app.getHttpServer() as Server).address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  logger.log(`listening on port ${port}`);
 }
 
 main().catch((error: unknown) => {

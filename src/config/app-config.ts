@@ -60,7 +60,12 @@ export const MIN_OPERATOR_KEY_LENGTH = 32;
  * and documentation all follow from it.
  */
 export const SETTINGS = {
-  port: setting({ variable: 'PORT', schema: integer(0, 65_535), default: '3000', meaning: 'HTTP port' }),
+  port: setting({
+    variable: 'PORT',
+    schema: integer(0, 65_535),
+    default: '3000',
+    meaning: 'HTTP port; 0 lets the system pick a free one, which the log line "listening on port" names',
+  }),
   httpMaxConnections: setting({
     variable: 'TENANCY_HTTP_MAX_CONNECTIONS',
     schema: integer(1, 1_000_000),

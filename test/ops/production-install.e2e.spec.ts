@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findFreePort } from '../../src/database/embedded-postgres.server.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
+import { listeningPort } from '../support/service-process.js';
 
 const run = promisify(execFile);
 const PROJECT = process.cwd();
@@ -58,21 +58,21 @@ describe('a production install', () => {
   });
 
   it('runs the built service with node, logging JSON from the first line, the generated key only as a file', async () => {
-    const port = await findFreePort();
     const dataDir = path.join(folder, 'data');
     service = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: folder,
       env: {
         PATH: process.env.PATH,
         DATABASE_URL: database.url,
-        PORT: String(port),
+        PORT: '0',
         TENANCY_DATA_DIR: dataDir,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     service.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     service.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => listeningPort(output) !== undefined, 60_000, 200);
+    const base = `http://127.0.0.1:${listeningPort(output)}`;
     await waitFor(
       async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200,
       60_000,

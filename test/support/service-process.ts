@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { findFreePort } from '../../src/database/embedded-postgres.server.js';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** Long enough for the configuration's minimum: tests use their own key per service. */
@@ -34,7 +33,6 @@ export interface ServiceProcessOptions {
  * setup, or `npm start`), configured by its environment, ready once /health/ready answers 200.
  */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
-  const port = await findFreePort();
   const [command, commandArgs] =
     options.command === 'npm-start'
       ? ['npm', ['start', '--silent']]
@@ -49,7 +47,9 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     env: {
       ...process.env,
       NODE_OPTIONS: '',
-      PORT: String(port),
+      // The system picks a free port as the service binds it (a port picked here first could be
+      // taken by another test's process before the service binds it); the service logs which.
+      PORT: '0',
       TENANCY_OPERATOR_KEY: PROCESS_OPERATOR_KEY,
       LOG_LEVEL: 'info',
       ...options.env,
@@ -65,23 +65,19 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   void exited.then(() => {
     hasExited = true;
   });
-  const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  let port: number | undefined;
   for (;;) {
     if (hasExited) throw new Error(`the service exited before it was ready:\n${output()}`);
-    try {
-      const response = await fetch(`${baseUrl}/health/ready`);
-      await response.arrayBuffer();
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
+    port ??= listeningPort(output());
+    if (port !== undefined && (await answersReady(port))) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the service was not ready in time:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const baseUrl = `http://127.0.0.1:${port}`;
   return {
     child,
     baseUrl,
@@ -96,6 +92,22 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       return how;
     },
   };
+}
+
+/** The port the service's log says it listens on, once it has said so. */
+export function listeningPort(output: string): number | undefined {
+  const match = /"msg":"listening on port (\d+)"/.exec(output);
+  return match ? Number(match[1]) : undefined;
+}
+
+async function answersReady(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
 }
 
 /** A JSON request to the service with the operator's key; never throws on a status. */
