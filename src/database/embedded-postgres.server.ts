@@ -27,6 +27,11 @@ export interface EmbeddedPostgresOptions {
   readonly dataDir: string;
   readonly persistent: boolean;
   readonly port?: number;
+  /**
+   * Picks the port when `port` is not given: by default a free one the system names. Another
+   * process can take it before the server binds it; the start then tries another.
+   */
+  readonly pickPort?: () => Promise<number>;
   readonly log?: (level: 'log' | 'warn' | 'error', line: string) => void;
 }
 
@@ -53,6 +58,11 @@ const STOP_TIMEOUT_MS = 30_000;
 const FIRST_RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 5_000;
 const ADOPTED_POLL_MS = 500;
+/** Ports a start tries, each picked anew, when the one picked is taken before the server binds it. */
+const PORT_ATTEMPTS = 3;
+
+/** The server could not listen: another process took the port after it was picked. */
+class PortTakenError extends Error {}
 
 interface Binaries {
   readonly bin: string;
@@ -93,10 +103,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, runAs);
-  const port = options.port ?? (await findFreePort());
-  const supervisor = new Supervisor(binaries, dataDir, port, runAs, log, options.persistent);
-  await supervisor.start();
-  return supervisor.handle();
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await (options.pickPort ?? findFreePort)());
+    const supervisor = new Supervisor(binaries, dataDir, port, runAs, log, options.persistent);
+    try {
+      await supervisor.start();
+      return supervisor.handle();
+    } catch (error) {
+      const another =
+        error instanceof PortTakenError && options.port === undefined && attempt < PORT_ATTEMPTS;
+      if (!another) throw error;
+      log('warn', `port ${port} was taken before PostgreSQL listened on it; trying another`);
+    }
+  }
 }
 
 /**
@@ -108,6 +127,8 @@ class Supervisor {
   private adoptedPid: number | undefined;
   private stopping = false;
   private restartDelayMs = FIRST_RESTART_DELAY_MS;
+  /** Whether the server ever started: a first start that fails is reported, not retried. */
+  private started = false;
   private watch: NodeJS.Timeout | undefined;
   private restarting: Promise<void> | undefined;
   private readonly killOnExit = (): void => {
@@ -136,12 +157,18 @@ class Supervisor {
   async start(): Promise<void> {
     writeOwner(this.dataDir);
     process.on('exit', this.killOnExit);
-    await this.spawnServer();
+    try {
+      await this.spawnServer();
+    } catch (error) {
+      process.removeListener('exit', this.killOnExit);
+      throw error;
+    }
   }
 
   adopt(pid: number): void {
     writeOwner(this.dataDir);
     this.adoptedPid = pid;
+    this.started = true;
     this.watch = setInterval(() => {
       if (this.stopping || isAlive(pid)) return;
       clearInterval(this.watch);
@@ -177,7 +204,9 @@ class Supervisor {
   }
 
   private async spawnServer(): Promise<void> {
-    const logFile = openSync(`${this.dataDir}.log`, 'a');
+    const logPath = `${this.dataDir}.log`;
+    const logFile = openSync(logPath, 'a');
+    const logStart = statSync(logPath).size;
     const child = spawn(
       path.join(this.binaries.bin, 'postgres'),
       [
@@ -209,16 +238,18 @@ class Supervisor {
     this.child = child;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.once('exit', (code, signal) => {
-      if (this.stopping || this.child !== child) return;
+      if (this.stopping || !this.started || this.child !== child) return;
       this.log('warn', `PostgreSQL exited (${signal ?? `code ${code}`}); starting it again`);
       void this.restart();
     });
-    await Promise.race([
-      waitUntilReady(this.dataDir, child.pid),
-      exited.then((code) => {
-        throw new Error(`PostgreSQL exited with code ${code} while starting; see ${this.dataDir}.log`);
-      }),
-    ]);
+    if (!(await waitUntilReady(this.dataDir, child))) {
+      const code = await exited;
+      // LC_MESSAGES=C: the server's own words, whatever the machine's language.
+      if (readFileSync(logPath).subarray(logStart).includes('Address already in use'))
+        throw new PortTakenError(`port ${this.port} is taken`);
+      throw new Error(`PostgreSQL exited with code ${code} while starting; see ${logPath}`);
+    }
+    this.started = true;
     this.restartDelayMs = FIRST_RESTART_DELAY_MS;
   }
 
@@ -429,12 +460,14 @@ function isPostgres(pid: number): boolean {
   }
 }
 
-async function waitUntilReady(dataDir: string, pid: number | undefined): Promise<void> {
+/** Whether the server became ready (true) or exited first (false). */
+async function waitUntilReady(dataDir: string, child: ChildProcess): Promise<boolean> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
     const lines = readPidFile(dataDir);
     // Line 8 of postmaster.pid is the server's status; "ready" once it accepts connections.
-    if (lines !== undefined && Number(lines[0]) === pid && lines[7]?.trim() === 'ready') return;
+    if (lines !== undefined && Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') return true;
     if (Date.now() > deadline) throw new Error(`PostgreSQL was not ready within ${READY_TIMEOUT_MS} ms`);
     await sleep(20);
   }
