@@ -15,6 +15,8 @@ import path from 'node:path';
  * overwrite the exit code (see docs/adr/0008). Here the service owns its shutdown instead.
  *
  * - Supervised: if the server dies, it is started again on the same data directory and port.
+ * - A free port, picked at each start: if another process takes it before the server listens,
+ *   another is picked (a port given explicitly is kept, and its start fails instead).
  * - Owned once: a server left running by a process that died (kill -9) is adopted, supervised and
  *   stopped like one of ours; a server whose owner still runs (the service, while an operator
  *   runs the CLI) is used as it is and left alone.
