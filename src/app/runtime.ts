@@ -51,9 +51,10 @@ export async function openRuntime(
     log('log', `DATABASE_URL not set: using the embedded PostgreSQL in ${dataDir}`);
     embedded = await startEmbeddedPostgres({ dataDir, persistent: true, log });
     databaseUrl = withDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
-    await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
   }
   try {
+    // Within the try: a server started here is stopped again if the start goes no further.
+    if (embedded) await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
     if (schema === 'migrate') {
       const { applied } = await runMigrations(databaseUrl);
       log(
@@ -104,6 +105,9 @@ async function openEventStore(config: AppConfig, pool: pg.Pool, databaseUrl: str
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const admin = new pg.Client(connectionConfig(adminUrl));
+  // A failure reaches the awaited call; without a listener, the connection's own 'error' event
+  // (a server gone between two statements) would end the process instead.
+  admin.on('error', () => undefined);
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
