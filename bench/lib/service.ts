@@ -1,6 +1,5 @@
-import { findFreePort } from '../../src/database/embedded-postgres.server.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sleep } from './stats.js';
 
@@ -26,8 +25,6 @@ export function buildService(log: (line: string) => void): { warnings: string | 
   return { warnings: undefined };
 }
 
-export const freePort = findFreePort;
-
 export interface StartedService {
   readonly child: ChildProcess;
   readonly baseUrl: string;
@@ -45,14 +42,17 @@ export interface ServiceOptions {
 
 /** Starts `node dist/src/main.js` as a child process and waits for GET /health/ready to answer 200. */
 export async function startService(options: ServiceOptions): Promise<StartedService> {
-  const port = await freePort();
   const out = openSync(options.logFile, 'a');
+  // The log file may hold earlier services' lines: this one's start where the file ends now.
+  const logStart = statSync(options.logFile).size;
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), BUILT_MAIN], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
       NODE_ENV: 'production',
-      PORT: String(port),
+      // The system picks the port as the service binds it (one picked here first could be taken
+      // in between); the service names it in its log.
+      PORT: '0',
       DATABASE_URL: options.databaseUrl,
       TENANCY_OPERATOR_KEY: options.operatorKey,
       EVENTSTORE_URL: '',
@@ -68,18 +68,21 @@ export async function startService(options: ServiceOptions): Promise<StartedServ
       resolve(code);
     });
   });
-  const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = performance.now() + 60_000;
+  let port: number | undefined;
   for (;;) {
     if (exited !== undefined) {
       throw new Error(`the service exited with code ${exited} before it was ready; see ${options.logFile}`);
     }
-    try {
-      const response = await fetch(`${baseUrl}/health/ready`);
-      await response.arrayBuffer();
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
+    port ??= listeningPort(options.logFile, logStart, child.pid);
+    if (port !== undefined) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        await response.arrayBuffer();
+        if (response.status === 200) break;
+      } catch {
+        // not ready yet
+      }
     }
     if (performance.now() > deadline) {
       child.kill('SIGKILL');
@@ -90,7 +93,7 @@ export async function startService(options: ServiceOptions): Promise<StartedServ
   if (child.pid === undefined) throw new Error('the service has no pid');
   return {
     child,
-    baseUrl,
+    baseUrl: `http://127.0.0.1:${port}`,
     pid: child.pid,
     async stop() {
       if (exited !== undefined) return exited;
@@ -101,4 +104,13 @@ export async function startService(options: ServiceOptions): Promise<StartedServ
       return code;
     },
   };
+}
+
+/** The port the service with this pid says it listens on, from its log lines after `from`. */
+function listeningPort(logFile: string, from: number, pid: number | undefined): number | undefined {
+  for (const line of readFileSync(logFile).subarray(from).toString('utf8').split('\n')) {
+    const match = /"msg":"listening on port (\d+)"/.exec(line);
+    if (match && line.includes(`"pid":${pid},`)) return Number(match[1]);
+  }
+  return undefined;
 }
