@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js'
 import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
+import { listeningMessage } from './app/listening-port.js';
 import { installGracefulShutdown } from './app/graceful-shutdown.js';
 import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   // The port bound, which PORT=0 leaves to the system: whoever started the service reads it here.
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  logger.log(`listening on port ${port}`);
+  logger.log(listeningMessage(port));
 }
 
 main().catch((error: unknown) => {

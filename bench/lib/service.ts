@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { listeningPortIn } from '../../src/app/listening-port.js';
 import { sleep } from './stats.js';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -74,7 +75,7 @@ export async function startService(options: ServiceOptions): Promise<StartedServ
     if (exited !== undefined) {
       throw new Error(`the service exited with code ${exited} before it was ready; see ${options.logFile}`);
     }
-    port ??= listeningPort(options.logFile, logStart, child.pid);
+    port ??= listeningPortIn(readFileSync(options.logFile).subarray(logStart).toString('utf8'), child.pid);
     if (port !== undefined) {
       try {
         const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
@@ -104,13 +105,4 @@ export async function startService(options: ServiceOptions): Promise<StartedServ
       return code;
     },
   };
-}
-
-/** The port the service with this pid says it listens on, from its log lines after `from`. */
-function listeningPort(logFile: string, from: number, pid: number | undefined): number | undefined {
-  for (const line of readFileSync(logFile).subarray(from).toString('utf8').split('\n')) {
-    const match = /"msg":"listening on port (\d+)"/.exec(line);
-    if (match && line.includes(`"pid":${pid},`)) return Number(match[1]);
-  }
-  return undefined;
 }

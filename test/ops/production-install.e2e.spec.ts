@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { listeningPort } from '../support/service-process.js';
+import { listeningPortIn } from '../../src/app/listening-port.js';
 
 const run = promisify(execFile);
 const PROJECT = process.cwd();
@@ -71,8 +71,8 @@ describe('a production install', () => {
     });
     service.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     service.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    await waitFor(async () => listeningPort(output) !== undefined, 60_000, 200);
-    const base = `http://127.0.0.1:${listeningPort(output)}`;
+    await waitFor(async () => listeningPortIn(output) !== undefined, 60_000, 200);
+    const base = `http://127.0.0.1:${listeningPortIn(output)}`;
     await waitFor(
       async () => (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200,
       60_000,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { listeningPortIn } from '../../src/app/listening-port.js';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** Long enough for the configuration's minimum: tests use their own key per service. */
@@ -69,7 +70,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   let port: number | undefined;
   for (;;) {
     if (hasExited) throw new Error(`the service exited before it was ready:\n${output()}`);
-    port ??= listeningPort(output());
+    port ??= listeningPortIn(output());
     if (port !== undefined && (await answersReady(port))) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -92,12 +93,6 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       return how;
     },
   };
-}
-
-/** The port the service's log says it listens on, once it has said so. */
-export function listeningPort(output: string): number | undefined {
-  const match = /"msg":"listening on port (\d+)"/.exec(output);
-  return match ? Number(match[1]) : undefined;
 }
 
 async function answersReady(port: number): Promise<boolean> {

@@ -1,0 +1,20 @@
+/**
+ * The log line naming the port the service listens on. With PORT=0 the system picks the port as
+ * the service binds it, and this line is how whoever started the service learns it (the tests and
+ * the benchmark do); the line and the reading of it live here together.
+ */
+export function listeningMessage(port: number): string {
+  return `listening on port ${port}`;
+}
+
+/**
+ * The port named by the service's JSON log (one object a line), once it has said it; only the line
+ * of the process with `pid` when given, for a log that several services write to.
+ */
+export function listeningPortIn(log: string, pid?: number): number | undefined {
+  for (const line of log.split('\n')) {
+    const match = /"msg":"listening on port (\d+)"/.exec(line);
+    if (match && (pid === undefined || line.includes(`"pid":${pid},`))) return Number(match[1]);
+  }
+  return undefined;
+}
