@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { ApiKeyAuthenticator } from '../http/auth/api-key.authenticator.js';
 import { correlate } from '../http/correlation.js';
 import { HttpDrain } from '../http/http-drain.js';
+import { PrototypeStableExpressAdapter } from '../http/express-adapter.js';
 import { answerClientErrors } from '../http/client-errors.js';
 import { boundClientTimes } from '../http/client-time-bounds.js';
 import { defaultMaxConnections, limitConnections, processLimits } from '../http/connection-limit.js';
@@ -37,7 +38,7 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
   instance.set('strict routing', true);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register(options),
-    new ExpressAdapter(instance),
+    new PrototypeStableExpressAdapter(instance),
     {
       logger: new NestPinoLogger(log),
       bodyParser: false,
