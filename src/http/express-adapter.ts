@@ -11,11 +11,11 @@ import type { Express } from 'express';
  * the prototype of Node's objects as it receives them (`Object.setPrototypeOf` in `app.handle`).
  * V8 handles that change badly: with it, each minor garbage collection kept about 2 MB of the
  * requests' short-lived objects and moved them to the old generation, where only full collections
- * free them. In a toy of the service's request shape (Nest on Express, a global guard
- * hashing the key, a class-validator body, a JSON answer; 16 clients) the server spent 253-280 µs
- * of CPU a request that way and 161-177 µs with the objects created right, its collections'
- * pauses 16-17 µs a request against 4. Node's server takes the constructors to use; given ones
- * whose prototype already is Express's, the change Express makes does nothing.
+ * free them. In a toy of the service's request shape (Nest on Express, a global guard hashing the
+ * key, a class-validator body, a JSON answer; 16 clients) the server spent 253-280 µs of CPU a
+ * request that way and 161-177 µs with the objects created right, its collections' pauses 16-17 µs
+ * a request against 4 (BENCHMARKS.md has the measurements). Node's server takes the constructors
+ * to use; given ones whose prototype already is Express's, the change Express makes does nothing.
  */
 export class PrototypeStableExpressAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
