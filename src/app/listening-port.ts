@@ -1,10 +1,13 @@
+const LISTENING = 'listening on port ';
+const LISTENING_LINE = new RegExp(`"msg":"${LISTENING}(\\d+)"`);
+
 /**
  * The log line naming the port the service listens on. With PORT=0 the system picks the port as
  * the service binds it, and this line is how whoever started the service learns it (the tests and
  * the benchmark do); the line and the reading of it live here together.
  */
 export function listeningMessage(port: number): string {
-  return `listening on port ${port}`;
+  return `${LISTENING}${port}`;
 }
 
 /**
@@ -13,7 +16,7 @@ export function listeningMessage(port: number): string {
  */
 export function listeningPortIn(log: string, pid?: number): number | undefined {
   for (const line of log.split('\n')) {
-    const match = /"msg":"listening on port (\d+)"/.exec(line);
+    const match = LISTENING_LINE.exec(line);
     if (match && (pid === undefined || line.includes(`"pid":${pid},`))) return Number(match[1]);
   }
   return undefined;
