@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AutovacuumWatch } from '../lib/autovacuum-watch.js';
 import {
   CpuClock,
   cpuPerOperation,
@@ -32,6 +33,10 @@ export const lagSteadyScenario: Scenario = {
     const watcher = new ReadModelWatcher(ctx);
     await watcher.start();
     const cpu = await CpuClock.forServerOf(ctx.pool, { service: ctx.service.pid });
+    // Whether autovacuum shared the cores with the service and PostgreSQL's sessions while the lag
+    // was measured: in a full run, the scenarios before this one have grown the log and read models.
+    const autovacuum = new AutovacuumWatch(ctx.pool);
+    let autovacuumSeen = '';
     let cpuAtWindow: CpuReading | undefined;
     let perCommand: CpuPerOperation | undefined;
     const latencies: number[] = [];
@@ -56,6 +61,7 @@ export const lagSteadyScenario: Scenario = {
         if (measured && before === undefined) {
           before = await deliverySnapshot(ctx);
           cpuAtWindow = cpu.read();
+          autovacuum.start();
         }
         const tenantId = tenants[n % tenants.length] as string;
         const request = ctx.http
@@ -91,6 +97,7 @@ export const lagSteadyScenario: Scenario = {
       await Promise.all(inFlight);
       if (cpuAtWindow) perCommand = cpuPerOperation(cpuUsedBetween(cpuAtWindow, cpu.read()), sent, 'command');
     } finally {
+      autovacuumSeen = await autovacuum.stop();
       unseen = await watcher.stop(GRACE_MS);
       await pool.close();
     }
@@ -105,6 +112,7 @@ export const lagSteadyScenario: Scenario = {
       `HTTP answer times: p50 ${round(http.p50)} ms, p99 ${round(http.p99)} ms`,
       breakdown.note,
       ...(perCommand ? [perCommand.note] : []),
+      `during the measured window, ${autovacuumSeen}`,
     ];
     if (failures > 0) notes.push(`${failures} failed requests, e.g. ${failureSamples[0]}`);
     if (unseen > 0)
