@@ -1,4 +1,5 @@
-import { runLoad, type RequestSpec } from '../lib/http.js';
+import { CpuClock, cpuPerOperation, cpuUsedBetween, type CpuReading } from '../lib/cpu-time.js';
+import { runLoad, type LoadResult, type RequestSpec } from '../lib/http.js';
 import { round } from '../lib/stats.js';
 import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types.js';
 import { permissionTenant, randomSource } from './permissions.seed.js';
@@ -40,29 +41,45 @@ export const checkHttpScenario: Scenario = {
 
     const durationMs = size === 'quick' ? 3_000 : 15_000;
     const warmupMs = size === 'quick' ? 1_000 : 3_000;
+    // The CPU each answer costs the service: unlike the rate, it hardly moves when the machine is
+    // busier, so it is the figure that tells two builds of the service apart.
+    const cpu = await CpuClock.forServerOf(ctx.pool, { service: ctx.service.pid });
+    const measured = async (spec: Omit<Parameters<typeof runLoad>[1], 'onWindowStart'>, noun: string) => {
+      let atWindow: CpuReading | undefined;
+      const result: LoadResult = await runLoad(ctx.http, {
+        ...spec,
+        onWindowStart: () => (atWindow = cpu.read()),
+      });
+      const perAnswer =
+        atWindow && cpuPerOperation(cpuUsedBetween(atWindow, cpu.read()), result.requests, noun);
+      return { result, perAnswer };
+    };
     let allowed = 0;
     let malformed = 0;
-    const load = await runLoad(ctx.http, {
-      clients: CLIENTS,
-      durationMs,
-      warmupMs,
-      next,
-      onAnswer: (_spec, answer) => {
-        const body = answer.body as { allowed?: unknown; position?: unknown };
-        if (typeof body?.allowed !== 'boolean' || typeof body.position !== 'string') malformed += 1;
-        else if (body.allowed) allowed += 1;
+    const { result: load, perAnswer: perCheck } = await measured(
+      {
+        clients: CLIENTS,
+        durationMs,
+        warmupMs,
+        next,
+        onAnswer: (_spec, answer) => {
+          const body = answer.body as { allowed?: unknown; position?: unknown };
+          if (typeof body?.allowed !== 'boolean' || typeof body.position !== 'string') malformed += 1;
+          else if (body.allowed) allowed += 1;
+        },
       },
-    });
+      'check',
+    );
     // The floor of this service's HTTP stack on the same machine and clients: the liveness route.
-    const floor = await runLoad(ctx.http, {
-      clients: CLIENTS,
-      durationMs,
-      warmupMs,
-      next: () => ({ method: 'GET', path: '/health/live' }),
-    });
+    const { result: floor, perAnswer: perLive } = await measured(
+      { clients: CLIENTS, durationMs, warmupMs, next: () => ({ method: 'GET', path: '/health/live' }) },
+      'liveness request',
+    );
     notes.push(
       `${CLIENTS} closed-loop clients for ${durationMs / 1000} s after ${warmupMs / 1000} s warm-up; p50 ${round(load.latency.p50)} ms, p95 ${round(load.latency.p95)} ms, p99 ${round(load.latency.p99)} ms; ${round((100 * allowed) / Math.max(1, load.requests), 1)}% allowed`,
       `ceiling: GET /health/live with the same clients, ${Math.round(floor.perSecond).toLocaleString('en')}/s, p99 ${round(floor.latency.p99)} ms`,
+      ...(perCheck ? [perCheck.note] : []),
+      ...(perLive ? [perLive.note] : []),
     );
     if (load.failures > 0) notes.push(`${load.failures} failed requests, e.g. ${load.failureSamples[0]}`);
     return {
@@ -76,6 +93,12 @@ export const checkHttpScenario: Scenario = {
         p95Ms: round(load.latency.p95),
         p99Ms: round(load.latency.p99),
         floorP99Ms: round(floor.latency.p99),
+        ...perCheck?.metrics,
+        // Three decimals: a change worth making to the service moves these by a few hundredths.
+        ...(perCheck?.serviceMs === undefined ? {} : { serviceCpuMsPerCheck: round(perCheck.serviceMs, 3) }),
+        ...(perLive?.serviceMs === undefined
+          ? {}
+          : { serviceCpuMsPerLivenessRequest: round(perLive.serviceMs, 3) }),
       },
       verified: { answers: load.requests, failures: load.failures, malformed, allowed },
       verifiedOk: load.failures === 0 && malformed === 0 && load.requests > 0 && allowed > 0,
