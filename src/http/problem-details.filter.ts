@@ -27,7 +27,7 @@ import {
   type Problem,
 } from './problem.js';
 import { isUnsupportedCharset, unsupportedMediaType } from './json-body.js';
-import { pathOf, RouteTable } from './route-table.js';
+import { RouteTable } from './route-table.js';
 import { ACTOR_KEY, type Actor } from './auth/actor.js';
 
 /** Where each rule of the domain lands in HTTP: missing 404, rule 409, invalid input 400. */
@@ -122,7 +122,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private methodsAllowedFor(exception: HttpException, request: Request): readonly string[] | undefined {
     if (exception.getStatus() !== 404 || !isRouteNotFound(exception)) return undefined;
     const express = this.adapterHost.httpAdapter.getInstance<Express>();
-    const route = RouteTable.of(express).resolve(pathOf(request));
+    const route = RouteTable.of(express).resolveRequest(request);
     return route && !route.methods.includes(request.method) ? route.methods : undefined;
   }
 
@@ -132,7 +132,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
    */
   private undecodablePath(request: Request): Problem {
     const express = this.adapterHost.httpAdapter.getInstance<Express>();
-    const params = RouteTable.of(express).resolve(pathOf(request))?.params ?? {};
+    const params = RouteTable.of(express).resolveRequest(request)?.params ?? {};
     const fields = Object.entries(params)
       .filter(([, raw]) => !decodes(raw))
       .map(([name]) => name);

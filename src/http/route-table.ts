@@ -42,6 +42,7 @@ interface Entry extends RegisteredRoute {
 }
 
 const tables = new WeakMap<Express, RouteTable>();
+const RESOLVED = Symbol('resolved route');
 
 /**
  * The routes express actually serves, read from its router: what a request that reached no handler
@@ -79,9 +80,24 @@ export class RouteTable {
     return undefined;
   }
 
+  /**
+   * The route of a request, looked up once and kept on the request: the API-key check, the request
+   * log, the metrics and the error filter each ask, and each lookup tries the routes one by one
+   * (under the permission checks' load, three lookups a request were about 3% of the service's
+   * CPU; BENCHMARKS.md).
+   */
+  resolveRequest(request: { readonly originalUrl: string }): ResolvedRoute | undefined {
+    const holder = request as { [RESOLVED]?: ResolvedRoute | null };
+    const known = holder[RESOLVED];
+    if (known !== undefined) return known ?? undefined;
+    const route = this.resolve(pathOf(request));
+    holder[RESOLVED] = route ?? null;
+    return route;
+  }
+
   /** The label of a request in metrics and logs: its route pattern, never the raw path (ids would explode it). */
   label(request: { readonly originalUrl: string }): ResolvedRoute | UnmatchedRoute {
-    return this.resolve(pathOf(request)) ?? { path: 'unmatched', params: {} };
+    return this.resolveRequest(request) ?? { path: 'unmatched', params: {} };
   }
 
   private current(): readonly Entry[] {

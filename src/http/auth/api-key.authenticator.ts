@@ -6,7 +6,7 @@ import { ApiKeyRegistry } from '../../application/access/api-key.registry.js';
 import type { Principal } from '../../application/access/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
-import { pathOf, type RouteTable } from '../route-table.js';
+import type { RouteTable } from '../route-table.js';
 
 /** RFC 9110 (11.1, 11.4): the scheme name in any case, one or more spaces, then the key. */
 const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
@@ -46,7 +46,7 @@ export class ApiKeyAuthenticator {
    */
   beforeBody(routes: RouteTable): (request: Request, response: Response, next: NextFunction) => void {
     return (request, _response, next) => {
-      const route = routes.resolve(pathOf(request));
+      const route = routes.resolveRequest(request);
       if (route === undefined || !route.path.startsWith('/v1/') || !route.methods.includes(request.method)) {
         next();
         return;
