@@ -154,8 +154,9 @@ export function cpuPerOperation(use: CpuUse, operations: number, noun: string): 
       : `; the machine's ${use.cores} cores ${use.machineCoresBusy.toFixed(2)} busy on average`;
   const capitalised = noun.charAt(0).toUpperCase() + noun.slice(1);
   const metrics: Record<string, number> = { [`benchCpuMsPer${capitalised}`]: round(benchMs) };
-  if (serviceMs !== undefined) metrics[`serviceCpuMsPer${capitalised}`] = round(serviceMs);
-  if (postgresMs !== undefined) metrics[`postgresCpuMsPer${capitalised}`] = round(postgresMs);
+  // Three decimals: a change worth making moves these by a few hundredths of a millisecond.
+  if (serviceMs !== undefined) metrics[`serviceCpuMsPer${capitalised}`] = round(serviceMs, 3);
+  if (postgresMs !== undefined) metrics[`postgresCpuMsPer${capitalised}`] = round(postgresMs, 3);
   return {
     ...(serviceMs === undefined ? {} : { serviceMs }),
     ...(postgresMs === undefined ? {} : { postgresMs }),

@@ -1,5 +1,5 @@
 import { CpuClock, cpuPerOperation, cpuUsedBetween, type CpuReading } from '../lib/cpu-time.js';
-import { runLoad, type LoadResult, type RequestSpec } from '../lib/http.js';
+import { runLoad, type LoadOptions, type RequestSpec } from '../lib/http.js';
 import { round } from '../lib/stats.js';
 import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types.js';
 import { permissionTenant, randomSource } from './permissions.seed.js';
@@ -44,9 +44,9 @@ export const checkHttpScenario: Scenario = {
     // The CPU each answer costs the service: unlike the rate, it hardly moves when the machine is
     // busier, so it is the figure that tells two builds of the service apart.
     const cpu = await CpuClock.forServerOf(ctx.pool, { service: ctx.service.pid });
-    const measured = async (spec: Omit<Parameters<typeof runLoad>[1], 'onWindowStart'>, noun: string) => {
+    const measured = async (spec: Omit<LoadOptions, 'onWindowStart'>, noun: string) => {
       let atWindow: CpuReading | undefined;
-      const result: LoadResult = await runLoad(ctx.http, {
+      const result = await runLoad(ctx.http, {
         ...spec,
         onWindowStart: () => (atWindow = cpu.read()),
       });
@@ -94,8 +94,6 @@ export const checkHttpScenario: Scenario = {
         p99Ms: round(load.latency.p99),
         floorP99Ms: round(floor.latency.p99),
         ...perCheck?.metrics,
-        // Three decimals: a change worth making to the service moves these by a few hundredths.
-        ...(perCheck?.serviceMs === undefined ? {} : { serviceCpuMsPerCheck: round(perCheck.serviceMs, 3) }),
         ...(perLive?.serviceMs === undefined
           ? {}
           : { serviceCpuMsPerLivenessRequest: round(perLive.serviceMs, 3) }),
