@@ -16,8 +16,8 @@ import { pathOf, type RouteTable } from './route-table.js';
  * reach the old generation. The line is built once, when the answer is complete.
  *
  * The lines skip the logger's redaction: they hold only the scalar fields of `lineFields`, none of
- * them a key the logger redacts, so it could never change one, and it cost about 15 µs a line, as
- * much as the rest of the line (BENCHMARKS.md). A field added there must not carry a secret.
+ * them a key the logger redacts, so it could never change one, and it cost about 15 µs a line,
+ * several times the rest of the line (BENCHMARKS.md). A field added there must not carry a secret.
  */
 export function requestLog(logger: Logger, routes: RouteTable) {
   const lines = logger.child({}, { redact: [] });
