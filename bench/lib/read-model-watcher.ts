@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { TimedSample } from './stats.js';
 import type { BenchContext } from './types.js';
 
 export interface Watched {
@@ -30,11 +31,16 @@ export class ReadModelWatcher {
   private readonly pending = new Map<string, Watched>();
   /** Rows seen before their 201 was read, with when. */
   private readonly early = new Map<string, number>();
-  readonly lags: number[] = [];
+  /** Each row's lag, with when its row was seen. */
+  readonly timed: TimedSample[] = [];
   private client: pg.Client | undefined;
   private waiting: (() => void) | undefined;
 
   constructor(private readonly ctx: BenchContext) {}
+
+  get lags(): number[] {
+    return this.timed.map((sample) => sample.ms);
+  }
 
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.ctx.databaseUrl, application_name: 'bench-lag' });
@@ -62,7 +68,7 @@ export class ReadModelWatcher {
     const seenAt = this.early.get(key);
     if (seenAt !== undefined) {
       this.early.delete(key);
-      this.lags.push(Math.max(0, seenAt - created.at));
+      this.timed.push({ seenAt, ms: Math.max(0, seenAt - created.at) });
       return;
     }
     this.pending.set(key, created);
@@ -93,7 +99,7 @@ export class ReadModelWatcher {
       return;
     }
     this.pending.delete(key);
-    this.lags.push(at - entry.at);
+    this.timed.push({ seenAt: at, ms: at - entry.at });
     if (this.pending.size === 0) this.waiting?.();
   }
 }

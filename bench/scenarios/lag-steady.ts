@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AutovacuumWatch } from '../lib/autovacuum-watch.js';
+import { CheckpointWatch } from '../lib/checkpoint-watch.js';
 import {
   CpuClock,
   cpuPerOperation,
@@ -9,7 +10,7 @@ import {
 } from '../lib/cpu-time.js';
 import { deliveryBreakdown, deliverySnapshot } from '../lib/delivery-breakdown.js';
 import { ReadModelWatcher, WATCHER_NOTE } from '../lib/read-model-watcher.js';
-import { round, sleep, summarize } from '../lib/stats.js';
+import { describeTail, round, sleep, summarize } from '../lib/stats.js';
 import { probeReadModel } from '../lib/tenancy.js';
 import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types.js';
 import { commandTenants } from '../lib/workload.js';
@@ -36,7 +37,10 @@ export const lagSteadyScenario: Scenario = {
     // Whether autovacuum shared the cores with the service and PostgreSQL's sessions while the lag
     // was measured: in a full run, the scenarios before this one have grown the log and read models.
     const autovacuum = new AutovacuumWatch(ctx.pool);
+    const checkpoints = new CheckpointWatch(ctx.pool);
     let autovacuumSeen = '';
+    let checkpointsSeen = '';
+    let windowStart = performance.now();
     let cpuAtWindow: CpuReading | undefined;
     let perCommand: CpuPerOperation | undefined;
     const latencies: number[] = [];
@@ -61,7 +65,9 @@ export const lagSteadyScenario: Scenario = {
         if (measured && before === undefined) {
           before = await deliverySnapshot(ctx);
           cpuAtWindow = cpu.read();
+          windowStart = performance.now();
           autovacuum.start();
+          checkpoints.start();
         }
         const tenantId = tenants[n % tenants.length] as string;
         const request = ctx.http
@@ -98,6 +104,7 @@ export const lagSteadyScenario: Scenario = {
       if (cpuAtWindow) perCommand = cpuPerOperation(cpuUsedBetween(cpuAtWindow, cpu.read()), sent, 'command');
     } finally {
       autovacuumSeen = await autovacuum.stop();
+      checkpointsSeen = await checkpoints.stop(windowStart);
       unseen = await watcher.stop(GRACE_MS);
       await pool.close();
     }
@@ -112,7 +119,7 @@ export const lagSteadyScenario: Scenario = {
       `HTTP answer times: p50 ${round(http.p50)} ms, p99 ${round(http.p99)} ms`,
       breakdown.note,
       ...(perCommand ? [perCommand.note] : []),
-      `during the measured window, ${autovacuumSeen}`,
+      `during the measured window (times after its start), ${describeTail(watcher.timed, windowStart)}; ${checkpointsSeen}; ${autovacuumSeen}`,
     ];
     if (failures > 0) notes.push(`${failures} failed requests, e.g. ${failureSamples[0]}`);
     if (unseen > 0)

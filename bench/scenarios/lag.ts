@@ -1,6 +1,8 @@
+import { AutovacuumWatch } from '../lib/autovacuum-watch.js';
+import { CheckpointWatch } from '../lib/checkpoint-watch.js';
 import { deliveryBreakdown, deliverySnapshot } from '../lib/delivery-breakdown.js';
 import { ReadModelWatcher, WATCHER_NOTE } from '../lib/read-model-watcher.js';
-import { round, summarize } from '../lib/stats.js';
+import { describeTail, round, summarize } from '../lib/stats.js';
 import { probeReadModel } from '../lib/tenancy.js';
 import type { BenchContext, Scenario, ScenarioOutcome, Size } from '../lib/types.js';
 import { commandTenants, runCommandsLoad } from '../lib/workload.js';
@@ -23,6 +25,13 @@ export const lagScenario: Scenario = {
     const watcher = new ReadModelWatcher(ctx);
     await watcher.start();
     const before = await deliverySnapshot(ctx);
+    // What PostgreSQL did in the background while the lag was measured: a stall of the whole
+    // server shows in the tail as a burst of slow rows seen at the same moment.
+    const autovacuum = new AutovacuumWatch(ctx.pool);
+    const checkpoints = new CheckpointWatch(ctx.pool);
+    let windowStart = performance.now();
+    let autovacuumSeen = '';
+    let checkpointsSeen = '';
     let load;
     let unseen: number;
     try {
@@ -31,12 +40,19 @@ export const lagScenario: Scenario = {
         durationMs,
         warmupMs: 1_000,
         namePrefix: `lag-${ctx.runTag}`,
+        onWindowStart() {
+          windowStart = performance.now();
+          autovacuum.start();
+          checkpoints.start();
+        },
         onCreated(entry) {
           created += 1;
           watcher.watch(entry);
         },
       });
     } finally {
+      autovacuumSeen = await autovacuum.stop();
+      checkpointsSeen = await checkpoints.stop(windowStart);
       unseen = await watcher.stop(GRACE_MS);
     }
     const breakdown = deliveryBreakdown(before, await deliverySnapshot(ctx));
@@ -48,6 +64,7 @@ export const lagScenario: Scenario = {
       `every one of the ${created} created workspaces tracked; ${WATCHER_NOTE}`,
       `load during the measurement: ${round(load.perSecond, 0)} commands/s, p50 ${round(load.latency.p50)} ms, p99 ${round(load.latency.p99)} ms`,
       breakdown.note,
+      `during the measured window (times after its start), ${describeTail(watcher.timed, windowStart)}; ${checkpointsSeen}; ${autovacuumSeen}`,
     ];
     if (unseen > 0)
       notes.push(
