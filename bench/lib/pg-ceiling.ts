@@ -17,6 +17,15 @@ export async function createInsertCeilingTable(pool: pg.Pool, name: string): Pro
   return table;
 }
 
+/**
+ * Drops a ceiling table once its scenario has counted its rows: left behind, its hundreds of
+ * thousands of fresh rows draw autovacuum's VACUUM ANALYZE into the scenarios that follow (seen in
+ * 6 of lag's 14 seconds), and its dirty pages into their checkpoints.
+ */
+export async function dropInsertCeilingTable(pool: pg.Pool, table: string): Promise<void> {
+  await pool.query(`DROP TABLE IF EXISTS ${table}`);
+}
+
 export interface ThroughputRun {
   readonly operations: number;
   readonly seconds: number;

@@ -4,6 +4,7 @@ import { operatorContext, stored, workspaceCreated } from '../lib/events.js';
 import {
   benchPool,
   createInsertCeilingTable,
+  dropInsertCeilingTable,
   runWorkers,
   singleRowInsertRun,
   type ThroughputRun,
@@ -39,6 +40,7 @@ export async function measureInsertCeiling(ctx: StoreContext, durationMs: number
   try {
     const table = await createInsertCeilingTable(pool, `insert_ceiling_${ctx.runTag}`);
     const run = await singleRowInsertRun(pool, table, WRITERS, durationMs, payload(randomUUID()), ctx.runTag);
+    await dropInsertCeilingTable(pool, table);
     const ceiling = { perSecond: run.perSecond, rows: run.operations, seconds: run.seconds };
     ctx.shared.set(INSERT_CEILING_KEY, ceiling);
     return ceiling;
@@ -156,7 +158,11 @@ async function appendsAgainstCeiling(ctx: StoreContext, size: Size, label: strin
   } finally {
     await store.close();
     await storePool.end();
-    await ceilingPool.end();
+    try {
+      await dropInsertCeilingTable(ceilingPool, table);
+    } finally {
+      await ceilingPool.end();
+    }
   }
 }
 
