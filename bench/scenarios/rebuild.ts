@@ -15,6 +15,7 @@ import { operatorContext, planTree, shapeFor, stored, tenantBirth, workspaceCrea
 import { PROJECT_ROOT } from '../lib/service.js';
 import { round } from '../lib/stats.js';
 import { AutovacuumWatch } from '../lib/autovacuum-watch.js';
+import { CheckpointWatch } from '../lib/checkpoint-watch.js';
 import { CpuClock, cpuUsedBetween, describeCpuUse, type CpuUse } from '../lib/cpu-time.js';
 import { randomUUID } from 'node:crypto';
 import type { BenchContext, Scenario, ScenarioOutcome, Size, StoreContext } from '../lib/types.js';
@@ -389,6 +390,10 @@ export const rebuildScenario: Scenario = {
     // On the service database's pool: the replay's own pool is timed as its log reads.
     const autovacuum = new AutovacuumWatch(ctx.pool);
     let autovacuumSeen = '';
+    // The checkpointer flushes what the scenarios before this one left dirty as well as the load's.
+    const checkpoints = new CheckpointWatch(ctx.pool);
+    let checkpointsSeen = '';
+    let replayStart = performance.now();
     /** Events replayed and when, at each progress report of the replay (one per chunk of the log). */
     const marks: { events: number; at: number }[] = [];
     try {
@@ -416,8 +421,10 @@ export const rebuildScenario: Scenario = {
       // One call over the whole log, as `tenancy replay` makes it; the rate per slice of the log
       // comes from its progress reports.
       autovacuum.start();
+      checkpoints.start();
       const cpuAtStart = cpu.read();
       const started = performance.now();
+      replayStart = started;
       marks.push({ events: 0, at: started });
       // What the bench process holds already: the replay's garbage collection walks it too.
       heapAtStartMb = process.memoryUsage().heapUsed / 1024 ** 2;
@@ -447,6 +454,7 @@ export const rebuildScenario: Scenario = {
       sliceRates.push(...ratesPerSlice(marks, size === 'quick' ? 2_000 : 100_000));
     } finally {
       autovacuumSeen = await autovacuum.stop();
+      checkpointsSeen = await checkpoints.stop(replayStart);
       for (const restore of restoreTimers) restore();
       await client.end();
     }
@@ -522,7 +530,7 @@ export const rebuildScenario: Scenario = {
         `the bench process held ${round(heapAtStartMb, 0)} MiB of heap when the replay started (it runs in this process)`,
         ...(loadCpu && finishCpu
           ? [
-              `CPU while loading, ${describeCpuUse(loadCpu)}; while finishing, ${describeCpuUse(finishCpu)} (PostgreSQL counts every process of the server, this process is the replay's); during the replay, ${autovacuumSeen}`,
+              `CPU while loading, ${describeCpuUse(loadCpu)}; while finishing, ${describeCpuUse(finishCpu)} (PostgreSQL counts every process of the server, this process is the replay's); during the replay (times after its start), ${checkpointsSeen}; ${autovacuumSeen}`,
             ]
           : []),
         `time inside the replay: ${round(writeTime.ms / 1000, 1)} s in ${writeTime.calls} queries on the rebuild's own connection (the tenancy projection's chunks, checkpoints, BEGIN/COMMIT, half of the finish; the other projections load on connections of their own, side by side), ${round(readTime.ms / 1000, 1)} s in ${readTime.calls} log reads through the EventStore port; the rest is JavaScript in the bench process`,
