@@ -34,7 +34,10 @@ export interface RebuildOptions {
   readonly projections?: readonly Projection[];
   /** Events per log read. */
   readonly batchSize?: number;
-  /** Events per transaction (one COPY and one set-based statement per projection). */
+  /**
+   * Events per transaction (one COPY and one set-based statement per projection); the first chunk
+   * is one page (`batchSize`), each next one twice the last, up to this.
+   */
   readonly chunkSize?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
   /** Stop at this position (inclusive) instead of the log's current end. */
@@ -335,15 +338,19 @@ async function rebuildGroup(
   /** Reads the log up to `until` in chunks, each one read while the one before it is applied. */
   async function* chunksOfLog(from: Position | undefined): AsyncGenerator<RecordedEvent[]> {
     let chunk: RecordedEvent[] = [];
+    // The first chunk is one page and each next one twice the last, up to chunkSize: nothing is
+    // applied until a chunk is whole, so a small first one sets the projections to work sooner.
+    let target = Math.min(pageSize, chunkSize);
     for (let position = from; ;) {
       const page: ReadAllPage = await read(position);
       const kept = eventsUpTo(store, page.events, until as Position);
       const done = page.isEnd || kept.length < page.events.length || page.nextPosition === undefined;
       position = page.nextPosition ?? position;
       chunk.push(...kept);
-      if (chunk.length >= chunkSize || done) {
+      if (chunk.length >= target || done) {
         if (chunk.length > 0) yield chunk;
         chunk = [];
+        target = Math.min(chunkSize, target * 2);
       }
       if (done) return;
     }

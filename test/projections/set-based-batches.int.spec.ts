@@ -349,6 +349,25 @@ describe('set-based projection batches', () => {
     expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
   });
 
+  it('reads one page before its first chunk, then doubles its chunks up to their size, with the same rows', async () => {
+    const schema = `set_based_rebuild_${++schemas}`;
+    const reported: number[] = [];
+    await rebuildReadModels({
+      store,
+      client,
+      schema,
+      batchSize: 10,
+      chunkSize: 80,
+      pool: database.pool,
+      onProgress: (progress) => reported.push(progress.events),
+    });
+    const chunks = reported.map((events, index) => events - (reported[index - 1] ?? 0));
+    expect(chunks.slice(0, 4)).toEqual([10, 20, 40, 80]);
+    expect(chunks.slice(4, -1).every((size) => size === 80)).toBe(true);
+    expect(reported[reported.length - 1]).toBe(log.length);
+    expect(differences(await compareReadModels(client, reference, schema))).toEqual([]);
+  });
+
   it('stopped between chunks by its signal, the rebuild resumes where it stopped and gives the same rows', async () => {
     const schema = `set_based_rebuild_${++schemas}`;
     const stop = new AbortController();
