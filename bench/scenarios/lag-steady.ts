@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AutovacuumWatch } from '../lib/autovacuum-watch.js';
-import { CheckpointWatch } from '../lib/checkpoint-watch.js';
+import { BackgroundWorkWatch } from '../lib/background-work-watch.js';
 import {
   CpuClock,
   cpuPerOperation,
@@ -34,12 +33,11 @@ export const lagSteadyScenario: Scenario = {
     const watcher = new ReadModelWatcher(ctx);
     await watcher.start();
     const cpu = await CpuClock.forServerOf(ctx.pool, { service: ctx.service.pid });
-    // Whether autovacuum shared the cores with the service and PostgreSQL's sessions while the lag
-    // was measured: in a full run, the scenarios before this one have grown the log and read models.
-    const autovacuum = new AutovacuumWatch(ctx.pool);
-    const checkpoints = new CheckpointWatch(ctx.pool);
-    let autovacuumSeen = '';
-    let checkpointsSeen = '';
+    // Whether autovacuum or a checkpoint shared the machine with the service and PostgreSQL's
+    // sessions while the lag was measured: in a full run, the scenarios before this one have grown
+    // the log and read models.
+    const background = new BackgroundWorkWatch(ctx.pool);
+    let backgroundSeen = '';
     let windowStart = performance.now();
     let cpuAtWindow: CpuReading | undefined;
     let perCommand: CpuPerOperation | undefined;
@@ -66,8 +64,7 @@ export const lagSteadyScenario: Scenario = {
           before = await deliverySnapshot(ctx);
           cpuAtWindow = cpu.read();
           windowStart = performance.now();
-          autovacuum.start();
-          checkpoints.start();
+          background.start();
         }
         const tenantId = tenants[n % tenants.length] as string;
         const request = ctx.http
@@ -103,8 +100,7 @@ export const lagSteadyScenario: Scenario = {
       await Promise.all(inFlight);
       if (cpuAtWindow) perCommand = cpuPerOperation(cpuUsedBetween(cpuAtWindow, cpu.read()), sent, 'command');
     } finally {
-      autovacuumSeen = await autovacuum.stop();
-      checkpointsSeen = await checkpoints.stop(windowStart);
+      backgroundSeen = await background.stop(windowStart);
       unseen = await watcher.stop(GRACE_MS);
       await pool.close();
     }
@@ -119,7 +115,7 @@ export const lagSteadyScenario: Scenario = {
       `HTTP answer times: p50 ${round(http.p50)} ms, p99 ${round(http.p99)} ms`,
       breakdown.note,
       ...(perCommand ? [perCommand.note] : []),
-      `during the measured window (times after its start), ${describeTail(watcher.timed, windowStart)}; ${checkpointsSeen}; ${autovacuumSeen}`,
+      `during the measured window (times after its start), ${describeTail(watcher.timed, windowStart)}; ${backgroundSeen}`,
     ];
     if (failures > 0) notes.push(`${failures} failed requests, e.g. ${failureSamples[0]}`);
     if (unseen > 0)

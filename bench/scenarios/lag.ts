@@ -1,5 +1,4 @@
-import { AutovacuumWatch } from '../lib/autovacuum-watch.js';
-import { CheckpointWatch } from '../lib/checkpoint-watch.js';
+import { BackgroundWorkWatch } from '../lib/background-work-watch.js';
 import { deliveryBreakdown, deliverySnapshot } from '../lib/delivery-breakdown.js';
 import { ReadModelWatcher, WATCHER_NOTE } from '../lib/read-model-watcher.js';
 import { describeTail, round, summarize } from '../lib/stats.js';
@@ -27,11 +26,9 @@ export const lagScenario: Scenario = {
     const before = await deliverySnapshot(ctx);
     // What PostgreSQL did in the background while the lag was measured: a stall of the whole
     // server shows in the tail as a burst of slow rows seen at the same moment.
-    const autovacuum = new AutovacuumWatch(ctx.pool);
-    const checkpoints = new CheckpointWatch(ctx.pool);
+    const background = new BackgroundWorkWatch(ctx.pool);
     let windowStart = performance.now();
-    let autovacuumSeen = '';
-    let checkpointsSeen = '';
+    let backgroundSeen = '';
     let load;
     let unseen: number;
     try {
@@ -42,8 +39,7 @@ export const lagScenario: Scenario = {
         namePrefix: `lag-${ctx.runTag}`,
         onWindowStart() {
           windowStart = performance.now();
-          autovacuum.start();
-          checkpoints.start();
+          background.start();
         },
         onCreated(entry) {
           created += 1;
@@ -51,8 +47,7 @@ export const lagScenario: Scenario = {
         },
       });
     } finally {
-      autovacuumSeen = await autovacuum.stop();
-      checkpointsSeen = await checkpoints.stop(windowStart);
+      backgroundSeen = await background.stop(windowStart);
       unseen = await watcher.stop(GRACE_MS);
     }
     const breakdown = deliveryBreakdown(before, await deliverySnapshot(ctx));
@@ -64,7 +59,7 @@ export const lagScenario: Scenario = {
       `every one of the ${created} created workspaces tracked; ${WATCHER_NOTE}`,
       `load during the measurement: ${round(load.perSecond, 0)} commands/s, p50 ${round(load.latency.p50)} ms, p99 ${round(load.latency.p99)} ms`,
       breakdown.note,
-      `during the measured window (times after its start), ${describeTail(watcher.timed, windowStart)}; ${checkpointsSeen}; ${autovacuumSeen}`,
+      `during the measured window (times after its start), ${describeTail(watcher.timed, windowStart)}; ${backgroundSeen}`,
     ];
     if (unseen > 0)
       notes.push(
