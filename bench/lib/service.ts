@@ -1,11 +1,26 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { listeningPortIn } from '../../src/app/listening-port.js';
 import { sleep } from './stats.js';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
-const BUILT_MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
+const BUILT = path.join(PROJECT_ROOT, 'dist');
+const BUILT_MAIN = path.join(BUILT, 'src', 'main.js');
+
+/**
+ * A module of the compiled build (dist/, written by buildService before any scenario runs), for a
+ * scenario that runs the project's code in this process the way users run it: the service and
+ * `tenancy replay` run the compiled JavaScript, not the sources through this process's TypeScript
+ * loader, which took more CPU for the same replay (BENCHMARKS.md, the rebuild's observations).
+ * `relative` is the source's path with .js for .ts, e.g. projections/read-model.rebuild.js.
+ */
+export async function importBuilt(relative: string): Promise<Record<string, unknown>> {
+  const file = path.join(BUILT, relative);
+  if (!existsSync(file)) throw new Error(`${file} missing: the build did not write it`);
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
 
 /**
  * Compiles the service the way `npm start` does (tsc -p tsconfig.build.json into dist/). Type errors
