@@ -16,6 +16,7 @@ import { quoteIdentifier, withDatabase } from '../src/database/database-urls.js'
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres.server.js';
 import { runMigrations } from '../src/database/migrations.js';
 import { createPool } from '../src/database/postgres-pool.js';
+import { collectGarbage, heapUsedMb } from './lib/heap.js';
 import { HttpClient } from './lib/http.js';
 import { benchmarksMarkdown, consoleTable, statusOf, writeAtomically, type RunInfo } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
@@ -80,6 +81,13 @@ function gitCommit(): string {
 
 async function runScenario(scenario: Scenario, ctx: BenchContext | StoreContext): Promise<ScenarioResult> {
   log(`scenario ${scenario.id}: ${scenario.description}`);
+  // What the scenarios before left in this process's heap is not this one's to carry.
+  const before = heapUsedMb();
+  if (collectGarbage()) {
+    log(
+      `  bench process heap: ${round(before, 0)} MiB in use, ${round(heapUsedMb(), 0)} MiB live after a full collection`,
+    );
+  }
   const started = performance.now();
   let result: ScenarioResult;
   try {
