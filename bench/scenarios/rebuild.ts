@@ -425,6 +425,10 @@ export const rebuildScenario: Scenario = {
         // Chunks small enough, at the quick size, for its slices to be seen.
         ...(size === 'quick' ? { chunkSize: 1_000, batchSize: 1_000 } : {}),
       };
+      // The seed's garbage is collected too, before the clocks start; what is live then (the
+      // earlier scenarios' shared data) is what the replay's collections work around.
+      heapCollected = collectGarbage();
+      heapAtStartMb = heapUsedMb();
       const cpu = await CpuClock.forServerOf(client, { 'the service (idle)': ctx.service.pid });
       restoreTimers.push(timeQueries(client, writeTime), timeQueries(pool, readTime));
       // One call over the whole log, as `tenancy replay` makes it; the rate per slice of the log
@@ -434,10 +438,6 @@ export const rebuildScenario: Scenario = {
       const started = performance.now();
       replayStart = started;
       marks.push({ events: 0, at: started });
-      // The seed's garbage is collected too; what is live then (the earlier scenarios' shared
-      // data) is what the replay's collections work around.
-      heapCollected = collectGarbage();
-      heapAtStartMb = heapUsedMb();
       if (hook.start && hook.resume) {
         await hook.start(client, REBUILT_SCHEMA);
         applied.push(await hook.resume(options));
