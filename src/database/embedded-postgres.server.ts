@@ -1,7 +1,18 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { chmod, chown, cp, mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,7 +115,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     return supervisor.handle();
   }
 
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, runAs);
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) initialise(binaries, dataDir, runAs);
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await (options.pickPort ?? findFreePort)());
     const supervisor = new Supervisor(binaries, dataDir, port, runAs, log, options.persistent);
@@ -371,15 +382,18 @@ async function prepareDataDir(dataDir: string, runAs: SystemUser | undefined): P
   if (runAs !== undefined) await chown(dataDir, runAs.uid, runAs.gid);
 }
 
-async function initialise(binaries: Binaries, dataDir: string, runAs: SystemUser | undefined): Promise<void> {
-  // The password reaches initdb through a file only it can read, removed right after.
-  const secrets = await mkdtemp(path.join(os.tmpdir(), 'tenancy-pg-init-'));
+function initialise(binaries: Binaries, dataDir: string, runAs: SystemUser | undefined): void {
+  // The password reaches initdb through a file only it can read, removed right after. All of it
+  // synchronous: a signal's handler (the CLI's Ctrl-C, the service's SIGTERM) runs between two
+  // turns of the event loop, and exits; with an await between making the file and removing it, a
+  // signal during initdb left the directory behind.
+  const secrets = mkdtempSync(path.join(os.tmpdir(), 'tenancy-pg-init-'));
   const passwordFile = path.join(secrets, 'password');
   try {
-    await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+    writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
     if (runAs !== undefined) {
-      await chown(secrets, runAs.uid, runAs.gid);
-      await chown(passwordFile, runAs.uid, runAs.gid);
+      chownSync(secrets, runAs.uid, runAs.gid);
+      chownSync(passwordFile, runAs.uid, runAs.gid);
     }
     const result = spawnSync(
       path.join(binaries.bin, 'initdb'),
@@ -400,7 +414,7 @@ async function initialise(binaries: Binaries, dataDir: string, runAs: SystemUser
       );
     }
   } finally {
-    await rm(secrets, { recursive: true, force: true });
+    rmSync(secrets, { recursive: true, force: true });
   }
 }
 

@@ -316,20 +316,29 @@ describe('the tenancy CLI as a process', () => {
     }, 120_000);
   });
 
-  it('stopped by Ctrl-C or SIGTERM, exits 130 or 143 and leaves no partial file and no embedded PostgreSQL', async () => {
+  it('stopped by Ctrl-C or SIGTERM, exits 130 or 143 and leaves no partial file, no embedded PostgreSQL and no temporary file', async () => {
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
     ] as const) {
       const dataDir = path.join(directory, `interrupted-${signal}`);
       const outDir = path.join(directory, `interrupted-out-${signal}`);
+      // The run's own temporary directory, reachable by the postgres user as the data is.
+      const tmpDir = path.join(directory, `interrupted-tmp-${signal}`);
       await mkdir(outDir);
+      await mkdir(tmpDir, { mode: 0o755 });
       const cli = spawn(
         process.execPath,
         ['bin/tenancy.js', 'export', '--all', '--out', path.join(outDir, 'all.ndjson')],
         {
           cwd: PROJECT_ROOT,
-          env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '', TENANCY_DATA_DIR: dataDir },
+          env: {
+            ...process.env,
+            NODE_OPTIONS: '',
+            DATABASE_URL: '',
+            TENANCY_DATA_DIR: dataDir,
+            TMPDIR: tmpDir,
+          },
           stdio: 'ignore',
         },
       );
@@ -346,6 +355,15 @@ describe('the tenancy CLI as a process', () => {
       expect({ signal, code: await exited }).toEqual({ signal, code });
       try {
         expect(await readdir(outDir)).toEqual([]);
+        // The signal lands while the new cluster is initialised (initdb's own server writes the pid
+        // file): the file that hands initdb its password goes all the same.
+        expect({
+          signal,
+          left: (await readdir(tmpDir)).filter((name) => name.startsWith('tenancy-pg-init-')),
+        }).toEqual({
+          signal,
+          left: [],
+        });
         await waitFor(async () => !existsSync(pidFile), 15_000);
       } finally {
         // One left behind goes with the test.
