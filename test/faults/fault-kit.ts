@@ -24,12 +24,16 @@ export function useCleanups(): (cleanup: () => Promise<unknown>) => void {
 }
 
 /**
- * A fresh directory path under the temp directory, removed afterwards. Not mkdtemp: its 0700
- * directory would shut out the system user PostgreSQL runs as under root.
+ * A fresh directory path under the temp directory, removed afterwards with the server log a
+ * persistent embedded PostgreSQL keeps beside it. Not mkdtemp: its 0700 directory would shut out
+ * the system user PostgreSQL runs as under root.
  */
 export function scratchDir(cleanup: (cleanup: () => Promise<unknown>) => void, prefix: string): string {
   const directory = path.join(os.tmpdir(), `${prefix}-${randomBytes(6).toString('hex')}`);
-  cleanup(() => rm(directory, { recursive: true, force: true }));
+  cleanup(async () => {
+    await rm(directory, { recursive: true, force: true });
+    await rm(`${directory}.log`, { force: true });
+  });
   return directory;
 }
 
