@@ -298,7 +298,6 @@ function describeApplied(applied: unknown): string {
 export interface RebuildLog {
   readonly url: string;
   readonly pool: pg.Pool;
-  readonly store: PostgresEventStore;
   /** Events in the log (tenant streams and name reservations). */
   readonly events: number;
   readonly seeded: { tenants: number; workspaces: number };
@@ -347,7 +346,7 @@ export async function rebuildLog(ctx: StoreContext, size: Size): Promise<Rebuild
     // full run), sharing the cores with what the scenario measures.
     await pool.query('VACUUM (ANALYZE) events');
     await pool.query('CHECKPOINT');
-    return { url, pool, store, events, seeded, seedSeconds };
+    return { url, pool, events, seeded, seedSeconds };
   })();
   ctx.shared.set(REBUILD_LOG_KEY, seeding);
   return seeding;
