@@ -6,7 +6,7 @@ import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
 import { listeningMessage } from './app/listening-port.js';
-import { installGracefulShutdown } from './app/graceful-shutdown.js';
+import { exitOnSignalWhileStarting, installGracefulShutdown } from './app/graceful-shutdown.js';
 import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
 import { QUERY_TIMEOUT_MS } from './database/postgres-pool.js';
@@ -15,6 +15,7 @@ import { QUERY_TIMEOUT_MS } from './database/postgres-pool.js';
 let log = createLogger('info');
 
 async function main(): Promise<void> {
+  const handOverSignals = exitOnSignalWhileStarting((line) => log.warn(line));
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     await runtime.close();
     throw error;
   });
+  handOverSignals();
   installGracefulShutdown(app, runtime);
   await app.listen(config.port);
   // The port bound, which PORT=0 leaves to the system: whoever started the service reads it here.

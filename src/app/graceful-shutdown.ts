@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { HttpDrain } from '../http/http-drain.js';
 import type { Runtime } from './runtime.js';
@@ -21,6 +22,28 @@ const IDLE_CLOSE_GRACE_MS = 1_000;
 const DUPLICATE_SIGNAL_MS = 1_000;
 
 export const DEFAULT_SHUTDOWN: ShutdownOptions = { drainTimeoutMs: 10_000, hardTimeoutMs: 30_000 };
+
+/**
+ * SIGTERM or SIGINT before installGracefulShutdown takes over (the embedded PostgreSQL being set
+ * up or started, migrations, the application being built): nothing is served yet, so the start
+ * ends at once, with the shell's exit code for the signal (143, 130), through the process's exit
+ * handlers, which a death by the signal itself skips. They tell the embedded PostgreSQL this
+ * process started or adopted to stop; initdb's password file is gone already (initialise is
+ * synchronous, so the signal is handled after it). Returns what removes the handlers.
+ */
+export function exitOnSignalWhileStarting(warn: (line: string) => void): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const code = 128 + (osConstants.signals[signal] ?? 0);
+    warn(`${signal} before the service was up: exiting (${code})`);
+    process.exit(code);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+  };
+}
 
 /**
  * The service's own answer to SIGTERM and SIGINT, in order, each step logged: stop accepting

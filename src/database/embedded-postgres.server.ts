@@ -145,8 +145,11 @@ class Supervisor {
   private watch: NodeJS.Timeout | undefined;
   private restarting: Promise<void> | undefined;
   private readonly killOnExit = (): void => {
-    // A last resort if the process exits without stop(): never leave the server behind.
-    this.child?.kill('SIGINT');
+    // A last resort if the process exits without stop() (a signal during start-up, a crash): never
+    // leave the server behind, whether this process started it or adopted it.
+    if (this.child) this.child.kill('SIGINT');
+    else if (this.adoptedPid !== undefined && isAlive(this.adoptedPid))
+      process.kill(this.adoptedPid, 'SIGINT');
   };
 
   constructor(
@@ -182,12 +185,12 @@ class Supervisor {
     writeOwner(this.dataDir);
     this.adoptedPid = pid;
     this.started = true;
+    process.on('exit', this.killOnExit);
     this.watch = setInterval(() => {
       if (this.stopping || isAlive(pid)) return;
       clearInterval(this.watch);
       this.adoptedPid = undefined;
       this.log('warn', `the adopted PostgreSQL (pid ${pid}) is gone; starting it again`);
-      process.on('exit', this.killOnExit);
       void this.restart();
     }, ADOPTED_POLL_MS);
     this.watch.unref();

@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
 import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { isAlive, scratchDir, useCleanups } from './fault-kit.js';
+import { isAlive, postmaster, scratchDir, useCleanups } from './fault-kit.js';
 import { startWriteLoad, statusCounts, type WriteOutcome } from './write-load.js';
 
 /** PostgreSQL goes away under load and comes back; the service carries on without a restart. */
 describe('the database restarting under load', () => {
   const cleanup = useCleanups();
-
-  const postmaster = (dataDir: string): { pid: number; port: number } => {
-    const lines = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-    return { pid: Number(lines[0]), port: Number(lines[3]) };
-  };
 
   const createTenant = async (service: ServiceProcess): Promise<string> => {
     const created = await call(service, 'POST', '/v1/tenants', { name: `Restart ${randomUUID()}` });

@@ -55,6 +55,12 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The server running on a PostgreSQL data directory, from the pid file it keeps there. */
+export function postmaster(dataDir: string): { pid: number; port: number } {
+  const lines = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  return { pid: Number(lines[0]), port: Number(lines[3]) };
+}
+
 export interface ServiceWithTenant {
   database: TestDatabase;
   service: ServiceProcess;

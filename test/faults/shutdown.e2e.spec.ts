@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -8,11 +8,14 @@ import pg from 'pg';
 import {
   call,
   PROCESS_OPERATOR_KEY,
+  spawnServiceProcess,
   startServiceProcess,
   type ServiceProcess,
+  type SpawnedService,
 } from '../support/service-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { cpuSecondsOf, isAlive, scratchDir, useCleanups } from './fault-kit.js';
+import { waitFor } from '../support/wait-for.js';
+import { cpuSecondsOf, isAlive, postmaster, scratchDir, useCleanups } from './fault-kit.js';
 
 interface Outcome {
   readonly correlationId: string;
@@ -202,5 +205,83 @@ describe('SIGTERM under load', () => {
         await holder.end();
       }
     }, 60_000);
+  });
+
+  /**
+   * A stop asked for while the service is still starting (its embedded PostgreSQL being set up or
+   * started, migrations waiting on a lock) ends the start at once, and what the start had brought
+   * up goes with it: a supervisor's SIGTERM or a Ctrl-C must not leave a server running.
+   */
+  describe('a signal before the service is up', () => {
+    const exitsWithin = (service: SpawnedService, ms: number) =>
+      Promise.race([
+        service.exited,
+        new Promise<string>((resolve) =>
+          setTimeout(() => resolve(`still running after ${ms} ms`), ms).unref(),
+        ),
+      ]);
+    const killWithTheTest = (service: SpawnedService, dataDir: string) =>
+      cleanup(async () => {
+        if (!service.hasExited()) service.child.kill('SIGKILL');
+        if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
+          const { pid } = postmaster(dataDir);
+          if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+        }
+      });
+
+    it("SIGTERM while the embedded PostgreSQL is first set up: exit 143, neither initdb's password file nor a server left", async () => {
+      const dataRoot = scratchDir(cleanup, 'tenancy-early-stop');
+      const tmpDir = scratchDir(cleanup, 'tenancy-early-stop-tmp');
+      mkdirSync(tmpDir);
+      const dataDir = path.join(dataRoot, 'postgres');
+      const service = spawnServiceProcess({
+        env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot, TMPDIR: tmpDir },
+      });
+      killWithTheTest(service, dataDir);
+      const initialising = () => readdirSync(tmpDir).filter((name) => name.startsWith('tenancy-pg-init-'));
+      await waitFor(async () => initialising().length > 0 || service.hasExited(), 60_000, 5);
+      service.child.kill('SIGTERM');
+
+      expect(await exitsWithin(service, 15_000)).toBe(143);
+      expect(initialising()).toEqual([]);
+      await waitFor(async () => !existsSync(path.join(dataDir, 'postmaster.pid')), 15_000);
+      expect(service.output()).toMatch(/SIGTERM before the service was up: exiting/);
+    }, 120_000);
+
+    it('SIGTERM while its migrations wait on a lock: exit 143, and the embedded PostgreSQL it adopted stops', async () => {
+      const dataRoot = scratchDir(cleanup, 'tenancy-early-stop');
+      const dataDir = path.join(dataRoot, 'postgres');
+      const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
+      // A server left running by a killed service, for the next one to adopt.
+      const first = await startServiceProcess({ env });
+      cleanup(() => first.stop());
+      const orphan = postmaster(dataDir);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const holder = new pg.Client({
+        connectionString: `postgres://postgres:postgres@127.0.0.1:${orphan.port}/tenancy`,
+      });
+      holder.on('error', () => undefined);
+      await holder.connect();
+      cleanup(() => holder.end());
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
+
+      const second = spawnServiceProcess({ env });
+      killWithTheTest(second, dataDir);
+      await waitFor(async () => {
+        const { rows } = await holder.query<{ waiting: number }>(
+          "SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation = 'schema_migrations'::regclass",
+        );
+        return rows[0]!.waiting > 0 || second.hasExited();
+      }, 60_000);
+      expect(second.output()).toMatch(/adopting the PostgreSQL left running/);
+      second.child.kill('SIGTERM');
+
+      expect(await exitsWithin(second, 15_000)).toBe(143);
+      await waitFor(async () => !isAlive(orphan.pid), 15_000);
+      expect(second.output()).toMatch(/SIGTERM before the service was up: exiting/);
+      expect(second.output()).not.toMatch(/listening on port/);
+    }, 120_000);
   });
 });

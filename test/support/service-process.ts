@@ -29,11 +29,21 @@ export interface ServiceProcessOptions {
   readonly openFilesLimit?: number;
 }
 
+/** The service's process as spawned, before it is known to be ready (or to get there at all). */
+export interface SpawnedService {
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  readonly output: () => string;
+  /** Resolves with the exit code (or the signal's name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  readonly hasExited: () => boolean;
+}
+
 /**
  * The service as users run it: a process of its own (`node dist/src/main.js`, built by the test
- * setup, or `npm start`), configured by its environment, ready once /health/ready answers 200.
+ * setup, or `npm start`), configured by its environment; not waited for (see startServiceProcess).
  */
-export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+export function spawnServiceProcess(options: ServiceProcessOptions): SpawnedService {
   const [command, commandArgs] =
     options.command === 'npm-start'
       ? ['npm', ['start', '--silent']]
@@ -60,16 +70,26 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const chunks: Buffer[] = [];
   child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const output = (): string => Buffer.concat(chunks).toString('utf8');
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   let hasExited = false;
   void exited.then(() => {
     hasExited = true;
   });
+  return {
+    child,
+    output: () => Buffer.concat(chunks).toString('utf8'),
+    exited,
+    hasExited: () => hasExited,
+  };
+}
+
+/** spawnServiceProcess, then waits until it is ready: /health/ready answers 200. */
+export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+  const { child, output, exited, hasExited } = spawnServiceProcess(options);
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   let port: number | undefined;
   for (;;) {
-    if (hasExited) throw new Error(`the service exited before it was ready:\n${output()}`);
+    if (hasExited()) throw new Error(`the service exited before it was ready:\n${output()}`);
     port ??= listeningPortIn(output());
     if (port !== undefined && (await answersReady(port))) break;
     if (Date.now() > deadline) {
@@ -86,7 +106,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     output,
     exited,
     async stop(timeoutMs = 15_000) {
-      if (!hasExited) child.kill('SIGTERM');
+      if (!hasExited()) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       const how = await exited;
       clearTimeout(timer);
