@@ -117,9 +117,10 @@ async function shutDown(
 
   await app.close();
   logger.log(`consumers stopped, application closed (${elapsed()})`);
+  const stopsEmbedded = runtime.embedded?.owned() ?? false;
   await runtime.close();
   logger.log(
-    `database connections closed${runtime.embedded ? ', embedded PostgreSQL stopped' : ''} (${elapsed()})`,
+    `database connections closed${stopsEmbedded ? ', embedded PostgreSQL stopped' : ''} (${elapsed()})`,
   );
 }
 

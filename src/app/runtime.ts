@@ -16,7 +16,10 @@ export interface Runtime {
   readonly pool: pg.Pool;
   readonly eventStore: EventStore;
   readonly eventStoreKind: 'postgresql' | 'eventstoredb';
-  /** The embedded PostgreSQL this process started or adopted (and stops on close), if any. */
+  /**
+   * The embedded PostgreSQL this process uses, if any; it stops it on close if it `owned()` it
+   * (started or adopted it, or took it over from the process it shared it with).
+   */
   readonly embedded: RunningPostgres | undefined;
   /** Describes where the data lives, for the start-up log (no secrets). */
   readonly description: string;
@@ -83,7 +86,7 @@ async function openWithDatabase(
     pool,
     eventStore,
     eventStoreKind: config.eventStoreUrl ? 'eventstoredb' : 'postgresql',
-    embedded: embedded?.owned ? embedded : undefined,
+    embedded,
     description: config.eventStoreUrl
       ? `events in EventStoreDB at ${redact(config.eventStoreUrl)}, read models in ${where}`
       : `events and read models in ${where}`,

@@ -30,7 +30,8 @@ import path from 'node:path';
  *   another is picked (a port given explicitly is kept, and its start fails instead).
  * - Owned once: a server left running by a process that died (kill -9) is adopted, supervised and
  *   stopped like one of ours; a server whose owner still runs (the service, while an operator
- *   runs the CLI) is used as it is and left alone.
+ *   runs the CLI, or a second instance) is shared and left to it, until that owner is gone: then
+ *   this process takes it over (adopted, or started again on the same port).
  * - As root it runs as the `postgres` system user (PostgreSQL refuses root). Binaries that user
  *   cannot reach (a checkout under a 0700 directory) are copied once to a root-owned cache; a
  *   data directory it cannot reach is refused with a message that names the fix.
@@ -53,8 +54,11 @@ export interface RunningPostgres {
   readonly adminUrl: string;
   /** The postmaster's pid now (it changes when the server is restarted). */
   readonly pid: () => number | undefined;
-  /** Whether this process stops the server at the end (false: another process owns it). */
-  readonly owned: boolean;
+  /**
+   * Whether this process stops the server at the end, now: false while another live process owns
+   * it (this one takes it over once that one is gone).
+   */
+  owned(): boolean;
   stop(): Promise<void>;
 }
 
@@ -98,13 +102,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (running !== undefined) {
     const owner = readOwner(dataDir);
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-      log('log', `process ${owner} runs it already (port ${running.port}): shared, and left running`);
-      return {
-        adminUrl: adminUrl(running.port),
-        pid: () => running.pid,
-        owned: false,
-        stop: async () => undefined,
-      };
+      log(
+        'log',
+        `process ${owner} runs it already (port ${running.port}): shared, and taken over should that process go first`,
+      );
+      const supervisor = new Supervisor(binaries, dataDir, running.port, runAs, log, options.persistent);
+      supervisor.share(owner);
+      return supervisor.handle();
     }
     log(
       'warn',
@@ -133,7 +137,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
 /**
  * Keeps one postmaster running on the data directory and port until stopped: its own child, or an
- * adopted orphan watched by polling its pid.
+ * adopted orphan watched by polling its pid. Or, while another live process owns the server,
+ * shares it and watches that process, to take the server over once it is gone.
  */
 class Supervisor {
   private child: ChildProcess | undefined;
@@ -144,6 +149,8 @@ class Supervisor {
   private started = false;
   private watch: NodeJS.Timeout | undefined;
   private restarting: Promise<void> | undefined;
+  /** The live process that owns the server this one uses, while there is one (see share). */
+  private sharedWith: number | undefined;
   private readonly killOnExit = (): void => {
     // A last resort if the process exits without stop() (a signal during start-up, a crash): never
     // leave the server behind, whether this process started it or adopted it.
@@ -151,6 +158,12 @@ class Supervisor {
     else if (this.adoptedPid !== undefined && isAlive(this.adoptedPid))
       process.kill(this.adoptedPid, 'SIGINT');
   };
+
+  /** Registers killOnExit, once however often it is called. */
+  private stopOnExit(): void {
+    process.removeListener('exit', this.killOnExit);
+    process.on('exit', this.killOnExit);
+  }
 
   constructor(
     private readonly binaries: Binaries,
@@ -164,15 +177,18 @@ class Supervisor {
   handle(): RunningPostgres {
     return {
       adminUrl: adminUrl(this.port),
-      pid: () => this.child?.pid ?? this.adoptedPid,
-      owned: true,
+      pid: () =>
+        this.child?.pid ??
+        this.adoptedPid ??
+        (this.sharedWith !== undefined ? runningServer(this.dataDir)?.pid : undefined),
+      owned: () => this.sharedWith === undefined,
       stop: () => this.stop(),
     };
   }
 
   async start(): Promise<void> {
     writeOwner(this.dataDir);
-    process.on('exit', this.killOnExit);
+    this.stopOnExit();
     try {
       await this.spawnServer();
     } catch (error) {
@@ -185,7 +201,7 @@ class Supervisor {
     writeOwner(this.dataDir);
     this.adoptedPid = pid;
     this.started = true;
-    process.on('exit', this.killOnExit);
+    this.stopOnExit();
     this.watch = setInterval(() => {
       if (this.stopping || isAlive(pid)) return;
       clearInterval(this.watch);
@@ -196,9 +212,46 @@ class Supervisor {
     this.watch.unref();
   }
 
+  /**
+   * Uses the server `owner` runs on the data directory, and checks on that process: once it is
+   * gone, this one takes the server over, so the processes still on it keep a database. A server
+   * still running (its owner was killed) is adopted; one its owner stopped on its way out is
+   * started again here, on the same port, which the connections already made name.
+   */
+  share(owner: number): void {
+    this.sharedWith = owner;
+    this.watch = setInterval(() => {
+      if (this.stopping) return;
+      const current = readOwner(this.dataDir);
+      if (current !== undefined && current !== process.pid && isAlive(current)) {
+        this.sharedWith = current;
+        return;
+      }
+      clearInterval(this.watch);
+      const gone = this.sharedWith;
+      this.sharedWith = undefined;
+      const running = runningServer(this.dataDir);
+      this.log(
+        'warn',
+        `process ${gone}, which ran the embedded PostgreSQL, is gone: this process takes it over`,
+      );
+      if (running !== undefined) {
+        this.adopt(running.pid);
+        return;
+      }
+      writeOwner(this.dataDir);
+      this.stopOnExit();
+      this.started = true;
+      void this.restart();
+    }, ADOPTED_POLL_MS);
+    this.watch.unref();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.watch);
+    // Another process's server: left running for it.
+    if (this.sharedWith !== undefined) return;
     await this.restarting?.catch(() => undefined);
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -212,7 +265,8 @@ class Supervisor {
       await withTimeout(waitUntilDead(pid), STOP_TIMEOUT_MS, () => process.kill(pid, 'SIGKILL'));
     }
     process.removeListener('exit', this.killOnExit);
-    await unlink(ownerFile(this.dataDir)).catch(() => undefined);
+    // Not another process's claim (one that took the server over at the same time as this one).
+    if (readOwner(this.dataDir) === process.pid) await unlink(ownerFile(this.dataDir)).catch(() => undefined);
     if (!this.persistent) {
       await rm(this.dataDir, { recursive: true, force: true });
       await rm(`${this.dataDir}.log`, { force: true });
@@ -275,6 +329,13 @@ class Supervisor {
         while (!this.stopping) {
           await sleep(this.restartDelayMs);
           if (this.stopping) return;
+          // Started meanwhile by another process taking it over too: this one adopts it instead.
+          const running = runningServer(this.dataDir);
+          if (running !== undefined && running.port === this.port) {
+            this.log('log', `PostgreSQL was started again by another process (pid ${running.pid}): adopted`);
+            this.adopt(running.pid);
+            return;
+          }
           try {
             await this.spawnServer();
             this.log('log', `PostgreSQL is running again on port ${this.port}`);

@@ -114,6 +114,54 @@ describe('the database restarting under load', () => {
     expect(isAlive(orphan.pid)).toBe(false);
   }, 120_000);
 
+  it('a second service sharing the embedded server takes it over when the first stops: only 201 or 503, then it stops the server itself', async () => {
+    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
+    const dataDir = path.join(dataRoot, 'postgres');
+    const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
+    const first = await startServiceProcess({ env });
+    cleanup(() => first.stop());
+    const second = await startServiceProcess({ env });
+    cleanup(() => second.stop());
+    expect(second.output()).toMatch(/runs it already/);
+    const shared = postmaster(dataDir);
+    const tenantId = await createTenant(second);
+    const load = startWriteLoad(second, tenantId, 4);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The first one's graceful stop stops the server it started, with the second still on it.
+    const stoppedAt = Date.now();
+    expect(await first.stop()).toBe(0);
+    expect(isAlive(shared.pid)).toBe(false);
+    await waitFor(async () => (await call(second, 'GET', '/health/ready')).status === 200, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const outcomes = await load.stop();
+    onlyDoneOrRetryLater(outcomes);
+    expect(outcomes.some((outcome) => outcome.at > stoppedAt && outcome.status === 201)).toBe(true);
+    const taken = postmaster(dataDir);
+    expect(taken.port).toBe(shared.port);
+    await expectAcknowledgedKept(`postgres://postgres:postgres@127.0.0.1:${taken.port}/tenancy`, outcomes);
+    expect(second.output()).toMatch(/takes it over/);
+    expect(await second.stop()).toBe(0);
+    expect(isAlive(taken.pid)).toBe(false);
+  }, 120_000);
+
+  it('a second service sharing the embedded server adopts it when the first is killed (kill -9), and stops it when it stops', async () => {
+    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
+    const dataDir = path.join(dataRoot, 'postgres');
+    const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
+    const first = await startServiceProcess({ env });
+    cleanup(() => first.stop());
+    const second = await startServiceProcess({ env });
+    cleanup(() => second.stop());
+    const shared = postmaster(dataDir);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await waitFor(async () => /takes it over/.test(second.output()), 10_000);
+    expect(isAlive(shared.pid)).toBe(true);
+    expect((await call(second, 'POST', '/v1/tenants', { name: `Kept ${randomUUID()}` })).status).toBe(201);
+    expect(await second.stop()).toBe(0);
+    expect(isAlive(shared.pid)).toBe(false);
+  }, 120_000);
+
   it('an external server restarted at once: only 201 or 503, and the service carries on', async () => {
     const dataDir = path.join(scratchDir(cleanup, 'tenancy-fault'), 'external');
     let server = await startEmbeddedPostgres({ dataDir, persistent: true });
