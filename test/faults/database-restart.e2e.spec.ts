@@ -5,7 +5,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
 import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { isAlive, postmaster, scratchDir, useCleanups } from './fault-kit.js';
+import { isAlive, postmaster, scratchDir, startOnEmbeddedPostgres, useCleanups } from './fault-kit.js';
 import { startWriteLoad, statusCounts, type WriteOutcome } from './write-load.js';
 
 /** PostgreSQL goes away under load and comes back; the service carries on without a restart. */
@@ -45,6 +45,14 @@ describe('the database restarting under load', () => {
     } finally {
       await client.end();
     }
+  };
+
+  /** Two services on one embedded data directory: the first runs the server, the second shares it. */
+  const twoServicesOnOneEmbeddedPostgres = async () => {
+    const { dataDir, env, service: first } = await startOnEmbeddedPostgres(cleanup);
+    const second = await startServiceProcess({ env });
+    cleanup(() => second.stop());
+    return { dataDir, first, second };
   };
 
   const onlyDoneOrRetryLater = (outcomes: readonly WriteOutcome[]): void => {
@@ -90,13 +98,10 @@ describe('the database restarting under load', () => {
   }, 120_000);
 
   it('an embedded server left behind by a killed service is adopted by the next one, which stops it when it stops', async () => {
-    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
-    const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
-    const first = await startServiceProcess({ env });
-    cleanup(() => first.stop());
+    const { dataDir, env, service: first } = await startOnEmbeddedPostgres(cleanup);
     const created = await call(first, 'POST', '/v1/tenants', { name: `Adopted ${randomUUID()}` });
     expect(created.status).toBe(201);
-    const orphan = postmaster(path.join(dataRoot, 'postgres'));
+    const orphan = postmaster(dataDir);
     first.child.kill('SIGKILL');
     await first.exited;
     expect(isAlive(orphan.pid)).toBe(true);
@@ -104,7 +109,7 @@ describe('the database restarting under load', () => {
     const second = await startServiceProcess({ env });
     cleanup(() => second.stop());
     expect(second.output()).toMatch(/adopting the PostgreSQL left running/);
-    expect(postmaster(path.join(dataRoot, 'postgres')).pid).toBe(orphan.pid);
+    expect(postmaster(dataDir).pid).toBe(orphan.pid);
     // Killed at once after the write: the tenant reaches the read model through the next instance.
     const read = await call(second, 'GET', `/v1/tenants/${String(created.body.tenantId)}`, undefined, {
       'Min-Position': String(created.body.position),
@@ -115,13 +120,7 @@ describe('the database restarting under load', () => {
   }, 120_000);
 
   it('a second service sharing the embedded server takes it over when the first stops: only 201 or 503, then it stops the server itself', async () => {
-    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
-    const dataDir = path.join(dataRoot, 'postgres');
-    const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
-    const first = await startServiceProcess({ env });
-    cleanup(() => first.stop());
-    const second = await startServiceProcess({ env });
-    cleanup(() => second.stop());
+    const { dataDir, first, second } = await twoServicesOnOneEmbeddedPostgres();
     expect(second.output()).toMatch(/runs it already/);
     const shared = postmaster(dataDir);
     const tenantId = await createTenant(second);
@@ -145,13 +144,7 @@ describe('the database restarting under load', () => {
   }, 120_000);
 
   it('a second service sharing the embedded server adopts it when the first is killed (kill -9), and stops it when it stops', async () => {
-    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
-    const dataDir = path.join(dataRoot, 'postgres');
-    const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
-    const first = await startServiceProcess({ env });
-    cleanup(() => first.stop());
-    const second = await startServiceProcess({ env });
-    cleanup(() => second.stop());
+    const { dataDir, first, second } = await twoServicesOnOneEmbeddedPostgres();
     const shared = postmaster(dataDir);
     first.child.kill('SIGKILL');
     await first.exited;

@@ -61,6 +61,28 @@ export function postmaster(dataDir: string): { pid: number; port: number } {
   return { pid: Number(lines[0]), port: Number(lines[3]) };
 }
 
+export interface EmbeddedService {
+  /** TENANCY_DATA_DIR of the service, a scratch directory. */
+  readonly dataRoot: string;
+  /** Its embedded PostgreSQL's data directory. */
+  readonly dataDir: string;
+  /** The service's environment: no DATABASE_URL, that data directory; for more services on it. */
+  readonly env: Record<string, string>;
+  readonly service: ServiceProcess;
+}
+
+/** A service on an embedded PostgreSQL of its own, in a scratch directory; stopped after the tests. */
+export async function startOnEmbeddedPostgres(
+  cleanup: (cleanup: () => Promise<unknown>) => void,
+  prefix = 'tenancy-fault',
+): Promise<EmbeddedService> {
+  const dataRoot = scratchDir(cleanup, prefix);
+  const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
+  const service = await startServiceProcess({ env });
+  cleanup(() => service.stop());
+  return { dataRoot, dataDir: path.join(dataRoot, 'postgres'), env, service };
+}
+
 export interface ServiceWithTenant {
   database: TestDatabase;
   service: ServiceProcess;

@@ -15,7 +15,14 @@ import {
 } from '../support/service-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
-import { cpuSecondsOf, isAlive, postmaster, scratchDir, useCleanups } from './fault-kit.js';
+import {
+  cpuSecondsOf,
+  isAlive,
+  postmaster,
+  scratchDir,
+  startOnEmbeddedPostgres,
+  useCleanups,
+} from './fault-kit.js';
 
 interface Outcome {
   readonly correlationId: string;
@@ -249,12 +256,8 @@ describe('SIGTERM under load', () => {
     }, 120_000);
 
     it('SIGTERM while its migrations wait on a lock: exit 143, and the embedded PostgreSQL it adopted stops', async () => {
-      const dataRoot = scratchDir(cleanup, 'tenancy-early-stop');
-      const dataDir = path.join(dataRoot, 'postgres');
-      const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
       // A server left running by a killed service, for the next one to adopt.
-      const first = await startServiceProcess({ env });
-      cleanup(() => first.stop());
+      const { dataDir, env, service: first } = await startOnEmbeddedPostgres(cleanup, 'tenancy-early-stop');
       const orphan = postmaster(dataDir);
       first.child.kill('SIGKILL');
       await first.exited;
