@@ -61,10 +61,7 @@ describe('the database restarting under load', () => {
   };
 
   it('the embedded server killed (kill -9): the service starts it again and answers only 201 or 503 meanwhile', async () => {
-    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
-    const service = await startServiceProcess({ env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot } });
-    cleanup(() => service.stop());
-    const dataDir = path.join(dataRoot, 'postgres');
+    const { dataDir, service } = await startOnEmbeddedPostgres(cleanup);
     const tenantId = await createTenant(service);
     const load = startWriteLoad(service, tenantId, 8);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
