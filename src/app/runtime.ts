@@ -9,6 +9,9 @@ import { requireCurrentSchema, runMigrations } from '../database/migrations.js';
 import { connectionConfig, createPool, type PoolOptions } from '../database/postgres-pool.js';
 
 const EMBEDDED_DATABASE = 'tenancy';
+/** SQLSTATEs of a CREATE DATABASE that lost to another one: the name taken, or pg_database's unique index. */
+const DUPLICATE_DATABASE = '42P04';
+const UNIQUE_VIOLATION = '23505';
 
 /** The outside world the service runs on: its database and its event store, opened once at start. */
 export interface Runtime {
@@ -114,7 +117,13 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (!rowCount) await admin.query(`CREATE DATABASE ${quoteIdentifier(database)}`);
+    if (!rowCount) {
+      await admin.query(`CREATE DATABASE ${quoteIdentifier(database)}`).catch((error: unknown) => {
+        // Created meanwhile by another process starting on the same server.
+        const code = (error as { code?: unknown }).code;
+        if (code !== DUPLICATE_DATABASE && code !== UNIQUE_VIOLATION) throw error;
+      });
+    }
   } finally {
     await admin.end();
   }

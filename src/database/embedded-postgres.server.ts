@@ -4,6 +4,7 @@ import {
   chownSync,
   closeSync,
   existsSync,
+  linkSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -31,7 +32,8 @@ import path from 'node:path';
  * - Owned once: a server left running by a process that died (kill -9) is adopted, supervised and
  *   stopped like one of ours; a server whose owner still runs (the service, while an operator
  *   runs the CLI, or a second instance) is shared and left to it, until that owner is gone: then
- *   this process takes it over (adopted, or started again on the same port).
+ *   this process takes it over (adopted, or started again on the same port). Of processes
+ *   starting at once, the one that creates the owner file starts the server; the others share it.
  * - As root it runs as the `postgres` system user (PostgreSQL refuses root). Binaries that user
  *   cannot reach (a checkout under a 0700 directory) are copied once to a root-owned cache; a
  *   data directory it cannot reach is refused with a message that names the fix.
@@ -75,6 +77,12 @@ const STOP_TIMEOUT_MS = 30_000;
 const FIRST_RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 5_000;
 const ADOPTED_POLL_MS = 500;
+/**
+ * How long a start waits for the process that claimed the data directory to start its server (a
+ * first start includes initdb), and how often it looks.
+ */
+const CLAIM_WAIT_MS = 120_000;
+const CLAIM_POLL_MS = 50;
 /** Ports a start tries, each picked anew, when the one picked is taken before the server binds it. */
 const PORT_ATTEMPTS = 3;
 
@@ -98,40 +106,74 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const binaries = await reachableBinaries(await platformBinaries(), runAs, log);
   await prepareDataDir(dataDir, runAs);
 
-  const running = runningServer(dataDir);
-  if (running !== undefined) {
-    const owner = readOwner(dataDir);
-    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-      log(
-        'log',
-        `process ${owner} runs it already (port ${running.port}): shared, and taken over should that process go first`,
-      );
-      const supervisor = new Supervisor(binaries, dataDir, running.port, runAs, log, options.persistent);
-      supervisor.share(owner);
-      return supervisor.handle();
+  const supervisor = (port: number) =>
+    new Supervisor(binaries, dataDir, port, runAs, log, options.persistent);
+  // Processes starting on the same data directory at once: the one that claims it (its owner
+  // file) sets it up and starts the server; the others wait for that server, then share it.
+  const waitUntil = Date.now() + CLAIM_WAIT_MS;
+  for (;;) {
+    const running = runningServer(dataDir);
+    // One still starting (another process's, started at the same time) or stopping: looked at again.
+    if (running !== undefined && !running.ready && Date.now() < waitUntil) {
+      await sleep(CLAIM_POLL_MS);
+      continue;
     }
-    log(
-      'warn',
-      `adopting the PostgreSQL left running on ${dataDir} (pid ${running.pid}, port ${running.port})`,
-    );
-    const supervisor = new Supervisor(binaries, dataDir, running.port, runAs, log, options.persistent);
-    supervisor.adopt(running.pid);
-    return supervisor.handle();
+    if (running !== undefined) {
+      const owner = otherLiveOwner(dataDir);
+      if (owner !== undefined) {
+        log(
+          'log',
+          `process ${owner} runs it already (port ${running.port}): shared, and taken over should that process go first`,
+        );
+        const shared = supervisor(running.port);
+        shared.share(owner);
+        return shared.handle();
+      }
+      log(
+        'warn',
+        `adopting the PostgreSQL left running on ${dataDir} (pid ${running.pid}, port ${running.port})`,
+      );
+      const adopted = supervisor(running.port);
+      adopted.adopt(running.pid);
+      return adopted.handle();
+    }
+    if (claimOwnership(dataDir)) break;
+    const claimed = readOwner(dataDir);
+    const owner = otherLiveOwner(dataDir);
+    if (owner === undefined) {
+      // Left by a process that has gone without stopping its server: no longer anyone's. Unless
+      // another process starting now has just replaced it with its own claim.
+      if (readOwner(dataDir) === claimed) rmSync(ownerFile(dataDir), { force: true });
+      continue;
+    }
+    if (Date.now() > waitUntil) {
+      throw new EmbeddedPostgresError(
+        `process ${owner} holds the embedded PostgreSQL on ${dataDir} (${ownerFile(dataDir)}) but has not started it ` +
+          `within ${CLAIM_WAIT_MS / 1000} s; stop that process, or set DATABASE_URL`,
+      );
+    }
+    await sleep(CLAIM_POLL_MS);
   }
 
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) initialise(binaries, dataDir, runAs);
-  for (let attempt = 1; ; attempt++) {
-    const port = options.port ?? (await (options.pickPort ?? findFreePort)());
-    const supervisor = new Supervisor(binaries, dataDir, port, runAs, log, options.persistent);
-    try {
-      await supervisor.start();
-      return supervisor.handle();
-    } catch (error) {
-      const another =
-        error instanceof PortTakenError && options.port === undefined && attempt < PORT_ATTEMPTS;
-      if (!another) throw error;
-      log('warn', `port ${port} was taken before PostgreSQL listened on it; trying another`);
+  try {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) initialise(binaries, dataDir, runAs);
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (await (options.pickPort ?? findFreePort)());
+      const started = supervisor(port);
+      try {
+        await started.start();
+        return started.handle();
+      } catch (error) {
+        const another =
+          error instanceof PortTakenError && options.port === undefined && attempt < PORT_ATTEMPTS;
+        if (!another) throw error;
+        log('warn', `port ${port} was taken before PostgreSQL listened on it; trying another`);
+      }
     }
+  } catch (error) {
+    // The claim goes with the failed start, so the next process does not wait on it.
+    if (readOwner(dataDir) === process.pid) await unlink(ownerFile(dataDir)).catch(() => undefined);
+    throw error;
   }
 }
 
@@ -222,8 +264,8 @@ class Supervisor {
     this.sharedWith = owner;
     this.watch = setInterval(() => {
       if (this.stopping) return;
-      const current = readOwner(this.dataDir);
-      if (current !== undefined && current !== process.pid && isAlive(current)) {
+      const current = otherLiveOwner(this.dataDir);
+      if (current !== undefined) {
         this.sharedWith = current;
         return;
       }
@@ -513,12 +555,13 @@ function canEnter(directory: string, user: SystemUser): boolean {
 }
 
 /** The postmaster running on this data directory, from its postmaster.pid; undefined if none runs. */
-function runningServer(dataDir: string): { pid: number; port: number } | undefined {
+function runningServer(dataDir: string): { pid: number; port: number; ready: boolean } | undefined {
   const lines = readPidFile(dataDir);
   const pid = Number(lines?.[0]);
   const port = Number(lines?.[3]);
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || !isPostgres(pid)) return undefined;
-  return { pid, port };
+  // Line 8 is the server's status: "starting", "ready" once it accepts connections, "stopping".
+  return { pid, port, ready: lines?.[7]?.trim() === 'ready' };
 }
 
 function readPidFile(dataDir: string): string[] | undefined {
@@ -564,6 +607,56 @@ function writeOwner(dataDir: string): void {
   // Written whole and renamed, so that a reader never sees half a pid.
   writeFileSync(temporary, `${process.pid}\n`);
   renameSync(temporary, file);
+}
+
+/**
+ * Makes this process the owner if no process is (the owner file, created only if absent: one of
+ * several processes starting at once wins); false if the file exists.
+ */
+function claimOwnership(dataDir: string): boolean {
+  const file = ownerFile(dataDir);
+  const temporary = `${file}.${randomBytes(4).toString('hex')}`;
+  // Written whole first, then linked in: a reader never sees an empty file.
+  writeFileSync(temporary, `${process.pid}\n`);
+  try {
+    linkSync(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+/**
+ * The process the owner file names, if it is another one and still runs: not one that started
+ * after the file was written, which only has the pid of an owner gone long ago.
+ */
+function otherLiveOwner(dataDir: string): number | undefined {
+  const owner = readOwner(dataDir);
+  if (owner === undefined || owner === process.pid || !isAlive(owner)) return undefined;
+  const startedAt = processStartMs(owner);
+  if (startedAt === undefined) return owner;
+  try {
+    // Whole seconds, for /proc's clock ticks of 10 ms and a file system's coarse times.
+    return startedAt <= statSync(ownerFile(dataDir)).mtimeMs + 1_000 ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When a process started, in Unix milliseconds, from /proc; undefined without it (macOS). */
+function processStartMs(pid: number): number | undefined {
+  try {
+    // After the command's closing parenthesis, starttime is field 22: clock ticks (1/100 s) after boot.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+    const ticks = Number(fields?.[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readOwner(dataDir: string): number | undefined {

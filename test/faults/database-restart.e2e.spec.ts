@@ -152,6 +152,23 @@ describe('the database restarting under load', () => {
     expect(isAlive(shared.pid)).toBe(false);
   }, 120_000);
 
+  it('two services started at once on one new embedded data directory: both come up, one runs the server, the other shares it', async () => {
+    const dataRoot = scratchDir(cleanup, 'tenancy-fault');
+    const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
+    const services = await Promise.all([startServiceProcess({ env }), startServiceProcess({ env })]);
+    for (const service of services) cleanup(() => service.stop());
+    const sharing = services.filter((service) => /runs it already/.test(service.output()));
+    expect(sharing).toHaveLength(1);
+    const server = postmaster(path.join(dataRoot, 'postgres'));
+    for (const service of services) {
+      expect((await call(service, 'POST', '/v1/tenants', { name: `At once ${randomUUID()}` })).status).toBe(
+        201,
+      );
+    }
+    for (const service of services) expect(await service.stop()).toBe(0);
+    expect(isAlive(server.pid)).toBe(false);
+  }, 120_000);
+
   it('an external server restarted at once: only 201 or 503, and the service carries on', async () => {
     const dataDir = path.join(scratchDir(cleanup, 'tenancy-fault'), 'external');
     let server = await startEmbeddedPostgres({ dataDir, persistent: true });
