@@ -5,13 +5,11 @@ import type { EventStore } from '../event-store/event-store.port.js';
 import { PostgresEventStore } from '../event-store/postgres/postgres-event-store.js';
 import { quoteIdentifier, withDatabase } from '../database/database-urls.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../database/embedded-postgres.server.js';
+import { isDuplicateDatabase } from '../database/database-errors.js';
 import { requireCurrentSchema, runMigrations } from '../database/migrations.js';
 import { connectionConfig, createPool, type PoolOptions } from '../database/postgres-pool.js';
 
 const EMBEDDED_DATABASE = 'tenancy';
-/** SQLSTATEs of a CREATE DATABASE that lost to another one: the name taken, or pg_database's unique index. */
-const DUPLICATE_DATABASE = '42P04';
-const UNIQUE_VIOLATION = '23505';
 
 /** The outside world the service runs on: its database and its event store, opened once at start. */
 export interface Runtime {
@@ -120,8 +118,7 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
     if (!rowCount) {
       await admin.query(`CREATE DATABASE ${quoteIdentifier(database)}`).catch((error: unknown) => {
         // Created meanwhile by another process starting on the same server.
-        const code = (error as { code?: unknown }).code;
-        if (code !== DUPLICATE_DATABASE && code !== UNIQUE_VIOLATION) throw error;
+        if (!isDuplicateDatabase(error)) throw error;
       });
     }
   } finally {

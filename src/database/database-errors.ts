@@ -107,3 +107,15 @@ export function isConnectTimeout(error: unknown): boolean {
 export function isQueryReadTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === QUERY_READ_TIMEOUT;
 }
+
+/**
+ * Whether a CREATE DATABASE lost to another session creating the same database at the same time:
+ * 42P04 (duplicate_database), or 23505 on pg_database's unique index when both had passed the
+ * name check together.
+ */
+export function isDuplicateDatabase(error: unknown): boolean {
+  return (
+    error instanceof pg.DatabaseError &&
+    (error.code === '42P04' || (error.code === '23505' && error.table === 'pg_database'))
+  );
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { isDatabaseUnavailable, isStatementCancelled } from './database-errors.js';
+import { isDatabaseUnavailable, isDuplicateDatabase, isStatementCancelled } from './database-errors.js';
 
 function databaseError(code: string): pg.DatabaseError {
   const error = new pg.DatabaseError('server said so', 0, 'error');
@@ -59,5 +59,23 @@ describe('isStatementCancelled', () => {
     ['a plain error with the code', Object.assign(new Error('x'), { code: '57014' }), false],
   ])('%s: %s', (_label, error, expected) => {
     expect(isStatementCancelled(error)).toBe(expected);
+  });
+});
+
+describe('isDuplicateDatabase', () => {
+  const onTable = (code: string, table: string) => Object.assign(databaseError(code), { table });
+
+  it.each([
+    ['the database exists already (42P04)', databaseError('42P04'), true],
+    [
+      "two creations past the name check at once: pg_database's unique index",
+      onTable('23505', 'pg_database'),
+      true,
+    ],
+    ['a unique violation on another table', onTable('23505', 'events'), false],
+    ['another error', databaseError('42501'), false],
+    ['no database error at all', new Error('42P04'), false],
+  ])('%s', (_label, error, expected) => {
+    expect(isDuplicateDatabase(error)).toBe(expected);
   });
 });
