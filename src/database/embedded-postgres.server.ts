@@ -111,10 +111,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // Processes starting on the same data directory at once: the one that claims it (its owner
   // file) sets it up and starts the server; the others wait for that server, then share it.
   const waitUntil = Date.now() + CLAIM_WAIT_MS;
+  // What it waits for, said once each, so that a start held up is not a silent one.
+  const waiting = new Set<string>();
+  const waitingOn = (reason: string): void => {
+    if (!waiting.has(reason)) log('log', `${reason}: waiting to share it`);
+    waiting.add(reason);
+  };
   for (;;) {
     const running = runningServer(dataDir);
     // One still starting (another process's, started at the same time) or stopping: looked at again.
     if (running !== undefined && !running.ready && Date.now() < waitUntil) {
+      waitingOn(`the PostgreSQL on ${dataDir} (pid ${running.pid}) is not ready yet`);
       await sleep(CLAIM_POLL_MS);
       continue;
     }
@@ -146,6 +153,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (readOwner(dataDir) === claimed) rmSync(ownerFile(dataDir), { force: true });
       continue;
     }
+    waitingOn(`process ${owner} is starting the embedded PostgreSQL on ${dataDir}`);
     if (Date.now() > waitUntil) {
       throw new EmbeddedPostgresError(
         `process ${owner} holds the embedded PostgreSQL on ${dataDir} (${ownerFile(dataDir)}) but has not started it ` +

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Which process owns the embedded server on a data directory is in `<data dir>.owner`; a start
@@ -41,6 +42,40 @@ describe('the embedded PostgreSQL and the owner file a gone process left', () =>
       }
     } finally {
       stranger.kill();
+    }
+  }, 60_000);
+
+  it('waits, saying so, while a live process holds the directory; starts once that process is gone', async () => {
+    const dataDir = path.join(folder, 'held');
+    // A process that claimed the directory (its pid in the owner file, written after it started)
+    // and has not started a server yet.
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const holderGone = new Promise((resolve) => holder.once('exit', resolve));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      writeFileSync(`${dataDir}.owner`, `${holder.pid}\n`);
+      const lines: string[] = [];
+      const starting = startEmbeddedPostgres({
+        dataDir,
+        persistent: false,
+        log: (_level, line) => lines.push(line),
+      });
+      await waitFor(async () => lines.some((line) => line.includes('waiting to share it')), 15_000);
+      expect(lines).toContain(
+        `process ${holder.pid} is starting the embedded PostgreSQL on ${dataDir}: waiting to share it`,
+      );
+      holder.kill();
+      await holderGone;
+
+      const server = await starting;
+      try {
+        expect(server.owned()).toBe(true);
+        expect(readFileSync(`${dataDir}.owner`, 'utf8').trim()).toBe(String(process.pid));
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      holder.kill();
     }
   }, 60_000);
 });
