@@ -51,15 +51,15 @@ describe('the embedded PostgreSQL and the owner file a gone process left', () =>
     // and has not started a server yet.
     const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
     const holderGone = new Promise((resolve) => holder.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    writeFileSync(`${dataDir}.owner`, `${holder.pid}\n`);
+    const lines: string[] = [];
+    const starting = startEmbeddedPostgres({
+      dataDir,
+      persistent: false,
+      log: (_level, line) => lines.push(line),
+    });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      writeFileSync(`${dataDir}.owner`, `${holder.pid}\n`);
-      const lines: string[] = [];
-      const starting = startEmbeddedPostgres({
-        dataDir,
-        persistent: false,
-        log: (_level, line) => lines.push(line),
-      });
       await waitFor(async () => lines.some((line) => line.includes('waiting to share it')), 15_000);
       expect(lines).toContain(
         `process ${holder.pid} is starting the embedded PostgreSQL on ${dataDir}: waiting to share it`,
@@ -68,14 +68,12 @@ describe('the embedded PostgreSQL and the owner file a gone process left', () =>
       await holderGone;
 
       const server = await starting;
-      try {
-        expect(server.owned()).toBe(true);
-        expect(readFileSync(`${dataDir}.owner`, 'utf8').trim()).toBe(String(process.pid));
-      } finally {
-        await server.stop();
-      }
+      expect(server.owned()).toBe(true);
+      expect(readFileSync(`${dataDir}.owner`, 'utf8').trim()).toBe(String(process.pid));
     } finally {
+      // Whatever happened above, the start is let go on and its server stopped: none is left running.
       holder.kill();
+      await starting.then((server) => server.stop()).catch(() => undefined);
     }
   }, 60_000);
 });
