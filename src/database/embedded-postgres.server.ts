@@ -126,8 +126,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       continue;
     }
     if (running !== undefined) {
-      const owner = otherLiveOwner(dataDir);
-      if (owner !== undefined) {
+      // Left running by a process that has gone, it is adopted by the one process that claims it.
+      const owner = otherLiveOwner(dataDir) ?? claimUnlessOwned(dataDir);
+      if (owner !== true) {
         log(
           'log',
           `process ${owner} runs it already (port ${running.port}): shared, and taken over should that process go first`,
@@ -144,15 +145,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       adopted.adopt(running.pid);
       return adopted.handle();
     }
-    if (claimOwnership(dataDir)) break;
-    const claimed = readOwner(dataDir);
-    const owner = otherLiveOwner(dataDir);
-    if (owner === undefined) {
-      // Left by a process that has gone without stopping its server: no longer anyone's. Unless
-      // another process starting now has just replaced it with its own claim.
-      if (readOwner(dataDir) === claimed) rmSync(ownerFile(dataDir), { force: true });
-      continue;
-    }
+    const owner = claimUnlessOwned(dataDir);
+    if (owner === true) break;
     waitingOn(`process ${owner} is starting the embedded PostgreSQL on ${dataDir}`);
     if (Date.now() > waitUntil) {
       throw new EmbeddedPostgresError(
@@ -272,8 +266,9 @@ class Supervisor {
     this.sharedWith = owner;
     this.watch = setInterval(() => {
       if (this.stopping) return;
-      const current = otherLiveOwner(this.dataDir);
-      if (current !== undefined) {
+      // Still owned, or just taken over by another process sharing it too: shared on.
+      const current = otherLiveOwner(this.dataDir) ?? claimUnlessOwned(this.dataDir);
+      if (current !== true) {
         this.sharedWith = current;
         return;
       }
@@ -289,7 +284,6 @@ class Supervisor {
         this.adopt(running.pid);
         return;
       }
-      writeOwner(this.dataDir);
       this.stopOnExit();
       this.started = true;
       void this.restart();
@@ -315,7 +309,6 @@ class Supervisor {
       await withTimeout(waitUntilDead(pid), STOP_TIMEOUT_MS, () => process.kill(pid, 'SIGKILL'));
     }
     process.removeListener('exit', this.killOnExit);
-    // Not another process's claim (one that took the server over at the same time as this one).
     if (readOwner(this.dataDir) === process.pid) await unlink(ownerFile(this.dataDir)).catch(() => undefined);
     if (!this.persistent) {
       await rm(this.dataDir, { recursive: true, force: true });
@@ -379,13 +372,6 @@ class Supervisor {
         while (!this.stopping) {
           await sleep(this.restartDelayMs);
           if (this.stopping) return;
-          // Started meanwhile by another process taking it over too: this one adopts it instead.
-          const running = runningServer(this.dataDir);
-          if (running !== undefined && running.port === this.port) {
-            this.log('log', `PostgreSQL was started again by another process (pid ${running.pid}): adopted`);
-            this.adopt(running.pid);
-            return;
-          }
           try {
             await this.spawnServer();
             this.log('log', `PostgreSQL is running again on port ${this.port}`);
@@ -634,6 +620,21 @@ function claimOwnership(dataDir: string): boolean {
     throw error;
   } finally {
     rmSync(temporary, { force: true });
+  }
+}
+
+/**
+ * Claims the data directory unless another live process holds it: true once this process owns it,
+ * the owner's pid otherwise. A claim left by a process that has gone is removed first.
+ */
+function claimUnlessOwned(dataDir: string): true | number {
+  for (;;) {
+    if (claimOwnership(dataDir)) return true;
+    const claimed = readOwner(dataDir);
+    const owner = otherLiveOwner(dataDir);
+    if (owner !== undefined) return owner;
+    // No longer anyone's; unless another process has just replaced it with a claim of its own.
+    if (readOwner(dataDir) === claimed) rmSync(ownerFile(dataDir), { force: true });
   }
 }
 

@@ -152,6 +152,27 @@ describe('the database restarting under load', () => {
     expect(isAlive(shared.pid)).toBe(false);
   }, 120_000);
 
+  it('two services sharing the embedded server when its owner stops: one of them takes it over, the other shares it on', async () => {
+    const { dataDir, env, service: first } = await startOnEmbeddedPostgres(cleanup);
+    const sharers = await Promise.all([startServiceProcess({ env }), startServiceProcess({ env })]);
+    for (const sharer of sharers) cleanup(() => sharer.stop());
+    expect(await first.stop()).toBe(0);
+    for (const sharer of sharers) {
+      await waitFor(async () => (await call(sharer, 'GET', '/health/ready')).status === 200, 30_000);
+    }
+    const takers = sharers.filter((sharer) => /takes it over/.test(sharer.output()));
+    expect(takers).toHaveLength(1);
+    const server = postmaster(dataDir);
+    const [taker] = takers;
+    const other = sharers.find((sharer) => sharer !== taker)!;
+    // The other one's stop leaves the server to the one that took it over; that one's stops it.
+    expect(await other.stop()).toBe(0);
+    expect(isAlive(server.pid)).toBe(true);
+    expect((await call(taker!, 'POST', '/v1/tenants', { name: `Taken ${randomUUID()}` })).status).toBe(201);
+    expect(await taker!.stop()).toBe(0);
+    expect(isAlive(server.pid)).toBe(false);
+  }, 120_000);
+
   it('two services started at once on one new embedded data directory: both come up, one runs the server, the other shares it', async () => {
     const dataRoot = scratchDir(cleanup, 'tenancy-fault');
     const env = { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot };
