@@ -27,8 +27,9 @@ import path from 'node:path';
  * overwrite the exit code (see docs/adr/0008). Here the service owns its shutdown instead.
  *
  * - Supervised: if the server dies, it is started again on the same data directory and port.
- * - A free port, picked at each start: if another process takes it before the server listens,
- *   another is picked (a port given explicitly is kept, and its start fails instead).
+ * - The port it ran on last time, if free (the processes still sharing the server name it: see
+ *   share), else a free port picked at the start: if another process takes it before the server
+ *   listens, another is picked (a port given explicitly is kept, and its start fails instead).
  * - Owned once: a server left running by a process that died (kill -9) is adopted, supervised and
  *   stopped like one of ours; a server whose owner still runs (the service, while an operator
  *   runs the CLI, or a second instance) is shared and left to it, until that owner is gone: then
@@ -160,7 +161,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) initialise(binaries, dataDir, runAs);
     for (let attempt = 1; ; attempt++) {
-      const port = options.port ?? (await (options.pickPort ?? findFreePort)());
+      const port =
+        options.port ??
+        (attempt === 1 ? await lastPortIfFree(dataDir) : undefined) ??
+        (await (options.pickPort ?? findFreePort)());
       const started = supervisor(port);
       try {
         await started.start();
@@ -195,6 +199,8 @@ class Supervisor {
   private restarting: Promise<void> | undefined;
   /** The live process that owns the server this one uses, while there is one (see share). */
   private sharedWith: number | undefined;
+  /** Whether the owner's server was seen on another port than this one's (said once). */
+  private movedWarned = false;
   private readonly killOnExit = (): void => {
     // A last resort if the process exits without stop() (a signal during start-up, a crash): never
     // leave the server behind, whether this process started it or adopted it.
@@ -270,6 +276,15 @@ class Supervisor {
       const current = otherLiveOwner(this.dataDir) ?? claimUnlessOwned(this.dataDir);
       if (current !== true) {
         this.sharedWith = current;
+        const running = runningServer(this.dataDir);
+        if (running?.ready && running.port !== this.port && !this.movedWarned) {
+          this.movedWarned = true;
+          this.log(
+            'error',
+            `process ${current} started the embedded PostgreSQL again, on port ${running.port}: ` +
+              `this process still connects to port ${this.port}; restart it`,
+          );
+        }
         return;
       }
       clearInterval(this.watch);
@@ -546,6 +561,31 @@ function ensureSystemUser(): SystemUser {
 function canEnter(directory: string, user: SystemUser): boolean {
   const result = spawnSync('/bin/sh', ['-c', 'cd -- "$1"', 'sh', directory], { ...user, stdio: 'ignore' });
   return result.status === 0;
+}
+
+/**
+ * The port the server last ran on, from the command line PostgreSQL keeps in postmaster.opts, if
+ * nothing listens on it now: a server started again by another process than the one that started
+ * it before comes back where the processes still sharing it connect.
+ */
+async function lastPortIfFree(dataDir: string): Promise<number | undefined> {
+  let options: string;
+  try {
+    options = readFileSync(path.join(dataDir, 'postmaster.opts'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const port = Number(/"-p" "(\d+)"/.exec(options)?.[1]);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535) return undefined;
+  return (await isPortFree(port)) ? port : undefined;
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 /** The postmaster running on this data directory, from its postmaster.pid; undefined if none runs. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -52,7 +53,7 @@ describe('the database restarting under load', () => {
     const { dataDir, env, service: first } = await startOnEmbeddedPostgres(cleanup);
     const second = await startServiceProcess({ env });
     cleanup(() => second.stop());
-    return { dataDir, first, second };
+    return { dataDir, env, first, second };
   };
 
   const onlyDoneOrRetryLater = (outcomes: readonly WriteOutcome[]): void => {
@@ -150,6 +151,60 @@ describe('the database restarting under load', () => {
     expect((await call(second, 'POST', '/v1/tenants', { name: `Kept ${randomUUID()}` })).status).toBe(201);
     expect(await second.stop()).toBe(0);
     expect(isAlive(shared.pid)).toBe(false);
+  }, 120_000);
+
+  /**
+   * The first of two services on one embedded server is restarted (stopped, then started again)
+   * while the second is frozen: so the second cannot take the server over when the first stops,
+   * and the restarted service claims it instead, as it would were it quicker than the second's
+   * next look. `meanwhile` runs once the first has stopped, before the restart.
+   */
+  const restartWhileSecondFrozen = async (meanwhile: (port: number) => Promise<void> = async () => {}) => {
+    const { dataDir, env, first, second } = await twoServicesOnOneEmbeddedPostgres();
+    const shared = postmaster(dataDir);
+    second.child.kill('SIGSTOP');
+    let restarted: ServiceProcess;
+    try {
+      expect(await first.stop()).toBe(0);
+      expect(isAlive(shared.pid)).toBe(false);
+      await meanwhile(shared.port);
+      restarted = await startServiceProcess({ env });
+      cleanup(() => restarted.stop());
+    } finally {
+      second.child.kill('SIGCONT');
+    }
+    return { dataDir, shared, second, restarted };
+  };
+
+  it('a service restarted while a second one shares its embedded server: the new one starts it on the port the second one names', async () => {
+    const { dataDir, shared, second, restarted } = await restartWhileSecondFrozen();
+    await waitFor(async () => (await call(second, 'GET', '/health/ready')).status === 200, 15_000);
+    const server = postmaster(dataDir);
+    expect(server.port).toBe(shared.port);
+    expect((await call(second, 'POST', '/v1/tenants', { name: `Shared on ${randomUUID()}` })).status).toBe(
+      201,
+    );
+    expect(second.output()).not.toMatch(/takes it over/);
+    expect(await second.stop()).toBe(0);
+    expect(isAlive(server.pid)).toBe(true);
+    expect(await restarted.stop()).toBe(0);
+    expect(isAlive(server.pid)).toBe(false);
+  }, 120_000);
+
+  it('the same, with that port taken meanwhile: the server starts on another, and the second one says it must be restarted', async () => {
+    // Another program on the port: it hangs up on every connection.
+    const squatter = createServer((socket) => socket.destroy());
+    cleanup(() => new Promise((resolve) => squatter.close(resolve)));
+    const { dataDir, shared, second } = await restartWhileSecondFrozen(
+      (port) => new Promise((resolve) => squatter.listen(port, '127.0.0.1', () => resolve())),
+    );
+    const server = postmaster(dataDir);
+    expect(server.port).not.toBe(shared.port);
+    await waitFor(async () => /still connects to port \d+; restart it/.test(second.output()), 10_000);
+    expect(second.output()).toContain(
+      `again, on port ${server.port}: this process still connects to port ${shared.port}`,
+    );
+    expect((await call(second, 'GET', '/health/ready')).status).toBe(503);
   }, 120_000);
 
   it('two services sharing the embedded server when its owner stops: one of them takes it over, the other shares it on', async () => {
