@@ -21,12 +21,20 @@ const IDLE_CLOSE_GRACE_MS = 1_000;
 /** Signals this close together are one request to stop, delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1_000;
 
+/**
+ * What asks the service to stop: a supervisor (SIGTERM), Ctrl-C (SIGINT), its terminal closed
+ * (SIGHUP). SIGHUP is no reload here. Nor would leaving it alone honour `nohup`: Node resets every
+ * signal's disposition to the default when it starts, so an ignored SIGHUP is not ignored in it,
+ * and without a handler a hang-up killed the service on the spot.
+ */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 export const DEFAULT_SHUTDOWN: ShutdownOptions = { drainTimeoutMs: 10_000, hardTimeoutMs: 30_000 };
 
 /**
- * SIGTERM or SIGINT before installGracefulShutdown takes over (the embedded PostgreSQL being set
- * up or started, migrations, the application being built): nothing is served yet, so the start
- * ends at once, with the shell's exit code for the signal (143, 130), through the process's exit
+ * A stop signal before installGracefulShutdown takes over (the embedded PostgreSQL being set up or
+ * started, migrations, the application being built): nothing is served yet, so the start ends at
+ * once, with the shell's exit code for the signal (143, 130, 129), through the process's exit
  * handlers, which a death by the signal itself skips. They tell the embedded PostgreSQL this
  * process started or adopted to stop; initdb's password file is gone already (initialise is
  * synchronous, so the signal is handled after it). Returns what removes the handlers.
@@ -37,16 +45,14 @@ export function exitOnSignalWhileStarting(warn: (line: string) => void): () => v
     warn(`${signal} before the service was up: exiting (${code})`);
     process.exit(code);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return () => {
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGINT', onSignal);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   };
 }
 
 /**
- * The service's own answer to SIGTERM and SIGINT, in order, each step logged: stop accepting
+ * The service's own answer to a stop signal (SIGTERM, SIGINT, SIGHUP), in order, each step logged: stop accepting
  * connections, end the event streams, let requests in flight finish (bounded), stop the consumers
  * at a batch boundary and close the application, close the pools and the event store, stop the
  * embedded PostgreSQL; then exit 0. A second signal exits at once, unless it comes within a
@@ -80,8 +86,7 @@ export function installGracefulShutdown(
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 }
 
 async function shutDown(

@@ -143,10 +143,11 @@ function isParseArgsError(error: unknown): boolean {
 }
 
 /**
- * Ctrl-C and SIGTERM end the run at once, with the shell's exit code for the signal (130, 143), but
- * through the process's exit handlers, which a death by the signal itself skips: the embedded
- * PostgreSQL a run started is stopped, and a partial output file removed. What a run wrote to the
- * database stays as its transactions committed: replay and import resume it, verify drops it.
+ * Ctrl-C, SIGTERM and a hang-up (its terminal closed: see STOP_SIGNALS on `nohup`) end the run at
+ * once, with the shell's exit code for the signal (130, 143, 129), but through the process's exit
+ * handlers, which a death by the signal itself skips: the embedded PostgreSQL a run started is
+ * stopped, and a partial output file removed. What a run wrote to the database stays as its
+ * transactions committed: replay and import resume it, verify drops it.
  */
 function exitOnInterrupt(stderr: NodeJS.WritableStream): void {
   const onSignal = (signal: NodeJS.Signals) => {
@@ -155,6 +156,7 @@ function exitOnInterrupt(stderr: NodeJS.WritableStream): void {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
 }
 
 /** The process entry: the service's own configuration, logs on stderr so stdout stays data. */

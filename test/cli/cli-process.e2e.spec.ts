@@ -316,10 +316,11 @@ describe('the tenancy CLI as a process', () => {
     }, 120_000);
   });
 
-  it('stopped by Ctrl-C or SIGTERM, exits 130 or 143 and leaves no partial file, no embedded PostgreSQL and no temporary file', async () => {
+  it('stopped by Ctrl-C, SIGTERM or a hang-up, exits 130, 143 or 129 and leaves no partial file, no embedded PostgreSQL and no temporary file', async () => {
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
+      ['SIGHUP', 129],
     ] as const) {
       const dataDir = path.join(directory, `interrupted-${signal}`);
       const outDir = path.join(directory, `interrupted-out-${signal}`);

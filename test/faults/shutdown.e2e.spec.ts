@@ -127,6 +127,31 @@ describe('SIGTERM under load', () => {
     }
   }, 180_000);
 
+  it('SIGHUP (its terminal closed) stops it as SIGTERM does: every request answered, exit 0, its embedded PostgreSQL stopped', async () => {
+    const { dataDir, service } = await startOnEmbeddedPostgres(cleanup, 'tenancy-shutdown');
+    const server = postmaster(dataDir);
+    cleanup(async () => {
+      if (isAlive(server.pid)) process.kill(server.pid, 'SIGKILL');
+    });
+    const tenant = await call(service, 'POST', '/v1/tenants', { name: `Hang-up ${randomUUID()}` });
+    let stopping = false;
+    const load = writeUntil(service, String(tenant.body.tenantId), 16, () => stopping);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const signalledAt = Date.now();
+    service.child.kill('SIGHUP');
+    const how = await Promise.race([
+      service.exited,
+      new Promise((resolve) => setTimeout(() => resolve('still running after 10 s'), 10_000)),
+    ]);
+    stopping = true;
+    await load.finished;
+
+    expect(how).toBe(0);
+    expectAllAnswered(service, load.outcomes, signalledAt);
+    expect(service.output()).toMatch(/SIGHUP: shutting down/);
+    expect(isAlive(server.pid)).toBe(false);
+  }, 120_000);
+
   describe('with DATABASE_URL', () => {
     let database: TestDatabase;
     beforeAll(async () => {
@@ -236,24 +261,31 @@ describe('SIGTERM under load', () => {
         }
       });
 
-    it("SIGTERM while the embedded PostgreSQL is first set up: exit 143, neither initdb's password file nor a server left", async () => {
-      const dataRoot = scratchDir(cleanup, 'tenancy-early-stop');
-      const tmpDir = scratchDir(cleanup, 'tenancy-early-stop-tmp');
-      mkdirSync(tmpDir);
-      const dataDir = path.join(dataRoot, 'postgres');
-      const service = spawnServiceProcess({
-        env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot, TMPDIR: tmpDir },
-      });
-      killWithTheTest(service, dataDir);
-      const initialising = () => readdirSync(tmpDir).filter((name) => name.startsWith('tenancy-pg-init-'));
-      await waitFor(async () => initialising().length > 0 || service.hasExited(), 60_000, 5);
-      service.child.kill('SIGTERM');
+    it.each([
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const)(
+      "%s while the embedded PostgreSQL is first set up: exit %d, neither initdb's password file nor a server left",
+      async (signal, code) => {
+        const dataRoot = scratchDir(cleanup, 'tenancy-early-stop');
+        const tmpDir = scratchDir(cleanup, 'tenancy-early-stop-tmp');
+        mkdirSync(tmpDir);
+        const dataDir = path.join(dataRoot, 'postgres');
+        const service = spawnServiceProcess({
+          env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot, TMPDIR: tmpDir },
+        });
+        killWithTheTest(service, dataDir);
+        const initialising = () => readdirSync(tmpDir).filter((name) => name.startsWith('tenancy-pg-init-'));
+        await waitFor(async () => initialising().length > 0 || service.hasExited(), 60_000, 5);
+        service.child.kill(signal);
 
-      expect(await exitsWithin(service, 15_000)).toBe(143);
-      expect(initialising()).toEqual([]);
-      await waitFor(async () => !existsSync(path.join(dataDir, 'postmaster.pid')), 15_000);
-      expect(service.output()).toMatch(/SIGTERM before the service was up: exiting/);
-    }, 120_000);
+        expect(await exitsWithin(service, 15_000)).toBe(code);
+        expect(initialising()).toEqual([]);
+        await waitFor(async () => !existsSync(path.join(dataDir, 'postmaster.pid')), 15_000);
+        expect(service.output()).toContain(`${signal} before the service was up: exiting (${code})`);
+      },
+      120_000,
+    );
 
     it('SIGTERM while its migrations wait on a lock: exit 143, and the embedded PostgreSQL it adopted stops', async () => {
       // A server left running by a killed service, for the next one to adopt.
