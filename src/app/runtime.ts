@@ -81,7 +81,8 @@ async function openWithDatabase(
   const databaseUrl = poolOptions.connectionString;
   const pool = createPool(poolOptions);
   const eventStore = await openEventStore(config, pool, databaseUrl);
-  const where = embedded ? 'embedded PostgreSQL' : `PostgreSQL at ${redact(databaseUrl)}`;
+  // The address of the embedded one too: for psql, or another tool, against the same data.
+  const where = `${embedded ? 'embedded PostgreSQL' : 'PostgreSQL'} at ${redact(databaseUrl)}`;
   return {
     databaseUrl,
     pool,

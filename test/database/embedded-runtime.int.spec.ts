@@ -30,6 +30,27 @@ describe('the runtime on the embedded PostgreSQL', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
+  it('names where its embedded server listens (password hidden), and comes back on that port when started again', async () => {
+    const dataRoot = path.join(folder, 'named');
+    const pidFile = path.join(dataRoot, 'postgres', 'postmaster.pid');
+    const portNow = () => Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
+    const first = await openRuntime(loadConfig({ TENANCY_DATA_DIR: dataRoot }), () => undefined);
+    const port = portNow();
+    try {
+      expect(first.description).toBe(
+        `events and read models in embedded PostgreSQL at postgres://postgres:***@127.0.0.1:${port}/tenancy`,
+      );
+    } finally {
+      await first.close();
+    }
+    const again = await openRuntime(loadConfig({ TENANCY_DATA_DIR: dataRoot }), () => undefined);
+    try {
+      expect(portNow()).toBe(port);
+    } finally {
+      await again.close();
+    }
+  }, 60_000);
+
   it('stops the server it started when the database cannot be prepared', async () => {
     // A cluster whose maintenance database refuses connections: the database cannot be created.
     const server = await startEmbeddedPostgres({ dataDir: postgresDir, persistent: true });
