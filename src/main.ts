@@ -7,6 +7,7 @@ import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
 import { listeningMessage } from './app/listening-port.js';
 import { exitOnSignalWhileStarting, installGracefulShutdown } from './app/graceful-shutdown.js';
+import { closeHungUpTerminalAtExit } from './app/hung-up-terminal.js';
 import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
 import { QUERY_TIMEOUT_MS } from './database/postgres-pool.js';
@@ -15,6 +16,7 @@ import { QUERY_TIMEOUT_MS } from './database/postgres-pool.js';
 let log = createLogger('info');
 
 async function main(): Promise<void> {
+  closeHungUpTerminalAtExit();
   const handOverSignals = exitOnSignalWhileStarting((line) => log.warn(line));
   let config: AppConfig;
   try {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { loadConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
+import { closeHungUpTerminalAtExit } from '../app/hung-up-terminal.js';
 import { openRuntime, type Runtime, type SchemaPolicy } from '../app/runtime.js';
 import { UsageError, type CliCommand, type CliContext } from './cli-command.js';
 import { exportCommand } from './commands/export.command.js';
@@ -161,6 +162,7 @@ function exitOnInterrupt(stderr: NodeJS.WritableStream): void {
 
 /** The process entry: the service's own configuration, logs on stderr so stdout stays data. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  closeHungUpTerminalAtExit();
   exitOnInterrupt(process.stderr);
   return runTenancyCli(argv, {
     stdin: process.stdin,

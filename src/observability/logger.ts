@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, stdTimeFunctions, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { logOutput } from './log-output.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type { Logger };
@@ -23,7 +24,7 @@ const REDACTED_PATHS = [
 
 /**
  * The service's one logger: JSON lines from the first one on, with level names (`"level":"info"`)
- * and ISO times. `destination` is standard output unless a test captures the lines.
+ * and ISO times. `destination` is standard output (see logOutput) unless a test captures the lines.
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
@@ -34,7 +35,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
-    destination,
+    destination ?? logOutput(),
   );
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { logWriteErrors } from './log-output.js';
 
 /** How far one consumer of the log is behind its head, measured when the metrics are scraped. */
 export interface ConsumerLagSample {
@@ -119,6 +120,18 @@ export class Metrics {
 
   private stateCacheSource: (() => StateCacheSize) | undefined;
   private connectionsSource: (() => Promise<number>) | undefined;
+
+  readonly logWriteErrors = new Counter({
+    name: 'tenancy_log_write_errors_total',
+    help: 'Writes of log lines to standard output that failed, by error code: on ENOSPC (a full disk) the lines are held, up to 4 MiB, until it takes them again; on EIO (its terminal closed) or EPIPE (its reader gone) they are dropped from then on',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+    // The process's count (its one standard output), whichever instance is scraped.
+    collect: () => {
+      this.logWriteErrors.reset();
+      for (const [code, count] of logWriteErrors()) this.logWriteErrors.inc({ code }, count);
+    },
+  });
 
   readonly tenantStatesCached = new Gauge({
     name: 'tenancy_tenant_states_cached',

@@ -9,6 +9,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { withDatabase } from '../../src/database/database-urls.js';
 import { PROJECT_ROOT } from '../support/service-process.js';
+import { runOnATerminal } from '../support/terminal.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -372,6 +373,28 @@ describe('the tenancy CLI as a process', () => {
       }
     }
   }, 180_000);
+
+  it('run in a terminal that is closed (SIGHUP), exits 129 as a hang-up, not in a crash, and leaves no embedded PostgreSQL or partial file', async () => {
+    const dataDir = path.join(directory, 'closed-terminal');
+    const outDir = path.join(directory, 'closed-terminal-out');
+    await mkdir(outDir);
+    const terminal = runOnATerminal(
+      process.execPath,
+      ['bin/tenancy.js', 'export', '--all', '--out', path.join(outDir, 'all.ndjson')],
+      { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '', TENANCY_DATA_DIR: dataDir },
+    );
+    const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+    try {
+      await waitFor(async () => existsSync(pidFile) && (await readdir(outDir)).length > 0, 60_000, 10);
+      terminal.close();
+      expect(await terminal.exited).toBe(129);
+      expect(await readdir(outDir)).toEqual([]);
+      await waitFor(async () => !existsSync(pidFile), 15_000);
+    } finally {
+      terminal.kill();
+      if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
+    }
+  }, 120_000);
 
   it('import of a file it cannot read exits 1 with one line naming the file, before opening the store', async () => {
     const missing = path.join(directory, 'no-such-export.ndjson');
