@@ -12,7 +12,8 @@ import { useCleanups } from './fault-kit.js';
 
 /**
  * The service's log goes to standard output, and standard output can fail: a file on a full disk,
- * a terminal that was closed. Neither may stop the service, hang it, or turn its exit into a crash.
+ * a pipe nobody reads, a terminal that was closed. None may stop the service, hang it, or turn its
+ * exit into a crash.
  */
 describe('standard output that cannot be written', () => {
   const cleanup = useCleanups();
@@ -40,33 +41,58 @@ describe('standard output that cannot be written', () => {
       new Promise<string>((resolve) => setTimeout(() => resolve(`still running after ${ms} ms`), ms).unref()),
     ]);
 
-  it('on a full disk (/dev/full): it starts and answers, counts the failed writes, and SIGTERM still exits 0', async () => {
-    const full = openSync('/dev/full', 'w');
+  /** The service with `stdout` as its standard output, once ready; its port is read off the process. */
+  const startWithOutput = async (stdout: 'pipe' | number) => {
     const child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: PROJECT_ROOT,
       env: serviceEnv(),
-      stdio: ['ignore', full, 'pipe'],
+      stdio: ['ignore', stdout, 'pipe'],
     });
-    closeSync(full);
     const exited = exitOf(child);
     cleanup(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-
-    // The log line naming the port is lost with the rest: the port is read off the process.
     let port: number | undefined;
     await waitFor(async () => (port = listeningPortOf(child.pid!)) !== undefined, 30_000);
     const service = { baseUrl: `http://127.0.0.1:${port}` };
     await waitFor(async () => (await call(service, 'GET', '/health/ready')).status === 200, 30_000);
-    expect((await call(service, 'POST', '/v1/tenants', { name: `Full ${randomUUID()}` })).status).toBe(201);
+    return { child, exited, service, stderr: () => stderr };
+  };
 
+  const writeErrors = async (service: { baseUrl: string }, code: string): Promise<number> => {
     const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
-    const failed = /^tenancy_log_write_errors_total\{code="ENOSPC"\} (\d+)$/m.exec(metrics);
-    expect(Number(failed?.[1])).toBeGreaterThan(0);
+    return Number(
+      new RegExp(`^tenancy_log_write_errors_total\\{code="${code}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0,
+    );
+  };
+
+  it('on a full disk (/dev/full): it starts and answers, counts the failed writes, and SIGTERM still exits 0', async () => {
+    const full = openSync('/dev/full', 'w');
+    const started = startWithOutput(full);
+    closeSync(full);
+    const { child, exited, service, stderr } = await started;
+    expect((await call(service, 'POST', '/v1/tenants', { name: `Full ${randomUUID()}` })).status).toBe(201);
+    expect(await writeErrors(service, 'ENOSPC')).toBeGreaterThan(0);
     // Said once, where it can still be read.
-    expect(stderr.match(/standard output cannot be written \(ENOSPC\)/g)).toHaveLength(1);
+    expect(stderr().match(/standard output cannot be written \(ENOSPC\)/g)).toHaveLength(1);
+
+    child.kill('SIGTERM');
+    expect(await within(exited, 15_000)).toBe(0);
+  }, 90_000);
+
+  it('into a pipe its reader stopped reading: it answers on, counts the writes that cannot go through, and SIGTERM still exits 0', async () => {
+    const { child, exited, service } = await startWithOutput('pipe');
+    // Never read: once the pipe and this side's buffer are full, every write would have to wait.
+    child.stdout!.pause();
+    // About 300 bytes of log a request: far more than the pipe holds.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 400; i++) expect((await call(service, 'GET', '/health/live')).status).toBe(200);
+      }),
+    );
+    await waitFor(async () => (await writeErrors(service, 'EAGAIN')) > 0, 15_000);
 
     child.kill('SIGTERM');
     expect(await within(exited, 15_000)).toBe(0);
