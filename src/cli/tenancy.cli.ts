@@ -160,9 +160,22 @@ function exitOnInterrupt(stderr: NodeJS.WritableStream): void {
   process.once('SIGHUP', onSignal);
 }
 
+/**
+ * Standard error's reader gone (`tenancy verify 2>&1 | head -1`): the run ends as when standard
+ * output's goes, with the shell's code for a command ended by SIGPIPE (141), through the exit
+ * handlers. Any other failure of it exits 1; there is nowhere left to say why. Unhandled, the
+ * write error was an uncaught exception: exit 1 for a closed pipe too.
+ */
+function exitWhenStandardErrorFails(): void {
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    process.exit(error.code === 'EPIPE' ? CLOSED_PIPE_EXIT_CODE : 1);
+  });
+}
+
 /** The process entry: the service's own configuration, logs on stderr so stdout stays data. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   closeHungUpTerminalAtExit();
+  exitWhenStandardErrorFails();
   exitOnInterrupt(process.stderr);
   return runTenancyCli(argv, {
     stdin: process.stdin,

@@ -287,6 +287,20 @@ describe('the tenancy CLI as a process', () => {
     });
   }, 60_000);
 
+  it("verify with standard error piped into a reader that has gone (`2>&1 | true`) ends quietly, with the shell's code for a closed pipe", async () => {
+    const cli = spawn(process.execPath, ['bin/tenancy.js', 'verify'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: app.database.url },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    // The reader goes before the first line: every write to standard error fails (EPIPE).
+    cli.stderr.destroy();
+    const code = await new Promise<number | null>((resolve) =>
+      cli.once('exit', (exitCode) => resolve(exitCode)),
+    );
+    expect(code).toBe(141);
+  }, 60_000);
+
   describe('export to a file it cannot write', () => {
     const missing = () => path.join(directory, 'no-such-directory', 'tenant.ndjson');
 
