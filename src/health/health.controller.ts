@@ -6,6 +6,7 @@ import { ApiKeyRegistry } from '../application/access/api-key.registry.js';
 import { ConsumerHost } from '../consumers/consumer-host.service.js';
 import { PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { logOutputFailure } from '../observability/log-output.js';
 import { LogHorizonWatch } from './log-horizon.watch.js';
 
 /**
@@ -45,7 +46,7 @@ const READINESS_SCHEMA: ApiResponseSchemaHost['schema'] = {
     details: {
       ...CHECKS,
       description:
-        'Every check: database, eventStore, consumers (each with state, position, caughtUp), apiKeys, logHorizon',
+        'Every check: database, eventStore, consumers (each with state, position, caughtUp), apiKeys, logHorizon, logOutput',
     },
   },
   required: ['status', 'info', 'error', 'details'],
@@ -110,6 +111,7 @@ export class HealthController {
       consumers: this.consumerStates(),
       apiKeys: this.apiKeyState(),
       ...(horizon === undefined ? {} : { logHorizon: horizon }),
+      logOutput: this.logOutputState(),
     };
     const entries = Object.entries(details);
     const down = entries.filter(([, check]) => check.status === 'down');
@@ -183,6 +185,23 @@ export class HealthController {
    * until it is complete every request with a tenant key is refused (503 KEYS_LOADING), so the
    * instance is not ready for traffic yet.
    */
+  /**
+   * Standard output refusing the log lines (a full disk, a closed terminal) needs an operator, and
+   * fails no request: degraded, not down.
+   */
+  private logOutputState(): CheckResult {
+    const failure = logOutputFailure();
+    if (failure === undefined) return { status: 'up' };
+    return {
+      status: 'degraded',
+      error: failure.code,
+      since: failure.since.toISOString(),
+      message: failure.gone
+        ? 'standard output is gone: log lines are dropped'
+        : 'standard output refuses log lines: they are held (up to 4 MiB), then dropped',
+    };
+  }
+
   private apiKeyState(): CheckResult {
     return this.apiKeys.isReady()
       ? { status: 'up' }

@@ -33,9 +33,14 @@ class StandardOutput {
   private gone = false;
   private told = false;
   readonly errors = new Map<string, number>();
+  /** Since when, and why, the last write failed; none once a write goes through again. */
+  failing: LogOutputFailure | undefined;
 
   constructor() {
     this.stream.on('error', (error: unknown) => this.failed(error));
+    this.stream.on('write', () => {
+      this.failing = undefined;
+    });
     process.on('exit', () => this.flushSync());
   }
 
@@ -56,6 +61,7 @@ class StandardOutput {
     const code = (error as NodeJS.ErrnoException | null)?.code ?? 'UNKNOWN';
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
     this.gone ||= GONE.has(code);
+    this.failing = { code, since: this.failing?.since ?? new Date(), gone: this.gone };
     if (this.told) return;
     this.told = true;
     const what = this.gone
@@ -69,6 +75,14 @@ class StandardOutput {
   }
 }
 
+export interface LogOutputFailure {
+  /** The error of the last write, e.g. ENOSPC, EIO, EPIPE. */
+  readonly code: string;
+  readonly since: Date;
+  /** Whether standard output is gone for good (its lines are dropped, not held). */
+  readonly gone: boolean;
+}
+
 let standardOutput: StandardOutput | undefined;
 
 /** The process's one standard output for log lines (every logger of the process shares it). */
@@ -80,4 +94,9 @@ export function logOutput(): { write(line: string): void; flushSync(): void } {
 /** Writes of log lines to standard output that failed so far, by error code. */
 export function logWriteErrors(): ReadonlyMap<string, number> {
   return standardOutput?.errors ?? new Map();
+}
+
+/** Whether standard output refuses the log lines now: since when, and why. */
+export function logOutputFailure(): LogOutputFailure | undefined {
+  return standardOutput?.failing;
 }

@@ -75,8 +75,11 @@ describe('standard output that cannot be written', () => {
     const { child, exited, service, stderr } = await started;
     expect((await call(service, 'POST', '/v1/tenants', { name: `Full ${randomUUID()}` })).status).toBe(201);
     expect(await writeErrors(service, 'ENOSPC')).toBeGreaterThan(0);
-    // Said once, where it can still be read.
+    // Said once, where it can still be read, and by readiness: serving, but not well.
     expect(stderr().match(/standard output cannot be written \(ENOSPC\)/g)).toHaveLength(1);
+    const ready = await call(service, 'GET', '/health/ready');
+    expect({ status: ready.status, body: ready.body.status }).toEqual({ status: 200, body: 'degraded' });
+    expect(ready.body.details).toMatchObject({ logOutput: { status: 'degraded', error: 'ENOSPC' } });
 
     child.kill('SIGTERM');
     expect(await within(exited, 15_000)).toBe(0);
