@@ -183,7 +183,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     stderr: process.stderr,
     async openEventStore(schema): Promise<Runtime> {
       return openRuntime(
-        loadConfig(),
+        // An operator's command says at once that the database cannot be reached.
+        { ...loadConfig(), databaseStartWaitMs: 0 },
         (_level, line) => process.stderr.write(`${line}\n`),
         { longTransactions: true },
         schema,

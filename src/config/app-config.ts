@@ -93,6 +93,13 @@ export const SETTINGS = {
     meaning:
       "milliseconds an idle keep-alive connection stays open after an answer. Behind a load balancer that keeps connections to the service, set it above the balancer's idle timeout, or the balancer may send a request on a connection the service is closing",
   }),
+  databaseStartWaitMs: setting({
+    variable: 'TENANCY_DATABASE_START_WAIT_MS',
+    schema: integer(0, 3_600_000),
+    default: '60000',
+    meaning:
+      'milliseconds a start waits for a `DATABASE_URL` it cannot reach yet (connection refused or unanswered, a host name not resolving yet, a server still starting up), trying again and logging each try; then it exits 1. `0`: exit 1 at once. The CLI never waits',
+  }),
   databaseUrl: setting({
     variable: 'DATABASE_URL',
     schema: urlWithScheme(['postgres', 'postgresql']),

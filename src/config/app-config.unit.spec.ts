@@ -20,6 +20,7 @@ describe('the config schema', () => {
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
       httpKeepAliveTimeoutMs: 5_000,
+      databaseStartWaitMs: 60_000,
       databaseUrl: undefined,
       dataDir: path.resolve('.data'),
       eventStoreUrl: undefined,

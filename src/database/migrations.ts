@@ -75,6 +75,40 @@ async function migrationNames(): Promise<string[]> {
     .sort();
 }
 
+/** The database refused or did not answer a new connection (see isDatabaseUnavailable). */
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+}
+
+/** The first pause between two tries of waitUntilReachable, doubled each time up to the last. */
+const FIRST_TRY_PAUSE_MS = 500;
+const LAST_TRY_PAUSE_MS = 5_000;
+
+/**
+ * Waits, up to `waitMs`, for a database that cannot be reached yet: one started with the service
+ * (a compose file, a pod's sidecar) often answers a few seconds after it. Each failed try is
+ * logged with its reason and the next try's time. Any other failure (a refused login, a missing
+ * database) ends the wait at once; so does the deadline, with the last try's error.
+ */
+export async function waitUntilReachable(
+  connectionString: string,
+  waitMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = FIRST_TRY_PAUSE_MS; ; pause = Math.min(pause * 2, LAST_TRY_PAUSE_MS)) {
+    try {
+      await (await connect(connectionString)).end();
+      return;
+    } catch (error) {
+      if (!(error instanceof DatabaseUnreachableError) || Date.now() + pause > deadline) throw error;
+      const left = Math.round((deadline - Date.now()) / 1000);
+      log(`${error.message}; trying again in ${pause / 1000} s (giving up in ${left} s)`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 /**
  * The first connection of a start or a CLI run: a failure says plainly what failed, in one line.
  * It also refuses a database that cannot hold what clients send, before anything is created there.
@@ -94,7 +128,7 @@ async function connect(connectionString: string): Promise<pg.Client> {
     const reason = isConnectTimeout(error)
       ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
       : (error as Error).message;
-    throw new Error(`cannot reach the database: ${reason}`);
+    throw new DatabaseUnreachableError(`cannot reach the database: ${reason}`);
   }
   try {
     // Before, the database's statement bound cancelled a start's wait for another instance's
