@@ -7,7 +7,7 @@ import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
 import { listeningMessage } from './app/listening-port.js';
 import { exitOnSignalWhileStarting, installGracefulShutdown } from './app/graceful-shutdown.js';
-import { closeHungUpTerminalAtExit } from './app/hung-up-terminal.js';
+import { closeHungUpTerminalAtExit } from './app/process-exit.js';
 import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
 import { QUERY_TIMEOUT_MS } from './database/postgres-pool.js';

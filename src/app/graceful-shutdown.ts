@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import net from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { HttpDrain } from '../http/http-drain.js';
+import { shellExitCode, STOP_SIGNALS } from './process-exit.js';
 import type { Runtime } from './runtime.js';
 
 export interface ShutdownOptions {
@@ -21,14 +21,6 @@ const IDLE_CLOSE_GRACE_MS = 1_000;
 /** Signals this close together are one request to stop, delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1_000;
 
-/**
- * What asks the service to stop: a supervisor (SIGTERM), Ctrl-C (SIGINT), its terminal closed
- * (SIGHUP). SIGHUP is no reload here. Nor would leaving it alone honour `nohup`: Node resets every
- * signal's disposition to the default when it starts, so an ignored SIGHUP is not ignored in it,
- * and without a handler a hang-up killed the service on the spot.
- */
-export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-
 export const DEFAULT_SHUTDOWN: ShutdownOptions = { drainTimeoutMs: 10_000, hardTimeoutMs: 30_000 };
 
 /**
@@ -41,7 +33,7 @@ export const DEFAULT_SHUTDOWN: ShutdownOptions = { drainTimeoutMs: 10_000, hardT
  */
 export function exitOnSignalWhileStarting(warn: (line: string) => void): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
-    const code = 128 + (osConstants.signals[signal] ?? 0);
+    const code = shellExitCode(signal);
     warn(`${signal} before the service was up: exiting (${code})`);
     process.exit(code);
   };

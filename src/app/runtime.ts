@@ -6,7 +6,7 @@ import { PostgresEventStore } from '../event-store/postgres/postgres-event-store
 import { quoteIdentifier, withDatabase } from '../database/database-urls.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../database/embedded-postgres.server.js';
 import { isDuplicateDatabase } from '../database/database-errors.js';
-import { requireCurrentSchema, runMigrations, waitUntilReachable } from '../database/migrations.js';
+import { requireCurrentSchema, runMigrations } from '../database/migrations.js';
 import { connectionConfig, createPool, type PoolOptions } from '../database/postgres-pool.js';
 
 const EMBEDDED_DATABASE = 'tenancy';
@@ -59,10 +59,12 @@ export async function openRuntime(
   try {
     // Within the try: a server started here is stopped again if the start goes no further.
     if (embedded) await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
-    else if (config.databaseStartWaitMs > 0)
-      await waitUntilReachable(databaseUrl, config.databaseStartWaitMs, (line) => log('warn', line));
     if (schema === 'migrate') {
-      const { applied } = await runMigrations(databaseUrl);
+      // An external database may not answer yet; the embedded one is up already.
+      const { applied } = await runMigrations(databaseUrl, {
+        waitMs: embedded ? 0 : config.databaseStartWaitMs,
+        log: (line) => log('warn', line),
+      });
       log(
         'log',
         applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date',

@@ -1,10 +1,9 @@
-import { constants as osConstants } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { loadConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
-import { closeHungUpTerminalAtExit } from '../app/hung-up-terminal.js';
+import { closeHungUpTerminalAtExit, shellExitCode, STOP_SIGNALS } from '../app/process-exit.js';
 import { openRuntime, type Runtime, type SchemaPolicy } from '../app/runtime.js';
 import { UsageError, type CliCommand, type CliContext } from './cli-command.js';
 import { exportCommand } from './commands/export.command.js';
@@ -135,8 +134,7 @@ export async function runTenancyCli(
   }
 }
 
-/** 128 + SIGPIPE. */
-const CLOSED_PIPE_EXIT_CODE = 128 + (osConstants.signals.SIGPIPE ?? 13);
+const CLOSED_PIPE_EXIT_CODE = shellExitCode('SIGPIPE');
 
 function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -153,11 +151,9 @@ function isParseArgsError(error: unknown): boolean {
 function exitOnInterrupt(stderr: NodeJS.WritableStream): void {
   const onSignal = (signal: NodeJS.Signals) => {
     stderr.write(`tenancy: interrupted (${signal})\n`);
-    process.exit(128 + (osConstants.signals[signal] ?? 0));
+    process.exit(shellExitCode(signal));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('SIGHUP', onSignal);
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
 }
 
 /**

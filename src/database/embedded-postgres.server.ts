@@ -8,7 +8,6 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -237,7 +236,6 @@ class Supervisor {
   }
 
   async start(): Promise<void> {
-    writeOwner(this.dataDir);
     this.stopOnExit();
     try {
       await this.spawnServer();
@@ -248,7 +246,6 @@ class Supervisor {
   }
 
   adopt(pid: number): void {
-    writeOwner(this.dataDir);
     this.adoptedPid = pid;
     this.started = true;
     this.stopOnExit();
@@ -577,15 +574,7 @@ async function lastPortIfFree(dataDir: string): Promise<number | undefined> {
   }
   const port = Number(/"-p" "(\d+)"/.exec(options)?.[1]);
   if (!Number.isInteger(port) || port <= 0 || port > 65_535) return undefined;
-  return (await isPortFree(port)) ? port : undefined;
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
+  return bindable(port);
 }
 
 /** The postmaster running on this data directory, from its postmaster.pid; undefined if none runs. */
@@ -632,15 +621,6 @@ async function waitUntilReady(dataDir: string, child: ChildProcess): Promise<boo
 
 function ownerFile(dataDir: string): string {
   return `${dataDir}.owner`;
-}
-
-/** Records which process owns (supervises and stops) the server on this data directory. */
-function writeOwner(dataDir: string): void {
-  const file = ownerFile(dataDir);
-  const temporary = `${file}.${randomBytes(4).toString('hex')}`;
-  // Written whole and renamed, so that a reader never sees half a pid.
-  writeFileSync(temporary, `${process.pid}\n`);
-  renameSync(temporary, file);
 }
 
 /**
@@ -723,13 +703,20 @@ function adminUrl(port: number): string {
 
 /** A TCP port free on loopback right now (for the embedded server, and for tools that start the service). */
 export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const port = await bindable(0);
+  if (port === undefined) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
+}
+
+/** Binds `port` on loopback (0: any), and lets go: the port it got, or undefined if it was taken. */
+function bindable(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
+    probe.once('error', () => resolve(undefined));
+    probe.listen(port, '127.0.0.1', () => {
       const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : undefined;
+      probe.close(() => resolve(bound));
     });
   });
 }

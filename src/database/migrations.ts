@@ -14,16 +14,24 @@ export interface MigrationOutcome {
   readonly applied: readonly string[];
 }
 
+/** How long a start waits for a database it cannot reach yet, and where it says so (connect). */
+export interface DatabaseWait {
+  readonly waitMs: number;
+  readonly log: (line: string) => void;
+}
+
+const NO_WAIT: DatabaseWait = { waitMs: 0, log: () => undefined };
+
 /**
  * Applies every pending migration in migrations/ and records it in schema_migrations. Several
  * service instances may start at once: the library's advisory lock makes the others wait and then
- * find nothing left to do, instead of failing.
+ * find nothing left to do, instead of failing. `wait`: for a database that does not answer yet.
  */
 export async function runMigrations(
   connectionString: string,
-  log: (line: string) => void = () => undefined,
+  wait: DatabaseWait = NO_WAIT,
 ): Promise<MigrationOutcome> {
-  const client = await connect(connectionString);
+  const client = await connect(connectionString, wait);
   try {
     const ran = await runner({
       dbClient: client,
@@ -33,7 +41,7 @@ export async function runMigrations(
       checkOrder: true,
       singleTransaction: true,
       advisoryLockMode: 'wait',
-      log: (message: string) => log(message),
+      log: () => undefined,
     });
     return { applied: ran.map((migration) => migration.name) };
   } finally {
@@ -76,34 +84,29 @@ async function migrationNames(): Promise<string[]> {
 }
 
 /** The database refused or did not answer a new connection (see isDatabaseUnavailable). */
-export class DatabaseUnreachableError extends Error {
+class DatabaseUnreachableError extends Error {
   override name = 'DatabaseUnreachableError';
 }
 
-/** The first pause between two tries of waitUntilReachable, doubled each time up to the last. */
+/** The first pause between two tries of connect, doubled each time up to the last. */
 const FIRST_TRY_PAUSE_MS = 500;
 const LAST_TRY_PAUSE_MS = 5_000;
 
 /**
- * Waits, up to `waitMs`, for a database that cannot be reached yet: one started with the service
- * (a compose file, a pod's sidecar) often answers a few seconds after it. Each failed try is
- * logged with its reason and the next try's time. Any other failure (a refused login, a missing
- * database) ends the wait at once; so does the deadline, with the last try's error.
+ * Connects, trying again up to `wait.waitMs` while the database cannot be reached yet: one started
+ * with the service (a compose file, a pod's sidecar) often answers a few seconds after it. Each
+ * failed try is logged with its reason and the next try's time. Any other failure (a refused
+ * login, a missing database) ends the wait at once; so does the deadline, with the last error.
  */
-export async function waitUntilReachable(
-  connectionString: string,
-  waitMs: number,
-  log: (line: string) => void,
-): Promise<void> {
-  const deadline = Date.now() + waitMs;
+async function connect(connectionString: string, wait: DatabaseWait = NO_WAIT): Promise<pg.Client> {
+  const deadline = Date.now() + wait.waitMs;
   for (let pause = FIRST_TRY_PAUSE_MS; ; pause = Math.min(pause * 2, LAST_TRY_PAUSE_MS)) {
     try {
-      await (await connect(connectionString)).end();
-      return;
+      return await connectOnce(connectionString);
     } catch (error) {
       if (!(error instanceof DatabaseUnreachableError) || Date.now() + pause > deadline) throw error;
       const left = Math.round((deadline - Date.now()) / 1000);
-      log(`${error.message}; trying again in ${pause / 1000} s (giving up in ${left} s)`);
+      wait.log(`${error.message}; trying again in ${pause / 1000} s (giving up in ${left} s)`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -113,7 +116,7 @@ export async function waitUntilReachable(
  * The first connection of a start or a CLI run: a failure says plainly what failed, in one line.
  * It also refuses a database that cannot hold what clients send, before anything is created there.
  */
-async function connect(connectionString: string): Promise<pg.Client> {
+async function connectOnce(connectionString: string): Promise<pg.Client> {
   const client = new pg.Client({
     ...longWorkConnectionConfig(connectionString),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -1,5 +1,9 @@
 import { closeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
+
+// How the service's and the CLI's process ends: the signals that stop it, the exit codes they give,
+// and a terminal that hung up.
 
 /** Which of standard input, output and error were a terminal when the process started. */
 const startedOnTerminal = [0, 1, 2].map((fd) => isatty(fd));
@@ -22,4 +26,17 @@ export function closeHungUpTerminalAtExit(): void {
       }
     }
   });
+}
+
+/**
+ * What asks the service or the CLI to stop: a supervisor (SIGTERM), Ctrl-C (SIGINT), its
+ * terminal closed (SIGHUP). SIGHUP is no reload here. Nor would leaving it alone honour `nohup`:
+ * Node resets every signal's disposition to the default when it starts, so an ignored SIGHUP is
+ * not ignored in it, and without a handler a hang-up killed the process on the spot.
+ */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/** The code a shell shows for a command a signal ended: 128 and its number (SIGTERM: 143). */
+export function shellExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
 }
