@@ -4,6 +4,7 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { createHttpApp } from '../../src/app/create-http-app.js';
 import type { Runtime } from '../../src/app/runtime.js';
+import { ApiKeyRegistry } from '../../src/application/access/api-key.registry.js';
 import { createPool, type PoolOptions } from '../../src/database/postgres-pool.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -71,6 +72,8 @@ export async function startTestAppOn(
   };
   const app = await createHttpApp({ runtime, config }, logger);
   await app.init();
+  // As a service process is once its readiness answers 200: its API keys read from the log.
+  await app.get(ApiKeyRegistry).whenReady();
   return {
     app,
     server: app.getHttpServer() as Server,
