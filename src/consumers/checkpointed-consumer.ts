@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
 import { isDatabaseUnavailable, isStatementCancelled } from '../database/database-errors.js';
+import { noteDatabaseRefusal } from '../database/database-refusals.js';
 import { liftTimeouts, longWorkConnectionConfig } from '../database/postgres-pool.js';
 import { inTransaction, transactionInOneRoundTrip } from '../database/transaction.js';
 import { CHECKPOINT_MOVED } from '../../projections/read-model.checkpoints.js';
@@ -219,6 +220,7 @@ export class CheckpointedConsumer {
           continue;
         }
         this.leaveActive('reconnecting');
+        noteDatabaseRefusal(error);
         const delay = this.reconnectDelayMs;
         this.reconnectDelayMs = Math.min(MAX_RECONNECT_DELAY_MS, delay * 2);
         this.log('warn', `${this.options.name}: ${describe(error)}; reconnecting in ${delay} ms`);

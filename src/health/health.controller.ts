@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import type pg from 'pg';
 import { ApiKeyRegistry } from '../application/access/api-key.registry.js';
 import { ConsumerHost } from '../consumers/consumer-host.service.js';
+import { recentDatabaseRefusal } from '../database/database-refusals.js';
 import { PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { logOutputFailure } from '../observability/log-output.js';
@@ -153,9 +154,10 @@ export class HealthController {
 
   /**
    * Up when the database answers and takes writes. One that answers but takes none (a standby
-   * still at the service's address after a failover, or a database set read-only) degrades
-   * readiness and fails no instance: every instance sees the same, reads are still served, and
-   * writes are told to retry (503) until it is put right.
+   * still at the service's address after a failover, or a database set read-only), or refuses
+   * work for want of a resource (a full disk: see database-refusals), degrades readiness and fails
+   * no instance: every instance sees the same, reads are still served, and writes are told to
+   * retry (503) until it is put right.
    */
   private async database(): Promise<CheckResult> {
     try {
@@ -168,6 +170,16 @@ export class HealthController {
         waiting: this.pool.waitingCount,
       };
       const { read_only: readOnly, standby } = rows[0] ?? { read_only: false, standby: false };
+      const refusal = readOnly ? undefined : recentDatabaseRefusal();
+      if (refusal !== undefined) {
+        return {
+          status: 'degraded',
+          message: `the database refuses work: ${refusal.reason} (${refusal.message}); requests that need it answer 503 until it is put right`,
+          sqlState: refusal.sqlState,
+          lastRefusedAt: refusal.at.toISOString(),
+          pool,
+        };
+      }
       if (!readOnly) return { status: 'up', pool };
       const why = standby ? 'it is a standby (in recovery)' : 'default_transaction_read_only is on';
       return {

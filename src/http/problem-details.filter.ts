@@ -10,6 +10,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Express, Request, Response } from 'express';
 import { isDatabaseUnavailable, isStatementCancelled } from '../database/database-errors.js';
+import { noteDatabaseRefusal } from '../database/database-refusals.js';
 import { ConcurrencyError, EventStoreUnavailableError } from '../event-store/event-store.port.js';
 import { InvalidPositionError } from '../event-store/position.js';
 import { RevisionMismatchError } from '../application/commands/tenant-command.executor.js';
@@ -110,6 +111,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   /** An outage fails every request alike: one line every few seconds says so, without a stack. */
   private warnUnavailable(exception: unknown): void {
+    noteDatabaseRefusal(exception);
     const now = Date.now();
     if (now - this.lastUnavailableWarning < UNAVAILABLE_WARNING_INTERVAL_MS) return;
     this.lastUnavailableWarning = now;
@@ -201,7 +203,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           503,
           'DATABASE_UNAVAILABLE',
           'Database unavailable',
-          'The database is not reachable right now; retry shortly.',
+          'The database cannot serve this request right now; retry shortly.',
         ),
         { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
       ];

@@ -27,6 +27,12 @@ export interface ServiceProcessOptions {
   readonly readyTimeoutMs?: number;
   /** The process's limit of open files (`ulimit -n`), when it is to be lower than the test's. */
   readonly openFilesLimit?: number;
+  /**
+   * A small filesystem (a tmpfs of this size) at this directory, for the service alone: mounted in
+   * a mount namespace of its own, gone with its last process (the embedded PostgreSQL's included).
+   * Needs root (CAP_SYS_ADMIN).
+   */
+  readonly smallDisk?: { readonly directory: string; readonly size: string };
 }
 
 /** The service's process as spawned, before it is known to be ready (or to get there at all). */
@@ -48,11 +54,23 @@ export function spawnServiceProcess(options: ServiceProcessOptions): SpawnedServ
     options.command === 'npm-start'
       ? ['npm', ['start', '--silent']]
       : [process.execPath, ['dist/src/main.js']];
-  // The shell sets the limit, then becomes the command (exec), so the child is still the service.
-  const [file, args] =
-    options.openFilesLimit === undefined
+  // A shell sets the limit or mounts the disk, then becomes the command (exec), as unshare does:
+  // the child is still the service.
+  const steps = [
+    ...(options.openFilesLimit === undefined ? [] : [`ulimit -n ${options.openFilesLimit}`]),
+    ...(options.smallDisk === undefined
+      ? []
+      : [
+          `mount -t tmpfs -o size=${options.smallDisk.size} tenancy-small-disk '${options.smallDisk.directory}'`,
+        ]),
+  ];
+  const shell = ['-c', `${steps.join(' && ')} && exec "$0" "$@"`, command, ...commandArgs];
+  const [file, args]: [string, string[]] =
+    steps.length === 0
       ? [command, commandArgs]
-      : ['/bin/sh', ['-c', `ulimit -n ${options.openFilesLimit} && exec "$0" "$@"`, command, ...commandArgs]];
+      : options.smallDisk === undefined
+        ? ['/bin/sh', shell]
+        : ['unshare', ['--mount', '--propagation', 'private', '/bin/sh', ...shell]];
   const child = spawn(file, args, {
     cwd: PROJECT_ROOT,
     env: {
