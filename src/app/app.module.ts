@@ -8,6 +8,7 @@ import { TenancyApplicationModule } from '../application/tenancy-application.mod
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConsumersModule } from '../consumers/consumers.module.js';
 import { DATABASE_URL, PG_POOL } from '../database/postgres-pool.js';
+import { EMBEDDED_POSTGRES } from '../database/embedded-postgres.server.js';
 import { EVENT_STORE } from '../event-store/event-store.port.js';
 import { HealthController } from '../health/health.controller.js';
 import { LogHorizonWatch } from '../health/log-horizon.watch.js';
@@ -38,11 +39,12 @@ class RuntimeModule {
         { provide: PG_POOL, useValue: options.runtime.pool },
         { provide: DATABASE_URL, useValue: options.runtime.databaseUrl },
         { provide: EVENT_STORE, useValue: options.runtime.eventStore },
+        { provide: EMBEDDED_POSTGRES, useValue: options.runtime.embedded ?? null },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         Metrics,
         HttpDrain,
       ],
-      exports: [APP_CONFIG, PG_POOL, DATABASE_URL, EVENT_STORE, CLOCK, Metrics, HttpDrain],
+      exports: [APP_CONFIG, PG_POOL, DATABASE_URL, EVENT_STORE, EMBEDDED_POSTGRES, CLOCK, Metrics, HttpDrain],
     };
   }
 }

@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -61,8 +62,16 @@ export interface RunningPostgres {
    * it (this one takes it over once that one is gone).
    */
   owned(): boolean;
+  /**
+   * Why the server is not running, while this process is starting it again (it exited, or would
+   * not start: the server's own last FATAL or PANIC line); undefined while it runs.
+   */
+  trouble(): string | undefined;
   stop(): Promise<void>;
 }
+
+/** Injection token for the embedded server the service runs on: a RunningPostgres, or null. */
+export const EMBEDDED_POSTGRES = Symbol('EmbeddedPostgres');
 
 /** The data directory (or its binaries) cannot be used; the message says what to do. */
 export class EmbeddedPostgresError extends Error {
@@ -200,6 +209,8 @@ class Supervisor {
   private sharedWith: number | undefined;
   /** Whether the owner's server was seen on another port than this one's (said once). */
   private movedWarned = false;
+  /** See RunningPostgres.trouble. */
+  private trouble: string | undefined;
   private readonly killOnExit = (): void => {
     // A last resort if the process exits without stop() (a signal during start-up, a crash): never
     // leave the server behind, whether this process started it or adopted it.
@@ -231,6 +242,7 @@ class Supervisor {
         this.adoptedPid ??
         (this.sharedWith !== undefined ? runningServer(this.dataDir)?.pid : undefined),
       owned: () => this.sharedWith === undefined,
+      trouble: () => this.trouble,
       stop: () => this.stop(),
     };
   }
@@ -253,6 +265,7 @@ class Supervisor {
       if (this.stopping || isAlive(pid)) return;
       clearInterval(this.watch);
       this.adoptedPid = undefined;
+      this.trouble = `the adopted server (pid ${pid}) is gone`;
       this.log('warn', `the adopted PostgreSQL (pid ${pid}) is gone; starting it again`);
       void this.restart();
     }, ADOPTED_POLL_MS);
@@ -364,7 +377,9 @@ class Supervisor {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.once('exit', (code, signal) => {
       if (this.stopping || !this.started || this.child !== child) return;
-      this.log('warn', `PostgreSQL exited (${signal ?? `code ${code}`}); starting it again`);
+      const why = lastComplaint(logPath, logStart);
+      this.trouble = `exited (${signal ?? `code ${code}`})${why === undefined ? '' : `: ${why}`}`;
+      this.log('warn', `PostgreSQL ${this.trouble}; starting it again`);
       void this.restart();
     });
     if (!(await waitUntilReady(this.dataDir, child))) {
@@ -372,7 +387,10 @@ class Supervisor {
       // LC_MESSAGES=C: the server's own words, whatever the machine's language.
       if (readFileSync(logPath).subarray(logStart).includes('Address already in use'))
         throw new PortTakenError(`port ${this.port} is taken`);
-      throw new Error(`PostgreSQL exited with code ${code} while starting; see ${logPath}`);
+      const why = lastComplaint(logPath, logStart);
+      throw new Error(
+        `PostgreSQL exited with code ${code} while starting${why === undefined ? '' : `: ${why}`}; see ${logPath}`,
+      );
     }
     this.started = true;
     this.restartDelayMs = FIRST_RESTART_DELAY_MS;
@@ -386,10 +404,12 @@ class Supervisor {
           if (this.stopping) return;
           try {
             await this.spawnServer();
+            this.trouble = undefined;
             this.log('log', `PostgreSQL is running again on port ${this.port}`);
             return;
           } catch (error) {
             this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
+            this.trouble = `${describe(error)}; trying again in ${this.restartDelayMs / 1000} s`;
             this.log('warn', `restarting PostgreSQL failed: ${describe(error)}`);
           }
         }
@@ -745,6 +765,36 @@ async function withTimeout(work: Promise<void>, ms: number, onTimeout: () => voi
     await work;
   }
   clearTimeout(timer);
+}
+
+/** How far back in the server's log its last complaint is looked for. */
+const COMPLAINT_WINDOW_BYTES = 64 * 1024;
+
+/**
+ * The last FATAL or PANIC line the server wrote to its log since the offset `from`, in its own
+ * words without the line's prefix: why it stopped, or would not start. Its messages are in English
+ * whatever the machine's language (LC_MESSAGES=C).
+ */
+function lastComplaint(logPath: string, from: number): string | undefined {
+  try {
+    const size = statSync(logPath).size;
+    const start = Math.max(from, size - COMPLAINT_WINDOW_BYTES);
+    const text = Buffer.alloc(Math.max(0, size - start));
+    const fd = openSync(logPath, 'r');
+    try {
+      readSync(fd, text, 0, text.length, start);
+    } finally {
+      closeSync(fd);
+    }
+    const lines = text.toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const found = / (PANIC|FATAL): +(.+)$/.exec(lines[i] ?? '');
+      if (found) return `${found[1]}: ${found[2]}`;
+    }
+  } catch {
+    // No log to read: the exit code alone says it.
+  }
+  return undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { ApiKeyRegistry } from '../application/access/api-key.registry.js';
 import { ConsumerHost } from '../consumers/consumer-host.service.js';
 import { recentDatabaseRefusal } from '../database/database-refusals.js';
+import { EMBEDDED_POSTGRES, type RunningPostgres } from '../database/embedded-postgres.server.js';
 import { PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { logOutputFailure } from '../observability/log-output.js';
@@ -65,6 +66,7 @@ export class HealthController {
     private readonly consumerHost: ConsumerHost,
     private readonly horizon: LogHorizonWatch,
     private readonly apiKeys: ApiKeyRegistry,
+    @Inject(EMBEDDED_POSTGRES) private readonly embedded: RunningPostgres | null,
   ) {}
 
   @Get('live')
@@ -188,7 +190,13 @@ export class HealthController {
         pool,
       };
     } catch (error) {
-      return { status: 'down', message: messageOf(error) };
+      // The embedded server this process runs: why it is not running, in the server's own words.
+      const trouble = this.embedded?.trouble();
+      return {
+        status: 'down',
+        message: messageOf(error),
+        ...(trouble === undefined ? {} : { embeddedServer: `not running: ${trouble}` }),
+      };
     }
   }
 

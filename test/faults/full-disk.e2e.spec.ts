@@ -4,7 +4,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { call, startServiceProcess } from '../support/service-process.js';
+import pg from 'pg';
+import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
 import { scratchDir, useCleanups, writeUntilTaken } from './fault-kit.js';
 
@@ -12,18 +13,21 @@ const run = promisify(execFile);
 /** Mounting a filesystem, even in a namespace of the service's own, takes root. */
 const asRoot = process.getuid?.() === 0;
 
+type Answer = Awaited<ReturnType<typeof call>>;
+
 /**
- * The disk under the database fills up (its logs, a backup, another program's files). PostgreSQL
- * still answers reads, and refuses every statement that needs a new page: "could not extend file
- * ...: No space left on device" (SQLSTATE 53100). Readiness's own probe is a read, which needs no
- * page: before, it answered "ok" while every write was refused.
+ * The disk under the embedded PostgreSQL fills up (its logs, a backup, another program's files).
+ * The server still answers reads, and refuses every statement that needs a new page: "could not
+ * extend file ...: No space left on device" (SQLSTATE 53100). Once its write-ahead log needs a new
+ * file too, it stops (PANIC), and cannot start again until space is freed.
  */
 (asRoot ? describe : describe.skip)(
   'a database whose disk is full (needs root, to mount a small disk)',
   () => {
     const cleanup = useCleanups();
 
-    it('writes answer 503 with Retry-After, readiness says the disk is full, and all carry on once space is freed', async () => {
+    /** The service on its embedded PostgreSQL, on a disk of its own, with one tenant. */
+    const onASmallDisk = async () => {
       const disk = scratchDir(cleanup, 'tenancy-small-disk');
       await mkdir(disk);
       const service = await startServiceProcess({
@@ -36,14 +40,44 @@ const asRoot = process.getuid?.() === 0;
         run('nsenter', ['--target', String(service.child.pid), '--mount', '--', '/bin/sh', '-c', script]);
       const created = await call(service, 'POST', '/v1/tenants', { name: `Full disk ${randomUUID()}` });
       expect(created.status).toBe(201);
-      const workspaces = `/v1/tenants/${String(created.body.tenantId)}/workspaces`;
+      return {
+        service,
+        workspaces: `/v1/tenants/${String(created.body.tenantId)}/workspaces`,
+        fill: () => onTheDisk(`dd if=/dev/zero of='${disk}/filler' bs=1M 2>/dev/null; true`),
+        free: () => onTheDisk(`rm -f '${disk}/filler'`),
+      };
+    };
 
-      await onTheDisk(`dd if=/dev/zero of='${disk}/filler' bs=1M 2>/dev/null; df -k '${disk}'`);
+    /** Every write acknowledged is there once the disk has room again, and readiness is ok. */
+    const expectAllThere = async (service: ServiceProcess, workspaces: string, taken: Answer[]) => {
+      for (const answer of taken) {
+        const read = await call(
+          service,
+          'GET',
+          `${workspaces}/${String(answer.body.workspaceId)}`,
+          undefined,
+          {
+            'Min-Position': String(answer.body.position),
+          },
+        );
+        expect([read.status, read.body.name]).toEqual([200, answer.body.name]);
+      }
+      let ready = await call(service, 'GET', '/health/ready');
+      await waitFor(async () => {
+        ready = await call(service, 'GET', '/health/ready');
+        return ready.body.status === 'ok';
+      }, 30_000).catch(() => undefined);
+      expect(ready.body).toEqual(expect.objectContaining({ status: 'ok' }));
+    };
+
+    it('writes answer 503 with Retry-After, readiness says the disk is full, and all carry on once space is freed', async () => {
+      const { service, workspaces, fill, free } = await onASmallDisk();
+      await fill();
       // Pages the tables already have take a few rows more: write until one needs a new page.
-      const taken: { workspaceId: string; position: unknown }[] = [];
+      const taken: Answer[] = [];
       let refused = await call(service, 'POST', workspaces, { name: 'during 0' });
       for (let attempt = 1; refused.status === 201 && attempt < 200; attempt++) {
-        taken.push({ workspaceId: String(refused.body.workspaceId), position: refused.body.position });
+        taken.push(refused);
         refused = await call(service, 'POST', workspaces, { name: `during ${attempt}` });
       }
       expect([refused.status, refused.body.code]).toEqual([503, 'DATABASE_UNAVAILABLE']);
@@ -62,22 +96,57 @@ const asRoot = process.getuid?.() === 0;
         }),
       );
 
-      await onTheDisk(`rm -f '${disk}/filler'`);
+      await free();
       const after = await writeUntilTaken(service, workspaces, { name: 'after' });
       expect(after.status).toBe(201);
-      // Every write acknowledged while the disk was full is there, and readiness is ok again.
-      for (const { workspaceId, position } of [...taken, after.body as (typeof taken)[number]]) {
-        const read = await call(service, 'GET', `${workspaces}/${workspaceId}`, undefined, {
-          'Min-Position': String(position),
-        });
-        expect(read.status).toBe(200);
-      }
-      let ready = during;
+      await expectAllThere(service, workspaces, [...taken, after]);
+      expect(await service.stop()).toBe(0);
+    }, 120_000);
+
+    it('once the server stops for want of room in its write-ahead log, readiness and the log say why, and it is started again once space is freed', async () => {
+      const { service, workspaces, fill, free } = await onASmallDisk();
+      const before = await call(service, 'POST', workspaces, { name: 'before' });
+      expect(before.status).toBe(201);
+      await fill();
+      // Write-ahead log and nothing else, until it needs a new file: the server panics and stops.
+      const port = /embedded PostgreSQL at postgres:\/\/\S+@127\.0\.0\.1:(\d+)\//.exec(service.output())?.[1];
+      const direct = new pg.Client({
+        connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/tenancy`,
+      });
+      direct.on('error', () => undefined);
+      await direct.connect();
+      const stopped = await (async () => {
+        for (let i = 0; i < 400; i++) {
+          await direct.query(`SELECT pg_logical_emit_message(false, 'filler', repeat('x', 100000))`);
+        }
+        return 'still running';
+      })().catch((error: unknown) => (error as Error).message);
+      await direct.end().catch(() => undefined);
+      expect(stopped).not.toBe('still running');
+
+      let ready = await call(service, 'GET', '/health/ready');
       await waitFor(async () => {
         ready = await call(service, 'GET', '/health/ready');
-        return ready.body.status === 'ok';
-      }, 30_000).catch(() => undefined);
-      expect(ready.body).toEqual(expect.objectContaining({ status: 'ok' }));
+        return JSON.stringify(ready.body).includes('No space left on device');
+      }, 15_000).catch(() => undefined);
+      expect([ready.status, ready.body.status]).toEqual([503, 'error']);
+      expect(ready.body.details).toEqual(
+        expect.objectContaining({
+          database: expect.objectContaining({
+            status: 'down',
+            embeddedServer: expect.stringMatching(/^not running: .*No space left on device/),
+          }),
+        }),
+      );
+      expect(service.output()).toMatch(
+        /"level":"warn".*PostgreSQL exited \(code 1\): .*No space left on device/,
+      );
+
+      await free();
+      const after = await writeUntilTaken(service, workspaces, { name: 'after' });
+      expect(after.status).toBe(201);
+      await expectAllThere(service, workspaces, [before, after]);
+      expect(service.output()).toMatch(/PostgreSQL is running again on port/);
       expect(await service.stop()).toBe(0);
     }, 120_000);
   },
