@@ -52,12 +52,19 @@ export async function replayReadModels(options: ReplayOptions): Promise<ReplayOu
   const { rows } = await client.query<{ locked: boolean }>(
     `SELECT pg_try_advisory_lock(${REPLAY_LOCK}) AS locked`,
   );
-  if (rows[0]?.locked !== true)
-    throw new Error('another replay of this database is running; run it again once that one is done');
+  if (rows[0]?.locked !== true) throw new ReplayRunningError();
   return withCleanup(
     () => replayHoldingLock(options, projections),
     () => client.query(`SELECT pg_advisory_unlock(${REPLAY_LOCK})`),
   );
+}
+
+/** Another replay holds the database: this one did nothing. */
+export class ReplayRunningError extends Error {
+  override name = 'ReplayRunningError';
+  constructor() {
+    super('another replay of this database is running; run it again once that one is done');
+  }
 }
 
 /** The advisory lock a replay holds on its session while it runs. */

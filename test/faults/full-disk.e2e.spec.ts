@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { call, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { call, PROJECT_ROOT, startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
 import { scratchDir, useCleanups, writeUntilTaken } from './fault-kit.js';
 
@@ -43,8 +43,33 @@ type Answer = Awaited<ReturnType<typeof call>>;
       return {
         service,
         workspaces: `/v1/tenants/${String(created.body.tenantId)}/workspaces`,
-        fill: () => onTheDisk(`dd if=/dev/zero of='${disk}/filler' bs=1M 2>/dev/null; true`),
+        /** Fills the disk, leaving `room` KiB free. */
+        fill: (room = 0) =>
+          onTheDisk(
+            `dd if=/dev/zero of='${disk}/filler' bs=1K count=$(( $(df -k '${disk}' | awk 'NR==2 {print $4}') - ${room} )) 2>/dev/null; true`,
+          ),
         free: () => onTheDisk(`rm -f '${disk}/filler'`),
+        /** The CLI as an operator runs it beside the service, on the same embedded server. */
+        tenancy: (args: string[]) =>
+          run(
+            'nsenter',
+            [
+              '--target',
+              String(service.child.pid),
+              '--mount',
+              '--',
+              process.execPath,
+              path.join(PROJECT_ROOT, 'bin', 'tenancy.js'),
+              ...args,
+            ],
+            {
+              cwd: PROJECT_ROOT,
+              env: { ...process.env, DATABASE_URL: '', TENANCY_DATA_DIR: path.join(disk, 'data') },
+            },
+          ).then(
+            ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+            (error: { code: number; stdout: string; stderr: string }) => error,
+          ),
       };
     };
 
@@ -147,6 +172,35 @@ type Answer = Awaited<ReturnType<typeof call>>;
       expect(after.status).toBe(201);
       await expectAllThere(service, workspaces, [before, after]);
       expect(service.output()).toMatch(/PostgreSQL is running again on port/);
+      expect(await service.stop()).toBe(0);
+    }, 120_000);
+
+    it('a replay that runs out of room exits 1, says where its work is kept and how to go on, and resumes once space is freed', async () => {
+      const { service, workspaces, fill, free, tenancy } = await onASmallDisk();
+      // Enough rows that the rebuild's tables outgrow the room left, in eight at a time.
+      const created = await Promise.all(
+        Array.from({ length: 8 }, async (_, lane) => {
+          const statuses: number[] = [];
+          for (let i = 0; i < 75; i++)
+            statuses.push((await call(service, 'POST', workspaces, { name: `w ${lane}.${i}` })).status);
+          return statuses;
+        }),
+      );
+      expect(new Set(created.flat())).toEqual(new Set([201]));
+      await fill(1024);
+      const failed = await tenancy(['replay']);
+      expect(failed.code).toBe(1);
+      const lines = failed.stderr.trimEnd().split('\n');
+      expect(lines.at(-1)).toMatch(/^tenancy replay: .*No space left on device/);
+      expect(lines.at(-2)).toMatch(
+        /^tenancy replay: stopped; what it rebuilt is kept in schema read_model_replay \([\d.]+ MB\): `tenancy replay` resumes it once the cause below is put right/,
+      );
+
+      await free();
+      const resumed = await tenancy(['replay']);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).toMatch(/tenancy-read-model: \d+ events replayed \(resumed\), swapped in/);
+      expect((await tenancy(['verify'])).code).toBe(0);
       expect(await service.stop()).toBe(0);
     }, 120_000);
   },

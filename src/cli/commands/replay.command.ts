@@ -1,6 +1,10 @@
 import type pg from 'pg';
 import { READ_MODEL_PROJECTIONS } from '../../../projections/read-model.projections.js';
-import { replayReadModels, REPLAY_SCHEMA } from '../../../projections/read-model.replay.js';
+import {
+  replayReadModels,
+  REPLAY_SCHEMA,
+  ReplayRunningError,
+} from '../../../projections/read-model.replay.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { writeRespectingBackPressure } from '../output.js';
 import { rebuildProgress } from '../progress-bar.js';
@@ -14,7 +18,8 @@ export const replayCommand: CliCommand = {
 Replays the whole event log from position zero into fresh tables (schema ${REPLAY_SCHEMA}) while the
 service keeps answering from the live read models, then swaps the rebuilt tables in within one
 short transaction. The running projectors notice the swap and continue from the rebuilt tables.
-Interrupted, the next run resumes where it stopped. One replay of a database runs at a time: a
+Interrupted, or failed (a full disk), the next run resumes where it stopped; a failed run says
+how much disk its kept tables take. One replay of a database runs at a time: a
 second one exits 1 at once, changing nothing.
 
 Options:
@@ -49,7 +54,12 @@ Options:
           );
         },
         pool,
-      }).finally(progress.done);
+      })
+        .finally(progress.done)
+        .catch(async (error: unknown) => {
+          if (!(error instanceof ReplayRunningError)) await tellWhatIsKept(pool, context.stderr);
+          throw error;
+        });
       for (const [name, events] of outcome.events) {
         await writeRespectingBackPressure(
           context.stdout,
@@ -72,5 +82,28 @@ export async function countTenantEvents(client: pg.ClientBase): Promise<number |
     return rows[0]?.count;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * After a replay that failed (a full disk, a lost connection): what it rebuilt so far stays in its
+ * schema, to be resumed, and holds disk space meanwhile. Says so, with the size, ahead of the
+ * error's own line; says nothing if the database cannot be asked.
+ */
+async function tellWhatIsKept(pool: pg.Pool, stderr: NodeJS.WritableStream): Promise<void> {
+  try {
+    const { rows } = await pool.query<{ bytes: string }>(
+      `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+      [REPLAY_SCHEMA],
+    );
+    const bytes = rows[0]?.bytes;
+    if (bytes === undefined || bytes === null) return;
+    stderr.write(
+      `tenancy replay: stopped; what it rebuilt is kept in schema ${REPLAY_SCHEMA} (${(Number(bytes) / 1024 ** 2).toFixed(1)} MB): \`tenancy replay\` resumes it once the cause below is put right, \`tenancy replay --fresh\` starts it over\n`,
+    );
+  } catch {
+    // The database is away: the error below says so.
   }
 }
