@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { AppConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
 import { PostgresEventStore } from '../event-store/postgres/postgres-event-store.js';
+import { requireLogBehindTransactionIds } from '../event-store/postgres/transaction-id-order.js';
 import { quoteIdentifier, withDatabase } from '../database/database-urls.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../database/embedded-postgres.server.js';
 import { isDuplicateDatabase } from '../database/database-errors.js';
@@ -84,6 +85,7 @@ async function openWithDatabase(
 ): Promise<Runtime> {
   const databaseUrl = poolOptions.connectionString;
   const pool = createPool(poolOptions);
+  if (!config.eventStoreUrl) await requireLogBehindTransactionIds(pool).catch(closing(pool));
   const eventStore = await openEventStore(config, pool, databaseUrl);
   // The address of the embedded one too: for psql, or another tool, against the same data.
   const where = `${embedded ? 'embedded PostgreSQL' : 'PostgreSQL'} at ${redact(databaseUrl)}`;
@@ -101,6 +103,14 @@ async function openWithDatabase(
       await pool.end();
       await embedded?.stop();
     },
+  };
+}
+
+/** Ends the pool, then fails with the error that stopped the opening. */
+function closing(pool: pg.Pool): (error: unknown) => Promise<never> {
+  return async (error) => {
+    await pool.end();
+    throw error;
   };
 }
 
