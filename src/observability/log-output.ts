@@ -33,11 +33,17 @@ class StandardOutput {
   private gone = false;
   private told = false;
   readonly errors = new Map<string, number>();
+  /** Lines dropped: every line once standard output is gone, and those beyond MAX_HELD_BYTES. */
+  dropped = 0;
   /** Since when, and why, the last write failed; none once a write goes through again. */
   failing: LogOutputFailure | undefined;
 
   constructor() {
     this.stream.on('error', (error: unknown) => this.failed(error));
+    // A line that did not fit beside those held (one write is one line).
+    this.stream.on('drop', () => {
+      this.dropped++;
+    });
     this.stream.on('write', () => {
       this.failing = undefined;
     });
@@ -45,7 +51,8 @@ class StandardOutput {
   }
 
   write(line: string): void {
-    if (!this.gone) this.stream.write(line);
+    if (this.gone) this.dropped++;
+    else this.stream.write(line);
   }
 
   flushSync(): void {
@@ -94,6 +101,15 @@ export function logOutput(): { write(line: string): void; flushSync(): void } {
 /** Writes of log lines to standard output that failed so far, by error code. */
 export function logWriteErrors(): ReadonlyMap<string, number> {
   return standardOutput?.errors ?? new Map();
+}
+
+/**
+ * Log lines dropped so far: each line once standard output is gone, and each that did not fit
+ * beside those held. Not the lines held at the moment it went away, which sonic-boom keeps to
+ * itself.
+ */
+export function logLinesDropped(): number {
+  return standardOutput?.dropped ?? 0;
 }
 
 /** Whether standard output refuses the log lines now: since when, and why. */

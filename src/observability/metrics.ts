@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { logWriteErrors } from './log-output.js';
+import { logLinesDropped, logWriteErrors } from './log-output.js';
 
 /** How far one consumer of the log is behind its head, measured when the metrics are scraped. */
 export interface ConsumerLagSample {
@@ -130,6 +130,16 @@ export class Metrics {
     collect: () => {
       this.logWriteErrors.reset();
       for (const [code, count] of logWriteErrors()) this.logWriteErrors.inc({ code }, count);
+    },
+  });
+
+  readonly logLinesDropped = new Counter({
+    name: 'tenancy_log_lines_dropped_total',
+    help: 'Log lines dropped: every line once standard output is gone (EIO, EPIPE), and each beyond the 4 MiB held while it refuses them; not the lines held at the moment it went away',
+    registers: [this.registry],
+    collect: () => {
+      this.logLinesDropped.reset();
+      this.logLinesDropped.inc(logLinesDropped());
     },
   });
 

@@ -101,6 +101,21 @@ describe('standard output that cannot be written', () => {
     expect(await within(exited, 15_000)).toBe(0);
   }, 90_000);
 
+  it('into a pipe whose reader went away: it answers on, counts the lines it drops, and SIGTERM still exits 0', async () => {
+    const { child, exited, service } = await startWithOutput('pipe');
+    child.stdout!.destroy();
+    // Every request logs a line: at least one write meets the closed pipe, and the rest are dropped.
+    for (let i = 0; i < 50; i++) expect((await call(service, 'GET', '/health/live')).status).toBe(200);
+    await waitFor(async () => (await writeErrors(service, 'EPIPE')) > 0, 15_000);
+    for (let i = 0; i < 50; i++) expect((await call(service, 'GET', '/health/live')).status).toBe(200);
+    const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    const dropped = Number(/^tenancy_log_lines_dropped_total (\d+)$/m.exec(metrics)?.[1]);
+    expect(dropped).toBeGreaterThanOrEqual(50);
+
+    child.kill('SIGTERM');
+    expect(await within(exited, 15_000)).toBe(0);
+  }, 90_000);
+
   it('on a terminal that is closed (SIGHUP, the terminal gone): it shuts down and exits 0, neither hung nor crashed', async () => {
     const terminal = runOnATerminal(process.execPath, ['dist/src/main.js'], serviceEnv());
     cleanup(async () => terminal.kill());
