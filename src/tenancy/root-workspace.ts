@@ -1,5 +1,5 @@
 import type { WorkspaceCreated } from './tenancy.events.js';
-import type { TenantState } from './tenant.state.js';
+import { findLiveWorkspace, type TenantState } from './tenant.state.js';
 import { uuidV5 } from './uuid.js';
 
 /** The one place that names the root workspace a tenant starts with. Users may rename it later. */
@@ -40,5 +40,17 @@ export function isRootStillToCome(state: TenantState, workspaceId: string): bool
     state.rootWorkspaceId === undefined &&
     state.tenantId !== undefined &&
     workspaceId === rootWorkspaceIdOf(state.tenantId)
+  );
+}
+
+/**
+ * Whether the workspace named is the tenant's root, and the tenant has it or is about to: created
+ * and not deleted, or still to come. A read model that does not show it yet is behind, not right:
+ * the 201 named the root, and gave no position of its creation to wait for.
+ */
+export function isLiveOrComingRoot(state: TenantState, workspaceId: string): boolean {
+  return (
+    isRootStillToCome(state, workspaceId) ||
+    (workspaceId === state.rootWorkspaceId && findLiveWorkspace(state, workspaceId) !== undefined)
   );
 }

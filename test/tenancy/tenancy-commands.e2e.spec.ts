@@ -602,6 +602,21 @@ describe('tenancy command API', () => {
   });
 
   describe('the root workspace before its bootstrap (no process manager runs in this file)', () => {
+    it('a read of the root the 201 named is 503 PROJECTION_LAGGING with Retry-After, not 404: it exists, the read model has yet to show it', async () => {
+      const created = await http()
+        .post('/v1/tenants')
+        .set(AUTH)
+        .send({ name: uniqueName('Unread root') });
+      expect(created.status).toBe(201);
+      const { tenantId, rootWorkspaceId } = created.body as { tenantId: string; rootWorkspaceId: string };
+      const read = await http().get(`/v1/tenants/${tenantId}/workspaces/${rootWorkspaceId}`).set(AUTH);
+      expectProblem(read, 503, 'PROJECTION_LAGGING');
+      expect(read.headers['retry-after']).toBe('1');
+      // Any other workspace the log does not hold is still not found.
+      const other = await http().get(`/v1/tenants/${tenantId}/workspaces/${randomUUID()}`).set(AUTH);
+      expectProblem(other, 404, 'WORKSPACE_NOT_FOUND');
+    }, 20_000);
+
     it('a grant, a key and a check on the root the 201 named are answered; the first write creates the root, once', async () => {
       const created = await http()
         .post('/v1/tenants')

@@ -7,6 +7,8 @@ import {
   type TenantView,
   type WorkspaceView,
 } from '../../application/queries/read-model.queries.js';
+import { ProjectionProgress } from '../../consumers/projection-progress.js';
+import { isLiveOrComingRoot } from '../../tenancy/root-workspace.js';
 import { TenancyRuleViolation } from '../../tenancy/tenancy.errors.js';
 import { ACTOR_KEY, READ_SCOPE_KEY, type Actor, type RequestReadScope } from '../auth/actor.js';
 import { ProblemError, problem } from '../problem.js';
@@ -14,7 +16,7 @@ import { sendRepresentation } from '../write-response.js';
 import { fromParam, fromQuery, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
-import { ReadModelRoute } from './min-position.interceptor.js';
+import { MIN_POSITION_WAIT_MS, ReadModelRoute } from './min-position.interceptor.js';
 import {
   ApiIfMatchOnRead,
   ApiIfNoneMatch,
@@ -26,6 +28,8 @@ import {
 import { pageOf, TENANT_SCHEMA, WORKSPACE_SCHEMA } from '../openapi/api-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 100;
+/** How often a read of a root the read model does not show yet looks again, between local commits. */
+const ROOT_POLL_MS = 25;
 
 /** The read side over HTTP: tenants and workspaces from the read models. */
 @Controller('v1/tenants')
@@ -33,6 +37,7 @@ export class TenantQueriesHttpController {
   constructor(
     private readonly queries: ReadModelQueries,
     private readonly tenants: TenantCommandExecutor,
+    private readonly progress: ProjectionProgress,
   ) {}
 
   @Get()
@@ -127,20 +132,44 @@ export class TenantQueriesHttpController {
     try {
       return sendRepresentation(request, response, await this.queries.workspace(tenantId, workspaceId));
     } catch (error) {
-      if (error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND') {
-        await this.refuseIfDeleted(tenantId, workspaceId);
+      if (!(error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+      const { state } = await this.tenants.read(tenantId);
+      // A workspace that existed and was deleted is 410 Gone: the end state of its deletion's status resource.
+      if (state.workspaces.get(workspaceId)?.status === 'deleted') {
+        throw new ProblemError(
+          problem(410, 'WORKSPACE_DELETED', 'Workspace deleted', `Workspace ${workspaceId} was deleted.`),
+        );
       }
-      throw error;
+      if (!isLiveOrComingRoot(state, workspaceId)) throw error;
+      return sendRepresentation(request, response, await this.rootOnceShown(tenantId, workspaceId));
     }
   }
 
-  /** A workspace that existed and was deleted is 410 Gone: the end state of its deletion's status resource. */
-  private async refuseIfDeleted(tenantId: string, workspaceId: string): Promise<void> {
-    const { state } = await this.tenants.read(tenantId);
-    if (state.workspaces.get(workspaceId)?.status === 'deleted') {
-      throw new ProblemError(
-        problem(410, 'WORKSPACE_DELETED', 'Workspace deleted', `Workspace ${workspaceId} was deleted.`),
-      );
+  /**
+   * The tenant's root, which the log holds (or its bootstrap is about to append) and the read model
+   * does not show yet: waited for as a Min-Position read waits, then 503 PROJECTION_LAGGING.
+   */
+  private async rootOnceShown(tenantId: string, rootWorkspaceId: string): Promise<WorkspaceView> {
+    const deadline = Date.now() + MIN_POSITION_WAIT_MS;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ProblemError(
+          problem(
+            503,
+            'PROJECTION_LAGGING',
+            'Projection lagging',
+            `The read models do not show the root workspace ${rootWorkspaceId} yet; retry shortly.`,
+          ),
+          { 'Retry-After': '1' },
+        );
+      }
+      await this.progress.nextCommit(Math.min(ROOT_POLL_MS, left));
+      try {
+        return await this.queries.workspace(tenantId, rootWorkspaceId);
+      } catch (error) {
+        if (!(error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+      }
     }
   }
 }
