@@ -109,7 +109,7 @@ describe('root bootstrap', () => {
     expect(streams.every((stream) => stream.roots === 1)).toBe(true);
   });
 
-  it('the root the 201 named is read at once with its Min-Position, though another instance bootstraps it after that answer', async () => {
+  it('the root the 201 named, and its children, are read at once with its Min-Position, though another instance bootstraps it after that answer', async () => {
     const reads = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const created = await request(api.app.getHttpServer())
@@ -118,14 +118,24 @@ describe('root bootstrap', () => {
           .send({ name: `Root read ${i} ${randomUUID()}` });
         expect(created.status).toBe(201);
         const { tenantId, rootWorkspaceId, position } = created.body as Record<string, string>;
+        const children = await request(api.app.getHttpServer())
+          .get(`/v1/tenants/${tenantId}/workspaces?parentWorkspaceId=${rootWorkspaceId}`)
+          .set(AUTH)
+          .set('Min-Position', position!);
         const root = await request(api.app.getHttpServer())
           .get(`/v1/tenants/${tenantId}/workspaces/${rootWorkspaceId}`)
           .set(AUTH)
           .set('Min-Position', position!);
-        return [root.status, root.body.isRoot, root.body.parentWorkspaceId];
+        return [
+          root.status,
+          root.body.isRoot,
+          root.body.parentWorkspaceId,
+          children.status,
+          children.body.items,
+        ];
       }),
     );
-    expect(reads).toEqual(Array.from({ length: 20 }, () => [200, true, null]));
+    expect(reads).toEqual(Array.from({ length: 20 }, () => [200, true, null, 200, []]));
   });
 
   it('bootstraps a tenant whose history has no root (imported), and creating a workspace right after a tenant works', async () => {

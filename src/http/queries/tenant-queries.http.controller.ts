@@ -94,19 +94,29 @@ export class TenantQueriesHttpController {
     tenantId: fromParam('tenantId'),
     workspaceId: fromQuery('parentWorkspaceId'),
   })
-  workspaces(
+  async workspaces(
     @Param('tenantId', UuidParamPipe) tenantId: string,
     @Query() query: ListWorkspacesQueryDto,
     @Req() request: Request,
   ): Promise<Page<WorkspaceView>> {
     const scope = (request as Request & { [READ_SCOPE_KEY]?: RequestReadScope })[READ_SCOPE_KEY];
-    return this.queries.workspaces(
-      tenantId,
-      query.parentWorkspaceId?.toLowerCase(),
-      query.limit ?? DEFAULT_PAGE_SIZE,
-      query.cursor,
-      scope?.subtree ?? undefined,
-    );
+    const parentWorkspaceId = query.parentWorkspaceId?.toLowerCase();
+    const list = () =>
+      this.queries.workspaces(
+        tenantId,
+        parentWorkspaceId,
+        query.limit ?? DEFAULT_PAGE_SIZE,
+        query.cursor,
+        scope?.subtree ?? undefined,
+      );
+    try {
+      return await list();
+    } catch (error) {
+      if (parentWorkspaceId === undefined || !isWorkspaceNotFound(error)) throw error;
+      const { state } = await this.tenants.read(tenantId);
+      if (!isLiveOrComingRoot(state, parentWorkspaceId)) throw error;
+      return this.onceRootShown(parentWorkspaceId, list);
+    }
   }
 
   @Get(':tenantId/workspaces/:workspaceId')
@@ -132,7 +142,7 @@ export class TenantQueriesHttpController {
     try {
       return sendRepresentation(request, response, await this.queries.workspace(tenantId, workspaceId));
     } catch (error) {
-      if (!(error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+      if (!isWorkspaceNotFound(error)) throw error;
       const { state } = await this.tenants.read(tenantId);
       // A workspace that existed and was deleted is 410 Gone: the end state of its deletion's status resource.
       if (state.workspaces.get(workspaceId)?.status === 'deleted') {
@@ -141,15 +151,17 @@ export class TenantQueriesHttpController {
         );
       }
       if (!isLiveOrComingRoot(state, workspaceId)) throw error;
-      return sendRepresentation(request, response, await this.rootOnceShown(tenantId, workspaceId));
+      const root = await this.onceRootShown(workspaceId, () => this.queries.workspace(tenantId, workspaceId));
+      return sendRepresentation(request, response, root);
     }
   }
 
   /**
-   * The tenant's root, which the log holds (or its bootstrap is about to append) and the read model
-   * does not show yet: waited for as a Min-Position read waits, then 503 PROJECTION_LAGGING.
+   * A read that found no tenant's root, which the log holds (or its bootstrap is about to append):
+   * read again once the read model shows it, waiting as a Min-Position read waits, then 503
+   * PROJECTION_LAGGING.
    */
-  private async rootOnceShown(tenantId: string, rootWorkspaceId: string): Promise<WorkspaceView> {
+  private async onceRootShown<T>(rootWorkspaceId: string, read: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + MIN_POSITION_WAIT_MS;
     for (;;) {
       const left = deadline - Date.now();
@@ -166,10 +178,14 @@ export class TenantQueriesHttpController {
       }
       await this.progress.nextCommit(Math.min(ROOT_POLL_MS, left));
       try {
-        return await this.queries.workspace(tenantId, rootWorkspaceId);
+        return await read();
       } catch (error) {
-        if (!(error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+        if (!isWorkspaceNotFound(error)) throw error;
       }
     }
   }
+}
+
+function isWorkspaceNotFound(error: unknown): boolean {
+  return error instanceof TenancyRuleViolation && error.code === 'WORKSPACE_NOT_FOUND';
 }
