@@ -46,21 +46,19 @@ export class MinPositionInterceptor implements NestInterceptor {
     await requireWrittenPosition(this.eventStore, position);
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new ProblemError(
-          problem(
-            503,
-            'PROJECTION_LAGGING',
-            'Projection lagging',
-            `The read models have not reached ${position} yet; retry shortly.`,
-          ),
-          { 'Retry-After': '1' },
-        );
-      }
+      if (left <= 0) throw projectionLagging(`have not reached ${position}`);
       await this.progress.nextCommit(Math.min(POLL_MS, left));
       if (await this.progress.hasApplied(position)) return;
     }
   }
+}
+
+/** 503 PROJECTION_LAGGING: the read models `what` ("have not reached <position>") yet. */
+export function projectionLagging(what: string): ProblemError {
+  return new ProblemError(
+    problem(503, 'PROJECTION_LAGGING', 'Projection lagging', `The read models ${what} yet; retry shortly.`),
+    { 'Retry-After': '1' },
+  );
 }
 
 /**

@@ -16,7 +16,7 @@ import { sendRepresentation } from '../write-response.js';
 import { fromParam, fromQuery, Requires } from '../auth/requires.decorator.js';
 import { UuidParamPipe } from '../uuid-param.pipe.js';
 import { ListTenantsQueryDto, ListWorkspacesQueryDto } from './list-query.dto.js';
-import { MIN_POSITION_WAIT_MS, ReadModelRoute } from './min-position.interceptor.js';
+import { MIN_POSITION_WAIT_MS, projectionLagging, ReadModelRoute } from './min-position.interceptor.js';
 import {
   ApiIfMatchOnRead,
   ApiIfNoneMatch,
@@ -165,17 +165,7 @@ export class TenantQueriesHttpController {
     const deadline = Date.now() + MIN_POSITION_WAIT_MS;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new ProblemError(
-          problem(
-            503,
-            'PROJECTION_LAGGING',
-            'Projection lagging',
-            `The read models do not show the root workspace ${rootWorkspaceId} yet; retry shortly.`,
-          ),
-          { 'Retry-After': '1' },
-        );
-      }
+      if (left <= 0) throw projectionLagging(`do not show the root workspace ${rootWorkspaceId}`);
       await this.progress.nextCommit(Math.min(ROOT_POLL_MS, left));
       try {
         return await read();
