@@ -40,7 +40,17 @@ type Answer = Awaited<ReturnType<typeof call>>;
         run('nsenter', ['--target', String(service.child.pid), '--mount', '--', '/bin/sh', '-c', script]);
       const created = await call(service, 'POST', '/v1/tenants', { name: `Full disk ${randomUUID()}` });
       expect(created.status).toBe(201);
+      const port = /embedded PostgreSQL at postgres:\/\/\S+@127\.0\.0\.1:(\d+)\//.exec(service.output())?.[1];
       return {
+        /** A connection of its own to the service's embedded server, as an operator's psql. */
+        connect: async () => {
+          const client = new pg.Client({
+            connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/tenancy`,
+          });
+          client.on('error', () => undefined);
+          await client.connect();
+          return client;
+        },
         service,
         workspaces: `/v1/tenants/${String(created.body.tenantId)}/workspaces`,
         /** Fills the disk, leaving `room` KiB free. */
@@ -129,17 +139,12 @@ type Answer = Awaited<ReturnType<typeof call>>;
     }, 120_000);
 
     it('once the server stops for want of room in its write-ahead log, readiness and the log say why, and it is started again once space is freed', async () => {
-      const { service, workspaces, fill, free } = await onASmallDisk();
+      const { service, workspaces, fill, free, connect } = await onASmallDisk();
       const before = await call(service, 'POST', workspaces, { name: 'before' });
       expect(before.status).toBe(201);
       await fill();
       // Write-ahead log and nothing else, until it needs a new file: the server panics and stops.
-      const port = /embedded PostgreSQL at postgres:\/\/\S+@127\.0\.0\.1:(\d+)\//.exec(service.output())?.[1];
-      const direct = new pg.Client({
-        connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/tenancy`,
-      });
-      direct.on('error', () => undefined);
-      await direct.connect();
+      const direct = await connect();
       const stopped = await (async () => {
         for (let i = 0; i < 400; i++) {
           await direct.query(`SELECT pg_logical_emit_message(false, 'filler', repeat('x', 100000))`);
@@ -176,18 +181,37 @@ type Answer = Awaited<ReturnType<typeof call>>;
     }, 120_000);
 
     it('a replay that runs out of room exits 1, says where its work is kept and how to go on, and resumes once space is freed', async () => {
-      const { service, workspaces, fill, free, tenancy } = await onASmallDisk();
-      // Enough rows that the rebuild's tables outgrow the room left, in eight at a time.
-      const created = await Promise.all(
-        Array.from({ length: 8 }, async (_, lane) => {
-          const statuses: number[] = [];
-          for (let i = 0; i < 75; i++)
-            statuses.push((await call(service, 'POST', workspaces, { name: `w ${lane}.${i}` })).status);
-          return statuses;
-        }),
+      const { service, workspaces, fill, free, tenancy, connect } = await onASmallDisk();
+      // Some megabytes of read models, in eight at a time.
+      const created = (
+        await Promise.all(
+          Array.from({ length: 8 }, async (_, lane) => {
+            const answers: Answer[] = [];
+            for (let i = 0; i < 300; i++)
+              answers.push(await call(service, 'POST', workspaces, { name: `w ${lane}.${i}` }));
+            return answers;
+          }),
+        )
+      ).flat();
+      expect(new Set(created.map((answer) => answer.status))).toEqual(new Set([201]));
+      // Every read model done with them: the projectors write nothing more into the room left.
+      const last = created
+        .map((answer) => String(answer.body.position))
+        .sort()
+        .at(-1)!;
+      const caughtUp = await call(service, 'GET', workspaces, undefined, { 'Min-Position': last });
+      expect(caughtUp.status).toBe(200);
+      // Room for about half of what the replay rebuilds: its empty tables fit, its load does not.
+      const direct = await connect();
+      const { rows } = await direct.query<{ bytes: string }>(
+        `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'read_model' AND c.relkind = 'r'`,
       );
-      expect(new Set(created.flat())).toEqual(new Set([201]));
-      await fill(1024);
+      await direct.end();
+      const live = Number(rows[0]?.bytes);
+      expect(live).toBeGreaterThan(2 * 1024 * 1024);
+      await fill(Math.round(live / 2 / 1024));
       const failed = await tenancy(['replay']);
       expect(failed.code).toBe(1);
       const lines = failed.stderr.trimEnd().split('\n');
