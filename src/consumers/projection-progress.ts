@@ -58,6 +58,24 @@ export class ProjectionProgress {
   }
 
   /**
+   * Waits for the next local commit (or `pollMs`, for projectors in other instances), then tries
+   * `attempt`; again until it answers or `timeoutMs` have passed. Its answer, or undefined.
+   */
+  async until<T>(
+    attempt: () => Promise<T | undefined>,
+    timeoutMs: number,
+    pollMs = 25,
+  ): Promise<T | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
+      await this.nextCommit(Math.min(pollMs, left));
+      const answer = await attempt();
+      if (answer !== undefined) return answer;
+    }
+    return undefined;
+  }
+
+  /**
    * Whether every read model has applied the event at this position (or later ones): a read may
    * join the tenancy tables with the membership ones, so all of them must have got there.
    *

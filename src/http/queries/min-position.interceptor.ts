@@ -18,7 +18,6 @@ import { ApiMinPosition, ApiRoute, type ProblemCodes } from '../openapi/api-docs
 
 /** How long a read waits for the read models to reach its Min-Position before answering 503. */
 export const MIN_POSITION_WAIT_MS = 5_000;
-const POLL_MS = 25;
 
 /**
  * Read your writes: a GET with `Min-Position: <position from a write response>` is answered only
@@ -41,15 +40,13 @@ export class MinPositionInterceptor implements NestInterceptor {
   }
 
   private async waitFor(position: Position): Promise<void> {
-    const deadline = Date.now() + MIN_POSITION_WAIT_MS;
     if (await this.progress.hasApplied(position)) return;
     await requireWrittenPosition(this.eventStore, position);
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw projectionLagging(`have not reached ${position}`);
-      await this.progress.nextCommit(Math.min(POLL_MS, left));
-      if (await this.progress.hasApplied(position)) return;
-    }
+    const applied = await this.progress.until(
+      async () => (await this.progress.hasApplied(position)) || undefined,
+      MIN_POSITION_WAIT_MS,
+    );
+    if (applied === undefined) throw projectionLagging(`have not reached ${position}`);
   }
 }
 

@@ -28,8 +28,6 @@ import {
 import { pageOf, TENANT_SCHEMA, WORKSPACE_SCHEMA } from '../openapi/api-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 100;
-/** How often a read of a root the read model does not show yet looks again, between local commits. */
-const ROOT_POLL_MS = 25;
 
 /** The read side over HTTP: tenants and workspaces from the read models. */
 @Controller('v1/tenants')
@@ -162,17 +160,16 @@ export class TenantQueriesHttpController {
    * PROJECTION_LAGGING.
    */
   private async onceRootShown<T>(rootWorkspaceId: string, read: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + MIN_POSITION_WAIT_MS;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw projectionLagging(`do not show the root workspace ${rootWorkspaceId}`);
-      await this.progress.nextCommit(Math.min(ROOT_POLL_MS, left));
+    const shown = await this.progress.until(async () => {
       try {
         return await read();
       } catch (error) {
-        if (!isWorkspaceNotFound(error)) throw error;
+        if (isWorkspaceNotFound(error)) return undefined;
+        throw error;
       }
-    }
+    }, MIN_POSITION_WAIT_MS);
+    if (shown === undefined) throw projectionLagging(`do not show the root workspace ${rootWorkspaceId}`);
+    return shown;
   }
 }
 
