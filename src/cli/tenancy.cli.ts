@@ -12,6 +12,7 @@ import { importCommand } from './commands/import.command.js';
 import { auditCommand } from './commands/audit.command.js';
 import { replayCommand } from './commands/replay.command.js';
 import { verifyCommand } from './commands/verify.command.js';
+import { UnknownEventError } from '../stored-events/tenancy-event.codec.js';
 
 /** Every sub-command, in the order the overview lists them. */
 export const TENANCY_COMMANDS: readonly CliCommand[] = [
@@ -127,6 +128,11 @@ export async function runTenancyCli(
       return 2;
     }
     environment.stderr.write(`tenancy ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof UnknownEventError) {
+      environment.stderr.write(
+        'The log holds an event this version cannot read: a newer version of the service wrote it. Run this command with that version.\n',
+      );
+    }
     return 1;
   } finally {
     environment.stdout.off('error', onOutputFailure);

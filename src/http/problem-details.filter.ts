@@ -14,6 +14,7 @@ import { noteDatabaseRefusal } from '../database/database-refusals.js';
 import { ConcurrencyError, EventStoreUnavailableError } from '../event-store/event-store.port.js';
 import { InvalidPositionError } from '../event-store/position.js';
 import { RevisionMismatchError } from '../application/commands/tenant-command.executor.js';
+import { UnknownEventError } from '../stored-events/tenancy-event.codec.js';
 import {
   ActingApiKeyInactive,
   TenancyRuleViolation,
@@ -80,6 +81,8 @@ const HTTP_CODES: Record<number, string> = {
 
 /** What a 503 for an unreachable database tells the client to wait before it retries. */
 const DATABASE_RETRY_AFTER_SECONDS = 1;
+/** ...and one for an event of a newer version: a rolling deployment takes a while to finish. */
+const NEWER_EVENT_RETRY_AFTER_SECONDS = 5;
 const UNAVAILABLE_WARNING_INTERVAL_MS = 5_000;
 
 /** The one place where errors become HTTP answers. */
@@ -87,6 +90,7 @@ const UNAVAILABLE_WARNING_INTERVAL_MS = 5_000;
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
   private lastUnavailableWarning = 0;
+  private lastNewerEventWarning = 0;
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
@@ -97,6 +101,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const [body, headers] = this.toProblem(exception, request);
     if (body.code === 'DATABASE_UNAVAILABLE') {
       this.warnUnavailable(exception);
+    } else if (exception instanceof UnknownEventError) {
+      this.warnNewerEvent(exception);
     } else if (body.status >= 500 && !(exception instanceof ProblemError)) {
       this.logger.error(
         `${request.method} ${request.originalUrl} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
@@ -118,6 +124,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     this.logger.warn(
       `database unavailable, answering 503: ${exception instanceof Error ? exception.message : String(exception)}`,
     );
+  }
+
+  /**
+   * Not a fault of this instance but of its age: one line every few seconds says which event it
+   * cannot read, without a stack, until it is upgraded.
+   */
+  private warnNewerEvent(exception: UnknownEventError): void {
+    const now = Date.now();
+    if (now - this.lastNewerEventWarning < UNAVAILABLE_WARNING_INTERVAL_MS) return;
+    this.lastNewerEventWarning = now;
+    this.logger.warn(`an event this version cannot read, answering 503: ${exception.message}`);
   }
 
   /** An unknown method on a known path: the methods its route does allow (405 instead of 404). */
@@ -206,6 +223,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           'The database cannot serve this request right now; retry shortly.',
         ),
         { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      ];
+    }
+    if (exception instanceof UnknownEventError) {
+      // Nothing was appended: a command folds its stream before it decides. Another instance, of
+      // the version that wrote the event, can serve the request.
+      return [
+        problem(
+          503,
+          'EVENT_FROM_NEWER_VERSION',
+          'Event from a newer version',
+          `The log holds an event this version of the service cannot read (${exception.reason} at position ${exception.recorded.position}); a newer version wrote it. Retry: an upgraded instance can serve this request.`,
+        ),
+        { 'Retry-After': String(NEWER_EVENT_RETRY_AFTER_SECONDS) },
       ];
     }
     if (exception instanceof InvalidPositionError) {

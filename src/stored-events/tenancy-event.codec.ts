@@ -7,8 +7,22 @@ import {
 } from '../tenancy/tenancy.events.js';
 import { tenancyUpcasters } from './upcasting/upcaster-chain.js';
 
+/**
+ * A stored event this version cannot read: a type it does not know, or a schema version newer than
+ * its own. A newer version writes such events while both run (a rolling deployment), or wrote them
+ * before a rollback. A reader must neither guess at it nor skip it: it stops there, and what comes
+ * after waits for an upgraded reader.
+ */
 export class UnknownEventError extends Error {
   override name = 'UnknownEventError';
+
+  constructor(
+    readonly recorded: RecordedEvent,
+    /** What cannot be read: "unknown event type X", "schemaVersion 3 is newer than 2". */
+    readonly reason: string,
+  ) {
+    super(`${recorded.streamName}@${recorded.revision}: ${reason}`);
+  }
 }
 
 /** A stored event as every reader outside the domain fold wants it: in the current shape, with its metadata. */
@@ -49,8 +63,13 @@ export function storedSchemaVersionOf(recorded: RecordedEvent): number {
   const version = recorded.metadata.schemaVersion;
   if (version === undefined) return 0;
   if (typeof version !== 'number') {
+    throw new UnknownEventError(recorded, `schemaVersion ${JSON.stringify(version)} is not a number`);
+  }
+  if (version > CURRENT_SCHEMA_VERSION) {
+    // Reading it as the current shape could silently lose what the newer version added.
     throw new UnknownEventError(
-      `${recorded.streamName}@${recorded.revision}: schemaVersion ${JSON.stringify(version)} is not a number`,
+      recorded,
+      `${recorded.type} has schemaVersion ${version}, newer than this version's ${CURRENT_SCHEMA_VERSION}`,
     );
   }
   return version;
@@ -58,9 +77,7 @@ export function storedSchemaVersionOf(recorded: RecordedEvent): number {
 
 function tenancyTypeOf(recorded: RecordedEvent): TenancyEventType {
   if (!isTenancyEventType(recorded.type)) {
-    throw new UnknownEventError(
-      `${recorded.streamName}@${recorded.revision}: unknown event type ${recorded.type}`,
-    );
+    throw new UnknownEventError(recorded, `unknown event type ${recorded.type}`);
   }
   return recorded.type;
 }

@@ -234,6 +234,39 @@ describe('checkpointed consumer', () => {
     expect(rows[0]?.count).toBe(3);
   });
 
+  it('one that stopped on an event it cannot apply lets a standby that can (a newer version) take over there', async () => {
+    const stream = `newer-${randomUUID()}`;
+    const name = `newer-${stream}`;
+    const table = `newer_${randomUUID().slice(0, 8)}`;
+    await database.pool.query(`CREATE TABLE ${table} (n serial, event_id uuid UNIQUE)`);
+    const record = recordingHandler(table);
+    const older = consumer(
+      name,
+      stream,
+      async (client, events) => {
+        if (events.some((event) => event.type === 'FromNewer'))
+          throw new Error('unknown event type FromNewer');
+        await record(client, events);
+      },
+      { maxAttempts: 2 },
+    );
+    older.start();
+    await waitFor(async () => older.status().state === 'active', 5000);
+    const newer = consumer(name, stream, record);
+    newer.start();
+    await waitFor(async () => newer.status().state === 'standby', 5000);
+    const last = await append(stream, ['A', 'FromNewer', 'B']);
+    await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
+    expect(older.status().state).toBe('failed');
+    expect(newer.status().state).toBe('active');
+    const { rows } = await database.pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM ${table}`,
+    );
+    expect(rows[0]?.count).toBe(3);
+    await older.stop();
+    await newer.stop();
+  });
+
   const terminateBackendOf = async (name: string): Promise<number> =>
     (
       await database.pool.query<{ count: number }>(

@@ -46,16 +46,16 @@ export class TenantHistoryReader {
     })) {
       records.push(event);
     }
-    const items: TenantHistoryItem[] = (await publishEvents(records, this.personalData)).map(
-      ({ recorded, type, data, metadata }) => ({
-        revision: recorded.revision,
-        position: recorded.position,
-        type,
-        data,
-        metadata,
-        recordedAt: recorded.recordedAt.toISOString(),
-      }),
-    );
+    // An event this version cannot read ends the page before it (and is thrown when it comes first).
+    const { events, stoppedAt } = await publishEvents(records, this.personalData);
+    const items: TenantHistoryItem[] = events.map(({ recorded, type, data, metadata }) => ({
+      revision: recorded.revision,
+      position: recorded.position,
+      type,
+      data,
+      metadata,
+      recordedAt: recorded.recordedAt.toISOString(),
+    }));
     if (items.length === 0) {
       const last = await this.store.streamRevision(stream);
       if (last === undefined) throw new TenancyRuleViolation('TENANT_NOT_FOUND', `No tenant ${tenantId}.`);
@@ -63,7 +63,7 @@ export class TenantHistoryReader {
       // a reader that starts there, so it is refused rather than answered with nothing.
       if (after > last) throw invalidField('after', `is after the stream's last revision (${last})`);
     }
-    const more = items.length > limit;
+    const more = items.length > limit || stoppedAt !== undefined;
     const page = more ? items.slice(0, limit) : items;
     return { items: page, next: more ? (page[page.length - 1]?.revision ?? null) : null };
   }

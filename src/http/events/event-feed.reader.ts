@@ -3,6 +3,7 @@ import { requireLoggedPosition } from '../../application/queries/written-positio
 import { followLog } from '../../consumers/log-follower.js';
 import { PersonalDataVault } from '../../personal-data/personal-data.vault.js';
 import { publishEvents, type PublishedEvent } from '../../personal-data/published-events.js';
+import type { UnknownEventError } from '../../stored-events/tenancy-event.codec.js';
 import {
   EVENT_STORE,
   type EventFilter,
@@ -56,13 +57,22 @@ export class EventFeedReader {
     return requireLoggedPosition(this.store, position, field);
   }
 
+  /**
+   * An event this version cannot read ends the page before it, and a page that would start with it
+   * throws (UnknownEventError): the next page starts there, once an upgraded instance serves it.
+   */
   async page(after: Position | undefined, limit: number, selection: FeedSelection): Promise<FeedPage> {
     const page = await this.store.readAll({ after, maxCount: limit, filter: filterOf(selection) });
-    return { items: await this.items(page.events), next: page.nextPosition ?? after ?? null };
+    const { items, stoppedAt } = await this.items(page.events);
+    const next = stoppedAt === undefined ? page.nextPosition : items[items.length - 1]?.position;
+    return { items, next: next ?? after ?? null };
   }
 
-  private async items(records: readonly RecordedEvent[]): Promise<FeedItem[]> {
-    return (await publishEvents(records, this.personalData)).map(toFeedItem);
+  private async items(
+    records: readonly RecordedEvent[],
+  ): Promise<{ items: FeedItem[]; stoppedAt?: UnknownEventError }> {
+    const { events, stoppedAt } = await publishEvents(records, this.personalData);
+    return { items: events.map(toFeedItem), ...(stoppedAt === undefined ? {} : { stoppedAt }) };
   }
 
   async *live(
@@ -79,7 +89,9 @@ export class EventFeedReader {
       batchSize: LIVE_BATCH_SIZE,
     });
     for await (const { events } of batches) {
-      for (const item of await this.items(events)) yield item;
+      const { items, stoppedAt } = await this.items(events);
+      for (const item of items) yield item;
+      if (stoppedAt !== undefined) throw stoppedAt;
     }
   }
 }

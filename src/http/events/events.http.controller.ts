@@ -7,6 +7,7 @@ import { HttpDrain } from '../http-drain.js';
 import { StreamAdmission } from './stream-admission.js';
 import type { Position } from '../../event-store/event-store.port.js';
 import { isPosition } from '../../event-store/position.js';
+import { UnknownEventError } from '../../stored-events/tenancy-event.codec.js';
 import {
   isTenancyEventType,
   TENANCY_EVENT_TYPES,
@@ -174,7 +175,12 @@ export class EventFeedHttpController {
       }
     } catch (error) {
       // The status line is long gone: the client learns of the failure by the stream ending, and
-      // resumes from its Last-Event-ID.
+      // resumes from its Last-Event-ID. An event of a newer version ends it after every event
+      // before it; an upgraded instance serves the rest.
+      if (error instanceof UnknownEventError) {
+        this.logger.warn(`event stream ended at an event this version cannot read: ${error.message}`);
+        return;
+      }
       this.logger.error(
         `event stream failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );

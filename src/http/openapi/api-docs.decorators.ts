@@ -13,13 +13,16 @@ export type ProblemCodes = Readonly<Record<number, readonly string[]>>;
  * Every /v1 route may answer these: a body is read (and refused if it is no JSON, does not parse or
  * is too large) and the query checked before the route's own rules, also on a route that takes no
  * body or no query parameter (README: such a route refuses one rather than ignoring it).
+ * EVENT_FROM_NEWER_VERSION: a route that reads a tenant's stream or the log met an event only a
+ * newer version can read (while two versions run side by side); listed for every route rather
+ * than only for those that read the log.
  */
 const EVERY_ROUTE: ProblemCodes = {
   400: ['VALIDATION_FAILED', 'MALFORMED_BODY'],
   401: ['UNAUTHORIZED'],
   413: ['PAYLOAD_TOO_LARGE'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
-  503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE'],
+  503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE', 'EVENT_FROM_NEWER_VERSION'],
 };
 
 /** Headers a problem answer of this status carries, whichever its code. */

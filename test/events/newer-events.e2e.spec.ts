@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { createLogger } from '../../src/observability/logger.js';
+import { CURRENT_SCHEMA_VERSION } from '../../src/tenancy/tenancy.events.js';
+import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
+import { capture } from '../support/capture.js';
+import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
+import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { openEventStream, type EventStreamClient } from './sse-client.js';
+
+interface FeedItem {
+  position: string;
+  streamName: string;
+  revision: number;
+  type: string;
+}
+
+/**
+ * While two versions run side by side (a rolling deployment), or after a rollback, the log holds
+ * events the older version cannot read: a type it does not know, or a known type in a newer schema
+ * version. The older version must neither guess nor skip them, and must not answer 500: what it
+ * can serve it serves, and the rest is a 503 a client retries (an upgraded instance can serve it).
+ */
+describe('events written by a newer version', () => {
+  let app: TestApp;
+  const logs = capture();
+  const http = () => request(app.server);
+  const streams: EventStreamClient[] = [];
+  const metadata = (schemaVersion: number) => ({
+    correlationId: randomUUID(),
+    causationId: randomUUID(),
+    actor: 'operator',
+    occurredAt: new Date().toISOString(),
+    schemaVersion,
+  });
+  const createTenant = async () => {
+    const tenantId = randomUUID();
+    const response = await http()
+      .post('/v1/tenants')
+      .set(AUTH)
+      .send({ tenantId, name: `Newer ${tenantId}` });
+    expect(response.status).toBe(201);
+    return tenantId;
+  };
+  const revisionOf = async (tenantId: string) =>
+    (
+      await app.database.pool.query<{ revision: string }>(
+        'SELECT revision FROM event_streams WHERE stream_name = $1',
+        [tenantStreamName(tenantId)],
+      )
+    ).rows[0]?.revision;
+  const expectNewerEventProblem = (response: request.Response) => {
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.headers['retry-after']).toMatch(/^\d+$/);
+    expect(response.body).toMatchObject({ status: 503, code: 'EVENT_FROM_NEWER_VERSION' });
+    expect(response.body.detail).toContain('TenantLabelAdded');
+  };
+
+  let earlier: string;
+  let unknownOne: string;
+  let newerShape: string;
+  let later: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ runConsumers: false }, createLogger('warn', logs));
+    await app.app.listen(0, '127.0.0.1');
+    earlier = await createTenant();
+    unknownOne = await createTenant();
+    // As a newer version appends them: a type this version does not know...
+    await app.runtime.eventStore.appendToStream(
+      tenantStreamName(unknownOne),
+      [
+        {
+          type: 'TenantLabelAdded',
+          data: { tenantId: unknownOne, label: 'gold' },
+          metadata: metadata(CURRENT_SCHEMA_VERSION),
+        },
+      ],
+      'stream_exists',
+    );
+    // ...and a type it knows, in a shape of a later schema version.
+    newerShape = await createTenant();
+    await app.runtime.eventStore.appendToStream(
+      tenantStreamName(newerShape),
+      [
+        {
+          type: 'TenantRenamed',
+          data: { tenantId: newerShape, name: 'Renamed later', label: 'gold' },
+          metadata: metadata(CURRENT_SCHEMA_VERSION + 1),
+        },
+      ],
+      'stream_exists',
+    );
+    later = await createTenant();
+  });
+  afterAll(async () => {
+    for (const stream of streams) stream.close();
+    await app.close();
+  });
+
+  it('a command on a stream holding one answers 503 with a stable code and appends nothing', async () => {
+    for (const tenantId of [unknownOne, newerShape]) {
+      const before = await revisionOf(tenantId);
+      const response = await http()
+        .patch(`/v1/tenants/${tenantId}`)
+        .set(AUTH)
+        .send({ name: `Again ${tenantId}` });
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('EVENT_FROM_NEWER_VERSION');
+      expect(await revisionOf(tenantId)).toBe(before);
+    }
+    const patched = await http()
+      .patch(`/v1/tenants/${later}`)
+      .set(AUTH)
+      .send({ name: `Later ${later}` });
+    expect(patched.status).toBe(200);
+  });
+
+  it('the feed serves every event before it, then answers 503 at it, never skipping it', async () => {
+    const first = await http().get('/v1/events').query({ limit: 1000 }).set(AUTH);
+    expect(first.status).toBe(200);
+    const items = first.body.items as FeedItem[];
+    expect(items.some((item) => item.streamName === tenantStreamName(earlier))).toBe(true);
+    expect(items.map((item) => item.streamName)).not.toContain(tenantStreamName(later));
+    const last = items[items.length - 1];
+    expect(last).toMatchObject({ streamName: tenantStreamName(unknownOne), type: 'TenantCreated' });
+    expect(first.body.next).toBe(last?.position);
+
+    const at = await http().get('/v1/events').query({ after: first.body.next, limit: 1000 }).set(AUTH);
+    expectNewerEventProblem(at);
+  });
+
+  it("a tenant's history serves its events up to it, then answers 503", async () => {
+    const first = await http().get(`/v1/tenants/${unknownOne}/events`).query({ limit: 100 }).set(AUTH);
+    expect(first.status).toBe(200);
+    expect((first.body.items as FeedItem[]).map((item) => item.type)).toEqual(['TenantCreated']);
+    expect(first.body.next).toBe(0);
+    const at = await http()
+      .get(`/v1/tenants/${unknownOne}/events`)
+      .query({ after: first.body.next })
+      .set(AUTH);
+    expectNewerEventProblem(at);
+    // Another tenant's history is not held up.
+    const other = await http().get(`/v1/tenants/${later}/events`).set(AUTH);
+    expect(other.status).toBe(200);
+  });
+
+  it('a live stream delivers every event before it', async () => {
+    const stream = openEventStream(app.server, '/v1/events/stream?from=start', AUTH);
+    streams.push(stream);
+    expect(await stream.status).toBe(200);
+    const before = (await http().get('/v1/events').query({ limit: 1000 }).set(AUTH)).body.items as FeedItem[];
+    await stream.waitForEvents(before.length, 5_000);
+    expect(stream.events.map((event) => event.id)).toEqual(before.map((item) => item.position));
+  });
+
+  it("the operator's commands that publish events exit 1 and say a newer version wrote it", async () => {
+    for (const args of [
+      ['history', '--tenant', unknownOne],
+      ['export', '--tenant', unknownOne],
+    ]) {
+      const run = await runTenancyProcess(args, app.database.url);
+      expect(run.code).toBe(1);
+      expect(cliSaid(run).join('\n')).toContain('unknown event type TenantLabelAdded');
+      expect(run.stderr).toContain('a newer version of the service wrote it');
+    }
+  });
+
+  it('logs what it met as a warning, not as a failure with its stack', () => {
+    const lines = logs
+      .text()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { level: string; msg: string; status?: number });
+    // Each 5xx answer has its request line at error level, as for any 503; nothing else is an error.
+    const errors = lines.filter((line) => line.level === 'error' || line.level === 'fatal');
+    expect(errors.filter((line) => line.status !== 503)).toEqual([]);
+    expect(lines.some((line) => line.level === 'warn' && line.msg.includes('TenantLabelAdded'))).toBe(true);
+  });
+});
