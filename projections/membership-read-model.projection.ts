@@ -1,8 +1,12 @@
 import type { RecordedEvent } from '../src/event-store/event-store.port.js';
 import { occurredAt } from '../src/stored-events/event-metadata.js';
-import { decodeTenancyEvent } from '../src/stored-events/tenancy-event.codec.js';
+import { decodeTenancyEvent, requireKnownEventType } from '../src/stored-events/tenancy-event.codec.js';
 import { apiKeyGrantIdOf, roleOfApiKey } from '../src/tenancy/api-key-grants.js';
-import type { TenancyEvent, TenancyEventType } from '../src/tenancy/tenancy.events.js';
+import {
+  isTenancyEventType,
+  type TenancyEvent,
+  type TenancyEventType,
+} from '../src/tenancy/tenancy.events.js';
 import { TENANT_STREAM_PREFIX } from '../src/tenancy/tenant-stream.js';
 import { sql, sqlText, type SqlStatement } from '../src/database/sql-statement.js';
 import type { Projection } from './projection.js';
@@ -45,14 +49,15 @@ export const membershipReadModelProjection: Projection = {
   changedBy: PROJECTED,
   tables: ['membership_revisions', 'members', 'member_groups', 'group_members', 'grants'],
   project(recorded: RecordedEvent): readonly SqlStatement[] {
-    if (!PROJECTED.has(recorded.type as TenancyEventType)) return [];
+    if (!PROJECTED.has(requireKnownEventType(recorded))) return [];
     const statement = statementFor(decodeTenancyEvent(recorded), recorded);
     return statement === undefined ? [] : [statement];
   },
   // A rebuild loads runs of the events that only add rows (and of those that change nothing here)
   // in their final form; the others go through the statements above.
   bulkLoad: {
-    handles: (event) => MEMBERSHIP_ADDS.has(event.type) || !PROJECTED.has(event.type as TenancyEventType),
+    handles: (event) =>
+      MEMBERSHIP_ADDS.has(event.type) || (isTenancyEventType(event.type) && !PROJECTED.has(event.type)),
     load: loadMembershipAdds,
   },
 };

@@ -6,6 +6,7 @@ import { EVENT_STORE, type EventStore, type Position } from '../event-store/even
 import { comparePositions } from '../event-store/position.js';
 import type { Projection } from '../../projections/projection.js';
 import { LIVE_READ_MODEL_SCHEMA, READ_MODEL_PROJECTIONS } from '../../projections/read-model.projections.js';
+import { isTenancyEventType } from '../tenancy/tenancy.events.js';
 
 const PROJECTION_NAMES = READ_MODEL_PROJECTIONS.map((projection) => projection.name);
 const PROJECTIONS = new Map(READ_MODEL_PROJECTIONS.map((projection) => [projection.name, projection]));
@@ -128,7 +129,8 @@ export class ProjectionProgress {
     let reached = false;
     for (const event of page.events) {
       if (comparePositions(event.position, position) > 0) return true;
-      if (projection.changedBy?.has(event.type)) return false;
+      // A type this version does not know may change it (a newer version wrote it).
+      if (!isTenancyEventType(event.type) || projection.changedBy?.has(event.type)) return false;
       reached = comparePositions(event.position, position) === 0;
     }
     return reached;

@@ -40,12 +40,12 @@ export interface DecodedEvent {
  * projections, process managers), so that older shapes are upcast in exactly one place.
  */
 export function decodeTenancyEvent(recorded: RecordedEvent): TenancyEvent {
-  return upcastEvent(recorded, tenancyTypeOf(recorded), storedSchemaVersionOf(recorded));
+  return upcastEvent(recorded, requireKnownEventType(recorded), storedSchemaVersionOf(recorded));
 }
 
 /** For the event feed and export: the decoded event together with the metadata it is published with. */
 export function decodeRecorded(recorded: RecordedEvent): DecodedEvent {
-  const type = tenancyTypeOf(recorded);
+  const type = requireKnownEventType(recorded);
   const storedSchemaVersion = storedSchemaVersionOf(recorded);
   return {
     event: upcastEvent(recorded, type, storedSchemaVersion),
@@ -75,7 +75,11 @@ export function storedSchemaVersionOf(recorded: RecordedEvent): number {
   return version;
 }
 
-function tenancyTypeOf(recorded: RecordedEvent): TenancyEventType {
+/**
+ * The event's type, if this version knows it. For readers that act on some types only and pass the
+ * others by: a type a newer version added may matter to them, so it is thrown, never passed by.
+ */
+export function requireKnownEventType(recorded: RecordedEvent): TenancyEventType {
   if (!isTenancyEventType(recorded.type)) {
     throw new UnknownEventError(recorded, `unknown event type ${recorded.type}`);
   }

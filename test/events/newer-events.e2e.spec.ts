@@ -7,6 +7,7 @@ import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { capture } from '../support/capture.js';
 import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
 import { openEventStream, type EventStreamClient } from './sse-client.js';
 
 interface FeedItem {
@@ -178,5 +179,61 @@ describe('events written by a newer version', () => {
     const errors = lines.filter((line) => line.level === 'error' || line.level === 'fatal');
     expect(errors.filter((line) => line.status !== 503)).toEqual([]);
     expect(lines.some((line) => line.level === 'warn' && line.msg.includes('TenantLabelAdded'))).toBe(true);
+  });
+});
+
+describe('the read models meeting an event of a newer version', () => {
+  let app: TestApp;
+  const logs = capture();
+  const http = () => request(app.server);
+  const consumersOf = async () =>
+    (await http().get('/health/ready')).body.details.consumers as Record<
+      string,
+      { state: string; position: string | null; failure?: string }
+    >;
+
+  beforeAll(async () => {
+    app = await startTestApp({}, createLogger('warn', logs));
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('each projection stops at it, membership included, instead of moving past it', async () => {
+    const tenantId = randomUUID();
+    expect(
+      (
+        await http()
+          .post('/v1/tenants')
+          .set(AUTH)
+          .send({ tenantId, name: `Read ${tenantId}` })
+      ).status,
+    ).toBe(201);
+    // A type a newer version may add, one that could take grants away: skipping it would leave
+    // this version's read of who may do what wrong for good.
+    const unknown = await app.runtime.eventStore.appendToStream(
+      tenantStreamName(tenantId),
+      [{ type: 'GrantsExpired', data: { tenantId }, metadata: { actor: 'operator', schemaVersion: 2 } }],
+      'stream_exists',
+    );
+    const later = randomUUID();
+    expect(
+      (
+        await http()
+          .post('/v1/tenants')
+          .set(AUTH)
+          .send({ tenantId: later, name: `Read ${later}` })
+      ).status,
+    ).toBe(201);
+    const projections = ['tenancy-read-model', 'audit-log', 'membership-read-model'];
+    await waitFor(async () => {
+      const consumers = await consumersOf();
+      return projections.every((name) => consumers[name]?.state === 'failed');
+    }, 20_000);
+    const consumers = await consumersOf();
+    for (const name of projections) {
+      expect(consumers[name]?.failure).toContain('unknown event type GrantsExpired');
+      expect((consumers[name]?.position ?? '') < unknown.position).toBe(true);
+    }
   });
 });
