@@ -60,17 +60,27 @@ export async function openRuntime(
   try {
     // Within the try: a server started here is stopped again if the start goes no further.
     if (embedded) await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
+    let newer: readonly string[];
     if (schema === 'migrate') {
       // An external database may not answer yet; the embedded one is up already.
-      const { applied } = await runMigrations(databaseUrl, {
+      const outcome = await runMigrations(databaseUrl, {
         waitMs: embedded ? 0 : config.databaseStartWaitMs,
         log: (line) => log('warn', line),
       });
+      newer = outcome.newer;
       log(
         'log',
-        applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date',
+        outcome.applied.length > 0
+          ? `applied migrations: ${outcome.applied.join(', ')}`
+          : 'database schema is up to date',
       );
-    } else await requireCurrentSchema(databaseUrl);
+    } else ({ newer } = await requireCurrentSchema(databaseUrl));
+    if (newer.length > 0) {
+      log(
+        'warn',
+        `the database's schema is ahead of this version: a newer version applied ${newer.join(', ')}, which this one does not know. It runs on it; roll forward when you can (docs/deploying.md, Upgrading)`,
+      );
+    }
     return await openWithDatabase(config, { ...pool, connectionString: databaseUrl }, embedded);
   } catch (error) {
     await embedded?.stop();

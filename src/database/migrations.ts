@@ -12,6 +12,8 @@ const MIGRATIONS_TABLE = 'schema_migrations';
 
 export interface MigrationOutcome {
   readonly applied: readonly string[];
+  /** Migrations recorded as applied that this version does not have: a newer version applied them. */
+  readonly newer: readonly string[];
 }
 
 /** How long a start waits for a database it cannot reach yet, and where it says so (connect). */
@@ -43,10 +45,23 @@ export async function runMigrations(
       advisoryLockMode: 'wait',
       log: () => undefined,
     });
-    return { applied: ran.map((migration) => migration.name) };
+    return { applied: ran.map((migration) => migration.name), newer: await newerMigrations(client) };
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The migrations recorded as applied that this version does not have, oldest first: after a
+ * rollback, those a newer version applied. This version runs on such a schema (its own migrations
+ * are all there), but what the newer ones changed is not its to rebuild.
+ */
+export async function newerMigrations(client: Pick<pg.ClientBase, 'query'>): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT name FROM public.${MIGRATIONS_TABLE} ORDER BY run_on, id`,
+  );
+  const known = new Set(await migrationNames());
+  return rows.map((row) => row.name).filter((name) => !known.has(name));
 }
 
 /**
@@ -54,7 +69,7 @@ export async function runMigrations(
  * commands read a database they must not alter, and one pointed at the wrong database would
  * otherwise create the whole schema there and then report an empty log as consistent.
  */
-export async function requireCurrentSchema(connectionString: string): Promise<void> {
+export async function requireCurrentSchema(connectionString: string): Promise<{ newer: readonly string[] }> {
   const remedy = 'start the service on it (it applies the migrations) or run `npm run migrate`';
   const client = await connect(connectionString);
   try {
@@ -69,6 +84,7 @@ export async function requireCurrentSchema(connectionString: string): Promise<vo
       throw new Error(
         `the database's tenancy schema is behind this version (not applied: ${missing.join(', ')}): ${remedy}`,
       );
+    return { newer: await newerMigrations(client) };
   } finally {
     await client.end();
   }

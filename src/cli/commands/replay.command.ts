@@ -5,6 +5,7 @@ import {
   REPLAY_SCHEMA,
   ReplayRunningError,
 } from '../../../projections/read-model.replay.js';
+import { newerMigrations } from '../../database/migrations.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { writeRespectingBackPressure } from '../output.js';
 import { rebuildProgress } from '../progress-bar.js';
@@ -20,7 +21,8 @@ service keeps answering from the live read models, then swaps the rebuilt tables
 short transaction. The running projectors notice the swap and continue from the rebuilt tables.
 Interrupted, or failed (a full disk), the next run resumes where it stopped; a failed run says
 how much disk its kept tables take. One replay of a database runs at a time: a
-second one exits 1 at once, changing nothing.
+second one exits 1 at once, changing nothing; so does one on a database a newer
+version migrated (its read models are that version's to rebuild).
 
 Options:
   --projection <name>  only this projection (${READ_MODEL_PROJECTIONS.map((projection) => projection.name).join(', ')})
@@ -36,6 +38,13 @@ Options:
     if (projections.length === 0) throw new UsageError(`no projection named ${String(options.projection)}`);
     const store = await context.eventStore();
     const pool = await context.database();
+    const newer = await newerMigrations(pool);
+    if (newer.length > 0) {
+      // Its own projections would fill tables a newer version shaped, under that version's service.
+      throw new Error(
+        `the database's schema was migrated by a newer version (${newer.join(', ')}): its read models are that version's to rebuild; run \`tenancy replay\` of that version`,
+      );
+    }
     const client = await pool.connect();
     try {
       const total = await countTenantEvents(client);
