@@ -455,6 +455,25 @@ describe('the tenancy CLI as a process', () => {
     }
   });
 
+  it('export shows its progress on standard error, a bar for one tenant and a count for the whole log', async () => {
+    const tenant = await tenancy([
+      'export',
+      '--tenant',
+      tenantId,
+      '--out',
+      path.join(directory, 'one.ndjson'),
+    ]);
+    expect(tenant.code).toBe(0);
+    const events = readFileSync(path.join(directory, 'one.ndjson'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{"position"')).length;
+    expect(tenant.stderr).toMatch(new RegExp(`^exporting \\[.*\\] 100% ${events}/${events} events`, 'm'));
+    const all = await tenancy(['export', '--all']);
+    expect(all.code).toBe(0);
+    const lines = all.stdout.split('\n').filter((line) => line.startsWith('{"position"')).length;
+    expect(all.stderr).toMatch(new RegExp(`^exporting ${lines} events`, 'm'));
+  });
+
   it("history refuses --at a position after the log's last event (exit 1), as the feed does; a time after it is the tenant as it is now", async () => {
     const past = await tenancy([
       'history',

@@ -20,6 +20,7 @@ import { isCanonicalUuid } from '../../tenancy/uuid.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { isKnownTenant, plural, writeRespectingBackPressure } from '../output.js';
 import { openOutputFile } from '../output-file.js';
+import { progressBar } from '../progress-bar.js';
 
 /** One line of an export file; `import` reads the same shape back. */
 export interface ExportedEvent {
@@ -84,6 +85,8 @@ export interface ExportOptions {
    * written, and after an import every sealed display name of the file reads as erased.
    */
   readonly keyWrapper?: KeyWrapper;
+  /** Called with the number of events written so far, after each page. */
+  readonly onProgress?: (events: number) => void;
 }
 
 const PAGE_SIZE = 1_000;
@@ -124,6 +127,7 @@ export async function exportEvents(
       await writeLine(toExportedEvent({ ...recorded, data }, options));
       events++;
     }
+    options.onProgress?.(events);
   };
   if (scope === 'all') {
     let after: Position | undefined;
@@ -202,7 +206,8 @@ of the lines before it (each with its line feed):
 or whose lines do not hash to it (one changed after the export).
 Without a passphrase no key is written: after an import every display name of the file reads as
 erased. An erased person's key no longer exists, so no export can carry it.
-Streams with constant memory; safe to pipe into gzip or a slow consumer.
+Streams with constant memory; safe to pipe into gzip or a slow consumer. Progress goes to
+standard error: a bar for one tenant, a count of the events written for the whole log.
 
 Options:
   --tenant <id>   only this tenant's stream
@@ -239,13 +244,28 @@ Options:
       const store = await context.eventStore();
       if (tenantId !== undefined && !(await isKnownTenant(store, tenantId, context.stderr))) return 1;
       const vault = new PersonalDataVault(await context.database());
-      ({ events, keys, keysLeftOut } = await exportEvents(
-        store,
-        tenantId === undefined ? 'all' : { tenantId },
-        file?.stream ?? context.stdout,
-        vault,
-        { raw: options.raw === true, ...(keyWrapper === undefined ? {} : { keyWrapper }) },
-      ));
+      // A tenant's stream says how long it is; the whole log does not, without a count of its own.
+      const total =
+        tenantId === undefined
+          ? undefined
+          : ((await store.streamRevision(tenantStreamName(tenantId))) ?? -1) + 1;
+      const progress = progressBar(context.stderr, 'exporting', total);
+      try {
+        ({ events, keys, keysLeftOut } = await exportEvents(
+          store,
+          tenantId === undefined ? 'all' : { tenantId },
+          file?.stream ?? context.stdout,
+          vault,
+          {
+            raw: options.raw === true,
+            ...(keyWrapper === undefined ? {} : { keyWrapper }),
+            onProgress: (done) => progress.update(done),
+          },
+        ));
+      } finally {
+        // Stopped however the run ends: a bar left running would keep the process alive for ever.
+        progress.stop();
+      }
       await file?.complete();
     } catch (error) {
       // A full disk part way: say which file could not be written.
