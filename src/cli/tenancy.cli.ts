@@ -128,7 +128,10 @@ export async function runTenancyCli(
       return 2;
     }
     environment.stderr.write(`tenancy ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (error instanceof UnknownEventError) {
+    if (
+      error instanceof UnknownEventError ||
+      (error instanceof Error && error.cause instanceof UnknownEventError)
+    ) {
       environment.stderr.write(
         'The log holds an event this version cannot read: a newer version of the service wrote it. Run this command with that version.\n',
       );

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createLogger } from '../../src/observability/logger.js';
 import { CURRENT_SCHEMA_VERSION } from '../../src/tenancy/tenancy.events.js';
 import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { capture } from '../support/capture.js';
+import { createTestDatabase } from '../support/test-database.js';
 import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
 import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
@@ -166,6 +170,39 @@ describe('events written by a newer version', () => {
       expect(run.code).toBe(1);
       expect(cliSaid(run).join('\n')).toContain('unknown event type TenantLabelAdded');
       expect(run.stderr).toContain('a newer version of the service wrote it');
+    }
+  });
+
+  it("import of a newer version's export exits 1 before writing, and says a newer version wrote it", async () => {
+    const exported = await runTenancyProcess(['export', '--tenant', earlier], app.database.url);
+    expect(exported.code).toBe(0);
+    const lines = exported.stdout.split('\n').filter((line) => line.startsWith('{"position"'));
+    const last = JSON.parse(lines[lines.length - 1] as string) as FeedItem & Record<string, unknown>;
+    // The next event of the stream, of a type only a newer version writes.
+    const newer = {
+      ...last,
+      position: `${last.position.slice(0, 17)}${'f'.repeat(16)}`,
+      revision: last.revision + 1,
+      id: randomUUID(),
+      type: 'TenantLabelAdded',
+      data: { tenantId: earlier, label: 'gold' },
+    };
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'tenancy-newer-'));
+    const file = path.join(directory, 'newer.ndjson');
+    await writeFile(file, [...lines, JSON.stringify(newer)].map((line) => `${line}\n`).join(''));
+    const target = await createTestDatabase();
+    try {
+      const run = await runTenancyProcess(['import', file, '--without-end-line'], target.url);
+      expect(run.code).toBe(1);
+      expect(cliSaid(run).join('\n')).toContain('unknown event type TenantLabelAdded');
+      expect(run.stderr).toContain('a newer version of the service wrote it');
+      const { rows } = await target.pool.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM events',
+      );
+      expect(rows[0]?.count).toBe(0);
+    } finally {
+      await target.drop();
+      await rm(directory, { recursive: true, force: true });
     }
   });
 

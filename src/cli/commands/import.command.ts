@@ -306,6 +306,9 @@ async function checkImportFile(
       } catch (error) {
         throw new ImportError(
           `line ${lineNumber}: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
         );
       }
     }
