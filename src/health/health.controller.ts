@@ -223,6 +223,16 @@ export class HealthController {
   }
 
   private apiKeyState(): CheckResult {
+    const unreadable = this.apiKeys.unreadableEvent();
+    // Degraded, not down, also while it was still loading: it will load no further, the operator
+    // key works, and every other instance of this version is in the same state, so failing
+    // readiness would take them all out of the load balancer.
+    if (unreadable !== undefined) {
+      return {
+        status: 'degraded',
+        message: `stopped at a key event a newer version wrote (${unreadable.message}); tenant keys are refused until an upgraded instance serves them`,
+      };
+    }
     return this.apiKeys.isReady()
       ? { status: 'up' }
       : {

@@ -10,7 +10,7 @@ import { tenantStreamName } from '../../src/tenancy/tenant-stream.js';
 import { capture } from '../support/capture.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { cliSaid, runTenancyProcess } from '../support/tenancy-process.js';
-import { AUTH, startTestApp, type TestApp } from '../support/test-app.js';
+import { AUTH, startTestApp, startTestAppOn, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { openEventStream, type EventStreamClient } from './sse-client.js';
 
@@ -206,6 +206,51 @@ describe('events written by a newer version', () => {
     }
   });
 
+  // Last of this app: its key registry stays where it stopped.
+  it('an API key event it cannot read makes it refuse tenant keys (503) until upgraded, never trust a stale key list', async () => {
+    const tenantId = await createTenant();
+    const issued = await http().post(`/v1/tenants/${tenantId}/api-keys`).set(AUTH).send({ role: 'admin' });
+    expect(issued.status).toBe(201);
+    const key = { Authorization: `Bearer ${issued.body.secret as string}` };
+    expect((await http().get('/v1/events').query({ tenantId }).set(key)).status).toBe(200);
+    const stream = openEventStream(app.server, `/v1/events/stream?tenantId=${tenantId}`, key);
+    streams.push(stream);
+    expect(await stream.status).toBe(200);
+    // A key event in a newer shape: whether it revokes this key, or another, cannot be told here.
+    const other = await createTenant();
+    await app.runtime.eventStore.appendToStream(
+      tenantStreamName(other),
+      [
+        {
+          type: 'ApiKeyRevoked',
+          data: { tenantId: other, apiKeyId: randomUUID(), reason: 'rotated' },
+          metadata: metadata(CURRENT_SCHEMA_VERSION + 1),
+        },
+      ],
+      'stream_exists',
+    );
+    await waitFor(
+      async () => (await http().get('/v1/events').query({ tenantId }).set(key)).status !== 200,
+      5_000,
+    );
+    const refused = await http().get('/v1/events').query({ tenantId }).set(key);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(refused.body.code).toBe('EVENT_FROM_NEWER_VERSION');
+    // A stream the key opened before ends too.
+    await stream.closed;
+    // Nothing of the other tenant's event is told to this key's holder.
+    expect(refused.body.detail).not.toContain(other);
+    expect(refused.body.detail).not.toContain('rotated');
+    const ready = await http().get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.details.apiKeys).toMatchObject({ status: 'degraded' });
+    expect(ready.body.details.apiKeys.message).toContain('ApiKeyRevoked');
+    // The operator key does not come from the log, and still works. (Reads from the log: this app
+    // runs no projections.)
+    expect((await http().get('/v1/events').query({ tenantId }).set(AUTH)).status).toBe(200);
+  });
+
   it('logs what it met as a warning, not as a failure with its stack', () => {
     const lines = logs
       .text()
@@ -271,6 +316,65 @@ describe('the read models meeting an event of a newer version', () => {
     for (const name of projections) {
       expect(consumers[name]?.failure).toContain('unknown event type GrantsExpired');
       expect((consumers[name]?.position ?? '') < unknown.position).toBe(true);
+    }
+  });
+});
+
+describe('an instance that starts on a log holding a key event of a newer version', () => {
+  it('is ready, says why its tenant keys are refused, and refuses them with 503 rather than loading for ever', async () => {
+    const database = await createTestDatabase();
+    const first = await startTestAppOn(database, { runConsumers: false });
+    try {
+      const tenantId = randomUUID();
+      expect(
+        (
+          await request(first.server)
+            .post('/v1/tenants')
+            .set(AUTH)
+            .send({ tenantId, name: `Start ${tenantId}` })
+        ).status,
+      ).toBe(201);
+      const issued = await request(first.server)
+        .post(`/v1/tenants/${tenantId}/api-keys`)
+        .set(AUTH)
+        .send({ role: 'admin' });
+      expect(issued.status).toBe(201);
+      await first.runtime.eventStore.appendToStream(
+        tenantStreamName(tenantId),
+        [
+          {
+            type: 'ApiKeyRevoked',
+            data: { tenantId, apiKeyId: issued.body.apiKeyId as string, reason: 'rotated' },
+            metadata: { actor: 'operator', schemaVersion: CURRENT_SCHEMA_VERSION + 1 },
+          },
+        ],
+        'stream_exists',
+      );
+      await first.close();
+      const logs = capture();
+      const second = await startTestAppOn(database, { runConsumers: false }, createLogger('warn', logs));
+      try {
+        const http = () => request(second.server);
+        let ready: request.Response | undefined;
+        await waitFor(async () => {
+          ready = await http().get('/health/ready');
+          return ready.body.details?.apiKeys?.status === 'degraded';
+        }, 10_000);
+        expect(ready?.status).toBe(200);
+        const refused = await http()
+          .get('/v1/events')
+          .query({ tenantId })
+          .set({ Authorization: `Bearer ${issued.body.secret as string}` });
+        expect(refused.status).toBe(503);
+        expect(refused.body.code).toBe('EVENT_FROM_NEWER_VERSION');
+        // Said once, not at every retry of the registry.
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        expect(logs.text().match(/stopped at a key event a newer version wrote/g)).toHaveLength(1);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await database.drop();
     }
   });
 });

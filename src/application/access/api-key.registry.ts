@@ -15,7 +15,7 @@ import {
 } from '../../event-store/event-store.port.js';
 import type { ApiKeyRole, TenancyEvent, TenancyEventType } from '../../tenancy/tenancy.events.js';
 import { TENANT_STREAM_PREFIX } from '../../tenancy/tenant-stream.js';
-import { decodeTenancyEvent } from '../../stored-events/tenancy-event.codec.js';
+import { decodeTenancyEvent, UnknownEventError } from '../../stored-events/tenancy-event.codec.js';
 import { digestOfSecretHash, secretDigestOf } from './api-key-secret.js';
 
 export interface RegisteredKey {
@@ -63,6 +63,8 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
   private readonly closedTenants = new Set<string>();
   private readonly stop = new AbortController();
   private caughtUp = false;
+  /** The key event the fold stopped at, which only a newer version can read: it stays there. */
+  private stoppedAt: UnknownEventError | undefined;
   private readonly caughtUpSignal: Promise<void>;
   private markCaughtUp: () => void = () => undefined;
   private following: Promise<void> | undefined;
@@ -88,8 +90,17 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
     return this.caughtUp;
   }
 
+  /** Resolves once it is ready, or once it has stopped at an event it cannot read. */
   whenReady(): Promise<void> {
     return this.caughtUpSignal;
+  }
+
+  /**
+   * The key event this registry cannot read (a newer version wrote it). Whether that event ends a
+   * key cannot be told, so no tenant key is to be trusted by this instance from then on.
+   */
+  unreadableEvent(): UnknownEventError | undefined {
+    return this.stoppedAt;
   }
 
   /** The live key with this secret, if any. Constant-time in the secret's content. */
@@ -103,9 +114,10 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
   /**
    * Whether a key that was verified still stands here: it has not been revoked and its tenant's
    * deletion has not started. For work that outlives the request the key was checked on (an event
-   * stream), which must stop once the key does.
+   * stream), which must stop once the key does, or once this registry cannot tell (unreadableEvent).
    */
   stillStands(key: RegisteredKey): boolean {
+    if (this.stoppedAt !== undefined) return false;
     return !this.revokedKeys.has(`${key.tenantId}/${key.apiKeyId}`) && !this.closedTenants.has(key.tenantId);
   }
 
@@ -134,7 +146,21 @@ export class ApiKeyRegistry implements OnApplicationBootstrap, OnApplicationShut
       },
       // An event this registry cannot read: it stays where it is (a key event must never be
       // skipped) and tries again, so an upgraded reader on the same log can take over.
-      onApplyError: (error) => this.logger.error(`applying a key event failed, retrying: ${describe(error)}`),
+      onApplyError: (error) => {
+        if (!(error instanceof UnknownEventError)) {
+          this.logger.error(`applying a key event failed, retrying: ${describe(error)}`);
+          return;
+        }
+        // Said once per event, not at every try: it stands until an upgrade.
+        if (this.stoppedAt?.recorded.position !== error.recorded.position) {
+          this.logger.warn(
+            `stopped at a key event a newer version wrote (${error.message}); tenant keys are refused until this instance is upgraded`,
+          );
+        }
+        this.stoppedAt = error;
+        // It will load no further: whoever waits for it has its answer (unreadableEvent).
+        this.markCaughtUp();
+      },
       restartDelayMs: RETRY_DELAY_MS,
     });
   }

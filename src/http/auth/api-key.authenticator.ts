@@ -71,6 +71,19 @@ export class ApiKeyAuthenticator {
     if (secret === undefined) throw unauthorized();
     if (timingSafeEqual(digest(secret), this.operatorDigest)) return { kind: 'operator', id: 'operator' };
     if (!secret.startsWith(API_KEY_SECRET_PREFIX)) throw unauthorized();
+    if (this.registry.unreadableEvent() !== undefined) {
+      // Failing closed: the unread event may end this very key. Of that event nothing is told, as it
+      // may be another tenant's.
+      throw new ProblemError(
+        problem(
+          503,
+          'EVENT_FROM_NEWER_VERSION',
+          'Event from a newer version',
+          'This instance cannot read an API key event a newer version of the service wrote, so it cannot tell whether this key still stands. Retry: an upgraded instance can serve this request.',
+        ),
+        { 'Retry-After': '5' },
+      );
+    }
     if (!this.registry.isReady()) {
       // Refusing would wrongly tell a client its valid key is bad; it only has to ask again.
       throw new ProblemError(
