@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { describeRelease } from './config/release.js';
 import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   log = createLogger(config.logLevel);
   Logger.overrideLogger(new NestPinoLogger(log));
   const logger = new Logger('Tenancy');
+  logger.log(`${describeRelease()} starting`);
   if (!config.operatorKey) {
     const generated = await generateOperatorKey(config.dataDir);
     config = { ...config, operatorKey: generated.key };

@@ -13,6 +13,7 @@ import { auditCommand } from './commands/audit.command.js';
 import { replayCommand } from './commands/replay.command.js';
 import { verifyCommand } from './commands/verify.command.js';
 import { UnknownEventError } from '../stored-events/tenancy-event.codec.js';
+import { describeRelease } from '../config/release.js';
 
 /** Every sub-command, in the order the overview lists them. */
 export const TENANCY_COMMANDS: readonly CliCommand[] = [
@@ -54,7 +55,7 @@ refuse a database whose schema is missing or behind this version.
 Commands:
 ${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
 
-Run \`tenancy <command> --help\` for a command's options.
+Run \`tenancy <command> --help\` for a command's options, \`tenancy --version\` for this release.
 `;
 }
 
@@ -65,6 +66,11 @@ export async function runTenancyCli(
   commands: readonly CliCommand[] = TENANCY_COMMANDS,
 ): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    // Which release, to tell it from another version's CLI or service on the same log.
+    environment.stdout.write(`${describeRelease()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     environment.stdout.write(overview(commands));
     return name === undefined ? 2 : 0;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RELEASE } from '../config/release.js';
 import { logLinesDropped, logWriteErrors } from './log-output.js';
 
 /** How far one consumer of the log is behind its head, measured when the metrics are scraped. */
@@ -157,8 +158,16 @@ export class Metrics {
     collect: () => this.collectStateCache(),
   });
 
+  readonly buildInfo = new Gauge({
+    name: 'tenancy_build_info',
+    help: 'Always 1; its labels say which release this process is: the package version and the event schema version it writes (and reads up to)',
+    labelNames: ['version', 'schema_version'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tenancy_' });
+    this.buildInfo.set({ version: RELEASE.version, schema_version: String(RELEASE.schemaVersion) }, 1);
   }
 
   /** Who measures consumer lag (the consumers know their checkpoints; this folder knows nothing of them). */
