@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
-import { describeRelease } from './config/release.js';
+import { describeRelease } from './app/release.js';
 import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';

@@ -17,6 +17,7 @@ import { RequestValidationPipe, UndeclaredInputInterceptor } from '../http/reque
 import { RouteTable } from '../http/route-table.js';
 import { createLogger, NestPinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { RELEASE } from './release.js';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 
 /**
@@ -59,6 +60,7 @@ export async function createHttpApp(options: AppModuleOptions, logger?: Logger):
     keepAliveTimeoutMs: options.config.httpKeepAliveTimeoutMs,
   });
   answerClientErrors(app.getHttpServer(), app.get(Metrics), log);
+  app.get(Metrics).reportRelease(RELEASE);
   const routes = RouteTable.of(instance);
   // Before the body parser and the routes, so that every request is identified, logged and counted,
   // also one refused before it reaches a handler; graceful shutdown waits for each one.

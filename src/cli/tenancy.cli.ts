@@ -13,7 +13,7 @@ import { auditCommand } from './commands/audit.command.js';
 import { replayCommand } from './commands/replay.command.js';
 import { verifyCommand } from './commands/verify.command.js';
 import { UnknownEventError } from '../stored-events/tenancy-event.codec.js';
-import { describeRelease } from '../config/release.js';
+import { describeRelease } from '../app/release.js';
 
 /** Every sub-command, in the order the overview lists them. */
 export const TENANCY_COMMANDS: readonly CliCommand[] = [

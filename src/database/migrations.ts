@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { PACKAGE_ROOT } from '../config/release.js';
 import { isConnectTimeout, isDatabaseUnavailable } from './database-errors.js';
 import { CONNECT_TIMEOUT_MS, liftTimeouts, longWorkConnectionConfig } from './postgres-pool.js';
 
+/** The folder of the installed package (holding package.json), whether run from src or from dist. */
+export const PACKAGE_ROOT = projectRoot();
 export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations');
 const MIGRATIONS_TABLE = 'schema_migrations';
 
@@ -174,4 +177,15 @@ async function requireUnicode(client: pg.Client): Promise<void> {
       `the database ${database} has the encoding ${encoding}; the service stores any Unicode text and needs a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)`,
     );
   }
+}
+
+/** The folder holding package.json: migrations/ sits beside it, whether run from src or from dist. */
+function projectRoot(): string {
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(directory, 'package.json'))) {
+    const parent = path.dirname(directory);
+    if (parent === directory) throw new Error('package.json not found above the migrations runner');
+    directory = parent;
+  }
+  return directory;
 }

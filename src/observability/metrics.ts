@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RELEASE } from '../config/release.js';
 import { logLinesDropped, logWriteErrors } from './log-output.js';
 
 /** How far one consumer of the log is behind its head, measured when the metrics are scraped. */
@@ -167,7 +166,11 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tenancy_' });
-    this.buildInfo.set({ version: RELEASE.version, schema_version: String(RELEASE.schemaVersion) }, 1);
+  }
+
+  /** Which release this process is (the composition root knows; this folder knows nothing of it). */
+  reportRelease(release: { readonly version: string; readonly schemaVersion: number }): void {
+    this.buildInfo.set({ version: release.version, schema_version: String(release.schemaVersion) }, 1);
   }
 
   /** Who measures consumer lag (the consumers know their checkpoints; this folder knows nothing of them). */

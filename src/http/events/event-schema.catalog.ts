@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../config/release.js';
+import { fileURLToPath } from 'node:url';
 import type { JsonObject } from '../../event-store/event-store.port.js';
 import { isTenancyEventType, type TenancyEventType } from '../../tenancy/tenancy.events.js';
 
@@ -20,7 +21,7 @@ const FILE_NAME = /^([A-Za-z]+)\.v(\d+)\.schema\.json$/;
  * repository), so a file whose name, $id and `type` disagree is refused rather than served.
  */
 export async function loadEventSchemaCatalog(
-  directory: string = path.join(PACKAGE_ROOT, 'schemas', 'events'),
+  directory: string = path.join(projectRoot(), 'schemas', 'events'),
 ): Promise<readonly EventSchemaEntry[]> {
   const entries: EventSchemaEntry[] = [];
   for (const file of (await readdir(directory)).sort()) {
@@ -36,4 +37,15 @@ export async function loadEventSchemaCatalog(
     entries.push({ type, schemaVersion: Number(version), schema });
   }
   return entries.sort((a, b) => a.type.localeCompare(b.type) || a.schemaVersion - b.schemaVersion);
+}
+
+// The schemas live beside package.json, whether this runs from src/ (tsx, jest) or from dist/.
+function projectRoot(): string {
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(directory, 'schemas'))) {
+    const parent = path.dirname(directory);
+    if (parent === directory) throw new Error('no schemas/ directory above the event schema catalog');
+    directory = parent;
+  }
+  return directory;
 }
