@@ -28,6 +28,14 @@ export interface ReplayOptions {
   readonly onProgress?: (progress: RebuildProgress) => void;
   /** The copy is ready, and the swap waits for a transaction that holds the live tables. */
   readonly onSwapWaiting?: () => void;
+  /**
+   * Which release builds the copy (`tenancy 0.1.0 (event schema version 2)`), recorded with it. A
+   * copy kept by another release is started over, not resumed: its projections may differ, and a
+   * copy half of one release and half of another is neither's.
+   */
+  readonly release?: string;
+  /** Told which release built the kept copy that is started over. */
+  readonly onStartOver?: (keptBy: string) => void;
 }
 
 export interface ReplayOutcome {
@@ -76,8 +84,22 @@ async function replayHoldingLock(
 ): Promise<ReplayOutcome> {
   const { client, store } = options;
   if (options.fresh) await dropReadModelSchema(client, REPLAY_SCHEMA);
-  const resumed = await schemaExists(client, REPLAY_SCHEMA);
-  if (!resumed) await startRebuild(client, REPLAY_SCHEMA, projections);
+  let resumed = await schemaExists(client, REPLAY_SCHEMA);
+  // A copy without a release recorded was kept by a release before they were: it is resumed.
+  const keptBy = resumed ? await releaseThatBuilt(client) : null;
+  if (keptBy !== null && options.release !== undefined && keptBy !== options.release) {
+    options.onStartOver?.(keptBy);
+    await dropReadModelSchema(client, REPLAY_SCHEMA);
+    resumed = false;
+  }
+  if (!resumed) {
+    await startRebuild(client, REPLAY_SCHEMA, projections);
+    if (options.release !== undefined) {
+      await client.query(
+        `COMMENT ON SCHEMA ${quoteIdentifier(REPLAY_SCHEMA)} IS ${client.escapeLiteral(options.release)}`,
+      );
+    }
+  }
   const events = await resumeRebuild({
     store,
     client,
@@ -346,6 +368,14 @@ async function liveCheckpoints(client: pg.ClientBase): Promise<Map<string, Posit
       return position === undefined ? [] : [[projection.name, position] as const];
     }),
   );
+}
+
+async function releaseThatBuilt(client: pg.ClientBase): Promise<string | null> {
+  const { rows } = await client.query<{ release: string | null }>(
+    `SELECT obj_description(oid, 'pg_namespace') AS release FROM pg_namespace WHERE nspname = $1`,
+    [REPLAY_SCHEMA],
+  );
+  return rows[0]?.release ?? null;
 }
 
 async function schemaExists(client: pg.ClientBase, schema: string): Promise<boolean> {

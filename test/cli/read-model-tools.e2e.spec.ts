@@ -200,6 +200,32 @@ describe('tenancy replay, verify and audit', () => {
     expect((await cli(['verify'])).code).toBe(0);
   }, 180_000);
 
+  it('replay starts over, saying so, rather than resume a rebuild another release kept', async () => {
+    const client = await app.database.pool.connect();
+    try {
+      const { rows } = await client.query<{ position: string }>(
+        `SELECT position FROM read_model.audit_log ORDER BY position LIMIT 1 OFFSET 500`,
+      );
+      await rebuildReadModels({
+        store: app.runtime.eventStore,
+        client,
+        schema: REPLAY_SCHEMA,
+        until: rows[0]?.position as Position,
+      });
+      // As a `tenancy replay` of another release leaves it: its projections may differ from these.
+      await client.query(`COMMENT ON SCHEMA ${REPLAY_SCHEMA} IS 'tenancy 0.0.1 (event schema version 1)'`);
+    } finally {
+      client.release();
+    }
+    const run = await cli(['replay', '--projection', 'audit-log']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('built by tenancy 0.0.1 (event schema version 1)');
+    expect(run.stdout).toMatch(/audit-log: \d+ events replayed, swapped in/);
+    expect(run.stdout).not.toMatch(/resumed/);
+    await caughtUp();
+    expect((await cli(['verify'])).code).toBe(0);
+  }, 180_000);
+
   it('verify that fails part way stops its progress bar, so that the process can exit', async () => {
     for (const command of ['verify']) {
       const store = app.runtime.eventStore;

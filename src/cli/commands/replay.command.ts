@@ -5,6 +5,7 @@ import {
   REPLAY_SCHEMA,
   ReplayRunningError,
 } from '../../../projections/read-model.replay.js';
+import { describeRelease } from '../../app/release.js';
 import { newerMigrations } from '../../database/migrations.js';
 import { UsageError, type CliCommand } from '../cli-command.js';
 import { writeRespectingBackPressure } from '../output.js';
@@ -63,6 +64,12 @@ Options:
           );
         },
         pool,
+        release: describeRelease(),
+        onStartOver: (keptBy) => {
+          context.stderr.write(
+            `the unfinished replay kept in ${REPLAY_SCHEMA} was built by ${keptBy}, not by this release: starting over\n`,
+          );
+        },
       })
         .finally(progress.done)
         .catch(async (error: unknown) => {
