@@ -30,6 +30,7 @@ import {
 } from './problem.js';
 import { isUnsupportedCharset, unsupportedMediaType } from './json-body.js';
 import { RouteTable } from './route-table.js';
+import { sparingLog } from './sparing-log.js';
 import { ACTOR_KEY, type Actor } from './auth/actor.js';
 
 /** Where each rule of the domain lands in HTTP: missing 404, rule 409, invalid input 400. */
@@ -83,14 +84,13 @@ const HTTP_CODES: Record<number, string> = {
 const DATABASE_RETRY_AFTER_SECONDS = 1;
 /** ...and one for an event of a newer version: a rolling deployment takes a while to finish. */
 const NEWER_EVENT_RETRY_AFTER_SECONDS = 5;
-const UNAVAILABLE_WARNING_INTERVAL_MS = 5_000;
 
 /** The one place where errors become HTTP answers. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
-  private lastUnavailableWarning = 0;
-  private lastNewerEventWarning = 0;
+  private readonly mayWarnUnavailable = sparingLog();
+  private readonly mayWarnNewerEvent = sparingLog();
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
@@ -118,9 +118,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   /** An outage fails every request alike: one line every few seconds says so, without a stack. */
   private warnUnavailable(exception: unknown): void {
     noteDatabaseRefusal(exception);
-    const now = Date.now();
-    if (now - this.lastUnavailableWarning < UNAVAILABLE_WARNING_INTERVAL_MS) return;
-    this.lastUnavailableWarning = now;
+    if (!this.mayWarnUnavailable()) return;
     this.logger.warn(
       `database unavailable, answering 503: ${exception instanceof Error ? exception.message : String(exception)}`,
     );
@@ -131,9 +129,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
    * cannot read, without a stack, until it is upgraded.
    */
   private warnNewerEvent(exception: UnknownEventError): void {
-    const now = Date.now();
-    if (now - this.lastNewerEventWarning < UNAVAILABLE_WARNING_INTERVAL_MS) return;
-    this.lastNewerEventWarning = now;
+    if (!this.mayWarnNewerEvent()) return;
     this.logger.warn(`an event this version cannot read, answering 503: ${exception.message}`);
   }
 

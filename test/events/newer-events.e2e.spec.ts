@@ -161,6 +161,21 @@ describe('events written by a newer version', () => {
     expect(stream.events.map((event) => event.id)).toEqual(before.map((item) => item.position));
   });
 
+  it('streams that end at it, as their clients reconnect, are logged once every few seconds, not once each', async () => {
+    const ended = () =>
+      logs
+        .text()
+        .split('\n')
+        .filter((line) => line.includes('event stream ended at an event this version cannot read')).length;
+    const before = ended();
+    for (let i = 0; i < 3; i++) {
+      const stream = openEventStream(app.server, '/v1/events/stream?from=start', AUTH);
+      streams.push(stream);
+      await stream.closed;
+    }
+    expect(ended() - before).toBeLessThanOrEqual(1);
+  });
+
   it("the operator's commands that publish events exit 1 and say a newer version wrote it", async () => {
     for (const args of [
       ['history', '--tenant', unknownOne],

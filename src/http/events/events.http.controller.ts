@@ -5,6 +5,7 @@ import type { Principal } from '../../application/access/principal.js';
 import { ACTOR_KEY } from '../auth/actor.js';
 import { HttpDrain } from '../http-drain.js';
 import { StreamAdmission } from './stream-admission.js';
+import { sparingLog } from '../sparing-log.js';
 import type { Position } from '../../event-store/event-store.port.js';
 import { isPosition } from '../../event-store/position.js';
 import { UnknownEventError } from '../../stored-events/tenancy-event.codec.js';
@@ -43,6 +44,7 @@ const STREAM_HEADERS = {
 export class EventFeedHttpController {
   private readonly logger = new Logger('EventFeed');
   private readonly admission: StreamAdmission;
+  private readonly mayWarnNewerEvent = sparingLog();
 
   constructor(
     private readonly feed: EventFeedReader,
@@ -178,7 +180,10 @@ export class EventFeedHttpController {
       // resumes from its Last-Event-ID. An event of a newer version ends it after every event
       // before it; an upgraded instance serves the rest.
       if (error instanceof UnknownEventError) {
-        this.logger.warn(`event stream ended at an event this version cannot read: ${error.message}`);
+        // Its client reconnects, and ends there again, until an upgraded instance serves it.
+        if (this.mayWarnNewerEvent()) {
+          this.logger.warn(`event stream ended at an event this version cannot read: ${error.message}`);
+        }
         return;
       }
       this.logger.error(
