@@ -1,5 +1,5 @@
 /** How often a line about a lasting condition is logged at most. */
-export const SPARING_LOG_INTERVAL_MS = 5_000;
+const SPARING_LOG_INTERVAL_MS = 5_000;
 
 /**
  * For a condition that every request meets alike while it lasts (a database away, an event of a

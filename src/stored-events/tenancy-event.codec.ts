@@ -18,7 +18,7 @@ export class UnknownEventError extends Error {
 
   constructor(
     readonly recorded: RecordedEvent,
-    /** What cannot be read: "unknown event type X", "schemaVersion 3 is newer than 2". */
+    /** What cannot be read: "unknown event type X", "X has schemaVersion 3, newer than ...". */
     readonly reason: string,
   ) {
     super(`${recorded.streamName}@${recorded.revision}: ${reason}`);

@@ -21,9 +21,9 @@ Replays the whole event log from position zero into fresh tables (schema ${REPLA
 service keeps answering from the live read models, then swaps the rebuilt tables in within one
 short transaction. The running projectors notice the swap and continue from the rebuilt tables.
 Interrupted, or failed (a full disk), the next run of the same release resumes where it stopped
-(another release's starts over); a failed run says how much disk its kept tables take. One replay of a database runs at a time: a
-second one exits 1 at once, changing nothing; so does one on a database a newer
-version migrated (its read models are that version's to rebuild).
+(another release's starts over); a failed run says how much disk its kept tables take. One replay
+of a database runs at a time: a second one exits 1 at once, changing nothing; so does one on a
+database a newer version migrated (its read models are that version's to rebuild).
 
 Options:
   --projection <name>  only this projection (${READ_MODEL_PROJECTIONS.map((projection) => projection.name).join(', ')})
