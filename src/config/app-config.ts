@@ -208,6 +208,13 @@ export const SETTINGS = {
     meaning:
       'an instance whose consumer connections stay silent this long (milliseconds; frozen, or cut off without a reset) loses them: PostgreSQL ends those sessions, releasing their locks, and another instance takes the consumers over. A live instance speaks on them every third of it',
   }),
+  consumerFailedRetryMs: setting({
+    variable: 'TENANCY_CONSUMER_FAILED_RETRY_MS',
+    schema: integer(0, 86_400_000),
+    default: '60000',
+    meaning:
+      'a projection or process manager that stopped on an event it could not apply (after 5 attempts; readiness says `degraded`) tries that event again this long after (milliseconds), and again for as long as it fails, never skipping it: once the cause is fixed it carries on without a restart. `0`: only a restart tries it again',
+  }),
   logHorizonThresholdMs: setting({
     variable: 'TENANCY_LOG_HORIZON_THRESHOLD_MS',
     schema: integer(100, 3_600_000),

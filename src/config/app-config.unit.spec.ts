@@ -33,6 +33,7 @@ describe('the config schema', () => {
       sseMaxStreamsPerKey: 16,
       sseStallTimeoutMs: 60_000,
       consumerSessionTimeoutMs: 30_000,
+      consumerFailedRetryMs: 60_000,
       logHorizonThresholdMs: 1_000,
       stateCacheEvents: 500_000,
       heapGrowthPercent: 100,

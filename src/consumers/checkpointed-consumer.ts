@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { EventFilter, EventStore, Position, RecordedEvent } from '../event-store/event-store.port.js';
+import { comparePositions } from '../event-store/position.js';
 import { isDatabaseUnavailable, isStatementCancelled } from '../database/database-errors.js';
 import { noteDatabaseRefusal } from '../database/database-refusals.js';
 import { liftTimeouts, longWorkConnectionConfig } from '../database/postgres-pool.js';
@@ -83,6 +84,13 @@ export interface ConsumerOptions {
   readonly coalesceMs?: number;
   /** Attempts at one event before it is recorded as poison and the consumer stops. */
   readonly maxAttempts?: number;
+  /**
+   * How long after stopping on an event the consumer tries it again (connecting and taking the
+   * lock anew, from its stored checkpoint), for as long as it keeps failing; unset or 0: never,
+   * until the instance restarts. A cause fixed meanwhile (a grant put back, a newer version that
+   * applied the event elsewhere) needs no restart.
+   */
+  readonly retryFailedAfterMs?: number;
   /** How often a standby instance tries to take over. */
   readonly standbyRetryMs?: number;
   /**
@@ -148,7 +156,9 @@ export interface ConsumerStatus {
  * with backoff, connects again, takes the lock again and resumes from its stored checkpoint, for as
  * long as it takes. Only an event that keeps failing on
  * a connection that still answers is poison: it is retried a bounded number of times, then
- * recorded and reported, and the consumer stops before it rather than skipping it silently.
+ * recorded and reported, and the consumer stops before it rather than skipping it silently. It
+ * tries the event again after retryFailedAfterMs, for as long as it fails: a cause fixed meanwhile
+ * needs no restart.
  */
 export class CheckpointedConsumer {
   private state: ConsumerState = 'starting';
@@ -163,6 +173,8 @@ export class CheckpointedConsumer {
   private checkpointMoved: AbortController | undefined;
   private eventsApplied = 0;
   private failure: string | undefined;
+  /** The event it stopped on, until it (or another instance) has applied it. */
+  private failedAt: Position | undefined;
   private caughtUp = false;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -208,7 +220,16 @@ export class CheckpointedConsumer {
 
   private async run(): Promise<void> {
     const signal = this.abort.signal;
-    while (!signal.aborted && !this.hasFailed()) {
+    while (!signal.aborted) {
+      if (this.hasFailed()) {
+        const retryMs = this.options.retryFailedAfterMs ?? 0;
+        if (retryMs <= 0) return;
+        await sleep(retryMs, signal);
+        if (signal.aborted) return;
+        this.log('log', `${this.options.name}: trying ${this.failedAt ?? 'the event it stopped on'} again`);
+        // Still reported as failed (see status) until the event is applied, here or elsewhere.
+        this.state = 'starting';
+      }
       try {
         await this.leadWhenPossible(signal);
       } catch (error) {
@@ -265,6 +286,7 @@ export class CheckpointedConsumer {
       );
       if (rows[0]?.locked) break;
       this.leaveActive('standby');
+      if (this.failedAt) await this.seeWhetherAppliedElsewhere(client);
       await sleep(this.options.standbyRetryMs ?? 1000, signal);
       if (signal.aborted) return;
     }
@@ -364,7 +386,25 @@ export class CheckpointedConsumer {
       this.log('error', `${this.options.name}: could not record the failure: ${describe(error)}`),
     );
     this.failure = failure;
+    this.failedAt = event.position;
     this.state = 'failed';
+  }
+
+  /** Another instance holding the consumer may have applied the event this one stopped on. */
+  private async seeWhetherAppliedElsewhere(client: pg.Client): Promise<void> {
+    const stored = await this.inTransaction(client, () =>
+      this.options.checkpoints.load(client, this.options.name),
+    );
+    if (stored) this.passedFailure(stored, 'another instance applied it');
+  }
+
+  /** Forgets the failure once `position` is at or beyond the event it stopped on. */
+  private passedFailure(position: Position, how: string): void {
+    const failedAt = this.failedAt;
+    if (!failedAt || comparePositions(position, failedAt) < 0) return;
+    this.log('log', `${this.options.name}: past ${failedAt}, where it had stopped (${how})`);
+    this.failure = undefined;
+    this.failedAt = undefined;
   }
 
   /**
@@ -446,6 +486,7 @@ export class CheckpointedConsumer {
     this.position = position;
     this.eventsApplied += events;
     this.reconnectDelayMs = FIRST_RECONNECT_DELAY_MS;
+    this.passedFailure(position, 'applied it');
     this.options.onProgress?.(position, this.stored);
   }
 

@@ -59,6 +59,11 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     return this.config.runConsumers;
   }
 
+  /** How long after stopping on an event a consumer tries it again (0: only at a restart). */
+  get failedRetryMs(): number {
+    return this.config.consumerFailedRetryMs;
+  }
+
   statuses(): ConsumerStatus[] {
     return this.consumers.map((consumer) => consumer.status());
   }
@@ -73,6 +78,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           connectionString: this.databaseUrl,
           checkpoints: readModelCheckpoints,
           sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
+          retryFailedAfterMs: this.config.consumerFailedRetryMs,
           prepareTransaction: (client) => enterReadModelSchema(client, LIVE_READ_MODEL_SCHEMA),
           sqlBatch: {
             prepare: enterReadModelSchemaSql(LIVE_READ_MODEL_SCHEMA),
@@ -108,6 +114,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           connectionString: this.databaseUrl,
           checkpoints: processCheckpoints,
           sessionTimeoutMs: this.config.consumerSessionTimeoutMs,
+          retryFailedAfterMs: this.config.consumerFailedRetryMs,
           batchSize: 50,
           coalesceMs: 25,
           // Its commands go through the pool: no transaction of the consumer is held open meanwhile.

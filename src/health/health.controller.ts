@@ -268,10 +268,15 @@ export class HealthController {
         },
       ]),
     );
-    if (!statuses.some((status) => status.state === 'failed')) return { status: 'up', ...details };
+    // A consumer trying the event again is still failing, whatever its state, until it gets past.
+    if (!statuses.some((status) => status.failure !== undefined)) return { status: 'up', ...details };
+    const retryMs = this.consumerHost.failedRetryMs;
     return {
       status: 'degraded',
-      message: 'a consumer stopped on an event it could not apply; fix the cause, then restart to retry it',
+      message:
+        retryMs > 0
+          ? `a consumer stopped on an event it could not apply; it tries the event again every ${retryMs / 1000} s, so fixing the cause is enough`
+          : 'a consumer stopped on an event it could not apply; fix the cause, then restart to retry it',
       ...details,
     };
   }

@@ -110,8 +110,8 @@ describe('readiness', () => {
     }, 60_000);
   }, 120_000);
 
-  it('stays 200 but degraded when a consumer stopped on an event it cannot apply, and names the event and the reason', async () => {
-    const app = await startTestApp();
+  it('stays 200 but degraded when a consumer stopped on an event it cannot apply, names the event and the reason, and carries on by itself once the cause is fixed', async () => {
+    const app = await startTestApp({ consumerFailedRetryMs: 500 });
     cleanup(() => app.close());
     // Every instance that takes the consumer over stops on the same event: failing readiness would
     // take them all out of the load balancer, writes included.
@@ -147,6 +147,22 @@ describe('readiness', () => {
     expect((await http().post(`${T}/workspaces`).set(AUTH).send({ name: 'Still writable' })).status).toBe(
       201,
     );
+    expect(ready.body.details?.consumers).toMatchObject({
+      status: 'degraded',
+      message: expect.stringContaining('tries the event again every 0.5 s'),
+    });
+
+    // The grant put back: no restart needed. The event it stopped on is applied, not skipped.
+    await app.database.pool.query('GRANT INSERT ON read_model.group_members TO tenancy_projector');
+    await waitFor(async () => {
+      const answer = await http().get('/health/ready');
+      const consumers = (answer.body as typeof ready.body).details?.consumers;
+      return consumers?.status === 'up';
+    }, 30_000);
+    const consumers = ((await http().get('/health/ready')).body as typeof ready.body).details?.consumers;
+    expect(consumers?.['membership-read-model']).toMatchObject({ state: 'active' });
+    expect(consumers?.['membership-read-model']).not.toHaveProperty('failure');
+    expect((await http().get(`${T}/groups/${groupId}/members/bob`).set(AUTH)).status).toBe(200);
   }, 60_000);
 
   it('answers 503 with the failed check and its reason in the body when the database is away, without stack traces in the log', async () => {

@@ -204,6 +204,45 @@ describe('checkpointed consumer', () => {
     await poisoned.stop();
   });
 
+  it('one that stopped on an event tries it again after a while, never skipping it, and carries on once it applies', async () => {
+    const stream = `again-${randomUUID()}`;
+    const name = `again-${stream}`;
+    const table = `again_${randomUUID().slice(0, 8)}`;
+    await database.pool.query(`CREATE TABLE ${table} (n serial, event_id uuid UNIQUE)`);
+    const record = recordingHandler(table);
+    let broken = true;
+    let attempts = 0;
+    const retrying = consumer(
+      name,
+      stream,
+      async (client, events) => {
+        if (events.some((event) => event.type === 'Broken')) {
+          attempts++;
+          if (broken) throw new Error('cannot project this yet');
+        }
+        await record(client, events);
+      },
+      { maxAttempts: 2, retryFailedAfterMs: 200 },
+    );
+    const good = await append(stream, ['Good']);
+    const last = await append(stream, ['Broken', 'After']);
+    retrying.start();
+    await waitFor(async () => retrying.status().state === 'failed', 10_000);
+    // It goes on trying (a batch, then the event on its own twice, each time round).
+    await waitFor(async () => attempts >= 9, 10_000);
+    expect(await checkpointOf(name)).toBe(good);
+    expect(retrying.status().failure).toMatch(/Broken.*cannot project this yet/);
+    // The cause is fixed: it carries on by itself, and says so.
+    broken = false;
+    await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
+    expect(retrying.status()).toMatchObject({ state: 'active', failure: undefined });
+    const { rows } = await database.pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM ${table}`,
+    );
+    expect(rows[0]?.count).toBe(3);
+    await retrying.stop();
+  });
+
   it('only one of several instances is active; when it stops, a standby takes over from its checkpoint', async () => {
     const stream = `leader-${randomUUID()}`;
     const name = `leader-${stream}`;
@@ -248,7 +287,7 @@ describe('checkpointed consumer', () => {
           throw new Error('unknown event type FromNewer');
         await record(client, events);
       },
-      { maxAttempts: 2 },
+      { maxAttempts: 2, retryFailedAfterMs: 200 },
     );
     older.start();
     await waitFor(async () => older.status().state === 'active', 5000);
@@ -257,8 +296,11 @@ describe('checkpointed consumer', () => {
     await waitFor(async () => newer.status().state === 'standby', 5000);
     const last = await append(stream, ['A', 'FromNewer', 'B']);
     await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
-    expect(older.status().state).toBe('failed');
     expect(newer.status().state).toBe('active');
+    // The older one, trying again, finds the event applied by the newer one: it no longer reports
+    // a failure that is no longer there, and stands by.
+    await waitFor(async () => older.status().failure === undefined, 10_000);
+    expect(older.status().state).toBe('standby');
     const { rows } = await database.pool.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM ${table}`,
     );
