@@ -372,7 +372,9 @@ export class CheckpointedConsumer {
       }
     }
     const failure = `event ${event.id} (${event.type}) at ${event.position}: ${describe(lastError)}`;
-    this.log('error', `${this.options.name}: stopped after ${maxAttempts} attempts at ${failure}`);
+    const retryMs = this.options.retryFailedAfterMs ?? 0;
+    const next = retryMs > 0 ? `trying it again in ${retryMs / 1000} s` : 'a restart tries it again';
+    this.log('error', `${this.options.name}: stopped after ${maxAttempts} attempts at ${failure}; ${next}`);
     // Recorded before the state says so: whoever sees the consumer failed finds the record too.
     await this.inTransaction(client, () =>
       this.options.checkpoints.recordFailure(

@@ -212,6 +212,7 @@ describe('checkpointed consumer', () => {
     const record = recordingHandler(table);
     let broken = true;
     let attempts = 0;
+    const logs: string[] = [];
     const retrying = consumer(
       name,
       stream,
@@ -222,7 +223,7 @@ describe('checkpointed consumer', () => {
         }
         await record(client, events);
       },
-      { maxAttempts: 2, retryFailedAfterMs: 200 },
+      { maxAttempts: 2, retryFailedAfterMs: 200, log: (level, message) => logs.push(`${level} ${message}`) },
     );
     const good = await append(stream, ['Good']);
     const last = await append(stream, ['Broken', 'After']);
@@ -236,6 +237,12 @@ describe('checkpointed consumer', () => {
     broken = false;
     await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
     expect(retrying.status()).toMatchObject({ state: 'active', failure: undefined });
+    expect(logs).toContainEqual(
+      expect.stringMatching(/^error .*stopped after 2 attempts at .*Broken.*; trying it again in 0\.2 s$/),
+    );
+    expect(logs).toContainEqual(
+      expect.stringMatching(/^log .*: past \S+, where it had stopped \(applied it\)$/),
+    );
     const { rows } = await database.pool.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM ${table}`,
     );
