@@ -48,6 +48,9 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     }
     this.startProjections();
     this.startProcessManagers();
+    this.metrics.reportConsumersWith(() =>
+      this.statuses().map((status) => ({ consumer: status.name, stopped: status.failure !== undefined })),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -11,6 +11,12 @@ export interface ConsumerLagSample {
   readonly oldestUnappliedSeconds: number;
 }
 
+export interface ConsumerStopSample {
+  readonly consumer: string;
+  /** Stopped on an event it could not apply, until it is past it. */
+  readonly stopped: boolean;
+}
+
 export type ConsumerLagSource = () => Promise<readonly ConsumerLagSample[]>;
 
 /** Beyond this many unapplied events a lag measurement stops counting (and reports this many): a scrape must stay cheap. */
@@ -118,6 +124,21 @@ export class Metrics {
     collect: () => this.collectLag(),
   });
 
+  private consumersSource: (() => readonly ConsumerStopSample[]) | undefined;
+
+  readonly consumerStopped = new Gauge({
+    name: 'tenancy_consumer_stopped',
+    help: "1 while this instance's projection or process manager is stopped on an event it could not apply (it tries the event again every TENANCY_CONSUMER_FAILED_RETRY_MS), else 0; only the consumers this instance runs",
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.consumersSource) return;
+      this.consumerStopped.reset();
+      for (const { consumer, stopped } of this.consumersSource())
+        this.consumerStopped.set({ consumer }, stopped ? 1 : 0);
+    },
+  });
+
   private stateCacheSource: (() => StateCacheSize) | undefined;
   private connectionsSource: (() => Promise<number>) | undefined;
 
@@ -176,6 +197,11 @@ export class Metrics {
   /** Who measures consumer lag (the consumers know their checkpoints; this folder knows nothing of them). */
   reportConsumerLagWith(source: ConsumerLagSource): void {
     this.lagSource = source;
+  }
+
+  /** Who knows whether this instance's consumers are stopped on an event (the consumer host). */
+  reportConsumersWith(source: () => readonly ConsumerStopSample[]): void {
+    this.consumersSource = source;
   }
 
   /** Who counts the HTTP server's open connections (the server, once the application has one). */

@@ -151,6 +151,16 @@ describe('readiness', () => {
       status: 'degraded',
       message: expect.stringContaining('tries the event again every 0.5 s'),
     });
+    // What an alert watches: this instance's consumer is stopped, the others are not.
+    const stopped = async () =>
+      Object.fromEntries(
+        [
+          ...(await http().get('/metrics')).text.matchAll(
+            /^tenancy_consumer_stopped\{consumer="([^"]+)"\} (\S+)$/gm,
+          ),
+        ].map(([, consumer, value]) => [consumer, Number(value)]),
+      );
+    expect(await stopped()).toMatchObject({ 'membership-read-model': 1, 'tenancy-read-model': 0 });
 
     // The grant put back: no restart needed. The event it stopped on is applied, not skipped.
     await app.database.pool.query('GRANT INSERT ON read_model.group_members TO tenancy_projector');
@@ -163,6 +173,7 @@ describe('readiness', () => {
     expect(consumers?.['membership-read-model']).toMatchObject({ state: 'active' });
     expect(consumers?.['membership-read-model']).not.toHaveProperty('failure');
     expect((await http().get(`${T}/groups/${groupId}/members/bob`).set(AUTH)).status).toBe(200);
+    expect(await stopped()).toMatchObject({ 'membership-read-model': 0, 'tenancy-read-model': 0 });
   }, 60_000);
 
   it('answers 503 with the failed check and its reason in the body when the database is away, without stack traces in the log', async () => {
