@@ -7,7 +7,11 @@ import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { createHttpApp } from './app/create-http-app.js';
 import { listeningMessage } from './app/listening-port.js';
-import { exitOnSignalWhileStarting, installGracefulShutdown } from './app/graceful-shutdown.js';
+import {
+  DEFAULT_SHUTDOWN,
+  exitOnSignalWhileStarting,
+  installGracefulShutdown,
+} from './app/graceful-shutdown.js';
 import { closeHungUpTerminalAtExit } from './app/process-exit.js';
 import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
     throw error;
   });
   handOverSignals();
-  installGracefulShutdown(app, runtime);
+  installGracefulShutdown(app, runtime, { ...DEFAULT_SHUTDOWN, delayMs: config.shutdownDelayMs });
   await app.listen(config.port);
   // The port bound, which PORT=0 leaves to the system: whoever started the service reads it here.
   const address = (app.getHttpServer() as Server).address();

@@ -6,9 +6,14 @@ import { shellExitCode, STOP_SIGNALS } from './process-exit.js';
 import type { Runtime } from './runtime.js';
 
 export interface ShutdownOptions {
+  /**
+   * How long after the signal the service still takes connections, reporting itself as not ready,
+   * so that a load balancer takes it out first (TENANCY_SHUTDOWN_DELAY_MS). 0: none.
+   */
+  readonly delayMs: number;
   /** How long requests in flight may take to finish before their connections are cut. */
   readonly drainTimeoutMs: number;
-  /** After this long the process exits (code 1) whatever is still pending. */
+  /** After this long (beyond delayMs) the process exits (code 1) whatever is still pending. */
   readonly hardTimeoutMs: number;
 }
 
@@ -21,7 +26,11 @@ const IDLE_CLOSE_GRACE_MS = 1_000;
 /** Signals this close together are one request to stop, delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1_000;
 
-export const DEFAULT_SHUTDOWN: ShutdownOptions = { drainTimeoutMs: 10_000, hardTimeoutMs: 30_000 };
+export const DEFAULT_SHUTDOWN: ShutdownOptions = {
+  delayMs: 0,
+  drainTimeoutMs: 10_000,
+  hardTimeoutMs: 30_000,
+};
 
 /**
  * A stop signal before installGracefulShutdown takes over (the embedded PostgreSQL being set up or
@@ -45,7 +54,7 @@ export function exitOnSignalWhileStarting(warn: (line: string) => void): () => v
 
 /**
  * The service's own answer to a stop signal (SIGTERM, SIGINT, SIGHUP), in order, each step
- * logged: stop accepting connections, end the event streams, let requests in flight finish
+ * logged: readiness answers 503 while requests are still served for delayMs, stop accepting connections, end the event streams, let requests in flight finish
  * (bounded), stop the consumers at a batch boundary and close the application, close the pools and
  * the event store, stop the embedded PostgreSQL; then exit 0. A second signal exits at once, unless
  * it comes within a second of the first: Ctrl-C under `npm start` reaches the service twice, from
@@ -66,9 +75,9 @@ export function installGracefulShutdown(
     }
     startedAt = Date.now();
     const hard = setTimeout(() => {
-      logger.error(`shutdown still not done after ${options.hardTimeoutMs} ms: exiting`);
+      logger.error(`shutdown still not done after ${options.delayMs + options.hardTimeoutMs} ms: exiting`);
       process.exit(1);
-    }, options.hardTimeoutMs);
+    }, options.delayMs + options.hardTimeoutMs);
     hard.unref();
     shutDown(app, runtime, options, logger, signal).then(
       () => process.exit(0),
@@ -93,6 +102,13 @@ async function shutDown(
   const server = app.getHttpServer() as Server;
   const drain = app.get(HttpDrain);
 
+  if (options.delayMs > 0) {
+    drain.announce({ signal, at: new Date(started), stopsAt: new Date(started + options.delayMs) });
+    logger.log(
+      `${signal}: shutting down in ${options.delayMs} ms; readiness answers 503 meanwhile, requests are still served`,
+    );
+    await sleep(options.delayMs);
+  }
   logger.log(`${signal}: shutting down; no new connections`);
   // net.Server's close, not http.Server's: it stops accepting but leaves open keep-alive
   // connections alone. Closing them at once would race requests already on their way over them

@@ -93,6 +93,13 @@ export const SETTINGS = {
     meaning:
       "milliseconds an idle keep-alive connection stays open after an answer. Behind a load balancer that keeps connections to the service, set it above the balancer's idle timeout, or the balancer may send a request on a connection the service is closing",
   }),
+  shutdownDelayMs: setting({
+    variable: 'TENANCY_SHUTDOWN_DELAY_MS',
+    schema: integer(0, 120_000),
+    default: '0',
+    meaning:
+      'milliseconds a stop signal waits before the service stops taking connections: meanwhile readiness answers 503 (`shutdown`) and requests are still served, each answer closing its connection, so a load balancer takes the instance out first. Behind one, set it above the time the balancer takes to notice; `0`: at once',
+  }),
   databaseStartWaitMs: setting({
     variable: 'TENANCY_DATABASE_START_WAIT_MS',
     schema: integer(0, 3_600_000),

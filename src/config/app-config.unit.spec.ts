@@ -34,6 +34,7 @@ describe('the config schema', () => {
       sseStallTimeoutMs: 60_000,
       consumerSessionTimeoutMs: 30_000,
       consumerFailedRetryMs: 60_000,
+      shutdownDelayMs: 0,
       logHorizonThresholdMs: 1_000,
       stateCacheEvents: 500_000,
       heapGrowthPercent: 100,

@@ -9,6 +9,7 @@ import { EMBEDDED_POSTGRES, type RunningPostgres } from '../database/embedded-po
 import { PG_POOL } from '../database/postgres-pool.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { logOutputFailure } from '../observability/log-output.js';
+import { HttpDrain } from '../http/http-drain.js';
 import { LogHorizonWatch } from './log-horizon.watch.js';
 
 /**
@@ -48,7 +49,7 @@ const READINESS_SCHEMA: ApiResponseSchemaHost['schema'] = {
     details: {
       ...CHECKS,
       description:
-        'Every check: database, eventStore, consumers (each with state, position, caughtUp), apiKeys, logHorizon, logOutput',
+        'Every check: shutdown (only once a stop signal came, with TENANCY_SHUTDOWN_DELAY_MS), database, eventStore, consumers (each with state, position, caughtUp), apiKeys, logHorizon, logOutput',
     },
   },
   required: ['status', 'info', 'error', 'details'],
@@ -67,6 +68,7 @@ export class HealthController {
     private readonly horizon: LogHorizonWatch,
     private readonly apiKeys: ApiKeyRegistry,
     @Inject(EMBEDDED_POSTGRES) private readonly embedded: RunningPostgres | null,
+    private readonly drain: HttpDrain,
   ) {}
 
   @Get('live')
@@ -108,7 +110,19 @@ export class HealthController {
       // Late like held: the same for every instance, so it degrades readiness and fails none.
       this.bounded('logHorizon', () => this.logHorizon(), 'degraded'),
     ]);
+    const shutdown = this.drain.shutdown;
     const details: Record<string, CheckResult> = {
+      // First: a stop under way is what the load balancer must act on.
+      ...(shutdown === undefined
+        ? {}
+        : {
+            shutdown: {
+              status: 'down',
+              message: `${shutdown.signal} received: still serving for ${(shutdown.stopsAt.getTime() - shutdown.at.getTime()) / 1000} s, then stopping`,
+              since: shutdown.at.toISOString(),
+              stopsAt: shutdown.stopsAt.toISOString(),
+            },
+          }),
       database,
       eventStore,
       consumers: this.consumerStates(),

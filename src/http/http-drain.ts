@@ -1,6 +1,12 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
+export interface ShutdownNotice {
+  readonly signal: string;
+  readonly at: Date;
+  readonly stopsAt: Date;
+}
+
 /**
  * What graceful shutdown needs of the HTTP layer: how many requests are in flight, a way to end the
  * long-lived event streams, and keep-alive connections that stop being reused once draining
@@ -11,6 +17,8 @@ export class HttpDrain implements BeforeApplicationShutdown {
   private inFlight = 0;
   private lastArrival = 0;
   private draining = false;
+  /** When a stop signal came, and when the service stops taking connections. */
+  private stopping: ShutdownNotice | undefined;
   private readonly idleWaiters = new Set<() => void>();
   private readonly streams = new Set<AbortController>();
 
@@ -18,7 +26,7 @@ export class HttpDrain implements BeforeApplicationShutdown {
   readonly track = (_request: Request, response: Response, next: NextFunction): void => {
     this.inFlight++;
     this.lastArrival = Date.now();
-    if (this.draining) response.setHeader('Connection', 'close');
+    if (this.draining || this.stopping) response.setHeader('Connection', 'close');
     response.once('close', () => {
       this.inFlight--;
       if (this.inFlight === 0) for (const wake of [...this.idleWaiters]) wake();
@@ -37,6 +45,20 @@ export class HttpDrain implements BeforeApplicationShutdown {
     if (this.draining) stream.abort();
     stream.signal.addEventListener('abort', () => this.streams.delete(stream), { once: true });
     return stream;
+  }
+
+  /**
+   * A stop signal came; the service still serves until `stopsAt`. Readiness says so (a load
+   * balancer takes the instance out), and every answer closes its connection, so that keep-alive
+   * clients open their next one elsewhere. Event streams go on until draining begins.
+   */
+  announce(notice: ShutdownNotice): void {
+    this.stopping = notice;
+  }
+
+  /** The stop announced, if one was. */
+  get shutdown(): ShutdownNotice | undefined {
+    return this.stopping;
   }
 
   /** From now on responses close their connection, and open event streams end. */

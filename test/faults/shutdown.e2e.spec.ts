@@ -189,6 +189,56 @@ describe('SIGTERM under load', () => {
       expectAllAnswered(service, load.outcomes, signalledAt);
     }, 60_000);
 
+    it('with TENANCY_SHUTDOWN_DELAY_MS, a stop signal first takes it out of readiness while it still serves, each answer closing its connection, then it drains and exits 0', async () => {
+      const service = await startServiceProcess({
+        env: { DATABASE_URL: database.url, TENANCY_SHUTDOWN_DELAY_MS: '2000' },
+      });
+      cleanup(() => service.stop());
+      const tenant = await call(service, 'POST', '/v1/tenants', { name: `Delay ${randomUUID()}` });
+      /** A write over a keep-alive connection: its status and the Connection header it was answered with. */
+      const write = () =>
+        new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+          const request = http.request(
+            `${service.baseUrl}/v1/tenants/${String(tenant.body.tenantId)}/workspaces`,
+            {
+              method: 'POST',
+              agent: new http.Agent({ keepAlive: true }),
+              headers: {
+                Authorization: `Bearer ${PROCESS_OPERATOR_KEY}`,
+                'Content-Type': 'application/json',
+              },
+            },
+            (response) => {
+              response.resume();
+              response.on('end', () =>
+                resolve({ status: response.statusCode ?? 0, connection: response.headers.connection }),
+              );
+            },
+          );
+          request.on('error', reject);
+          request.end(JSON.stringify({ name: `w-${randomUUID()}` }));
+        });
+      expect(await write()).toEqual({ status: 201, connection: 'keep-alive' });
+
+      const signalledAt = Date.now();
+      service.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The load balancer sees it going and stops sending; what it still sends is served.
+      const ready = await call(service, 'GET', '/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({
+        status: 'error',
+        error: { shutdown: { status: 'down', message: expect.stringMatching(/SIGTERM.*2 s/) } },
+      });
+      expect((await call(service, 'GET', '/health/live')).status).toBe(200);
+      expect(await write()).toEqual({ status: 201, connection: 'close' });
+      expect(Date.now() - signalledAt).toBeLessThan(2_000);
+
+      expect(await service.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(2_000);
+      expect(service.output()).toMatch(/SIGTERM: shutting down in 2000 ms/);
+    }, 60_000);
+
     /** Opens a stream from a write's position, leaves it idle, then stops the service with SIGTERM. */
     const streamPastTheHeadThenStop = async (service: ServiceProcess) => {
       const written = await call(service, 'POST', '/v1/tenants', { name: `Past ${randomUUID()}` });
