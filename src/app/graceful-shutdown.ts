@@ -54,7 +54,8 @@ export function exitOnSignalWhileStarting(warn: (line: string) => void): () => v
 
 /**
  * The service's own answer to a stop signal (SIGTERM, SIGINT, SIGHUP), in order, each step
- * logged: readiness answers 503 while requests are still served for delayMs, stop accepting connections, end the event streams, let requests in flight finish
+ * logged: for delayMs readiness answers 503 while requests are still served; then stop accepting
+ * connections, end the event streams, let requests in flight finish
  * (bounded), stop the consumers at a batch boundary and close the application, close the pools and
  * the event store, stop the embedded PostgreSQL; then exit 0. A second signal exits at once, unless
  * it comes within a second of the first: Ctrl-C under `npm start` reaches the service twice, from
