@@ -54,9 +54,9 @@ export function exitOnSignalWhileStarting(warn: (line: string) => void): () => v
 
 /**
  * The service's own answer to a stop signal (SIGTERM, SIGINT, SIGHUP), in order, each step
- * logged: for delayMs readiness answers 503 while requests are still served; then stop accepting
- * connections, end the event streams, let requests in flight finish
- * (bounded), stop the consumers at a batch boundary and close the application, close the pools and
+ * logged: on SIGTERM, for delayMs, readiness answers 503 while requests are still served; then
+ * stop accepting connections, end the event streams, let requests in flight finish (bounded),
+ * stop the consumers at a batch boundary and close the application, close the pools and
  * the event store, stop the embedded PostgreSQL; then exit 0. A second signal exits at once, unless
  * it comes within a second of the first: Ctrl-C under `npm start` reaches the service twice, from
  * the terminal and from npm passing it on.
@@ -103,7 +103,9 @@ async function shutDown(
   const server = app.getHttpServer() as Server;
   const drain = app.get(HttpDrain);
 
-  if (options.delayMs > 0) {
+  // Only a supervisor's SIGTERM waits for a load balancer: Ctrl-C and a closed terminal are a
+  // person's, who expects the service gone at once.
+  if (options.delayMs > 0 && signal === 'SIGTERM') {
     drain.announce({ signal, at: new Date(started), stopsAt: new Date(started + options.delayMs) });
     logger.log(
       `${signal}: shutting down in ${options.delayMs} ms; readiness answers 503 meanwhile, requests are still served`,

@@ -98,7 +98,7 @@ export const SETTINGS = {
     schema: integer(0, 120_000),
     default: '0',
     meaning:
-      'milliseconds a stop signal waits before the service stops taking connections: meanwhile readiness answers 503 (`shutdown`) and requests are still served, each answer closing its connection, so a load balancer takes the instance out first. Behind one, set it above the time the balancer takes to notice; `0`: at once',
+      'milliseconds SIGTERM waits before the service stops taking connections (Ctrl-C and SIGHUP do not wait): meanwhile readiness answers 503 (`shutdown`) and requests are still served, each answer closing its connection, so a load balancer takes the instance out first. Behind one, set it above the time the balancer takes to notice; `0`: at once',
   }),
   databaseStartWaitMs: setting({
     variable: 'TENANCY_DATABASE_START_WAIT_MS',

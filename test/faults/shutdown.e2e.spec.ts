@@ -239,6 +239,18 @@ describe('SIGTERM under load', () => {
       expect(service.output()).toMatch(/SIGTERM: shutting down in 2000 ms/);
     }, 60_000);
 
+    it('Ctrl-C (SIGINT) is a person at a terminal, not a supervisor: it stops at once whatever TENANCY_SHUTDOWN_DELAY_MS says', async () => {
+      const service = await startServiceProcess({
+        env: { DATABASE_URL: database.url, TENANCY_SHUTDOWN_DELAY_MS: '20000' },
+      });
+      cleanup(() => service.stop());
+      const signalledAt = Date.now();
+      service.child.kill('SIGINT');
+      expect(await service.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
+      expect(service.output()).not.toMatch(/shutting down in/);
+    }, 60_000);
+
     /** Opens a stream from a write's position, leaves it idle, then stops the service with SIGTERM. */
     const streamPastTheHeadThenStop = async (service: ServiceProcess) => {
       const written = await call(service, 'POST', '/v1/tenants', { name: `Past ${randomUUID()}` });
