@@ -135,6 +135,15 @@ export const SETTINGS = {
     meaning: `the operator's API key (\`Authorization: Bearer <key>\`), at least ${MIN_OPERATOR_KEY_LENGTH} characters; unset: one is generated per run and written to \`<TENANCY_DATA_DIR>/operator-key\` (mode 600)`,
     secret: true,
   }),
+  operatorKeyPrevious: setting({
+    variable: 'TENANCY_OPERATOR_KEY_PREVIOUS',
+    schema: z.string().min(MIN_OPERATOR_KEY_LENGTH, {
+      error: `must be at least ${MIN_OPERATOR_KEY_LENGTH} characters long`,
+    }),
+    meaning:
+      'while the operator key is rotated: the key it replaces, still accepted beside `TENANCY_OPERATOR_KEY` (which it needs); each use is counted in `tenancy_operator_key_previous_uses_total` and logged at most once a minute. Unset it once no client uses it',
+    secret: true,
+  }),
   defaultTenant: setting({
     variable: 'TENANCY_DEFAULT_TENANT',
     schema: z.string(),
@@ -300,6 +309,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (typeof headers === 'number' && typeof request === 'number' && headers > request) {
     problems.push(
       `${SETTINGS.httpHeadersTimeoutMs.variable} must be at most ${SETTINGS.httpRequestTimeoutMs.variable} (${request}), not ${headers}`,
+    );
+  }
+  // A generated key is new at every start: there is nothing to rotate from.
+  if (values.operatorKeyPrevious !== undefined && values.operatorKey === undefined) {
+    problems.push(
+      `${SETTINGS.operatorKeyPrevious.variable} needs ${SETTINGS.operatorKey.variable}: the previous key is accepted beside the current one, never instead of it`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);

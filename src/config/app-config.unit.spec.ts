@@ -25,6 +25,7 @@ describe('the config schema', () => {
       dataDir: path.resolve('.data'),
       eventStoreUrl: undefined,
       operatorKey: undefined,
+      operatorKeyPrevious: undefined,
       defaultTenant: undefined,
       runConsumers: true,
       cascadeBatchSize: 500,

@@ -18,6 +18,8 @@ const REDACTED_PATHS = [
   '*.secret',
   'operatorKey',
   '*.operatorKey',
+  'operatorKeyPrevious',
+  '*.operatorKeyPrevious',
   'password',
   '*.password',
 ];

@@ -124,6 +124,12 @@ export class Metrics {
     collect: () => this.collectLag(),
   });
 
+  readonly operatorKeyPreviousUses = new Counter({
+    name: 'tenancy_operator_key_previous_uses_total',
+    help: 'Requests authenticated with TENANCY_OPERATOR_KEY_PREVIOUS, the operator key being rotated out: once it stays still, no client uses it',
+    registers: [this.registry],
+  });
+
   private consumersSource: (() => readonly ConsumerStopSample[]) | undefined;
 
   readonly consumerStopped = new Gauge({

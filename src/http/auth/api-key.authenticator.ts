@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { API_KEY_SECRET_PREFIX } from '../../application/access/api-key-secret.js';
 import { ApiKeyRegistry } from '../../application/access/api-key.registry.js';
 import type { Principal } from '../../application/access/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { Metrics } from '../../observability/metrics.js';
 import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
+import { sparingLog } from '../sparing-log.js';
 import type { RouteTable } from '../route-table.js';
 
 /** RFC 9110 (11.1, 11.4): the scheme name in any case, one or more spaces, then the key. */
@@ -25,13 +27,20 @@ type AuthenticatedRequest = Request & { [AUTHENTICATED_KEY]?: Principal };
 @Injectable()
 export class ApiKeyAuthenticator {
   private readonly operatorDigest: Buffer;
+  /** The operator key being rotated out, still accepted (TENANCY_OPERATOR_KEY_PREVIOUS). */
+  private readonly previousOperatorDigest: Buffer | undefined;
+  private readonly mayLogPreviousUse = sparingLog(60_000);
+  private readonly logger = new Logger('Authentication');
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly registry: ApiKeyRegistry,
+    private readonly metrics: Metrics,
   ) {
     if (!config.operatorKey) throw new Error('the operator key must be set before the HTTP layer starts');
     this.operatorDigest = digest(config.operatorKey);
+    this.previousOperatorDigest =
+      config.operatorKeyPrevious === undefined ? undefined : digest(config.operatorKeyPrevious);
   }
 
   /** The caller found before the body was read, or found now. */
@@ -69,7 +78,16 @@ export class ApiKeyAuthenticator {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     const secret = match?.[1];
     if (secret === undefined) throw unauthorized();
-    if (timingSafeEqual(digest(secret), this.operatorDigest)) return { kind: 'operator', id: 'operator' };
+    const secretDigest = digest(secret);
+    if (timingSafeEqual(secretDigest, this.operatorDigest)) return { kind: 'operator', id: 'operator' };
+    if (this.previousOperatorDigest && timingSafeEqual(secretDigest, this.previousOperatorDigest)) {
+      this.metrics.operatorKeyPreviousUses.inc();
+      if (this.mayLogPreviousUse())
+        this.logger.warn(
+          'a request used the previous operator key (TENANCY_OPERATOR_KEY_PREVIOUS); unset it once no client does (tenancy_operator_key_previous_uses_total stays still; said at most once a minute)',
+        );
+      return { kind: 'operator', id: 'operator' };
+    }
     if (!secret.startsWith(API_KEY_SECRET_PREFIX)) throw unauthorized();
     if (this.registry.unreadableEvent() !== undefined) {
       // Failing closed: the unread event may end this very key. Of that event nothing is told, as it
