@@ -296,6 +296,8 @@ export class CheckpointedConsumer {
       this.options.checkpoints.load(client, this.options.name),
     );
     this.stored = this.position;
+    // Another instance, or a replay swapped in, may have carried it past the event it stopped on.
+    if (this.position) this.passedFailure(this.position, 'its checkpoint is past it');
     const sqlBatch = this.options.sqlBatch;
     if (sqlBatch?.prepareSession) {
       await transactionInOneRoundTrip(client, [sqlBatch.prepare, sqlBatch.prepareSession]);

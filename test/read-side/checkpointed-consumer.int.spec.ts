@@ -228,26 +228,56 @@ describe('checkpointed consumer', () => {
     const good = await append(stream, ['Good']);
     const last = await append(stream, ['Broken', 'After']);
     retrying.start();
-    await waitFor(async () => retrying.status().state === 'failed', 10_000);
-    // It goes on trying (a batch, then the event on its own twice, each time round).
-    await waitFor(async () => attempts >= 9, 10_000);
-    expect(await checkpointOf(name)).toBe(good);
-    expect(retrying.status().failure).toMatch(/Broken.*cannot project this yet/);
-    // The cause is fixed: it carries on by itself, and says so.
-    broken = false;
-    await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
-    expect(retrying.status()).toMatchObject({ state: 'active', failure: undefined });
-    expect(logs).toContainEqual(
-      expect.stringMatching(/^error .*stopped after 2 attempts at .*Broken.*; trying it again in 0\.2 s$/),
+    try {
+      await waitFor(async () => retrying.status().state === 'failed', 10_000);
+      // It goes on trying (a batch, then the event on its own twice, each time round).
+      await waitFor(async () => attempts >= 9, 10_000);
+      expect(await checkpointOf(name)).toBe(good);
+      expect(retrying.status().failure).toMatch(/Broken.*cannot project this yet/);
+      // The cause is fixed: it carries on by itself, and says so.
+      broken = false;
+      await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
+      expect(retrying.status()).toMatchObject({ state: 'active', failure: undefined });
+      expect(logs).toContainEqual(
+        expect.stringMatching(/^error .*stopped after 2 attempts at .*Broken.*; trying it again in 0\.2 s$/),
+      );
+      expect(logs).toContainEqual(
+        expect.stringMatching(/^log .*: past \S+, where it had stopped \(applied it\)$/),
+      );
+      const { rows } = await database.pool.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM ${table}`,
+      );
+      expect(rows[0]?.count).toBe(3);
+    } finally {
+      await retrying.stop();
+    }
+  });
+
+  it('one that stopped on an event and finds its checkpoint moved past it (a replay swapped in) no longer reports the failure, with nothing new to apply', async () => {
+    const stream = `moved-${randomUUID()}`;
+    const name = `moved-${stream}`;
+    const stuck = consumer(
+      name,
+      stream,
+      async (_client, events) => {
+        if (events.some((event) => event.type === 'Broken')) throw new Error('cannot project this');
+      },
+      { maxAttempts: 2, retryFailedAfterMs: 200 },
     );
-    expect(logs).toContainEqual(
-      expect.stringMatching(/^log .*: past \S+, where it had stopped \(applied it\)$/),
-    );
-    const { rows } = await database.pool.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM ${table}`,
-    );
-    expect(rows[0]?.count).toBe(3);
-    await retrying.stop();
+    await append(stream, ['Good']);
+    const last = await append(stream, ['Broken']);
+    stuck.start();
+    try {
+      await waitFor(async () => stuck.status().state === 'failed', 10_000);
+      await database.pool.query('UPDATE process_checkpoints SET position = $2 WHERE process = $1', [
+        name,
+        last,
+      ]);
+      await waitFor(async () => stuck.status().failure === undefined, 10_000);
+      expect(stuck.status().state).toBe('active');
+    } finally {
+      await stuck.stop();
+    }
   });
 
   it('only one of several instances is active; when it stops, a standby takes over from its checkpoint', async () => {
@@ -297,23 +327,26 @@ describe('checkpointed consumer', () => {
       { maxAttempts: 2, retryFailedAfterMs: 200 },
     );
     older.start();
-    await waitFor(async () => older.status().state === 'active', 5000);
     const newer = consumer(name, stream, record);
-    newer.start();
-    await waitFor(async () => newer.status().state === 'standby', 5000);
-    const last = await append(stream, ['A', 'FromNewer', 'B']);
-    await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
-    expect(newer.status().state).toBe('active');
-    // The older one, trying again, finds the event applied by the newer one: it no longer reports
-    // a failure that is no longer there, and stands by.
-    await waitFor(async () => older.status().failure === undefined, 10_000);
-    expect(older.status().state).toBe('standby');
-    const { rows } = await database.pool.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM ${table}`,
-    );
-    expect(rows[0]?.count).toBe(3);
-    await older.stop();
-    await newer.stop();
+    try {
+      await waitFor(async () => older.status().state === 'active', 5000);
+      newer.start();
+      await waitFor(async () => newer.status().state === 'standby', 5000);
+      const last = await append(stream, ['A', 'FromNewer', 'B']);
+      await waitFor(async () => (await checkpointOf(name)) === last, 10_000);
+      expect(newer.status().state).toBe('active');
+      // The older one, trying again, finds the event applied by the newer one: it no longer reports
+      // a failure that is no longer there, and stands by.
+      await waitFor(async () => older.status().failure === undefined, 10_000);
+      expect(older.status().state).toBe('standby');
+      const { rows } = await database.pool.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM ${table}`,
+      );
+      expect(rows[0]?.count).toBe(3);
+    } finally {
+      await older.stop();
+      await newer.stop();
+    }
   });
 
   const terminateBackendOf = async (name: string): Promise<number> =>
