@@ -49,7 +49,7 @@ const READINESS_SCHEMA: ApiResponseSchemaHost['schema'] = {
     details: {
       ...CHECKS,
       description:
-        'Every check: shutdown (only once a stop signal came, with TENANCY_SHUTDOWN_DELAY_MS), database, eventStore, consumers (each with state, position, caughtUp), apiKeys, logHorizon, logOutput',
+        'Every check: shutdown (only once SIGTERM came with TENANCY_SHUTDOWN_DELAY_MS set), database, eventStore, consumers (each with state, position, caughtUp), apiKeys, logHorizon, logOutput',
     },
   },
   required: ['status', 'info', 'error', 'details'],
