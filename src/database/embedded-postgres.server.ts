@@ -17,6 +17,7 @@ import { chmod, chown, cp, mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/pr
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { guardServer, type ServerGuard } from './server-guard.js';
 
 /**
  * A private PostgreSQL for a machine with none installed, run and supervised by this process.
@@ -43,6 +44,13 @@ export interface EmbeddedPostgresOptions {
   /** Where the cluster lives. Kept between runs when `persistent` is true. */
   readonly dataDir: string;
   readonly persistent: boolean;
+  /**
+   * Whether the server stops once this process is gone, however it went (see server-guard.ts):
+   * always so for a throw-away server (its directory is removed too). A persistent one is by
+   * default left running then, for the next process on the directory to adopt (the service after
+   * a kill -9); true stops it too (a test's server, which must not outlive its run).
+   */
+  readonly stopWithProcess?: boolean;
   readonly port?: number;
   /**
    * Picks the port when `port` is not given: by default a free one the system names. Another
@@ -116,7 +124,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await prepareDataDir(dataDir, runAs);
 
   const supervisor = (port: number) =>
-    new Supervisor(binaries, dataDir, port, runAs, log, options.persistent);
+    new Supervisor(binaries, dataDir, port, runAs, log, options.persistent, options.stopWithProcess === true);
   // Processes starting on the same data directory at once: the one that claims it (its owner
   // file) sets it up and starts the server; the others wait for that server, then share it.
   const waitUntil = Date.now() + CLAIM_WAIT_MS;
@@ -204,6 +212,8 @@ class Supervisor {
   /** Whether the server ever started: a first start that fails is reported, not retried. */
   private started = false;
   private watch: NodeJS.Timeout | undefined;
+  /** Stops the server this process started if it goes without stopping it (see start). */
+  private guard: ServerGuard | undefined;
   private restarting: Promise<void> | undefined;
   /** The live process that owns the server this one uses, while there is one (see share). */
   private sharedWith: number | undefined;
@@ -232,6 +242,7 @@ class Supervisor {
     private readonly runAs: SystemUser | undefined,
     private readonly log: NonNullable<EmbeddedPostgresOptions['log']>,
     private readonly persistent: boolean,
+    private readonly stopWithProcess: boolean,
   ) {}
 
   handle(): RunningPostgres {
@@ -249,10 +260,13 @@ class Supervisor {
 
   async start(): Promise<void> {
     this.stopOnExit();
+    if (!this.persistent || this.stopWithProcess)
+      this.guard = guardServer(this.dataDir, this.persistent ? 'keep' : 'remove');
     try {
       await this.spawnServer();
     } catch (error) {
       process.removeListener('exit', this.killOnExit);
+      this.guard?.release();
       throw error;
     }
   }
@@ -339,6 +353,7 @@ class Supervisor {
       await rm(this.dataDir, { recursive: true, force: true });
       await rm(`${this.dataDir}.log`, { force: true });
     }
+    this.guard?.release();
   }
 
   private async spawnServer(): Promise<void> {

@@ -36,7 +36,7 @@ describe('a database that commits asynchronously by default', () => {
 
   it('keeps every acknowledged write when the server is killed right after it', async () => {
     const dataDir = path.join(scratchDir(cleanup, 'tenancy-fault'), 'external');
-    const server = await startEmbeddedPostgres({ dataDir, persistent: true });
+    const server = await startEmbeddedPostgres({ dataDir, persistent: true, stopWithProcess: true });
     cleanup(() => server.stop());
     const admin = new pg.Client({ connectionString: server.adminUrl });
     await admin.connect();

@@ -247,7 +247,7 @@ describe('the database restarting under load', () => {
 
   it('an external server restarted at once: only 201 or 503, and the service carries on', async () => {
     const dataDir = path.join(scratchDir(cleanup, 'tenancy-fault'), 'external');
-    let server = await startEmbeddedPostgres({ dataDir, persistent: true });
+    let server = await startEmbeddedPostgres({ dataDir, persistent: true, stopWithProcess: true });
     cleanup(() => server.stop());
     const port = new URL(server.adminUrl).port;
     const admin = new pg.Client({ connectionString: server.adminUrl });
