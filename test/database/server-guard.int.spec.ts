@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.server.js';
+import { isAlive } from '../faults/fault-kit.js';
 import { PROJECT_ROOT } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -145,13 +146,4 @@ function watchersOf(dataDir: string): number[] {
       }
     })
     .map(Number);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
