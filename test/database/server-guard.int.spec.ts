@@ -147,3 +147,47 @@ function watchersOf(dataDir: string): number[] {
     })
     .map(Number);
 }
+
+describe("a test run's temporary directory", () => {
+  it('is removed, with the servers in it, when the run is ended by a signal it has no handler for', async () => {
+    // The run's set-up in a process of its own, which then writes a scratch file as a test would.
+    const script = `
+      import { writeFileSync } from 'node:fs';
+      import os from 'node:os';
+      import path from 'node:path';
+      import { startTestPostgres, startedServers } from ${JSON.stringify(path.join(PROJECT_ROOT, 'test', 'support', 'start-test-postgres.ts'))};
+      await startTestPostgres(1);
+      writeFileSync(path.join(os.tmpdir(), 'scratch'), 'a test left this');
+      console.log(JSON.stringify({ directory: os.tmpdir(), serverPid: startedServers()[0].pid() }));
+      setInterval(() => undefined, 60_000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let started: { directory: string; serverPid: number } | undefined;
+    try {
+      started = await new Promise<{ directory: string; serverPid: number }>((resolve, reject) => {
+        let out = '';
+        child.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out.trim()) as { directory: string; serverPid: number });
+        });
+        child.once('exit', (code) => reject(new Error(`the set-up exited with code ${code}`)));
+      });
+      expect(started.directory.startsWith(path.join(os.tmpdir(), 'tenancy-test-run-'))).toBe(true);
+      expect(existsSync(path.join(started.directory, 'scratch'))).toBe(true);
+
+      child.kill('SIGTERM');
+
+      await waitFor(async () => !isAlive(started!.serverPid), 20_000, 100);
+      await waitFor(async () => !existsSync(started!.directory), 5_000, 100);
+    } finally {
+      child.kill('SIGKILL');
+      if (started !== undefined) {
+        if (isAlive(started.serverPid)) process.kill(started.serverPid, 'SIGKILL');
+        await rm(started.directory, { recursive: true, force: true });
+      }
+    }
+  }, 60_000);
+});

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/database/embedded-postgres.server.js';
 import { runMigrations } from '../../src/database/migrations.js';
+import { guardServer, type ServerGuard } from '../../src/database/server-guard.js';
 import { quoteIdentifier, withDatabase } from '../../src/database/database-urls.js';
 import { TEMPLATE_DATABASE, TEST_SERVER_URL_VARIABLE } from './test-database.js';
 
@@ -18,6 +20,7 @@ import { TEMPLATE_DATABASE, TEST_SERVER_URL_VARIABLE } from './test-database.js'
  * one after another, so each server serves one file at a time.
  */
 export async function startTestPostgres(workers: number): Promise<void> {
+  useRunScratch();
   const serverUrls: string[] = [];
   if (process.env.DATABASE_URL) {
     serverUrls.push(process.env.DATABASE_URL);
@@ -41,6 +44,29 @@ export function startedServers(): RunningPostgres[] {
   const holder = globalThis as { __TEST_POSTGRES__?: RunningPostgres[] };
   holder.__TEST_POSTGRES__ ??= [];
   return holder.__TEST_POSTGRES__;
+}
+
+/** The run's temporary directory and what removes it, for stopTestPostgres. */
+export function runScratch(): { directory?: string; guard?: ServerGuard } {
+  const holder = globalThis as { __TEST_RUN_SCRATCH__?: { directory?: string; guard?: ServerGuard } };
+  holder.__TEST_RUN_SCRATCH__ ??= {};
+  return holder.__TEST_RUN_SCRATCH__;
+}
+
+/**
+ * Points the run's temporary directory (TMPDIR, which jest's workers, the services and the CLI
+ * they start inherit) at a directory of its own, removed with the run however it ends: the test
+ * servers' data, the tests' scratch directories and the services' data under them. A run stopped
+ * by `timeout` ends its workers with SIGTERM, before any test's clean-up could run.
+ */
+function useRunScratch(): void {
+  const directory = path.join(os.tmpdir(), `tenancy-test-run-${randomBytes(6).toString('hex')}`);
+  mkdirSync(directory);
+  // Open to the system user PostgreSQL runs as under root (not mkdtemp's 0700, nor the umask's).
+  chmodSync(directory, 0o755);
+  // No server runs on the directory itself: its guard only removes it, once the run is gone.
+  Object.assign(runScratch(), { directory, guard: guardServer(directory, 'remove') });
+  process.env.TMPDIR = directory;
 }
 
 async function migrateTemplate(serverUrl: string): Promise<void> {
