@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js'
 import { describeRelease } from './app/release.js';
 import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
+import { logProcessWarnings } from './observability/process-warnings.js';
 import { createHttpApp } from './app/create-http-app.js';
 import { listeningMessage } from './app/listening-port.js';
 import {
@@ -22,6 +23,7 @@ let log = createLogger('info');
 
 async function main(): Promise<void> {
   closeHungUpTerminalAtExit();
+  logProcessWarnings((fields, line) => log.warn(fields, line));
   const handOverSignals = exitOnSignalWhileStarting((line) => log.warn(line));
   let config: AppConfig;
   try {
