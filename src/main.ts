@@ -13,7 +13,7 @@ import {
   exitOnSignalWhileStarting,
   installGracefulShutdown,
 } from './app/graceful-shutdown.js';
-import { closeHungUpTerminalAtExit } from './app/process-exit.js';
+import { closeHungUpTerminalAtExit, exitOnUncaughtError } from './app/process-exit.js';
 import { boundHeapGrowth } from './app/heap-growth.js';
 import { openRuntime } from './app/runtime.js';
 import { QUERY_TIMEOUT_MS } from './database/postgres-pool.js';
@@ -24,6 +24,7 @@ let log = createLogger('info');
 async function main(): Promise<void> {
   closeHungUpTerminalAtExit();
   logProcessWarnings((fields, line) => log.warn(fields, line));
+  exitOnUncaughtError((fields, line) => log.fatal(fields, line));
   const handOverSignals = exitOnSignalWhileStarting((line) => log.warn(line));
   let config: AppConfig;
   try {

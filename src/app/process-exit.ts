@@ -40,3 +40,20 @@ export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 export function shellExitCode(signal: NodeJS.Signals): number {
   return 128 + (osConstants.signals[signal] ?? 0);
 }
+
+/**
+ * A bug that throws outside any request, or a promise rejected with nothing to handle it, ends the
+ * process as Node ends it: exit 1, the exit hooks run (the embedded PostgreSQL is stopped by its
+ * own), since its state can no longer be trusted. But it says so in a line of the log at fatal,
+ * with the error and where it came from (`uncaughtException` or `unhandledRejection`), instead of
+ * Node's text of several lines on standard error.
+ */
+export function exitOnUncaughtError(fatal: (fields: Record<string, unknown>, line: string) => void): void {
+  process.on('uncaughtException', (error: unknown, origin: string) => {
+    fatal(
+      { err: error, origin },
+      `${origin}: ${error instanceof Error ? error.message : String(error)}; exiting`,
+    );
+    process.exit(1);
+  });
+}
