@@ -62,6 +62,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log.fatal({ err: error }, 'the service could not start');
+  // The reason in the line itself, where a log viewer shows it; the error, its stack, beside it.
+  log.fatal(
+    { err: error },
+    `the service could not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

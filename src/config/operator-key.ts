@@ -15,9 +15,17 @@ export interface GeneratedOperatorKey {
 export async function generateOperatorKey(dataDir: string): Promise<GeneratedOperatorKey> {
   const key = randomBytes(32).toString('base64url');
   const file = path.join(dataDir, 'operator-key');
-  await mkdir(dataDir, { recursive: true });
-  // Removed first: an existing file would keep its own (perhaps wider) mode.
-  await rm(file, { force: true });
-  await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await mkdir(dataDir, { recursive: true });
+    // Removed first: an existing file would keep its own (perhaps wider) mode.
+    await rm(file, { force: true });
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    throw new Error(
+      `the operator key generated for this run cannot be written to ${file} (${error instanceof Error ? error.message : String(error)}): ` +
+        'set TENANCY_OPERATOR_KEY, or TENANCY_DATA_DIR to a directory this user can write',
+      { cause: error },
+    );
+  }
   return { key, file };
 }

@@ -516,7 +516,13 @@ async function makeExecutable(bin: string): Promise<void> {
 }
 
 async function prepareDataDir(dataDir: string, runAs: SystemUser | undefined): Promise<void> {
-  await mkdir(path.dirname(dataDir), { recursive: true });
+  const unwritable = (error: unknown): never => {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL's data directory ${dataDir} cannot be created (${describe(error)}): ` +
+        'set TENANCY_DATA_DIR to a directory this user can write, or DATABASE_URL to a PostgreSQL server',
+    );
+  };
+  await mkdir(path.dirname(dataDir), { recursive: true }).catch(unwritable);
   if (runAs !== undefined && !canEnter(path.dirname(dataDir), runAs)) {
     throw new EmbeddedPostgresError(
       `PostgreSQL runs as the system user 'postgres' when started by root, and that user cannot enter ` +
@@ -525,7 +531,7 @@ async function prepareDataDir(dataDir: string, runAs: SystemUser | undefined): P
         `DATABASE_URL to a PostgreSQL server.`,
     );
   }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch(unwritable);
   if (runAs !== undefined) await chown(dataDir, runAs.uid, runAs.gid);
 }
 

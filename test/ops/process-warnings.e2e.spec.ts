@@ -38,7 +38,9 @@ describe("the process's warnings", () => {
       expect(warning).toMatchObject({ level: 'warn', warning: { name: 'Warning' } });
       expect(String(warning?.msg)).toContain("'verify-full'");
       expect(entries.filter((entry) => entry.level === 'fatal')).toEqual([
-        expect.objectContaining({ msg: 'the service could not start' }),
+        expect.objectContaining({
+          msg: 'the service could not start: The server does not support SSL connections',
+        }),
       ]);
     } finally {
       await database.drop();
