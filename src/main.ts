@@ -54,11 +54,34 @@ async function main(): Promise<void> {
   });
   handOverSignals();
   installGracefulShutdown(app, runtime, { ...DEFAULT_SHUTDOWN, delayMs: config.shutdownDelayMs });
-  await app.listen(config.port);
+  await app.listen(config.port).catch((error: unknown) => {
+    throw listenRefusal(error, config.port);
+  });
   // The port bound, which PORT=0 leaves to the system: whoever started the service reads it here.
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.log(listeningMessage(port));
+}
+
+/** A port the system will not give, named with the setting that chooses another. */
+function listenRefusal(error: unknown, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code === 'EADDRINUSE')
+    return new Error(
+      `port ${port} is in use by another process (${reason}): stop that process, or set PORT to another port`,
+      {
+        cause: error,
+      },
+    );
+  if (code === 'EACCES')
+    return new Error(
+      `port ${port} needs privileges this user does not have (${reason}): set PORT to one above ${port}`,
+      {
+        cause: error,
+      },
+    );
+  return error;
 }
 
 main().catch((error: unknown) => {
