@@ -7,7 +7,7 @@ import { generateOperatorKey } from './config/operator-key.js';
 import { createLogger, NestPinoLogger } from './observability/logger.js';
 import { logProcessWarnings } from './observability/process-warnings.js';
 import { createHttpApp } from './app/create-http-app.js';
-import { listeningMessage } from './app/listening-port.js';
+import { listeningMessage, listenRefusal } from './app/listening-port.js';
 import {
   DEFAULT_SHUTDOWN,
   exitOnSignalWhileStarting,
@@ -61,27 +61,6 @@ async function main(): Promise<void> {
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.log(listeningMessage(port));
-}
-
-/** A port the system will not give, named with the setting that chooses another. */
-function listenRefusal(error: unknown, port: number): unknown {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason = error instanceof Error ? error.message : String(error);
-  if (code === 'EADDRINUSE')
-    return new Error(
-      `port ${port} is in use by another process (${reason}): stop that process, or set PORT to another port`,
-      {
-        cause: error,
-      },
-    );
-  if (code === 'EACCES')
-    return new Error(
-      `port ${port} needs privileges this user does not have (${reason}): set PORT to one above ${port}`,
-      {
-        cause: error,
-      },
-    );
-  return error;
 }
 
 main().catch((error: unknown) => {

@@ -21,3 +21,20 @@ export function listeningPortIn(log: string, pid?: number): number | undefined {
   }
   return undefined;
 }
+
+/** A port the system will not give, named with the setting that chooses another. */
+export function listenRefusal(error: unknown, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code === 'EADDRINUSE')
+    return new Error(
+      `port ${port} is in use by another process (${reason}): stop that process, or set PORT to another port`,
+      { cause: error },
+    );
+  if (code === 'EACCES')
+    return new Error(
+      `port ${port} needs privileges this user does not have (${reason}): set PORT to one above ${port}`,
+      { cause: error },
+    );
+  return error;
+}
