@@ -179,6 +179,20 @@ export const SETTINGS = {
     default: '16',
     meaning: 'event streams one API key (or the operator key) may hold open at once',
   }),
+  rateLimitPerTenant: setting({
+    variable: 'TENANCY_RATE_LIMIT_PER_TENANT',
+    schema: integer(0, 1_000_000),
+    default: '0',
+    meaning:
+      'requests a second the keys of one tenant may make to this instance, beyond its burst; more are refused with 429 `RATE_LIMITED` and `Retry-After`, before their body is read. `0`: no limit. The operator key is not limited',
+  }),
+  rateLimitBurst: setting({
+    variable: 'TENANCY_RATE_LIMIT_BURST',
+    schema: integer(0, 1_000_000),
+    default: '0',
+    meaning:
+      "requests one tenant's keys may make at once, above that rate, after a quiet while; `0`: one second's worth of the rate",
+  }),
   sseStallTimeoutMs: setting({
     variable: 'TENANCY_SSE_STALL_TIMEOUT_MS',
     schema: integer(100, 3_600_000),

@@ -32,6 +32,8 @@ describe('the config schema', () => {
       sseHeartbeatMs: 15_000,
       sseMaxStreams: 256,
       sseMaxStreamsPerKey: 16,
+      rateLimitPerTenant: 0,
+      rateLimitBurst: 0,
       sseStallTimeoutMs: 60_000,
       consumerSessionTimeoutMs: 30_000,
       consumerFailedRetryMs: 60_000,

@@ -130,6 +130,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'tenancy_http_rate_limited_total',
+    help: "Requests refused with 429 RATE_LIMITED: their tenant's keys went past TENANCY_RATE_LIMIT_PER_TENANT and its burst",
+    registers: [this.registry],
+  });
+
   private consumersSource: (() => readonly ConsumerStopSample[]) | undefined;
 
   readonly consumerStopped = new Gauge({

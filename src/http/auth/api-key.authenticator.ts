@@ -9,6 +9,7 @@ import { Metrics } from '../../observability/metrics.js';
 import { ProblemError, problem, unauthorized, validationProblem } from '../problem.js';
 import { sparingLog } from '../sparing-log.js';
 import type { RouteTable } from '../route-table.js';
+import { TenantRateLimit } from '../tenant-rate-limit.js';
 
 /** RFC 9110 (11.1, 11.4): the scheme name in any case, one or more spaces, then the key. */
 const BEARER = /^Bearer +([\x21-\x7e]{1,512})$/i;
@@ -31,6 +32,7 @@ export class ApiKeyAuthenticator {
   private readonly previousOperatorDigest: Buffer | undefined;
   private readonly mayLogPreviousUse = sparingLog(60_000);
   private readonly logger = new Logger('Authentication');
+  private readonly rateLimit: TenantRateLimit;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -41,6 +43,7 @@ export class ApiKeyAuthenticator {
     this.operatorDigest = digest(config.operatorKey);
     this.previousOperatorDigest =
       config.operatorKeyPrevious === undefined ? undefined : digest(config.operatorKeyPrevious);
+    this.rateLimit = new TenantRateLimit(config.rateLimitPerTenant, config.rateLimitBurst);
   }
 
   /** The caller found before the body was read, or found now. */
@@ -61,12 +64,24 @@ export class ApiKeyAuthenticator {
         return;
       }
       try {
-        (request as AuthenticatedRequest)[AUTHENTICATED_KEY] = this.authenticate(request);
+        const principal = this.authenticate(request);
+        // A tenant past its rate costs no more than this: its body is not read.
+        if (principal.kind === 'api-key') this.admit(principal.tenantId);
+        (request as AuthenticatedRequest)[AUTHENTICATED_KEY] = principal;
         next();
       } catch (error) {
         next(error);
       }
     };
+  }
+
+  private admit(tenantId: string): void {
+    try {
+      this.rateLimit.admit(tenantId);
+    } catch (error) {
+      this.metrics.rateLimited.inc();
+      throw error;
+    }
   }
 
   private authenticate(request: Request): Principal {

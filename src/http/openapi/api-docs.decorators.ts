@@ -13,7 +13,8 @@ export type ProblemCodes = Readonly<Record<number, readonly string[]>>;
  * Every /v1 route may answer these: a body is read (and refused if it is no JSON, does not parse or
  * is too large) and the query checked before the route's own rules, also on a route that takes no
  * body or no query parameter (README: such a route refuses one rather than ignoring it).
- * EVENT_FROM_NEWER_VERSION: while two versions run side by side, an older instance refuses every
+ * RATE_LIMITED: a tenant key's request past TENANCY_RATE_LIMIT_PER_TENANT, refused before the route's
+ * own checks. EVENT_FROM_NEWER_VERSION: while two versions run side by side, an older instance refuses every
  * tenant key once its key registry meets a key event only a newer version can read, and a route
  * that reads a tenant's stream or the log refuses when it meets such an event.
  */
@@ -22,13 +23,17 @@ const EVERY_ROUTE: ProblemCodes = {
   401: ['UNAUTHORIZED'],
   413: ['PAYLOAD_TOO_LARGE'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
+  429: ['RATE_LIMITED'],
   503: ['KEYS_LOADING', 'DATABASE_UNAVAILABLE', 'EVENT_FROM_NEWER_VERSION'],
 };
 
 /** Headers a problem answer of this status carries, whichever its code. */
 const PROBLEM_HEADERS: Readonly<Record<number, Readonly<Record<string, string>>>> = {
   401: { 'WWW-Authenticate': 'Bearer realm="tenancy"' },
-  429: { 'Retry-After': 'Seconds to wait before opening another stream' },
+  429: {
+    'Retry-After':
+      "Seconds to wait: before the tenant's keys send another request (RATE_LIMITED), or open another stream (TOO_MANY_STREAMS)",
+  },
   503: { 'Retry-After': 'Seconds to wait before sending the request again' },
 };
 
