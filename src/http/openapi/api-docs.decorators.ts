@@ -13,10 +13,10 @@ export type ProblemCodes = Readonly<Record<number, readonly string[]>>;
  * Every /v1 route may answer these: a body is read (and refused if it is no JSON, does not parse or
  * is too large) and the query checked before the route's own rules, also on a route that takes no
  * body or no query parameter (README: such a route refuses one rather than ignoring it).
- * RATE_LIMITED: a tenant key's request past TENANCY_RATE_LIMIT_PER_TENANT, refused before the route's
- * own checks. EVENT_FROM_NEWER_VERSION: while two versions run side by side, an older instance refuses every
- * tenant key once its key registry meets a key event only a newer version can read, and a route
- * that reads a tenant's stream or the log refuses when it meets such an event.
+ * RATE_LIMITED: a tenant key's request past TENANCY_RATE_LIMIT_PER_TENANT, refused before the
+ * route's own checks. EVENT_FROM_NEWER_VERSION: while two versions run side by side, an older
+ * instance refuses every tenant key once its key registry meets a key event only a newer version
+ * can read, and a route that reads a tenant's stream or the log refuses when it meets such an event.
  */
 const EVERY_ROUTE: ProblemCodes = {
   400: ['VALIDATION_FAILED', 'MALFORMED_BODY'],
