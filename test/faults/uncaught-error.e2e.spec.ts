@@ -26,53 +26,36 @@ describe('an error nothing catches', () => {
     return { notJson, entries: lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)) };
   };
 
-  it('thrown: one fatal JSON line naming it, exit 1, and the embedded PostgreSQL stopped', async () => {
-    const dataRoot = scratchDir(cleanup, 'tenancy-uncaught');
-    const service = await startServiceProcess({
-      env: {
-        DATABASE_URL: '',
-        TENANCY_DATA_DIR: dataRoot,
-        NODE_OPTIONS: bug(`throw new Error('a bug outside any request');`),
-      },
-    });
-    cleanup(() => service.stop());
-    const server = postmaster(path.join(dataRoot, 'postgres'));
+  it.each([
+    ['uncaughtException', `throw new Error('a bug outside any request');`, 'a bug outside any request'],
+    [
+      'unhandledRejection',
+      `Promise.reject(new Error('a rejection no one handles'));`,
+      'a rejection no one handles',
+    ],
+  ])(
+    '%s: one fatal JSON line naming it, exit 1, and the embedded PostgreSQL stopped',
+    async (origin, how, message) => {
+      const dataRoot = scratchDir(cleanup, 'tenancy-uncaught');
+      const service = await startServiceProcess({
+        env: { DATABASE_URL: '', TENANCY_DATA_DIR: dataRoot, NODE_OPTIONS: bug(how) },
+      });
+      cleanup(() => service.stop());
+      const server = postmaster(path.join(dataRoot, 'postgres'));
 
-    service.child.kill('SIGUSR2');
+      service.child.kill('SIGUSR2');
 
-    expect(await service.exited).toBe(1);
-    const { notJson, entries } = jsonLines(service.output());
-    expect(notJson).toEqual([]);
-    expect(entries.filter((entry) => entry.level === 'fatal')).toEqual([
-      expect.objectContaining({
-        msg: 'uncaughtException: a bug outside any request; exiting',
-        err: expect.objectContaining({ message: 'a bug outside any request' }),
-      }),
-    ]);
-    await waitFor(async () => !isAlive(server.pid), 15_000, 100);
-  }, 90_000);
-
-  it('a rejection no one handles: the same, naming it as one', async () => {
-    const dataRoot = scratchDir(cleanup, 'tenancy-uncaught');
-    const service = await startServiceProcess({
-      env: {
-        DATABASE_URL: '',
-        TENANCY_DATA_DIR: dataRoot,
-        NODE_OPTIONS: bug(`Promise.reject(new Error('a rejection no one handles'));`),
-      },
-    });
-    cleanup(() => service.stop());
-
-    service.child.kill('SIGUSR2');
-
-    expect(await service.exited).toBe(1);
-    const { notJson, entries } = jsonLines(service.output());
-    expect(notJson).toEqual([]);
-    expect(entries.filter((entry) => entry.level === 'fatal')).toEqual([
-      expect.objectContaining({
-        msg: 'unhandledRejection: a rejection no one handles; exiting',
-        err: expect.objectContaining({ message: 'a rejection no one handles' }),
-      }),
-    ]);
-  }, 90_000);
+      expect(await service.exited).toBe(1);
+      const { notJson, entries } = jsonLines(service.output());
+      expect(notJson).toEqual([]);
+      expect(entries.filter((entry) => entry.level === 'fatal')).toEqual([
+        expect.objectContaining({
+          msg: `${origin}: ${message}; exiting`,
+          err: expect.objectContaining({ message }),
+        }),
+      ]);
+      await waitFor(async () => !isAlive(server.pid), 15_000, 100);
+    },
+    90_000,
+  );
 });
