@@ -27,7 +27,11 @@ describe('operator key rotation', () => {
     const created = await call(service, 'POST', '/v1/tenants', { name: 'Rotated' });
     expect(created.status).toBe(201);
     const tenant = `/v1/tenants/${String(created.body.tenantId)}`;
-    const withKey = (key: string) => ({ Authorization: `Bearer ${key}` });
+    // Min-Position: the read waits for the read model to hold the tenant just created.
+    const withKey = (key: string) => ({
+      Authorization: `Bearer ${key}`,
+      'Min-Position': String(created.body.position),
+    });
 
     expect((await call(service, 'GET', tenant, undefined, withKey(PREVIOUS))).status).toBe(200);
     expect((await call(service, 'GET', tenant, undefined, withKey(PREVIOUS))).status).toBe(200);

@@ -30,7 +30,11 @@ describe("a tenant's request rate", () => {
     const tenant = `/v1/tenants/${String(created.body.tenantId)}`;
     const issued = await call(service, 'POST', `${tenant}/api-keys`, { role: 'admin' });
     expect(issued.status).toBe(201);
-    const key = { Authorization: `Bearer ${String(issued.body.secret)}` };
+    // Min-Position: each read waits for the read model to hold what was just written.
+    const key = {
+      Authorization: `Bearer ${String(issued.body.secret)}`,
+      'Min-Position': String(issued.body.position),
+    };
     // Usable once this instance's key registry has it.
     await waitFor(async () => (await call(service, 'GET', tenant, undefined, key)).status !== 401, 10_000);
     return { tenant, key };
