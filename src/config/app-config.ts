@@ -191,7 +191,7 @@ export const SETTINGS = {
     schema: integer(0, 1_000_000),
     default: '0',
     meaning:
-      "requests one tenant's keys may make at once, above that rate, after a quiet while; `0`: one second's worth of the rate",
+      "requests one tenant's keys may make at once, above that rate, after a quiet while; `0`: one second's worth of the rate. Needs `TENANCY_RATE_LIMIT_PER_TENANT`",
   }),
   sseStallTimeoutMs: setting({
     variable: 'TENANCY_SSE_STALL_TIMEOUT_MS',
@@ -329,6 +329,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (values.operatorKeyPrevious !== undefined && values.operatorKey === undefined) {
     problems.push(
       `${SETTINGS.operatorKeyPrevious.variable} needs ${SETTINGS.operatorKey.variable}: the previous key is accepted beside the current one, never instead of it`,
+    );
+  }
+  // A burst alone would look like a limit: without a rate, nothing is limited.
+  const { rateLimitBurst: burst, rateLimitPerTenant: rate } = values;
+  if (typeof burst === 'number' && burst > 0 && rate === 0) {
+    problems.push(
+      `${SETTINGS.rateLimitBurst.variable} needs ${SETTINGS.rateLimitPerTenant.variable}: without a rate, no request is limited`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);

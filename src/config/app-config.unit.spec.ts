@@ -97,6 +97,13 @@ describe('the config schema', () => {
     ).toEqual([]);
   });
 
+  it('refuses a rate-limit burst without a rate: it would read as a limit that is not there', () => {
+    expect(problemsOf({ TENANCY_RATE_LIMIT_BURST: '50' })).toEqual([
+      'TENANCY_RATE_LIMIT_BURST needs TENANCY_RATE_LIMIT_PER_TENANT: without a rate, no request is limited',
+    ]);
+    expect(problemsOf({ TENANCY_RATE_LIMIT_BURST: '50', TENANCY_RATE_LIMIT_PER_TENANT: '10' })).toEqual([]);
+  });
+
   it('accepts only the words true and false for a boolean', () => {
     for (const value of ['TRUE', 'yes', '1', 'no', 'off']) {
       expect(problemsOf({ TENANCY_RUN_CONSUMERS: value })).toHaveLength(1);
